@@ -1,0 +1,94 @@
+/**
+ * The one place where the hub is wired: stores, keys, session storage, provider and HTTP app
+ * are built from the configuration and handed down. Nothing else reads config or globals.
+ */
+import type Koa from 'koa';
+import type Provider from 'oidc-provider';
+import type { Redis } from 'ioredis';
+import type { HubConfig } from './config/schema.js';
+import { loadTenants } from './config/tenants.js';
+import { createHttpApp } from './http/app.js';
+import { demoRouter } from './http/demo-rp.js';
+import type { ReadinessCheck } from './http/health.js';
+import { clientRecordFromConfig } from './oidc/clients.js';
+import { loadOrCreateKeys } from './oidc/keys.js';
+import { createProvider } from './oidc/provider.js';
+import { seedDemo } from './identity/demo-seed.js';
+import type { Logger } from './shared/logger.js';
+import { ServiceUnavailable } from './shared/errors.js';
+import { MemoryOidcAdapter, MemoryOidcStore } from './storage/memory/oidc-adapter.js';
+import type { OidcModelAdapter } from './storage/ports/oidc-adapter.js';
+import type { PlatformStore } from './storage/ports/index.js';
+import { createRedis, waitForRedis } from './storage/redis/client.js';
+import { RedisOidcAdapter } from './storage/redis/oidc-adapter.js';
+import { openSqlStore } from './storage/sql/database.js';
+
+export interface Hub {
+  app: Koa;
+  provider: Provider;
+  store: PlatformStore;
+  close(): Promise<void>;
+}
+
+interface SessionStorage {
+  modelAdapter: (model: string) => OidcModelAdapter;
+  readiness: ReadinessCheck[];
+  close(): Promise<void>;
+}
+
+async function openSessionStorage(config: HubConfig, log: Logger): Promise<SessionStorage> {
+  if (!config.redis.url) {
+    log.warn('no REDIS_URL: sessions and tokens are kept in memory (single process, lost on restart; development only)');
+    const memory = new MemoryOidcStore();
+    return { modelAdapter: (model) => new MemoryOidcAdapter(memory, model), readiness: [], close: async () => memory.close() };
+  }
+  const redis: Redis = createRedis(config.redis.url, config.redis.keyPrefix);
+  redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
+  try {
+    await waitForRedis(redis);
+  } catch (err) {
+    redis.disconnect();
+    throw new ServiceUnavailable(`Redis at ${new URL(config.redis.url).host}`, err);
+  }
+  return {
+    modelAdapter: (model) => new RedisOidcAdapter(redis, model),
+    readiness: [{ name: 'redis', check: async () => void (await redis.ping()) }],
+    close: async () => void (await redis.quit().catch(() => redis.disconnect())),
+  };
+}
+
+/** Tenants and config clients are declared in files; the store mirrors them at every start. */
+export async function mirrorDeclarations(config: HubConfig, store: PlatformStore): Promise<void> {
+  for (const tenant of loadTenants(config.tenants.dir)) {
+    await store.tenants.upsert({ id: tenant.id, name: tenant.name, academyCode: tenant.academyCode });
+  }
+  for (const client of config.clients) await store.clients.upsert(clientRecordFromConfig(client));
+}
+
+export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
+  const keys = await loadOrCreateKeys(config.keys.dir, config.mode, log);
+  const store = await openSqlStore(config.database.url, { migrate: true });
+  let sessions: SessionStorage | undefined;
+  try {
+    await mirrorDeclarations(config, store);
+    if (config.demo.seed) await seedDemo(store, log);
+    sessions = await openSessionStorage(config, log);
+    const provider = createProvider({ config, store, keys, modelAdapter: sessions.modelAdapter, log });
+    const app = createHttpApp({
+      issuer: config.issuer,
+      trustProxy: config.http.trustProxy,
+      maxBodyBytes: config.http.maxBodyBytes,
+      provider,
+      store,
+      log,
+      readiness: [{ name: 'database', check: () => store.ping() }, ...sessions.readiness],
+      extraRouters: config.mode === 'development' ? [demoRouter(config.issuer)] : [],
+    });
+    const storage = sessions;
+    return { app, provider, store, close: async () => { await storage.close(); await store.close(); } };
+  } catch (err) {
+    await sessions?.close();
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/**
+ * The `hub` command. Usage errors exit with 2, failures with 1 and one clear line on stderr;
+ * a stack trace is never printed unless HUB_DEBUG is set.
+ */
+import { Command, CommanderError } from 'commander';
+import { HubError } from '../shared/errors.js';
+import { registerClientCommands } from './clients.js';
+import { registerKeyCommands } from './keys.js';
+import { registerServeCommands } from './serve.js';
+import { registerTenantCommands } from './tenants.js';
+import { registerUserCommands } from './users.js';
+
+export const USAGE_EXIT = 2;
+
+function buildProgram(): Command {
+  const program = new Command('hub')
+    .description('ent-sso-hub: identity federation and single sign-on hub of the Hauts-de-France ENT')
+    .showHelpAfterError()
+    .exitOverride();
+  registerServeCommands(program);
+  registerKeyCommands(program);
+  registerTenantCommands(program);
+  registerUserCommands(program);
+  registerClientCommands(program);
+  return program;
+}
+
+function fail(err: unknown): never {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT);
+  const message = err instanceof HubError && err.expose ? err.message : `unexpected error: ${(err as Error).message}`;
+  const cause = err instanceof HubError && err.cause instanceof Error ? ` (${err.cause.message})` : '';
+  process.stderr.write(`hub: ${message}${cause}\n`);
+  if (process.env.HUB_DEBUG) console.error(err);
+  process.exit(1);
+}
+
+buildProgram().parseAsync(process.argv).catch(fail);

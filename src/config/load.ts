@@ -1,0 +1,115 @@
+/**
+ * Loads the configuration: `config/default.yaml`, then the file named by HUB_CONFIG, then
+ * environment variables, validated at once. Every problem is collected and reported together
+ * with its path, so an operator fixes a file in one pass.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../shared/errors.js';
+import { configSchema, productionIssues, type HubConfig } from './schema.js';
+
+export const PROJECT_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+export const DEFAULT_CONFIG_FILE = resolve(PROJECT_ROOT, 'config/default.yaml');
+
+type Tree = Record<string, unknown>;
+
+/** Environment variable → config path. Values are strings; numbers are converted when they look like one. */
+const ENV_OVERRIDES: Record<string, { path: string[]; list?: boolean }> = {
+  HUB_MODE: { path: ['mode'] },
+  HUB_ISSUER: { path: ['issuer'] },
+  PORT: { path: ['http', 'port'] },
+  HOST: { path: ['http', 'host'] },
+  DATABASE_URL: { path: ['database', 'url'] },
+  REDIS_URL: { path: ['redis', 'url'] },
+  HUB_KEYS_DIR: { path: ['keys', 'dir'] },
+  HUB_TENANTS_DIR: { path: ['tenants', 'dir'] },
+  LOG_LEVEL: { path: ['log', 'level'] },
+  HUB_COOKIE_KEYS: { path: ['oidc', 'cookieKeys'], list: true },
+};
+
+/** Parses a YAML file into a plain object, or reports why it cannot. */
+export function readYamlFile(file: string, issues: string[]): Tree {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    issues.push(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    return {};
+  }
+  const doc = YAML.parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) issues.push(`${file}: ${e.message.split('\n')[0]}`);
+    return {};
+  }
+  const value: unknown = doc.toJS() ?? {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    issues.push(`${file}: must hold a mapping at the top level`);
+    return {};
+  }
+  return value as Tree;
+}
+
+/** Zod issues as `path: message` lines. */
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+}
+
+function isTree(value: unknown): value is Tree {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Merges `over` into `base`: mappings are merged key by key, anything else is replaced. */
+export function deepMerge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isTree(current) && isTree(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+function applyEnv(tree: Tree, env: NodeJS.ProcessEnv): Tree {
+  let out = tree;
+  for (const [name, { path, list }] of Object.entries(ENV_OVERRIDES)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = list ? raw.split(',').map((s) => s.trim()).filter(Boolean) : /^\d+$/.test(raw) ? Number(raw) : raw;
+    const patch = path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value) as Tree;
+    out = deepMerge(out, patch);
+  }
+  return out;
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  defaultFile?: string;
+}
+
+/** Throws ConfigError listing every problem; never returns a half-valid config. */
+export function loadConfig(options: LoadOptions = {}): HubConfig {
+  const env = options.env ?? process.env;
+  const issues: string[] = [];
+  let tree = readYamlFile(options.defaultFile ?? DEFAULT_CONFIG_FILE, issues);
+  if (env.HUB_CONFIG) tree = deepMerge(tree, readYamlFile(resolve(env.HUB_CONFIG), issues));
+  tree = applyEnv(tree, env);
+  const parsed = configSchema.safeParse(tree);
+  if (!parsed.success) issues.push(...formatIssues(parsed.error));
+  else issues.push(...productionIssues(parsed.data));
+  if (issues.length > 0 || !parsed.success) throw new ConfigError('configuration', issues);
+  return resolvePaths(parsed.data);
+}
+
+/** Relative folders in config are relative to the project root, not to the working directory. */
+function resolvePaths(config: HubConfig): HubConfig {
+  const sqlite = config.database.url.match(/^sqlite:(.+)$/);
+  const url = sqlite && sqlite[1] !== ':memory:' ? `sqlite:${resolve(PROJECT_ROOT, sqlite[1]!)}` : config.database.url;
+  return {
+    ...config,
+    database: { url },
+    keys: { dir: resolve(PROJECT_ROOT, config.keys.dir) },
+    tenants: { dir: resolve(PROJECT_ROOT, config.tenants.dir) },
+  };
+}

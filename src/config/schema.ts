@@ -1,0 +1,115 @@
+/**
+ * The hub's configuration schema. Defaults are documented here, next to the field; the
+ * shipped `config/default.yaml` repeats them for operators. Every object is strict: an unknown
+ * key is a typo, and a typo in a security setting must stop the start, not be ignored.
+ */
+import { z } from 'zod';
+
+const seconds = z.number().int().positive();
+
+const resourceSchema = z.strictObject({
+  /** The resource indicator (RFC 8707) clients ask for, usually the API's base URL. */
+  indicator: z.url(),
+  /** Scopes this API accepts, space-separated in tokens. */
+  scopes: z.array(z.string().min(1)).min(1),
+  /** Access token lifetime for this API. Default 1 h. */
+  accessTokenTtl: seconds.default(3600),
+  /** ES256 by default: about twice as fast to sign as RS256 here (ARCHITECTURE.md). */
+  signingAlg: z.enum(['ES256', 'RS256']).default('ES256'),
+});
+
+const clientSchema = z.strictObject({
+  clientId: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'lower-case letters, digits, . _ -'),
+  name: z.string().min(1),
+  /** First-party clients (ONE, NEO) skip the consent page. */
+  firstParty: z.boolean().default(false),
+  /** SHA-256 (hex) of the client secret; absent for a public client (PKCE only). */
+  secretSha256: z.string().regex(/^[0-9a-f]{64}$/, '64 hex characters').optional(),
+  redirectUris: z.array(z.url()).min(1),
+  postLogoutRedirectUris: z.array(z.url()).default([]),
+  grantTypes: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).default(['authorization_code', 'refresh_token']),
+  /** Scopes the client may request. */
+  scopes: z.array(z.string().min(1)).default(['openid', 'profile', 'email', 'ent']),
+  backchannelLogoutUri: z.url().optional(),
+  idTokenSignedResponseAlg: z.enum(['ES256', 'RS256']).default('RS256'),
+});
+
+export const configSchema = z.strictObject({
+  /** `production` refuses unsafe shortcuts: in-memory sessions, generated keys, demo data, default cookie keys. */
+  mode: z.enum(['development', 'production']).default('development'),
+  /** Public issuer URL (env HUB_ISSUER). Must be https in production. */
+  issuer: z.url().default('http://localhost:3000'),
+  http: z.strictObject({
+    /** env PORT. */
+    port: z.number().int().min(0).max(65535).default(3000),
+    /** env HOST. */
+    host: z.string().default('0.0.0.0'),
+    /** Trust X-Forwarded-* (behind a reverse proxy only). */
+    trustProxy: z.boolean().default(false),
+    /** Largest request body accepted on the hub's own forms. */
+    maxBodyBytes: z.number().int().positive().default(16 * 1024),
+    /** Seconds given to open requests on SIGTERM before connections are closed. */
+    shutdownGraceSeconds: seconds.default(10),
+  }).prefault({}),
+  database: z.strictObject({
+    /** `sqlite:<file>` (embedded default) or `postgres://…` (env DATABASE_URL). */
+    url: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://').default('sqlite:data/hub.sqlite'),
+  }).prefault({}),
+  redis: z.strictObject({
+    /** `redis://…` (env REDIS_URL). Absent: in-memory sessions, development only. */
+    url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+    /** Prefix of every key the hub writes, so several hubs can share one Redis. */
+    keyPrefix: z.string().default('hub:'),
+  }).prefault({}),
+  keys: z.strictObject({
+    /** Folder of the signing key set (`jwks.json`), env HUB_KEYS_DIR. */
+    dir: z.string().default('keys'),
+  }).prefault({}),
+  tenants: z.strictObject({
+    /** Folder of `*.yaml` tenant definitions, env HUB_TENANTS_DIR. */
+    dir: z.string().default('tenants'),
+  }).prefault({}),
+  log: z.strictObject({
+    /** env LOG_LEVEL. */
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  }).prefault({}),
+  oidc: z.strictObject({
+    /** Keys signing the hub's cookies, newest first (env HUB_COOKIE_KEYS, comma-separated). Required in production. */
+    cookieKeys: z.array(z.string().min(32, 'at least 32 characters')).min(1).optional(),
+    /** PKCE (S256) for every client (`all`, the default) or only public ones. */
+    pkce: z.enum(['all', 'public']).default('all'),
+    ttl: z.strictObject({
+      accessToken: seconds.default(3600),
+      authorizationCode: seconds.default(60),
+      idToken: seconds.default(3600),
+      interaction: seconds.default(600),
+      refreshToken: seconds.default(14 * 24 * 3600),
+      session: seconds.default(8 * 3600),
+      grant: seconds.default(14 * 24 * 3600),
+    }).prefault({}),
+    /** APIs that receive JWT access tokens. */
+    resources: z.array(resourceSchema).default([]),
+  }).prefault({}),
+  /** Platform clients declared in config (ONE, NEO…), mirrored into the store at start. */
+  clients: z.array(clientSchema).default([]),
+  demo: z.strictObject({
+    /** Seed the demo accounts and structures at start (development only). */
+    seed: z.boolean().default(false),
+  }).prefault({}),
+});
+
+export type HubConfig = z.infer<typeof configSchema>;
+export type ClientConfig = z.infer<typeof clientSchema>;
+export type ResourceConfig = z.infer<typeof resourceSchema>;
+
+/** Rules that span several fields; each returns a message for the path it names. */
+export function productionIssues(config: HubConfig): string[] {
+  if (config.mode !== 'production') return [];
+  const issues: string[] = [];
+  if (!config.issuer.startsWith('https://')) issues.push('issuer: must be an https:// URL in production');
+  if (!config.redis.url) issues.push('redis.url: required in production (sessions and tokens must survive a restart and be shared)');
+  if (!config.oidc.cookieKeys) issues.push('oidc.cookieKeys: required in production (set HUB_COOKIE_KEYS)');
+  if (config.demo.seed) issues.push('demo.seed: must be false in production');
+  if (config.database.url.startsWith('sqlite:')) issues.push('database.url: PostgreSQL is required in production');
+  return issues;
+}

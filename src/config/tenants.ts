@@ -1,0 +1,42 @@
+/** Loads and validates every `tenants/*.yaml`; all problems of all files are reported together. */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../shared/errors.js';
+import { formatIssues, readYamlFile } from './load.js';
+import { tenantSchema, type TenantConfig } from './tenant-schema.js';
+
+export function loadTenants(dir: string): TenantConfig[] {
+  const issues: string[] = [];
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  } catch {
+    throw new ConfigError('tenants', [`${dir}: folder cannot be read`]);
+  }
+  const tenants: TenantConfig[] = [];
+  for (const file of files) {
+    const fileIssues: string[] = [];
+    const tree = readYamlFile(join(dir, file), fileIssues);
+    const parsed = fileIssues.length ? undefined : tenantSchema.safeParse(tree);
+    if (parsed && !parsed.success) fileIssues.push(...formatIssues(parsed.error).map((i) => `${file}: ${i}`));
+    else if (parsed?.success) tenants.push(parsed.data);
+    issues.push(...fileIssues);
+  }
+  issues.push(...crossFileIssues(tenants));
+  if (files.length === 0) issues.push(`${dir}: no tenant file (*.yaml)`);
+  if (issues.length > 0) throw new ConfigError('tenants', issues);
+  return tenants;
+}
+
+function crossFileIssues(tenants: TenantConfig[]): string[] {
+  const issues: string[] = [];
+  const seen = new Map<string, string>();
+  for (const t of tenants) {
+    for (const [kind, key] of [['id', t.id], ['academyCode', String(Number(t.academyCode))]] as const) {
+      const owner = seen.get(`${kind}:${key}`);
+      if (owner) issues.push(`tenant ${t.id}: ${kind} ${key} is already used by tenant ${owner}`);
+      else seen.set(`${kind}:${key}`, t.id);
+    }
+  }
+  return issues;
+}

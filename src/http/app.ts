@@ -1,0 +1,43 @@
+/** Assembles the Koa application: context, errors, headers, the hub's routes, then oidc-provider. */
+import Koa from 'koa';
+import mount from 'koa-mount';
+import type Provider from 'oidc-provider';
+import type { Logger } from '../shared/logger.js';
+import type { PlatformStore } from '../storage/ports/index.js';
+import { interactionRouter } from '../oidc/interactions/routes.js';
+import { assetsRouter } from './assets.js';
+import { errorHandler } from './errors.js';
+import { healthRouter, type ReadinessCheck } from './health.js';
+import { requestContext } from './request-context.js';
+import { securityHeaders } from './security-headers.js';
+import type Router from '@koa/router';
+
+export interface HttpDeps {
+  issuer: string;
+  trustProxy: boolean;
+  maxBodyBytes: number;
+  provider: Provider;
+  store: PlatformStore;
+  readiness: ReadinessCheck[];
+  log: Logger;
+  /** Extra routers mounted before oidc-provider (the development demo RP). */
+  extraRouters?: Router[];
+}
+
+export function createHttpApp(deps: HttpDeps): Koa {
+  const app = new Koa({ proxy: deps.trustProxy });
+  app.silent = true; // errors are logged by errorHandler, with the request id
+  const routers = [
+    healthRouter(deps.readiness),
+    assetsRouter(),
+    interactionRouter({ provider: deps.provider, store: deps.store, maxBodyBytes: deps.maxBodyBytes }),
+    ...(deps.extraRouters ?? []),
+  ];
+  app.use(requestContext(deps.log));
+  app.use(errorHandler(deps.log));
+  app.use(securityHeaders(deps.issuer.startsWith('https://')));
+  for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
+  const prefix = new URL(deps.issuer).pathname.replace(/\/$/, '');
+  app.use(prefix ? mount(prefix, deps.provider) : mount(deps.provider));
+  return app;
+}

@@ -1,0 +1,78 @@
+/**
+ * A demonstration relying party served by the hub itself in development (`/demo`), so a
+ * newcomer can run a real authorization code + PKCE flow in a browser. It uses openid-client,
+ * like any RP would, and talks to the hub over HTTP.
+ */
+import Router from '@koa/router';
+import * as oidc from 'openid-client';
+import { html } from '../oidc/views/html.js';
+import { layout } from '../oidc/views/pages.js';
+
+const CLIENT_ID = 'demo';
+const SCOPE = 'openid profile email ent ent_children';
+/** Pending logins by state; a development toy, so a bounded in-memory map is enough. */
+const MAX_PENDING = 1000;
+
+interface Pending {
+  verifier: string;
+  nonce: string;
+}
+
+function page(title: string, body: ReturnType<typeof html>): string {
+  return layout({ lang: 'fr', title, body, showHelp: false });
+}
+
+export function demoRouter(issuer: string): Router {
+  const base = issuer.replace(/\/$/, '');
+  const redirectUri = `${base}/demo/callback`;
+  const pending = new Map<string, Pending>();
+  let configuration: Promise<oidc.Configuration> | undefined;
+  const discover = () => {
+    configuration ??= oidc.discovery(new URL(issuer), CLIENT_ID, undefined, oidc.None(), { execute: issuer.startsWith('http:') ? [oidc.allowInsecureRequests] : [] });
+    configuration.catch(() => (configuration = undefined));
+    return configuration;
+  };
+
+  const router = new Router({ prefix: '/demo' });
+  router.get('/', (ctx) => {
+    ctx.type = 'html';
+    ctx.body = page('Application de démonstration', html`<p class="lead">Cette page joue le rôle d’une application (comme ONE ou NEO) qui délègue la connexion au hub.</p>
+      <p><a class="button button--primary" href="/demo/login">Se connecter avec l’ENT</a></p>
+      <p class="note">Comptes de démonstration : lea.martin, sophie.martin, paul.durand (Lille), hugo.lefevre, chloe.dubois (Amiens).</p>`);
+  });
+  router.get('/login', async (ctx) => {
+    const config = await discover();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    if (pending.size >= MAX_PENDING) pending.clear();
+    pending.set(state, { verifier, nonce });
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri, scope: SCOPE, state, nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    });
+    ctx.redirect(url.href);
+  });
+  router.get('/callback', async (ctx) => {
+    const config = await discover();
+    const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
+    const login = pending.get(state);
+    pending.delete(state);
+    if (!login) {
+      ctx.status = 400;
+      ctx.type = 'html';
+      ctx.body = page('Connexion interrompue', html`<p class="lead">Cette réponse ne correspond à aucune connexion en cours.</p><p><a href="/demo">Recommencer</a></p>`);
+      return;
+    }
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(`${base}${ctx.url}`), { pkceCodeVerifier: login.verifier, expectedState: state, expectedNonce: login.nonce });
+    const claims = tokens.claims()!;
+    const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+    const logout = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: `${base}/demo` });
+    ctx.type = 'html';
+    ctx.body = page('Vous êtes connecté', html`<p class="lead">Bonjour ${String(userinfo.name ?? claims.sub)} !</p>
+      <h2>Informations reçues (userinfo)</h2>
+      <pre class="detail">${JSON.stringify(userinfo, null, 2)}</pre>
+      <p><a class="button button--secondary" href="${logout.href}">Se déconnecter</a></p>`);
+  });
+  return router;
+}

@@ -1,0 +1,69 @@
+/**
+ * OIDC clients: config entries become store records (mirrored at start), store records become
+ * oidc-provider metadata. The secret is never stored: `client_secret` carries its SHA-256 and
+ * `installHashedSecretCheck` makes oidc-provider compare hashes (HS* algorithms are disabled,
+ * so the secret is never needed as a MAC key).
+ */
+import type Provider from 'oidc-provider';
+import type { ClientConfig } from '../config/schema.js';
+import { constantTimeEqualHex, sha256Hex } from '../shared/ids.js';
+import type { NewOidcClient, OidcClientRecord, PlatformStore } from '../storage/ports/index.js';
+import type { AdapterPayload, OidcModelAdapter } from '../storage/ports/oidc-adapter.js';
+
+/** Metadata key marking first-party clients (declared as extra client metadata). */
+export const FIRST_PARTY = 'first_party';
+
+export function clientRecordFromConfig(c: ClientConfig): NewOidcClient {
+  return {
+    clientId: c.clientId,
+    name: c.name,
+    firstParty: c.firstParty,
+    secretHash: c.secretSha256 ?? null,
+    metadata: {
+      redirect_uris: c.redirectUris,
+      post_logout_redirect_uris: c.postLogoutRedirectUris,
+      grant_types: c.grantTypes,
+      response_types: c.grantTypes.includes('authorization_code') ? ['code'] : [],
+      scope: c.scopes.join(' '),
+      id_token_signed_response_alg: c.idTokenSignedResponseAlg,
+      ...(c.backchannelLogoutUri ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
+    },
+  };
+}
+
+export function providerMetadata(record: OidcClientRecord): AdapterPayload {
+  const auth = record.secretHash
+    ? { client_secret: record.secretHash, token_endpoint_auth_method: 'client_secret_basic' }
+    : { token_endpoint_auth_method: 'none' };
+  return { ...auth, ...record.metadata, client_id: record.clientId, client_name: record.name, [FIRST_PARTY]: record.firstParty };
+}
+
+export function installHashedSecretCheck(provider: Provider): void {
+  provider.Client.prototype.compareClientSecret = function compareHashed(this: { clientSecret?: string }, actual: string) {
+    return Promise.resolve(typeof this.clientSecret === 'string' && constantTimeEqualHex(this.clientSecret, sha256Hex(actual)));
+  };
+}
+
+/**
+ * The Client model read from the store. Clients are looked up on every token request, so a
+ * record is kept for `cacheMs`; a changed client takes effect within that delay.
+ */
+export class StoreClientAdapter implements Pick<OidcModelAdapter, 'find'> {
+  private readonly cache = new Map<string, { at: number; value: AdapterPayload | undefined }>();
+
+  constructor(private readonly store: PlatformStore, private readonly cacheMs = 30_000) {}
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const hit = this.cache.get(id);
+    if (hit && Date.now() - hit.at < this.cacheMs) return hit.value;
+    const record = await this.store.clients.find(id);
+    const value = record ? providerMetadata(record) : undefined;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(id, { at: Date.now(), value });
+    return value;
+  }
+
+  // Clients are managed through the store, never through oidc-provider.
+  async upsert(): Promise<void> {}
+  async destroy(): Promise<void> {}
+}

@@ -1,0 +1,74 @@
+/**
+ * The issuer's signing key set: one ES256 key (fast, preferred for access tokens) and one RS256
+ * key (what most RPs accept for ID tokens), stored as a private JWK set in `keys/jwks.json`.
+ * Generating appends a fresh pair before the old keys, so the old ones keep verifying
+ * tokens already issued until they are removed.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { ConfigError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+
+export interface SigningJwk extends JWK {
+  kid: string;
+  alg: 'ES256' | 'RS256';
+  use: 'sig';
+  /** Creation time, ISO-8601 (not a JWK member; informational for `hub keys list`). */
+  iat?: number;
+}
+export interface KeySet {
+  keys: SigningJwk[];
+}
+
+const FILE = 'jwks.json';
+
+async function newKey(alg: 'ES256' | 'RS256'): Promise<SigningJwk> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
+  const jwk = await exportJWK(privateKey);
+  const kid = await calculateJwkThumbprint(jwk);
+  return { ...jwk, kid, alg, use: 'sig', iat: Math.floor(Date.now() / 1000) };
+}
+
+export function readKeySet(dir: string): KeySet | null {
+  const file = join(dir, FILE);
+  if (!existsSync(file)) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new ConfigError('keys', [`${file}: not valid JSON`]);
+  }
+  const keys = (parsed as KeySet | null)?.keys;
+  if (!Array.isArray(keys) || !keys.some((k) => k.alg === 'RS256') || !keys.some((k) => k.alg === 'ES256')) {
+    throw new ConfigError('keys', [`${file}: must hold at least one ES256 and one RS256 private key`]);
+  }
+  return { keys };
+}
+
+/** Adds a new ES256 + RS256 pair in front of the existing keys and writes the file (0600). */
+export async function generateKeys(dir: string): Promise<KeySet> {
+  const existing = readKeySet(dir)?.keys ?? [];
+  const keySet = { keys: [await newKey('ES256'), await newKey('RS256'), ...existing] };
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, FILE);
+  writeFileSync(file, `${JSON.stringify(keySet, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return keySet;
+}
+
+/** In development a missing key set is generated (with a warning); production refuses to start. */
+export async function loadOrCreateKeys(dir: string, mode: 'development' | 'production', log: Logger): Promise<KeySet> {
+  const keySet = readKeySet(dir);
+  if (keySet) return keySet;
+  if (mode === 'production') {
+    throw new ConfigError('keys', [`${join(dir, FILE)}: missing; run "hub keys generate" and distribute the file to every hub process`]);
+  }
+  log.warn({ dir }, 'no signing keys found: generating a development key set');
+  return generateKeys(dir);
+}
+
+/** The private JWKs oidc-provider expects (without our informational members). */
+export function providerJwks(keySet: KeySet): { keys: JWK[] } {
+  return { keys: keySet.keys.map(({ iat: _iat, ...jwk }) => jwk) };
+}

@@ -1,0 +1,223 @@
+/**
+ * Languages and messages of the hub's pages. French is the reference language (the ENT's users
+ * are French schools); English is offered for families and staff who prefer it.
+ *
+ * French typography: a no-break space (\u00a0) goes before « ? ! : ; » and inside « guillemets »,
+ * so that punctuation never wraps alone onto the next line on a narrow phone screen.
+ */
+
+export type Lang = 'fr' | 'en';
+
+export const LANGS: readonly Lang[] = ['fr', 'en'];
+
+export const DEFAULT_LANG: Lang = 'fr';
+
+/** The reference catalogue: its keys define MessageKey. Placeholders look like `{client}`. */
+const fr = {
+  'site.name': 'ENT Hauts-de-France',
+  'site.skipToContent': 'Aller au contenu',
+  'site.langSwitchLabel': 'Langue',
+  'site.errorTitle': 'Erreur\u00a0: {title}',
+  'site.footer': 'ENT Hauts-de-France — la connexion commune à ONE (écoles) et NEO (collèges et lycées).',
+  'site.help': 'Un problème pour vous connecter\u00a0? Adressez-vous à l’administrateur ENT de votre établissement.',
+
+  'login.title': 'Connexion',
+  'login.intro': 'Connectez-vous pour accéder à «\u00a0{client}\u00a0».',
+  'login.login': 'Identifiant',
+  'login.password': 'Mot de passe',
+  'login.submit': 'Se connecter',
+  'login.error.invalid_credentials': 'Identifiant ou mot de passe incorrect.',
+  'login.error.missing_fields': 'Saisissez votre identifiant et votre mot de passe.',
+  'login.forgotten': 'Identifiant ou mot de passe oublié\u00a0? Demandez à votre enseignant ou à l’administrateur ENT de votre établissement.',
+
+  'consent.title': 'Autoriser l’accès\u00a0?',
+  'consent.intro': 'L’application «\u00a0{client}\u00a0» demande à utiliser votre compte ENT.',
+  'consent.listIntro': 'Elle recevra\u00a0:',
+  'consent.allow': 'Autoriser',
+  'consent.deny': 'Refuser',
+  'consent.note': 'Si vous refusez, vous ne serez pas connecté à cette application.',
+
+  'scope.openid': 'Votre identifiant ENT, pour vous reconnaître',
+  'scope.profile': 'Vos nom, prénom et profil (élève, parent, enseignant, personnel)',
+  'scope.email': 'Votre adresse e-mail',
+  'scope.ent': 'Votre établissement, vos classes et vos groupes',
+  'scope.ent_children': 'La liste de vos enfants et leurs classes',
+  'scope.offline_access': 'Un accès à ces informations même quand vous n’utilisez pas l’application',
+
+  'error.status': 'Erreur {status}',
+  'error.requestId': 'Code à communiquer à l’assistance\u00a0: {id}',
+  'error.unknown_client.title': 'Application inconnue',
+  'error.unknown_client.text': 'L’application qui vous a envoyé ici n’est pas reconnue par l’ENT. Retournez à l’application ou contactez l’administrateur ENT de votre établissement.',
+  'error.expired_interaction.title': 'Session expirée',
+  'error.expired_interaction.text': 'Votre session de connexion a expiré. Retournez à l’application et recommencez.',
+  'error.invalid_request.title': 'Demande incorrecte',
+  'error.invalid_request.text': 'La demande de connexion n’est pas valide. Retournez à l’application et recommencez. Si le problème continue, contactez l’administrateur ENT de votre établissement.',
+  'error.unavailable.title': 'Service momentanément indisponible',
+  'error.unavailable.text': 'La connexion à l’ENT est momentanément indisponible. Réessayez dans quelques minutes.',
+  'error.not_found.title': 'Page introuvable',
+  'error.not_found.text': 'Cette page n’existe pas. Vérifiez l’adresse ou retournez à l’application.',
+  'error.server_error.title': 'Une erreur est survenue',
+  'error.server_error.text': 'Une erreur inattendue s’est produite. Réessayez dans quelques minutes. Si le problème continue, contactez l’administrateur ENT de votre établissement en lui donnant le code ci-dessous.',
+
+  'logout.title': 'Déconnexion',
+  'logout.intro': 'Vous quittez «\u00a0{client}\u00a0».',
+  'logout.question': 'Voulez-vous aussi vous déconnecter de l’ENT et de toutes ses applications\u00a0?',
+  'logout.sharedDevice': 'Sur un ordinateur ou une tablette partagés, déconnectez-vous toujours partout.',
+  'logout.everywhere': 'Me déconnecter partout',
+  'logout.stay': 'Rester connecté',
+
+  'loggedOut.title': 'Déconnexion terminée',
+  'loggedOut.text': 'Votre session ENT est fermée. Vous pouvez fermer cette page.',
+  'loggedOut.client': 'Vous avez quitté «\u00a0{client}\u00a0» et l’ENT.',
+  'loggedOut.sharedDevice': 'Sur un ordinateur partagé, pensez aussi à fermer le navigateur.',
+} satisfies Record<string, string>;
+
+export type MessageKey = keyof typeof fr;
+
+/** Typed as Record<MessageKey, string>: a missing or unknown key is a compile error. */
+const en: Record<MessageKey, string> = {
+  'site.name': 'ENT Hauts-de-France',
+  'site.skipToContent': 'Skip to content',
+  'site.langSwitchLabel': 'Language',
+  'site.errorTitle': 'Error: {title}',
+  'site.footer': 'ENT Hauts-de-France — one sign-in for ONE (primary schools) and NEO (secondary schools).',
+  'site.help': 'Trouble signing in? Ask your school’s ENT administrator.',
+
+  'login.title': 'Sign in',
+  'login.intro': 'Sign in to continue to “{client}”.',
+  'login.login': 'Username',
+  'login.password': 'Password',
+  'login.submit': 'Sign in',
+  'login.error.invalid_credentials': 'Incorrect username or password.',
+  'login.error.missing_fields': 'Enter your username and your password.',
+  'login.forgotten': 'Forgot your username or password? Ask your teacher or your school’s ENT administrator.',
+
+  'consent.title': 'Allow access?',
+  'consent.intro': 'The application “{client}” is asking to use your ENT account.',
+  'consent.listIntro': 'It will receive:',
+  'consent.allow': 'Allow',
+  'consent.deny': 'Deny',
+  'consent.note': 'If you deny, you will not be signed in to this application.',
+
+  'scope.openid': 'Your ENT identifier, to recognise you',
+  'scope.profile': 'Your first name, last name and profile (pupil, parent, teacher, staff)',
+  'scope.email': 'Your email address',
+  'scope.ent': 'Your school, your classes and your groups',
+  'scope.ent_children': 'The list of your children and their classes',
+  'scope.offline_access': 'Access to this information even when you are not using the application',
+
+  'error.status': 'Error {status}',
+  'error.requestId': 'Code to give to support: {id}',
+  'error.unknown_client.title': 'Unknown application',
+  'error.unknown_client.text': 'The application that sent you here is not recognised by the ENT. Go back to the application or contact your school’s ENT administrator.',
+  'error.expired_interaction.title': 'Session expired',
+  'error.expired_interaction.text': 'Your sign-in session has expired. Go back to the application and start again.',
+  'error.invalid_request.title': 'Invalid request',
+  'error.invalid_request.text': 'The sign-in request is not valid. Go back to the application and start again. If the problem continues, contact your school’s ENT administrator.',
+  'error.unavailable.title': 'Service temporarily unavailable',
+  'error.unavailable.text': 'ENT sign-in is temporarily unavailable. Please try again in a few minutes.',
+  'error.not_found.title': 'Page not found',
+  'error.not_found.text': 'This page does not exist. Check the address or go back to the application.',
+  'error.server_error.title': 'Something went wrong',
+  'error.server_error.text': 'An unexpected error occurred. Please try again in a few minutes. If the problem continues, contact your school’s ENT administrator and give them the code below.',
+
+  'logout.title': 'Sign out',
+  'logout.intro': 'You are leaving “{client}”.',
+  'logout.question': 'Do you also want to sign out of the ENT and all its applications?',
+  'logout.sharedDevice': 'On a shared computer or tablet, always sign out everywhere.',
+  'logout.everywhere': 'Sign me out everywhere',
+  'logout.stay': 'Stay signed in',
+
+  'loggedOut.title': 'Signed out',
+  'loggedOut.text': 'Your ENT session is closed. You can close this page.',
+  'loggedOut.client': 'You have left “{client}” and the ENT.',
+  'loggedOut.sharedDevice': 'On a shared computer, remember to close the browser too.',
+};
+
+/** Both catalogues, exported so tests can check them at runtime too. */
+export const catalogues: Readonly<Record<Lang, Readonly<Record<MessageKey, string>>>> = { fr, en };
+
+export function isLang(value: string): value is Lang {
+  return (LANGS as readonly string[]).includes(value);
+}
+
+export function isMessageKey(value: string): value is MessageKey {
+  return Object.hasOwn(fr, value);
+}
+
+/**
+ * The message for `key`, with `{name}` placeholders replaced from `vars`. A placeholder without
+ * a value is left as is: visible in review, and callers (pages.ts) rely on it to insert markup.
+ */
+export function t(lang: Lang, key: MessageKey, vars?: Record<string, string>): string {
+  const template = catalogues[lang][key];
+  if (!vars) return template;
+  return template.replace(/\{(\w+)\}/g, (placeholder, name: string) =>
+    Object.hasOwn(vars, name) ? (vars[name] as string) : placeholder,
+  );
+}
+
+/** Human description of an OIDC scope; unknown scopes fall back to their raw name. */
+export function describeScope(lang: Lang, scope: string): string {
+  const key = `scope.${scope}`;
+  return isMessageKey(key) ? t(lang, key) : scope;
+}
+
+/** Maps a language tag such as `fr-FR` or `EN_gb` to a supported language, if any. */
+function matchTag(tag: string): Lang | undefined {
+  const primary = tag.trim().toLowerCase().split(/[-_]/)[0] ?? '';
+  return isLang(primary) ? primary : undefined;
+}
+
+/**
+ * `query` is normally the value of the `lang` query parameter; a whole query string
+ * (`lang=en&x=1`, `?lang=en`) is accepted too, so a caller passing either gets it right.
+ */
+function langFromQuery(query: string): Lang | undefined {
+  if (query.includes('=')) {
+    const value = new URLSearchParams(query.replace(/^\?/, '')).get('lang');
+    return value === null ? undefined : matchTag(value);
+  }
+  return matchTag(query);
+}
+
+/** OIDC `ui_locales`: space-separated tags in order of preference. */
+function langFromUiLocales(uiLocales: string): Lang | undefined {
+  for (const tag of uiLocales.split(/\s+/)) {
+    const lang = tag ? matchTag(tag) : undefined;
+    if (lang) return lang;
+  }
+  return undefined;
+}
+
+/** Accept-Language (RFC 9110 §12.5.4): highest q first, header order breaks ties, q=0 means "not this". */
+function langFromAcceptLanguage(header: string): Lang | undefined {
+  const ranges = header
+    .split(',')
+    .map((part, index) => {
+      const [tag = '', ...params] = part.split(';').map((s) => s.trim());
+      const qParam = params.find((p) => /^q=/i.test(p));
+      const q = qParam === undefined ? 1 : Number(qParam.slice(2));
+      return { tag, q: Number.isFinite(q) ? q : 0, index };
+    })
+    .filter((range) => range.tag !== '' && range.q > 0)
+    .sort((a, b) => b.q - a.q || a.index - b.index);
+
+  for (const range of ranges) {
+    // '*' means "any language": our default is then as good as any.
+    if (range.tag === '*') return DEFAULT_LANG;
+    const lang = matchTag(range.tag);
+    if (lang) return lang;
+  }
+  return undefined;
+}
+
+/** Chooses the page language: explicit `?lang=` first, then OIDC `ui_locales`, then Accept-Language, then French. */
+export function pickLang(input: { query?: string | undefined; uiLocales?: string | undefined; acceptLanguage?: string | undefined }): Lang {
+  return (
+    (input.query ? langFromQuery(input.query) : undefined) ??
+    (input.uiLocales ? langFromUiLocales(input.uiLocales) : undefined) ??
+    (input.acceptLanguage ? langFromAcceptLanguage(input.acceptLanguage) : undefined) ??
+    DEFAULT_LANG
+  );
+}

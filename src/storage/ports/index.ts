@@ -1,0 +1,116 @@
+/**
+ * The store's doors. Tenant data is reached only through `PlatformStore.forTenant(id)`, whose
+ * methods are all scoped to that tenant: no method takes a tenant id a caller could forget.
+ * Platform-wide reads that the login page and the OIDC layer need (a login is unique
+ * platform-wide; clients are looked up by id) live on `PlatformStore` itself.
+ */
+import type {
+  Account, AccountPatch, AuditEvent, FederatedIdentity, Group, GroupWithStructure, NewAccount,
+  NewAuditEvent, NewGroup, NewOidcClient, NewStructure, OidcClientRecord, Page, Structure, Tenant,
+} from './model.js';
+
+export * from './model.js';
+
+export interface AccountStore {
+  /** Conflict('login') if the login exists in any tenant; Conflict('externalId') within the tenant. */
+  create(account: NewAccount): Promise<Account>;
+  /** NotFound if absent or in another tenant. */
+  get(id: string): Promise<Account>;
+  findByExternalId(externalId: string): Promise<Account | null>;
+  /** NotFound / Conflict as above. */
+  update(id: string, patch: AccountPatch): Promise<Account>;
+  list(page?: Page): Promise<Account[]>;
+  count(): Promise<number>;
+  /** NotFound if absent; removes its memberships, relations and identities too. */
+  delete(id: string): Promise<void>;
+}
+
+export interface StructureStore {
+  /** Insert or update by UAI. */
+  upsert(structure: NewStructure): Promise<Structure>;
+  findByUai(uai: string): Promise<Structure | null>;
+  list(page?: Page): Promise<Structure[]>;
+}
+
+export interface GroupStore {
+  /** Insert or update by (structureId, kind, code); NotFound if the structure is not in this tenant. */
+  upsert(group: NewGroup): Promise<Group>;
+  listByStructure(structureId: string): Promise<Group[]>;
+}
+
+export interface MembershipStore {
+  /** Idempotent; NotFound if either side is not in this tenant. */
+  attachToStructure(accountId: string, structureId: string): Promise<void>;
+  addToGroup(accountId: string, groupId: string): Promise<void>;
+  removeFromGroup(accountId: string, groupId: string): Promise<void>;
+  structuresOf(accountId: string): Promise<Structure[]>;
+  groupsOf(accountId: string): Promise<GroupWithStructure[]>;
+}
+
+export interface RelationStore {
+  /** Parent (Relative) → child (Student). Idempotent; NotFound if either is not in this tenant. */
+  link(parentId: string, childId: string): Promise<void>;
+  unlink(parentId: string, childId: string): Promise<void>;
+  childrenOf(parentId: string): Promise<Account[]>;
+  parentsOf(childId: string): Promise<Account[]>;
+}
+
+export interface IdentityStore {
+  /** Conflict('subject') if (connector, subject) is already linked in this tenant. */
+  link(accountId: string, connectorId: string, subject: string): Promise<FederatedIdentity>;
+  find(connectorId: string, subject: string): Promise<FederatedIdentity | null>;
+  listForAccount(accountId: string): Promise<FederatedIdentity[]>;
+  unlink(id: string): Promise<void>;
+}
+
+export interface TenantClientStore {
+  /** Conflict('clientId') if the id exists anywhere. */
+  create(client: NewOidcClient): Promise<OidcClientRecord>;
+  list(): Promise<OidcClientRecord[]>;
+}
+
+export interface AuditStore {
+  record(event: NewAuditEvent): Promise<AuditEvent>;
+  /** Newest first. */
+  list(page?: Page): Promise<AuditEvent[]>;
+}
+
+/** Everything one tenant owns, and nothing else. */
+export interface TenantScope {
+  readonly tenantId: string;
+  readonly accounts: AccountStore;
+  readonly structures: StructureStore;
+  readonly groups: GroupStore;
+  readonly memberships: MembershipStore;
+  readonly relations: RelationStore;
+  readonly identities: IdentityStore;
+  readonly clients: TenantClientStore;
+  readonly audit: AuditStore;
+}
+
+export interface PlatformStore {
+  readonly tenants: {
+    upsert(tenant: Tenant): Promise<Tenant>;
+    get(id: string): Promise<Tenant | null>;
+    list(): Promise<Tenant[]>;
+  };
+  /** NotFound-free: a scope for an unknown tenant simply sees nothing and cannot write (FK). */
+  forTenant(tenantId: string): TenantScope;
+  /** Platform-wide account reads: the login page does not know the tenant yet. */
+  readonly accounts: {
+    findByLogin(login: string): Promise<Account | null>;
+    findById(id: string): Promise<Account | null>;
+  };
+  /** Platform clients (tenantId null) and lookups by id across tenants, for oidc-provider. */
+  readonly clients: {
+    find(clientId: string): Promise<OidcClientRecord | null>;
+    /** Insert or replace a platform client (config mirror, CLI). */
+    upsert(client: NewOidcClient): Promise<OidcClientRecord>;
+    list(): Promise<OidcClientRecord[]>;
+  };
+  /** Platform-level events (tenantId null). */
+  readonly audit: AuditStore;
+  /** Throws ServiceUnavailable when the database cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,116 @@
+/** The hub's stored entities, as every storage backend returns them. */
+
+/** ENT profiles (DOMAIN.md): Student ↔ National_1, Relative ↔ National_2, Teacher ↔ National_3, Personnel ↔ National_4. */
+export const PROFILES = ['Student', 'Relative', 'Teacher', 'Personnel', 'Guest'] as const;
+export type Profile = (typeof PROFILES)[number];
+
+/** pending: waits for activation; disappeared: missing from a complete import, purged later. */
+export const ACCOUNT_STATUSES = ['active', 'pending', 'disabled', 'disappeared'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+
+export interface Tenant {
+  id: string;
+  name: string;
+  academyCode: string;
+}
+
+export interface Account {
+  id: string;
+  tenantId: string;
+  /** Unique platform-wide. */
+  login: string;
+  profile: Profile;
+  firstName: string;
+  lastName: string;
+  displayName: string;
+  /** ISO date YYYY-MM-DD. */
+  birthDate: string | null;
+  email: string | null;
+  /** The académie e-mail staff IdPs vouch for (matching key for staff). */
+  academicEmail: string | null;
+  status: AccountStatus;
+  passwordHash: string | null;
+  /** `<SOURCE>-<id>`, unique per tenant. */
+  externalId: string | null;
+  /** Where the account comes from: an import source id (`AC-LILLE`) or `local`. */
+  source: string;
+  createdAt: Date;
+  updatedAt: Date;
+  disappearedAt: Date | null;
+}
+
+export type NewAccount = Pick<Account, 'login' | 'profile' | 'firstName' | 'lastName'> &
+  Partial<Pick<Account, 'id' | 'displayName' | 'birthDate' | 'email' | 'academicEmail' | 'status' | 'passwordHash' | 'externalId' | 'source'>>;
+
+export type AccountPatch = Partial<
+  Pick<Account, 'login' | 'profile' | 'firstName' | 'lastName' | 'displayName' | 'birthDate' | 'email' | 'academicEmail' | 'status' | 'passwordHash' | 'externalId' | 'disappearedAt'>
+>;
+
+export interface Structure {
+  id: string;
+  tenantId: string;
+  /** School id: 7 digits + a letter, unique per tenant. */
+  uai: string;
+  name: string;
+  externalId: string | null;
+}
+export type NewStructure = Pick<Structure, 'uai' | 'name'> & Partial<Pick<Structure, 'id' | 'externalId'>>;
+
+export type GroupKind = 'class' | 'group';
+export interface Group {
+  id: string;
+  tenantId: string;
+  structureId: string;
+  kind: GroupKind;
+  /** Code unique within (structure, kind), e.g. `3A`. */
+  code: string;
+  name: string;
+  externalId: string | null;
+}
+export type NewGroup = Pick<Group, 'structureId' | 'kind' | 'code' | 'name'> & Partial<Pick<Group, 'id' | 'externalId'>>;
+export type GroupWithStructure = Group & { structure: Structure };
+
+export interface FederatedIdentity {
+  id: string;
+  tenantId: string;
+  accountId: string;
+  connectorId: string;
+  /** The upstream's stable subject (FrEduCtId, sub…), unique per (tenant, connector). */
+  subject: string;
+  createdAt: Date;
+}
+
+export interface OidcClientRecord {
+  clientId: string;
+  /** null: a platform client (ONE, NEO); else the tenant that registered it. */
+  tenantId: string | null;
+  name: string;
+  /** First-party clients skip the consent page. */
+  firstParty: boolean;
+  /** SHA-256 hex of the secret; null for public clients. The secret itself is never stored. */
+  secretHash: string | null;
+  /** oidc-provider client metadata (redirect_uris, grant_types…), without client_secret. */
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+}
+export type NewOidcClient = Omit<OidcClientRecord, 'createdAt' | 'tenantId'>;
+
+export interface AuditEvent {
+  id: string;
+  tenantId: string | null;
+  at: Date;
+  /** e.g. `login.success`, `login.failure`, `client.created`. */
+  type: string;
+  accountId: string | null;
+  clientId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  details: Record<string, unknown>;
+}
+export type NewAuditEvent = Pick<AuditEvent, 'type'> &
+  Partial<Pick<AuditEvent, 'accountId' | 'clientId' | 'ip' | 'userAgent' | 'details'>>;
+
+export interface Page {
+  limit?: number;
+  offset?: number;
+}

@@ -1,0 +1,128 @@
+import type { Insertable, Kysely, Updateable } from 'kysely';
+import { Conflict, NotFound } from '../../shared/errors.js';
+import { newId } from '../../shared/ids.js';
+import type { Account, AccountPatch, AccountStore, NewAccount, Page, PlatformStore } from '../ports/index.js';
+import { guarded, type ConflictRules } from './constraints.js';
+import { found, idConflict, label, paged, tenantLabel } from './queries.js';
+import { nowTimestamp, toAccount, toTimestamp } from './rows.js';
+import type { AccountsTable, Database } from './schema.js';
+
+const PATCH_COLUMNS = {
+  login: 'login',
+  profile: 'profile',
+  firstName: 'first_name',
+  lastName: 'last_name',
+  displayName: 'display_name',
+  birthDate: 'birth_date',
+  email: 'email',
+  academicEmail: 'academic_email',
+  status: 'status',
+  passwordHash: 'password_hash',
+  externalId: 'external_id',
+  disappearedAt: 'disappeared_at',
+} as const satisfies Record<keyof AccountPatch, keyof AccountsTable>;
+
+function insertRow(tenantId: string, input: NewAccount, now: string): Insertable<AccountsTable> {
+  return {
+    id: input.id ?? newId(),
+    tenant_id: tenantId,
+    login: input.login,
+    profile: input.profile,
+    first_name: input.firstName,
+    last_name: input.lastName,
+    display_name: input.displayName ?? `${input.firstName} ${input.lastName}`,
+    birth_date: input.birthDate ?? null,
+    email: input.email ?? null,
+    academic_email: input.academicEmail ?? null,
+    status: input.status ?? 'active',
+    password_hash: input.passwordHash ?? null,
+    external_id: input.externalId ?? null,
+    source: input.source ?? 'local',
+    created_at: now,
+    updated_at: now,
+    disappeared_at: null,
+  };
+}
+
+/** Only the fields present in the patch; `undefined` means "leave as is", `null` clears. */
+function updateRow(patch: AccountPatch): Updateable<AccountsTable> {
+  const row: Record<string, unknown> = { updated_at: nowTimestamp() };
+  for (const [field, column] of Object.entries(PATCH_COLUMNS)) {
+    const value = patch[field as keyof AccountPatch];
+    if (value !== undefined) row[column] = value instanceof Date ? toTimestamp(value) : value;
+  }
+  return row as Updateable<AccountsTable>;
+}
+
+function accountConflicts(values: { id?: string; login?: string; externalId?: string | null }): ConflictRules {
+  return {
+    login: () => new Conflict('login', `login "${values.login}" is already taken`),
+    'tenant_id,external_id': () =>
+      new Conflict('externalId', `external id "${values.externalId}" is already used in this tenant`),
+    ...(values.id !== undefined && idConflict('accounts', values.id)),
+  };
+}
+
+export function tenantAccounts(db: Kysely<Database>, tenantId: string): AccountStore {
+  const scoped = () => db.selectFrom('accounts').selectAll().where('tenant_id', '=', tenantId);
+
+  return {
+    async create(input: NewAccount): Promise<Account> {
+      const values = insertRow(tenantId, input, nowTimestamp());
+      const guard = { conflicts: accountConflicts({ ...input, id: values.id }), missing: tenantLabel(tenantId) };
+      const row = await guarded(guard, () =>
+        db.insertInto('accounts').values(values).returningAll().executeTakeFirstOrThrow());
+      return toAccount(row);
+    },
+
+    async get(id: string): Promise<Account> {
+      return toAccount(found(await scoped().where('id', '=', id).executeTakeFirst(), label('accounts', id)));
+    },
+
+    async findByExternalId(externalId: string): Promise<Account | null> {
+      const row = await scoped().where('external_id', '=', externalId).executeTakeFirst();
+      return row ? toAccount(row) : null;
+    },
+
+    async update(id: string, patch: AccountPatch): Promise<Account> {
+      const row = await guarded({ conflicts: accountConflicts(patch) }, () => db.updateTable('accounts')
+        .set(updateRow(patch))
+        .where('id', '=', id)
+        .where('tenant_id', '=', tenantId)
+        .returningAll()
+        .executeTakeFirst());
+      return toAccount(found(row, label('accounts', id)));
+    },
+
+    async list(page?: Page): Promise<Account[]> {
+      const rows = await paged(scoped().orderBy('login'), page).execute();
+      return rows.map(toAccount);
+    },
+
+    async count(): Promise<number> {
+      const row = await db.selectFrom('accounts')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('tenant_id', '=', tenantId)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    // Memberships, relations and identities go with it: their foreign keys cascade, in the
+    // same statement, so there is no half-deleted account.
+    async delete(id: string): Promise<void> {
+      const result = await db.deleteFrom('accounts').where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
+      if (result.numDeletedRows === 0n) throw new NotFound(label('accounts', id));
+    },
+  };
+}
+
+export function platformAccounts(db: Kysely<Database>): PlatformStore['accounts'] {
+  const findBy = async (column: 'login' | 'id', value: string): Promise<Account | null> => {
+    const row = await db.selectFrom('accounts').selectAll().where(column, '=', value).executeTakeFirst();
+    return row ? toAccount(row) : null;
+  };
+  return {
+    findByLogin: (login) => findBy('login', login),
+    findById: (id) => findBy('id', id),
+  };
+}

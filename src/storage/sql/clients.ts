@@ -1,0 +1,74 @@
+import type { Insertable, Kysely } from 'kysely';
+import { Conflict } from '../../shared/errors.js';
+import type { NewOidcClient, OidcClientRecord, PlatformStore, TenantClientStore } from '../ports/index.js';
+import { guarded, type Guard } from './constraints.js';
+import { tenantLabel } from './queries.js';
+import { nowTimestamp, toClient, toFlag, toJsonText } from './rows.js';
+import type { Database, OidcClientsTable } from './schema.js';
+
+const clientIdTaken = (clientId: string): Conflict =>
+  new Conflict('clientId', `client id "${clientId}" is already taken`);
+
+function insertRow(client: NewOidcClient, tenantId: string | null): Insertable<OidcClientsTable> {
+  return {
+    client_id: client.clientId,
+    tenant_id: tenantId,
+    name: client.name,
+    first_party: toFlag(client.firstParty),
+    secret_hash: client.secretHash,
+    metadata: toJsonText(client.metadata),
+    created_at: nowTimestamp(),
+  };
+}
+
+export function tenantClients(db: Kysely<Database>, tenantId: string): TenantClientStore {
+  return {
+    // Client ids are global (oidc-provider looks them up without a tenant): the primary key
+    // refuses an id used by any tenant or by the platform.
+    async create(client: NewOidcClient): Promise<OidcClientRecord> {
+      const guard: Guard = { conflicts: { client_id: () => clientIdTaken(client.clientId) }, missing: tenantLabel(tenantId) };
+      const row = await guarded(guard, () =>
+        db.insertInto('oidc_clients').values(insertRow(client, tenantId)).returningAll().executeTakeFirstOrThrow());
+      return toClient(row);
+    },
+
+    async list(): Promise<OidcClientRecord[]> {
+      const rows = await db.selectFrom('oidc_clients').selectAll().where('tenant_id', '=', tenantId).orderBy('client_id').execute();
+      return rows.map(toClient);
+    },
+  };
+}
+
+export function platformClients(db: Kysely<Database>): PlatformStore['clients'] {
+  return {
+    // By primary key: one index lookup on every token request.
+    async find(clientId: string): Promise<OidcClientRecord | null> {
+      const row = await db.selectFrom('oidc_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+      return row ? toClient(row) : null;
+    },
+
+    // Replaces a platform client but never takes over a tenant's client with the same id.
+    async upsert(client: NewOidcClient): Promise<OidcClientRecord> {
+      const row = await db.insertInto('oidc_clients')
+        .values(insertRow(client, null))
+        .onConflict((oc) => oc.column('client_id')
+          .doUpdateSet((eb) => ({
+            name: eb.ref('excluded.name'),
+            first_party: eb.ref('excluded.first_party'),
+            secret_hash: eb.ref('excluded.secret_hash'),
+            metadata: eb.ref('excluded.metadata'),
+          }))
+          .where('oidc_clients.tenant_id', 'is', null))
+        .returningAll()
+        .executeTakeFirst();
+      if (row === undefined) throw clientIdTaken(client.clientId);
+      return toClient(row);
+    },
+
+    /** Platform clients only; a tenant's clients are listed through its scope. */
+    async list(): Promise<OidcClientRecord[]> {
+      const rows = await db.selectFrom('oidc_clients').selectAll().where('tenant_id', 'is', null).orderBy('client_id').execute();
+      return rows.map(toClient);
+    },
+  };
+}

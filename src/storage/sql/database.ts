@@ -1,0 +1,108 @@
+/**
+ * Opens the SQL store: SQLite (the embedded default, one file) or PostgreSQL (production),
+ * behind the same Kysely code path.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Dialect } from 'kysely';
+import pg from 'pg';
+import { ConfigError, ServiceUnavailable } from '../../shared/errors.js';
+import type { PlatformStore } from '../ports/index.js';
+import { platformAccounts } from './accounts.js';
+import { auditStore } from './audit.js';
+import { platformClients } from './clients.js';
+import type { SqlDialect } from './dialect.js';
+import { migrateToLatest } from './migrations/index.js';
+import type { Database } from './schema.js';
+import { tenantScope } from './scope.js';
+import { tenantStore } from './tenants.js';
+
+export interface SqlStore extends PlatformStore {
+  readonly db: Kysely<Database>;
+  readonly dialect: SqlDialect;
+}
+
+export interface OpenSqlStoreOptions {
+  /** Apply pending migrations before returning (default true; concurrent openers wait on a lock). */
+  migrate?: boolean;
+}
+
+/** Fail fast when PostgreSQL does not answer, rather than hanging a request or the start. */
+const PG_CONNECT_TIMEOUT_MS = 3_000;
+const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * `url`: `sqlite:<path>` (parent folder created), `sqlite::memory:`, or `postgres://…` /
+ * `postgresql://…`. Throws ServiceUnavailable('database') when the database cannot be reached,
+ * ConfigError for an unsupported URL.
+ */
+export async function openSqlStore(url: string, options: OpenSqlStoreOptions = {}): Promise<SqlStore> {
+  const { dialect, driver } = parseUrl(url);
+  const db = new Kysely<Database>({ dialect: driver });
+  try {
+    await ping(db);
+    if (options.migrate ?? true) await migrateToLatest(db);
+  } catch (error) {
+    await db.destroy().catch(() => undefined);
+    throw error;
+  }
+  return createStore(db, dialect);
+}
+
+function parseUrl(url: string): { dialect: SqlDialect; driver: Dialect } {
+  if (url === 'sqlite::memory:') return { dialect: 'sqlite', driver: sqliteDriver(':memory:') };
+  // `sqlite:///abs/path` is accepted as well as `sqlite:/abs/path`.
+  if (url.startsWith('sqlite:')) return { dialect: 'sqlite', driver: sqliteDriver(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')) };
+  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', driver: postgresDriver(url) };
+  // The URL itself may carry a password: only its scheme goes into the message.
+  const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? '(none)';
+  throw new ConfigError('database URL', [`unsupported scheme ${scheme} (expected sqlite:<path>, sqlite::memory: or postgres://…)`]);
+}
+
+function sqliteDriver(path: string): Dialect {
+  if (path === '') throw new ConfigError('database URL', ['sqlite: needs a file path, e.g. sqlite:data/hub.db']);
+  // Opened lazily by Kysely, so a bad path surfaces in the first ping as ServiceUnavailable.
+  const database = async () => {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const handle = new BetterSqlite3(path);
+    // WAL lets readers (other processes, backups) work while the hub writes.
+    handle.pragma('journal_mode = WAL');
+    // SQLite ignores foreign keys (and their cascades) unless asked, per connection.
+    handle.pragma('foreign_keys = ON');
+    handle.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    return handle;
+  };
+  return new SqliteDialect({ database });
+}
+
+function postgresDriver(url: string): Dialect {
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
+  // An idle connection dropped by the server (restart, failover) is reported here; without a
+  // listener it would crash the process. The pool discards it and the next query reconnects.
+  pool.on('error', () => undefined);
+  return new PostgresDialect({ pool });
+}
+
+async function ping(db: Kysely<Database>): Promise<void> {
+  try {
+    await sql`select 1`.execute(db);
+  } catch (error) {
+    throw new ServiceUnavailable('database', error);
+  }
+}
+
+function createStore(db: Kysely<Database>, dialect: SqlDialect): SqlStore {
+  let closing: Promise<void> | undefined;
+  return {
+    db,
+    dialect,
+    tenants: tenantStore(db),
+    forTenant: (tenantId) => tenantScope(db, tenantId),
+    accounts: platformAccounts(db),
+    clients: platformClients(db),
+    audit: auditStore(db, null),
+    ping: () => ping(db),
+    close: () => (closing ??= db.destroy()),
+  };
+}

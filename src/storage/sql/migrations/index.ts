@@ -1,0 +1,47 @@
+/**
+ * Versioned schema migrations, kept in code (no file scanning, so they work from a bundle too).
+ * To change the schema, add `000N_what.ts` exporting `up(db, types)` and register it below:
+ * Kysely applies pending migrations in name order and refuses to run if an applied one is missing.
+ */
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { columnTypes, dialectOf, type ColumnTypes } from '../dialect.js';
+import * as initial from './0001_initial.js';
+
+interface SqlMigration {
+  // Migrations see an untyped database: they describe past schemas, not the current one.
+  up(db: Kysely<any>, types: ColumnTypes): Promise<void>;
+  down?(db: Kysely<any>, types: ColumnTypes): Promise<void>;
+}
+
+const MIGRATIONS: Record<string, SqlMigration> = {
+  '0001_initial': initial,
+};
+
+export const migrationNames: readonly string[] = Object.keys(MIGRATIONS).sort();
+
+function provider(types: ColumnTypes): MigrationProvider {
+  const bound = Object.entries(MIGRATIONS).map(([name, m]): [string, Migration] => [name, {
+    up: (db) => m.up(db, types),
+    down: m.down && ((db) => m.down!(db, types)),
+  }]);
+  return { getMigrations: async () => Object.fromEntries(bound) };
+}
+
+export class MigrationError extends Error {
+  constructor(migration: string | undefined, cause: unknown) {
+    const what = migration ? `migration ${migration}` : 'migrations';
+    super(`${what} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'MigrationError';
+  }
+}
+
+/** Applies pending migrations; returns the names applied now (empty when already up to date). */
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: provider(columnTypes(dialectOf(db))) });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results.find((r) => r.status === 'Error')?.migrationName;
+    throw new MigrationError(failed, error);
+  }
+  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

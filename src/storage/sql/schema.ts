@@ -1,0 +1,133 @@
+/**
+ * Kysely's view of the tables created by `migrations/`. Column names are snake_case; `rows.ts`
+ * maps them to the model types of the ports.
+ */
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+/**
+ * Always written as an ISO-8601 UTC string (both engines accept it); read back as a Date from
+ * PostgreSQL (timestamptz) and as the same string from SQLite (text).
+ */
+export type Timestamp = ColumnType<Date | string, string, string>;
+/** Written as JSON text; read back parsed from PostgreSQL (jsonb), as text from SQLite. */
+export type Json = ColumnType<unknown, string, string>;
+/** 0 or 1: the same integer column in both engines. */
+export type Flag = number;
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  academy_code: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AccountsTable {
+  id: string;
+  tenant_id: string;
+  login: string;
+  profile: string;
+  first_name: string;
+  last_name: string;
+  display_name: string;
+  birth_date: string | null;
+  email: string | null;
+  academic_email: string | null;
+  status: string;
+  password_hash: string | null;
+  external_id: string | null;
+  source: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  disappeared_at: Timestamp | null;
+}
+
+export interface FederatedIdentitiesTable {
+  id: string;
+  tenant_id: string;
+  account_id: string;
+  connector_id: string;
+  subject: string;
+  created_at: Timestamp;
+}
+
+export interface StructuresTable {
+  id: string;
+  tenant_id: string;
+  uai: string;
+  name: string;
+  external_id: string | null;
+}
+
+export interface GroupsTable {
+  id: string;
+  tenant_id: string;
+  structure_id: string;
+  kind: string;
+  code: string;
+  name: string;
+  external_id: string | null;
+}
+
+export interface AccountStructuresTable {
+  tenant_id: string;
+  account_id: string;
+  structure_id: string;
+}
+
+export interface GroupMembersTable {
+  tenant_id: string;
+  account_id: string;
+  group_id: string;
+}
+
+export interface RelationsTable {
+  tenant_id: string;
+  parent_id: string;
+  child_id: string;
+}
+
+export interface OidcClientsTable {
+  client_id: string;
+  tenant_id: string | null;
+  name: string;
+  first_party: Flag;
+  secret_hash: string | null;
+  metadata: Json;
+  created_at: Timestamp;
+}
+
+export interface AuditEventsTable {
+  /** Insertion order, to sort events recorded within the same millisecond (bigint: string in pg). */
+  seq: Generated<number | string>;
+  id: string;
+  tenant_id: string | null;
+  at: Timestamp;
+  type: string;
+  account_id: string | null;
+  client_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  details: Json;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  accounts: AccountsTable;
+  federated_identities: FederatedIdentitiesTable;
+  structures: StructuresTable;
+  groups: GroupsTable;
+  account_structures: AccountStructuresTable;
+  group_members: GroupMembersTable;
+  relations: RelationsTable;
+  oidc_clients: OidcClientsTable;
+  audit_events: AuditEventsTable;
+}
+
+export type TenantRow = Selectable<TenantsTable>;
+export type AccountRow = Selectable<AccountsTable>;
+export type IdentityRow = Selectable<FederatedIdentitiesTable>;
+export type StructureRow = Selectable<StructuresTable>;
+export type GroupRow = Selectable<GroupsTable>;
+export type ClientRow = Selectable<OidcClientsTable>;
+export type AuditRow = Selectable<AuditEventsTable>;

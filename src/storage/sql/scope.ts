@@ -1,0 +1,26 @@
+import type { Kysely } from 'kysely';
+import type { TenantScope } from '../ports/index.js';
+import { tenantAccounts } from './accounts.js';
+import { auditStore } from './audit.js';
+import { tenantClients } from './clients.js';
+import { tenantGroups } from './groups.js';
+import { tenantIdentities } from './identities.js';
+import { tenantMemberships } from './memberships.js';
+import { tenantRelations } from './relations.js';
+import type { Database } from './schema.js';
+import { tenantStructures } from './structures.js';
+
+/** Every store of the scope receives the tenant once, here, and filters every query by it. */
+export function tenantScope(db: Kysely<Database>, tenantId: string): TenantScope {
+  return {
+    tenantId,
+    accounts: tenantAccounts(db, tenantId),
+    structures: tenantStructures(db, tenantId),
+    groups: tenantGroups(db, tenantId),
+    memberships: tenantMemberships(db, tenantId),
+    relations: tenantRelations(db, tenantId),
+    identities: tenantIdentities(db, tenantId),
+    clients: tenantClients(db, tenantId),
+    audit: auditStore(db, tenantId),
+  };
+}
