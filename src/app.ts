@@ -12,7 +12,7 @@ import { demoRouter } from './http/demo-rp.js';
 import type { ReadinessCheck } from './http/health.js';
 import { clientRecordFromConfig } from './oidc/clients.js';
 import { loadOrCreateKeys } from './oidc/keys.js';
-import { createProvider } from './oidc/provider.js';
+import { cookieKeysOf, createProvider } from './oidc/provider.js';
 import { seedDemo } from './identity/demo-seed.js';
 import type { Logger } from './shared/logger.js';
 import { ServiceUnavailable } from './shared/errors.js';
@@ -78,6 +78,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
       issuer: config.issuer,
       trustProxy: config.http.trustProxy,
       maxBodyBytes: config.http.maxBodyBytes,
+      cookieKeys: cookieKeysOf(config),
       provider,
       store,
       log,

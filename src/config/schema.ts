@@ -87,6 +87,12 @@ export const configSchema = z.strictObject({
       session: seconds.default(8 * 3600),
       grant: seconds.default(14 * 24 * 3600),
     }).prefault({}),
+    /**
+     * Hosts the hub may call although they resolve to private or loopback addresses
+     * (back-channel logout to an RP inside the région's network). Everything else is refused
+     * by oidc-provider's SSRF protection.
+     */
+    outboundPrivateHosts: z.array(z.string().min(1)).default([]),
     /** APIs that receive JWT access tokens. */
     resources: z.array(resourceSchema).default([]),
   }).prefault({}),

@@ -16,6 +16,8 @@ export interface HttpDeps {
   issuer: string;
   trustProxy: boolean;
   maxBodyBytes: number;
+  /** The provider's cookie keys: koa-mount runs oidc-provider with this app's context, so both must sign alike. */
+  cookieKeys: string[];
   provider: Provider;
   store: PlatformStore;
   readiness: ReadinessCheck[];
@@ -26,6 +28,7 @@ export interface HttpDeps {
 
 export function createHttpApp(deps: HttpDeps): Koa {
   const app = new Koa({ proxy: deps.trustProxy });
+  app.keys = deps.cookieKeys;
   app.silent = true; // errors are logged by errorHandler, with the request id
   const routers = [
     healthRouter(deps.readiness),

@@ -48,6 +48,11 @@ function translatingAdapter(adapter: OidcModelAdapter): OidcModelAdapter {
   });
 }
 
+/** Production requires configured keys (checked at load); development gets a fixed, labelled one. */
+export function cookieKeysOf(config: HubConfig): string[] {
+  return config.oidc.cookieKeys ?? ['development-only cookie key: set HUB_COOKIE_KEYS in production'];
+}
+
 function isFirstParty(client: { [FIRST_PARTY]?: unknown } | undefined): boolean {
   return client?.[FIRST_PARTY] === true;
 }
@@ -72,13 +77,15 @@ export function createProvider(deps: ProviderDeps): Provider {
   const clientAdapter = new StoreClientAdapter(store);
   const resources = new Map(config.oidc.resources.map((r) => [r.indicator, r]));
   const ttl = config.oidc.ttl;
+  const privateHosts = new Set(config.oidc.outboundPrivateHosts);
 
   const configuration: Configuration = {
     adapter: (model: string) => (model === 'Client' ? clientAdapter : translatingAdapter(deps.modelAdapter(model))) as never,
     jwks: providerJwks(deps.keys) as Configuration['jwks'],
-    cookies: { keys: config.oidc.cookieKeys ?? ['development-only cookie key, set HUB_COOKIE_KEYS'] },
+    cookies: { keys: cookieKeysOf(config) },
     claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid] } as unknown as Configuration['claims'],
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'ent', 'ent_children'],
+    // Resource scopes are listed too: oidc-provider only accepts client scopes it knows.
+    scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid'), ...config.oidc.resources.flatMap((r) => r.scopes)],
     extraClientMetadata: { properties: [FIRST_PARTY] },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     enabledJWA: {
@@ -113,6 +120,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       };
     },
     renderError: renderProviderError,
+    fetch: (url, options) => {
+      // oidc-provider passes a dispatcher that refuses special-use addresses; allowed hosts go without it.
+      if (privateHosts.has(new URL(url instanceof Request ? url.url : url).hostname)) delete (options as { dispatcher?: unknown }).dispatcher;
+      return globalThis.fetch(url, options);
+    },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -146,5 +158,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.proxy = config.http.trustProxy;
   installHashedSecretCheck(provider);
   provider.on('server_error', (ctx, err) => deps.log.error({ err, path: ctx.path, requestId: ctx.state.requestId }, 'oidc server error'));
+  provider.on('backchannel.error', (_ctx, err, client) => deps.log.warn({ err: (err as Error).message, clientId: client.clientId }, 'back-channel logout failed'));
   return provider;
 }

@@ -55,10 +55,13 @@ interface Cluster {
 }
 
 let cluster: Promise<Cluster> | undefined;
-let started: Cluster | undefined;
 
 function throwawayCluster(): Promise<Cluster> {
-  cluster ??= startCluster().then((c) => (started = c));
+  // Forget a failed start, so that the next suite tries again and reports its own error.
+  cluster ??= startCluster().catch((error: unknown) => {
+    cluster = undefined;
+    throw error;
+  });
   return cluster;
 }
 
@@ -83,7 +86,8 @@ function ownByPostgres(dir: string): void {
   chownSync(dir, uid, gid);
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port nothing listens on right now (tests also use it as a surely-closed port). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -125,7 +129,6 @@ export async function stopThrowawayCluster(): Promise<void> {
   if (cluster === undefined) return;
   const current = await cluster.catch(() => undefined);
   cluster = undefined;
-  started = undefined;
   if (current) stopClusterSync(current);
 }
 

@@ -1,0 +1,509 @@
+/**
+ * `npm run bench`: token endpoint throughput, the hub versus a bare oidc-provider.
+ *
+ * Both serve `POST /token` with grant_type=client_credentials, client_secret_basic, one
+ * resource indicator and an ES256 JWT access token, with the same key set and the same client.
+ * Each server runs in its own child process; autocannon (the load generator) runs here. After
+ * a warm-up of each, rounds alternate between the servers and the median of each is compared.
+ *
+ *   BENCH_SECONDS      seconds per round (8)
+ *   BENCH_ROUNDS       rounds per server (3)
+ *   BENCH_WARMUP       warm-up seconds per server (3)
+ *   BENCH_CONNECTIONS  concurrent connections (10)
+ *   BENCH_LOG_ROUND    1 (default) also measures the hub with request logging on (level info,
+ *                      stdout to /dev/null); 0 skips it
+ *   BENCH_PIN          1 pins the servers to CPU 1 and this process to CPU 0 (taskset)
+ *   BENCH_CPU_PROF     a folder: the hub children run with --cpu-prof and write profiles there
+ *   REDIS_URL          Redis for the hub (redis://127.0.0.1:6379)
+ *
+ *   --json             machine-readable results on stdout (progress still goes to stderr)
+ *
+ * Exit status: 0 when every response was a 200, 1 otherwise (errors are printed; no rate is
+ * reported as valid for a server that answered anything else), 2 on a setup failure.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon, { type Result } from 'autocannon';
+import { PROJECT_ROOT } from '../src/config/load.js';
+import { generateKeys } from '../src/oidc/keys.js';
+import type { ServerSpec } from './servers/common.js';
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+function envNumber(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number ≥ ${min} (got "${raw}")`);
+  return value;
+}
+
+const GOAL = 0.85;
+const CLIENT_ID = 'bench-api';
+const CLIENT_SECRET = randomBytes(24).toString('base64url');
+const SCOPE = 'timetable.read';
+const RESOURCE = 'https://api.bench.example/';
+
+interface Settings {
+  seconds: number;
+  rounds: number;
+  warmupSeconds: number;
+  connections: number;
+  logRound: boolean;
+  pin: boolean;
+  cpuProfDir: string | undefined;
+  redisUrl: string;
+  json: boolean;
+}
+
+function readSettings(argv: string[]): Settings {
+  return {
+    seconds: envNumber('BENCH_SECONDS', 8, 1),
+    rounds: Math.floor(envNumber('BENCH_ROUNDS', 3, 1)),
+    warmupSeconds: envNumber('BENCH_WARMUP', 3, 0),
+    connections: Math.floor(envNumber('BENCH_CONNECTIONS', 10, 1)),
+    logRound: process.env.BENCH_LOG_ROUND !== '0',
+    pin: process.env.BENCH_PIN === '1',
+    cpuProfDir: process.env.BENCH_CPU_PROF || undefined,
+    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    json: argv.includes('--json'),
+  };
+}
+
+const progress = (line: string): void => void process.stderr.write(`${line}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// Server children
+
+type ServerName = 'bare' | 'hub' | 'hub+log';
+
+interface Server {
+  name: ServerName;
+  child: ChildProcess;
+  url: string;
+  exited: boolean;
+}
+
+const children: Server[] = [];
+
+function serverSpec(name: ServerName, root: string, settings: Settings): ServerSpec {
+  const base = { keysDir: join(root, 'keys'), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scope: SCOPE, resource: RESOURCE };
+  if (name === 'bare') return base;
+  const dataDir = join(root, name === 'hub' ? 'hub' : 'hub-log');
+  mkdirSync(dataDir, { recursive: true });
+  return {
+    ...base,
+    dataDir,
+    redisUrl: settings.redisUrl,
+    keyPrefix: `bench:${randomBytes(4).toString('hex')}:`,
+    logLevel: name === 'hub' ? 'silent' : 'info',
+    // With logs on, stdout carries the request log (to /dev/null) and READY comes on stderr.
+    readyFd: name === 'hub' ? 1 : 2,
+  };
+}
+
+async function startServer(name: ServerName, root: string, settings: Settings): Promise<Server> {
+  const spec = serverSpec(name, root, settings);
+  const script = join(PROJECT_ROOT, 'bench', 'servers', name === 'bare' ? 'bare.ts' : 'hub.ts');
+  const nodeArgs = ['--import', 'tsx'];
+  if (settings.cpuProfDir && name !== 'bare') nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`, `--cpu-prof-name=${name.replace('+', '-')}.${Date.now()}.cpuprofile`);
+  const [command, args] = settings.pin ? ['taskset', ['-c', '1', process.execPath, ...nodeArgs, script]] : [process.execPath, [...nodeArgs, script]];
+  const devNull = spec.readyFd === 2 ? openSync('/dev/null', 'w') : undefined;
+  const child = spawn(command, args as string[], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, BENCH_SPEC: JSON.stringify(spec) },
+    stdio: ['pipe', devNull ?? 'pipe', 'pipe'],
+  });
+  if (devNull !== undefined) closeSync(devNull);
+  const server: Server = { name, child, url: '', exited: false };
+  children.push(server);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name}: not ready after 60 s`)), 60_000);
+    const onLine = (line: string) => {
+      const ready = /^READY (\d+)$/.exec(line.trim());
+      if (ready) {
+        clearTimeout(timer);
+        resolve(Number(ready[1]));
+      } else if (line.trim()) {
+        progress(`  [${name}] ${line}`);
+      }
+    };
+    for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream }).on('line', onLine);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`${name}: ${err.message}`));
+    });
+    child.once('exit', (code, signal) => {
+      server.exited = true;
+      clearTimeout(timer);
+      reject(new Error(`${name}: exited before it was ready (${signal ?? `code ${code}`})`));
+    });
+  });
+  server.url = `http://127.0.0.1:${port}`;
+  return server;
+}
+
+async function stopServer(server: Server): Promise<void> {
+  if (server.exited || server.child.exitCode !== null || server.child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => server.child.once('exit', () => resolve()));
+  server.child.kill('SIGTERM');
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+  server.exited = true;
+}
+
+async function stopAll(): Promise<void> {
+  await Promise.all(children.map(stopServer));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The request and its check
+
+const TOKEN_PATH = '/token';
+const BODY = new URLSearchParams({ grant_type: 'client_credentials', scope: SCOPE, resource: RESOURCE }).toString();
+const HEADERS = {
+  authorization: `Basic ${Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(CLIENT_SECRET)}`).toString('base64')}`,
+  'content-type': 'application/x-www-form-urlencoded',
+  accept: 'application/json',
+};
+
+interface Sample {
+  status: number;
+  headerBytes: number;
+  bodyBytes: number;
+}
+
+function decodePart(jwt: string, index: number): Record<string, unknown> {
+  const part = jwt.split('.')[index];
+  if (!part) throw new Error('access_token is not a JWS');
+  return JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>;
+}
+
+/** One request by hand: a 200 with an ES256 `at+jwt` for the resource, or the run stops here. */
+async function checkServer(server: Server): Promise<Sample> {
+  const response = await fetch(`${server.url}${TOKEN_PATH}`, { method: 'POST', headers: HEADERS, body: BODY });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`${server.name}: POST ${TOKEN_PATH} answered ${response.status}: ${text.slice(0, 300)}`);
+  const body = JSON.parse(text) as { access_token?: string; token_type?: string; scope?: string };
+  const token = body.access_token ?? '';
+  const header = decodePart(token, 0);
+  const payload = decodePart(token, 1);
+  const problems = [
+    header.alg === 'ES256' ? '' : `alg ${String(header.alg)}`,
+    header.typ === 'at+jwt' ? '' : `typ ${String(header.typ)}`,
+    payload.aud === RESOURCE ? '' : `aud ${JSON.stringify(payload.aud)}`,
+    payload.scope === SCOPE ? '' : `scope ${JSON.stringify(payload.scope)}`,
+    payload.client_id === CLIENT_ID ? '' : `client_id ${JSON.stringify(payload.client_id)}`,
+    body.token_type === 'Bearer' ? '' : `token_type ${String(body.token_type)}`,
+  ].filter(Boolean);
+  if (problems.length) throw new Error(`${server.name}: unexpected token (${problems.join(', ')})`);
+  let headerBytes = `HTTP/1.1 200 OK\r\n`.length + 2;
+  response.headers.forEach((value, name) => void (headerBytes += name.length + value.length + 4));
+  return { status: response.status, headerBytes, bodyBytes: Buffer.byteLength(text) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** User + system CPU time of a process (all its threads), in ms; undefined off Linux. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Round {
+  server: ServerName;
+  round: number;
+  seconds: number;
+  /** 2xx responses per second. */
+  rate: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  /** Server process CPU (all threads) per completed request, µs. */
+  serverCpuUsPerReq: number | null;
+  /** Server process CPU over the round, in cores (1 = one core busy all the time). */
+  serverCpuCores: number | null;
+  /** This process (autocannon) CPU over the round, in cores. */
+  loadGenCpuCores: number;
+}
+
+async function measure(server: Server, seconds: number, settings: Settings, round: number): Promise<Round> {
+  if (server.exited) throw new Error(`${server.name}: the server process has exited`);
+  const pid = server.child.pid;
+  const cpuBefore = processCpuMs(pid);
+  const ownBefore = process.cpuUsage();
+  const result: Result = await autocannon({
+    url: `${server.url}${TOKEN_PATH}`,
+    method: 'POST',
+    headers: HEADERS,
+    body: BODY,
+    connections: settings.connections,
+    pipelining: 1,
+    duration: seconds,
+    timeout: 10,
+    renderProgressBar: false,
+    renderResultsTable: false,
+  });
+  const own = process.cpuUsage(ownBefore);
+  const cpuAfter = processCpuMs(pid);
+  const completed = result.requests.total;
+  const serverCpuMs = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
+  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]));
+  return {
+    server: server.name,
+    round,
+    seconds: result.duration,
+    rate: result['2xx'] / result.duration,
+    ok: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCodes,
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    serverCpuUsPerReq: serverCpuMs !== undefined && completed > 0 ? (serverCpuMs * 1000) / completed : null,
+    serverCpuCores: serverCpuMs !== undefined ? serverCpuMs / (result.duration * 1000) : null,
+    loadGenCpuCores: (own.user + own.system) / 1000 / (result.duration * 1000),
+  };
+}
+
+const failures = (r: Pick<Round, 'non2xx' | 'errors' | 'timeouts'>): number => r.non2xx + r.errors + r.timeouts;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+interface Summary {
+  server: ServerName;
+  /** False when any response (warm-up included) was not a 2xx, or a request failed. */
+  valid: boolean;
+  medianRate: number | null;
+  medianP50: number;
+  medianP99: number;
+  medianServerCpuUsPerReq: number | null;
+  warmupFailures: number;
+  failures: { non2xx: number; errors: number; timeouts: number; statusCodes: Record<string, number> };
+  responseBytes: { headers: number; body: number };
+}
+
+function summarize(name: ServerName, rounds: Round[], warmup: Round | undefined, sample: Sample): Summary {
+  const own = rounds.filter((r) => r.server === name);
+  const statusCodes: Record<string, number> = {};
+  for (const r of [...own, ...(warmup ? [warmup] : [])]) {
+    for (const [code, count] of Object.entries(r.statusCodes)) if (!code.startsWith('2')) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+  }
+  const sum = (key: 'non2xx' | 'errors' | 'timeouts') => own.reduce((n, r) => n + r[key], 0);
+  const warmupFailures = warmup ? failures(warmup) : 0;
+  const valid = warmupFailures === 0 && own.every((r) => failures(r) === 0);
+  const cpu = own.map((r) => r.serverCpuUsPerReq).filter((v): v is number => v !== null);
+  return {
+    server: name,
+    valid,
+    medianRate: valid ? median(own.map((r) => r.rate)) : null,
+    medianP50: median(own.map((r) => r.p50)),
+    medianP99: median(own.map((r) => r.p99)),
+    medianServerCpuUsPerReq: cpu.length ? median(cpu) : null,
+    warmupFailures,
+    failures: { non2xx: sum('non2xx'), errors: sum('errors'), timeouts: sum('timeouts'), statusCodes },
+    responseBytes: { headers: sample.headerBytes, body: sample.bodyBytes },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+const fmt = (value: number | null | undefined, digits = 0): string => (value === null || value === undefined ? '—' : value.toFixed(digits));
+
+function table(rows: string[][], rightAligned: boolean[]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+  return rows
+    .map((row) => row.map((cell, i) => (rightAligned[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd())
+    .join('\n');
+}
+
+interface Report {
+  benchmark: string;
+  request: { method: 'POST'; path: string; grantType: string; clientAuth: string; resource: string; scope: string; accessToken: string };
+  settings: Omit<Settings, 'json' | 'redisUrl'>;
+  environment: { node: string; cpus: number; cpuModel: string; loadAverageAtStart: number[] };
+  notes: string[];
+  rounds: Round[];
+  warmup: Round[];
+  servers: Summary[];
+  ratio: { hubOverBare: number | null; hubWithLogsOverBare: number | null; cpuBareOverHub: number | null; goal: number; met: boolean | null };
+  valid: boolean;
+}
+
+function printReport(report: Report): void {
+  const out: string[] = [];
+  const s = report.settings;
+  out.push('', `ent-sso-hub token endpoint benchmark`, '');
+  out.push(`  request   POST ${report.request.path}  grant_type=client_credentials, client_secret_basic, resource=${report.request.resource}, scope=${report.request.scope}`);
+  out.push(`            → ES256 JWT access token (at+jwt); both servers use the same key set and client`);
+  out.push(`  load      autocannon in the parent, ${s.connections} connections, ${s.rounds} round(s) × ${s.seconds} s per server, alternating, after ${s.warmupSeconds} s warm-up each${s.pin ? '; servers pinned to CPU 1, load generator to CPU 0' : ''}`);
+  out.push(`  machine   node ${report.environment.node}, ${report.environment.cpus} CPU(s) ${report.environment.cpuModel}, load average at start ${report.environment.loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}`);
+  for (const note of report.notes) out.push(`  note      ${note}`);
+  out.push('', 'Rounds');
+  const roundRows = [['round', 'server', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'server µs CPU/req', 'server CPU', 'autocannon CPU', 'non-2xx', 'errors', 'timeouts']];
+  for (const r of [...report.warmup, ...report.rounds]) {
+    roundRows.push([
+      r.round === 0 ? 'warm-up' : String(r.round), r.server, fmt(r.rate), fmt(r.p50, 1), fmt(r.p90, 1), fmt(r.p99, 1), fmt(r.max, 0),
+      fmt(r.serverCpuUsPerReq, 0), r.serverCpuCores === null ? '—' : `${(r.serverCpuCores * 100).toFixed(0)} %`, `${(r.loadGenCpuCores * 100).toFixed(0)} %`,
+      String(r.non2xx), String(r.errors), String(r.timeouts),
+    ]);
+  }
+  out.push(table(roundRows, [false, false, true, true, true, true, true, true, true, true, true, true, true]).replace(/^/gm, '  '));
+  out.push('', 'Summary (median of the measured rounds)');
+  const bare = report.servers.find((x) => x.server === 'bare');
+  const summaryRows = [['server', 'req/s', 'vs bare', 'p50 ms', 'p99 ms', 'server µs CPU/req', 'response bytes (headers+body)', 'status']];
+  for (const x of report.servers) {
+    const vsBare = x.medianRate !== null && bare?.medianRate ? `${((x.medianRate / bare.medianRate) * 100).toFixed(1)} %` : '—';
+    const bad = x.failures.non2xx + x.failures.errors + x.failures.timeouts + x.warmupFailures;
+    const status = x.valid ? 'ok (all 200)' : `INVALID: ${bad} failed (non-2xx ${x.failures.non2xx}, errors ${x.failures.errors}, timeouts ${x.failures.timeouts}${Object.keys(x.failures.statusCodes).length ? `; status ${Object.entries(x.failures.statusCodes).map(([c, n]) => `${c}×${n}`).join(', ')}` : ''})`;
+    summaryRows.push([x.server, x.valid ? fmt(x.medianRate) : 'INVALID', vsBare, fmt(x.medianP50, 1), fmt(x.medianP99, 1), fmt(x.medianServerCpuUsPerReq, 0), `${x.responseBytes.headers}+${x.responseBytes.body}`, status]);
+  }
+  out.push(table(summaryRows, [false, true, true, true, true, true, true, false]).replace(/^/gm, '  '));
+  out.push('');
+  const { ratio } = report;
+  if (ratio.hubOverBare === null) {
+    out.push(`  ratio hub/bare: not reported (a server answered with errors, see above)`);
+  } else {
+    out.push(`  ratio hub/bare (median req/s): ${ratio.hubOverBare.toFixed(3)}   goal ≥ ${ratio.goal}  →  ${ratio.met ? 'MET' : 'BELOW GOAL'}`);
+    if (ratio.cpuBareOverHub !== null) out.push(`  CPU cost ratio bare/hub (µs per request, less sensitive to noise): ${ratio.cpuBareOverHub.toFixed(3)}`);
+    if (ratio.hubWithLogsOverBare !== null) out.push(`  ratio hub+log/bare: ${ratio.hubWithLogsOverBare.toFixed(3)}`);
+  }
+  out.push('');
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    const doc = readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0] ?? '';
+    process.stdout.write(`${doc.replace(/^\/\*\*?\n?|^ \* ?/gm, '')}\n`);
+    return 0;
+  }
+  const settings = readSettings(argv);
+  const names: ServerName[] = settings.logRound ? ['bare', 'hub', 'hub+log'] : ['bare', 'hub'];
+  const loadAverageAtStart = loadavg();
+  if (settings.pin) execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' });
+  if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true });
+
+  const root = mkdtempSync(join(tmpdir(), 'ent-sso-hub-bench-'));
+  try {
+    progress(`generating the key set (ES256 + RS256) in ${root}/keys`);
+    await generateKeys(join(root, 'keys'));
+    progress(`starting ${names.join(', ')}`);
+    const servers = await Promise.all(names.map((name) => startServer(name, root, settings)));
+    const samples = new Map<ServerName, Sample>();
+    for (const server of servers) {
+      samples.set(server.name, await checkServer(server));
+      progress(`  ${server.name.padEnd(7)} ${server.url} ok: 200, ES256 at+jwt for ${RESOURCE}`);
+    }
+
+    const warmup: Round[] = [];
+    if (settings.warmupSeconds > 0) {
+      for (const server of servers) {
+        progress(`warm-up ${server.name} (${settings.warmupSeconds} s)`);
+        warmup.push(await measure(server, settings.warmupSeconds, settings, 0));
+      }
+    }
+    const rounds: Round[] = [];
+    for (let round = 1; round <= settings.rounds; round++) {
+      for (const server of servers) {
+        progress(`round ${round}/${settings.rounds} ${server.name} (${settings.seconds} s)`);
+        const r = await measure(server, settings.seconds, settings, round);
+        rounds.push(r);
+        progress(`  ${fmt(r.rate)} req/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms${failures(r) ? `, FAILURES: non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts} ${JSON.stringify(r.statusCodes)}` : ''}`);
+      }
+    }
+
+    const summaries = names.map((name) => summarize(name, rounds, warmup.find((w) => w.server === name), samples.get(name)!));
+    const byName = (name: ServerName) => summaries.find((x) => x.server === name);
+    const bare = byName('bare')!;
+    const hub = byName('hub')!;
+    const hubLog = byName('hub+log');
+    const hubOverBare = bare.medianRate && hub.medianRate !== null ? hub.medianRate / bare.medianRate : null;
+    const report: Report = {
+      benchmark: 'token endpoint, client_credentials, ES256 JWT access token: hub vs bare oidc-provider',
+      request: { method: 'POST', path: TOKEN_PATH, grantType: 'client_credentials', clientAuth: 'client_secret_basic', resource: RESOURCE, scope: SCOPE, accessToken: 'jwt ES256 (at+jwt)' },
+      settings: { seconds: settings.seconds, rounds: settings.rounds, warmupSeconds: settings.warmupSeconds, connections: settings.connections, logRound: settings.logRound, pin: settings.pin, cpuProfDir: settings.cpuProfDir },
+      environment: { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model.trim() ?? 'unknown', loadAverageAtStart },
+      notes: [
+        'hub = buildHub + listen as in `hub serve`: SQLite (temp), Redis (local, random key prefix), request logging OFF (log.level silent)',
+        ...(settings.logRound ? ['hub+log = the same hub with log.level info, its stdout (the request log) going to /dev/null'] : []),
+        'bare = new Provider(...) with a static client, the in-memory adapter, http.createServer(provider.callback())',
+        'rates count 200 responses only; any other status, socket error or timeout invalidates that server\'s result',
+      ],
+      rounds,
+      warmup,
+      servers: summaries,
+      ratio: {
+        hubOverBare,
+        hubWithLogsOverBare: hubLog && bare.medianRate && hubLog.medianRate !== null ? hubLog.medianRate / bare.medianRate : null,
+        cpuBareOverHub: bare.valid && hub.valid && bare.medianServerCpuUsPerReq && hub.medianServerCpuUsPerReq ? bare.medianServerCpuUsPerReq / hub.medianServerCpuUsPerReq : null,
+        goal: GOAL,
+        met: hubOverBare === null ? null : hubOverBare >= GOAL,
+      },
+      valid: summaries.every((x) => x.valid),
+    };
+    if (settings.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else printReport(report);
+    return report.valid ? 0 : 1;
+  } finally {
+    await stopAll();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    progress(`${signal}: stopping the servers`);
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  async (err: unknown) => {
+    progress(`benchmark failed: ${err instanceof Error ? err.message : String(err)}`);
+    await stopAll();
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,58 @@
+/**
+ * Benchmark child: a bare oidc-provider with the same keys, client, scope and resource as the
+ * hub, nothing else (in-memory adapter, static client with a plain secret, no Koa app around).
+ */
+import { createServer } from 'node:http';
+import Provider, { type Configuration } from 'oidc-provider';
+import { providerJwks, readKeySet } from '../../src/oidc/keys.js';
+import { announceReady, fail, freePort, readSpec, stopOn } from './common.js';
+
+async function main(): Promise<void> {
+  const spec = readSpec();
+  const keySet = readKeySet(spec.keysDir);
+  if (!keySet) throw new Error(`no key set in ${spec.keysDir}`);
+  const port = await freePort();
+  const provider = new Provider(`http://127.0.0.1:${port}`, {
+    jwks: providerJwks(keySet) as Configuration['jwks'],
+    scopes: ['openid', 'offline_access', ...spec.scope.split(' ')],
+    clients: [
+      {
+        client_id: spec.clientId,
+        client_secret: spec.clientSecret,
+        grant_types: ['client_credentials'],
+        redirect_uris: [],
+        response_types: [],
+        scope: spec.scope,
+      },
+    ],
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => spec.resource,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async () => ({
+          scope: spec.scope,
+          audience: spec.resource,
+          accessTokenTTL: 3600,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'ES256' } },
+        }),
+      },
+    },
+  });
+  const server = createServer(provider.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  stopOn(async () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await closed;
+  });
+  announceReady(spec, port);
+}
+
+main().catch(fail);

@@ -1,0 +1,80 @@
+/**
+ * What the benchmark parent hands to a server child (JSON in env BENCH_SPEC) and the little
+ * protocol back: one line `READY <port>` on the file descriptor named by `readyFd` (stdout by
+ * default), then the child serves until SIGTERM / SIGINT.
+ */
+import { writeSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export interface ServerSpec {
+  /** Folder holding the `jwks.json` the parent generated (same keys for every server). */
+  keysDir: string;
+  clientId: string;
+  /** Plain secret (the bare provider stores it as is; the hub gets its SHA-256 in config). */
+  clientSecret: string;
+  /** Space-separated scope the client may request and the resource accepts. */
+  scope: string;
+  /** Resource indicator (RFC 8707) the token is requested for. */
+  resource: string;
+  /** Hub only: folder for the SQLite database. */
+  dataDir?: string;
+  /** Hub only. */
+  redisUrl?: string;
+  /** Hub only. */
+  keyPrefix?: string;
+  /** Hub only: `silent`, or `info` (request logs to the child's stdout, which the parent points at /dev/null). */
+  logLevel?: 'silent' | 'info';
+  /** Where `READY <port>` is written: 1 (stdout) or 2 (stderr, when stdout carries logs). */
+  readyFd?: 1 | 2;
+}
+
+export function readSpec(): ServerSpec {
+  const raw = process.env.BENCH_SPEC ?? process.argv[2];
+  if (!raw) throw new Error('missing BENCH_SPEC (JSON server spec)');
+  return JSON.parse(raw) as ServerSpec;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function announceReady(spec: ServerSpec, port: number): void {
+  writeSync(spec.readyFd ?? 1, `READY ${port}\n`);
+}
+
+/**
+ * Stops on SIGTERM / SIGINT, and when stdin closes (the parent keeps a pipe open, so a parent
+ * killed without cleaning up does not leave servers behind); exits even if stopping hangs.
+ */
+export function stopOn(stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => process.exit(0), 3000).unref();
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`error while stopping: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  if (!process.stdin.isTTY) {
+    process.stdin.on('end', onSignal).on('error', onSignal).resume();
+  }
+}
+
+export function fail(err: unknown): never {
+  process.stderr.write(`server failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,46 @@
+/**
+ * Benchmark child: the real hub (buildHub + listen, exactly as `hub serve` does) with a temp
+ * SQLite database, the local Redis under a random key prefix, the repository's tenants, the
+ * parent's key set and one client_credentials client for one ES256 JWT resource.
+ */
+import { join } from 'node:path';
+import { buildHub } from '../../src/app.js';
+import { PROJECT_ROOT } from '../../src/config/load.js';
+import { configSchema } from '../../src/config/schema.js';
+import { listen } from '../../src/http/server.js';
+import { sha256Hex } from '../../src/shared/ids.js';
+import { createLogger } from '../../src/shared/logger.js';
+import { announceReady, fail, freePort, readSpec, stopOn } from './common.js';
+
+async function main(): Promise<void> {
+  const spec = readSpec();
+  if (!spec.dataDir) throw new Error('hub spec needs dataDir');
+  const port = await freePort();
+  const config = configSchema.parse({
+    issuer: `http://127.0.0.1:${port}`,
+    http: { port, host: '127.0.0.1' },
+    database: { url: `sqlite:${join(spec.dataDir, 'hub.sqlite')}` },
+    redis: { url: spec.redisUrl ?? 'redis://127.0.0.1:6379', keyPrefix: spec.keyPrefix ?? 'bench:' },
+    keys: { dir: spec.keysDir },
+    tenants: { dir: join(PROJECT_ROOT, 'tenants') },
+    log: { level: spec.logLevel ?? 'silent' },
+    demo: { seed: false },
+    oidc: { resources: [{ indicator: spec.resource, scopes: spec.scope.split(' '), signingAlg: 'ES256' }] },
+    clients: [
+      {
+        clientId: spec.clientId,
+        name: 'Benchmark client',
+        secretSha256: sha256Hex(spec.clientSecret),
+        redirectUris: ['https://bench.example/cb'],
+        grantTypes: ['client_credentials'],
+        scopes: spec.scope.split(' '),
+      },
+    ],
+  });
+  const hub = await buildHub(config, createLogger(config.log.level));
+  const running = await listen(hub, '127.0.0.1', port);
+  stopOn(() => running.stop());
+  announceReady(spec, running.port);
+}
+
+main().catch(fail);

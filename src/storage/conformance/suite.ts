@@ -1,0 +1,546 @@
+/**
+ * The behaviour every `PlatformStore` adapter must have, tenant isolation first. Run it from a
+ * test file with an `open` that returns a fresh, empty store:
+ *
+ *   runStoreConformance('sqlite', async () => ({ store, cleanup }));
+ *
+ * The store is opened once per suite; each test creates its own tenants (random ids), so tests
+ * are independent without paying for a new database each time, and every isolation check runs
+ * next to other tenants' real rows.
+ */
+import { expect } from 'chai';
+import { Conflict, NotFound } from '../../shared/errors.js';
+import { newId } from '../../shared/ids.js';
+import type { Account, NewAccount, PlatformStore, TenantScope } from '../ports/index.js';
+
+export interface OpenedStore {
+  store: PlatformStore;
+  cleanup(): Promise<void>;
+}
+
+const unique = (prefix: string): string => `${prefix}-${newId().slice(0, 8)}`;
+
+function person(overrides: Partial<NewAccount> = {}): NewAccount {
+  return { login: unique('jean.dupont'), profile: 'Student', firstName: 'Jean', lastName: 'Dupont', ...overrides };
+}
+
+/** Awaits `promise`, expects it to reject with `type`, and returns the error for more checks. */
+async function rejection<E extends Error>(promise: Promise<unknown>, type: abstract new (...args: never[]) => E): Promise<E> {
+  let outcome: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    outcome = error;
+  }
+  expect(outcome, `expected a ${type.name}`).to.be.instanceOf(type);
+  return outcome as E;
+}
+
+const ids = (rows: { id: string }[]): string[] => rows.map((row) => row.id);
+
+export function runStoreConformance(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`store conformance: ${name}`, () => {
+    let opened: OpenedStore | undefined;
+    let store: PlatformStore;
+
+    before(async () => {
+      opened = await open();
+      store = opened.store;
+    });
+    after(async () => {
+      await opened?.cleanup();
+    });
+
+    async function newTenant(): Promise<TenantScope> {
+      const id = unique('tenant');
+      await store.tenants.upsert({ id, name: `Académie ${id}`, academyCode: id.slice(-2) });
+      return store.forTenant(id);
+    }
+
+    describeTenants(() => store, newTenant);
+    describeAccounts(() => store, newTenant);
+    describeDirectory(newTenant);
+    describeIdentities(newTenant);
+    describeClients(() => store, newTenant);
+    describeAudit(() => store, newTenant);
+    describeIsolation(() => store, newTenant);
+  });
+}
+
+type StoreRef = () => PlatformStore;
+type TenantFactory = () => Promise<TenantScope>;
+
+function describeTenants(store: StoreRef, newTenant: TenantFactory): void {
+  describe('tenants', () => {
+    it('upserts, gets and lists tenants', async () => {
+      const id = unique('amiens');
+      expect(await store().tenants.get(id)).to.equal(null);
+      expect(await store().tenants.upsert({ id, name: 'Amiens', academyCode: '20' })).to.deep.equal({ id, name: 'Amiens', academyCode: '20' });
+      await store().tenants.upsert({ id, name: 'Académie d’Amiens', academyCode: '20' });
+      expect(await store().tenants.get(id)).to.deep.equal({ id, name: 'Académie d’Amiens', academyCode: '20' });
+      expect((await store().tenants.list()).filter((t) => t.id === id)).to.have.length(1);
+    });
+
+    it('a scope of an unknown tenant sees nothing and cannot write', async () => {
+      const ghost = store().forTenant(unique('ghost'));
+      expect(await ghost.accounts.list()).to.deep.equal([]);
+      expect(await ghost.accounts.count()).to.equal(0);
+      await rejection(ghost.accounts.create(person()), NotFound);
+      await rejection(ghost.structures.upsert({ uai: '0590001A', name: 'Lycée' }), NotFound);
+      expect(await ghost.structures.list()).to.deep.equal([]);
+      await newTenant(); // the store still works afterwards
+    });
+  });
+}
+
+function describeAccounts(store: StoreRef, newTenant: TenantFactory): void {
+  describe('accounts', () => {
+    it('creates an account with defaults and reads it back', async () => {
+      const lille = await newTenant();
+      const created = await lille.accounts.create(person({ firstName: 'Léa', lastName: 'Martin' }));
+      expect(created.id).to.be.a('string').and.not.equal('');
+      expect(created).to.include({
+        tenantId: lille.tenantId, profile: 'Student', displayName: 'Léa Martin', status: 'active', source: 'local',
+        birthDate: null, email: null, externalId: null, passwordHash: null, disappearedAt: null,
+      });
+      expect(created.createdAt).to.be.instanceOf(Date);
+      expect(Math.abs(created.createdAt.getTime() - Date.now())).to.be.below(60_000);
+      expect(await lille.accounts.get(created.id)).to.deep.equal(created);
+    });
+
+    it('stores every field as given', async () => {
+      const lille = await newTenant();
+      const input = person({
+        id: newId(), profile: 'Teacher', displayName: 'M. Dupont', birthDate: '1980-02-29', email: 'j@example.org',
+        academicEmail: 'jean.dupont@ac-lille.fr', status: 'pending', passwordHash: '$argon2id$x', externalId: 'AC-LILLE-42',
+        source: 'AC-LILLE',
+      });
+      const created = await lille.accounts.create(input);
+      const { id, ...rest } = input;
+      expect(created.id).to.equal(id);
+      expect(created).to.include(rest);
+      expect(await lille.accounts.findByExternalId('AC-LILLE-42')).to.deep.equal(created);
+      expect(await lille.accounts.findByExternalId('AC-LILLE-43')).to.equal(null);
+    });
+
+    it('updates the given fields only and bumps updatedAt', async () => {
+      const lille = await newTenant();
+      const created = await lille.accounts.create(person({ email: 'old@example.org' }));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const gone = new Date('2025-09-01T02:00:00.000Z');
+      const updated = await lille.accounts.update(created.id, { status: 'disappeared', disappearedAt: gone, email: null });
+      expect(updated).to.include({ status: 'disappeared', email: null, login: created.login, firstName: 'Jean' });
+      expect(updated.disappearedAt?.toISOString()).to.equal(gone.toISOString());
+      expect(updated.createdAt.getTime()).to.equal(created.createdAt.getTime());
+      expect(updated.updatedAt.getTime()).to.be.above(created.updatedAt.getTime());
+      expect(await lille.accounts.get(created.id)).to.deep.equal(updated);
+      const revived = await lille.accounts.update(created.id, { disappearedAt: null, status: 'active' });
+      expect(revived.disappearedAt).to.equal(null);
+    });
+
+    it('reports unknown accounts as NotFound', async () => {
+      const lille = await newTenant();
+      await rejection(lille.accounts.get(newId()), NotFound);
+      await rejection(lille.accounts.update(newId(), { firstName: 'X' }), NotFound);
+      await rejection(lille.accounts.delete(newId()), NotFound);
+    });
+
+    it('lists by login with paging, and counts', async () => {
+      const lille = await newTenant();
+      const suffix = unique('');
+      for (const login of ['c', 'a', 'd', 'b']) await lille.accounts.create(person({ login: `${login}${suffix}` }));
+      const logins = (accounts: Account[]) => accounts.map((a) => a.login[0]);
+      expect(logins(await lille.accounts.list())).to.deep.equal(['a', 'b', 'c', 'd']);
+      expect(logins(await lille.accounts.list({ limit: 2 }))).to.deep.equal(['a', 'b']);
+      expect(logins(await lille.accounts.list({ limit: 2, offset: 1 }))).to.deep.equal(['b', 'c']);
+      expect(logins(await lille.accounts.list({ offset: 3 }))).to.deep.equal(['d']);
+      expect(await lille.accounts.count()).to.equal(4);
+    });
+
+    it('deletes an account with its memberships, relations and identities', async () => {
+      const lille = await newTenant();
+      const child = await lille.accounts.create(person());
+      const parent = await lille.accounts.create(person({ profile: 'Relative' }));
+      const school = await lille.structures.upsert({ uai: '0590001A', name: 'Collège' });
+      const klass = await lille.groups.upsert({ structureId: school.id, kind: 'class', code: '3A', name: '3e A' });
+      await lille.memberships.attachToStructure(child.id, school.id);
+      await lille.memberships.addToGroup(child.id, klass.id);
+      await lille.relations.link(parent.id, child.id);
+      await lille.identities.link(child.id, 'educonnect', 'sub-child');
+
+      await lille.accounts.delete(child.id);
+
+      await rejection(lille.accounts.get(child.id), NotFound);
+      expect(await lille.accounts.count()).to.equal(1);
+      expect(await lille.relations.childrenOf(parent.id)).to.deep.equal([]);
+      expect(await lille.identities.find('educonnect', 'sub-child')).to.equal(null);
+      expect(await lille.memberships.structuresOf(child.id)).to.deep.equal([]);
+      expect(await lille.memberships.groupsOf(child.id)).to.deep.equal([]);
+      // The same subject can be linked again: the old identity row is really gone.
+      await lille.identities.link(parent.id, 'educonnect', 'sub-child');
+      await rejection(lille.accounts.delete(child.id), NotFound);
+    });
+
+    it('keeps logins unique platform-wide', async () => {
+      const [lille, amiens] = [await newTenant(), await newTenant()];
+      const login = unique('jean.dupont');
+      await lille.accounts.create(person({ login }));
+      const conflict = await rejection(amiens.accounts.create(person({ login })), Conflict);
+      expect(conflict.field).to.equal('login');
+      expect(conflict.message).to.contain(`"${login}"`);
+      expect(await amiens.accounts.count()).to.equal(0);
+    });
+
+    it('refuses to rename an account to a taken login, changing nothing', async () => {
+      const lille = await newTenant();
+      const [jean, lea] = [await lille.accounts.create(person()), await lille.accounts.create(person({ firstName: 'Léa' }))];
+      const conflict = await rejection(lille.accounts.update(lea.id, { login: jean.login, firstName: 'Changed' }), Conflict);
+      expect(conflict.field).to.equal('login');
+      expect(await lille.accounts.get(lea.id)).to.deep.equal(lea);
+    });
+
+    it('keeps external ids unique per tenant only', async () => {
+      const [lille, amiens] = [await newTenant(), await newTenant()];
+      const mine = await lille.accounts.create(person({ externalId: 'SRC-1' }));
+      const conflict = await rejection(lille.accounts.create(person({ externalId: 'SRC-1' })), Conflict);
+      expect(conflict.field).to.equal('externalId');
+      expect(await lille.accounts.count()).to.equal(1);
+      const other = await lille.accounts.create(person({ externalId: 'SRC-2' }));
+      expect((await rejection(lille.accounts.update(other.id, { externalId: 'SRC-1' }), Conflict)).field).to.equal('externalId');
+
+      const theirs = await amiens.accounts.create(person({ externalId: 'SRC-1' }));
+      expect((await lille.accounts.findByExternalId('SRC-1'))?.id).to.equal(mine.id);
+      expect((await amiens.accounts.findByExternalId('SRC-1'))?.id).to.equal(theirs.id);
+    });
+
+    it('allows many accounts without an external id', async () => {
+      const lille = await newTenant();
+      await lille.accounts.create(person());
+      await lille.accounts.create(person());
+      expect(await lille.accounts.count()).to.equal(2);
+    });
+
+    it('finds accounts platform-wide by login and id', async () => {
+      const [lille, amiens] = [await newTenant(), await newTenant()];
+      const jean = await lille.accounts.create(person());
+      const lea = await amiens.accounts.create(person());
+      expect(await store().accounts.findByLogin(jean.login)).to.deep.equal(jean);
+      expect(await store().accounts.findById(lea.id)).to.deep.equal(lea);
+      expect(await store().accounts.findByLogin(unique('nobody'))).to.equal(null);
+      expect(await store().accounts.findById(newId())).to.equal(null);
+    });
+  });
+}
+
+function describeDirectory(newTenant: TenantFactory): void {
+  describe('structures, groups, memberships and relations', () => {
+    it('upserts structures by UAI, keeping the id', async () => {
+      const lille = await newTenant();
+      const first = await lille.structures.upsert({ uai: '0590002B', name: 'Lycée Faidherbe', externalId: 'S-1' });
+      const second = await lille.structures.upsert({ uai: '0590002B', name: 'Lycée Faidherbe (Lille)' });
+      expect(second).to.deep.equal({ ...first, name: 'Lycée Faidherbe (Lille)' });
+      expect(await lille.structures.findByUai('0590002B')).to.deep.equal(second);
+      expect(await lille.structures.findByUai('0590003C')).to.equal(null);
+      await lille.structures.upsert({ uai: '0590001A', name: 'Collège' });
+      expect((await lille.structures.list()).map((s) => s.uai)).to.deep.equal(['0590001A', '0590002B']);
+      expect((await lille.structures.list({ limit: 1, offset: 1 })).map((s) => s.uai)).to.deep.equal(['0590002B']);
+    });
+
+    it('upserts groups by (structure, kind, code)', async () => {
+      const lille = await newTenant();
+      const school = await lille.structures.upsert({ uai: '0590001A', name: 'Collège' });
+      const klass = await lille.groups.upsert({ structureId: school.id, kind: 'class', code: '3A', name: '3e A' });
+      const renamed = await lille.groups.upsert({ structureId: school.id, kind: 'class', code: '3A', name: 'Troisième A' });
+      expect(renamed).to.deep.equal({ ...klass, name: 'Troisième A' });
+      const group = await lille.groups.upsert({ structureId: school.id, kind: 'group', code: '3A', name: 'Latin', externalId: 'G-1' });
+      expect(group.id).to.not.equal(klass.id);
+      expect(group).to.include({ tenantId: lille.tenantId, structureId: school.id, externalId: 'G-1' });
+      expect(await lille.groups.listByStructure(school.id)).to.deep.equal([renamed, group]);
+      await rejection(lille.groups.upsert({ structureId: newId(), kind: 'class', code: '3B', name: '3e B' }), NotFound);
+    });
+
+    it('attaches accounts to structures and groups, idempotently', async () => {
+      const lille = await newTenant();
+      const pupil = await lille.accounts.create(person());
+      const [college, lycee] = [
+        await lille.structures.upsert({ uai: '0590001A', name: 'Collège' }),
+        await lille.structures.upsert({ uai: '0590002B', name: 'Lycée' }),
+      ];
+      const klass = await lille.groups.upsert({ structureId: college.id, kind: 'class', code: '3A', name: '3e A' });
+      const latin = await lille.groups.upsert({ structureId: lycee.id, kind: 'group', code: 'LAT', name: 'Latin' });
+      for (let i = 0; i < 2; i += 1) {
+        await lille.memberships.attachToStructure(pupil.id, lycee.id);
+        await lille.memberships.attachToStructure(pupil.id, college.id);
+        await lille.memberships.addToGroup(pupil.id, latin.id);
+        await lille.memberships.addToGroup(pupil.id, klass.id);
+      }
+      expect(await lille.memberships.structuresOf(pupil.id)).to.deep.equal([college, lycee]);
+      expect(await lille.memberships.groupsOf(pupil.id)).to.deep.equal([
+        { ...klass, structure: college },
+        { ...latin, structure: lycee },
+      ]);
+      await lille.memberships.removeFromGroup(pupil.id, klass.id);
+      await lille.memberships.removeFromGroup(pupil.id, klass.id);
+      expect(ids(await lille.memberships.groupsOf(pupil.id))).to.deep.equal([latin.id]);
+    });
+
+    it('refuses memberships to unknown rows', async () => {
+      const lille = await newTenant();
+      const pupil = await lille.accounts.create(person());
+      const school = await lille.structures.upsert({ uai: '0590001A', name: 'Collège' });
+      await rejection(lille.memberships.attachToStructure(newId(), school.id), NotFound);
+      await rejection(lille.memberships.attachToStructure(pupil.id, newId()), NotFound);
+      await rejection(lille.memberships.addToGroup(pupil.id, newId()), NotFound);
+      expect(await lille.memberships.structuresOf(pupil.id)).to.deep.equal([]);
+    });
+
+    it('links parents and children', async () => {
+      const lille = await newTenant();
+      const [mother, father] = [await lille.accounts.create(person({ profile: 'Relative' })), await lille.accounts.create(person({ profile: 'Relative' }))];
+      const [lea, tom] = [await lille.accounts.create(person()), await lille.accounts.create(person())];
+      await lille.relations.link(mother.id, lea.id);
+      await lille.relations.link(mother.id, lea.id);
+      await lille.relations.link(mother.id, tom.id);
+      await lille.relations.link(father.id, tom.id);
+      expect(ids(await lille.relations.childrenOf(mother.id)).sort()).to.deep.equal([lea.id, tom.id].sort());
+      expect(ids(await lille.relations.parentsOf(tom.id)).sort()).to.deep.equal([mother.id, father.id].sort());
+      expect(await lille.relations.childrenOf(mother.id)).to.deep.include(lea);
+      await lille.relations.unlink(mother.id, tom.id);
+      expect(ids(await lille.relations.childrenOf(mother.id))).to.deep.equal([lea.id]);
+      expect(ids(await lille.relations.parentsOf(tom.id))).to.deep.equal([father.id]);
+      await rejection(lille.relations.link(mother.id, newId()), NotFound);
+      await rejection(lille.relations.link(newId(), lea.id), NotFound);
+    });
+  });
+}
+
+function describeIdentities(newTenant: TenantFactory): void {
+  describe('federated identities', () => {
+    it('links, finds, lists and unlinks identities', async () => {
+      const lille = await newTenant();
+      const jean = await lille.accounts.create(person());
+      const linked = await lille.identities.link(jean.id, 'educonnect', 'sub-1');
+      expect(linked).to.include({ tenantId: lille.tenantId, accountId: jean.id, connectorId: 'educonnect', subject: 'sub-1' });
+      expect(linked.createdAt).to.be.instanceOf(Date);
+      const staff = await lille.identities.link(jean.id, 'ac-lille', 'sub-1');
+      expect(await lille.identities.find('educonnect', 'sub-1')).to.deep.equal(linked);
+      expect(await lille.identities.find('educonnect', 'sub-2')).to.equal(null);
+      expect(ids(await lille.identities.listForAccount(jean.id)).sort()).to.deep.equal([linked.id, staff.id].sort());
+      await lille.identities.unlink(linked.id);
+      expect(await lille.identities.find('educonnect', 'sub-1')).to.equal(null);
+      await rejection(lille.identities.unlink(linked.id), NotFound);
+    });
+
+    it('refuses a subject already linked in the tenant, but not in another tenant', async () => {
+      const [lille, amiens] = [await newTenant(), await newTenant()];
+      const [jean, lea] = [await lille.accounts.create(person()), await lille.accounts.create(person())];
+      await lille.identities.link(jean.id, 'educonnect', 'sub-1');
+      const conflict = await rejection(lille.identities.link(lea.id, 'educonnect', 'sub-1'), Conflict);
+      expect(conflict.field).to.equal('subject');
+      expect(await lille.identities.listForAccount(lea.id)).to.deep.equal([]);
+      const tom = await amiens.accounts.create(person());
+      expect((await amiens.identities.link(tom.id, 'educonnect', 'sub-1')).accountId).to.equal(tom.id);
+      await rejection(lille.identities.link(newId(), 'educonnect', 'sub-9'), NotFound);
+    });
+  });
+}
+
+function describeClients(store: StoreRef, newTenant: TenantFactory): void {
+  const client = (clientId: string, extra: { firstParty?: boolean; secretHash?: string | null } = {}) => ({
+    clientId,
+    name: `Client ${clientId}`,
+    firstParty: extra.firstParty ?? false,
+    secretHash: extra.secretHash === undefined ? 'ab'.repeat(32) : extra.secretHash,
+    metadata: { redirect_uris: ['https://rp.example/cb'], grant_types: ['authorization_code'], nested: { a: 1 } },
+  });
+
+  describe('oidc clients', () => {
+    it('creates and lists a tenant client, found platform-wide', async () => {
+      const lille = await newTenant();
+      const id = unique('manuel');
+      const created = await lille.clients.create(client(id));
+      expect(created).to.deep.include({ ...client(id), tenantId: lille.tenantId });
+      expect(created.createdAt).to.be.instanceOf(Date);
+      expect(await lille.clients.list()).to.deep.equal([created]);
+      expect(await store().clients.find(id)).to.deep.equal(created);
+      expect(await store().clients.find(unique('nothing'))).to.equal(null);
+      expect((await store().clients.list()).map((c) => c.clientId)).to.not.include(id);
+    });
+
+    it('upserts platform clients', async () => {
+      const id = unique('neo');
+      const created = await store().clients.upsert(client(id, { firstParty: true, secretHash: null }));
+      expect(created).to.include({ tenantId: null, firstParty: true, secretHash: null });
+      const replaced = await store().clients.upsert({ ...client(id, { firstParty: false }), metadata: { redirect_uris: [] } });
+      expect(replaced).to.deep.include({ clientId: id, firstParty: false, secretHash: 'ab'.repeat(32), metadata: { redirect_uris: [] } });
+      expect(await store().clients.find(id)).to.deep.equal(replaced);
+      expect((await store().clients.list()).filter((c) => c.clientId === id)).to.deep.equal([replaced]);
+    });
+
+    it('keeps client ids unique across tenants and the platform', async () => {
+      const [lille, amiens] = [await newTenant(), await newTenant()];
+      const id = unique('partner');
+      const original = await lille.clients.create(client(id));
+      expect((await rejection(amiens.clients.create(client(id)), Conflict)).field).to.equal('clientId');
+      expect((await rejection(lille.clients.create(client(id)), Conflict)).field).to.equal('clientId');
+      // The platform mirror must not take over a tenant's client.
+      expect((await rejection(store().clients.upsert(client(id, { firstParty: true })), Conflict)).field).to.equal('clientId');
+      expect(await store().clients.find(id)).to.deep.equal(original);
+
+      const platformId = unique('one');
+      await store().clients.upsert(client(platformId));
+      expect((await rejection(lille.clients.create(client(platformId)), Conflict)).field).to.equal('clientId');
+      expect(await amiens.clients.list()).to.deep.equal([]);
+    });
+  });
+}
+
+function describeAudit(store: StoreRef, newTenant: TenantFactory): void {
+  describe('audit', () => {
+    it('records events and lists them newest first', async () => {
+      const lille = await newTenant();
+      const first = await lille.audit.record({ type: 'login.failure', ip: '10.0.0.1', userAgent: 'UA', details: { reason: 'bad password' } });
+      const second = await lille.audit.record({ type: 'login.success', accountId: newId(), clientId: 'neo' });
+      const third = await lille.audit.record({ type: 'logout' });
+      expect(first).to.include({ tenantId: lille.tenantId, type: 'login.failure', ip: '10.0.0.1', accountId: null });
+      expect(third.details).to.deep.equal({});
+      expect(await lille.audit.list()).to.deep.equal([third, second, first]);
+      expect(await lille.audit.list({ limit: 1, offset: 1 })).to.deep.equal([second]);
+    });
+
+    it('keeps platform events apart from tenant events', async () => {
+      const lille = await newTenant();
+      const platformEvent = await store().audit.record({ type: 'keys.rotated', details: { kid: 'k1' } });
+      const tenantEvent = await lille.audit.record({ type: 'import.done' });
+      expect(platformEvent.tenantId).to.equal(null);
+      const platform = await store().audit.list();
+      expect(ids(platform)).to.include(platformEvent.id).and.not.include(tenantEvent.id);
+      expect(platform.find((e) => e.id === platformEvent.id)).to.deep.equal(platformEvent);
+      expect(ids(await lille.audit.list())).to.deep.equal([tenantEvent.id]);
+    });
+  });
+}
+
+/** Tenant B's rows, which every check below tries to reach from tenant A. */
+async function populate(scope: TenantScope) {
+  const parent = await scope.accounts.create(person({ profile: 'Relative', externalId: unique('EXT') }));
+  const child = await scope.accounts.create(person());
+  const school = await scope.structures.upsert({ uai: '0590001A', name: 'Collège de B' });
+  const klass = await scope.groups.upsert({ structureId: school.id, kind: 'class', code: '3A', name: '3e A de B' });
+  await scope.memberships.attachToStructure(child.id, school.id);
+  await scope.memberships.addToGroup(child.id, klass.id);
+  await scope.relations.link(parent.id, child.id);
+  const identity = await scope.identities.link(child.id, 'educonnect', unique('sub'));
+  const client = await scope.clients.create({ clientId: unique('b-client'), name: 'B', firstParty: false, secretHash: null, metadata: {} });
+  const event = await scope.audit.record({ type: 'login.success', accountId: child.id });
+  return { parent, child, school, klass, identity, client, event };
+}
+
+function describeIsolation(store: StoreRef, newTenant: TenantFactory): void {
+  describe('tenant isolation', () => {
+    let a: TenantScope;
+    let b: TenantScope;
+    let theirs: Awaited<ReturnType<typeof populate>>;
+    let mine: Account;
+
+    beforeEach(async () => {
+      [a, b] = [await newTenant(), await newTenant()];
+      theirs = await populate(b);
+      mine = await a.accounts.create(person());
+    });
+
+    /** B's data, read through B's own scope, is exactly what populate() wrote. */
+    async function expectTheirsIntact(): Promise<void> {
+      expect(await b.accounts.get(theirs.parent.id)).to.deep.equal(theirs.parent);
+      expect(await b.accounts.get(theirs.child.id)).to.deep.equal(theirs.child);
+      expect(await b.structures.list()).to.deep.equal([theirs.school]);
+      expect(await b.groups.listByStructure(theirs.school.id)).to.deep.equal([theirs.klass]);
+      expect(await b.memberships.structuresOf(theirs.child.id)).to.deep.equal([theirs.school]);
+      expect(ids(await b.memberships.groupsOf(theirs.child.id))).to.deep.equal([theirs.klass.id]);
+      expect(ids(await b.relations.childrenOf(theirs.parent.id))).to.deep.equal([theirs.child.id]);
+      expect(await b.identities.listForAccount(theirs.child.id)).to.deep.equal([theirs.identity]);
+      expect(await b.clients.list()).to.deep.equal([theirs.client]);
+      expect(await b.audit.list()).to.deep.equal([theirs.event]);
+    }
+
+    it('accounts: cannot read, find, list or count another tenant’s accounts', async () => {
+      await rejection(a.accounts.get(theirs.child.id), NotFound);
+      expect(await a.accounts.findByExternalId(theirs.parent.externalId!)).to.equal(null);
+      expect(ids(await a.accounts.list())).to.deep.equal([mine.id]);
+      expect(await a.accounts.count()).to.equal(1);
+    });
+
+    it('accounts: cannot update or delete another tenant’s accounts', async () => {
+      await rejection(a.accounts.update(theirs.child.id, { firstName: 'Hacked', status: 'disabled' }), NotFound);
+      await rejection(a.accounts.delete(theirs.child.id), NotFound);
+      await expectTheirsIntact();
+    });
+
+    it('accounts: an external id of another tenant does not conflict, a login does', async () => {
+      await a.accounts.create(person({ externalId: theirs.parent.externalId! }));
+      await rejection(a.accounts.create(person({ login: theirs.child.login })), Conflict);
+      await rejection(a.accounts.update(mine.id, { login: theirs.child.login }), Conflict);
+      await expectTheirsIntact();
+    });
+
+    it('structures and groups: cannot see or change another tenant’s', async () => {
+      expect(await a.structures.findByUai(theirs.school.uai)).to.equal(null);
+      expect(await a.structures.list()).to.deep.equal([]);
+      expect(await a.groups.listByStructure(theirs.school.id)).to.deep.equal([]);
+      await rejection(a.groups.upsert({ structureId: theirs.school.id, kind: 'class', code: '3A', name: 'Hacked' }), NotFound);
+      await rejection(a.groups.upsert({ structureId: theirs.school.id, kind: 'class', code: '3Z', name: 'Planted' }), NotFound);
+      // The same UAI in A is A's own structure, not B's.
+      const own = await a.structures.upsert({ uai: theirs.school.uai, name: 'Collège de A' });
+      expect(own.id).to.not.equal(theirs.school.id);
+      expect(own.tenantId).to.equal(a.tenantId);
+      await expectTheirsIntact();
+    });
+
+    it('memberships: cannot attach across tenants, read or remove another tenant’s', async () => {
+      const ownSchool = await a.structures.upsert({ uai: '0590009Z', name: 'Collège de A' });
+      const ownClass = await a.groups.upsert({ structureId: ownSchool.id, kind: 'class', code: '3A', name: '3e A' });
+      await rejection(a.memberships.attachToStructure(mine.id, theirs.school.id), NotFound);
+      await rejection(a.memberships.attachToStructure(theirs.child.id, ownSchool.id), NotFound);
+      await rejection(a.memberships.attachToStructure(theirs.child.id, theirs.school.id), NotFound);
+      await rejection(a.memberships.addToGroup(mine.id, theirs.klass.id), NotFound);
+      await rejection(a.memberships.addToGroup(theirs.child.id, ownClass.id), NotFound);
+      await rejection(a.memberships.addToGroup(theirs.child.id, theirs.klass.id), NotFound);
+      await a.memberships.removeFromGroup(theirs.child.id, theirs.klass.id);
+      expect(await a.memberships.structuresOf(theirs.child.id)).to.deep.equal([]);
+      expect(await a.memberships.groupsOf(theirs.child.id)).to.deep.equal([]);
+      expect(await a.memberships.structuresOf(mine.id)).to.deep.equal([]);
+      expect(await a.memberships.groupsOf(mine.id)).to.deep.equal([]);
+      await expectTheirsIntact();
+    });
+
+    it('relations: cannot link across tenants, read or unlink another tenant’s', async () => {
+      await rejection(a.relations.link(mine.id, theirs.child.id), NotFound);
+      await rejection(a.relations.link(theirs.parent.id, mine.id), NotFound);
+      await rejection(a.relations.link(theirs.parent.id, theirs.child.id), NotFound);
+      await a.relations.unlink(theirs.parent.id, theirs.child.id);
+      expect(await a.relations.childrenOf(theirs.parent.id)).to.deep.equal([]);
+      expect(await a.relations.parentsOf(theirs.child.id)).to.deep.equal([]);
+      expect(await a.relations.childrenOf(mine.id)).to.deep.equal([]);
+      await expectTheirsIntact();
+    });
+
+    it('identities: cannot link to, find, list or unlink another tenant’s', async () => {
+      await rejection(a.identities.link(theirs.child.id, 'educonnect', unique('sub')), NotFound);
+      expect(await a.identities.find('educonnect', theirs.identity.subject)).to.equal(null);
+      expect(await a.identities.listForAccount(theirs.child.id)).to.deep.equal([]);
+      await rejection(a.identities.unlink(theirs.identity.id), NotFound);
+      // The same subject is free in A: identities are per tenant.
+      await a.identities.link(mine.id, 'educonnect', theirs.identity.subject);
+      await expectTheirsIntact();
+    });
+
+    it('clients and audit: lists show only the tenant’s own', async () => {
+      expect(await a.clients.list()).to.deep.equal([]);
+      expect(await a.audit.list()).to.deep.equal([]);
+      await a.audit.record({ type: 'login.failure', accountId: theirs.child.id });
+      expect(await a.audit.list()).to.have.length(1);
+      expect(ids(await store().audit.list())).to.not.include(theirs.event.id);
+      await expectTheirsIntact();
+    });
+  });
+}

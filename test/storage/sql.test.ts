@@ -1,0 +1,185 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { sql } from 'kysely';
+import { ConfigError, NotFound, ServiceUnavailable } from '../../src/shared/errors.js';
+import { newId } from '../../src/shared/ids.js';
+import { runStoreConformance } from '../../src/storage/conformance/suite.js';
+import { migrateToLatest, migrationNames, openSqlStore, type SqlDialect, type SqlStore } from '../../src/storage/sql/index.js';
+import { createTestDatabase, freePort, type TestDatabase } from '../harness/postgres.js';
+
+function sqliteDatabase(): Promise<TestDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), 'hub-sqlite-'));
+  // A missing parent folder, which openSqlStore must create.
+  const url = `sqlite:${join(dir, 'nested', 'hub.db')}`;
+  return Promise.resolve({ url, drop: async () => rmSync(dir, { recursive: true, force: true }) });
+}
+
+const databases: Record<SqlDialect, () => Promise<TestDatabase>> = {
+  sqlite: sqliteDatabase,
+  postgres: createTestDatabase,
+};
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect, () => Promise<TestDatabase>][]) {
+  runStoreConformance(dialect, async () => {
+    const database = await createDatabase();
+    const store = await openSqlStore(database.url);
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        await database.drop();
+      },
+    };
+  });
+
+  describe(`sql store: ${dialect}`, () => {
+    let database: TestDatabase;
+    let store: SqlStore;
+
+    before(async () => {
+      database = await createDatabase();
+      store = await openSqlStore(database.url);
+    });
+    after(async () => {
+      await store?.close();
+      await database?.drop();
+    });
+
+    async function newTenant() {
+      const id = `t-${newId()}`;
+      await store.tenants.upsert({ id, name: id, academyCode: '00' });
+      return store.forTenant(id);
+    }
+
+    it('reports its dialect and answers ping', async () => {
+      expect(store.dialect).to.equal(dialect);
+      await store.ping();
+    });
+
+    it('migrates idempotently', async () => {
+      expect(await migrateToLatest(store.db)).to.deep.equal([]);
+      const again = await openSqlStore(database.url);
+      await again.close();
+      const applied = await store.db.selectFrom('kysely_migration' as never).select(sql<string>`name`.as('name')).execute();
+      expect(applied.map((row) => row.name)).to.deep.equal([...migrationNames]);
+    });
+
+    it('refuses, in the schema itself, a link row joining two tenants', async () => {
+      const [a, b] = [await newTenant(), await newTenant()];
+      const account = await a.accounts.create({ login: `l-${newId()}`, profile: 'Student', firstName: 'A', lastName: 'A' });
+      const school = await b.structures.upsert({ uai: '0590001A', name: 'B' });
+      const insert = store.db.insertInto('account_structures')
+        .values({ tenant_id: a.tenantId, account_id: account.id, structure_id: school.id })
+        .execute();
+      const error = await rejection(insert);
+      expect((error as { code?: string }).code).to.be.oneOf(['SQLITE_CONSTRAINT_FOREIGNKEY', '23503']);
+    });
+
+    it('deletes an account all or nothing', async () => {
+      const lille = await newTenant();
+      const child = await lille.accounts.create({ login: `c-${newId()}`, profile: 'Student', firstName: 'C', lastName: 'C' });
+      const parent = await lille.accounts.create({ login: `p-${newId()}`, profile: 'Relative', firstName: 'P', lastName: 'P' });
+      const school = await lille.structures.upsert({ uai: '0590001A', name: 'Collège' });
+      await lille.memberships.attachToStructure(child.id, school.id);
+      await lille.relations.link(parent.id, child.id);
+      await lille.identities.link(child.id, 'educonnect', 'sub');
+
+      await blockIdentityDeletes(store);
+      try {
+        await rejection(lille.accounts.delete(child.id));
+      } finally {
+        await unblockIdentityDeletes(store);
+      }
+
+      expect(await lille.accounts.get(child.id)).to.deep.equal(child);
+      expect(await lille.memberships.structuresOf(child.id)).to.deep.equal([school]);
+      expect((await lille.relations.childrenOf(parent.id)).map((a) => a.id)).to.deep.equal([child.id]);
+      expect(await lille.identities.find('educonnect', 'sub')).to.not.equal(null);
+      await lille.accounts.delete(child.id);
+      await rejection(lille.accounts.get(child.id)).then((error) => expect(error).to.be.instanceOf(NotFound));
+    });
+
+    it('answers ping with ServiceUnavailable once closed', async () => {
+      const closing = await openSqlStore(database.url);
+      await closing.close();
+      expect(await rejection(closing.ping())).to.be.instanceOf(ServiceUnavailable);
+    });
+  });
+}
+
+/** Makes every delete of an identity fail, to interrupt the cascade of an account delete. */
+async function blockIdentityDeletes(store: SqlStore): Promise<void> {
+  if (store.dialect === 'sqlite') {
+    await sql`create trigger block_identity_delete before delete on federated_identities
+      begin select raise(abort, 'blocked by test'); end`.execute(store.db);
+    return;
+  }
+  await sql`create function block_identity_delete() returns trigger language plpgsql
+    as $$ begin raise exception 'blocked by test'; end $$`.execute(store.db);
+  await sql`create trigger block_identity_delete before delete on federated_identities
+    for each row execute function block_identity_delete()`.execute(store.db);
+}
+
+async function unblockIdentityDeletes(store: SqlStore): Promise<void> {
+  if (store.dialect === 'sqlite') {
+    await sql`drop trigger block_identity_delete`.execute(store.db);
+    return;
+  }
+  await sql`drop trigger block_identity_delete on federated_identities`.execute(store.db);
+  await sql`drop function block_identity_delete()`.execute(store.db);
+}
+
+describe('openSqlStore', () => {
+  it('opens a SQLite file in a new folder, with WAL and foreign keys on', async () => {
+    const database = await sqliteDatabase();
+    const store = await openSqlStore(database.url);
+    try {
+      expect(statSync(database.url.slice('sqlite:'.length)).isFile()).to.equal(true);
+      const pragma = async (name: string) => Object.values((await sql.raw(`pragma ${name}`).execute(store.db)).rows[0] as object)[0];
+      expect(await pragma('journal_mode')).to.equal('wal');
+      expect(await pragma('foreign_keys')).to.equal(1);
+      expect(await pragma('busy_timeout')).to.be.above(0);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+
+  it('opens an in-memory SQLite database', async () => {
+    const store = await openSqlStore('sqlite::memory:');
+    await store.tenants.upsert({ id: 'lille', name: 'Lille', academyCode: '09' });
+    expect(await store.tenants.list()).to.have.length(1);
+    await store.close();
+  });
+
+  it('leaves the schema alone with migrate: false', async () => {
+    const store = await openSqlStore('sqlite::memory:', { migrate: false });
+    expect(await store.db.introspection.getTables()).to.deep.equal([]);
+    await store.close();
+  });
+
+  it('refuses an unsupported URL without echoing it', async () => {
+    const error = await rejection(openSqlStore('mysql://root:s3cret@db/hub'));
+    expect(error).to.be.instanceOf(ConfigError);
+    expect((error as Error).message).to.contain('mysql:').and.not.contain('s3cret');
+  });
+
+  it('fails fast with ServiceUnavailable when PostgreSQL is unreachable', async () => {
+    const started = Date.now();
+    const error = await rejection(openSqlStore(`postgres://postgres@127.0.0.1:${await freePort()}/hub`));
+    expect(error).to.be.instanceOf(ServiceUnavailable);
+    expect((error as ServiceUnavailable).status).to.equal(503);
+    expect(Date.now() - started).to.be.below(4_000);
+  });
+});
