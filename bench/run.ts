@@ -13,7 +13,8 @@
  *   BENCH_LOG_ROUND    1 (default) also measures the hub with request logging on (level info,
  *                      stdout to /dev/null); 0 skips it
  *   BENCH_PIN          1 pins the servers to CPU 1 and this process to CPU 0 (taskset)
- *   BENCH_CPU_PROF     a folder: the hub children run with --cpu-prof and write profiles there
+ *   BENCH_CPU_PROF     a folder: the server children run with --cpu-prof and write their profiles
+ *                      in <folder>/<server>/ (summarize one with `npx tsx bench/cpuprofile-summary.ts <file>`)
  *   REDIS_URL          Redis for the hub (redis://127.0.0.1:6379)
  *
  *   --json             machine-readable results on stdout (progress still goes to stderr)
@@ -111,7 +112,9 @@ async function startServer(name: ServerName, root: string, settings: Settings): 
   const spec = serverSpec(name, root, settings);
   const script = join(PROJECT_ROOT, 'bench', 'servers', name === 'bare' ? 'bare.ts' : 'hub.ts');
   const nodeArgs = ['--import', 'tsx'];
-  if (settings.cpuProfDir && name !== 'bare') nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`, `--cpu-prof-name=${name.replace('+', '-')}.${Date.now()}.cpuprofile`);
+  // One folder per server: Node writes a profile per thread (tsx's loader runs in its own), the
+  // request path is in the largest one.
+  if (settings.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${join(settings.cpuProfDir, name.replace('+', '-'))}`);
   const [command, args] = settings.pin ? ['taskset', ['-c', '1', process.execPath, ...nodeArgs, script]] : [process.execPath, [...nodeArgs, script]];
   const devNull = spec.readyFd === 2 ? openSync('/dev/null', 'w') : undefined;
   const child = spawn(command, args as string[], {

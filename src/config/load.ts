@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../shared/errors.js';
-import { configSchema, productionIssues, type HubConfig } from './schema.js';
+import { configSchema, crossFieldIssues, type HubConfig } from './schema.js';
 
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const DEFAULT_CONFIG_FILE = resolve(PROJECT_ROOT, 'config/default.yaml');
@@ -97,7 +97,7 @@ export function loadConfig(options: LoadOptions = {}): HubConfig {
   tree = applyEnv(tree, env);
   const parsed = configSchema.safeParse(tree);
   if (!parsed.success) issues.push(...formatIssues(parsed.error));
-  else issues.push(...productionIssues(parsed.data));
+  else issues.push(...crossFieldIssues(parsed.data));
   if (issues.length > 0 || !parsed.success) throw new ConfigError('configuration', issues);
   return resolvePaths(parsed.data);
 }

@@ -108,9 +108,21 @@ export type HubConfig = z.infer<typeof configSchema>;
 export type ClientConfig = z.infer<typeof clientSchema>;
 export type ResourceConfig = z.infer<typeof resourceSchema>;
 
+/** Scopes the hub knows: the OIDC and ENT ones, plus those of the configured APIs. */
+export const BASE_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'ent', 'ent_children'];
+
 /** Rules that span several fields; each returns a message for the path it names. */
-export function productionIssues(config: HubConfig): string[] {
-  if (config.mode !== 'production') return [];
+export function crossFieldIssues(config: HubConfig): string[] {
+  const issues: string[] = [];
+  const known = new Set([...BASE_SCOPES, ...config.oidc.resources.flatMap((r) => r.scopes)]);
+  config.clients.forEach((client, i) => {
+    const unknown = client.scopes.filter((s) => !known.has(s));
+    if (unknown.length) issues.push(`clients.${i}.scopes: unknown scope(s) ${unknown.join(', ')} (declare them under oidc.resources)`);
+  });
+  return config.mode === 'production' ? [...issues, ...productionIssues(config)] : issues;
+}
+
+function productionIssues(config: HubConfig): string[] {
   const issues: string[] = [];
   if (!config.issuer.startsWith('https://')) issues.push('issuer: must be an https:// URL in production');
   if (!config.redis.url) issues.push('redis.url: required in production (sessions and tokens must survive a restart and be shared)');

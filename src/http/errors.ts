@@ -18,14 +18,24 @@ const KIND_OF_CODE: Record<string, ErrorKind> = {
   expired_interaction: 'expired_interaction',
   not_found: 'not_found',
   service_unavailable: 'unavailable',
+  temporarily_unavailable: 'unavailable',
 };
+
+/** Errors that say themselves they may be shown: HubError, oidc-provider's and Koa's http-errors. */
+interface ExposableError {
+  status?: unknown;
+  expose?: unknown;
+  error?: unknown;
+  error_description?: unknown;
+  message?: unknown;
+}
 
 function answerFor(err: unknown): Answer {
   if (err instanceof HubError && err.expose) return { status: err.status, code: err.code, message: err.message };
-  const httpError = err as { status?: unknown; expose?: unknown; message?: unknown };
-  // http-errors raised by Koa and the body parser (400 malformed, 413 too large, 415…)
-  if (typeof httpError.status === 'number' && httpError.status < 500 && httpError.expose === true) {
-    return { status: httpError.status, code: 'invalid_request', message: String(httpError.message) };
+  const e = err as ExposableError;
+  if (typeof e.status === 'number' && e.status >= 400 && e.expose === true) {
+    const code = typeof e.error === 'string' ? e.error : e.status === 503 ? 'temporarily_unavailable' : 'invalid_request';
+    return { status: e.status, code, message: String(e.error_description ?? e.message) };
   }
   return { status: 500, code: 'server_error', message: 'an unexpected error occurred' };
 }

@@ -3,7 +3,7 @@
  * (or memory in the embedded default), ES256/RS256 keys, and the features the ENT relies on.
  */
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import type { HubConfig } from '../config/schema.js';
+import { BASE_SCOPES, type HubConfig } from '../config/schema.js';
 import { ServiceUnavailable } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { PlatformStore } from '../storage/ports/index.js';
@@ -85,7 +85,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     cookies: { keys: cookieKeysOf(config) },
     claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid] } as unknown as Configuration['claims'],
     // Resource scopes are listed too: oidc-provider only accepts client scopes it knows.
-    scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid'), ...config.oidc.resources.flatMap((r) => r.scopes)],
+    scopes: [...BASE_SCOPES, ...config.oidc.resources.flatMap((r) => r.scopes)],
     extraClientMetadata: { properties: [FIRST_PARTY] },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     enabledJWA: {

@@ -101,7 +101,7 @@ export class CliSandbox {
 
   run(args: string[], options: RunOptions = {}): Promise<CliResult> {
     const child = this.spawn(args, options.env);
-    const result = collect(child, options.timeoutMs ?? 15_000);
+    const result = collect(child, options.timeoutMs ?? 30_000);
     child.stdin?.end(options.input ?? '');
     return result;
   }

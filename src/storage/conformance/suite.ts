@@ -408,6 +408,13 @@ function describeAudit(store: StoreRef, newTenant: TenantFactory): void {
       expect(await lille.audit.list({ limit: 1, offset: 1 })).to.deep.equal([second]);
     });
 
+    it('keeps the recording order of events of the same millisecond', async () => {
+      const lille = await newTenant();
+      const recorded = [];
+      for (let i = 0; i < 30; i += 1) recorded.push(await lille.audit.record({ type: `burst.${i}` }));
+      expect(ids(await lille.audit.list())).to.deep.equal(ids(recorded).reverse());
+    });
+
     it('keeps platform events apart from tenant events', async () => {
       const lille = await newTenant();
       const platformEvent = await store().audit.record({ type: 'keys.rotated', details: { kid: 'k1' } });

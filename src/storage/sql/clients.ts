@@ -67,7 +67,7 @@ export function platformClients(db: Kysely<Database>): PlatformStore['clients'] 
 
     /** Platform clients only; a tenant's clients are listed through its scope. */
     async list(): Promise<OidcClientRecord[]> {
-      const rows = await db.selectFrom('oidc_clients').selectAll().orderBy('client_id').execute();
+      const rows = await db.selectFrom('oidc_clients').selectAll().where('tenant_id', 'is', null).orderBy('client_id').execute();
       return rows.map(toClient);
     },
   };

@@ -19,10 +19,19 @@ const MIGRATIONS: Record<string, SqlMigration> = {
 
 export const migrationNames: readonly string[] = Object.keys(MIGRATIONS).sort();
 
+/**
+ * Kysely wraps the whole run in a transaction on PostgreSQL only (its SQLite adapter claims no
+ * transactional DDL, which SQLite does have): on SQLite each migration gets its own, so a
+ * failure leaves no half-created schema behind.
+ */
+function atomic(types: ColumnTypes, step: (db: Kysely<any>) => Promise<void>): (db: Kysely<any>) => Promise<void> {
+  return types.dialect === 'sqlite' ? (db) => db.transaction().execute(step) : step;
+}
+
 function provider(types: ColumnTypes): MigrationProvider {
   const bound = Object.entries(MIGRATIONS).map(([name, m]): [string, Migration] => [name, {
-    up: (db) => m.up(db, types),
-    down: m.down && ((db) => m.down!(db, types)),
+    up: atomic(types, (db) => m.up(db, types)),
+    down: m.down && atomic(types, (db) => m.down!(db, types)),
   }]);
   return { getMigrations: async () => Object.fromEntries(bound) };
 }
@@ -35,7 +44,11 @@ export class MigrationError extends Error {
   }
 }
 
-/** Applies pending migrations; returns the names applied now (empty when already up to date). */
+/**
+ * Applies pending migrations; returns the names applied now (empty when already up to date).
+ * Throws MigrationError naming the failed migration, whose changes are rolled back. On
+ * PostgreSQL, Kysely holds an advisory lock meanwhile, so replicas starting together are safe.
+ */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: provider(columnTypes(dialectOf(db))) });
   const { error, results = [] } = await migrator.migrateToLatest();

@@ -1,0 +1,269 @@
+/**
+ * The real `hub` command in a child process, against a temporary SQLite file and key folder.
+ * Each spawn costs about a second (tsx + imports), hence the generous timeouts.
+ */
+import { expect } from 'chai';
+import { statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { CliSandbox, collect, freePort, hasStackTrace, sleep, stderrLines, type CliResult } from '../harness/cli.js';
+
+const USER = ['users', 'create', '--tenant', 'lille', '--login', 'jean.dupont', '--first-name', 'Jean', '--last-name', 'Dupont', '--profile', 'Teacher', '--password-stdin'];
+
+function withTenant(tenant: string, login = 'jean.dupont'): string[] {
+  const args = [...USER];
+  args[args.indexOf('--tenant') + 1] = tenant;
+  args[args.indexOf('--login') + 1] = login;
+  return args;
+}
+
+/** A failure: exit 1, a `hub: ` report on stderr, nothing on stdout, no stack trace. */
+function expectFailure(result: CliResult, pattern: RegExp): void {
+  const detail = `stdout: ${result.stdout}\nstderr: ${result.rawStderr}`;
+  expect(result.code, detail).to.equal(1);
+  expect(result.stderr, detail).to.match(/^hub: /);
+  expect(result.stderr, detail).to.match(pattern);
+  expect(hasStackTrace(result.rawStderr), detail).to.equal(false);
+  expect(result.stdout, detail).to.equal('');
+}
+
+function expectUsageError(result: CliResult, pattern: RegExp): void {
+  const detail = `stdout: ${result.stdout}\nstderr: ${result.rawStderr}`;
+  expect(result.code, detail).to.equal(2);
+  expect(result.stderr, detail).to.match(pattern);
+  expect(result.stderr, detail).to.include('Usage: hub');
+  expect(hasStackTrace(result.rawStderr), detail).to.equal(false);
+}
+
+describe('cli (child process)', function () {
+  // Each spawn takes 1-2 s on an idle machine, far more on a loaded CI runner.
+  this.timeout(120_000);
+  let box: CliSandbox;
+
+  beforeEach(() => {
+    box = new CliSandbox();
+  });
+  afterEach(() => box.cleanup());
+
+  describe('usage', () => {
+    it('--help prints the commands and exits 0', async () => {
+      const r = await box.run(['--help']);
+      expect(r.code, r.rawStderr).to.equal(0);
+      expect(r.stdout).to.include('Usage: hub');
+      for (const command of ['serve', 'migrate', 'keys', 'tenants', 'users', 'clients']) expect(r.stdout).to.match(new RegExp(`^\\s+${command}\\b`, 'm'));
+    });
+
+    it('an unknown command exits 2 with the usage on stderr', async () => {
+      expectUsageError(await box.run(['frobnicate']), /unknown command 'frobnicate'/);
+    });
+
+    it('a missing required option exits 2', async () => {
+      expectUsageError(await box.run(['users', 'create', '--tenant', 'lille']), /required option '--login <login>' not specified/);
+    });
+
+    it('an invalid choice exits 2', async () => {
+      const args = withTenant('lille');
+      args[args.indexOf('--profile') + 1] = 'Wizard';
+      expectUsageError(await box.run(args, { input: 'secret-password\n' }), /Wizard/);
+    });
+  });
+
+  describe('tenants and configuration', () => {
+    it('tenants validate lists the shipped tenants', async () => {
+      const r = await box.run(['tenants', 'validate']);
+      expect(r.code, r.rawStderr).to.equal(0);
+      expect(r.stdout).to.equal('2 tenant file(s) valid: amiens, lille\n');
+      expect(r.stderr.trim()).to.equal('');
+    });
+
+    it('tenants list --json prints the tenants', async () => {
+      const r = await box.run(['tenants', 'list', '--json']);
+      expect(r.code, r.rawStderr).to.equal(0);
+      expect((JSON.parse(r.stdout) as { id: string; academyCode: string }[]).map((t) => `${t.id}:${t.academyCode}`)).to.deep.equal(['amiens:20', 'lille:09']);
+    });
+
+    it('tenants validate reports every problem of every broken file, without a stack', async () => {
+      const dir = join(box.dir, 'tenants');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'arras.yaml'), 'id: Arras!\nname: Arras\nacademyCode: "1"\nregion: hdf\n');
+      writeFileSync(join(dir, 'broken.yaml'), 'id: broken\nname: [Broken\n');
+      const r = await box.run(['tenants', 'validate'], { env: { HUB_TENANTS_DIR: dir } });
+      expectFailure(r, /^hub: tenants is invalid:/);
+      expect(r.stderr).to.match(/arras\.yaml: id: /);
+      expect(r.stderr).to.match(/arras\.yaml: academyCode: /);
+      expect(r.stderr).to.match(/arras\.yaml: .*region/);
+      expect(r.stderr).to.include('broken.yaml: ');
+    });
+
+    it('a HUB_CONFIG with an unknown key exits 1 and names the path', async () => {
+      const file = join(box.dir, 'hub.yaml');
+      writeFileSync(file, 'http:\n  prot: 8080\n');
+      const r = await box.run(['tenants', 'validate'], { env: { HUB_CONFIG: file } });
+      expectFailure(r, /^hub: configuration is invalid:/);
+      expect(r.stderr).to.match(/- http(\.prot)?: .*prot/);
+    });
+  });
+
+  describe('keys and migrations', () => {
+    it('keys generate writes an ES256 + RS256 key set readable by the owner only', async () => {
+      const empty = await box.run(['keys', 'list', '--json']);
+      expect(empty.code, empty.rawStderr).to.equal(0);
+      expect(JSON.parse(empty.stdout)).to.deep.equal([]);
+      const gen = await box.run(['keys', 'generate']);
+      expect(gen.code, gen.rawStderr).to.equal(0);
+      expect(gen.stdout).to.include(join(box.keysDir, 'jwks.json'));
+      const list = await box.run(['keys', 'list', '--json']);
+      expect(list.code, list.rawStderr).to.equal(0);
+      const keys = JSON.parse(list.stdout) as { kid: string; alg: string; created: string }[];
+      expect(keys.map((k) => k.alg)).to.deep.equal(['ES256', 'RS256']);
+      for (const k of keys) {
+        expect(k.kid).to.match(/^[A-Za-z0-9_-]{43}$/);
+        expect(Date.now() - Date.parse(k.created)).to.be.within(0, 60_000);
+        expect(Object.keys(k)).to.have.members(['kid', 'alg', 'created'], 'public information only');
+      }
+      expect(statSync(join(box.keysDir, 'jwks.json')).mode & 0o777).to.equal(0o600);
+      const again = await box.run(['keys', 'generate']);
+      expect(again.code, again.rawStderr).to.equal(0);
+      const rotated = JSON.parse((await box.run(['keys', 'list', '--json'])).stdout) as { kid: string }[];
+      expect(rotated).to.have.length(4);
+      expect(rotated.slice(2).map((k) => k.kid)).to.deep.equal(keys.map((k) => k.kid), 'old keys are kept after the new ones');
+    });
+
+    it('keys list refuses a corrupt key set', async () => {
+      mkdirSync(box.keysDir);
+      writeFileSync(join(box.keysDir, 'jwks.json'), '{"keys": [');
+      expectFailure(await box.run(['keys', 'list']), /jwks\.json: not valid JSON/);
+    });
+
+    it('migrate applies the migrations once, then says the database is up to date', async () => {
+      const first = await box.run(['migrate']);
+      expect(first.code, first.rawStderr).to.equal(0);
+      expect(first.stdout).to.match(/^applied: 0001_initial/);
+      const second = await box.run(['migrate']);
+      expect(second.code, second.rawStderr).to.equal(0);
+      expect(second.stdout).to.equal('database is up to date\n');
+    });
+  });
+
+  describe('users', () => {
+    it('creates an active account from a password on stdin; the login is unique platform-wide', async () => {
+      const created = await box.run(USER, { input: 'correct horse battery\n' });
+      expect(created.code, created.rawStderr).to.equal(0);
+      expect(created.stdout).to.match(/^created jean\.dupont \([0-9a-f-]{36}\) in lille, status active\n$/);
+      expectFailure(await box.run(USER, { input: 'another password\n' }), /login "jean\.dupont" is already taken/);
+      expectFailure(await box.run(withTenant('amiens'), { input: 'another password\n' }), /login "jean\.dupont" is already taken/);
+    });
+
+    it('creates a pending account without --password-stdin', async () => {
+      const r = await box.run(USER.filter((a) => a !== '--password-stdin'));
+      expect(r.code, r.rawStderr).to.equal(0);
+      expect(r.stdout).to.match(/status pending\n$/);
+    });
+
+    it('refuses an unknown tenant, a bad login and a short password', async () => {
+      expectFailure(await box.run(withTenant('atlantis', 'jean.x'), { input: 'long enough password\n' }), /unknown tenant "atlantis"/);
+      expectFailure(await box.run(withTenant('lille', 'Jean Dupont'), { input: 'long enough password\n' }), /invalid --login/);
+      expectFailure(await box.run(withTenant('lille', 'jean.y'), { input: 'short\n' }), /at least 8 characters/);
+    });
+  });
+
+  describe('clients', () => {
+    const ADD = ['clients', 'add', '--id', 'partner-x', '--name', 'X', '--redirect-uri', 'https://x.example/cb'];
+
+    it('registers a confidential client and prints its secret once, never listing it', async () => {
+      const added = await box.run(ADD);
+      expect(added.code, added.rawStderr).to.equal(0);
+      const secret = /^client_secret: (\S+)$/m.exec(added.stdout)?.[1];
+      expect(secret, added.stdout).to.match(/^[A-Za-z0-9_-]{43}$/);
+      const json = await box.run(['clients', 'list', '--json']);
+      expect(json.code, json.rawStderr).to.equal(0);
+      const partner = (JSON.parse(json.stdout) as Record<string, unknown>[]).find((c) => c.clientId === 'partner-x');
+      expect(partner).to.deep.equal({ clientId: 'partner-x', name: 'X', tenant: null, firstParty: false, public: false });
+      const text = await box.run(['clients', 'list']);
+      expect(text.stdout).to.match(/^partner-x\tplatform\tconfidential\tX$/m);
+      const hash = createHash('sha256').update(secret!).digest('hex');
+      for (const out of [json.stdout, text.stdout]) {
+        expect(out).not.to.include(secret!);
+        expect(out).not.to.include(hash);
+      }
+    });
+
+    it('registers a public client without a secret', async () => {
+      const r = await box.run(['clients', 'add', '--id', 'spa-y', '--name', 'Y', '--redirect-uri', 'https://y.example/cb', '--public']);
+      expect(r.code, r.rawStderr).to.equal(0);
+      expect(r.stdout).not.to.include('client_secret');
+      const list = JSON.parse((await box.run(['clients', 'list', '--json'])).stdout) as { clientId: string; public: boolean }[];
+      expect(list.find((c) => c.clientId === 'spa-y')?.public).to.equal(true);
+    });
+
+    it('refuses a duplicate id, including a client declared in config', async () => {
+      expect((await box.run(ADD)).code).to.equal(0);
+      expectFailure(await box.run(ADD), /client id "partner-x" is already taken/);
+      expectFailure(await box.run(['clients', 'add', '--id', 'one', '--name', 'Fake ONE', '--redirect-uri', 'https://evil.example/cb']), /client id "one" is already taken/);
+    });
+
+    it('refuses an invalid redirect URI and lists the problems', async () => {
+      const r = await box.run(['clients', 'add', '--id', 'Partner Z', '--name', 'Z', '--redirect-uri', 'not-a-url']);
+      expectFailure(r, /^hub: invalid client:/);
+      expect(r.stderr).to.match(/- redirectUris\.0: /);
+      expect(r.stderr).to.match(/- clientId: /);
+      const list = JSON.parse((await box.run(['clients', 'list', '--json'])).stdout) as { clientId: string }[];
+      expect(list.map((c) => c.clientId)).to.have.members(['one', 'neo', 'demo']);
+    });
+  });
+
+  describe('serve', () => {
+    it('exits 1 quickly with one line naming the database when PostgreSQL is down', async () => {
+      const started = Date.now();
+      const r = await box.run(['serve'], { env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nope' }, timeoutMs: 15_000 });
+      // No retry loop: the connection is refused at once (the start itself is most of this).
+      expect(Date.now() - started).to.be.below(15_000);
+      expect(r.code, r.rawStderr).to.equal(1);
+      expect(stderrLines(r), r.rawStderr).to.have.length(1);
+      expect(r.stderr).to.match(/^hub: .*database/);
+      expect(hasStackTrace(r.rawStderr)).to.equal(false);
+    });
+
+    it('refuses to start in production without the required settings, listing them all', async () => {
+      const r = await box.run(['serve'], { env: { HUB_MODE: 'production' } });
+      expectFailure(r, /^hub: configuration is invalid:/);
+      for (const path of ['issuer', 'redis.url', 'oidc.cookieKeys', 'demo.seed', 'database.url']) expect(r.stderr).to.match(new RegExp(`^  - ${path.replace('.', '\\.')}: `, 'm'));
+    });
+
+    it('serves discovery and health, then stops with exit 0 on SIGTERM', async () => {
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const child = box.spawn(['serve'], { PORT: String(port), HOST: '127.0.0.1', HUB_ISSUER: base });
+      child.stdin?.end();
+      const exited = collect(child, 60_000);
+      let health: Response | undefined;
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && child.exitCode === null) {
+        health = await fetch(`${base}/healthz`).catch(() => undefined);
+        if (health?.status === 200) break;
+        await sleep(150);
+      }
+      try {
+        expect(health?.status, 'GET /healthz').to.equal(200);
+        const discovery = await fetch(`${base}/.well-known/openid-configuration`);
+        expect(discovery.status).to.equal(200);
+        const metadata = (await discovery.json()) as { issuer: string; jwks_uri: string };
+        expect(metadata.issuer).to.equal(base);
+        expect(metadata.jwks_uri.startsWith(base)).to.equal(true);
+        // Development mode generates a key set when there is none.
+        expect(statSync(join(box.keysDir, 'jwks.json')).mode & 0o777).to.equal(0o600);
+      } catch (err) {
+        child.kill('SIGKILL');
+        await exited.catch(() => undefined);
+        throw err;
+      }
+      child.kill('SIGTERM');
+      const stoppedAt = Date.now();
+      const r = await exited;
+      expect(r.code, r.rawStderr).to.equal(0);
+      expect(r.signal).to.equal(null);
+      expect(Date.now() - stoppedAt).to.be.below(10_000, 'within the grace period (10 s)');
+      expect(hasStackTrace(r.rawStderr), r.rawStderr).to.equal(false);
+    });
+  });
+});
