@@ -6,11 +6,10 @@ import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { Redis } from 'ioredis';
 import type { HubConfig } from './config/schema.js';
-import { loadTenants } from './config/tenants.js';
+import { mirrorDeclarations } from './declarations.js';
 import { createHttpApp } from './http/app.js';
 import { demoRouter } from './http/demo-rp.js';
 import type { ReadinessCheck } from './http/health.js';
-import { clientRecordFromConfig } from './oidc/clients.js';
 import { loadOrCreateKeys } from './oidc/keys.js';
 import { cookieKeysOf, createProvider } from './oidc/provider.js';
 import { seedDemo } from './identity/demo-seed.js';
@@ -57,19 +56,11 @@ async function openSessionStorage(config: HubConfig, log: Logger): Promise<Sessi
   };
 }
 
-/** Tenants and config clients are declared in files; the store mirrors them at every start. */
-export async function mirrorDeclarations(config: HubConfig, store: PlatformStore): Promise<void> {
-  for (const tenant of loadTenants(config.tenants.dir)) {
-    await store.tenants.upsert({ id: tenant.id, name: tenant.name, academyCode: tenant.academyCode });
-  }
-  for (const client of config.clients) await store.clients.upsert(clientRecordFromConfig(client));
-}
-
 export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
-  const keys = await loadOrCreateKeys(config.keys.dir, config.mode, log);
   const store = await openSqlStore(config.database.url, { migrate: true });
   let sessions: SessionStorage | undefined;
   try {
+    const keys = await loadOrCreateKeys(config.keys.dir, config.mode, log);
     await mirrorDeclarations(config, store);
     if (config.demo.seed) await seedDemo(store, log);
     sessions = await openSessionStorage(config, log);

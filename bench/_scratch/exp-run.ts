@@ -43,5 +43,5 @@ try {
   for (const s of servers) await run(s, 4);
   const res = new Map<string, { rate: number; us: number }[]>();
   for (let i = 0; i < ROUNDS; i++) for (const s of (i % 2 ? [...servers].reverse() : servers)) { const r = await run(s, SECONDS); (res.get(s.v) ?? res.set(s.v, []).get(s.v)!).push(r); process.stderr.write(`${i} ${s.v} ${r.rate.toFixed(0)} ${r.us.toFixed(0)}\n`); }
-  for (const s of servers) { const rs = res.get(s.v)!; console.log(`${s.v.padEnd(28)} rate ${med(rs.map((r) => r.rate)).toFixed(0).padStart(5)}  cpu µs/req ${med(rs.map((r) => r.us)).toFixed(0).padStart(5)}   all us: ${rs.map((r) => r.us.toFixed(0)).join(' ')}`); }
+  for (const s of servers) { const rs = res.get(s.v)!; console.log(`${s.v.padEnd(28)} rate med ${med(rs.map((r) => r.rate)).toFixed(0).padStart(5)} max ${Math.max(...rs.map((r) => r.rate)).toFixed(0).padStart(5)}  cpu µs/req med ${med(rs.map((r) => r.us)).toFixed(0).padStart(5)} min ${Math.min(...rs.map((r) => r.us)).toFixed(0).padStart(5)}  all: ${rs.map((r) => r.us.toFixed(0)).join(' ')}`); }
 } finally { for (const k of kids) k.kill('SIGTERM'); await new Promise((r) => setTimeout(r, 500)); rmSync(root, { recursive: true, force: true }); }

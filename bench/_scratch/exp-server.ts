@@ -44,6 +44,16 @@ async function main(): Promise<void> {
     if (!parts.has('-reqctx')) app.use(requestContext(log));
     if (!parts.has('-errors')) app.use(errorHandler(log));
     if (!parts.has('-helmet')) app.use(securityHeaders(false));
+    if (parts.has('static')) {
+      const headers = {
+        'Content-Security-Policy': "default-src 'none';script-src 'self';style-src 'self';img-src 'self' data:;form-action 'self' http: https:;frame-ancestors 'none';base-uri 'none'",
+        'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Resource-Policy': 'same-origin', 'Origin-Agent-Cluster': '?1',
+        'Referrer-Policy': 'no-referrer', 'X-Content-Type-Options': 'nosniff', 'X-DNS-Prefetch-Control': 'off', 'X-Download-Options': 'noopen',
+        'X-Frame-Options': 'SAMEORIGIN', 'X-Permitted-Cross-Domain-Policies': 'none', 'X-XSS-Protection': '0',
+      };
+      app.use(async (ctx, next) => { ctx.set(headers); await next(); });
+    }
+    if (parts.has('tick')) app.use((_ctx, next) => Promise.resolve().then(next));
     if (!parts.has('-routers')) {
       for (const router of [healthRouter([]), assetsRouter(), interactionRouter({ provider, store, maxBodyBytes: 16384 })]) app.use(router.routes()).use(router.allowedMethods());
     }

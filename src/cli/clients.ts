@@ -67,7 +67,11 @@ export function registerClientCommands(program: Command): void {
     .description('list platform and tenant clients')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const rows = await withStore(async (store) => store.clients.list());
+      const rows = await withStore(async (store) => {
+        const tenants = await store.tenants.list();
+        const perTenant = await Promise.all(tenants.map((t) => store.forTenant(t.id).clients.list()));
+        return [...(await store.clients.list()), ...perTenant.flat()];
+      });
       const view = rows.map((c) => ({ clientId: c.clientId, name: c.name, tenant: c.tenantId, firstParty: c.firstParty, public: c.secretHash === null }));
       printJsonOr(Boolean(o.json), view, () => view.map((c) => `${c.clientId}\t${c.tenant ?? 'platform'}\t${c.public ? 'public' : 'confidential'}${c.firstParty ? '\tfirst-party' : ''}\t${c.name}`).join('\n'));
     });

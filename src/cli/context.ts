@@ -4,7 +4,7 @@ import type { HubConfig } from '../config/schema.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import type { PlatformStore } from '../storage/ports/index.js';
 import { openSqlStore } from '../storage/sql/database.js';
-import { mirrorDeclarations } from '../app.js';
+import { mirrorDeclarations } from '../declarations.js';
 
 export function commandContext(): { config: HubConfig; log: Logger } {
   const config = loadConfig();

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { buildHub } from '../app.js';
-import { listen, stopOnSignals } from '../http/server.js';
 import { openSqlStore } from '../storage/sql/database.js';
 import { migrateToLatest } from '../storage/sql/migrations/index.js';
 import { commandContext } from './context.js';
@@ -11,6 +9,9 @@ export function registerServeCommands(program: Command): void {
     .description('start the hub (migrates the database first)')
     .action(async () => {
       const { config, log } = commandContext();
+      // Loaded here: oidc-provider is only needed (and only warns about the runtime) when serving.
+      const { buildHub } = await import('../app.js');
+      const { listen, stopOnSignals } = await import('../http/server.js');
       const hub = await buildHub(config, log);
       const running = await listen(hub, config.http.host, config.http.port);
       stopOnSignals(running, config.http.shutdownGraceSeconds, log);

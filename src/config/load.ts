@@ -16,11 +16,11 @@ export const DEFAULT_CONFIG_FILE = resolve(PROJECT_ROOT, 'config/default.yaml');
 
 type Tree = Record<string, unknown>;
 
-/** Environment variable → config path. Values are strings; numbers are converted when they look like one. */
-const ENV_OVERRIDES: Record<string, { path: string[]; list?: boolean }> = {
+/** Environment variable → config path. Values stay strings unless the field is a number or a list. */
+const ENV_OVERRIDES: Record<string, { path: string[]; list?: boolean; number?: boolean }> = {
   HUB_MODE: { path: ['mode'] },
   HUB_ISSUER: { path: ['issuer'] },
-  PORT: { path: ['http', 'port'] },
+  PORT: { path: ['http', 'port'], number: true },
   HOST: { path: ['http', 'host'] },
   DATABASE_URL: { path: ['database', 'url'] },
   REDIS_URL: { path: ['redis', 'url'] },
@@ -54,7 +54,11 @@ export function readYamlFile(file: string, issues: string[]): Tree {
 
 /** Zod issues as `path: message` lines. */
 export function formatIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+  return error.issues.flatMap((issue) => {
+    // zod reports unknown keys at their parent; name each key's own path, as for other issues.
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${[...issue.path, key].join('.')}: unknown key`);
+    return [`${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`];
+  });
 }
 
 function isTree(value: unknown): value is Tree {
@@ -73,10 +77,11 @@ export function deepMerge(base: Tree, over: Tree): Tree {
 
 function applyEnv(tree: Tree, env: NodeJS.ProcessEnv): Tree {
   let out = tree;
-  for (const [name, { path, list }] of Object.entries(ENV_OVERRIDES)) {
+  for (const [name, { path, list, number }] of Object.entries(ENV_OVERRIDES)) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    const value = list ? raw.split(',').map((s) => s.trim()).filter(Boolean) : /^\d+$/.test(raw) ? Number(raw) : raw;
+    // A non-numeric PORT stays a string, so validation names it instead of seeing NaN.
+    const value = list ? raw.split(',').map((s) => s.trim()).filter(Boolean) : number && /^\d+$/.test(raw) ? Number(raw) : raw;
     const patch = path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value) as Tree;
     out = deepMerge(out, patch);
   }

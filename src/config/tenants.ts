@@ -13,29 +13,30 @@ export function loadTenants(dir: string): TenantConfig[] {
   } catch {
     throw new ConfigError('tenants', [`${dir}: folder cannot be read`]);
   }
-  const tenants: TenantConfig[] = [];
+  const tenants: Array<{ file: string; tenant: TenantConfig }> = [];
   for (const file of files) {
     const fileIssues: string[] = [];
     const tree = readYamlFile(join(dir, file), fileIssues);
     const parsed = fileIssues.length ? undefined : tenantSchema.safeParse(tree);
     if (parsed && !parsed.success) fileIssues.push(...formatIssues(parsed.error).map((i) => `${file}: ${i}`));
-    else if (parsed?.success) tenants.push(parsed.data);
+    else if (parsed?.success) tenants.push({ file, tenant: parsed.data });
     issues.push(...fileIssues);
   }
   issues.push(...crossFileIssues(tenants));
   if (files.length === 0) issues.push(`${dir}: no tenant file (*.yaml)`);
   if (issues.length > 0) throw new ConfigError('tenants', issues);
-  return tenants;
+  return tenants.map((t) => t.tenant);
 }
 
-function crossFileIssues(tenants: TenantConfig[]): string[] {
+/** Ids and académie codes (`9` and `09` are the same code) must be unique across files. */
+function crossFileIssues(tenants: Array<{ file: string; tenant: TenantConfig }>): string[] {
   const issues: string[] = [];
   const seen = new Map<string, string>();
-  for (const t of tenants) {
-    for (const [kind, key] of [['id', t.id], ['academyCode', String(Number(t.academyCode))]] as const) {
+  for (const { file, tenant } of tenants) {
+    for (const [kind, key] of [['id', tenant.id], ['academyCode', String(Number(tenant.academyCode))]] as const) {
       const owner = seen.get(`${kind}:${key}`);
-      if (owner) issues.push(`tenant ${t.id}: ${kind} ${key} is already used by tenant ${owner}`);
-      else seen.set(`${kind}:${key}`, t.id);
+      if (owner) issues.push(`${file}: ${kind} ${key} is already used in ${owner}`);
+      else seen.set(`${kind}:${key}`, file);
     }
   }
   return issues;

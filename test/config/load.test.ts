@@ -146,9 +146,7 @@ describe('config/load', () => {
       expect(issues).to.deep.equal([`${missing}: cannot be read (ENOENT)`]);
     });
 
-    // KNOWN BUG (src/config/load.ts applyEnv): every digits-only value becomes a number, so a
-    // folder named "2024" is refused. Remove `.skip` once the conversion follows the field type.
-    it.skip('keeps a digits-only HUB_KEYS_DIR / HUB_TENANTS_DIR as a folder name', () => {
+    it('keeps a digits-only HUB_KEYS_DIR / HUB_TENANTS_DIR as a folder name', () => {
       const config = loadConfig({ env: { HUB_KEYS_DIR: '2024', HUB_TENANTS_DIR: '09' }, defaultFile: empty });
       expect(config.keys.dir).to.equal(join(PROJECT_ROOT, '2024'));
       expect(config.tenants.dir).to.equal(join(PROJECT_ROOT, '09'));
@@ -159,8 +157,7 @@ describe('config/load', () => {
     it('rejects an unknown key and names its path', () => {
       const issues = issuesOf(() => loadConfig({ env: { HUB_CONFIG: yaml('http:\n  prot: 3000\n') }, defaultFile: empty }));
       expect(issues).to.have.length(1);
-      // Accepts `http.prot: …` as well as zod's `http: Unrecognized key: "prot"`.
-      expect(issues[0]).to.match(/^http(\.prot)?: .*prot/);
+      expect(issues[0]).to.equal('http.prot: unknown key');
     });
 
     it('rejects an unknown top-level key', () => {
@@ -174,7 +171,7 @@ describe('config/load', () => {
       const issues = issuesOf(() => loadConfig({ env: {}, defaultFile: file }));
       expect(issues.some((i) => /^mode: .*development/.test(i)), 'bad enum').to.equal(true);
       expect(issues.some((i) => i.startsWith('http.port: ')), 'wrong type').to.equal(true);
-      expect(issues.some((i) => /^http(\.prot)?: .*prot/.test(i)), 'unknown key').to.equal(true);
+      expect(issues).to.include('http.prot: unknown key');
       expect(issues.some((i) => i.startsWith('oidc.ttl.session: ')), 'negative ttl').to.equal(true);
       expect(issues).to.have.length(4);
     });

@@ -41,7 +41,7 @@ export async function openSqlStore(url: string, options: OpenSqlStoreOptions = {
   const { dialect, driver } = parseUrl(url);
   const db = new Kysely<Database>({ dialect: driver });
   try {
-    await ping(db);
+    await ping(db, describeDatabase(url));
     if (options.migrate ?? true) await migrateToLatest(db);
   } catch (error) {
     await db.destroy().catch(() => undefined);
@@ -84,11 +84,18 @@ function postgresDriver(url: string): Dialect {
   return new PostgresDialect({ pool });
 }
 
-async function ping(db: Kysely<Database>): Promise<void> {
+/** Where the database is, for messages: host and name, never the credentials. */
+function describeDatabase(url: string): string {
+  if (url.startsWith('sqlite:')) return `database (SQLite ${url.slice('sqlite:'.length)})`;
+  const parsed = new URL(url);
+  return `database (PostgreSQL ${parsed.host}${parsed.pathname})`;
+}
+
+async function ping(db: Kysely<Database>, what = 'database'): Promise<void> {
   try {
     await sql`select 1`.execute(db);
   } catch (error) {
-    throw new ServiceUnavailable('database', error);
+    throw new ServiceUnavailable(what, error);
   }
 }
 
