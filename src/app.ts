@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { HubConfig } from './config/schema.js';
 import { mirrorDeclarations } from './declarations.js';
 import { createHttpApp } from './http/app.js';
-import { demoRouter } from './http/demo-rp.js';
+import { demoClientRecord, demoRouter } from './http/demo-rp.js';
 import type { ReadinessCheck } from './http/health.js';
 import { loadOrCreateKeys } from './oidc/keys.js';
 import { cookieKeysOf, createProvider } from './oidc/provider.js';
@@ -63,6 +63,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
     const keys = await loadOrCreateKeys(config.keys.dir, config.mode, log);
     await mirrorDeclarations(config, store);
     if (config.demo.seed) await seedDemo(store, log);
+    if (config.mode === 'development') await store.clients.upsert(demoClientRecord(config.issuer));
     sessions = await openSessionStorage(config, log);
     const provider = createProvider({ config, store, keys, modelAdapter: sessions.modelAdapter, log });
     const app = createHttpApp({

@@ -7,6 +7,7 @@ import Router from '@koa/router';
 import * as oidc from 'openid-client';
 import { html } from '../oidc/views/html.js';
 import { layout } from '../oidc/views/pages.js';
+import type { NewOidcClient } from '../storage/ports/index.js';
 
 const CLIENT_ID = 'demo';
 const SCOPE = 'openid profile email ent ent_children';
@@ -16,6 +17,24 @@ const MAX_PENDING = 1000;
 interface Pending {
   verifier: string;
   nonce: string;
+}
+
+/** The demo's public client, registered in development with the issuer's own callback URL. */
+export function demoClientRecord(issuer: string): NewOidcClient {
+  const base = issuer.replace(/\/$/, '');
+  return {
+    clientId: CLIENT_ID,
+    name: 'Application de démonstration',
+    firstParty: false,
+    secretHash: null,
+    metadata: {
+      redirect_uris: [`${base}/demo/callback`],
+      post_logout_redirect_uris: [`${base}/demo`],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      scope: SCOPE,
+    },
+  };
 }
 
 function page(title: string, body: ReturnType<typeof html>): string {
@@ -58,10 +77,12 @@ export function demoRouter(issuer: string): Router {
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
     const login = pending.get(state);
     pending.delete(state);
-    if (!login) {
+    const refused = typeof ctx.query.error === 'string' ? String(ctx.query.error_description ?? ctx.query.error) : null;
+    if (!login || refused) {
       ctx.status = 400;
       ctx.type = 'html';
-      ctx.body = page('Connexion interrompue', html`<p class="lead">Cette réponse ne correspond à aucune connexion en cours.</p><p><a href="/demo">Recommencer</a></p>`);
+      const reason = refused ? `Le hub a répondu : ${refused}` : 'Cette réponse ne correspond à aucune connexion en cours.';
+      ctx.body = page('Connexion interrompue', html`<p class="lead">${reason}</p><p><a href="/demo">Recommencer</a></p>`);
       return;
     }
     const tokens = await oidc.authorizationCodeGrant(config, new URL(`${base}${ctx.url}`), { pkceCodeVerifier: login.verifier, expectedState: state, expectedNonce: login.nonce });
