@@ -6,7 +6,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../src/shared/net.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -87,14 +87,7 @@ function ownByPostgres(dir: string): void {
 }
 
 /** A TCP port nothing listens on right now (tests also use it as a surely-closed port). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('could not pick a free port');
-  return address.port;
-}
+export { freePort };
 
 async function startCluster(): Promise<Cluster> {
   const bin = findBinaries();
