@@ -217,7 +217,7 @@ describe('cli (child process)', function () {
       expect(r.stderr).to.match(/- redirectUris\.0: /);
       expect(r.stderr).to.match(/- clientId: /);
       const list = JSON.parse((await box.run(['clients', 'list', '--json'])).stdout) as { clientId: string }[];
-      expect(list.map((c) => c.clientId)).to.have.members(['one', 'neo', 'demo']);
+      expect(list.map((c) => c.clientId)).to.have.members(['one', 'neo']);
     });
   });
 

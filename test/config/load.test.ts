@@ -61,8 +61,8 @@ describe('config/load', () => {
     it('loads the shipped config/default.yaml', () => {
       const config = loadConfig({ env: {}, defaultFile: DEFAULT_CONFIG_FILE });
       expect(config.demo.seed).to.equal(true);
-      expect(config.clients.map((c) => c.clientId)).to.deep.equal(['one', 'neo', 'demo']);
-      expect(config.clients.find((c) => c.clientId === 'demo')?.secretSha256).to.equal(undefined);
+      expect(config.clients.map((c) => c.clientId)).to.deep.equal(['one', 'neo']);
+      expect(config.clients.every((c) => c.firstParty && c.secretSha256 !== undefined)).to.equal(true);
       expect(config.oidc.resources[0]).to.include({ indicator: 'https://api.neo.example/', signingAlg: 'ES256', accessTokenTtl: 3600 });
     });
 
