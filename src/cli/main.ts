@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { HubError } from '../shared/errors.js';
 import { registerClientCommands } from './clients.js';
+import { registerImportCommands } from './imports.js';
 import { registerKeyCommands } from './keys.js';
 import { registerServeCommands } from './serve.js';
 import { registerTenantCommands } from './tenants.js';
@@ -23,8 +24,12 @@ function buildProgram(): Command {
   registerTenantCommands(program);
   registerUserCommands(program);
   registerClientCommands(program);
+  registerImportCommands(program);
   return program;
 }
+
+/** Refusals an operator may script around (another run holds the lock, mass-removal guard). */
+const REFUSED_EXIT = 3;
 
 function fail(err: unknown): never {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT);
@@ -32,7 +37,7 @@ function fail(err: unknown): never {
   const cause = err instanceof HubError && err.cause instanceof Error ? ` (${err.cause.message})` : '';
   process.stderr.write(`hub: ${message}${cause}\n`);
   if (process.env.HUB_DEBUG) console.error(err);
-  process.exit(1);
+  process.exit(err instanceof HubError && err.status === 409 && err.code !== 'conflict' ? REFUSED_EXIT : 1);
 }
 
 buildProgram().parseAsync(process.argv).catch(fail);

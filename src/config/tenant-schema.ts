@@ -5,12 +5,47 @@
  */
 import { z } from 'zod';
 
+/** A secret is never written in a tenant file: it is read from the environment or a file. */
+const secretRefSchema = z.union([
+  z.strictObject({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name') }),
+  z.strictObject({ file: z.string().min(1) }),
+]);
+
 const directorySourceSchema = z.strictObject({
-  /** Source id used in external ids and jointures, e.g. `AC-LILLE`. */
+  /** Source id as the directory writes it in jointures, e.g. `AC-LILLE`. */
   id: z.string().regex(/^[A-Z0-9-]{2,32}$/, 'upper-case letters, digits and -'),
   type: z.literal('ldap'),
   url: z.string().regex(/^ldaps?:\/\//, 'must start with ldap:// or ldaps://'),
   enabled: z.boolean().default(false),
+  bindDn: z.string().min(1),
+  bindPassword: secretRefSchema,
+  tls: z.strictObject({
+    /** PEM file of the CA that signed the directory's certificate (ldaps://). */
+    caFile: z.string().optional(),
+    rejectUnauthorized: z.boolean().default(true),
+  }).prefault({}),
+  baseDn: z.strictObject({ people: z.string().min(1), structures: z.string().min(1), groups: z.string().min(1) }),
+  filters: z.strictObject({
+    people: z.string().default('(objectClass=ENTPerson)'),
+    structures: z.string().default('(objectClass=ENTStructure)'),
+    groups: z.string().default('(|(objectClass=ENTClasse)(objectClass=ENTGroupe))'),
+  }).prefault({}),
+  pageSize: z.number().int().min(10).max(5000).default(500),
+  /** Server-side time limit of one search, in seconds. */
+  timeLimitSeconds: z.number().int().positive().default(300),
+  connectTimeoutSeconds: z.number().int().positive().default(10),
+  /** Times a failed search is restarted on a new connection. */
+  maxRetries: z.number().int().min(0).max(10).default(3),
+  /** Prefix of external ids (`LILLE-1234567`); default: the source id without `AC-`. */
+  externalIdPrefix: z.string().regex(/^[A-Z0-9-]{1,32}$/).optional(),
+  /** Domains of académie e-mail addresses (the matching key of staff IdPs). */
+  academicDomains: z.array(z.string().min(3)).default([]),
+  /** People written per transaction. */
+  batchSize: z.number().int().min(10).max(5000).default(500),
+  /** A full run marks at most this share of the source's accounts disappeared, unless told otherwise. */
+  maxDisappearedShare: z.number().min(0).max(1).default(0.05),
+  /** Days between disappearance and deletion by `hub import purge`. */
+  disappearedGraceDays: z.number().int().min(0).default(90),
 });
 
 const connectorSchema = z.strictObject({
@@ -31,3 +66,4 @@ export const tenantSchema = z.strictObject({
 });
 
 export type TenantConfig = z.infer<typeof tenantSchema>;
+export type DirectorySourceConfig = z.infer<typeof directorySourceSchema>;

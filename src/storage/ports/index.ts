@@ -9,7 +9,10 @@ import type {
   NewAuditEvent, NewGroup, NewOidcClient, NewStructure, OidcClientRecord, Page, Structure, Tenant,
 } from './model.js';
 
+import type { ImportStore } from './imports.js';
+
 export * from './model.js';
+export * from './imports.js';
 
 export interface AccountStore {
   /** Conflict('login') if the login exists in any tenant; Conflict('externalId') within the tenant. */
@@ -86,6 +89,8 @@ export interface TenantScope {
   readonly identities: IdentityStore;
   readonly clients: TenantClientStore;
   readonly audit: AuditStore;
+  /** Batch operations of the LDAP import jobs. */
+  readonly imports: ImportStore;
 }
 
 export interface PlatformStore {

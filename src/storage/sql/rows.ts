@@ -17,7 +17,7 @@ const toDateOrNull = (value: Date | string | null): Date | null => (value === nu
 
 /** pg parses jsonb; SQLite hands back the JSON text we wrote. */
 export const toJsonText = (value: Record<string, unknown>): string => JSON.stringify(value);
-function fromJson(value: unknown): Record<string, unknown> {
+export function fromJson(value: unknown): Record<string, unknown> {
   const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
   return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
 }
@@ -59,7 +59,7 @@ export function toIdentity(row: IdentityRow): FederatedIdentity {
   };
 }
 
-export const toStructure = (row: StructureRow): Structure => ({
+export const toStructure = (row: Pick<StructureRow, 'id' | 'tenant_id' | 'uai' | 'name' | 'external_id'>): Structure => ({
   id: row.id, tenantId: row.tenant_id, uai: row.uai, name: row.name, externalId: row.external_id,
 });
 

@@ -40,6 +40,14 @@ export interface AccountsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   disappeared_at: Timestamp | null;
+  // Added by 0002_import.
+  ine: string | null;
+  gar_id: string | null;
+  /** Normalised directory DN of an imported account. */
+  dn: string | null;
+  /** Hash of the imported content (fields, memberships, links): unchanged entries are skipped. */
+  content_hash: string | null;
+  activation_code_hash: string | null;
 }
 
 export interface FederatedIdentitiesTable {
@@ -57,6 +65,8 @@ export interface StructuresTable {
   uai: string;
   name: string;
   external_id: string | null;
+  dn: string | null;
+  content_hash: string | null;
 }
 
 export interface GroupsTable {
@@ -67,6 +77,8 @@ export interface GroupsTable {
   code: string;
   name: string;
   external_id: string | null;
+  dn: string | null;
+  content_hash: string | null;
 }
 
 export interface AccountStructuresTable {
@@ -111,6 +123,40 @@ export interface AuditEventsTable {
   details: Json;
 }
 
+export interface ImportRunsTable {
+  id: string;
+  tenant_id: string;
+  source_id: string;
+  mode: string;
+  dry_run: Flag;
+  status: string;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  /** The greatest modifyTimestamp seen (LDAP generalized time), saved when a run completes. */
+  high_water_mark: string | null;
+  counters: Json;
+  error: string | null;
+}
+
+export interface ImportQuarantineTable {
+  run_id: string;
+  dn: string;
+  reason: string;
+}
+
+export interface ImportSeenTable {
+  run_id: string;
+  external_id: string;
+}
+
+export interface ImportPendingRelationsTable {
+  run_id: string;
+  parent_external_id: string | null;
+  parent_dn: string | null;
+  child_external_id: string | null;
+  child_dn: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   accounts: AccountsTable;
@@ -122,6 +168,10 @@ export interface Database {
   relations: RelationsTable;
   oidc_clients: OidcClientsTable;
   audit_events: AuditEventsTable;
+  import_runs: ImportRunsTable;
+  import_quarantine: ImportQuarantineTable;
+  import_seen: ImportSeenTable;
+  import_pending_relations: ImportPendingRelationsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

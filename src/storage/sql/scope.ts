@@ -5,6 +5,7 @@ import { auditStore } from './audit.js';
 import { tenantClients } from './clients.js';
 import { tenantGroups } from './groups.js';
 import { tenantIdentities } from './identities.js';
+import { tenantImports } from './imports/index.js';
 import { tenantMemberships } from './memberships.js';
 import { tenantRelations } from './relations.js';
 import type { Database } from './schema.js';
@@ -22,5 +23,6 @@ export function tenantScope(db: Kysely<Database>, tenantId: string): TenantScope
     identities: tenantIdentities(db, tenantId),
     clients: tenantClients(db, tenantId),
     audit: auditStore(db, tenantId),
+    imports: tenantImports(db, tenantId),
   };
 }

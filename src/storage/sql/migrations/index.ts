@@ -6,6 +6,7 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { columnTypes, dialectOf, type ColumnTypes } from '../dialect.js';
 import * as initial from './0001_initial.js';
+import * as imports from './0002_import.js';
 
 interface SqlMigration {
   // Migrations see an untyped database: they describe past schemas, not the current one.
@@ -15,6 +16,7 @@ interface SqlMigration {
 
 const MIGRATIONS: Record<string, SqlMigration> = {
   '0001_initial': initial,
+  '0002_import': imports,
 };
 
 export const migrationNames: readonly string[] = Object.keys(MIGRATIONS).sort();

@@ -1,0 +1,207 @@
+/**
+ * One import run of a tenant's directory source: lock, read structures, groups, then people in
+ * batches, reconcile, and record the run. Failures of the source before the run starts change
+ * nothing; a run that fails or dies half-way leaves committed batches consistent and its
+ * high-water mark unsaved, so the next run completes the work.
+ */
+import type { DirectorySourceConfig, TenantConfig } from '../config/tenant-schema.js';
+import { HubError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { ImportCounters, ImportMode, ImportRun, ImportStore, TenantScope } from '../storage/ports/index.js';
+import type { LockService } from '../storage/ports/locks.js';
+import type { DirectoryEntry, ImportedPerson, Quarantined } from './model.js';
+import { contentHash, planBatch, type BatchPlan, type DirectoryMaps } from './people.js';
+import type { DirectorySource } from './source/ldap.js';
+import { createSdetMapper } from './sdet/mapping.js';
+import { defaultExternalIdPrefix } from './sdet/parse.js';
+
+export interface ImportRequest {
+  tenant: TenantConfig;
+  source: DirectorySourceConfig;
+  mode: ImportMode;
+  dryRun: boolean;
+  allowMassRemoval: boolean;
+}
+
+export interface ImportProgress {
+  phase: 'structures' | 'groups' | 'people' | 'relations' | 'removals';
+  read: number;
+}
+
+export interface ImportReport {
+  run: ImportRun;
+  counters: ImportCounters;
+  quarantined: Quarantined[];
+  warnings: string[];
+  seconds: number;
+}
+
+export interface ImportDeps {
+  scope: TenantScope;
+  locks: LockService;
+  openSource: () => Promise<DirectorySource>;
+  log: Logger;
+  onProgress?: (progress: ImportProgress) => void;
+  /** Receives the activation codes of created accounts (in clear, once). */
+  onCodes?: (codes: BatchPlan['codes']) => void;
+  now?: () => Date;
+}
+
+const LOCK_TTL_MS = 60_000;
+
+export class ImportRefused extends HubError {
+  constructor(code: 'import_locked' | 'no_previous_run' | 'mass_removal', message: string) {
+    super(code, message, { status: 409, expose: true });
+  }
+}
+
+/** Quarantine reasons are kept per run in the store; the report keeps the first ones in memory. */
+const REPORT_QUARANTINE_LIMIT = 1000;
+
+class Run {
+  readonly counters: ImportCounters = { read: 0, created: 0, updated: 0, unchanged: 0, disappeared: 0, quarantined: 0 };
+  readonly quarantined: Quarantined[] = [];
+  readonly warnings: string[] = [];
+  highWaterMark: string | null = null;
+
+  constructor(readonly record: ImportRun, private readonly store: ImportStore) {}
+
+  seen(entry: DirectoryEntry): void {
+    this.counters.read += 1;
+    const stamp = Object.entries(entry.attributes).find(([k]) => k.toLowerCase() === 'modifytimestamp')?.[1][0];
+    if (stamp && (this.highWaterMark === null || stamp > this.highWaterMark)) this.highWaterMark = stamp;
+  }
+
+  async quarantine(items: Quarantined[]): Promise<void> {
+    if (items.length === 0) return;
+    this.counters.quarantined += items.length;
+    this.quarantined.push(...items.slice(0, Math.max(0, REPORT_QUARANTINE_LIMIT - this.quarantined.length)));
+    await this.store.addQuarantine(this.record.id, items);
+  }
+}
+
+function withSince(filter: string, since: string | null): string {
+  return since ? `(&${filter}(modifyTimestamp>=${since}))` : filter;
+}
+
+export async function runImport(deps: ImportDeps, request: ImportRequest): Promise<ImportReport> {
+  const { scope, log } = deps;
+  const store = scope.imports;
+  const started = Date.now();
+  const lockName = `import:${scope.tenantId}:${request.source.id}`;
+  const lease = await deps.locks.acquire(lockName, LOCK_TTL_MS);
+  if (!lease) throw new ImportRefused('import_locked', `an import of ${request.source.id} for ${scope.tenantId} is already running`);
+  try {
+    const abandoned = await store.abandonStaleRuns(request.source.id);
+    for (const runId of abandoned) await store.cleanupRun(runId);
+    if (abandoned.length > 0) log.warn({ abandoned }, 'earlier import runs had stopped half-way; this run completes their work');
+    const since = request.mode === 'delta' ? await deltaStart(store, request.source.id) : null;
+    const source = await deps.openSource();
+    try {
+      for (const base of Object.values(request.source.baseDn)) await source.checkBase(base);
+      const record = await store.startRun({ sourceId: request.source.id, mode: request.mode, dryRun: request.dryRun });
+      const run = new Run(record, store);
+      try {
+        await readAndReconcile(deps, request, source, run, since);
+        const highWaterMark = run.highWaterMark ?? since;
+        await store.finishRun(record.id, { status: 'completed', counters: run.counters, highWaterMark });
+        log.info({ runId: record.id, counters: run.counters }, 'import completed');
+        return { run: { ...record, status: 'completed', highWaterMark }, counters: run.counters, quarantined: run.quarantined, warnings: run.warnings, seconds: (Date.now() - started) / 1000 };
+      } catch (err) {
+        await store.finishRun(record.id, { status: 'failed', counters: run.counters, highWaterMark: null, error: (err as Error).message }).catch(() => undefined);
+        throw err;
+      } finally {
+        await store.cleanupRun(record.id).catch(() => undefined);
+      }
+    } finally {
+      await source.close();
+    }
+  } finally {
+    await lease.release().catch(() => undefined);
+  }
+}
+
+async function deltaStart(store: ImportStore, sourceId: string): Promise<string> {
+  const last = await store.lastCompletedRun(sourceId);
+  if (!last?.highWaterMark) throw new ImportRefused('no_previous_run', `no completed import of ${sourceId} yet: run a full import first`);
+  return last.highWaterMark;
+}
+
+async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source: DirectorySource, run: Run, since: string | null): Promise<void> {
+  const { source: cfg } = request;
+  const store = deps.scope.imports;
+  const write = !request.dryRun;
+  const mapper = createSdetMapper({ source: cfg.id, externalIdPrefix: cfg.externalIdPrefix ?? defaultExternalIdPrefix(cfg.id), ...(cfg.academicDomains.length ? { academicDomains: cfg.academicDomains } : {}) });
+  const progress = (phase: ImportProgress['phase']) => deps.onProgress?.({ phase, read: run.counters.read });
+
+  const structures = [];
+  for await (const entry of source.search(cfg.baseDn.structures, withSince(cfg.filters.structures, since))) {
+    run.seen(entry);
+    const mapped = mapper.structure(entry);
+    if (mapped.ok) structures.push({ ...mapped.value, contentHash: contentHash(mapped.value) });
+    else await run.quarantine([mapped.quarantined]);
+  }
+  progress('structures');
+  const structureOutcome = await store.upsertStructures(structures, write);
+  const maps: DirectoryMaps = { structureIdsByDn: new Map([...(await store.structureIdsByDn()), ...structureOutcome.idsByDn]), groupIdsByKey: new Map() };
+
+  const groups = [];
+  for await (const entry of source.search(cfg.baseDn.groups, withSince(cfg.filters.groups, since))) {
+    run.seen(entry);
+    const mapped = mapper.group(entry);
+    const structureId = mapped.ok ? maps.structureIdsByDn.get(mapped.value.structureDn) : undefined;
+    if (mapped.ok && structureId) groups.push({ ...mapped.value, structureId, contentHash: contentHash(mapped.value) });
+    else await run.quarantine([mapped.ok ? { dn: entry.dn, reason: `dangling structure DN ${mapped.value.structureDn}` } : mapped.quarantined]);
+  }
+  progress('groups');
+  const groupOutcome = await store.upsertGroups(groups, write);
+  maps.groupIdsByKey = await store.groupIdsByKey();
+  for (const g of groups) maps.groupIdsByKey.set(`${g.structureId}|${g.kind}|${g.code}`, groupOutcome.idsByDn.get(g.dn)!);
+
+  let batch: ImportedPerson[] = [];
+  const flush = async () => {
+    await applyBatch(deps, run, batch, maps, request);
+    batch = [];
+    progress('people');
+  };
+  for await (const entry of source.search(cfg.baseDn.people, withSince(cfg.filters.people, since))) {
+    run.seen(entry);
+    const mapped = mapper.person(entry);
+    if (mapped.ok) batch.push(mapped.value);
+    else await run.quarantine([mapped.quarantined]);
+    if (batch.length >= cfg.batchSize) await flush();
+  }
+  await flush();
+
+  if (write) {
+    progress('relations');
+    const { unresolved } = await store.resolveRelations(run.record.id);
+    if (unresolved > 0) run.warnings.push(`${unresolved} parent–child link(s) name a person the directory does not have`);
+  }
+  if (request.mode === 'full') await markDisappeared(deps, run, request);
+}
+
+async function applyBatch(deps: ImportDeps, run: Run, people: ImportedPerson[], maps: DirectoryMaps, request: ImportRequest): Promise<void> {
+  if (people.length === 0) return;
+  const store = deps.scope.imports;
+  const plan = await planBatch(people, maps, store, run.record.id, request.source.id);
+  await run.quarantine(plan.quarantined);
+  run.counters.created += plan.creates.length;
+  run.counters.updated += plan.updates.length;
+  run.counters.unchanged += plan.unchanged;
+  if (request.dryRun) return;
+  await store.applyAccounts(run.record.id, plan);
+  deps.onCodes?.(plan.codes);
+}
+
+/** Only after a complete read, and never more than the configured share unless allowed. */
+async function markDisappeared(deps: ImportDeps, run: Run, request: ImportRequest): Promise<void> {
+  const store = deps.scope.imports;
+  const { unseen, total } = await store.countUnseen(run.record.id, request.source.id);
+  if (unseen === 0) return;
+  const share = total === 0 ? 0 : unseen / total;
+  if (share > request.source.maxDisappearedShare && !request.allowMassRemoval) {
+    throw new ImportRefused('mass_removal', `${unseen} of ${total} accounts (${(share * 100).toFixed(1)} %) are missing from the directory, more than the ${(request.source.maxDisappearedShare * 100).toFixed(1)} % allowed: nothing was marked disappeared; check the directory, then run again with --allow-mass-removal if it is right`);
+  }
+  run.counters.disappeared = request.dryRun ? unseen : await store.markUnseenDisappeared(run.record.id, request.source.id, (deps.now ?? (() => new Date()))());
+}

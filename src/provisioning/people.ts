@@ -1,0 +1,128 @@
+/**
+ * Turns a batch of mapped people into store writes: resolve DNs to ids, match existing accounts
+ * (external id, then INE for pupils who moved schools), skip the unchanged (content hash), give
+ * new accounts a unique login and an activation code.
+ */
+import { createHash } from 'node:crypto';
+import { generateActivationCode, hashActivationCode } from '../identity/activation-code.js';
+import { baseLogin, pickLogins } from '../identity/login-generator.js';
+import { newId } from '../shared/ids.js';
+import type { AccountCreate, AccountWrite, ExistingAccount, ImportStore, PendingRelation } from '../storage/ports/imports.js';
+import type { ImportedPerson, Quarantined } from './model.js';
+
+export interface DirectoryMaps {
+  structureIdsByDn: Map<string, string>;
+  groupIdsByKey: Map<string, string>;
+}
+
+export interface BatchPlan {
+  creates: AccountCreate[];
+  updates: AccountWrite[];
+  unchanged: number;
+  relations: PendingRelation[];
+  replaceParentsOf: string[];
+  quarantined: Quarantined[];
+  /** Activation codes of the accounts created, in clear: handed out once, never stored. */
+  codes: Array<{ login: string; code: string; externalId: string }>;
+}
+
+export function contentHash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('base64url');
+}
+
+type Resolved = { person: ImportedPerson; structureIds: string[]; groupIds: string[] };
+
+/** Ids of the person's structures and groups; a reference to nothing quarantines the entry. */
+function resolve(person: ImportedPerson, maps: DirectoryMaps): Resolved | Quarantined {
+  const structureIds: string[] = [];
+  for (const dn of person.structureDns) {
+    const id = maps.structureIdsByDn.get(dn);
+    if (!id) return { dn: person.dn, reason: `dangling structure DN ${dn}` };
+    structureIds.push(id);
+  }
+  const groupIds: string[] = [];
+  for (const ref of person.groups) {
+    const structureId = maps.structureIdsByDn.get(ref.structureDn);
+    const groupId = structureId && maps.groupIdsByKey.get(`${structureId}|${ref.kind}|${ref.code}`);
+    if (!groupId) return { dn: person.dn, reason: `dangling ${ref.kind} ${ref.code} of ${ref.structureDn}` };
+    groupIds.push(groupId);
+  }
+  return { person, structureIds: [...new Set(structureIds)].sort(), groupIds: [...new Set(groupIds)].sort() };
+}
+
+function relationsOf(p: ImportedPerson): PendingRelation[] {
+  return [
+    ...p.guardianExternalIds.map((parentExternalId) => ({ parentExternalId, childExternalId: p.externalId })),
+    ...p.parentDns.map((parentDn) => ({ parentDn, childExternalId: p.externalId })),
+    ...p.childDns.map((childDn) => ({ parentExternalId: p.externalId, childDn })),
+  ];
+}
+
+function write(r: Resolved, id: string, source: string): AccountWrite {
+  const p = r.person;
+  const hash = contentHash([p.dn, p.profile, p.firstName, p.lastName, p.birthDate, p.email, p.academicEmail, p.ine, p.garId, r.structureIds, r.groupIds, relationsOf(p)]);
+  return {
+    id, dn: p.dn, externalId: p.externalId, source, profile: p.profile, firstName: p.firstName, lastName: p.lastName,
+    birthDate: p.birthDate, email: p.email, academicEmail: p.academicEmail, ine: p.ine, garId: p.garId,
+    contentHash: hash, structureIds: r.structureIds, groupIds: r.groupIds,
+  };
+}
+
+function matchExisting(p: ImportedPerson, existing: ExistingAccount[]): ExistingAccount | undefined {
+  return existing.find((a) => a.externalId === p.externalId) ?? (p.profile === 'Student' && p.ine ? existing.find((a) => a.ine === p.ine) : undefined);
+}
+
+export async function planBatch(people: ImportedPerson[], maps: DirectoryMaps, store: ImportStore, runId: string, source: string): Promise<BatchPlan> {
+  const plan: BatchPlan = { creates: [], updates: [], unchanged: 0, relations: [], replaceParentsOf: [], quarantined: [], codes: [] };
+  const seenBefore = await store.markSeen(runId, people.map((p) => p.externalId));
+  const seenHere = new Set<string>();
+  const resolved: Resolved[] = [];
+  for (const person of people) {
+    // The first entry with a jointure wins; later ones (this batch or an earlier one) are quarantined.
+    if (seenBefore.has(person.externalId) || seenHere.has(person.externalId)) {
+      plan.quarantined.push({ dn: person.dn, reason: `duplicate jointure ${person.externalId}` });
+      continue;
+    }
+    seenHere.add(person.externalId);
+    const r = resolve(person, maps);
+    if ('reason' in r) plan.quarantined.push(r);
+    else resolved.push(r);
+  }
+  const existing = await store.findAccounts({ externalIds: resolved.map((r) => r.person.externalId), ines: resolved.flatMap((r) => (r.person.ine ? [r.person.ine] : [])) });
+  const fresh: Resolved[] = [];
+  for (const r of resolved) {
+    const match = matchExisting(r.person, existing);
+    if (!match) {
+      fresh.push(r);
+      continue;
+    }
+    const update = write(r, match.id, source);
+    if (match.contentHash === update.contentHash && match.status !== 'disappeared') {
+      plan.unchanged += 1;
+      continue;
+    }
+    plan.updates.push(update);
+    addRelations(plan, r.person, match.id);
+  }
+  await planCreates(plan, fresh, store, source);
+  return plan;
+}
+
+function addRelations(plan: BatchPlan, person: ImportedPerson, accountId: string): void {
+  plan.relations.push(...relationsOf(person));
+  // The pupil's side is authoritative (DOMAIN.md: the legal-guardian field): its parents are replaced.
+  if (person.profile === 'Student') plan.replaceParentsOf.push(accountId);
+}
+
+async function planCreates(plan: BatchPlan, fresh: Resolved[], store: ImportStore, source: string): Promise<void> {
+  if (fresh.length === 0) return;
+  const bases = fresh.map((r) => baseLogin(r.person.firstName, r.person.lastName));
+  const logins = pickLogins(bases, await store.takenLogins(bases));
+  fresh.forEach((r, i) => {
+    const code = generateActivationCode();
+    const account = { ...write(r, newId(), source), login: logins[i]!, activationCodeHash: hashActivationCode(code) };
+    plan.creates.push(account);
+    plan.codes.push({ login: account.login, code, externalId: account.externalId });
+    addRelations(plan, r.person, account.id);
+  });
+}

@@ -1,0 +1,439 @@
+/**
+ * SDET directory entries → imported records (DOMAIN.md, "The académie annuaire").
+ *
+ * Data-driven: which object class gives which profile, and which attribute feeds which field,
+ * are tables below; one small engine reads them. A tenant whose annuaire strays from SDET
+ * renames attributes in config (`overrides`) instead of patching code.
+ *
+ * Output DNs (the entry's own and every DN it references) are normalised with `normalizeDn`, so
+ * references and entries meet as plain map keys. An entry that cannot be imported faithfully
+ * is quarantined with a reason naming the attribute; the run goes on without it.
+ */
+import type {
+  DirectoryEntry, GroupRef, ImportedGroup, ImportedPerson, ImportedStructure, MappingResult,
+} from '../model.js';
+import type { GroupKind, Profile } from '../../storage/ports/index.js';
+import {
+  type Parsed, DEFAULT_MAX_VALUE_LENGTH, cleanValue, defaultExternalIdPrefix, externalId, fail,
+  normalizeDn, ok, parentDn, parseBirthDate, parseEmail, parseGroupRef, parseJointure,
+  parsePupilRelation, parseUai, rdnValue,
+} from './parse.js';
+
+export interface SdetMapperOptions {
+  /** Prefix of external ids: `LILLE` gives `LILLE-1234567`. Default: the `source` without `AC-`. */
+  externalIdPrefix?: string;
+  /**
+   * The directory's jointure source (`AC-LILLE`). When set, entries whose jointure names another
+   * source are quarantined: with this source's prefix they would collide with its real ids.
+   */
+  source?: string;
+  /** E-mail domains of the académies (subdomains included). */
+  academicDomains?: string[];
+  maxValueLength?: number;
+  /**
+   * Attribute renames, per object class (or `*` for every entry): SDET attribute → attribute(s)
+   * to read instead, e.g. `{ ENTEleve: { mail: ['ENTPersonMailDiffusion'] } }`. Names are
+   * case-insensitive; an unknown SDET attribute is a configuration error.
+   */
+  overrides?: Record<string, Record<string, string | string[]>>;
+  /**
+   * Attribute of ENTClasse/ENTGroupe entries holding their structure's DN. Default `seeAlso`,
+   * as in this project's `sdet.schema` (the public SDET copies name none: an académie whose
+   * annuaire uses another attribute sets it here).
+   */
+  groupStructureAttribute?: string;
+}
+
+export interface SdetMapper {
+  structure(entry: DirectoryEntry): MappingResult<ImportedStructure>;
+  group(entry: DirectoryEntry): MappingResult<ImportedGroup>;
+  person(entry: DirectoryEntry): MappingResult<ImportedPerson>;
+}
+
+export const DEFAULT_ACADEMIC_DOMAINS = ['ac-lille.fr', 'ac-amiens.fr'];
+export const DEFAULT_GROUP_STRUCTURE_ATTRIBUTE = 'seeAlso';
+
+// ——— Tables ————————————————————————————————————————————————————————————————————————
+
+interface Context {
+  prefix: string;
+  source: string | undefined;
+  academicDomains: string[];
+}
+
+/** A value parser; `null` means "ignore this value" (not worth refusing the entry for). */
+type Parse<T> = (value: string, ctx: Context) => Parsed<T | null>;
+
+interface FieldRule<R> {
+  field: keyof R & string;
+  /** Tried in order; a single-valued field takes the first usable value, a multi one all. */
+  attributes: readonly string[];
+  parse: Parse<unknown>;
+  required?: boolean;
+  multi?: boolean;
+}
+
+type Elem<T> = T extends readonly (infer E)[] ? E : Exclude<T, null>;
+/** Typed table rows: `parse` must produce what the field holds. */
+const rule = <R>() => <K extends keyof R & string>(r: {
+  field: K; attributes: readonly string[]; parse: Parse<Elem<R[K]>>; required?: boolean; multi?: boolean;
+}): FieldRule<R> => r;
+const personRule = rule<ImportedPerson>();
+
+const text: Parse<string> = (v) => ok(v);
+const dn: Parse<string> = (v) => normalizeDn(v);
+const uuid: Parse<string> = (v) => ok(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v) ? v.toLowerCase() : null);
+/** A bad contact address is dropped, not a reason to lock a pupil out. */
+const email: Parse<string> = (v) => ok(parseEmail(v).ok ? v.toLowerCase() : null);
+/** `mail` counts as the académie e-mail (the staff IdP matching key) only on an académie domain. */
+const academicEmail: Parse<string> = (v, ctx) => {
+  const parsed = parseEmail(v);
+  if (!parsed.ok) return ok(null);
+  const domain = parsed.value.slice(parsed.value.lastIndexOf('@') + 1);
+  return ok(ctx.academicDomains.some((d) => domain === d || domain.endsWith(`.${d}`)) ? parsed.value : null);
+};
+const jointure: Parse<string> = (v, ctx) => {
+  const parsed = parseJointure(v);
+  if (!parsed.ok) return parsed;
+  if (ctx.source !== undefined && parsed.value.source.toUpperCase() !== ctx.source.toUpperCase()) {
+    return fail(`names source ${parsed.value.source}, not this directory's ${ctx.source}`);
+  }
+  return ok(externalId(ctx.prefix, parsed.value.id));
+};
+/** INE: 11 letters or digits. It drives merges of pupils who move school, so it must be right. */
+const ine: Parse<string> = (v) => (/^[0-9A-Z]{11}$/.test(v.toUpperCase()) ? ok(v.toUpperCase()) : fail('is not an INE (11 letters or digits)'));
+const groupRef = (kind: GroupKind): Parse<GroupRef> => (v) => parseGroupRef(v, kind);
+/**
+ * Legal guardians only (entcore: 6 fields and field 4 = 1). A malformed relation is ignored
+ * rather than quarantining the pupil: a missing parent link is less harmful than a pupil
+ * without an account.
+ */
+const guardian: Parse<string> = (v, ctx) => {
+  const relation = parsePupilRelation(v);
+  return ok(relation.ok && relation.value.legalGuardian ? externalId(ctx.prefix, relation.value.id) : null);
+};
+
+/** Read for every person, whatever the class. */
+const PERSON_FIELDS: FieldRule<ImportedPerson>[] = [
+  personRule({ field: 'externalId', attributes: ['ENTPersonJointure'], parse: jointure, required: true }),
+  personRule({ field: 'firstName', attributes: ['givenName'], parse: text }),
+  personRule({ field: 'lastName', attributes: ['sn'], parse: text }),
+  personRule({ field: 'birthDate', attributes: ['ENTPersonDateNaissance'], parse: parseBirthDate }),
+  personRule({ field: 'email', attributes: ['mail', 'ENTPersonMailDiffusion'], parse: email }),
+  personRule({ field: 'garId', attributes: ['ENTPersonGARIdentifiant'], parse: uuid }),
+  personRule({ field: 'mainStructureDn', attributes: ['ENTPersonStructRattach'], parse: dn }),
+];
+
+const TEACHING_FUNCTION = /\$(ENS|DOC)\$/i;
+/** Staff who teach (or run the CDI) are Teacher (DOMAIN.md: `$ENS$`/`$DOC$` functions). */
+const staffProfile = (read: Reader): Profile =>
+  read.raw('ENTPersonFonctions').some((f) => TEACHING_FUNCTION.test(f)) ? 'Teacher' : 'Personnel';
+
+const STAFF_FIELDS = [personRule({ field: 'academicEmail', attributes: ['mail'], parse: academicEmail })];
+
+/**
+ * Person object classes in priority order: the first one an entry has gives the profile; the
+ * `fields` of EVERY class it has are read (a teacher who is also a parent keeps the children).
+ * Staff come before parents: the profile carries the staff IdP matching key (académie e-mail)
+ * and staff rights, while the parent role survives through `childDns`.
+ */
+export const PERSON_CLASSES: ReadonlyArray<{
+  objectClass: string;
+  profile: Profile | ((read: Reader) => Profile);
+  fields: FieldRule<ImportedPerson>[];
+}> = [
+  {
+    objectClass: 'ENTEleve', profile: 'Student', fields: [
+      personRule({ field: 'ine', attributes: ['ENTEleveINE'], parse: ine }),
+      personRule({ field: 'groups', attributes: ['ENTEleveClasses'], parse: groupRef('class'), multi: true }),
+      personRule({ field: 'groups', attributes: ['ENTEleveGroupes'], parse: groupRef('group'), multi: true }),
+      personRule({ field: 'guardianExternalIds', attributes: ['ENTElevePersRelEleve'], parse: guardian, multi: true }),
+      personRule({ field: 'parentDns', attributes: ['ENTEleveParents', 'ENTEleveAutoriteParentale'], parse: dn, multi: true }),
+    ],
+  },
+  {
+    objectClass: 'ENTAuxEnseignant', profile: 'Teacher', fields: [
+      ...STAFF_FIELDS,
+      personRule({ field: 'groups', attributes: ['ENTAuxEnsClasses'], parse: groupRef('class'), multi: true }),
+      personRule({ field: 'groups', attributes: ['ENTAuxEnsGroupes'], parse: groupRef('group'), multi: true }),
+    ],
+  },
+  { objectClass: 'ENTAuxNonEnsEtab', profile: staffProfile, fields: STAFF_FIELDS },
+  { objectClass: 'ENTAuxNonEnsServAc', profile: staffProfile, fields: STAFF_FIELDS },
+  { objectClass: 'ENTAuxNonEnsCollLoc', profile: staffProfile, fields: STAFF_FIELDS },
+  {
+    objectClass: 'ENTAuxPersRelEleve', profile: 'Relative', fields: [
+      personRule({ field: 'childDns', attributes: ['ENTAuxPersRelEleveEleve'], parse: dn, multi: true }),
+    ],
+  },
+  { objectClass: 'ENTAuxPersExt', profile: 'Guest', fields: [] },
+];
+
+/** Any of these makes an entry a structure. */
+export const STRUCTURE_CLASSES = ['ENTStructure', 'ENTEtablissement', 'ENTServAc', 'ENTCollLoc'];
+const structureRule = rule<ImportedStructure>();
+const STRUCTURE_FIELDS: FieldRule<ImportedStructure>[] = [
+  // The UAI is required: the store keys structures by it (services and collectivities without
+  // one cannot be stored yet).
+  structureRule({ field: 'uai', attributes: ['ENTStructureUAI'], parse: parseUai, required: true }),
+  structureRule({ field: 'externalId', attributes: ['ENTStructureJointure'], parse: jointure }),
+  structureRule({ field: 'name', attributes: ['ENTStructureNomCourant', 'ou'], parse: text, required: true }),
+];
+
+export const GROUP_CLASSES: ReadonlyArray<{ objectClass: string; kind: GroupKind }> = [
+  { objectClass: 'ENTClasse', kind: 'class' },
+  { objectClass: 'ENTGroupe', kind: 'group' },
+];
+const groupRule = rule<ImportedGroup>();
+const GROUP_FIELDS: FieldRule<ImportedGroup>[] = [
+  groupRule({ field: 'code', attributes: ['cn'], parse: text, required: true }),
+  groupRule({ field: 'name', attributes: ['description', 'cn'], parse: text, required: true }),
+];
+
+/** Attributes read outside the field tables; they may be renamed too. */
+const EXTRA_ATTRIBUTES = ['cn', 'ENTPersonFonctions'];
+
+// ——— Engine ————————————————————————————————————————————————————————————————————————
+
+/** Case-insensitive view of an entry (servers return `entpersonjointure`, `ENTPersonJointure`…). */
+export interface Reader {
+  /** The names actually read for an SDET attribute (itself, or its renames). */
+  names(attribute: string): string[];
+  /** Raw values of an attribute, after renames, in the order the names are tried. */
+  raw(attribute: string): string[];
+  values(attribute: string): Array<{ attribute: string; value: string }>;
+  hasClass(objectClass: string): boolean;
+}
+
+type Renames = Map<string, Map<string, string[]>>;
+
+function createReader(entry: DirectoryEntry, renames: Renames, classOrder: readonly string[]): Reader {
+  const byName = new Map<string, { name: string; values: string[] }>();
+  for (const [name, values] of Object.entries(entry.attributes)) {
+    const key = name.toLowerCase();
+    const known = byName.get(key);
+    byName.set(key, { name: known?.name ?? name, values: [...(known?.values ?? []), ...values] });
+  }
+  const classes = new Set((byName.get('objectclass')?.values ?? []).map((c) => c.trim().toLowerCase()));
+  // Renames of the entry's highest-priority class win, then other classes, then `*`.
+  const scopes = [...classOrder.map((c) => c.toLowerCase()).filter((c) => classes.has(c)), ...classes, '*'];
+  const namesFor = (attribute: string): string[] => {
+    const key = attribute.toLowerCase();
+    for (const scope of scopes) {
+      const renamed = renames.get(scope)?.get(key);
+      if (renamed) return renamed;
+    }
+    return [attribute];
+  };
+  const values = (attribute: string) =>
+    namesFor(attribute).flatMap((n) => {
+      const found = byName.get(n.toLowerCase());
+      return (found?.values ?? []).map((value) => ({ attribute: found!.name, value }));
+    });
+  return {
+    names: namesFor,
+    raw: (attribute) => values(attribute).map((v) => v.value),
+    values,
+    hasClass: (objectClass) => classes.has(objectClass.toLowerCase()),
+  };
+}
+
+/** Runs table rows into `draft`; returns a quarantine reason, or null. */
+function applyRules<R>(rules: readonly FieldRule<R>[], read: Reader, ctx: Context, maxLength: number, draft: Partial<Record<keyof R, unknown>>): string | null {
+  for (const r of rules) {
+    const found: unknown[] = [];
+    const names = r.attributes.flatMap((a) => read.values(a));
+    for (const { attribute, value } of names) {
+      const clean = cleanValue(value, maxLength);
+      if (!clean.ok) return `${attribute} ${clean.reason}`;
+      if (clean.value === '') continue;
+      const parsed = r.parse(clean.value, ctx);
+      if (!parsed.ok) return `${attribute} ${parsed.reason}`;
+      if (parsed.value === null) continue;
+      found.push(parsed.value);
+      if (!r.multi) break;
+    }
+    if (r.required && found.length === 0) {
+      const tried = [...new Set(r.attributes.flatMap((a) => read.names(a)))];
+      return `missing ${tried.join(' or ')}`;
+    }
+    if (r.multi) draft[r.field] = [...((draft[r.field] as unknown[] | undefined) ?? []), ...found];
+    else if (found.length > 0) draft[r.field] = found[0];
+  }
+  return null;
+}
+
+const quarantine = <T>(dn: string, reason: string): MappingResult<T> => ({ ok: false, quarantined: { dn, reason } });
+const unique = <T>(items: T[], key: (item: T) => string = String): T[] => [...new Map(items.map((i) => [key(i), i])).values()];
+
+/**
+ * When only one of givenName/sn is there, the other is cn minus it ("DUPONT Jean" minus
+ * "Dupont"). With neither, French directories write the family name in capitals: the leading
+ * or trailing run of upper-case words of cn is the family name. Anything else is ambiguous.
+ */
+export function splitCommonName(cn: string, known: { firstName?: string; lastName?: string }): { firstName: string; lastName: string } | null {
+  const strip = (part: string): string | null => {
+    const [c, p] = [cn.toLowerCase(), part.toLowerCase()];
+    if (c.startsWith(`${p} `)) return cn.slice(part.length).trim();
+    if (c.endsWith(` ${p}`)) return cn.slice(0, cn.length - part.length).trim();
+    return null;
+  };
+  if (known.lastName) {
+    const first = strip(known.lastName);
+    return first === null ? null : { firstName: first, lastName: known.lastName };
+  }
+  if (known.firstName) {
+    const last = strip(known.firstName);
+    return last === null ? null : { firstName: known.firstName, lastName: last };
+  }
+  const words = cn.split(/\s+/).filter(Boolean);
+  const isUpper = (w: string) => w === w.toUpperCase() && w !== w.toLowerCase();
+  const lead = words.findIndex((w) => !isUpper(w));
+  const trail = words.length - [...words].reverse().findIndex((w) => !isUpper(w));
+  if (lead > 0 && words.slice(lead).every((w) => !isUpper(w))) return { lastName: words.slice(0, lead).join(' '), firstName: words.slice(lead).join(' ') };
+  if (lead === 0 && trail < words.length && words.slice(0, trail).every((w) => !isUpper(w))) {
+    return { firstName: words.slice(0, trail).join(' '), lastName: words.slice(trail).join(' ') };
+  }
+  return null;
+}
+
+// ——— Factory ———————————————————————————————————————————————————————————————————————
+
+export function createSdetMapper(options: SdetMapperOptions): SdetMapper {
+  const prefix = options.externalIdPrefix ?? (options.source ? defaultExternalIdPrefix(options.source) : undefined);
+  if (!prefix || !/^[A-Za-z0-9_-]+$/.test(prefix)) throw new Error('SDET mapping: externalIdPrefix (or source) is required: letters, digits, _ and -');
+  const ctx: Context = { prefix, source: options.source, academicDomains: (options.academicDomains ?? DEFAULT_ACADEMIC_DOMAINS).map((d) => d.toLowerCase()) };
+  const maxLength = options.maxValueLength ?? DEFAULT_MAX_VALUE_LENGTH;
+  const renames = compileOverrides(options.overrides ?? {});
+  const personOrder = PERSON_CLASSES.map((c) => c.objectClass);
+  const groupAttribute = options.groupStructureAttribute ?? DEFAULT_GROUP_STRUCTURE_ATTRIBUTE;
+
+  /** The entry's own DN, checked like any value and normalised. */
+  const entryDn = (entry: DirectoryEntry): Parsed<string> => {
+    const clean = cleanValue(entry.dn, maxLength);
+    if (!clean.ok) return fail(`dn ${clean.reason}`);
+    const normalized = normalizeDn(clean.value);
+    return normalized.ok ? normalized : fail(`dn ${normalized.reason}`);
+  };
+
+  return {
+    structure(entry) {
+      const read = createReader(entry, renames, STRUCTURE_CLASSES);
+      if (!STRUCTURE_CLASSES.some((c) => read.hasClass(c))) return quarantine(entry.dn, `objectClass has none of ${STRUCTURE_CLASSES.join(', ')}`);
+      const dnValue = entryDn(entry);
+      if (!dnValue.ok) return quarantine(entry.dn, dnValue.reason);
+      const draft: Partial<ImportedStructure> = {};
+      const problem = applyRules(STRUCTURE_FIELDS, read, ctx, maxLength, draft);
+      if (problem) return quarantine(entry.dn, problem);
+      // No jointure: the UAI is the stable key (ImportedStructure.externalId).
+      return { ok: true, value: { dn: dnValue.value, externalId: draft.externalId ?? draft.uai!, uai: draft.uai!, name: draft.name! } };
+    },
+
+    group(entry) {
+      const read = createReader(entry, renames, GROUP_CLASSES.map((c) => c.objectClass));
+      const groupClass = GROUP_CLASSES.find((c) => read.hasClass(c.objectClass));
+      if (!groupClass) return quarantine(entry.dn, `objectClass has none of ${GROUP_CLASSES.map((c) => c.objectClass).join(', ')}`);
+      const dnValue = entryDn(entry);
+      if (!dnValue.ok) return quarantine(entry.dn, dnValue.reason);
+      const draft: Partial<ImportedGroup> = {};
+      const problem = applyRules(GROUP_FIELDS, read, ctx, maxLength, draft);
+      if (problem) return quarantine(entry.dn, problem);
+      const structureDn = groupStructureDn(read, dnValue.value);
+      if (!structureDn.ok) return quarantine(entry.dn, structureDn.reason);
+      return { ok: true, value: { dn: dnValue.value, structureDn: structureDn.value, kind: groupClass.kind, code: draft.code!, name: draft.name! } };
+    },
+
+    person(entry) {
+      const read = createReader(entry, renames, personOrder);
+      const classes = PERSON_CLASSES.filter((c) => read.hasClass(c.objectClass));
+      const main = classes[0];
+      if (!main) return quarantine(entry.dn, `objectClass has no person profile class (${personOrder.join(', ')})`);
+      const dnValue = entryDn(entry);
+      if (!dnValue.ok) return quarantine(entry.dn, dnValue.reason);
+      const draft: Partial<Record<keyof ImportedPerson, unknown>> = {};
+      const problem = applyRules([...PERSON_FIELDS, ...classes.flatMap((c) => c.fields)], read, ctx, maxLength, draft);
+      if (problem) return quarantine(entry.dn, problem);
+      const d = draft as Partial<ImportedPerson>;
+
+      const names = personNames(read, d.firstName, d.lastName, maxLength);
+      if (!names.ok) return quarantine(entry.dn, names.reason);
+      const groups = unique(d.groups ?? [], (g) => `${g.kind}\u0000${g.structureDn}\u0000${g.code}`);
+      const mainStructureDn = d.mainStructureDn ?? null;
+      const profile = typeof main.profile === 'function' ? main.profile(read) : main.profile;
+      return {
+        ok: true,
+        value: {
+          dn: dnValue.value,
+          externalId: d.externalId!,
+          profile,
+          ...names.value,
+          birthDate: d.birthDate ?? null,
+          email: d.email ?? null,
+          // Read from the staff classes; a pupil who also carries one (bad data) gets none.
+          academicEmail: profile === 'Teacher' || profile === 'Personnel' ? d.academicEmail ?? null : null,
+          ine: d.ine ?? null,
+          garId: d.garId ?? null,
+          mainStructureDn,
+          // Main structure + the structures of the person's classes and groups. Not
+          // ENTEleveStructRattachId: it is an AAF structure id, not a DN (GIP-RECIA sample).
+          structureDns: unique([...(mainStructureDn ? [mainStructureDn] : []), ...groups.map((g) => g.structureDn)]),
+          groups,
+          guardianExternalIds: unique(d.guardianExternalIds ?? []),
+          parentDns: unique(d.parentDns ?? []),
+          childDns: unique(d.childDns ?? []),
+        },
+      };
+    },
+  };
+
+  /**
+   * SDET groups live under `ou=groups`, not under their structure, so the structure comes from
+   * an attribute (`groupStructureAttribute`). When an entry lacks it, the DN's parent is used
+   * unless it is that `ou=groups` container (directories that nest groups under structures).
+   */
+  function groupStructureDn(read: Reader, groupDn: string): Parsed<string> {
+    const value = read.values(groupAttribute)[0];
+    if (value) {
+      const clean = cleanValue(value.value, maxLength);
+      const normalized = clean.ok ? normalizeDn(clean.value) : clean;
+      return normalized.ok ? normalized : fail(`${value.attribute} ${normalized.reason}`);
+    }
+    const parent = parentDn(groupDn);
+    if (parent === null || rdnValue(parent) === 'groups') return fail(`missing ${groupAttribute} (the DN of the group's structure)`);
+    return ok(parent);
+  }
+}
+
+/** givenName/sn, completed from cn when one is missing; a person needs at least a family name. */
+function personNames(read: Reader, firstName: string | undefined, lastName: string | undefined, maxLength: number): Parsed<{ firstName: string; lastName: string }> {
+  if (firstName && lastName) return ok({ firstName, lastName });
+  const cnValue = read.values('cn')[0];
+  const cn = cnValue ? cleanValue(cnValue.value, maxLength) : ok('');
+  if (!cn.ok) return fail(`${cnValue!.attribute} ${cn.reason}`);
+  const split = cn.value ? splitCommonName(cn.value, { firstName, lastName }) : null;
+  if (split) return ok(split);
+  // Only a family name, and cn adds nothing: people registered without a first name exist.
+  if (lastName) return ok({ firstName: '', lastName });
+  return fail(firstName ? 'missing sn (cn does not contain givenName)' : 'missing sn and givenName (cn cannot be split)');
+}
+
+function compileOverrides(overrides: Record<string, Record<string, string | string[]>>): Renames {
+  const known = new Set(
+    [...PERSON_FIELDS, ...PERSON_CLASSES.flatMap((c) => c.fields), ...STRUCTURE_FIELDS, ...GROUP_FIELDS]
+      .flatMap((r) => r.attributes as string[])
+      .concat(EXTRA_ATTRIBUTES)
+      .map((a) => a.toLowerCase()),
+  );
+  const renames: Renames = new Map();
+  for (const [objectClass, attributes] of Object.entries(overrides)) {
+    const scope = new Map<string, string[]>();
+    for (const [attribute, replacement] of Object.entries(attributes)) {
+      if (!known.has(attribute.toLowerCase())) throw new Error(`SDET mapping overrides.${objectClass}: ${attribute} is not an attribute the mapping reads`);
+      const names = typeof replacement === 'string' ? [replacement] : replacement;
+      if (names.length === 0 || names.some((n) => !/^[A-Za-z][A-Za-z0-9-]*$/.test(n))) throw new Error(`SDET mapping overrides.${objectClass}.${attribute}: attribute names expected`);
+      scope.set(attribute.toLowerCase(), names);
+    }
+    renames.set(objectClass === '*' ? '*' : objectClass.toLowerCase(), scope);
+  }
+  return renames;
+}

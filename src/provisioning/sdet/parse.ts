@@ -1,0 +1,204 @@
+/**
+ * Parsers for SDET attribute values (DOMAIN.md, "The académie annuaire"). Each returns the
+ * parsed value or a reason; the mapper turns a reason into a quarantine naming the attribute.
+ * Reasons never quote the value: they end up in logs and reports, and the values are often
+ * minors' personal data (birth dates, INE…); the DN is enough to find the entry.
+ */
+import type { GroupRef } from '../model.js';
+import type { GroupKind } from '../../storage/ports/index.js';
+import { isValidUai } from '../../identity/uai.js';
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+export const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+export const fail = <T = never>(reason: string): Parsed<T> => ({ ok: false, reason });
+
+export const DEFAULT_MAX_VALUE_LENGTH = 256;
+
+/**
+ * C0 controls, DEL and C1 controls. None belongs in a name, an id or a DN: a tab, CR or LF in a
+ * value means a broken export (or an injection attempt into logs and CSV reports), so the entry
+ * is quarantined for a human to look at rather than silently repaired.
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Every value read from the directory goes through here first: no control characters, no
+ * U+FFFD (the mark of bytes that were not UTF-8, e.g. a Latin-1 export), at most `maxLength`
+ * characters (code points) once trimmed. NFC so that `é` typed two ways compares equal.
+ */
+export function cleanValue(raw: string, maxLength = DEFAULT_MAX_VALUE_LENGTH): Parsed<string> {
+  if (CONTROL.test(raw)) return fail('contains a control character');
+  if (raw.includes('\ufffd')) return fail('is not valid UTF-8 (contains U+FFFD)');
+  const value = raw.trim().normalize('NFC');
+  if ([...value].length > maxLength) return fail(`is longer than ${maxLength} characters`);
+  return ok(value);
+}
+
+/** `DD/MM/YYYY` → `YYYY-MM-DD`; impossible dates (31/02/2010, 29/02/2023) are refused. */
+export function parseBirthDate(value: string): Parsed<string> {
+  const m = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(value);
+  if (!m) return fail('is not a date DD/MM/YYYY');
+  const [day, month, year] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  // Date.UTC rolls 31/02 over to 03/03: a round trip that changes the date reveals it.
+  const date = new Date(Date.UTC(year, month - 1, day));
+  // Year 0–99 would be shifted by Date.UTC, and nobody in a school was born before 1900.
+  if (year < 1900 || date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+    return fail('is not an existing date');
+  }
+  return ok(`${m[3]}-${m[2]}-${m[1]}`);
+}
+
+export interface Jointure {
+  source: string;
+  id: string;
+}
+
+/**
+ * `SOURCE$id` (e.g. `AC-LILLE$1234567`). Both parts are restricted to a safe alphabet because
+ * they become the external id, a key matched against ÉduConnect's FrEduCtRefId.
+ */
+export function parseJointure(value: string): Parsed<Jointure> {
+  const m = /^([A-Za-z0-9_-]+)\$([A-Za-z0-9._-]+)$/.exec(value);
+  if (!m) return fail('is not SOURCE$id');
+  return ok({ source: m[1]!, id: m[2]! });
+}
+
+/** The default external-id prefix of a source: `AC-LILLE` → `LILLE` (entcore: `LILLE-1234567`). */
+export function defaultExternalIdPrefix(source: string): string {
+  return source.replace(/^AC-/i, '');
+}
+
+/** `<prefix>-<id>`: the form ÉduConnect's join key is built in too, so both meet. */
+export function externalId(prefix: string, id: string): string {
+  return `${prefix}-${id}`;
+}
+
+/** `O`/`N` (oui/non), as SDET writes booleans. */
+export function parseBoolean(value: string): Parsed<boolean> {
+  const v = value.toUpperCase();
+  return v === 'O' ? ok(true) : v === 'N' ? ok(false) : fail('is not O or N');
+}
+
+/** A UAI, upper-cased (some directories store `0590121l`), with its check letter verified. */
+export function parseUai(value: string): Parsed<string> {
+  const uai = value.toUpperCase();
+  return isValidUai(uai) ? ok(uai) : fail('is not a valid UAI (7 digits and the matching check letter)');
+}
+
+/**
+ * DN normalised for use as a map key: attribute types and values lower-cased (the SDET DNs use
+ * case-insensitive naming attributes: ou, dc, uid, cn, ENTStructureSIREN…), spaces around `=`,
+ * `,` and `+` dropped, the parts of a multi-valued RDN sorted. Escapes (`\,`, `\2C`, an escaped
+ * trailing space) are kept as they are.
+ * Not a full RFC 4514 canonicaliser: `\,` and `\2C` stay different; directories write one form.
+ */
+export function normalizeDn(dn: string): Parsed<string> {
+  const rdns: string[] = [];
+  let part = '';
+  let components: string[] = [];
+  const closeComponent = (): boolean => {
+    const eq = unescapedIndex(part, '=');
+    if (eq < 1) return false;
+    const type = part.slice(0, eq).trim().toLowerCase();
+    const value = trimUnescaped(part.slice(eq + 1)).toLowerCase();
+    if (!/^[a-z][a-z0-9-]*$|^\d+(\.\d+)*$/.test(type) || value === '') return false;
+    components.push(`${type}=${value}`);
+    part = '';
+    return true;
+  };
+  for (let i = 0; i < dn.length; i++) {
+    const c = dn[i]!;
+    if (c === '\\') {
+      part += dn.slice(i, i + 2);
+      i++;
+    } else if (c === ',' || c === '+') {
+      if (!closeComponent()) return fail('is not a DN');
+      if (c === ',') {
+        rdns.push(components.sort().join('+'));
+        components = [];
+      }
+    } else {
+      part += c;
+    }
+  }
+  if (!closeComponent()) return fail('is not a DN');
+  rdns.push(components.sort().join('+'));
+  return ok(rdns.join(','));
+}
+
+/** The parent of a normalised DN (`cn=3a,ou=groups,dc=x` → `ou=groups,dc=x`), null at the top. */
+export function parentDn(normalizedDn: string): string | null {
+  const comma = unescapedIndex(normalizedDn, ',');
+  return comma < 0 ? null : normalizedDn.slice(comma + 1);
+}
+
+/** The attribute value of the first RDN of a normalised DN (`ou=groups,dc=x` → `groups`). */
+export function rdnValue(normalizedDn: string): string {
+  const comma = unescapedIndex(normalizedDn, ',');
+  const rdn = comma < 0 ? normalizedDn : normalizedDn.slice(0, comma);
+  return rdn.slice(rdn.indexOf('=') + 1);
+}
+
+/**
+ * `structureDN$code` (ENTEleveClasses, ENTEleveGroupes, ENTAuxEnsClasses…). The DN contains
+ * commas and `=` but never a `$` in practice, the code might: split on the LAST `$` anyway,
+ * since a DN ending in `$` is what it would take to make that wrong.
+ */
+export function parseGroupRef(value: string, kind: GroupKind): Parsed<GroupRef> {
+  const dollar = value.lastIndexOf('$');
+  const code = value.slice(dollar + 1).trim();
+  if (dollar < 1 || code === '') return fail('is not structureDN$code');
+  const structureDn = normalizeDn(value.slice(0, dollar));
+  if (!structureDn.ok) return fail('is not structureDN$code (bad DN)');
+  return ok({ structureDn: structureDn.value, kind, code });
+}
+
+/** ENTElevePersRelEleve: `id$relationType$financial$legal$contact$payment`. */
+export interface PupilRelation {
+  /** AAF id of the related person (no source: the pupil's source applies). */
+  id: string;
+  relationType: string;
+  financial: boolean;
+  legalGuardian: boolean;
+  contact: boolean;
+  payment: boolean;
+}
+
+/** Exactly 6 fields, flags `0`/`1` (entcore links a parent only on 6 fields and field 4 = `1`). */
+export function parsePupilRelation(value: string): Parsed<PupilRelation> {
+  const fields = value.split('$').map((f) => f.trim());
+  if (fields.length !== 6) return fail('does not have the 6 fields id$type$financial$legal$contact$payment');
+  const [id, relationType, ...flags] = fields as [string, string, string, string, string, string];
+  if (!/^[A-Za-z0-9._-]+$/.test(id)) return fail('has no valid id in field 1');
+  if (!flags.every((f) => f === '0' || f === '1')) return fail('has flags other than 0 or 1 in fields 3 to 6');
+  const [financial, legalGuardian, contact, payment] = flags.map((f) => f === '1') as [boolean, boolean, boolean, boolean];
+  return ok({ id, relationType, financial, legalGuardian, contact, payment });
+}
+
+/** A deliberately loose e-mail check: one `@`, a dotted domain, no spaces. Lower-cased. */
+export function parseEmail(value: string): Parsed<string> {
+  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value) ? ok(value.toLowerCase()) : fail('is not an e-mail address');
+}
+
+/** Index of the first `char` not escaped by a backslash, -1 if none. */
+function unescapedIndex(s: string, char: string): number {
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '\\') i++;
+    else if (s[i] === char) return i;
+  }
+  return -1;
+}
+
+/** Trim spaces, but keep an escaped trailing space (`cn=a\ ` ends with a significant space). */
+function trimUnescaped(s: string): string {
+  let value = s.trimStart();
+  while (value.endsWith(' ') && !isEscapedAt(value, value.length - 1)) value = value.slice(0, -1);
+  return value;
+}
+
+function isEscapedAt(s: string, index: number): boolean {
+  let backslashes = 0;
+  for (let i = index - 1; i >= 0 && s[i] === '\\'; i--) backslashes++;
+  return backslashes % 2 === 1;
+}

@@ -1,0 +1,136 @@
+/**
+ * What an import job needs from the store, in batches: one call per batch of entries, never one
+ * per entry, and maps from directory identifiers to row ids built as the run goes.
+ */
+import type { AccountStatus, GroupKind, Profile } from './model.js';
+
+export type ImportMode = 'full' | 'delta';
+export type ImportStatus = 'running' | 'completed' | 'failed';
+
+export interface ImportCounters {
+  read: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  disappeared: number;
+  quarantined: number;
+}
+
+export interface ImportRun {
+  id: string;
+  tenantId: string;
+  sourceId: string;
+  mode: ImportMode;
+  dryRun: boolean;
+  status: ImportStatus;
+  startedAt: Date;
+  finishedAt: Date | null;
+  highWaterMark: string | null;
+  counters: ImportCounters;
+  error: string | null;
+}
+
+export interface StructureWrite {
+  dn: string;
+  externalId: string;
+  uai: string;
+  name: string;
+  contentHash: string;
+}
+
+export interface GroupWrite {
+  dn: string;
+  structureId: string;
+  kind: GroupKind;
+  code: string;
+  name: string;
+  contentHash: string;
+}
+
+/** What the run knows of an existing account, to decide create / update / unchanged. */
+export interface ExistingAccount {
+  id: string;
+  externalId: string | null;
+  ine: string | null;
+  login: string;
+  status: AccountStatus;
+  contentHash: string | null;
+}
+
+export interface AccountWrite {
+  /** Existing account id for an update; a new id for a create. */
+  id: string;
+  dn: string;
+  externalId: string;
+  source: string;
+  profile: Profile;
+  firstName: string;
+  lastName: string;
+  birthDate: string | null;
+  email: string | null;
+  academicEmail: string | null;
+  ine: string | null;
+  garId: string | null;
+  contentHash: string;
+  structureIds: string[];
+  groupIds: string[];
+}
+
+export interface AccountCreate extends AccountWrite {
+  login: string;
+  /** SHA-256 of the activation code handed to the user; the account stays pending until used. */
+  activationCodeHash: string;
+}
+
+export interface PendingRelation {
+  parentExternalId?: string;
+  parentDn?: string;
+  childExternalId?: string;
+  childDn?: string;
+}
+
+/** Upsert outcome counts plus directory DN → row id for the rows written or found. */
+export interface UpsertOutcome {
+  created: number;
+  updated: number;
+  unchanged: number;
+  idsByDn: Map<string, string>;
+}
+
+export interface ImportStore {
+  startRun(run: { sourceId: string; mode: ImportMode; dryRun: boolean }): Promise<ImportRun>;
+  finishRun(runId: string, outcome: { status: Exclude<ImportStatus, 'running'>; counters: ImportCounters; highWaterMark: string | null; error?: string }): Promise<void>;
+  /** Marks the source's runs still `running` as failed (their process died: the caller holds the lock); returns their ids. */
+  abandonStaleRuns(sourceId: string): Promise<string[]>;
+  /** The newest completed, non-dry run of the source: its high-water mark feeds the next delta. */
+  lastCompletedRun(sourceId: string): Promise<ImportRun | null>;
+  listRuns(limit?: number): Promise<ImportRun[]>;
+  getRun(runId: string): Promise<ImportRun | null>;
+  addQuarantine(runId: string, items: Array<{ dn: string; reason: string }>): Promise<void>;
+  listQuarantine(runId: string): Promise<Array<{ dn: string; reason: string }>>;
+
+  /** By UAI; unchanged when the hash matches. With `write` false nothing is written (dry run). */
+  upsertStructures(items: StructureWrite[], write: boolean): Promise<UpsertOutcome>;
+  /** Every structure of the tenant by normalised DN (a delta run resolves DNs it did not read). */
+  structureIdsByDn(): Promise<Map<string, string>>;
+  upsertGroups(items: GroupWrite[], write: boolean): Promise<UpsertOutcome>;
+  /** Key `structureId|kind|code` → group id. */
+  groupIdsByKey(): Promise<Map<string, string>>;
+
+  /** Records external ids as seen by the run; returns those an earlier call already recorded. */
+  markSeen(runId: string, externalIds: string[]): Promise<Set<string>>;
+  findAccounts(query: { externalIds: string[]; ines: string[] }): Promise<ExistingAccount[]>;
+  /** Logins already taken platform-wide among `base`, `base2`, `base3`… for each base. */
+  takenLogins(bases: string[]): Promise<Set<string>>;
+  /** One transaction: creates, updates (fields and memberships), pending links. */
+  applyAccounts(runId: string, batch: { creates: AccountCreate[]; updates: AccountWrite[]; relations: PendingRelation[]; replaceParentsOf: string[] }): Promise<void>;
+  /** Links the run's pending relations; returns how many could not be resolved. */
+  resolveRelations(runId: string): Promise<{ linked: number; unresolved: number }>;
+  /** Active or pending accounts of the source the run did not see. */
+  countUnseen(runId: string, source: string): Promise<{ unseen: number; total: number }>;
+  markUnseenDisappeared(runId: string, source: string, at: Date): Promise<number>;
+  /** Deletes accounts of the tenant that disappeared before `before`. */
+  purgeDisappeared(before: Date): Promise<number>;
+  /** Drops the run's staging rows. */
+  cleanupRun(runId: string): Promise<void>;
+}

@@ -1,0 +1,136 @@
+/**
+ * People of an import, a batch at a time: one query to find what exists, one transaction to
+ * write creates, updates, memberships and links. Nothing is kept per person between batches
+ * but the staging rows (`import_seen`, `import_pending_relations`).
+ */
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { AccountCreate, AccountWrite, ExistingAccount, PendingRelation } from '../../ports/imports.js';
+import type { AccountStatus } from '../../ports/model.js';
+import { nowTimestamp, toTimestamp } from '../rows.js';
+import type { Database } from '../schema.js';
+import { chunks } from './batches.js';
+
+function fields(a: AccountWrite) {
+  return {
+    dn: a.dn, external_id: a.externalId, source: a.source, profile: a.profile, first_name: a.firstName, last_name: a.lastName,
+    display_name: `${a.firstName} ${a.lastName}`, birth_date: a.birthDate, email: a.email, academic_email: a.academicEmail,
+    ine: a.ine, gar_id: a.garId, content_hash: a.contentHash,
+  };
+}
+
+export function importPeople(db: Kysely<Database>, tenantId: string) {
+  async function replaceMemberships(trx: Transaction<Database>, accounts: AccountWrite[]): Promise<void> {
+    for (const part of chunks(accounts.map((a) => a.id))) {
+      await trx.deleteFrom('account_structures').where('tenant_id', '=', tenantId).where('account_id', 'in', part).execute();
+      await trx.deleteFrom('group_members').where('tenant_id', '=', tenantId).where('account_id', 'in', part).execute();
+    }
+    const structures = accounts.flatMap((a) => [...new Set(a.structureIds)].map((structure_id) => ({ tenant_id: tenantId, account_id: a.id, structure_id })));
+    const groups = accounts.flatMap((a) => [...new Set(a.groupIds)].map((group_id) => ({ tenant_id: tenantId, account_id: a.id, group_id })));
+    for (const part of chunks(structures)) await trx.insertInto('account_structures').values(part).execute();
+    for (const part of chunks(groups)) await trx.insertInto('group_members').values(part).execute();
+  }
+
+  return {
+    async markSeen(runId: string, externalIds: string[]): Promise<Set<string>> {
+      const duplicates = new Set<string>();
+      for (const part of chunks([...new Set(externalIds)])) {
+        const inserted = await db.insertInto('import_seen').values(part.map((external_id) => ({ run_id: runId, external_id })))
+          .onConflict((oc) => oc.doNothing()).returning('external_id').execute();
+        const fresh = new Set(inserted.map((r) => r.external_id));
+        for (const id of part) if (!fresh.has(id)) duplicates.add(id);
+      }
+      return duplicates;
+    },
+
+    async findAccounts(query: { externalIds: string[]; ines: string[] }): Promise<ExistingAccount[]> {
+      const out = new Map<string, ExistingAccount>();
+      const select = () => db.selectFrom('accounts').select(['id', 'external_id', 'ine', 'login', 'status', 'content_hash']).where('tenant_id', '=', tenantId);
+      const add = (rows: Array<{ id: string; external_id: string | null; ine: string | null; login: string; status: string; content_hash: string | null }>) => {
+        for (const r of rows) out.set(r.id, { id: r.id, externalId: r.external_id, ine: r.ine, login: r.login, status: r.status as AccountStatus, contentHash: r.content_hash });
+      };
+      for (const part of chunks(query.externalIds)) add(await select().where('external_id', 'in', part).execute());
+      for (const part of chunks(query.ines)) add(await select().where('ine', 'in', part).execute());
+      return [...out.values()];
+    },
+
+    async takenLogins(bases: string[]): Promise<Set<string>> {
+      const taken = new Set<string>();
+      // `base`, `base2`, `base10`… all sort between `base` and `base:` (':' follows '9').
+      for (const part of chunks([...new Set(bases)], 100)) {
+        const rows = await db.selectFrom('accounts').select('login')
+          .where((eb) => eb.or(part.map((base) => eb.and([eb('login', '>=', base), eb('login', '<', `${base}:`)]))))
+          .execute();
+        for (const { login } of rows) taken.add(login);
+      }
+      return taken;
+    },
+
+    async applyAccounts(runId: string, batch: { creates: AccountCreate[]; updates: AccountWrite[]; relations: PendingRelation[]; replaceParentsOf: string[] }): Promise<void> {
+      const now = nowTimestamp();
+      await db.transaction().execute(async (trx) => {
+        const rows = batch.creates.map((a) => ({
+          id: a.id, tenant_id: tenantId, login: a.login, status: 'pending', password_hash: null, activation_code_hash: a.activationCodeHash,
+          created_at: now, updated_at: now, disappeared_at: null, ...fields(a),
+        }));
+        for (const part of chunks(rows, 200)) await trx.insertInto('accounts').values(part).execute();
+        for (const a of batch.updates) {
+          // A disappeared account that comes back is active again (or pending if never activated).
+          await trx.updateTable('accounts')
+            .set({ ...fields(a), updated_at: now, disappeared_at: null, status: sql`case when status = 'disappeared' then case when password_hash is null then 'pending' else 'active' end else status end` })
+            .where('tenant_id', '=', tenantId).where('id', '=', a.id).execute();
+        }
+        await replaceMemberships(trx, [...batch.creates, ...batch.updates]);
+        for (const part of chunks(batch.replaceParentsOf)) {
+          await trx.deleteFrom('relations').where('tenant_id', '=', tenantId).where('child_id', 'in', part).execute();
+        }
+        const pending = batch.relations.map((r) => ({
+          run_id: runId, parent_external_id: r.parentExternalId ?? null, parent_dn: r.parentDn ?? null,
+          child_external_id: r.childExternalId ?? null, child_dn: r.childDn ?? null,
+        }));
+        for (const part of chunks(pending)) await trx.insertInto('import_pending_relations').values(part).execute();
+      });
+    },
+
+    async resolveRelations(runId: string): Promise<{ linked: number; unresolved: number }> {
+      const resolved = db.selectFrom('import_pending_relations as r')
+        .innerJoin('accounts as p', (j) => j.on('p.tenant_id', '=', tenantId).on((eb) => eb.or([eb('p.external_id', '=', eb.ref('r.parent_external_id')), eb('p.dn', '=', eb.ref('r.parent_dn'))])))
+        .innerJoin('accounts as c', (j) => j.on('c.tenant_id', '=', tenantId).on((eb) => eb.or([eb('c.external_id', '=', eb.ref('r.child_external_id')), eb('c.dn', '=', eb.ref('r.child_dn'))])))
+        .where('r.run_id', '=', runId);
+      const total = Number((await db.selectFrom('import_pending_relations').select((eb) => eb.fn.countAll().as('n')).where('run_id', '=', runId).executeTakeFirstOrThrow()).n);
+      const pairs = await resolved.select(['p.id as parent_id', 'c.id as child_id']).distinct().execute();
+      const rows = pairs.filter((p) => p.parent_id !== p.child_id).map((p) => ({ tenant_id: tenantId, ...p }));
+      for (const part of chunks(rows)) await db.insertInto('relations').values(part).onConflict((oc) => oc.doNothing()).execute();
+      const matchedPending = Number((await resolved.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      return { linked: rows.length, unresolved: Math.max(0, total - matchedPending) };
+    },
+
+    async countUnseen(runId: string, source: string): Promise<{ unseen: number; total: number }> {
+      const base = db.selectFrom('accounts as a').where('a.tenant_id', '=', tenantId).where('a.source', '=', source).where('a.status', 'in', ['active', 'pending', 'disabled']);
+      const total = Number((await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      const unseen = Number((await base.select((eb) => eb.fn.countAll().as('n'))
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('import_seen as s').select('s.external_id').where('s.run_id', '=', runId).whereRef('s.external_id', '=', 'a.external_id'))))
+        .executeTakeFirstOrThrow()).n);
+      return { unseen, total };
+    },
+
+    async markUnseenDisappeared(runId: string, source: string, at: Date): Promise<number> {
+      const result = await db.updateTable('accounts')
+        .set({ status: 'disappeared', disappeared_at: toTimestamp(at), updated_at: toTimestamp(at) })
+        .where('tenant_id', '=', tenantId).where('source', '=', source).where('status', 'in', ['active', 'pending', 'disabled'])
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('import_seen as s').select('s.external_id').where('s.run_id', '=', runId).whereRef('s.external_id', '=', 'accounts.external_id'))))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    async purgeDisappeared(before: Date): Promise<number> {
+      const result = await db.deleteFrom('accounts').where('tenant_id', '=', tenantId).where('status', '=', 'disappeared')
+        .where('disappeared_at', '<', toTimestamp(before)).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
+    async cleanupRun(runId: string): Promise<void> {
+      await db.deleteFrom('import_seen').where('run_id', '=', runId).execute();
+      await db.deleteFrom('import_pending_relations').where('run_id', '=', runId).execute();
+    },
+  };
+}

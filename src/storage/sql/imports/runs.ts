@@ -1,0 +1,81 @@
+/** Import runs and their quarantine. */
+import type { Kysely, Selectable } from 'kysely';
+import { newId } from '../../../shared/ids.js';
+import type { ImportCounters, ImportMode, ImportRun, ImportStatus } from '../../ports/imports.js';
+import { fromJson, nowTimestamp, toDate, toFlag } from '../rows.js';
+import type { Database, ImportRunsTable } from '../schema.js';
+
+export const ZERO_COUNTERS: ImportCounters = { read: 0, created: 0, updated: 0, unchanged: 0, disappeared: 0, quarantined: 0 };
+
+function toRun(row: Selectable<ImportRunsTable>): ImportRun {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    sourceId: row.source_id,
+    mode: row.mode as ImportMode,
+    dryRun: row.dry_run === 1,
+    status: row.status as ImportStatus,
+    startedAt: toDate(row.started_at),
+    finishedAt: row.finished_at === null ? null : toDate(row.finished_at),
+    highWaterMark: row.high_water_mark,
+    counters: { ...ZERO_COUNTERS, ...fromJson(row.counters) } as ImportCounters,
+    error: row.error,
+  };
+}
+
+export function importRuns(db: Kysely<Database>, tenantId: string) {
+  const runs = () => db.selectFrom('import_runs').selectAll().where('tenant_id', '=', tenantId);
+  return {
+    async startRun(run: { sourceId: string; mode: ImportMode; dryRun: boolean }): Promise<ImportRun> {
+      const row = {
+        id: newId(), tenant_id: tenantId, source_id: run.sourceId, mode: run.mode, dry_run: toFlag(run.dryRun),
+        status: 'running', started_at: nowTimestamp(), finished_at: null, high_water_mark: null,
+        counters: JSON.stringify(ZERO_COUNTERS), error: null,
+      };
+      await db.insertInto('import_runs').values(row).execute();
+      return toRun({ ...row, counters: ZERO_COUNTERS });
+    },
+
+    async finishRun(runId: string, outcome: { status: Exclude<ImportStatus, 'running'>; counters: ImportCounters; highWaterMark: string | null; error?: string }): Promise<void> {
+      await db.updateTable('import_runs')
+        .set({ status: outcome.status, finished_at: nowTimestamp(), counters: JSON.stringify(outcome.counters), high_water_mark: outcome.highWaterMark, error: outcome.error ?? null })
+        .where('tenant_id', '=', tenantId).where('id', '=', runId)
+        .execute();
+    },
+
+    async abandonStaleRuns(sourceId: string): Promise<string[]> {
+      const stale = await runs().where('source_id', '=', sourceId).where('status', '=', 'running').execute();
+      for (const run of stale) {
+        await db.updateTable('import_runs').set({ status: 'failed', finished_at: nowTimestamp(), error: 'interrupted (the process stopped before the end)' })
+          .where('tenant_id', '=', tenantId).where('id', '=', run.id).execute();
+      }
+      return stale.map((r) => r.id);
+    },
+
+    async lastCompletedRun(sourceId: string): Promise<ImportRun | null> {
+      const row = await runs().where('source_id', '=', sourceId).where('status', '=', 'completed').where('dry_run', '=', 0)
+        .orderBy('started_at', 'desc').limit(1).executeTakeFirst();
+      return row ? toRun(row) : null;
+    },
+
+    async listRuns(limit = 50): Promise<ImportRun[]> {
+      return (await runs().orderBy('started_at', 'desc').limit(limit).execute()).map(toRun);
+    },
+
+    async getRun(runId: string): Promise<ImportRun | null> {
+      const row = await runs().where('id', '=', runId).executeTakeFirst();
+      return row ? toRun(row) : null;
+    },
+
+    async addQuarantine(runId: string, items: Array<{ dn: string; reason: string }>): Promise<void> {
+      if (items.length === 0) return;
+      await db.insertInto('import_quarantine').values(items.map((i) => ({ run_id: runId, dn: i.dn, reason: i.reason }))).execute();
+    },
+
+    async listQuarantine(runId: string): Promise<Array<{ dn: string; reason: string }>> {
+      // Joined on the run so a tenant never reads another tenant's quarantine.
+      return db.selectFrom('import_quarantine as q').innerJoin('import_runs as r', 'r.id', 'q.run_id')
+        .select(['q.dn', 'q.reason']).where('r.tenant_id', '=', tenantId).where('q.run_id', '=', runId).execute();
+    },
+  };
+}
