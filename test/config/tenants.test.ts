@@ -33,7 +33,12 @@ describe('config/tenants', () => {
     expect(tenants.map((t) => [t.id, t.academyCode])).to.deep.equal([['amiens', '20'], ['lille', '09']]);
     const lille = tenants.find((t) => t.id === 'lille')!;
     expect(lille.name).to.equal('Académie de Lille');
-    expect(lille.directorySources).to.deep.equal([{ id: 'AC-LILLE', type: 'ldap', url: 'ldaps://annuaire.ac-lille.example:636', enabled: false }]);
+    expect(lille.directorySources).to.have.length(1);
+    expect(lille.directorySources[0]).to.deep.include({
+      id: 'AC-LILLE', type: 'ldap', url: 'ldaps://annuaire.ac-lille.example:636', enabled: false,
+      bindPassword: { env: 'LILLE_LDAP_PASSWORD' }, pageSize: 500, maxDisappearedShare: 0.05, disappearedGraceDays: 90,
+    });
+    expect(lille.directorySources[0]!.baseDn.people).to.equal('ou=people,dc=ac-lille,dc=fr');
     expect(lille.connectors.map((c) => [c.id, c.type, c.enabled])).to.deep.equal([['lille-agents', 'saml', false]]);
   });
 
@@ -64,6 +69,7 @@ describe('config/tenants', () => {
     expect(of('d-invalid.yaml').length).to.be.greaterThan(0);
     expect(of('e-bad-source.yaml').map((i) => i.replace(/^.*?: /, '').split(':')[0])).to.have.members([
       'directorySources.0.id', 'directorySources.0.type', 'directorySources.0.url',
+      'directorySources.0.bindDn', 'directorySources.0.bindPassword', 'directorySources.0.baseDn',
     ]);
     expect(issues.every((i) => /^\S*\.yaml: /.test(i)), issues.join('\n')).to.equal(true);
   });
