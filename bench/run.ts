@@ -8,7 +8,7 @@
  *
  *   BENCH_SECONDS      seconds per round (8)
  *   BENCH_ROUNDS       rounds per server (3)
- *   BENCH_WARMUP       warm-up seconds per server (3)
+ *   BENCH_WARMUP       warm-up seconds per server (5)
  *   BENCH_CONNECTIONS  concurrent connections (10)
  *   BENCH_LOG_ROUND    1 (default) also measures the hub with request logging on (level info,
  *                      stdout to /dev/null); 0 skips it
@@ -66,7 +66,7 @@ function readSettings(argv: string[]): Settings {
   return {
     seconds: envNumber('BENCH_SECONDS', 8, 1),
     rounds: Math.floor(envNumber('BENCH_ROUNDS', 3, 1)),
-    warmupSeconds: envNumber('BENCH_WARMUP', 3, 0),
+    warmupSeconds: envNumber('BENCH_WARMUP', 5, 0),
     connections: Math.floor(envNumber('BENCH_CONNECTIONS', 10, 1)),
     logRound: process.env.BENCH_LOG_ROUND !== '0',
     pin: process.env.BENCH_PIN === '1',
@@ -91,6 +91,8 @@ interface Server {
 }
 
 const children: Server[] = [];
+/** Temp folder of the run (keys, databases), removed at the end or on interruption. */
+let runDir: string | undefined;
 
 function serverSpec(name: ServerName, root: string, settings: Settings): ServerSpec {
   const base = { keysDir: join(root, 'keys'), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scope: SCOPE, resource: RESOURCE };
@@ -387,6 +389,7 @@ function printReport(report: Report): void {
       String(r.non2xx), String(r.errors), String(r.timeouts),
     ]);
   }
+  out.push('  (latencies are autocannon\'s, in whole milliseconds; server CPU is user+system of the server process, all threads, from /proc)');
   out.push(table(roundRows, [false, false, true, true, true, true, true, true, true, true, true, true, true]).replace(/^/gm, '  '));
   out.push('', 'Summary (median of the measured rounds)');
   const bare = report.servers.find((x) => x.server === 'bare');
@@ -427,6 +430,7 @@ async function main(): Promise<number> {
   if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true });
 
   const root = mkdtempSync(join(tmpdir(), 'ent-sso-hub-bench-'));
+  runDir = root;
   try {
     progress(`generating the key set (ES256 + RS256) in ${root}/keys`);
     await generateKeys(join(root, 'keys'));
@@ -496,6 +500,9 @@ async function main(): Promise<number> {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     progress(`${signal}: stopping the servers`);
+    // Synchronously first: tsx's CLI SIGKILLs this process soon after relaying the signal.
+    for (const server of children) if (!server.exited) server.child.kill('SIGTERM');
+    if (runDir) rmSync(runDir, { recursive: true, force: true });
     void stopAll().finally(() => process.exit(130));
   });
 }

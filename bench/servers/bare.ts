@@ -14,7 +14,10 @@ async function main(): Promise<void> {
   const port = await freePort();
   const provider = new Provider(`http://127.0.0.1:${port}`, {
     jwks: providerJwks(keySet) as Configuration['jwks'],
+    // oidc-provider accepts only client scopes it knows (the hub lists its resource scopes too).
     scopes: ['openid', 'offline_access', ...spec.scope.split(' ')],
+    // As the hub: a fixed lifetime (oidc-provider's default function warns when called).
+    ttl: { ClientCredentials: 3600 },
     clients: [
       {
         client_id: spec.clientId,

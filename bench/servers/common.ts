@@ -4,7 +4,8 @@
  * default), then the child serves until SIGTERM / SIGINT.
  */
 import { writeSync } from 'node:fs';
-import { createServer } from 'node:net';
+
+export { freePort } from '../../src/shared/net.js';
 
 export interface ServerSpec {
   /** Folder holding the `jwks.json` the parent generated (same keys for every server). */
@@ -32,17 +33,6 @@ export function readSpec(): ServerSpec {
   const raw = process.env.BENCH_SPEC ?? process.argv[2];
   if (!raw) throw new Error('missing BENCH_SPEC (JSON server spec)');
   return JSON.parse(raw) as ServerSpec;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export function announceReady(spec: ServerSpec, port: number): void {

@@ -1,5 +1,6 @@
 /** Assembles the Koa application: context, errors, headers, the hub's routes, then oidc-provider. */
 import Koa from 'koa';
+import compose from 'koa-compose';
 import mount from 'koa-mount';
 import type Provider from 'oidc-provider';
 import type { Logger } from '../shared/logger.js';
@@ -26,6 +27,8 @@ export interface HttpDeps {
   extraRouters?: Router[];
 }
 
+const HUB_PATHS = /^\/(?:healthz$|readyz$|assets\/|interaction\/|demo(?:\/|$))/;
+
 export function createHttpApp(deps: HttpDeps): Koa {
   const app = new Koa({ proxy: deps.trustProxy });
   app.keys = deps.cookieKeys;
@@ -39,7 +42,10 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.use(requestContext(deps.log));
   app.use(errorHandler(deps.log));
   app.use(securityHeaders(deps.issuer.startsWith('https://')));
-  for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
+  // The hub's routers run only for the hub's own paths: oidc-provider's requests (the token
+  // endpoint above all) skip their matching entirely.
+  const hubRoutes = compose(routers.flatMap((router) => [router.routes(), router.allowedMethods()]) as Koa.Middleware[]);
+  app.use((ctx, next) => (HUB_PATHS.test(ctx.path) ? hubRoutes(ctx, next) : next()));
   const prefix = new URL(deps.issuer).pathname.replace(/\/$/, '');
   app.use(prefix ? mount(prefix, deps.provider) : mount(deps.provider));
   return app;

@@ -41,6 +41,7 @@ export function stopOnSignals(running: RunningServer, graceSeconds: number, log:
       () => {
         clearTimeout(force);
         log.info('stopped');
+        log.flush();
         process.exit(0);
       },
       (err: unknown) => {

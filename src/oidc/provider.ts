@@ -98,9 +98,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     pkce: { required: (_ctx, client) => config.oidc.pkce === 'all' || client.clientAuthMethod === 'none' },
     ttl: {
-      AccessToken: ttl.accessToken,
+      // An API's own lifetime wins for the tokens issued for it.
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ttl.accessToken,
       AuthorizationCode: ttl.authorizationCode,
-      ClientCredentials: ttl.accessToken,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ttl.accessToken,
       IdToken: ttl.idToken,
       Interaction: ttl.interaction,
       RefreshToken: ttl.refreshToken,

@@ -159,16 +159,23 @@ async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source
   for (const g of groups) maps.groupIdsByKey.set(`${g.structureId}|${g.kind}|${g.code}`, groupOutcome.idsByDn.get(g.dn)!);
 
   let batch: ImportedPerson[] = [];
+  let quarantinedIds: string[] = [];
   const flush = async () => {
     await applyBatch(deps, run, batch, maps, request);
+    await store.markSeen(run.record.id, quarantinedIds);
     batch = [];
+    quarantinedIds = [];
     progress('people');
   };
   for await (const entry of source.search(cfg.baseDn.people, withSince(cfg.filters.people, since))) {
     run.seen(entry);
     const mapped = mapper.person(entry);
     if (mapped.ok) batch.push(mapped.value);
-    else await run.quarantine([mapped.quarantined]);
+    else {
+      await run.quarantine([mapped.quarantined]);
+      const externalId = mapper.personExternalId(entry);
+      if (externalId) quarantinedIds.push(externalId);
+    }
     if (batch.length >= cfg.batchSize) await flush();
   }
   await flush();

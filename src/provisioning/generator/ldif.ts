@@ -11,11 +11,25 @@
  * non-ASCII UTF-8, must be written `attr:: base64`.
  */
 export function isSafeLdifValue(value: string): boolean {
-  if (value === '') return true;
-  if (/[^\x20-\x7e]/.test(value)) return false;
+  const length = value.length;
+  if (length === 0) return true;
   const first = value.charCodeAt(0);
-  if (first === 0x20 || first === 0x3a || first === 0x3c) return false;
-  return value.charCodeAt(value.length - 1) !== 0x20;
+  if (first === 0x20 || first === 0x3a || first === 0x3c || value.charCodeAt(length - 1) === 0x20) return false;
+  for (let i = 0; i < length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+/** True when `prefix + tail` is safe, given that `prefix` is known safe and non-empty. */
+export function isSafeLdifTail(tail: string): boolean {
+  const length = tail.length;
+  for (let i = 0; i < length; i++) {
+    const c = tail.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return length === 0 || tail.charCodeAt(length - 1) !== 0x20;
 }
 
 /** One attribute line, without the newline. */

@@ -135,7 +135,9 @@ export const CITIES: Readonly<Record<string, readonly City[]>> = {
  * characters stripped, lower case, each part cut at 30 characters.
  */
 export function loginPart(name: string): string {
-  const part = name
+  const cached = loginParts.get(name);
+  if (cached !== undefined) return cached;
+  let part = name
     .replace(/[œŒ]/g, 'oe')
     .replace(/[æÆ]/g, 'ae')
     .replace(/ß/g, 'ss')
@@ -145,5 +147,10 @@ export function loginPart(name: string): string {
     .toLowerCase()
     .replace(/[^a-z]/g, '')
     .slice(0, 30);
-  return part === '' ? 'x' : part;
+  if (part === '') part = 'x';
+  // Names come from bounded pools: the cache stays small (and stops growing if misused).
+  if (loginParts.size < 20_000) loginParts.set(name, part);
+  return part;
 }
+
+const loginParts = new Map<string, string>();

@@ -4,7 +4,8 @@
  * Every generated entity draws from its own small PRNG seeded by (seed, kind, index), so any
  * entity can be regenerated on its own in O(1): a parent can name its children and a pupil its
  * parents without the generator remembering either. Unique numbers (AAF ids, INE, UAI digits)
- * come from affine permutations `a·i + b mod m` (a coprime with m), which are bijections.
+ * come from seeded permutations of [0, m): a small Feistel network on the next power of two,
+ * cycle-walked back into range, which is a bijection with no visible arithmetic pattern.
  */
 
 /** murmur3's finaliser: a bijection on 32-bit integers with good avalanche. */
@@ -89,10 +90,15 @@ export class Rng {
 
   hex(digits: number): string {
     let out = '';
-    while (out.length < digits) out += this.next().toString(16).padStart(8, '0');
-    return out.slice(0, digits);
+    for (let i = 0; i < digits; i += 8) {
+      const word = this.next();
+      for (let shift = 28; shift >= 0 && out.length < digits; shift -= 4) out += HEX[(word >>> shift) & 15];
+    }
+    return out;
   }
 }
+
+const HEX = '0123456789abcdef';
 
 /** Items drawn with decreasing, Zipf-like weights: the first of a list are the most frequent. */
 export class WeightedPool<T> {
@@ -124,63 +130,58 @@ export class WeightedPool<T> {
   }
 }
 
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
-}
-
-/** Modular inverse of a mod m (a coprime with m), by the extended Euclidean algorithm. */
-function modInverse(a: number, m: number): number {
-  let [oldR, r] = [a % m, m];
-  let [oldS, s] = [1, 0];
-  while (r !== 0) {
-    const q = Math.floor(oldR / r);
-    [oldR, r] = [r, oldR - q * r];
-    [oldS, s] = [s, oldS - q * s];
-  }
-  return ((oldS % m) + m) % m;
-}
-
 /**
- * A seeded bijection of [0, size): `i ↦ (a·i + b) mod size`. Multipliers are kept below 2^21 so
- * that a·i stays exact in floating point for any size up to 2^32.
+ * A seeded bijection of [0, size) with random-looking output (sizes up to 2^52): a 4-round
+ * Feistel network on 2·h bits (2^(2h) ≥ size), applied again while the result is out of range
+ * ("cycle walking"; fewer than 4 rounds on average since 2^(2h) < 4·size).
  */
-export class AffinePermutation {
-  private readonly a: number;
-  private readonly b: number;
-  private readonly inverseA: number;
+export class FeistelPermutation {
+  private readonly half: number;
+  private readonly mask: number;
+  private readonly keys: number[];
 
   constructor(
     readonly size: number,
     seed: number,
     salt: number,
   ) {
-    if (!Number.isSafeInteger(size) || size <= 0) throw new RangeError(`bad permutation size ${size}`);
-    if (size === 1) {
-      this.a = 1;
-      this.b = 0;
-      this.inverseA = 1;
-      return;
-    }
-    const limit = Math.min(size, 1 << 21);
-    // Start near the golden ratio of the range so consecutive indices land far apart.
-    let a = (Math.floor(limit * 0.6180339887) + (hash3(seed, salt, 1) % Math.max(1, Math.floor(limit / 8)))) % limit;
-    if (a < 2) a = 2;
-    while (gcd(a, size) !== 1) a = a + 1 >= limit ? 1 : a + 1;
-    this.a = a;
-    this.b = hash3(seed, salt, 2) % size;
-    this.inverseA = modInverse(a, size);
+    if (!Number.isSafeInteger(size) || size <= 0 || size > 2 ** 52) throw new RangeError(`bad permutation size ${size}`);
+    let bits = 2;
+    while (2 ** bits < size) bits += 2;
+    this.half = bits / 2;
+    this.mask = 2 ** this.half - 1;
+    this.keys = [0, 1, 2, 3].map((round) => hash3(seed, salt, round));
+  }
+
+  private round(value: number, round: number): number {
+    return fmix32((value ^ this.keys[round]!) >>> 0) & this.mask;
+  }
+
+  private forward(x: number): number {
+    const h = 2 ** this.half;
+    let left = Math.floor(x / h);
+    let right = x % h;
+    for (let r = 0; r < 4; r++) [left, right] = [right, (left ^ this.round(right, r)) >>> 0];
+    return left * h + right;
+  }
+
+  private backward(x: number): number {
+    const h = 2 ** this.half;
+    let left = Math.floor(x / h);
+    let right = x % h;
+    for (let r = 3; r >= 0; r--) [left, right] = [(right ^ this.round(left, r)) >>> 0, left];
+    return left * h + right;
   }
 
   apply(i: number): number {
-    return (((this.a * i) % this.size) + this.b) % this.size;
+    let x = this.forward(i);
+    while (x >= this.size) x = this.forward(x);
+    return x;
   }
 
   invert(j: number): number {
-    const shifted = (j - this.b + this.size) % this.size;
-    // inverseA may be large: multiply in two halves to stay within 2^53.
-    const low = this.inverseA % 65536;
-    const high = Math.floor(this.inverseA / 65536);
-    return (((((high * shifted) % this.size) * 65536) % this.size) + ((low * shifted) % this.size)) % this.size;
+    let x = this.backward(j);
+    while (x >= this.size) x = this.backward(x);
+    return x;
   }
 }

@@ -48,6 +48,11 @@ export interface SdetMapper {
   structure(entry: DirectoryEntry): MappingResult<ImportedStructure>;
   group(entry: DirectoryEntry): MappingResult<ImportedGroup>;
   person(entry: DirectoryEntry): MappingResult<ImportedPerson>;
+  /**
+   * The external id of a person entry when only its jointure is readable: a quarantined entry
+   * still counts as seen, so one bad attribute never makes an account disappear.
+   */
+  personExternalId(entry: DirectoryEntry): string | null;
 }
 
 export const DEFAULT_ACADEMIC_DOMAINS = ['ac-lille.fr', 'ac-amiens.fr'];
@@ -383,6 +388,12 @@ export function createSdetMapper(options: SdetMapperOptions): SdetMapper {
           childDns: unique(d.childDns ?? []),
         },
       };
+    },
+
+    personExternalId(entry) {
+      const value = createReader(entry, renames, personOrder).raw('ENTPersonJointure')[0];
+      const parsed = value === undefined ? undefined : jointure(value.trim(), ctx);
+      return parsed?.ok ? parsed.value : null;
     },
   };
 
