@@ -27,7 +27,7 @@ export function testClients(backchannelLogoutUri?: string) {
   ];
 }
 
-export const testResources = [{ indicator: API, scopes: ['timetable.read'] }];
+export const testResources = [{ indicator: API, scopes: ['timetable.read'], accessTokenTtl: 600 }];
 
 export async function seedPeople(store: PlatformStore): Promise<Fixture> {
   const lille = store.forTenant('lille');

@@ -95,6 +95,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       const grant = await oidc.clientCredentialsGrant(portal, { scope: 'timetable.read', resource: API });
       const header = JSON.parse(Buffer.from(grant.access_token.split('.')[0]!, 'base64url').toString()) as { alg: string };
       expect(header.alg).to.equal('ES256');
+      expect(grant.expires_in, 'the API’s own token lifetime').to.equal(600);
       expect(decodeJwt(grant.access_token)).to.include({ aud: API, client_id: 'portal', scope: 'timetable.read' });
     });
 
