@@ -1,5 +1,5 @@
 import { writeFileSync, appendFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { PROJECT_ROOT } from '../config/load.js';
 import type { HubConfig } from '../config/schema.js';
@@ -27,9 +27,15 @@ function pickSource(config: HubConfig, tenantId: string, sourceId?: string): { t
   return { tenant, source: sources[0]! };
 }
 
+/** Lock files sit beside the SQLite database they protect (or in data/ for PostgreSQL). */
+function localLockDir(config: HubConfig): string {
+  const sqlite = /^sqlite:(.+)$/.exec(config.database.url);
+  return sqlite && sqlite[1] !== ':memory:' ? join(dirname(sqlite[1]!), 'locks') : join(PROJECT_ROOT, 'data', 'locks');
+}
+
 /** Redis when configured (locks shared by every machine), else a lock file for this machine. */
 async function withLocks<T>(config: HubConfig, fn: (locks: LockService) => Promise<T>): Promise<T> {
-  if (!config.redis.url) return fn(new FileLockService(join(PROJECT_ROOT, 'data', 'locks')));
+  if (!config.redis.url) return fn(new FileLockService(localLockDir(config)));
   const redis = createRedis(config.redis.url, config.redis.keyPrefix);
   redis.on('error', () => undefined);
   try {

@@ -4,7 +4,7 @@
  * a stack trace is never printed unless HUB_DEBUG is set.
  */
 import { Command, CommanderError } from 'commander';
-import { HubError } from '../shared/errors.js';
+import { HubError, ServiceUnavailable } from '../shared/errors.js';
 import { registerClientCommands } from './clients.js';
 import { registerImportCommands } from './imports.js';
 import { registerKeyCommands } from './keys.js';
@@ -34,7 +34,8 @@ const REFUSED_EXIT = 3;
 function fail(err: unknown): never {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT);
   const message = err instanceof HubError && err.expose ? err.message : `unexpected error: ${(err as Error).message}`;
-  const cause = err instanceof HubError && err.cause instanceof Error ? ` (${err.cause.message})` : '';
+  // A backing service's own words help ("connect ECONNREFUSED …"); other errors say it all.
+  const cause = err instanceof ServiceUnavailable && err.cause instanceof Error ? ` (${err.cause.message})` : '';
   process.stderr.write(`hub: ${message}${cause}\n`);
   if (process.env.HUB_DEBUG) console.error(err);
   process.exit(err instanceof HubError && err.status === 409 && err.code !== 'conflict' ? REFUSED_EXIT : 1);

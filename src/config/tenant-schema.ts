@@ -40,8 +40,13 @@ const directorySourceSchema = z.strictObject({
   externalIdPrefix: z.string().regex(/^[A-Z0-9-]{1,32}$/).optional(),
   /** Domains of académie e-mail addresses (the matching key of staff IdPs). */
   academicDomains: z.array(z.string().min(3)).default([]),
-  /** People written per transaction. */
-  batchSize: z.number().int().min(10).max(5000).default(500),
+  /** People written per transaction (bigger batches rewrite fewer index pages). */
+  batchSize: z.number().int().min(10).max(10000).default(2000),
+  /**
+   * Largest clock difference assumed between the hub and the directory. A delta run re-reads
+   * the last second it saw unless that second ended this long before the previous run began.
+   */
+  clockSkewSeconds: z.number().int().min(0).default(5),
   /** A full run marks at most this share of the source's accounts disappeared, unless told otherwise. */
   maxDisappearedShare: z.number().min(0).max(1).default(0.05),
   /** Days between disappearance and deletion by `hub import purge`. */

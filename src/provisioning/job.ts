@@ -80,8 +80,22 @@ class Run {
   }
 }
 
-function withSince(filter: string, since: string | null): string {
-  return since ? `(&${filter}(modifyTimestamp>=${since}))` : filter;
+/** Where a delta run starts: after the last completed run's high-water mark. */
+interface Since {
+  stamp: string;
+  /** Entries of that very second were all read by the last run: skip them. */
+  strict: boolean;
+}
+
+function withSince(filter: string, since: Since | null): string {
+  if (!since) return filter;
+  return since.strict ? `(&${filter}(!(modifyTimestamp<=${since.stamp})))` : `(&${filter}(modifyTimestamp>=${since.stamp}))`;
+}
+
+/** LDAP generalized time `YYYYMMDDHHMMSSZ` → epoch ms. */
+function generalizedTime(stamp: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})/.exec(stamp);
+  return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) : Number.NaN;
 }
 
 export async function runImport(deps: ImportDeps, request: ImportRequest): Promise<ImportReport> {
@@ -95,7 +109,7 @@ export async function runImport(deps: ImportDeps, request: ImportRequest): Promi
     const abandoned = await store.abandonStaleRuns(request.source.id);
     for (const runId of abandoned) await store.cleanupRun(runId);
     if (abandoned.length > 0) log.warn({ abandoned }, 'earlier import runs had stopped half-way; this run completes their work');
-    const since = request.mode === 'delta' ? await deltaStart(store, request.source.id) : null;
+    const since = request.mode === 'delta' ? await deltaStart(store, request.source) : null;
     const source = await deps.openSource();
     try {
       for (const base of Object.values(request.source.baseDn)) await source.checkBase(base);
@@ -103,7 +117,7 @@ export async function runImport(deps: ImportDeps, request: ImportRequest): Promi
       const run = new Run(record, store);
       try {
         await readAndReconcile(deps, request, source, run, since);
-        const highWaterMark = run.highWaterMark ?? since;
+        const highWaterMark = run.highWaterMark ?? since?.stamp ?? null;
         await store.finishRun(record.id, { status: 'completed', counters: run.counters, highWaterMark });
         log.info({ runId: record.id, counters: run.counters }, 'import completed');
         return { run: { ...record, status: 'completed', highWaterMark }, counters: run.counters, quarantined: run.quarantined, warnings: run.warnings, seconds: (Date.now() - started) / 1000 };
@@ -121,13 +135,19 @@ export async function runImport(deps: ImportDeps, request: ImportRequest): Promi
   }
 }
 
-async function deltaStart(store: ImportStore, sourceId: string): Promise<string> {
-  const last = await store.lastCompletedRun(sourceId);
-  if (!last?.highWaterMark) throw new ImportRefused('no_previous_run', `no completed import of ${sourceId} yet: run a full import first`);
-  return last.highWaterMark;
+/**
+ * modifyTimestamp has a one-second resolution: an entry changed in the second of the mark,
+ * after the last run read that second, has the same stamp. Such a change can only exist if the
+ * second ended after that run began, so older marks are safe to pass strictly.
+ */
+async function deltaStart(store: ImportStore, source: DirectorySourceConfig): Promise<Since> {
+  const last = await store.lastCompletedRun(source.id);
+  if (!last?.highWaterMark) throw new ImportRefused('no_previous_run', `no completed import of ${source.id} yet: run a full import first`);
+  const secondEnd = generalizedTime(last.highWaterMark) + 1000;
+  return { stamp: last.highWaterMark, strict: secondEnd + source.clockSkewSeconds * 1000 <= last.startedAt.getTime() };
 }
 
-async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source: DirectorySource, run: Run, since: string | null): Promise<void> {
+async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source: DirectorySource, run: Run, since: Since | null): Promise<void> {
   const { source: cfg } = request;
   const store = deps.scope.imports;
   const write = !request.dryRun;

@@ -760,19 +760,10 @@ class Logins {
 const PERSON_CLASSES = ['top', 'person', 'organizationalPerson', 'inetOrgPerson', 'ENTPerson'] as const;
 const CHUNK_BYTES = 64 * 1024;
 
-/** What a bad entry changes in an otherwise valid pupil. */
-interface PupilOverride {
-  key?: number;
-  reason?: BadReason;
-  sn?: string;
-  givenName?: string;
-  birth?: string;
-  classValue?: string;
-  jointure?: string;
-}
-
 interface PersonCore {
   key: number;
+  /** Default: the jointure of the key. */
+  jointure?: string;
   sn: string;
   givenName: string;
   otherNames: string[];
@@ -812,7 +803,7 @@ class Writer {
     pushAttribute(lines, 'givenName', core.givenName);
     pushAttribute(lines, 'displayName', `${core.givenName} ${core.sn}`);
     if (core.title) lines.push(`personalTitle: ${core.sex === 'M' ? 'M.' : 'Mme'}`);
-    pushAttribute(lines, 'ENTPersonJointure', m.jointure(core.key));
+    pushAttribute(lines, 'ENTPersonJointure', core.jointure ?? m.jointure(core.key));
     pushAttribute(lines, 'ENTPersonLogin', login);
     lines.push(`ENTPersonProfils: ${core.profile}`);
     if (core.structure !== undefined) lines.push(this.dnLine('ENTPersonStructRattach', core.structure));
@@ -921,15 +912,15 @@ class Writer {
     return lines;
   }
 
-  private pupilLines(i: number, klass: Klass, rng: Rng, override?: PupilOverride): string[] {
+  private pupil(i: number, klass: Klass): string[] {
     const m = this.model;
+    const rng = new Rng(m.seedMix, TAG.pupil, i);
     const school = klass.school;
     const q = m.positionOfPupil(i);
-    const { id } = m.familyAt(q);
-    const family = m.family(id);
+    const family = m.family(m.familyAt(q).id);
     let sex: 'M' | 'F' = rng.chance(0.5) ? 'F' : 'M';
     let givenName = sex === 'F' ? POOLS.pupilF.pick(rng) : POOLS.pupilM.pick(rng);
-    if (family.forcedLea && q === id) {
+    if (family.forcedLea && q === family.id) {
       sex = 'F';
       givenName = 'Léa';
     }
@@ -943,14 +934,13 @@ class Writer {
     const birth = birthDate(rng, m.schoolYear - age);
     // Majority on the 1st of January of the school year.
     const majeur = birth.year < m.schoolYear + 1 - 18 || (birth.year === m.schoolYear + 1 - 18 && birth.month === 1 && birth.day === 1);
-    const sn = override?.sn ?? family.doubleName ?? family.familyName;
-    const key = override?.key ?? i;
+    const sn = family.doubleName ?? family.familyName;
     const extra: string[] = [];
-    pushAttribute(extra, 'ENTEleveINE', m.ine(key));
+    pushAttribute(extra, 'ENTEleveINE', m.ine(i));
     extra.push(`ENTEleveMajeur: ${majeur ? 'O' : 'N'}`);
     pushAttribute(extra, 'ENTEleveStructRattachId', school.aafId);
     pushAttribute(extra, 'ENTEleveMEF', klass.level.mef);
-    extra.push(override?.classValue !== undefined ? ldifLine('ENTEleveClasses', override.classValue) : this.dnLine('ENTEleveClasses', school.dn, `$${klass.code}`));
+    extra.push(this.dnLine('ENTEleveClasses', school.dn, `$${klass.code}`));
     for (const group of school.groups) if (m.inGroup(group, i, klass.levelIndex)) extra.push(this.dnLine('ENTEleveGroupes', school.dn, `$${group.def.code}`));
     for (const parent of family.parents) extra.push(this.dnLine('ENTEleveParents', m.personDn(parent.key)));
     for (const parent of family.parents) if (parent.legal === 1) extra.push(this.dnLine('ENTEleveAutoriteParentale', m.personDn(parent.key)));
@@ -958,31 +948,8 @@ class Writer {
       pushAttribute(extra, 'ENTElevePersRelEleve', `${m.aafId(p.key)}$${p.relation}$${p.financial}$${p.legal}$${p.contact}$${p.payment}`);
     }
     pushAttribute(extra, 'ENTPersonNomPatro', sn);
-    if (override?.reason) pushAttribute(extra, 'description', badDescription(override.reason));
-    const { lines } = this.person(
-      'ENTEleve',
-      {
-        key,
-        sn,
-        givenName: override?.givenName ?? givenName,
-        otherNames,
-        sex,
-        birth: override?.birth ?? birth.text,
-        profile: 'National_ELV',
-        structure: school.dn,
-        title: false,
-      },
-      extra,
-    );
-    if (override?.jointure !== undefined) {
-      const at = lines.findIndex((line) => line.startsWith('ENTPersonJointure'));
-      lines[at] = ldifLine('ENTPersonJointure', override.jointure);
-    }
-    return lines;
-  }
-
-  private pupil(i: number, klass: Klass): string[] {
-    return this.pupilLines(i, klass, new Rng(this.model.seedMix, TAG.pupil, i));
+    const core = { key: i, sn, givenName, otherNames, sex, birth: birth.text, profile: 'National_ELV', structure: school.dn, title: false };
+    return this.person('ENTEleve', core, extra).lines;
   }
 
   private *parents(familyId: number, size: number): Generator<string[]> {
@@ -1080,66 +1047,54 @@ class Writer {
     return lines;
   }
 
-  /** Bad entries: valid pupils of the first class, but for one deliberate defect each. */
+  /**
+   * Bad entries: pupils of the first class, valid but for one deliberate defect each. They have
+   * no parents, and the class's `member` list does not name them (the pupil side,
+   * ENTEleveClasses, is what an import reads).
+   */
   private badEntry(k: number): string[] {
     const m = this.model;
     const reason = BAD_REASONS[k % BAD_REASONS.length]!;
     const key = m.badKey(k);
     const rng = new Rng(m.seedMix, TAG.bad, k);
     const klass = m.classes[0] ?? fallbackClass(m);
-    const firstKey = m.pupils > 0 ? 0 : m.teachers > 0 ? m.teacherKey(0) : m.staff > 0 ? m.staffKey(0) : m.badKey(0);
-    const override: PupilOverride & { key: number } = { key, reason };
+    const school = klass.school;
+    const sex: 'M' | 'F' = rng.chance(0.5) ? 'F' : 'M';
+    let sn: string = POOLS.family.pick(rng);
+    let givenName: string = sex === 'F' ? POOLS.pupilF.pick(rng) : POOLS.pupilM.pick(rng);
+    let birth = birthDate(rng, m.schoolYear - klass.level.age).text;
+    let classValue = `${school.dn}$${klass.code}`;
+    let jointure = m.jointure(key);
     switch (reason) {
       case 'birthdate':
-        override.birth = '31/02/2010';
+        birth = '31/02/2010';
         break;
       case 'unknown-structure':
-        override.classValue = `ENTStructureSIREN=00000000000000,${m.structuresDn}$${klass.code}`;
+        classValue = `ENTStructureSIREN=00000000000000,${m.structuresDn}$${klass.code}`;
         break;
-      case 'duplicate-jointure':
-        override.jointure = m.jointure(firstKey);
+      case 'duplicate-jointure': {
+        // the first good person's, or the first bad entry's when there is none
+        const first = m.pupils > 0 ? 0 : m.teachers > 0 ? m.teacherKey(0) : m.staff > 0 ? m.staffKey(0) : m.badKey(0);
+        jointure = m.jointure(first);
         break;
+      }
       case 'long-name':
-        override.sn = 'Martin-Dubois-de-La-Fontaine-'.repeat(10).slice(0, 290).replace(/-+$/, '');
+        sn = 'Martin-Dubois-de-La-Fontaine-'.repeat(10).slice(0, 290).replace(/-+$/, '');
         break;
       case 'control-char':
-        override.givenName = 'Jean\u0007Marc\u001b';
+        givenName = 'Jean\u0007Marc\u001b';
         break;
     }
-    if (m.pupils === 0) return this.pupilLinesWithoutFamily(klass, rng, override);
-    return this.pupilLines(klass.start, klass, rng, override);
-  }
-
-  /** A pupil without parents, for bad entries when no pupil (thus no family) exists. */
-  private pupilLinesWithoutFamily(klass: Klass, rng: Rng, override: PupilOverride & { key: number }): string[] {
-    const m = this.model;
-    const sex: 'M' | 'F' = rng.chance(0.5) ? 'F' : 'M';
     const extra: string[] = [];
-    pushAttribute(extra, 'ENTEleveINE', m.ine(override.key));
+    pushAttribute(extra, 'ENTEleveINE', m.ine(key));
     extra.push('ENTEleveMajeur: N');
-    pushAttribute(extra, 'ENTEleveStructRattachId', klass.school.aafId);
-    extra.push(override.classValue !== undefined ? ldifLine('ENTEleveClasses', override.classValue) : this.dnLine('ENTEleveClasses', klass.school.dn, `$${klass.code}`));
-    if (override.reason) pushAttribute(extra, 'description', badDescription(override.reason));
-    const { lines } = this.person(
-      'ENTEleve',
-      {
-        key: override.key,
-        sn: override.sn ?? POOLS.family.pick(rng),
-        givenName: override.givenName ?? (sex === 'F' ? POOLS.pupilF.pick(rng) : POOLS.pupilM.pick(rng)),
-        otherNames: [],
-        sex,
-        birth: override.birth ?? birthDate(rng, m.schoolYear - 12).text,
-        profile: 'National_ELV',
-        structure: klass.school.dn,
-        title: false,
-      },
-      extra,
-    );
-    if (override.jointure !== undefined) {
-      const at = lines.findIndex((line) => line.startsWith('ENTPersonJointure'));
-      lines[at] = ldifLine('ENTPersonJointure', override.jointure);
-    }
-    return lines;
+    pushAttribute(extra, 'ENTEleveStructRattachId', school.aafId);
+    pushAttribute(extra, 'ENTEleveMEF', klass.level.mef);
+    pushAttribute(extra, 'ENTEleveClasses', classValue);
+    pushAttribute(extra, 'ENTPersonNomPatro', sn);
+    pushAttribute(extra, 'description', badDescription(reason));
+    const core = { key, jointure, sn, givenName, otherNames: [], sex, birth, profile: 'National_ELV', structure: school.dn, title: false };
+    return this.person('ENTEleve', core, extra).lines;
   }
 }
 

@@ -190,8 +190,14 @@ export const GROUP_CLASSES: ReadonlyArray<{ objectClass: string; kind: GroupKind
   { objectClass: 'ENTGroupe', kind: 'group' },
 ];
 const groupRule = rule<ImportedGroup>();
+/**
+ * Annuaires name classes `UAI$code` (`0597500G$6A`) while people reference `structureDN$code`:
+ * the code is what follows the last `$`.
+ */
+const groupCode: Parse<string> = (v) => ok(v.slice(v.lastIndexOf('$') + 1));
+
 const GROUP_FIELDS: FieldRule<ImportedGroup>[] = [
-  groupRule({ field: 'code', attributes: ['cn'], parse: text, required: true }),
+  groupRule({ field: 'code', attributes: ['cn'], parse: groupCode, required: true }),
   groupRule({ field: 'name', attributes: ['description', 'cn'], parse: text, required: true }),
 ];
 

@@ -10,6 +10,7 @@
  */
 import { expect } from 'chai';
 import { Conflict, NotFound } from '../../shared/errors.js';
+import { randomBytes } from 'node:crypto';
 import { newId } from '../../shared/ids.js';
 import type { Account, NewAccount, PlatformStore, TenantScope } from '../ports/index.js';
 
@@ -18,7 +19,8 @@ export interface OpenedStore {
   cleanup(): Promise<void>;
 }
 
-const unique = (prefix: string): string => `${prefix}-${newId().slice(0, 8)}`;
+/** Random, not a slice of newId(): time-ordered ids share their first characters. */
+const unique = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
 
 function person(overrides: Partial<NewAccount> = {}): NewAccount {
   return { login: unique('jean.dupont'), profile: 'Student', firstName: 'Jean', lastName: 'Dupont', ...overrides };

@@ -1,0 +1,197 @@
+/**
+ * LDAP import against a real slapd loaded with generated SDET data: full, idempotent re-run,
+ * dry run, delta, quarantine, mass-removal guard, interrupted run resumed, concurrent runs.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import { tenantSchema, type DirectorySourceConfig, type TenantConfig } from '../../src/config/tenant-schema.js';
+import { writeSdet, type SdetWriteResult } from '../../src/provisioning/generator/sdet.js';
+import { ImportRefused, runImport, type ImportDeps, type ImportRequest } from '../../src/provisioning/job.js';
+import { DirectoryError, openLdapSource, type DirectorySource } from '../../src/provisioning/source/ldap.js';
+import { createLogger } from '../../src/shared/logger.js';
+import type { PlatformStore } from '../../src/storage/ports/index.js';
+import { createRedis, waitForRedis } from '../../src/storage/redis/client.js';
+import { RedisLockService } from '../../src/storage/redis/lock.js';
+import { openSqlStore } from '../../src/storage/sql/database.js';
+import { randomPrefix, testRedisUrl } from '../harness/redis.js';
+import { startSlapd, type Slapd } from '../harness/slapd.js';
+
+const SUFFIX = 'dc=ac-lille,dc=fr';
+/** The generator names people `uid=L<AAF id>`; the external id is `LILLE-<AAF id>`. */
+const dnOf = (externalId: string) => `uid=L${externalId.replace(/^LILLE-/, '')},ou=people,${SUFFIX}`;
+const PEOPLE = 1500;
+const BAD = 5;
+
+function tenantWith(slapd: Slapd, overrides: Partial<Record<keyof DirectorySourceConfig, unknown>> = {}): TenantConfig {
+  return tenantSchema.parse({
+    id: 'lille', name: 'Lille', academyCode: '09',
+    directorySources: [{
+      id: 'AC-LILLE', type: 'ldap', url: slapd.url, enabled: true, bindDn: slapd.rootDn, bindPassword: { env: 'UNUSED' },
+      baseDn: { people: `ou=people,${SUFFIX}`, structures: `ou=structures,${SUFFIX}`, groups: `ou=groups,${SUFFIX}` },
+      pageSize: 200, batchSize: 250, clockSkewSeconds: 0, ...overrides,
+    }],
+  });
+}
+
+describe('LDAP import (real slapd, SQLite)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let slapd: Slapd;
+  let plan: SdetWriteResult;
+  let store: PlatformStore;
+  let redis: Redis;
+  let tenant: TenantConfig;
+  const log = createLogger('silent');
+
+  const sourceOf = (t: TenantConfig = tenant, password = slapd.rootPassword) => () => {
+    const s = t.directorySources[0]!;
+    return openLdapSource({ url: s.url, bindDn: s.bindDn, bindPassword: password, rejectUnauthorized: true, pageSize: s.pageSize, timeLimitSeconds: 30, connectTimeoutSeconds: 2, maxRetries: 1 });
+  };
+  const deps = (extra: Partial<ImportDeps> = {}): ImportDeps => ({ scope: store.forTenant('lille'), locks: new RedisLockService(redis), openSource: sourceOf(), log, ...extra });
+  const request = (mode: 'full' | 'delta', extra: Partial<ImportRequest> = {}): ImportRequest => ({ tenant, source: tenant.directorySources[0]!, mode, dryRun: false, allowMassRemoval: false, ...extra });
+  const lille = () => store.forTenant('lille');
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hub-import-'));
+    plan = await writeSdet({ entries: PEOPLE, bad: BAD, seed: 7, suffix: SUFFIX }, join(dir, 'data.ldif'));
+    slapd = await startSlapd({ ldif: join(dir, 'data.ldif'), suffix: SUFFIX });
+    store = await openSqlStore(`sqlite:${join(dir, 'hub.sqlite')}`);
+    await store.tenants.upsert({ id: 'lille', name: 'Lille', academyCode: '09' });
+    redis = createRedis(await testRedisUrl(), randomPrefix());
+    await waitForRedis(redis);
+    tenant = tenantWith(slapd);
+  });
+  after(async () => {
+    redis?.disconnect();
+    await store?.close();
+    await slapd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a wrong bind password, an unreachable server and a bad base DN, recording nothing', async () => {
+    const wrong = await runImport(deps({ openSource: sourceOf(tenant, 'not the password') }), request('full')).catch((e: unknown) => e);
+    expect(wrong).to.be.instanceOf(DirectoryError).and.have.property('code', 'ldap_bind_failed');
+    const closed = tenantWith(slapd, { url: 'ldap://127.0.0.1:1' });
+    const unreachable = await runImport(deps({ openSource: sourceOf(closed) }), request('full')).catch((e: unknown) => e);
+    expect(unreachable).to.be.instanceOf(DirectoryError).and.have.property('code', 'ldap_unreachable');
+    const badBase = tenantWith(slapd, { baseDn: { people: `ou=nobody,${SUFFIX}`, structures: `ou=structures,${SUFFIX}`, groups: `ou=groups,${SUFFIX}` } });
+    const base = await runImport(deps(), { ...request('full'), tenant: badBase, source: badBase.directorySources[0]! }).catch((e: unknown) => e);
+    expect(base).to.be.instanceOf(DirectoryError).and.have.property('code', 'ldap_bad_base');
+    expect(await lille().imports.listRuns()).to.deep.equal([]);
+    expect(await lille().accounts.count()).to.equal(0);
+  });
+
+  it('a dry run reports what a full run would do and writes no account', async () => {
+    const report = await runImport(deps(), request('full', { dryRun: true }));
+    expect(report.counters.created).to.be.greaterThan(PEOPLE - 50);
+    expect(await lille().accounts.count()).to.equal(0);
+    expect(await lille().structures.list()).to.deep.equal([]);
+  });
+
+  it('imports everything on a full run, quarantining bad entries with their reasons', async () => {
+    // Let the second of the bulk load end, so the next delta can start strictly after it.
+    await new Promise((r) => setTimeout(r, 1100));
+    const codes: string[] = [];
+    const report = await runImport(deps({ onCodes: (c) => codes.push(...c.map((x) => x.code)) }), request('full'));
+    const c = report.counters;
+    expect(c.read).to.equal(PEOPLE + BAD + plan.structures + plan.classes + plan.groups);
+    expect(c.quarantined).to.be.at.least(BAD);
+    expect(c.created + c.quarantined).to.equal(PEOPLE + BAD);
+    expect(report.quarantined.map((q) => q.reason).join('\n')).to.match(/date/i).and.match(/duplicate jointure/).and.match(/dangling/);
+    expect(await lille().accounts.count()).to.equal(c.created);
+    expect(codes).to.have.length(c.created);
+    expect(new Set(codes).size).to.equal(codes.length);
+    expect((await lille().structures.list()).length).to.equal(plan.structures);
+    expect(report.run.highWaterMark).to.match(/^\d{14}Z$/);
+  });
+
+  it('builds accounts the claims can use: pending with a login, classes, parents', async () => {
+    const accounts = await lille().accounts.list({ limit: 5000 });
+    const pupil = accounts.find((a) => a.profile === 'Student')!;
+    expect(pupil.status).to.equal('pending');
+    expect(pupil.login).to.match(/^[a-z0-9]+\.[a-z0-9]+\d*$/);
+    expect(pupil.externalId).to.match(/^LILLE-\d+$/);
+    expect(await lille().memberships.groupsOf(pupil.id)).to.have.length.greaterThan(0);
+    const parents = accounts.filter((a) => a.profile === 'Relative');
+    const withChildren = await Promise.all(parents.slice(0, 20).map((p) => lille().relations.childrenOf(p.id)));
+    expect(withChildren.some((children) => children.length > 0)).to.equal(true);
+    expect(new Set(accounts.map((a) => a.login)).size).to.equal(accounts.length);
+  });
+
+  it('a second full run with unchanged data writes nothing', async () => {
+    const before = await lille().accounts.list({ limit: 5000 });
+    const report = await runImport(deps(), request('full'));
+    expect(report.counters).to.include({ created: 0, updated: 0, disappeared: 0 });
+    expect(report.counters.unchanged).to.equal(before.length);
+    const after = await lille().accounts.list({ limit: 5000 });
+    expect(after.map((a) => a.updatedAt.getTime())).to.deep.equal(before.map((a) => a.updatedAt.getTime()));
+  });
+
+  it('a delta run reads only what changed since the last run', async () => {
+    const people = await lille().accounts.list({ limit: 5000 });
+    const target = people.find((a) => a.profile === 'Teacher')!;
+    await new Promise((r) => setTimeout(r, 1100)); // modifyTimestamp has a one-second resolution
+    await slapd.add(`dn: ${dnOf(target.externalId!)}\nchangetype: modify\nreplace: sn\nsn: Nouveaunom\n`);
+    const report = await runImport(deps(), request('delta'));
+    expect(report.counters).to.include({ read: 1, updated: 1, created: 0, disappeared: 0 });
+    expect((await lille().accounts.get(target.id)).lastName).to.equal('Nouveaunom');
+    const again = await runImport(deps(), request('delta'));
+    expect(again.counters.read).to.be.at.most(1);
+    expect(again.counters.updated).to.equal(0);
+  });
+
+  it('refuses a full run that would remove too many accounts, unless allowed', async () => {
+    const narrowed = tenantWith(slapd, { filters: { people: '(&(objectClass=ENTPerson)(!(ENTPersonProfils=National_TUT)))' } });
+    const narrowRequest = { ...request('full'), tenant: narrowed, source: narrowed.directorySources[0]! };
+    const refused = await runImport(deps(), narrowRequest).catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(ImportRefused).and.have.property('code', 'mass_removal');
+    const relatives = (await lille().accounts.list({ limit: 5000 })).filter((a) => a.profile === 'Relative');
+    expect(relatives.every((a) => a.status !== 'disappeared')).to.equal(true);
+    const allowed = await runImport(deps(), { ...narrowRequest, allowMassRemoval: true });
+    expect(allowed.counters.disappeared).to.equal(relatives.length);
+    expect((await lille().accounts.get(relatives[0]!.id)).status).to.equal('disappeared');
+    expect(await lille().imports.purgeDisappeared(new Date(Date.now() - 86_400_000))).to.equal(0);
+    // They come back with the next complete run.
+    const back = await runImport(deps(), request('full'));
+    expect(back.counters.updated).to.equal(relatives.length);
+    expect((await lille().accounts.get(relatives[0]!.id)).status).to.equal('pending');
+  });
+
+  it('refuses a second run while one holds the lock', async () => {
+    const lease = await new RedisLockService(redis).acquire('import:lille:AC-LILLE', 10_000);
+    const refused = await runImport(deps(), request('delta')).catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(ImportRefused).and.have.property('code', 'import_locked');
+    await lease!.release();
+  });
+
+  it('a run that dies half-way leaves the store consistent and the next run completes it', async () => {
+    await store.forTenant('lille').imports.purgeDisappeared(new Date(Date.now() + 1000));
+    for (const a of await lille().accounts.list({ limit: 5000 })) await lille().accounts.delete(a.id);
+    let served = 0;
+    const dying = async (): Promise<DirectorySource> => {
+      const real = await sourceOf()();
+      return {
+        ...real,
+        async *search(base, filter) {
+          for await (const entry of real.search(base, filter)) {
+            if (base.startsWith('ou=people') && ++served > 600) throw new Error('connection reset (simulated crash)');
+            yield entry;
+          }
+        },
+      };
+    };
+    const failed = await runImport(deps({ openSource: dying }), request('full')).catch((e: unknown) => e);
+    expect(failed).to.be.instanceOf(Error);
+    const partial = await lille().accounts.count();
+    expect(partial).to.be.within(250, 600);
+    const [last] = await lille().imports.listRuns(1);
+    expect(last).to.include({ status: 'failed' });
+    const resumed = await runImport(deps(), request('full'));
+    expect(resumed.counters.created + resumed.counters.unchanged + resumed.counters.quarantined).to.equal(PEOPLE + BAD);
+    expect(resumed.counters.unchanged).to.equal(partial);
+  });
+
+});
