@@ -110,4 +110,19 @@ describe('hub import (child process, real slapd)', function () {
     expect(runs.map((run) => run.status)).to.deep.equal(['completed', 'failed']);
     expect(runs[1]!.error).to.include('interrupted');
   });
+
+  it('runs deltas on a schedule and stops cleanly on SIGTERM', async () => {
+    const child = box.spawn(['import', 'schedule', '--tenant', 'lille', '--delta-every', '0.02', '--full-every', '1000'], { ...env, LOG_LEVEL: 'info' });
+    child.stdin?.end();
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    for (let i = 0; i < 200 && (out.match(/scheduled import done/g) ?? []).length < 2; i += 1) await sleep(100);
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code).to.equal(0);
+    const done = out.split('\n').filter((l) => l.includes('scheduled import done')).map((l) => JSON.parse(l) as { mode: string; counters: { read: number } });
+    expect(done.length).to.be.at.least(2);
+    expect(done.every((d) => d.mode === 'delta')).to.equal(true);
+    expect(done[1]!.counters.read).to.equal(0);
+  });
 });

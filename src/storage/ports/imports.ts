@@ -102,8 +102,8 @@ export interface ImportStore {
   finishRun(runId: string, outcome: { status: Exclude<ImportStatus, 'running'>; counters: ImportCounters; highWaterMark: string | null; error?: string }): Promise<void>;
   /** Marks the source's runs still `running` as failed (their process died: the caller holds the lock); returns their ids. */
   abandonStaleRuns(sourceId: string): Promise<string[]>;
-  /** The newest completed, non-dry run of the source: its high-water mark feeds the next delta. */
-  lastCompletedRun(sourceId: string): Promise<ImportRun | null>;
+  /** The newest completed, non-dry run of the source (of that mode): its high-water mark feeds the next delta. */
+  lastCompletedRun(sourceId: string, mode?: ImportMode): Promise<ImportRun | null>;
   listRuns(limit?: number): Promise<ImportRun[]>;
   getRun(runId: string): Promise<ImportRun | null>;
   addQuarantine(runId: string, items: Array<{ dn: string; reason: string }>): Promise<void>;

@@ -52,9 +52,10 @@ export function importRuns(db: Kysely<Database>, tenantId: string) {
       return stale.map((r) => r.id);
     },
 
-    async lastCompletedRun(sourceId: string): Promise<ImportRun | null> {
-      const row = await runs().where('source_id', '=', sourceId).where('status', '=', 'completed').where('dry_run', '=', 0)
-        .orderBy('started_at', 'desc').limit(1).executeTakeFirst();
+    async lastCompletedRun(sourceId: string, mode?: ImportMode): Promise<ImportRun | null> {
+      let query = runs().where('source_id', '=', sourceId).where('status', '=', 'completed').where('dry_run', '=', 0);
+      if (mode) query = query.where('mode', '=', mode);
+      const row = await query.orderBy('started_at', 'desc').limit(1).executeTakeFirst();
       return row ? toRun(row) : null;
     },
 
