@@ -100,20 +100,23 @@ export function importPeople(db: Kysely<Database>, tenantId: string) {
     async resolveRelations(runId: string): Promise<{ linked: number; unresolved: number }> {
       // One equality join per kind of reference (external id or DN, on each side), so every
       // lookup uses an index; an OR in the join condition made SQLite scan (60 s for 1,500 people).
-      const pairs = new Map<string, { parent_id: string; child_id: string }>();
+      // INSERT … SELECT: the pairs never travel through the process, whose memory must not
+      // grow with the directory (a million people have about as many links).
+      let linked = 0;
       for (const parentKey of REF_KEYS) {
         for (const childKey of REF_KEYS) {
-          const rows = await db.selectFrom('import_pending_relations as r')
+          const pairs = db.selectFrom('import_pending_relations as r')
             .innerJoin('accounts as p', (j) => j.on('p.tenant_id', '=', tenantId).onRef(`p.${parentKey.column}`, '=', `r.${parentKey.parent}`))
             .innerJoin('accounts as c', (j) => j.on('c.tenant_id', '=', tenantId).onRef(`c.${childKey.column}`, '=', `r.${childKey.child}`))
-            .select(['p.id as parent_id', 'c.id as child_id'])
+            .select((eb) => [eb.val(tenantId).as('tenant_id'), 'p.id as parent_id', 'c.id as child_id'])
             .where('r.run_id', '=', runId)
-            .execute();
-          for (const row of rows) if (row.parent_id !== row.child_id) pairs.set(`${row.parent_id}|${row.child_id}`, row);
+            .whereRef('p.id', '<>', 'c.id')
+            .distinct();
+          const result = await db.insertInto('relations').columns(['tenant_id', 'parent_id', 'child_id']).expression(pairs)
+            .onConflict((oc) => oc.doNothing()).executeTakeFirst();
+          linked += Number(result.numInsertedOrUpdatedRows ?? 0);
         }
       }
-      const rows = [...pairs.values()].map((p) => ({ tenant_id: tenantId, ...p }));
-      for (const part of chunks(rows)) await db.insertInto('relations').values(part).onConflict((oc) => oc.doNothing()).execute();
       const known = (side: 'parent' | 'child') => (eb: ExpressionBuilder<Database & { r: ImportPendingRelationsTable }, 'r'>) => eb.or(REF_KEYS.map((key) =>
         eb.exists(eb.selectFrom('accounts as a').select('a.id').where('a.tenant_id', '=', tenantId).whereRef(`a.${key.column}`, '=', `r.${key[side]}`))));
       const unresolved = await db.selectFrom('import_pending_relations as r')
@@ -121,7 +124,7 @@ export function importPeople(db: Kysely<Database>, tenantId: string) {
         .where('r.run_id', '=', runId)
         .where((eb) => eb.not(eb.and([known('parent')(eb), known('child')(eb)])))
         .executeTakeFirstOrThrow();
-      return { linked: rows.length, unresolved: Number(unresolved.n) };
+      return { linked, unresolved: Number(unresolved.n) };
     },
 
     async countUnseen(runId: string, source: string): Promise<{ unseen: number; total: number }> {
