@@ -16,7 +16,7 @@ import { Client } from 'ldapts';
 import { pino } from 'pino';
 import { tenantSchema } from '../src/config/tenant-schema.js';
 import { runImport, type ImportProgress } from '../src/provisioning/job.js';
-import { openLdapSource } from '../src/provisioning/source/ldap.js';
+import { openLdapSource, toEntry } from '../src/provisioning/source/ldap.js';
 import { FileLockService } from '../src/storage/file/lock.js';
 import type { ImportCounters } from '../src/storage/ports/index.js';
 import { openSqlStore } from '../src/storage/sql/database.js';
@@ -75,18 +75,6 @@ export interface ChildResult {
   values?: number;
 }
 
-type RawEntry = Record<string, Buffer | Buffer[] | string[] | string>;
-
-/** The conversion the LDAP source applies to every entry. */
-function toStrings(raw: RawEntry): { dn: string; attributes: Record<string, string[]> } {
-  const attributes: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (name === 'dn') continue;
-    const values = Array.isArray(value) ? value : [value];
-    attributes[name] = values.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : v));
-  }
-  return { dn: String(raw.dn), attributes };
-}
 
 const note = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -104,7 +92,7 @@ async function rawRead(spec: ChildSpec): Promise<Pick<ChildResult, 'read' | 'sec
     });
     for await (const page of pages) {
       for (const raw of page.searchEntries) {
-        const entry = toStrings(raw);
+        const entry = toEntry(raw);
         read += 1;
         for (const list of Object.values(entry.attributes)) values += list.length;
       }

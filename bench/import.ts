@@ -60,6 +60,7 @@ import { writeSdet, type SdetWriteResult } from '../src/provisioning/generator/s
 import { createTestDatabase, stopThrowawayCluster, type TestDatabase } from '../test/harness/postgres.js';
 import { startSlapd, type Slapd } from '../test/harness/slapd.js';
 import type { ChildResult, ChildSpec } from './import-child.js';
+import { processCpuSeconds } from './proc.js';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -207,26 +208,6 @@ function changeLdif(dns: string[]): string {
 
 // ---------------------------------------------------------------------------------------------
 // Processes: the children, and slapd's CPU time
-
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** User + system CPU seconds of a process (all its threads); undefined off Linux or when gone. */
-function processCpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The slapd serving `url` (the harness does not expose its pid): found by its command line. */
 function slapdPid(url: string): number | undefined {

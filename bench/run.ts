@@ -31,7 +31,14 @@ import { createInterface } from 'node:readline';
 import autocannon, { type Result } from 'autocannon';
 import { PROJECT_ROOT } from '../src/config/load.js';
 import { generateKeys } from '../src/oidc/keys.js';
+import { processCpuSeconds } from './proc.js';
 import type { ServerSpec } from './servers/common.js';
+
+/** User + system CPU time of a process, in ms. */
+const processCpuMs = (pid: number | undefined): number | undefined => {
+  const seconds = processCpuSeconds(pid);
+  return seconds === undefined ? undefined : seconds * 1000;
+};
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -216,26 +223,6 @@ async function checkServer(server: Server): Promise<Sample> {
 
 // ---------------------------------------------------------------------------------------------
 // Measuring
-
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** User + system CPU time of a process (all its threads), in ms; undefined off Linux. */
-function processCpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
 
 interface Round {
   server: ServerName;

@@ -38,7 +38,8 @@ export interface DirectorySource {
 /** Operational attribute the delta mode filters on; servers return it only when asked. */
 const ATTRIBUTES = ['*', 'modifyTimestamp'];
 
-function toEntry(raw: Record<string, Buffer | Buffer[] | string[] | string>): DirectoryEntry {
+/** ldapts's entry, values as UTF-8 strings (exported for the benchmark's raw read baseline). */
+export function toEntry(raw: Record<string, Buffer | Buffer[] | string[] | string>): DirectoryEntry {
   const attributes: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(raw)) {
     if (name === 'dn') continue;
