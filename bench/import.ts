@@ -60,6 +60,7 @@ import { writeSdet, type SdetWriteResult } from '../src/provisioning/generator/s
 import { createTestDatabase, stopThrowawayCluster, type TestDatabase } from '../test/harness/postgres.js';
 import { startSlapd, type Slapd } from '../test/harness/slapd.js';
 import type { ChildResult, ChildSpec } from './import-child.js';
+import { fmt, table } from './format.js';
 import { processCpuSeconds } from './proc.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -548,15 +549,6 @@ function scalingGoals(sizes: SizeResult[], settings: Settings): Goal[] {
 
 // ---------------------------------------------------------------------------------------------
 // Output
-
-const fmt = (value: number | null | undefined, digits = 0): string => (value === null || value === undefined ? '—' : value.toFixed(digits));
-
-function table(rows: string[][], rightAligned: boolean[]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  return rows
-    .map((row) => row.map((cell, i) => (rightAligned[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd())
-    .join('\n');
-}
 
 interface Report {
   benchmark: string;

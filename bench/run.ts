@@ -31,6 +31,7 @@ import { createInterface } from 'node:readline';
 import autocannon, { type Result } from 'autocannon';
 import { PROJECT_ROOT } from '../src/config/load.js';
 import { generateKeys } from '../src/oidc/keys.js';
+import { fmt, table } from './format.js';
 import { processCpuSeconds } from './proc.js';
 import type { ServerSpec } from './servers/common.js';
 
@@ -335,15 +336,6 @@ function summarize(name: ServerName, rounds: Round[], warmup: Round | undefined,
 
 // ---------------------------------------------------------------------------------------------
 // Output
-
-const fmt = (value: number | null | undefined, digits = 0): string => (value === null || value === undefined ? '—' : value.toFixed(digits));
-
-function table(rows: string[][], rightAligned: boolean[]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  return rows
-    .map((row) => row.map((cell, i) => (rightAligned[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd())
-    .join('\n');
-}
 
 interface Report {
   benchmark: string;
