@@ -60,7 +60,7 @@ import { writeSdet, type SdetWriteResult } from '../src/provisioning/generator/s
 import { createTestDatabase, stopThrowawayCluster, type TestDatabase } from '../test/harness/postgres.js';
 import { startSlapd, type Slapd } from '../test/harness/slapd.js';
 import type { ChildResult, ChildSpec } from './import-child.js';
-import { fmt, table } from './format.js';
+import { fmt, printHelpIfAsked, table } from './format.js';
 import { processCpuSeconds } from './proc.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -655,11 +655,7 @@ function slapdVersion(): string {
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    const doc = readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0] ?? '';
-    process.stdout.write(`${doc.replace(/^\/\*\*?\n?|^ \* ?/gm, '')}\n`);
-    return 0;
-  }
+  if (printHelpIfAsked(argv, import.meta.url)) return 0;
   const settings = readSettings(argv);
   const loadAverageAtStart = loadavg();
   const notes = new Set<string>([

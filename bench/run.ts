@@ -31,7 +31,7 @@ import { createInterface } from 'node:readline';
 import autocannon, { type Result } from 'autocannon';
 import { PROJECT_ROOT } from '../src/config/load.js';
 import { generateKeys } from '../src/oidc/keys.js';
-import { fmt, table } from './format.js';
+import { fmt, printHelpIfAsked, table } from './format.js';
 import { processCpuSeconds } from './proc.js';
 import type { ServerSpec } from './servers/common.js';
 
@@ -397,11 +397,7 @@ function printReport(report: Report): void {
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    const doc = readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0] ?? '';
-    process.stdout.write(`${doc.replace(/^\/\*\*?\n?|^ \* ?/gm, '')}\n`);
-    return 0;
-  }
+  if (printHelpIfAsked(argv, import.meta.url)) return 0;
   const settings = readSettings(argv);
   const names: ServerName[] = settings.logRound ? ['bare', 'hub', 'hub+log'] : ['bare', 'hub'];
   const loadAverageAtStart = loadavg();

@@ -25,8 +25,9 @@ const REF_KEYS = [
 ] as const;
 
 export function importPeople(db: Kysely<Database>, tenantId: string) {
-  async function replaceMemberships(trx: Transaction<Database>, accounts: AccountWrite[]): Promise<void> {
-    for (const part of chunks(accounts.map((a) => a.id))) {
+  /** Existing accounts lose their old memberships first; new ones have none to delete. */
+  async function writeMemberships(trx: Transaction<Database>, accounts: AccountWrite[], replacing: AccountWrite[]): Promise<void> {
+    for (const part of chunks(replacing.map((a) => a.id))) {
       await trx.deleteFrom('account_structures').where('tenant_id', '=', tenantId).where('account_id', 'in', part).execute();
       await trx.deleteFrom('group_members').where('tenant_id', '=', tenantId).where('account_id', 'in', part).execute();
     }
@@ -85,7 +86,7 @@ export function importPeople(db: Kysely<Database>, tenantId: string) {
             .set({ ...fields(a), updated_at: now, disappeared_at: null, status: sql`case when status = 'disappeared' then case when password_hash is null then 'pending' else 'active' end else status end` })
             .where('tenant_id', '=', tenantId).where('id', '=', a.id).execute();
         }
-        await replaceMemberships(trx, [...batch.creates, ...batch.updates]);
+        await writeMemberships(trx, [...batch.creates, ...batch.updates], batch.updates);
         for (const part of chunks(batch.replaceParentsOf)) {
           await trx.deleteFrom('relations').where('tenant_id', '=', tenantId).where('child_id', 'in', part).execute();
         }
