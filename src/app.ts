@@ -7,7 +7,10 @@ import type Provider from 'oidc-provider';
 import type { Redis } from 'ioredis';
 import type { HubConfig } from './config/schema.js';
 import { mirrorDeclarations } from './declarations.js';
+import { loadTenants } from './config/tenants.js';
+import { createFederation, type Federation } from './federation/index.js';
 import { createHttpApp } from './http/app.js';
+import { interactionRouter } from './oidc/interactions/routes.js';
 import { demoClientRecord, demoRouter } from './http/demo-rp.js';
 import type { ReadinessCheck } from './http/health.js';
 import { loadOrCreateKeys } from './oidc/keys.js';
@@ -15,10 +18,13 @@ import { cookieKeysOf, createProvider } from './oidc/provider.js';
 import { seedDemo } from './identity/demo-seed.js';
 import type { Logger } from './shared/logger.js';
 import { ServiceUnavailable } from './shared/errors.js';
+import { MemoryEphemeralStore } from './storage/memory/ephemeral.js';
 import { MemoryOidcAdapter, MemoryOidcStore } from './storage/memory/oidc-adapter.js';
+import type { EphemeralStore } from './storage/ports/ephemeral.js';
 import type { OidcModelAdapter } from './storage/ports/oidc-adapter.js';
 import type { PlatformStore } from './storage/ports/index.js';
 import { createRedis, waitForRedis } from './storage/redis/client.js';
+import { RedisEphemeralStore } from './storage/redis/ephemeral.js';
 import { RedisOidcAdapter } from './storage/redis/oidc-adapter.js';
 import { openSqlStore } from './storage/sql/database.js';
 
@@ -31,6 +37,7 @@ export interface Hub {
 
 interface SessionStorage {
   modelAdapter: (model: string) => OidcModelAdapter;
+  ephemeral: EphemeralStore;
   readiness: ReadinessCheck[];
   close(): Promise<void>;
 }
@@ -39,7 +46,13 @@ async function openSessionStorage(config: HubConfig, log: Logger): Promise<Sessi
   if (!config.redis.url) {
     log.warn('no REDIS_URL: sessions and tokens are kept in memory (single process, lost on restart; development only)');
     const memory = new MemoryOidcStore();
-    return { modelAdapter: (model) => new MemoryOidcAdapter(memory, model), readiness: [], close: async () => memory.close() };
+    const ephemeral = new MemoryEphemeralStore();
+    return {
+      modelAdapter: (model) => new MemoryOidcAdapter(memory, model),
+      ephemeral,
+      readiness: [],
+      close: async () => { memory.close(); ephemeral.close(); },
+    };
   }
   const redis: Redis = createRedis(config.redis.url, config.redis.keyPrefix);
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
@@ -51,6 +64,7 @@ async function openSessionStorage(config: HubConfig, log: Logger): Promise<Sessi
   }
   return {
     modelAdapter: (model) => new RedisOidcAdapter(redis, model),
+    ephemeral: new RedisEphemeralStore(redis),
     readiness: [{ name: 'redis', check: async () => void (await redis.ping()) }],
     close: async () => void (await redis.quit().catch(() => redis.disconnect())),
   };
@@ -59,6 +73,7 @@ async function openSessionStorage(config: HubConfig, log: Logger): Promise<Sessi
 export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
   const store = await openSqlStore(config.database.url, { migrate: true });
   let sessions: SessionStorage | undefined;
+  let federation: Federation | undefined;
   try {
     const keys = await loadOrCreateKeys(config.keys.dir, config.mode, log);
     await mirrorDeclarations(config, store);
@@ -66,20 +81,23 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
     if (config.mode === 'development') await store.clients.upsert(demoClientRecord(config.issuer));
     sessions = await openSessionStorage(config, log);
     const provider = createProvider({ config, store, keys, modelAdapter: sessions.modelAdapter, log });
+    const { ephemeral } = sessions;
+    federation = await createFederation({ config, tenants: loadTenants(config.tenants.dir), store, ephemeral, provider, log });
+    const interactions = interactionRouter({ provider, store, ephemeral, maxBodyBytes: config.http.maxBodyBytes, loginChoices: federation.loginChoices });
     const app = createHttpApp({
       issuer: config.issuer,
       trustProxy: config.http.trustProxy,
       maxBodyBytes: config.http.maxBodyBytes,
       cookieKeys: cookieKeysOf(config),
       provider,
-      store,
       log,
       readiness: [{ name: 'database', check: () => store.ping() }, ...sessions.readiness],
-      extraRouters: config.mode === 'development' ? [demoRouter(config.issuer)] : [],
+      routers: [interactions, ...federation.routers, ...(config.mode === 'development' ? [demoRouter(config.issuer)] : [])],
     });
-    const storage = sessions;
-    return { app, provider, store, close: async () => { await storage.close(); await store.close(); } };
+    const [storage, connectors] = [sessions, federation];
+    return { app, provider, store, close: async () => { await connectors.close(); await storage.close(); await store.close(); } };
   } catch (err) {
+    await federation?.close();
     await sessions?.close();
     await store.close();
     throw err;

@@ -4,6 +4,7 @@
  * key is a typo, and a typo in a security setting must stop the start, not be ignored.
  */
 import { z } from 'zod';
+import { platformFederationSchema } from '../federation/config.js';
 
 const seconds = z.number().int().positive();
 
@@ -96,6 +97,8 @@ export const configSchema = z.strictObject({
     /** APIs that receive JWT access tokens. */
     resources: z.array(resourceSchema).default([]),
   }).prefault({}),
+  /** Upstream identity providers of the platform (ÉduConnect); see src/federation/config.ts. */
+  federation: platformFederationSchema.prefault({}),
   /** Platform clients declared in config (ONE, NEO…), mirrored into the store at start. */
   clients: z.array(clientSchema).default([]),
   demo: z.strictObject({

@@ -4,6 +4,7 @@
  * and only the common part is checked for now.
  */
 import { z } from 'zod';
+import { tenantConnectorSchema } from '../federation/config.js';
 
 /** A secret is never written in a tenant file: it is read from the environment or a file. */
 const secretRefSchema = z.union([
@@ -53,21 +54,14 @@ const directorySourceSchema = z.strictObject({
   disappearedGraceDays: z.number().int().min(0).default(90),
 });
 
-const connectorSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9-]{2,40}$/, 'lower-case letters, digits and -'),
-  type: z.enum(['saml', 'oidc']),
-  /** The label on the login page. */
-  displayName: z.string().min(1),
-  enabled: z.boolean().default(false),
-});
-
 export const tenantSchema = z.strictObject({
   id: z.string().regex(/^[a-z][a-z0-9-]{1,31}$/, 'lower-case letters, digits and -'),
   name: z.string().min(1),
   /** Numeric académie code as ÉduConnect sends it (`09` Lille, `20` Amiens). */
   academyCode: z.string().regex(/^\d{2,3}$/, '2 or 3 digits'),
   directorySources: z.array(directorySourceSchema).default([]),
-  connectors: z.array(connectorSchema).default([]),
+  /** The académie's staff IdP(s); see src/federation/config.ts. */
+  connectors: z.array(tenantConnectorSchema).default([]),
 });
 
 export type TenantConfig = z.infer<typeof tenantSchema>;

@@ -4,8 +4,6 @@ import compose from 'koa-compose';
 import mount from 'koa-mount';
 import type Provider from 'oidc-provider';
 import type { Logger } from '../shared/logger.js';
-import type { PlatformStore } from '../storage/ports/index.js';
-import { interactionRouter } from '../oidc/interactions/routes.js';
 import { assetsRouter } from './assets.js';
 import { errorHandler } from './errors.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
@@ -20,25 +18,19 @@ export interface HttpDeps {
   /** The provider's cookie keys: koa-mount runs oidc-provider with this app's context, so both must sign alike. */
   cookieKeys: string[];
   provider: Provider;
-  store: PlatformStore;
   readiness: ReadinessCheck[];
   log: Logger;
-  /** Extra routers mounted before oidc-provider (the development demo RP). */
-  extraRouters?: Router[];
+  /** The hub's own pages (interactions, federation, the development demo RP), before oidc-provider. */
+  routers: Router[];
 }
 
-const HUB_PATHS = /^\/(?:healthz$|readyz$|assets\/|interaction\/|demo(?:\/|$))/;
+const HUB_PATHS = /^\/(?:healthz$|readyz$|assets\/|interaction\/|federation\/|demo(?:\/|$))/;
 
 export function createHttpApp(deps: HttpDeps): Koa {
   const app = new Koa({ proxy: deps.trustProxy });
   app.keys = deps.cookieKeys;
   app.silent = true; // errors are logged by errorHandler, with the request id
-  const routers = [
-    healthRouter(deps.readiness),
-    assetsRouter(),
-    interactionRouter({ provider: deps.provider, store: deps.store, maxBodyBytes: deps.maxBodyBytes }),
-    ...(deps.extraRouters ?? []),
-  ];
+  const routers = [healthRouter(deps.readiness), assetsRouter(), ...deps.routers];
   app.use(requestContext(deps.log));
   app.use(errorHandler(deps.log));
   app.use(securityHeaders(deps.issuer.startsWith('https://')));

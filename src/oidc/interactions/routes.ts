@@ -8,6 +8,8 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
 import { HubError } from '../../shared/errors.js';
+import type { Federation } from '../../federation/index.js';
+import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
 import type { PlatformStore } from '../../storage/ports/index.js';
 import { langOf } from '../provider-pages.js';
 import { renderConsent, renderLogin } from '../views/pages.js';
@@ -16,7 +18,10 @@ import { loginWithPassword } from './password-login.js';
 export interface InteractionDeps {
   provider: Provider;
   store: PlatformStore;
+  ephemeral: EphemeralStore;
   maxBodyBytes: number;
+  /** The federation connectors' buttons on the login page. */
+  loginChoices: Federation['loginChoices'];
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -75,7 +80,7 @@ async function showInteraction(ctx: Context, deps: InteractionDeps): Promise<voi
   ctx.type = 'html';
   ctx.body =
     details.prompt.name === 'login'
-      ? renderLogin({ lang: urls.lang, action: urls.login, clientName, langSwitchUrl: urls.langSwitchUrl })
+      ? renderLogin({ lang: urls.lang, action: urls.login, clientName, langSwitchUrl: urls.langSwitchUrl, choices: deps.loginChoices({ lang: urls.lang, uid: details.uid, params: details.params }) })
       : renderConsent({ lang: urls.lang, action: urls.confirm, abortAction: urls.abort, clientName, scopes: requestedScopes(details), langSwitchUrl: urls.langSwitchUrl });
 }
 
@@ -92,7 +97,7 @@ async function submitLogin(ctx: Context, deps: InteractionDeps): Promise<void> {
   const urls = pageUrls(ctx, details.uid);
   ctx.status = outcome.error === 'missing_fields' ? 400 : 401;
   ctx.type = 'html';
-  ctx.body = renderLogin({ lang: urls.lang, action: urls.login, clientName: await clientNameOf(deps.provider, details), login, error: outcome.error, langSwitchUrl: urls.langSwitchUrl });
+  ctx.body = renderLogin({ lang: urls.lang, action: urls.login, clientName: await clientNameOf(deps.provider, details), login, error: outcome.error, langSwitchUrl: urls.langSwitchUrl, choices: deps.loginChoices({ lang: urls.lang, uid: details.uid, params: details.params }) });
 }
 
 async function confirmConsent(ctx: Context, deps: InteractionDeps): Promise<void> {

@@ -6,6 +6,8 @@
  * so that punctuation never wraps alone onto the next line on a narrow phone screen.
  */
 
+import { federationMessages } from '../../federation/messages.js';
+
 export type Lang = 'fr' | 'en';
 
 export const LANGS: readonly Lang[] = ['fr', 'en'];
@@ -70,6 +72,7 @@ const fr = {
   'loggedOut.text': 'Votre session ENT est fermée. Vous pouvez fermer cette page.',
   'loggedOut.client': 'Vous avez quitté «\u00a0{client}\u00a0» et l’ENT.',
   'loggedOut.sharedDevice': 'Sur un ordinateur partagé, pensez aussi à fermer le navigateur.',
+  ...federationMessages.fr,
 } satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof fr;
@@ -132,6 +135,7 @@ const en: Record<MessageKey, string> = {
   'loggedOut.text': 'Your ENT session is closed. You can close this page.',
   'loggedOut.client': 'You have left “{client}” and the ENT.',
   'loggedOut.sharedDevice': 'On a shared computer, remember to close the browser too.',
+  ...federationMessages.en,
 };
 
 /** Both catalogues, exported so tests can check them at runtime too. */

@@ -106,6 +106,8 @@ export function renderLogin(p: {
   login?: string;
   error?: LoginError;
   langSwitchUrl: string;
+  /** Upstream IdP buttons (home-realm discovery), shown above the local login form. */
+  choices?: SafeHtml | false;
 }): string {
   const errorId = 'login-error';
   // One message for an unknown login and a wrong password: never tell which logins exist.
@@ -122,6 +124,7 @@ export function renderLogin(p: {
     invalid && html` aria-invalid="true" aria-describedby="${errorId}"`;
 
   const body = html`<p class="lead">${tHtml(p.lang, 'login.intro', { client: clientHtml(p.clientName) })}</p>
+        ${p.choices}
         ${errorBox}
         <form class="form" method="post" action="${safeUrl(p.action)}" novalidate>
           <div class="field">
