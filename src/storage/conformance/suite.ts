@@ -63,6 +63,7 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
     describeAccounts(() => store, newTenant);
     describeDirectory(newTenant);
     describeIdentities(newTenant);
+    describeMfa(newTenant);
     describeClients(() => store, newTenant);
     describeAudit(() => store, newTenant);
     describeIsolation(() => store, newTenant);
@@ -347,6 +348,53 @@ function describeIdentities(newTenant: TenantFactory): void {
   });
 }
 
+function describeMfa(newTenant: TenantFactory): void {
+  describe('TOTP enrolments and recovery codes', () => {
+    it('starts, confirms with recovery codes, uses each code once, and removes', async () => {
+      const lille = await newTenant();
+      const jean = await lille.accounts.create(person());
+      expect(await lille.mfa.totpOf(jean.id)).to.equal(null);
+      await rejection(lille.mfa.confirmTotp(jean.id, ['h1']), NotFound);
+      await lille.mfa.startTotp(jean.id, 'enc-1');
+      await lille.mfa.startTotp(jean.id, 'enc-2'); // a restarted enrolment replaces the pending one
+      expect(await lille.mfa.totpOf(jean.id)).to.include({ secret: 'enc-2', confirmedAt: null });
+      await lille.mfa.confirmTotp(jean.id, ['h1', 'h2']);
+      expect((await lille.mfa.totpOf(jean.id))?.confirmedAt).to.be.instanceOf(Date);
+      await rejection(lille.mfa.startTotp(jean.id, 'enc-3'), Conflict);
+      await rejection(lille.mfa.confirmTotp(jean.id, ['h9']), NotFound);
+      expect(await lille.mfa.remainingRecoveryCodes(jean.id)).to.equal(2);
+      const twice = await Promise.all([lille.mfa.useRecoveryCode(jean.id, 'h1'), lille.mfa.useRecoveryCode(jean.id, 'h1')]);
+      expect(twice.filter(Boolean)).to.have.length(1);
+      expect(await lille.mfa.useRecoveryCode(jean.id, 'unknown')).to.equal(false);
+      expect(await lille.mfa.remainingRecoveryCodes(jean.id)).to.equal(1);
+      await lille.mfa.removeTotp(jean.id);
+      expect(await lille.mfa.totpOf(jean.id)).to.equal(null);
+      expect(await lille.mfa.remainingRecoveryCodes(jean.id)).to.equal(0);
+      expect(await lille.mfa.useRecoveryCode(jean.id, 'h2')).to.equal(false);
+      await rejection(lille.mfa.startTotp(newId(), 'enc'), NotFound);
+    });
+
+    it('keeps the activation and password fields of an account', async () => {
+      const lille = await newTenant();
+      const expires = new Date('2027-01-31T00:00:00.000Z');
+      const lea = await lille.accounts.create(person({ status: 'pending', activationCodeHash: 'a'.repeat(64), activationExpiresAt: expires }));
+      expect(lea).to.include({ activationCodeHash: 'a'.repeat(64), termsVersion: null, termsAcceptedAt: null, passwordChangedAt: null });
+      expect(lea.activationExpiresAt?.toISOString()).to.equal(expires.toISOString());
+      const now = new Date();
+      const active = await lille.accounts.update(lea.id, { status: 'active', activationCodeHash: null, activationExpiresAt: null, termsVersion: '2026-09', termsAcceptedAt: now, passwordChangedAt: now });
+      expect(active).to.include({ status: 'active', activationCodeHash: null, activationExpiresAt: null, termsVersion: '2026-09' });
+      expect(active.passwordChangedAt?.toISOString()).to.equal(now.toISOString());
+    });
+
+    it('finds staff by académie e-mail, whatever its case', async () => {
+      const lille = await newTenant();
+      const marie = await lille.accounts.create(person({ profile: 'Teacher', academicEmail: 'Marie.Curie@AC-LILLE.fr' }));
+      expect(ids(await lille.accounts.findByAcademicEmail(' marie.curie@ac-lille.FR'))).to.deep.equal([marie.id]);
+      expect(await lille.accounts.findByAcademicEmail('pierre.curie@ac-lille.fr')).to.deep.equal([]);
+    });
+  });
+}
+
 function describeClients(store: StoreRef, newTenant: TenantFactory): void {
   const client = (clientId: string, extra: { firstParty?: boolean; secretHash?: string | null } = {}) => ({
     clientId,
@@ -432,7 +480,7 @@ function describeAudit(store: StoreRef, newTenant: TenantFactory): void {
 
 /** Tenant B's rows, which every check below tries to reach from tenant A. */
 async function populate(scope: TenantScope) {
-  const parent = await scope.accounts.create(person({ profile: 'Relative', externalId: unique('EXT') }));
+  const parent = await scope.accounts.create(person({ profile: 'Relative', externalId: unique('EXT'), academicEmail: `${unique('p')}@ac-b.fr` }));
   const child = await scope.accounts.create(person());
   const school = await scope.structures.upsert({ uai: '0590001A', name: 'Collège de B' });
   const klass = await scope.groups.upsert({ structureId: school.id, kind: 'class', code: '3A', name: '3e A de B' });
@@ -475,8 +523,22 @@ function describeIsolation(store: StoreRef, newTenant: TenantFactory): void {
     it('accounts: cannot read, find, list or count another tenant’s accounts', async () => {
       await rejection(a.accounts.get(theirs.child.id), NotFound);
       expect(await a.accounts.findByExternalId(theirs.parent.externalId!)).to.equal(null);
+      expect(await a.accounts.findByAcademicEmail(theirs.parent.academicEmail!)).to.deep.equal([]);
       expect(ids(await a.accounts.list())).to.deep.equal([mine.id]);
       expect(await a.accounts.count()).to.equal(1);
+    });
+
+    it('mfa: cannot read, enrol, confirm, use or remove another tenant’s second factor', async () => {
+      await b.mfa.startTotp(theirs.child.id, 'their-secret');
+      await b.mfa.confirmTotp(theirs.child.id, ['their-code']);
+      expect(await a.mfa.totpOf(theirs.child.id)).to.equal(null);
+      await rejection(a.mfa.startTotp(theirs.child.id, 'planted'), NotFound);
+      await rejection(a.mfa.confirmTotp(theirs.child.id, ['planted']), NotFound);
+      expect(await a.mfa.useRecoveryCode(theirs.child.id, 'their-code')).to.equal(false);
+      expect(await a.mfa.remainingRecoveryCodes(theirs.child.id)).to.equal(0);
+      await a.mfa.removeTotp(theirs.child.id);
+      expect(await b.mfa.totpOf(theirs.child.id)).to.include({ secret: 'their-secret' });
+      expect(await b.mfa.remainingRecoveryCodes(theirs.child.id)).to.equal(1);
     });
 
     it('accounts: cannot update or delete another tenant’s accounts', async () => {

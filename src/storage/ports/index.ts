@@ -6,7 +6,7 @@
  */
 import type {
   Account, AccountPatch, AuditEvent, FederatedIdentity, Group, GroupWithStructure, NewAccount,
-  NewAuditEvent, NewGroup, NewOidcClient, NewStructure, OidcClientRecord, Page, Structure, Tenant,
+  NewAuditEvent, NewGroup, NewOidcClient, NewStructure, OidcClientRecord, Page, Structure, Tenant, TotpEnrolment,
 } from './model.js';
 
 import type { ImportStore } from './imports.js';
@@ -20,6 +20,8 @@ export interface AccountStore {
   /** NotFound if absent or in another tenant. */
   get(id: string): Promise<Account>;
   findByExternalId(externalId: string): Promise<Account | null>;
+  /** Accounts whose académie e-mail is `email` (compared case-insensitively); staff IdPs vouch for it. */
+  findByAcademicEmail(email: string): Promise<Account[]>;
   /** NotFound / Conflict as above. */
   update(id: string, patch: AccountPatch): Promise<Account>;
   list(page?: Page): Promise<Account[]>;
@@ -72,6 +74,20 @@ export interface TenantClientStore {
   list(): Promise<OidcClientRecord[]>;
 }
 
+/** The TOTP second factor of local accounts and its single-use recovery codes. */
+export interface MfaStore {
+  totpOf(accountId: string): Promise<TotpEnrolment | null>;
+  /** Starts or restarts an unconfirmed enrolment; Conflict('totp') if a confirmed one exists; NotFound for an unknown account. */
+  startTotp(accountId: string, encryptedSecret: string): Promise<void>;
+  /** Confirms the pending enrolment and replaces the recovery codes, atomically; NotFound if none is pending. */
+  confirmTotp(accountId: string, recoveryCodeHashes: string[]): Promise<void>;
+  /** Removes the enrolment and the recovery codes (idempotent). */
+  removeTotp(accountId: string): Promise<void>;
+  /** Marks an unused code used: true once, false when unknown or already used (even under concurrency). */
+  useRecoveryCode(accountId: string, codeHash: string): Promise<boolean>;
+  remainingRecoveryCodes(accountId: string): Promise<number>;
+}
+
 export interface AuditStore {
   record(event: NewAuditEvent): Promise<AuditEvent>;
   /** Newest first. */
@@ -88,6 +104,7 @@ export interface TenantScope {
   readonly relations: RelationStore;
   readonly identities: IdentityStore;
   readonly clients: TenantClientStore;
+  readonly mfa: MfaStore;
   readonly audit: AuditStore;
   /** Batch operations of the LDAP import jobs. */
   readonly imports: ImportStore;

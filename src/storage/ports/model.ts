@@ -37,14 +37,32 @@ export interface Account {
   createdAt: Date;
   updatedAt: Date;
   disappearedAt: Date | null;
+  /** SHA-256 (or HMAC) of the pending activation code; null once activated. */
+  activationCodeHash: string | null;
+  /** When the activation code stops working; null: the tenant's default lifetime from `createdAt`. */
+  activationExpiresAt: Date | null;
+  /** The terms of use the user accepted at activation, and when. */
+  termsVersion: string | null;
+  termsAcceptedAt: Date | null;
+  /** Sessions and refresh tokens older than this are no longer honoured. */
+  passwordChangedAt: Date | null;
 }
 
 export type NewAccount = Pick<Account, 'login' | 'profile' | 'firstName' | 'lastName'> &
-  Partial<Pick<Account, 'id' | 'displayName' | 'birthDate' | 'email' | 'academicEmail' | 'status' | 'passwordHash' | 'externalId' | 'source'>>;
+  Partial<Pick<Account, 'id' | 'displayName' | 'birthDate' | 'email' | 'academicEmail' | 'status' | 'passwordHash' | 'externalId' | 'source' | 'activationCodeHash' | 'activationExpiresAt'>>;
 
 export type AccountPatch = Partial<
-  Pick<Account, 'login' | 'profile' | 'firstName' | 'lastName' | 'displayName' | 'birthDate' | 'email' | 'academicEmail' | 'status' | 'passwordHash' | 'externalId' | 'disappearedAt'>
+  Pick<Account, 'login' | 'profile' | 'firstName' | 'lastName' | 'displayName' | 'birthDate' | 'email' | 'academicEmail' | 'status' | 'passwordHash' | 'externalId' | 'disappearedAt'
+    | 'activationCodeHash' | 'activationExpiresAt' | 'termsVersion' | 'termsAcceptedAt' | 'passwordChangedAt'>
 >;
+
+export interface TotpEnrolment {
+  /** Encrypted shared secret (the store never sees it in clear). */
+  secret: string;
+  createdAt: Date;
+  /** Null while the enrolment waits for its first code. */
+  confirmedAt: Date | null;
+}
 
 export interface Structure {
   id: string;

@@ -20,6 +20,11 @@ const PATCH_COLUMNS = {
   passwordHash: 'password_hash',
   externalId: 'external_id',
   disappearedAt: 'disappeared_at',
+  activationCodeHash: 'activation_code_hash',
+  activationExpiresAt: 'activation_expires_at',
+  termsVersion: 'terms_version',
+  termsAcceptedAt: 'terms_accepted_at',
+  passwordChangedAt: 'password_changed_at',
 } as const satisfies Record<keyof AccountPatch, keyof AccountsTable>;
 
 function insertRow(tenantId: string, input: NewAccount, now: string): Insertable<AccountsTable> {
@@ -33,7 +38,7 @@ function insertRow(tenantId: string, input: NewAccount, now: string): Insertable
     display_name: input.displayName ?? `${input.firstName} ${input.lastName}`,
     birth_date: input.birthDate ?? null,
     email: input.email ?? null,
-    academic_email: input.academicEmail ?? null,
+    academic_email: input.academicEmail?.toLowerCase() ?? null,
     status: input.status ?? 'active',
     password_hash: input.passwordHash ?? null,
     external_id: input.externalId ?? null,
@@ -41,6 +46,8 @@ function insertRow(tenantId: string, input: NewAccount, now: string): Insertable
     created_at: now,
     updated_at: now,
     disappeared_at: null,
+    activation_code_hash: input.activationCodeHash ?? null,
+    activation_expires_at: input.activationExpiresAt ? toTimestamp(input.activationExpiresAt) : null,
   };
 }
 
@@ -51,6 +58,8 @@ function updateRow(patch: AccountPatch): Updateable<AccountsTable> {
     const value = patch[field as keyof AccountPatch];
     if (value !== undefined) row[column] = value instanceof Date ? toTimestamp(value) : value;
   }
+  // Matched case-insensitively (findByAcademicEmail): stored lower-case.
+  if (typeof patch.academicEmail === 'string') row.academic_email = patch.academicEmail.toLowerCase();
   return row as Updateable<AccountsTable>;
 }
 
@@ -82,6 +91,11 @@ export function tenantAccounts(db: Kysely<Database>, tenantId: string): AccountS
     async findByExternalId(externalId: string): Promise<Account | null> {
       const row = await scoped().where('external_id', '=', externalId).executeTakeFirst();
       return row ? toAccount(row) : null;
+    },
+
+    async findByAcademicEmail(email: string): Promise<Account[]> {
+      const rows = await scoped().where('academic_email', '=', email.trim().toLowerCase()).orderBy('login').execute();
+      return rows.map(toAccount);
     },
 
     async update(id: string, patch: AccountPatch): Promise<Account> {

@@ -45,6 +45,11 @@ export function toAccount(row: AccountRow): Account {
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
     disappearedAt: toDateOrNull(row.disappeared_at),
+    activationCodeHash: row.activation_code_hash,
+    activationExpiresAt: toDateOrNull(row.activation_expires_at),
+    termsVersion: row.terms_version,
+    termsAcceptedAt: toDateOrNull(row.terms_accepted_at),
+    passwordChangedAt: toDateOrNull(row.password_changed_at),
   };
 }
 

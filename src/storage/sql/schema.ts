@@ -48,6 +48,26 @@ export interface AccountsTable {
   /** Hash of the imported content (fields, memberships, links): unchanged entries are skipped. */
   content_hash: string | null;
   activation_code_hash: string | null;
+  // Added by 0003_local_accounts.
+  activation_expires_at: Timestamp | null;
+  terms_version: string | null;
+  terms_accepted_at: Timestamp | null;
+  password_changed_at: Timestamp | null;
+}
+
+export interface AccountTotpTable {
+  tenant_id: string;
+  account_id: string;
+  secret: string;
+  created_at: Timestamp;
+  confirmed_at: Timestamp | null;
+}
+
+export interface RecoveryCodesTable {
+  tenant_id: string;
+  account_id: string;
+  code_hash: string;
+  used_at: Timestamp | null;
 }
 
 export interface FederatedIdentitiesTable {
@@ -168,6 +188,8 @@ export interface Database {
   relations: RelationsTable;
   oidc_clients: OidcClientsTable;
   audit_events: AuditEventsTable;
+  account_totp: AccountTotpTable;
+  recovery_codes: RecoveryCodesTable;
   import_runs: ImportRunsTable;
   import_quarantine: ImportQuarantineTable;
   import_seen: ImportSeenTable;

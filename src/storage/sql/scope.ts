@@ -7,6 +7,7 @@ import { tenantGroups } from './groups.js';
 import { tenantIdentities } from './identities.js';
 import { tenantImports } from './imports/index.js';
 import { tenantMemberships } from './memberships.js';
+import { tenantMfa } from './mfa.js';
 import { tenantRelations } from './relations.js';
 import type { Database } from './schema.js';
 import { tenantStructures } from './structures.js';
@@ -22,6 +23,7 @@ export function tenantScope(db: Kysely<Database>, tenantId: string): TenantScope
     relations: tenantRelations(db, tenantId),
     identities: tenantIdentities(db, tenantId),
     clients: tenantClients(db, tenantId),
+    mfa: tenantMfa(db, tenantId),
     audit: auditStore(db, tenantId),
     imports: tenantImports(db, tenantId),
   };

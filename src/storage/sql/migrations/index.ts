@@ -7,6 +7,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import { columnTypes, dialectOf, type ColumnTypes } from '../dialect.js';
 import * as initial from './0001_initial.js';
 import * as imports from './0002_import.js';
+import * as localAccounts from './0003_local_accounts.js';
 
 interface SqlMigration {
   // Migrations see an untyped database: they describe past schemas, not the current one.
@@ -17,6 +18,7 @@ interface SqlMigration {
 const MIGRATIONS: Record<string, SqlMigration> = {
   '0001_initial': initial,
   '0002_import': imports,
+  '0003_local_accounts': localAccounts,
 };
 
 export const migrationNames: readonly string[] = Object.keys(MIGRATIONS).sort();
