@@ -7,6 +7,11 @@ import type Provider from 'oidc-provider';
 import type { Redis } from 'ioredis';
 import type { HubConfig } from './config/schema.js';
 import { mirrorDeclarations } from './declarations.js';
+import { LocalAuth } from './auth/local-auth.js';
+import { LoginThrottle } from './auth/login-throttle.js';
+import { AuthPolicies } from './auth/policy.js';
+import { SecretBox } from './auth/secret-box.js';
+import type { TenantConfig } from './config/tenant-schema.js';
 import { loadTenants } from './config/tenants.js';
 import { createFederation, type Federation } from './federation/index.js';
 import { createHttpApp } from './http/app.js';
@@ -70,6 +75,21 @@ async function openSessionStorage(config: HubConfig, log: Logger): Promise<Sessi
   };
 }
 
+/** Production refuses to start without a secrets key (config checks); development gets a labelled one. */
+const DEVELOPMENT_SECRETS_KEY = 'development-only secrets key: set HUB_SECRETS_KEY in production';
+
+function createLocalAuth(config: HubConfig, tenants: TenantConfig[], store: PlatformStore, ephemeral: EphemeralStore): LocalAuth {
+  const tenantRules = new Map(tenants.flatMap((t) => (t.auth ? [[t.id, t.auth] as const] : [])));
+  return new LocalAuth({
+    store,
+    ephemeral,
+    throttle: new LoginThrottle(ephemeral, config.auth.throttle),
+    policies: new AuthPolicies(config.auth, tenantRules),
+    secrets: new SecretBox(config.auth.secretsKey ?? DEVELOPMENT_SECRETS_KEY, 'totp'),
+    config: config.auth,
+  });
+}
+
 export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
   const store = await openSqlStore(config.database.url, { migrate: true });
   let sessions: SessionStorage | undefined;
@@ -82,8 +102,17 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
     sessions = await openSessionStorage(config, log);
     const provider = createProvider({ config, store, keys, modelAdapter: sessions.modelAdapter, log });
     const { ephemeral } = sessions;
-    federation = await createFederation({ config, tenants: loadTenants(config.tenants.dir), store, ephemeral, provider, log });
-    const interactions = interactionRouter({ provider, store, ephemeral, maxBodyBytes: config.http.maxBodyBytes, loginChoices: federation.loginChoices });
+    const tenants = loadTenants(config.tenants.dir);
+    federation = await createFederation({ config, tenants, store, ephemeral, provider, log });
+    const interactions = interactionRouter({
+      provider, store, ephemeral,
+      auth: createLocalAuth(config, tenants, store, ephemeral),
+      termsVersion: config.auth.termsVersion,
+      mfaIssuer: config.auth.mfaIssuer,
+      interactionTtl: config.oidc.ttl.interaction,
+      maxBodyBytes: config.http.maxBodyBytes,
+      loginChoices: federation.loginChoices,
+    });
     const app = createHttpApp({
       issuer: config.issuer,
       trustProxy: config.http.trustProxy,

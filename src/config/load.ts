@@ -28,6 +28,7 @@ const ENV_OVERRIDES: Record<string, { path: string[]; list?: boolean; number?: b
   HUB_TENANTS_DIR: { path: ['tenants', 'dir'] },
   LOG_LEVEL: { path: ['log', 'level'] },
   HUB_COOKIE_KEYS: { path: ['oidc', 'cookieKeys'], list: true },
+  HUB_SECRETS_KEY: { path: ['auth', 'secretsKey'] },
 };
 
 /** Parses a YAML file into a plain object, or reports why it cannot. */

@@ -4,6 +4,7 @@
  * key is a typo, and a typo in a security setting must stop the start, not be ignored.
  */
 import { z } from 'zod';
+import { authConfigSchema } from '../auth/config.js';
 import { platformFederationSchema } from '../federation/config.js';
 
 const seconds = z.number().int().positive();
@@ -97,6 +98,8 @@ export const configSchema = z.strictObject({
     /** APIs that receive JWT access tokens. */
     resources: z.array(resourceSchema).default([]),
   }).prefault({}),
+  /** Local accounts: password policy, second factor, activation, brute-force limits; see src/auth/config.ts. */
+  auth: authConfigSchema.prefault({}),
   /** Upstream identity providers of the platform (ÉduConnect); see src/federation/config.ts. */
   federation: platformFederationSchema.prefault({}),
   /** Platform clients declared in config (ONE, NEO…), mirrored into the store at start. */
@@ -130,6 +133,7 @@ function productionIssues(config: HubConfig): string[] {
   if (!config.issuer.startsWith('https://')) issues.push('issuer: must be an https:// URL in production');
   if (!config.redis.url) issues.push('redis.url: required in production (sessions and tokens must survive a restart and be shared)');
   if (!config.oidc.cookieKeys) issues.push('oidc.cookieKeys: required in production (set HUB_COOKIE_KEYS)');
+  if (!config.auth.secretsKey) issues.push('auth.secretsKey: required in production (set HUB_SECRETS_KEY; it encrypts TOTP secrets)');
   if (config.demo.seed) issues.push('demo.seed: must be false in production');
   if (config.database.url.startsWith('sqlite:')) issues.push('database.url: PostgreSQL is required in production');
   return issues;

@@ -4,6 +4,7 @@
  * and only the common part is checked for now.
  */
 import { z } from 'zod';
+import { tenantAuthSchema } from '../auth/config.js';
 import { tenantConnectorSchema } from '../federation/config.js';
 
 /** A secret is never written in a tenant file: it is read from the environment or a file. */
@@ -62,6 +63,8 @@ export const tenantSchema = z.strictObject({
   directorySources: z.array(directorySourceSchema).default([]),
   /** The académie's staff IdP(s); see src/federation/config.ts. */
   connectors: z.array(tenantConnectorSchema).default([]),
+  /** Overrides of the platform's local-account rules; see src/auth/config.ts. */
+  auth: tenantAuthSchema.optional(),
 });
 
 export type TenantConfig = z.infer<typeof tenantSchema>;

@@ -2,21 +2,125 @@
  * Configuration of upstream identity connectors: the platform's (ÉduConnect, in the hub's
  * config under `federation`) and each tenant's (its académie staff IdP, in `tenants/*.yaml`
  * under `connectors`).
+ *
+ * A connector may be declared disabled with only its id, type and label (the samples do): the
+ * protocol settings are required only once it is enabled, so a tenant can be prepared before
+ * its IdP is.
  */
 import { z } from 'zod';
 
-export const tenantConnectorSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9-]{2,40}$/, 'lower-case letters, digits and -'),
-  type: z.enum(['saml', 'oidc']),
-  /** The label on the login page. */
-  displayName: z.string().min(1),
-  enabled: z.boolean().default(false),
+/** A secret is never written in a file: it is read from the environment or a file. */
+export const secretRefSchema = z.union([
+  z.strictObject({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name') }),
+  z.strictObject({ file: z.string().min(1) }),
+]);
+export type SecretRef = z.infer<typeof secretRefSchema>;
+
+/** A private key and its certificate, as PEM files (the key never appears in YAML). */
+const keyPairSchema = z.strictObject({
+  keyFile: z.string().min(1),
+  certFile: z.string().min(1),
 });
+export type KeyPairConfig = z.infer<typeof keyPairSchema>;
+
+export const samlSettingsSchema = z.strictObject({
+  /** The IdP's metadata: a local file (preferred: reviewed and versioned) or a URL refreshed periodically. */
+  idpMetadata: z.union([
+    z.strictObject({ file: z.string().min(1) }),
+    z.strictObject({
+      url: z.url(),
+      /** Used while the URL cannot be read (at start too). */
+      fallbackFile: z.string().min(1).optional(),
+      refreshMinutes: z.number().int().min(5).default(60),
+    }),
+  ]),
+  /** Our SP entity id; default `<issuer>/federation/<connector id>/metadata` (where the metadata is published). */
+  spEntityId: z.string().min(1).optional(),
+  /** Signs our AuthnRequests (RSA-SHA256). */
+  signing: keyPairSchema,
+  /** Decrypts the IdP's encrypted assertions; published in our metadata with use="encryption". */
+  encryption: keyPairSchema.optional(),
+  /** ÉduConnect sends encrypted assertions: refuse clear ones when true. */
+  wantAssertionsEncrypted: z.boolean().default(true),
+  /** Require the Response's own signature. */
+  wantResponseSigned: z.boolean().default(true),
+  /** Require the Assertion's own signature (inside the encryption, for encrypted assertions). */
+  wantAssertionSigned: z.boolean().default(true),
+  /** Bounded tolerance on NotBefore / NotOnOrAfter / IssueInstant. */
+  clockSkewSeconds: z.number().int().min(0).max(300).default(60),
+  /** How long a sent AuthnRequest may be answered. */
+  requestTtlSeconds: z.number().int().min(30).max(3600).default(600),
+  /**
+   * Attribute names that differ from the profile's defaults, by logical name (ÉduConnect:
+   * `refId` for FrEduCtRefId, whose OID is unverified; académie: `email`, `rne`…).
+   */
+  attributes: z.record(z.string(), z.string().min(1)).default({}),
+}).refine((s) => s.wantResponseSigned || s.wantAssertionSigned, { message: 'at least one of wantResponseSigned and wantAssertionSigned must be true' })
+  .refine((s) => !s.wantAssertionsEncrypted || s.encryption !== undefined, { message: 'wantAssertionsEncrypted needs an encryption key pair', path: ['encryption'] });
+export type SamlSettings = z.infer<typeof samlSettingsSchema>;
+
+export const oidcSettingsSchema = z.strictObject({
+  /** The upstream issuer; its discovery document is read from `<issuer>/.well-known/openid-configuration`. */
+  issuer: z.url(),
+  clientId: z.string().min(1),
+  /** Absent: a public client (PKCE only). */
+  clientSecret: secretRefSchema.optional(),
+  scopes: z.array(z.string().min(1)).default(['openid', 'profile', 'email']),
+  /** Upstream claim names read into the identity (the académies' FIM names by default). */
+  claims: z.strictObject({
+    subject: z.string().default('sub'),
+    givenName: z.string().default('given_name'),
+    familyName: z.string().default('family_name'),
+    /** The académie e-mail; tried in order (DOMAIN.md: `mail`, fallback `ctemail`). */
+    email: z.array(z.string()).min(1).default(['email', 'mail', 'ctemail']),
+    rne: z.string().default('FrEduRne'),
+  }).prefault({}),
+  /** Tolerance on the ID token's iat/exp. */
+  clockSkewSeconds: z.number().int().min(0).max(300).default(60),
+  /** Allows http:// issuers (tests, development); refused in production by the hub's checks. */
+  allowInsecureHttp: z.boolean().default(false),
+});
+export type OidcSettings = z.infer<typeof oidcSettingsSchema>;
+
+/** How the upstream's answer becomes an identity, and how it is matched to an imported account. */
+export const CONNECTOR_PROFILES = ['educonnect', 'academie'] as const;
+export type ConnectorProfile = (typeof CONNECTOR_PROFILES)[number];
+
+function connectorSchema(defaultProfile: ConnectorProfile) {
+  return z.strictObject({
+    id: z.string().regex(/^[a-z0-9-]{2,40}$/, 'lower-case letters, digits and -'),
+    type: z.enum(['saml', 'oidc']),
+    /** The label on the login page. */
+    displayName: z.string().min(1),
+    enabled: z.boolean().default(false),
+    profile: z.enum(CONNECTOR_PROFILES).default(defaultProfile),
+    /**
+     * Link only, never create: a login that matches no imported account gets the "no account"
+     * page. Creating accounts from an upstream is not offered, so only `true` is accepted: the
+     * setting is written so that a reader of the YAML sees the rule.
+     */
+    linkOnly: z.literal(true).default(true),
+    /** Domains of the académie e-mail addresses this IdP serves (login_hint routing). */
+    emailDomains: z.array(z.string().min(3)).default([]),
+    saml: samlSettingsSchema.optional(),
+    oidc: oidcSettingsSchema.optional(),
+  }).superRefine((c, ctx) => {
+    if (!c.enabled) return;
+    if (c.type === 'saml' && !c.saml) ctx.addIssue({ code: 'custom', path: ['saml'], message: 'required when the connector is enabled' });
+    if (c.type === 'oidc' && !c.oidc) ctx.addIssue({ code: 'custom', path: ['oidc'], message: 'required when the connector is enabled' });
+  });
+}
+
+/** A tenant's connector: its académie staff IdP. */
+export const tenantConnectorSchema = connectorSchema('academie');
 
 export const platformFederationSchema = z.strictObject({
   /** Platform-wide connectors (ÉduConnect). */
-  connectors: z.array(tenantConnectorSchema).default([]),
+  connectors: z.array(connectorSchema('educonnect')).default([]),
+  /** Remember the user's last choice on the login page for this many days (0: never). */
+  rememberChoiceDays: z.number().int().min(0).max(400).default(180),
 });
 
 export type TenantConnectorConfig = z.infer<typeof tenantConnectorSchema>;
+export type ConnectorConfig = TenantConnectorConfig;
 export type PlatformFederationConfig = z.infer<typeof platformFederationSchema>;

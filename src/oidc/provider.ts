@@ -8,7 +8,9 @@ import { ServiceUnavailable } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { PlatformStore } from '../storage/ports/index.js';
 import type { OidcModelAdapter } from '../storage/ports/oidc-adapter.js';
+import { ACR_VALUES } from './acr.js';
 import { claimsFor, SCOPE_CLAIMS } from './claims.js';
+import { issuedBeforeChange, signInPolicy } from './sign-in-policy.js';
 import { FIRST_PARTY, installHashedSecretCheck, StoreClientAdapter } from './clients.js';
 import { providerJwks, type KeySet } from './keys.js';
 import { renderProviderError, renderLogoutConfirm, renderLoggedOut } from './provider-pages.js';
@@ -111,10 +113,13 @@ export function createProvider(deps: ProviderDeps): Provider {
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
     loadExistingGrant,
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    findAccount: async (_ctx, id) => {
+    interactions: { policy: signInPolicy(store), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    acrValues: ACR_VALUES,
+    // With a token (code, refresh, access): one issued before a password change no longer works.
+    findAccount: async (_ctx, id, token) => {
       const account = await store.accounts.findById(id);
       if (!account || account.status !== 'active') return undefined;
+      if (token && issuedBeforeChange(token.iat, account.passwordChangedAt)) return undefined;
       return {
         accountId: account.id,
         claims: async (_use, scope) => claimsFor(account, new Set(scope.split(' ')), store.forTenant(account.tenantId)),

@@ -1,103 +1,70 @@
 /**
- * The hub's interaction pages: local login and consent. oidc-provider hands over with
- * `/interaction/:uid`; each action finishes the interaction and redirects back to it.
+ * The hub's interaction pages: local login (with activation, password change and the second
+ * factor) and consent. oidc-provider hands over with `/interaction/:uid`; each action finishes
+ * the interaction, or sends the browser to the next step of the same interaction.
  */
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
-import { errors, type InteractionResults } from 'oidc-provider';
-import { HubError } from '../../shared/errors.js';
-import type { Federation } from '../../federation/index.js';
-import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
-import type { PlatformStore } from '../../storage/ports/index.js';
-import { langOf } from '../provider-pages.js';
-import { renderConsent, renderLogin } from '../views/pages.js';
-import { loginWithPassword } from './password-login.js';
+import { renderConsent, renderLogin, type LoginError } from '../views/pages.js';
+import { showActivation, showPasswordChange, submitActivation, submitPasswordChange } from './account-forms.js';
+import { proceed } from './auth-step.js';
+import { clientNameOf, detailsOf, finish, formField, InteractionExpired, originOf, pageUrls, type Details, type InteractionDeps } from './interaction.js';
+import {
+  continueSignIn, removeSecondFactor, restartEnrolment, showEnrolment, showManagement, showSecondFactor, submitEnrolment, submitSecondFactor,
+} from './second-factor.js';
 
-export interface InteractionDeps {
-  provider: Provider;
-  store: PlatformStore;
-  ephemeral: EphemeralStore;
-  maxBodyBytes: number;
-  /** The federation connectors' buttons on the login page. */
-  loginChoices: Federation['loginChoices'];
-}
-
-type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
-
-/** An unknown, expired or already-used interaction: the user must start again from the app. */
-export class InteractionExpired extends HubError {
-  constructor() {
-    super('expired_interaction', 'this sign-in attempt has expired; go back to the application and start again', { status: 400 });
-  }
-}
-
-async function detailsOf(ctx: Context, provider: Provider, expectedPrompt?: string): Promise<Details> {
-  let details: Details;
-  try {
-    details = await provider.interactionDetails(ctx.req, ctx.res);
-  } catch (err) {
-    if (err instanceof errors.SessionNotFound) throw new InteractionExpired();
-    throw err;
-  }
-  if (details.uid !== ctx.params.uid || (expectedPrompt && details.prompt.name !== expectedPrompt)) throw new InteractionExpired();
-  return details;
-}
-
-async function finish(ctx: Context, provider: Provider, result: InteractionResults, merge: boolean): Promise<void> {
-  const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
-  ctx.status = 303;
-  ctx.redirect(to);
-}
-
-async function clientNameOf(provider: Provider, details: Details): Promise<string> {
-  const client = await provider.Client.find(String(details.params.client_id));
-  return String(client?.clientName ?? details.params.client_id);
-}
-
-function pageUrls(ctx: Context, uid: string) {
-  const lang = langOf(ctx);
-  const q = `?lang=${lang}`;
-  return {
-    lang,
-    login: `/interaction/${uid}/login${q}`,
-    confirm: `/interaction/${uid}/confirm${q}`,
-    abort: `/interaction/${uid}/abort${q}`,
-    langSwitchUrl: `/interaction/${uid}?lang=${lang === 'fr' ? 'en' : 'fr'}`,
-  };
-}
+export { InteractionExpired, type InteractionDeps };
 
 function requestedScopes(details: Details): string[] {
   const missing = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
   return [...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()];
 }
 
+async function loginPage(ctx: Context, deps: InteractionDeps, details: Details, state: { login?: string; error?: LoginError; retryMinutes?: number; manage: boolean }): Promise<string> {
+  const urls = pageUrls(ctx, details.uid);
+  return renderLogin({
+    lang: urls.lang,
+    action: urls.to('login'),
+    clientName: await clientNameOf(deps.provider, details),
+    langSwitchUrl: urls.langSwitchUrl,
+    choices: deps.loginChoices({ lang: urls.lang, uid: details.uid, params: details.params }),
+    links: { activate: urls.to('activate'), changePassword: urls.to('password'), security: urls.to(undefined, { intent: 'manage' }) },
+    ...(state.manage ? { intent: 'manage' as const } : {}),
+    ...(state.login !== undefined ? { login: state.login } : {}),
+    ...(state.error ? { error: state.error } : {}),
+    ...(state.retryMinutes !== undefined ? { retryMinutes: state.retryMinutes } : {}),
+  });
+}
+
 async function showInteraction(ctx: Context, deps: InteractionDeps): Promise<void> {
   const details = await detailsOf(ctx, deps.provider);
   const urls = pageUrls(ctx, details.uid);
-  const clientName = await clientNameOf(deps.provider, details);
   ctx.type = 'html';
   ctx.body =
     details.prompt.name === 'login'
-      ? renderLogin({ lang: urls.lang, action: urls.login, clientName, langSwitchUrl: urls.langSwitchUrl, choices: deps.loginChoices({ lang: urls.lang, uid: details.uid, params: details.params }) })
-      : renderConsent({ lang: urls.lang, action: urls.confirm, abortAction: urls.abort, clientName, scopes: requestedScopes(details), langSwitchUrl: urls.langSwitchUrl });
+      ? await loginPage(ctx, deps, details, { manage: ctx.query.intent === 'manage' })
+      : renderConsent({ lang: urls.lang, action: urls.to('confirm'), abortAction: urls.to('abort'), clientName: await clientNameOf(deps.provider, details), scopes: requestedScopes(details), langSwitchUrl: urls.langSwitchUrl });
 }
 
 async function submitLogin(ctx: Context, deps: InteractionDeps): Promise<void> {
   const details = await detailsOf(ctx, deps.provider, 'login');
-  const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-  const login = typeof body.login === 'string' ? body.login.trim().slice(0, 256) : '';
-  const password = typeof body.password === 'string' ? body.password.slice(0, 1024) : '';
-  const outcome = await loginWithPassword(deps.store, { login, password, clientId: String(details.params.client_id), ip: ctx.ip, userAgent: ctx.get('user-agent') });
+  const login = formField(ctx, 'login', 256).trim();
+  const manage = formField(ctx, 'intent', 16) === 'manage';
+  const outcome = await deps.auth.checkPassword(login, formField(ctx, 'password'), originOf(ctx, details));
   if (outcome.ok) {
-    await finish(ctx, deps.provider, { login: { accountId: outcome.accountId, amr: ['pwd'] } }, false);
+    const { account } = outcome;
+    await proceed(ctx, deps, details, account, { accountId: account.id, tenantId: account.tenantId, amr: ['pwd'], intent: manage ? 'manage' : 'login' });
     return;
   }
-  const urls = pageUrls(ctx, details.uid);
-  ctx.status = outcome.error === 'missing_fields' ? 400 : 401;
+  const limited = 'retryAfterSeconds' in outcome;
+  ctx.status = limited ? 429 : outcome.error === 'missing_fields' ? 400 : 401;
   ctx.type = 'html';
-  ctx.body = renderLogin({ lang: urls.lang, action: urls.login, clientName: await clientNameOf(deps.provider, details), login, error: outcome.error, langSwitchUrl: urls.langSwitchUrl, choices: deps.loginChoices({ lang: urls.lang, uid: details.uid, params: details.params }) });
+  ctx.body = await loginPage(ctx, deps, details, {
+    login, manage,
+    error: limited ? outcome.error : outcome.error === 'missing_fields' ? 'missing_fields' : 'invalid_credentials',
+    ...(limited ? { retryMinutes: Math.max(1, Math.ceil(outcome.retryAfterSeconds / 60)) } : {}),
+  });
 }
 
 async function confirmConsent(ctx: Context, deps: InteractionDeps): Promise<void> {
@@ -123,9 +90,23 @@ async function abort(ctx: Context, deps: InteractionDeps): Promise<void> {
 export function interactionRouter(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction' });
   const form = bodyParser({ enableTypes: ['form'], formLimit: `${deps.maxBodyBytes}b`, encoding: 'utf-8' });
-  router.get('/:uid', (ctx) => showInteraction(ctx, deps));
-  router.post('/:uid/login', form, (ctx) => submitLogin(ctx, deps));
-  router.post('/:uid/confirm', form, (ctx) => confirmConsent(ctx, deps));
-  router.post('/:uid/abort', form, (ctx) => abort(ctx, deps));
+  const get = (path: string, action: (ctx: Context, deps: InteractionDeps) => Promise<void>) => router.get(`/:uid${path}`, (ctx) => action(ctx, deps));
+  const post = (path: string, action: (ctx: Context, deps: InteractionDeps) => Promise<void>) => router.post(`/:uid${path}`, form, (ctx) => action(ctx, deps));
+  get('', showInteraction);
+  post('/login', submitLogin);
+  post('/confirm', confirmConsent);
+  post('/abort', abort);
+  get('/activate', showActivation);
+  post('/activate', submitActivation);
+  get('/password', showPasswordChange);
+  post('/password', submitPasswordChange);
+  get('/mfa', showSecondFactor);
+  post('/mfa', submitSecondFactor);
+  get('/enrol', showEnrolment);
+  post('/enrol', submitEnrolment);
+  get('/manage', (ctx, d) => showManagement(ctx, d));
+  post('/manage/remove', removeSecondFactor);
+  post('/manage/enrol', restartEnrolment);
+  post('/continue', continueSignIn);
   return router;
 }

@@ -7,6 +7,7 @@
  */
 
 import { federationMessages } from '../../federation/messages.js';
+import { accountMessages } from './account-messages.js';
 
 export type Lang = 'fr' | 'en';
 
@@ -72,6 +73,7 @@ const fr = {
   'loggedOut.text': 'Votre session ENT est fermée. Vous pouvez fermer cette page.',
   'loggedOut.client': 'Vous avez quitté «\u00a0{client}\u00a0» et l’ENT.',
   'loggedOut.sharedDevice': 'Sur un ordinateur partagé, pensez aussi à fermer le navigateur.',
+  ...accountMessages.fr,
   ...federationMessages.fr,
 } satisfies Record<string, string>;
 
@@ -135,6 +137,7 @@ const en: Record<MessageKey, string> = {
   'loggedOut.text': 'Your ENT session is closed. You can close this page.',
   'loggedOut.client': 'You have left “{client}” and the ENT.',
   'loggedOut.sharedDevice': 'On a shared computer, remember to close the browser too.',
+  ...accountMessages.en,
   ...federationMessages.en,
 };
 

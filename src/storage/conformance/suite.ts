@@ -386,6 +386,19 @@ function describeMfa(newTenant: TenantFactory): void {
       expect(active.passwordChangedAt?.toISOString()).to.equal(now.toISOString());
     });
 
+    it('consumes an activation code once, and only for a pending account of the tenant', async () => {
+      const [lille, amiens] = [await newTenant(), await newTenant()];
+      const hash = 'c'.repeat(64);
+      const tom = await lille.accounts.create(person({ status: 'pending', activationCodeHash: hash }));
+      const patch = { status: 'active' as const, activationCodeHash: null, passwordHash: 'h' };
+      expect(await amiens.accounts.consumeActivationCode(tom.id, hash, patch)).to.equal(null);
+      expect(await lille.accounts.consumeActivationCode(tom.id, 'd'.repeat(64), patch)).to.equal(null);
+      const both = await Promise.all([lille.accounts.consumeActivationCode(tom.id, hash, patch), lille.accounts.consumeActivationCode(tom.id, hash, patch)]);
+      expect(both.filter((a) => a !== null)).to.have.length(1);
+      expect(await lille.accounts.get(tom.id)).to.include({ status: 'active', activationCodeHash: null, passwordHash: 'h' });
+      expect(await lille.accounts.consumeActivationCode(tom.id, hash, patch)).to.equal(null);
+    });
+
     it('finds staff by académie e-mail, whatever its case', async () => {
       const lille = await newTenant();
       const marie = await lille.accounts.create(person({ profile: 'Teacher', academicEmail: 'Marie.Curie@AC-LILLE.fr' }));

@@ -24,6 +24,11 @@ export interface AccountStore {
   findByAcademicEmail(email: string): Promise<Account[]>;
   /** NotFound / Conflict as above. */
   update(id: string, patch: AccountPatch): Promise<Account>;
+  /**
+   * Applies `patch` only if the account is still pending with this activation code hash, in one
+   * statement: of two concurrent activations with the same code, one gets the account, the other null.
+   */
+  consumeActivationCode(id: string, codeHash: string, patch: AccountPatch): Promise<Account | null>;
   list(page?: Page): Promise<Account[]>;
   count(): Promise<number>;
   /** NotFound if absent; removes its memberships, relations and identities too. */

@@ -108,6 +108,18 @@ export function tenantAccounts(db: Kysely<Database>, tenantId: string): AccountS
       return toAccount(found(row, label('accounts', id)));
     },
 
+    async consumeActivationCode(id: string, codeHash: string, patch: AccountPatch): Promise<Account | null> {
+      const row = await guarded({ conflicts: accountConflicts(patch) }, () => db.updateTable('accounts')
+        .set(updateRow(patch))
+        .where('id', '=', id)
+        .where('tenant_id', '=', tenantId)
+        .where('status', '=', 'pending')
+        .where('activation_code_hash', '=', codeHash)
+        .returningAll()
+        .executeTakeFirst());
+      return row ? toAccount(row) : null;
+    },
+
     async list(page?: Page): Promise<Account[]> {
       const rows = await paged(scoped().orderBy('login'), page).execute();
       return rows.map(toAccount);

@@ -1,0 +1,73 @@
+/**
+ * The connector model (after Dex's connectors): a connector type knows how to read its
+ * configuration and open a connector; an open connector offers one or more capabilities.
+ * The HTTP layer speaks only to capabilities, so a new IdP kind needs no route changes.
+ */
+import type { z } from 'zod';
+import type { ConnectorConfig } from '../config.js';
+import type { UpstreamIdentity } from './identity.js';
+import type { EduConnectRouting } from '../profiles/educonnect.js';
+import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
+import type { Logger } from '../../shared/logger.js';
+
+/** Where the login started, carried through the upstream round trip (stored server-side). */
+export interface LoginState {
+  /** The oidc-provider interaction uid. */
+  uid: string;
+  connectorId: string;
+  /** The tenant owning the connector (null: a platform connector). */
+  tenantId: string | null;
+  lang: 'fr' | 'en';
+}
+
+/** Browser redirect to the upstream, answered on a callback URL with GET parameters (OIDC). */
+export interface RedirectCallbackConnector {
+  /** Returns the URL to send the browser to; remembers `state` server-side. */
+  loginUrl(state: LoginState): Promise<string>;
+  /** Reads the callback's query; returns the state it was started with and the identity. */
+  handleCallback(query: Record<string, string>): Promise<{ state: LoginState; identity: UpstreamIdentity }>;
+}
+
+/** SAML SP: redirect with an AuthnRequest, answered by a POST to the ACS. */
+export interface SamlPostConnector {
+  loginUrl(state: LoginState): Promise<string>;
+  /** Validates the POSTed SAMLResponse; returns the state of the request it answers and the identity. */
+  handlePost(body: Record<string, string>): Promise<{ state: LoginState; identity: UpstreamIdentity }>;
+  /** Our SP metadata for the IdP. */
+  metadata(): string;
+}
+
+/** Login + password checked by the connector itself (local accounts: src/oidc/interactions today). */
+export interface PasswordConnector {
+  login(username: string, password: string): Promise<UpstreamIdentity | null>;
+}
+
+export interface OpenConnector {
+  readonly id: string;
+  readonly config: ConnectorConfig;
+  readonly tenantId: string | null;
+  readonly redirect?: RedirectCallbackConnector;
+  readonly saml?: SamlPostConnector;
+  readonly password?: PasswordConnector;
+  close(): Promise<void>;
+}
+
+/** What open() may use; given by createFederation. */
+export interface ConnectorContext {
+  /** The hub's public issuer URL (our endpoints are under `<issuer>/federation/`). */
+  issuer: string;
+  /** Tenants by académie code and their external id prefixes, for profiles that route by them (ÉduConnect). */
+  routing: EduConnectRouting & { allTenants(): string[] };
+  /** Short-lived shared state (pending requests, replay caches). */
+  ephemeral: EphemeralStore;
+  log: Logger;
+  /** Development/test leniency (http issuers); false in production. */
+  production: boolean;
+}
+
+export interface ConnectorType<S extends z.ZodType = z.ZodType> {
+  type: string;
+  /** Validates the type-specific section of the connector's configuration. */
+  configSchema: S;
+  open(config: ConnectorConfig, settings: z.infer<S>, tenantId: string | null, context: ConnectorContext): Promise<OpenConnector>;
+}

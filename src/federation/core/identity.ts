@@ -1,0 +1,36 @@
+/**
+ * What a connector hands to the linking step: who the upstream says the user is, and the
+ * identifiers it vouches for. Linking trusts only `match` (never a self-declared e-mail).
+ */
+
+/** A school the person belongs to, from the académie's `FrEduRne` (`uai$type$category$function$…`). */
+export interface RneEntry {
+  uai: string;
+  /** The rest of the value, kept for audit (type, category, function…). */
+  fields: string[];
+}
+
+/** How the upstream identity may be matched to imported accounts. */
+export type MatchKey =
+  /** ÉduConnect: the AAF ids found in FrEduCtRefId, each in the tenant of its académie code. */
+  | { kind: 'externalId'; candidates: Array<{ tenantId: string; externalId: string }> }
+  /** Académie staff IdP: the académie e-mail it vouches for, in the IdP's own tenant. */
+  | { kind: 'academicEmail'; tenantId: string; email: string };
+
+export interface UpstreamIdentity {
+  connectorId: string;
+  /** The upstream's stable subject (FrEduCtId, sub…): the key of the remembered link. */
+  subject: string;
+  /** Tenants where a remembered link may exist (a platform connector spans several). */
+  tenantIds: string[];
+  match: MatchKey | null;
+  givenName?: string | undefined;
+  familyName?: string | undefined;
+  /** ÉduConnect affiliation, or staff. */
+  kind?: 'pupil' | 'parent' | 'staff' | undefined;
+  structures?: RneEntry[] | undefined;
+  /** Authentication methods for the `amr` claim. */
+  amr: string[];
+  /** A few non-sensitive attributes for the audit trail. */
+  auditDetails: Record<string, unknown>;
+}

@@ -1,0 +1,86 @@
+/** The federation pages, in the hub's layout: escaped with `html`, no script, French first. */
+import { layout } from '../../oidc/views/pages.js';
+import { html, safeUrl, type SafeHtml } from '../../oidc/views/html.js';
+import { t, type Lang, type MessageKey } from '../../oidc/views/i18n.js';
+import type { Account } from '../../storage/ports/index.js';
+import type { FailureReason } from '../core/failure.js';
+
+export interface Choice {
+  href: string;
+  label: string;
+  lastUsed?: boolean;
+}
+
+/** The buttons above the local login form. */
+export function choicesHtml(lang: Lang, choices: Choice[]): SafeHtml {
+  return html`<section class="federation-choices" aria-labelledby="federation-choices-heading">
+          <h2 id="federation-choices-heading" class="federation-choices__heading">${t(lang, 'federation.choice.heading')}</h2>
+          <ul class="federation-choices__list">
+            ${choices.map((c) => html`<li><a class="button button--secondary federation-choice" href="${safeUrl(c.href)}">${c.label}${c.lastUsed && html` <span class="federation-choice__last">(${t(lang, 'federation.choice.lastUsed')})</span>`}</a></li>`)}
+          </ul>
+          <p class="federation-choices__local">${t(lang, 'federation.choice.local')}</p>
+        </section>`;
+}
+
+export function renderStaffChoice(p: { lang: Lang; choices: Choice[]; backUrl: string; langSwitchUrl: string }): string {
+  const body = html`<p class="lead">${t(p.lang, 'federation.staff.intro')}</p>
+        ${p.choices.length === 0
+          ? html`<p>${t(p.lang, 'federation.staff.none')}</p>`
+          : html`<ul class="federation-choices__list">
+          ${p.choices.map((c) => html`<li><a class="button button--secondary federation-choice" href="${safeUrl(c.href)}">${c.label}</a></li>`)}
+        </ul>`}
+        <p class="note"><a href="${safeUrl(p.backUrl)}">${t(p.lang, 'federation.back')}</a></p>`;
+  return layout({ lang: p.lang, title: t(p.lang, 'federation.staff.title'), langSwitchUrl: p.langSwitchUrl, body });
+}
+
+export function renderAccountChoice(p: { lang: Lang; action: string; accounts: Array<Account & { tenantName: string }> }): string {
+  const body = html`<p class="lead">${t(p.lang, 'federation.accounts.intro')}</p>
+        <form class="form" method="post" action="${safeUrl(p.action)}">
+          <fieldset class="federation-accounts">
+            <legend>${t(p.lang, 'federation.accounts.legend')}</legend>
+            ${p.accounts.map((a, i) => html`<div class="federation-account">
+              <input type="radio" name="account" id="account-${String(i)}" value="${a.id}"${i === 0 ? html` checked` : ''} required>
+              <label for="account-${String(i)}"><strong>${a.displayName || `${a.firstName} ${a.lastName}`}</strong> — ${t(p.lang, `federation.profile.${a.profile}` as MessageKey)}, ${a.tenantName}
+                <span class="federation-account__login">${t(p.lang, 'federation.accounts.loginOf', { login: a.login })}</span></label>
+            </div>`)}
+          </fieldset>
+          <button class="button button--primary" type="submit">${t(p.lang, 'federation.accounts.submit')}</button>
+        </form>`;
+  return layout({ lang: p.lang, title: t(p.lang, 'federation.accounts.title'), body });
+}
+
+export function renderNoAccount(p: { lang: Lang; kind: 'family' | 'staff'; backUrl: string }): string {
+  const body = html`<p class="lead">${t(p.lang, 'federation.noAccount.lead')}</p>
+        <p>${t(p.lang, p.kind === 'staff' ? 'federation.noAccount.staff' : 'federation.noAccount.family')}</p>
+        ${p.kind === 'family' && html`<p>${t(p.lang, 'federation.noAccount.activationCode')}</p>`}
+        <p class="note"><a href="${safeUrl(p.backUrl)}">${t(p.lang, 'federation.back')}</a></p>`;
+  return layout({ lang: p.lang, title: t(p.lang, 'federation.noAccount.title'), body });
+}
+
+const TEXT_OF: Partial<Record<FailureReason, MessageKey>> = {
+  signature: 'federation.failure.signature',
+  response_unsigned: 'federation.failure.signature',
+  assertion_unsigned: 'federation.failure.signature',
+  not_encrypted: 'federation.failure.signature',
+  token: 'federation.failure.signature',
+  replay: 'federation.failure.replay',
+  expired: 'federation.failure.expired',
+  not_yet_valid: 'federation.failure.expired',
+  audience: 'federation.failure.audience',
+  recipient: 'federation.failure.audience',
+  destination: 'federation.failure.audience',
+  unsolicited: 'federation.failure.request',
+  unknown_request: 'federation.failure.request',
+  state: 'federation.failure.request',
+  expired_interaction: 'federation.failure.expired_interaction',
+  unavailable: 'federation.failure.unavailable',
+};
+
+export function renderFailure(p: { lang: Lang; status: number; reason: FailureReason; requestId: string; backUrl?: string | undefined }): string {
+  const body = html`<div class="alert" role="alert"><p>${t(p.lang, TEXT_OF[p.reason] ?? 'federation.failure.generic')}</p></div>
+        <p class="fine-print">${t(p.lang, 'federation.failure.code', { reason: p.reason })}</p>
+        <p class="fine-print">${t(p.lang, 'error.status', { status: String(p.status) })}</p>
+        ${p.requestId && html`<p class="fine-print">${t(p.lang, 'error.requestId', { id: p.requestId })}</p>`}
+        ${p.backUrl && html`<p class="note"><a href="${safeUrl(p.backUrl)}">${t(p.lang, 'federation.back')}</a></p>`}`;
+  return layout({ lang: p.lang, title: t(p.lang, 'federation.failure.title'), hasError: true, body });
+}

@@ -1,0 +1,119 @@
+/**
+ * Enveloped XML-DSig verification on the libxml2 DOM, with the rules that defeat signature
+ * wrapping built in rather than checked afterwards:
+ * - a Signature is looked for only as a direct child of the element it must protect;
+ * - it must have exactly one Reference, whose URI is `#` + that element's own ID, and that ID
+ *   must be unique in the document;
+ * - the digest is computed over that very DOM node (the enveloped signature left out), so the
+ *   caller goes on reading the node that was verified, never a look-alike elsewhere;
+ * - only SHA-256/512 RSA signatures and exclusive canonicalisation are accepted;
+ * - the key is the IdP's certificate from its metadata; a certificate in the message is ignored.
+ */
+import { createHash, createPublicKey, verify as verifySignature, X509Certificate, type KeyObject } from 'node:crypto';
+import type { XmlDocument, XmlElement, XmlNode } from 'libxml2-wasm';
+import { libxml } from './libxml.js';
+
+export const NS = {
+  samlp: 'urn:oasis:names:tc:SAML:2.0:protocol',
+  saml: 'urn:oasis:names:tc:SAML:2.0:assertion',
+  ds: 'http://www.w3.org/2000/09/xmldsig#',
+  xenc: 'http://www.w3.org/2001/04/xmlenc#',
+  ec: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+} as const;
+
+const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+const EXC_C14N_COMMENTS = 'http://www.w3.org/2001/10/xml-exc-c14n#WithComments';
+const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
+const SIGNATURE_ALGS: Record<string, string> = {
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256': 'sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512': 'sha512',
+};
+const DIGEST_ALGS: Record<string, string> = {
+  'http://www.w3.org/2001/04/xmlenc#sha256': 'sha256',
+  'http://www.w3.org/2001/04/xmlenc#sha512': 'sha512',
+};
+
+export class SignatureInvalid extends Error {
+  constructor(readonly reason: string) {
+    super(`signature rejected: ${reason}`);
+    this.name = 'SignatureInvalid';
+  }
+}
+
+/** The IdP's signing keys, parsed once from its metadata certificates. */
+export function publicKeysOf(certsBase64: string[]): KeyObject[] {
+  return certsBase64.map((b64) => new X509Certificate(Buffer.from(b64.replace(/\s+/g, ''), 'base64')).publicKey).map((k) => createPublicKey(k.export({ format: 'pem', type: 'spki' })));
+}
+
+function children(el: XmlElement, ns: string, local: string): XmlElement[] {
+  const out: XmlElement[] = [];
+  for (let n = el.firstChild; n; n = n.next) if (n instanceof libxml().XmlElement && n.namespaceUri === ns && n.name === local) out.push(n);
+  return out;
+}
+
+function onlyChild(el: XmlElement, ns: string, local: string): XmlElement {
+  const found = children(el, ns, local);
+  if (found.length !== 1) throw new SignatureInvalid(`expected one ${local}, found ${found.length}`);
+  return found[0]!;
+}
+
+function attr(el: XmlElement, name: string): string | null {
+  return el.attr(name)?.value ?? null;
+}
+
+/** The PrefixList of an exc-c14n InclusiveNamespaces child, if any. */
+function inclusivePrefixes(method: XmlElement): string[] | undefined {
+  const inc = children(method, NS.ec, 'InclusiveNamespaces')[0];
+  const list = inc && attr(inc, 'PrefixList');
+  return list ? list.split(/\s+/).filter(Boolean).map((p) => (p === '#default' ? '' : p)) : undefined;
+}
+
+function excC14n(node: XmlNode, method: XmlElement): string {
+  const algorithm = attr(method, 'Algorithm');
+  if (algorithm !== EXC_C14N && algorithm !== EXC_C14N_COMMENTS) throw new SignatureInvalid(`canonicalisation ${algorithm ?? 'none'} not accepted`);
+  const prefixes = inclusivePrefixes(method);
+  return node.canonicalizeToString({ mode: libxml().XmlC14NMode.XML_C14N_EXCLUSIVE_1_0, withComments: algorithm === EXC_C14N_COMMENTS, ...(prefixes ? { inclusiveNamespacePrefixes: prefixes } : {}) });
+}
+
+/** Every element carrying ID="value" (SAML's ID attribute), to insist on uniqueness. */
+function elementsWithId(doc: XmlDocument, id: string): number {
+  return doc.find('//*[@ID=$id]'.replace('$id', JSON.stringify(id))).length;
+}
+
+/**
+ * True when `element` carries a Signature (as a direct child) that verifies with one of `keys`;
+ * false when it carries none; throws SignatureInvalid when a signature is present but wrong.
+ * The Signature node is removed from the DOM once verified (the enveloped transform), so
+ * callers must verify outer elements before inner ones.
+ */
+export function verifyEnveloped(doc: XmlDocument, element: XmlElement, keys: KeyObject[]): boolean {
+  const signatures = children(element, NS.ds, 'Signature');
+  if (signatures.length === 0) return false;
+  if (signatures.length > 1) throw new SignatureInvalid('several signatures on one element');
+  const signature = signatures[0]!;
+  const signedInfo = onlyChild(signature, NS.ds, 'SignedInfo');
+  const c14nMethod = onlyChild(signedInfo, NS.ds, 'CanonicalizationMethod');
+  const sigAlg = SIGNATURE_ALGS[attr(onlyChild(signedInfo, NS.ds, 'SignatureMethod'), 'Algorithm') ?? ''];
+  if (!sigAlg) throw new SignatureInvalid('signature algorithm not accepted (RSA-SHA256 or RSA-SHA512 only)');
+  const reference = onlyChild(signedInfo, NS.ds, 'Reference');
+  const id = attr(element, 'ID');
+  if (!id || attr(reference, 'URI') !== `#${id}`) throw new SignatureInvalid('the signature does not reference the element that carries it');
+  if (elementsWithId(doc, id) !== 1) throw new SignatureInvalid('duplicate ID in the message');
+  const transforms = children(onlyChild(reference, NS.ds, 'Transforms'), NS.ds, 'Transform');
+  const algorithms = transforms.map((t) => attr(t, 'Algorithm'));
+  if (algorithms[0] !== ENVELOPED || transforms.length > 2) throw new SignatureInvalid('unexpected transforms');
+  const digestAlg = DIGEST_ALGS[attr(onlyChild(reference, NS.ds, 'DigestMethod'), 'Algorithm') ?? ''];
+  if (!digestAlg) throw new SignatureInvalid('digest algorithm not accepted (SHA-256 or SHA-512 only)');
+  const expectedDigest = onlyChild(reference, NS.ds, 'DigestValue').content.replace(/\s+/g, '');
+  const signatureValue = Buffer.from(onlyChild(signature, NS.ds, 'SignatureValue').content.replace(/\s+/g, ''), 'base64');
+
+  const signedInfoC14n = excC14n(signedInfo, c14nMethod);
+  if (!keys.some((key) => verifySignature(sigAlg, Buffer.from(signedInfoC14n, 'utf8'), key, signatureValue))) throw new SignatureInvalid('signature value does not verify with the IdP’s key');
+
+  // Enveloped transform: the digest covers the element without its Signature.
+  signature.remove();
+  const contentC14nMethod = transforms[1] ?? c14nMethod;
+  const digest = createHash(digestAlg).update(excC14n(element, contentC14nMethod), 'utf8').digest('base64');
+  if (digest !== expectedDigest) throw new SignatureInvalid('digest mismatch: the signed content was altered');
+  return true;
+}

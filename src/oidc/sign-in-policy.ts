@@ -1,0 +1,34 @@
+/**
+ * When oidc-provider must show the login page although a session exists: oidc-provider's own
+ * checks, plus two of the hub's. A session opened before the account's last password change
+ * is no longer honoured (changing a password signs out the other devices), and an RP asking for
+ * two factors gets them even from a session opened with one (step-up).
+ */
+import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import type { PlatformStore } from '../storage/ports/index.js';
+import { ACR_TWO_FACTORS, requestsTwoFactors } from './acr.js';
+
+const { Check } = interactionPolicy;
+
+/** Whole seconds, as oidc-provider stamps sessions and tokens: a login in the same second still counts. */
+export const issuedBeforeChange = (issuedAtSeconds: number, changedAt: Date | null): boolean =>
+  changedAt !== null && issuedAtSeconds < Math.floor(changedAt.getTime() / 1000);
+
+export function signInPolicy(store: PlatformStore): interactionPolicy.Prompt[] {
+  const policy = interactionPolicy.base();
+  const login = policy.get('login')!;
+
+  login.checks.add(new Check('password_changed', 'the password changed since this session signed in', 'login_required', async (ctx: KoaContextWithOIDC) => {
+    const { session } = ctx.oidc;
+    const signedInAt = session?.authTime();
+    if (!session?.accountId || signedInAt === undefined || ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
+    const account = await store.accounts.findById(session.accountId);
+    return issuedBeforeChange(signedInAt, account?.passwordChangedAt ?? null);
+  }));
+
+  // Once the interaction has just signed in, its outcome stands: the page decided what could be done.
+  login.checks.add(new Check('two_factors_requested', 'a second factor was requested', 'login_required', (ctx: KoaContextWithOIDC) =>
+    Boolean(ctx.oidc.session?.accountId) && !ctx.oidc.result?.login && requestsTwoFactors(ctx.oidc.params ?? {}) && ctx.oidc.acr !== ACR_TWO_FACTORS));
+
+  return policy;
+}
