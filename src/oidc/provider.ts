@@ -85,7 +85,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     adapter: (model: string) => (model === 'Client' ? clientAdapter : translatingAdapter(deps.modelAdapter(model))) as never,
     jwks: providerJwks(deps.keys) as Configuration['jwks'],
     cookies: { keys: cookieKeysOf(config) },
-    claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid] } as unknown as Configuration['claims'],
+    // oidc-provider releases acr and amr only when the RP asks for them by name; under `openid`
+    // every ID token says how the user signed in (one or two factors), as RPs expect.
+    claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr', 'auth_time'] } as unknown as Configuration['claims'],
     // Resource scopes are listed too: oidc-provider only accepts client scopes it knows.
     scopes: [...BASE_SCOPES, ...config.oidc.resources.flatMap((r) => r.scopes)],
     extraClientMetadata: { properties: [FIRST_PARTY] },

@@ -104,7 +104,6 @@ async function decrypt(xml: string, key: string): Promise<string> {
 export async function verifySamlResponse(encoded: string, e: ResponseExpectations): Promise<VerifiedAssertion> {
   if (encoded.length > (MAX_SAML_XML_BYTES * 4) / 3 + 4 || !/^[A-Za-z0-9+/=\s]+$/.test(encoded)) throw new FederationFailure('malformed', 'SAMLResponse is not base64');
   const xml = Buffer.from(encoded, 'base64').toString('utf8');
-  if (process.env.DBG_SAML) (await import('node:fs')).writeFileSync('/tmp/saml-resp.xml', xml);
   const doc = parse(xml);
   try {
     const response = doc.root;

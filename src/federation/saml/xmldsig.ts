@@ -68,10 +68,19 @@ function inclusivePrefixes(method: XmlElement): string[] | undefined {
   return list ? list.split(/\s+/).filter(Boolean).map((p) => (p === '#default' ? '' : p)) : undefined;
 }
 
-function excC14n(node: XmlNode, method: XmlElement): string {
+interface C14nMethod {
+  algorithm: string;
+  prefixes: string[] | undefined;
+}
+
+/** Read before the Signature is removed from the DOM (its nodes are freed then). */
+function c14nMethodOf(method: XmlElement): C14nMethod {
   const algorithm = attr(method, 'Algorithm');
   if (algorithm !== EXC_C14N && algorithm !== EXC_C14N_COMMENTS) throw new SignatureInvalid(`canonicalisation ${algorithm ?? 'none'} not accepted`);
-  const prefixes = inclusivePrefixes(method);
+  return { algorithm, prefixes: inclusivePrefixes(method) };
+}
+
+function excC14n(node: XmlNode, { algorithm, prefixes }: C14nMethod): string {
   return node.canonicalizeToString({ mode: libxml().XmlC14NMode.XML_C14N_EXCLUSIVE_1_0, withComments: algorithm === EXC_C14N_COMMENTS, ...(prefixes ? { inclusiveNamespacePrefixes: prefixes } : {}) });
 }
 
@@ -92,7 +101,7 @@ export function verifyEnveloped(doc: XmlDocument, element: XmlElement, keys: Key
   if (signatures.length > 1) throw new SignatureInvalid('several signatures on one element');
   const signature = signatures[0]!;
   const signedInfo = onlyChild(signature, NS.ds, 'SignedInfo');
-  const c14nMethod = onlyChild(signedInfo, NS.ds, 'CanonicalizationMethod');
+  const c14nMethod = c14nMethodOf(onlyChild(signedInfo, NS.ds, 'CanonicalizationMethod'));
   const sigAlg = SIGNATURE_ALGS[attr(onlyChild(signedInfo, NS.ds, 'SignatureMethod'), 'Algorithm') ?? ''];
   if (!sigAlg) throw new SignatureInvalid('signature algorithm not accepted (RSA-SHA256 or RSA-SHA512 only)');
   const reference = onlyChild(signedInfo, NS.ds, 'Reference');
@@ -107,12 +116,12 @@ export function verifyEnveloped(doc: XmlDocument, element: XmlElement, keys: Key
   const expectedDigest = onlyChild(reference, NS.ds, 'DigestValue').content.replace(/\s+/g, '');
   const signatureValue = Buffer.from(onlyChild(signature, NS.ds, 'SignatureValue').content.replace(/\s+/g, ''), 'base64');
 
+  const contentC14nMethod = transforms[1] ? c14nMethodOf(transforms[1]) : c14nMethod;
   const signedInfoC14n = excC14n(signedInfo, c14nMethod);
   if (!keys.some((key) => verifySignature(sigAlg, Buffer.from(signedInfoC14n, 'utf8'), key, signatureValue))) throw new SignatureInvalid('signature value does not verify with the IdP’s key');
 
   // Enveloped transform: the digest covers the element without its Signature.
   signature.remove();
-  const contentC14nMethod = transforms[1] ?? c14nMethod;
   const digest = createHash(digestAlg).update(excC14n(element, contentC14nMethod), 'utf8').digest('base64');
   if (digest !== expectedDigest) throw new SignatureInvalid('digest mismatch: the signed content was altered');
   return true;

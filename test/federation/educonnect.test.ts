@@ -1,0 +1,145 @@
+/**
+ * End to end with a real SAML IdP (pysaml2 + xmlsec1) playing ÉduConnect: openid-client RP →
+ * hub → IdP (signed AuthnRequest, encrypted and signed assertion with the OID attributes) →
+ * hub → RP gets an ID token for the imported account. Then the refusals.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type * as oidc from 'openid-client';
+import { fetchUserInfo } from 'openid-client';
+import { REDIRECT, testClients, testResources } from '../harness/fixtures.js';
+import { startTestHub, type TestHub } from '../harness/hub.js';
+import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../harness/pysaml2.js';
+import { discover, exchange } from '../harness/rp.js';
+import type { Account } from '../../src/storage/ports/index.js';
+import { OID, openLoginPage, postToAcs, toIdpForm } from './helpers.js';
+
+const EDUCONNECT = /\/federation\/start\/educonnect\?/;
+
+function pupilAttributes(refIds: string[], id = 'a1b2c3d4e5') {
+  return {
+    [`${OID}57`]: [id],
+    [`${OID}7`]: ['eleve2d'],
+    [`${OID}72`]: ['0590121L'],
+    [`${OID}67`]: ['2012-04-03'],
+    'urn:oid:2.5.4.4': ['Lefèvre'],
+    'urn:oid:2.5.4.42': ['Inès'],
+    FrEduCtRefId: refIds,
+  };
+}
+
+describe('ÉduConnect through a real pysaml2 IdP', function () {
+  this.timeout(60_000);
+  let idp: Pysaml2Idp;
+  let hub: TestHub;
+  let portal: oidc.Configuration;
+  let keysDir: string;
+  let pupil: Account;
+
+  const auditTypes = async (tenant: string | null) => (tenant ? hub.hub.store.forTenant(tenant).audit : hub.hub.store.audit).list({ limit: 50 });
+
+  before(async () => {
+    idp = await preparePysaml2Idp();
+    keysDir = mkdtempSync(join(tmpdir(), 'sp-keys-'));
+    const [signing, encryption] = await Promise.all([makeKeyPair(keysDir, 'sp-sign'), makeKeyPair(keysDir, 'sp-enc')]);
+    hub = await startTestHub({
+      config: {
+        clients: testClients(),
+        oidc: { resources: testResources },
+        federation: { connectors: [{ id: 'educonnect', type: 'saml', displayName: 'ÉduConnect', enabled: true, saml: { idpMetadata: { file: idp.metadataFile }, signing, encryption } }] },
+      },
+    });
+    const metadata = await fetch(`${hub.url}/federation/educonnect/metadata`);
+    expect(metadata.status).to.equal(200);
+    await idp.serve(await metadata.text());
+    portal = await discover(hub.url, 'portal');
+    const lille = hub.hub.store.forTenant('lille');
+    pupil = await lille.accounts.create({ login: 'ines.lefevre', firstName: 'Inès', lastName: 'Lefèvre', displayName: 'Inès Lefèvre', profile: 'Student', status: 'pending', externalId: 'LILLE-1234567', source: 'AC-LILLE', activationCodeHash: 'a'.repeat(64), activationExpiresAt: new Date(Date.now() + 86_400_000) });
+  });
+  after(async () => {
+    await hub?.stop();
+    await idp?.stop();
+    rmSync(keysDir, { recursive: true, force: true });
+  });
+
+  it('shows the ÉduConnect and staff choices on the login page', async () => {
+    const s = await openLoginPage(portal);
+    expect(s.loginPage.body).to.include('Élève ou parent — ÉduConnect');
+    expect(s.loginPage.body).to.match(EDUCONNECT);
+  });
+
+  it('logs a pupil in with an encrypted, signed assertion, activates and links the pending account', async () => {
+    await idp.scenario({ attributes: pupilAttributes(['{AAF}09|X|1234567']), name_id: 'a1b2c3d4e5' });
+    const s = await openLoginPage(portal);
+    const form = await toIdpForm(s, EDUCONNECT);
+    const fields = Buffer.from(form.fields.SAMLResponse!, 'base64').toString();
+    expect(fields).to.include('EncryptedAssertion');
+    const page = await postToAcs(s, form);
+    expect(page.location, page.body.slice(0, 500)).to.match(new RegExp(`^${REDIRECT}`));
+    const tokens = await exchange(portal, { callback: new URL(page.location!), verifier: s.auth.verifier, state: s.auth.state, nonce: s.auth.nonce });
+    const claims = tokens.claims()!;
+    expect(claims.sub).to.equal(pupil.id);
+    const info = await fetchUserInfo(portal, tokens.access_token, claims.sub);
+    expect(info).to.include({ ent_profile: 'Student', tenant: 'lille', preferred_username: 'ines.lefevre' });
+
+    const lille = hub.hub.store.forTenant('lille');
+    const account = await lille.accounts.get(pupil.id);
+    expect(account.status).to.equal('active');
+    expect(account.activationCodeHash).to.equal(null);
+    expect(await lille.identities.find('educonnect', 'a1b2c3d4e5')).to.include({ accountId: pupil.id });
+    const types = (await auditTypes('lille')).map((e) => e.type);
+    expect(types).to.include.members(['federation.link', 'federation.activation']);
+  });
+
+  it('finds the remembered link first next time (even without a FrEduCtRefId)', async () => {
+    await idp.scenario({ attributes: pupilAttributes([]), name_id: 'a1b2c3d4e5' });
+    const s = await openLoginPage(portal);
+    const page = await postToAcs(s, await toIdpForm(s, EDUCONNECT));
+    expect(page.location, page.body.slice(0, 300)).to.match(new RegExp(`^${REDIRECT}`));
+  });
+
+  it('offers a choice when several accounts match, and logs into the chosen one', async () => {
+    const amiens = await hub.hub.store.forTenant('amiens').accounts.create({ login: 'paul.roux', firstName: 'Paul', lastName: 'Roux', profile: 'Relative', status: 'active', externalId: 'AMIENS-77', source: 'AC-AMIENS' });
+    const lille = await hub.hub.store.forTenant('lille').accounts.create({ login: 'paul.roux2', firstName: 'Paul', lastName: 'Roux', profile: 'Relative', status: 'active', externalId: 'LILLE-88', source: 'AC-LILLE' });
+    await idp.scenario({ attributes: { ...pupilAttributes(['{AAF}20|X|77', '{AAF}9|X|88', '{AAF}99|X|5'], 'parent-1'), [`${OID}7`]: ['resp2d'] }, name_id: 'parent-1' });
+    const s = await openLoginPage(portal);
+    const choice = await postToAcs(s, await toIdpForm(s, EDUCONNECT));
+    expect(choice.status).to.equal(200);
+    expect(choice.body).to.include('Choisissez votre compte').and.include('paul.roux2').and.include('Académie d&#39;Amiens');
+    const action = /<form class="form" method="post" action="([^"]+)"/.exec(choice.body)![1]!.replace(/&amp;/g, '&');
+    const done = await s.browser.follow(new URL(action, hub.url).href, REDIRECT, { form: { account: amiens.id } });
+    const tokens = await exchange(portal, { callback: new URL(done.location!), verifier: s.auth.verifier, state: s.auth.state, nonce: s.auth.nonce });
+    expect(tokens.claims()!.sub).to.equal(amiens.id);
+    expect(lille.id).to.not.equal(amiens.id);
+  });
+
+  it('refuses an account that was not offered on the choice page', async () => {
+    await idp.scenario({ attributes: { ...pupilAttributes(['{AAF}20|X|77', '{AAF}9|X|88'], 'parent-2') }, name_id: 'parent-2' });
+    const s = await openLoginPage(portal);
+    const choice = await postToAcs(s, await toIdpForm(s, EDUCONNECT));
+    const action = /<form class="form" method="post" action="([^"]+)"/.exec(choice.body)![1]!.replace(/&amp;/g, '&');
+    const refused = await s.browser.request(new URL(action, hub.url).href, { form: { account: pupil.id } });
+    expect(refused.status).to.equal(400);
+    expect(refused.body).to.include('Connexion refusée');
+  });
+
+  it('shows a help page, not an error, when no account matches', async () => {
+    await idp.scenario({ attributes: pupilAttributes(['{AAF}09|X|999999'], 'nobody'), name_id: 'nobody' });
+    const s = await openLoginPage(portal);
+    const page = await postToAcs(s, await toIdpForm(s, EDUCONNECT));
+    expect(page.status).to.equal(200);
+    expect(page.body).to.include('Aucun compte ENT trouvé').and.include('secrétariat');
+    expect((await auditTypes(null)).map((e) => e.type)).to.include('federation.no_account');
+  });
+
+  it('serves the pages in English', async () => {
+    await idp.scenario({ attributes: pupilAttributes(['{AAF}09|X|999999'], 'nobody'), name_id: 'nobody' });
+    const s = await openLoginPage(portal);
+    s.loginPage = await s.browser.request(`${hub.url}/interaction/${s.uid}?lang=en`);
+    expect(s.loginPage.body).to.include('Pupil or parent — ÉduConnect');
+    const page = await postToAcs(s, await toIdpForm(s, /\/federation\/start\/educonnect\?.*lang=en/));
+    expect(page.body).to.include('No ENT account found');
+  });
+});

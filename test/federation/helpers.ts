@@ -1,0 +1,55 @@
+/** Shared steps of the federation tests: the browser walks RP → hub → upstream → hub → RP. */
+import { expect } from 'chai';
+import type * as oidc from 'openid-client';
+import { Browser, type Page } from '../harness/browser.js';
+import { REDIRECT } from '../harness/fixtures.js';
+import { startAuthorization } from '../harness/rp.js';
+
+export const OID = 'urn:oid:1.3.6.1.4.1.20326.10.999.1.';
+
+/** The href of the first link whose href matches. */
+export function linkHref(page: Page, pattern: RegExp): string {
+  const href = [...page.body.matchAll(/<a [^>]*href="([^"]+)"/g)].map((m) => m[1]!.replace(/&amp;/g, '&')).find((h) => pattern.test(h));
+  if (!href) throw new Error(`no link matching ${pattern} in ${page.url} (${page.status}): ${page.body.slice(0, 400)}`);
+  return new URL(href, page.url).href;
+}
+
+/** The IdP's auto-post form (action and hidden fields). */
+export function postForm(page: Page): { action: string; fields: Record<string, string> } {
+  const action = /<form method="post" action="([^"]+)"/.exec(page.body)?.[1];
+  if (!action) throw new Error(`no form in IdP page (${page.status}): ${page.body.slice(0, 400)}`);
+  const fields: Record<string, string> = {};
+  for (const m of page.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[m[1]!] = m[2]!.replace(/&amp;/g, '&').replace(/&quot;/g, '"');
+  return { action: action.replace(/&amp;/g, '&'), fields };
+}
+
+export interface Started {
+  browser: Browser;
+  auth: Awaited<ReturnType<typeof startAuthorization>>;
+  loginPage: Page;
+  uid: string;
+}
+
+export async function openLoginPage(config: oidc.Configuration, extra: Record<string, string> = {}, browser = new Browser()): Promise<Started> {
+  const auth = await startAuthorization(config, extra);
+  const loginPage = await browser.follow(auth.url.href, REDIRECT);
+  const uid = /\/interaction\/([^/?]+)/.exec(loginPage.url)?.[1];
+  expect(uid, `not on the login page: ${loginPage.url} (${loginPage.status})`).to.be.a('string');
+  return { browser, auth, loginPage, uid: uid! };
+}
+
+/** Clicks the button, lands on the IdP and returns the form the IdP answered. */
+export async function toIdpForm(s: Started, buttonPattern: RegExp): Promise<{ action: string; fields: Record<string, string> }> {
+  const start = await s.browser.request(linkHref(s.loginPage, buttonPattern));
+  expect(start.status, start.body).to.equal(302);
+  const idpPage = await s.browser.request(start.location!);
+  expect(idpPage.status, idpPage.body).to.equal(200);
+  return postForm(idpPage);
+}
+
+/** Posts the SAML response to the hub's ACS and follows redirects until the RP or a page. */
+export async function postToAcs(s: Started, form: { action: string; fields: Record<string, string> }): Promise<Page> {
+  const acs = await s.browser.request(form.action, { form: form.fields });
+  if (!acs.location) return acs;
+  return s.browser.follow(acs.location, REDIRECT);
+}

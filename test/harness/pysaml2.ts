@@ -1,0 +1,94 @@
+/**
+ * A real SAML IdP not written here: Debian's python3-pysaml2 (with xmlsec1), driven by
+ * test/harness/pysaml2/idp.py. It must run with /usr/bin/python3 (the system Python that has
+ * saml2). Keys are throwaway ones made with openssl.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { freePort } from '../../src/shared/net.js';
+
+const run = promisify(execFile);
+const SCRIPT = fileURLToPath(new URL('./pysaml2/idp.py', import.meta.url));
+const PYTHON = '/usr/bin/python3';
+
+export interface KeyFiles {
+  keyFile: string;
+  certFile: string;
+}
+
+/** A self-signed RSA-2048 key pair (a few tens of ms with openssl). */
+export async function makeKeyPair(dir: string, name: string): Promise<KeyFiles> {
+  const keyFile = join(dir, `${name}.key`);
+  const certFile = join(dir, `${name}.crt`);
+  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', `/CN=${name}`]);
+  return { keyFile, certFile };
+}
+
+export interface Scenario {
+  attributes?: Record<string, string[]>;
+  name_id?: string;
+  sign_response?: boolean;
+  sign_assertion?: boolean;
+  encrypt?: boolean;
+  audience?: string | null;
+  lifetime_minutes?: number;
+  in_response_to?: string | null;
+}
+
+export interface Pysaml2Idp {
+  url: string;
+  entityId: string;
+  metadataFile: string;
+  keys: KeyFiles;
+  /** Trusts this SP metadata from now on. */
+  serve(spMetadata: string): Promise<void>;
+  scenario(s: Scenario): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the IdP (keys, port, its metadata file); `serve` gives it the SP's metadata once the
+ * hub runs. The process binds its port at once, so the hub cannot pick the same free port.
+ */
+export async function preparePysaml2Idp(): Promise<Pysaml2Idp> {
+  const dir = mkdtempSync(join(tmpdir(), 'pysaml2-idp-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const entityId = `${url}/idp`;
+  const keys = await makeKeyPair(dir, 'idp');
+  const metadataFile = join(dir, 'idp-metadata.xml');
+  const base = { base: url, port, entityid: entityId, key: keys.keyFile, cert: keys.certFile };
+  const child: ChildProcess = spawn(PYTHON, [SCRIPT, JSON.stringify({ ...base, mode: 'serve', metadata_out: metadataFile })], { stdio: ['ignore', 'pipe', 'pipe'] });
+  process.once('exit', () => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`pysaml2 IdP did not start: ${stderr}`)), 15_000);
+    child.stdout!.once('data', () => { clearTimeout(timer); resolve(); });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`pysaml2 IdP exited ${code}: ${stderr}`)); });
+  });
+  await run(PYTHON, [SCRIPT, JSON.stringify({ ...base, mode: 'metadata', metadata_out: metadataFile })]);
+  return {
+    url, entityId, metadataFile, keys,
+    async serve(spMetadata) {
+      const res = await fetch(`${url}/sp`, { method: 'POST', body: spMetadata });
+      if (res.status !== 204) throw new Error(`IdP refused the SP metadata: ${res.status} ${stderr}`);
+    },
+    async scenario(s) {
+      const res = await fetch(`${url}/scenario`, { method: 'POST', body: JSON.stringify(s) });
+      if (res.status !== 204) throw new Error(`scenario refused: ${res.status}`);
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

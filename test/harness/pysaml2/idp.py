@@ -1,0 +1,202 @@
+"""An ÉduConnect-like SAML IdP for the hub's interop tests, built on Debian's python3-pysaml2.
+
+Run with /usr/bin/python3 (the system Python that has saml2). One JSON argument:
+  {"mode": "metadata" | "serve", "base": "http://127.0.0.1:PORT", "port": PORT,
+   "entityid": ..., "key": PEM file, "cert": PEM file, "metadata_out": file (metadata)}
+
+Endpoints (serve):
+  GET  /sso       HTTP-Redirect AuthnRequest; its signature is checked (WantAuthnRequestsSigned).
+                  Answers an HTML page with the HTTP-POST form for the SP's ACS (no script:
+                  the test posts it), built from the current scenario.
+  POST /sp        the SP's metadata (XML body): the IdP answers /sso only after it. It binds
+                  its port first, so the port cannot be taken by the hub meanwhile.
+  POST /scenario  JSON: the next answers' identity and tweaks (see DEFAULT_SCENARIO).
+  GET  /health
+"""
+import json
+import sys
+import html
+import base64
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlparse, parse_qs
+
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.config import IdPConfig
+from saml2.metadata import entity_descriptor
+from saml2.saml import NAME_FORMAT_URI, NameID, NAMEID_FORMAT_PERSISTENT
+from saml2.server import Server
+from saml2.sigver import verify_redirect_signature
+from saml2.xmldsig import SIG_RSA_SHA256, DIGEST_SHA256
+from saml2.assertion import Policy
+from saml2.s_utils import UnknownPrincipal, UnsupportedBinding
+
+ARGS = json.loads(sys.argv[1])
+
+DEFAULT_SCENARIO = {
+    # attribute name (an OID URI) -> list of values
+    "attributes": {},
+    "name_id": "opaque-subject",
+    "sign_response": True,
+    "sign_assertion": True,
+    "encrypt": True,
+    # sent as the audience instead of the SP's entity id
+    "audience": None,
+    # minutes of validity; negative: already expired
+    "lifetime_minutes": 5,
+    # answer this InResponseTo instead of the request's id ("" for none)
+    "in_response_to": None,
+}
+scenario = dict(DEFAULT_SCENARIO)
+
+
+def config(sp_metadata=None):
+    base = ARGS["base"]
+    conf = {
+        "entityid": ARGS["entityid"],
+        "key_file": ARGS["key"],
+        "cert_file": ARGS["cert"],
+        "encryption_keypairs": [{"key_file": ARGS["key"], "cert_file": ARGS["cert"]}],
+        "xmlsec_binary": "/usr/bin/xmlsec1",
+        "service": {
+            "idp": {
+                "name": "EduConnect test IdP",
+                "endpoints": {"single_sign_on_service": [(base + "/sso", BINDING_HTTP_REDIRECT)]},
+                # Published as true in the metadata; in serve mode pysaml2 would look for an
+                # embedded signature, which the HTTP-Redirect binding does not have: the query
+                # signature is checked below instead (verify_redirect_signature).
+                "want_authn_requests_signed": ARGS["mode"] == "metadata",
+                "sign_response": True,
+                "sign_assertion": True,
+                "signing_algorithm": SIG_RSA_SHA256,
+                "digest_algorithm": DIGEST_SHA256,
+                "name_id_format": [NAMEID_FORMAT_PERSISTENT],
+                "policy": {"default": {"lifetime": {"minutes": 5}, "attribute_restrictions": None, "name_form": NAME_FORMAT_URI}},
+            }
+        },
+        "metadata": {"local": [sp_metadata]} if sp_metadata else {},
+    }
+    c = IdPConfig()
+    c.load(conf)
+    return c
+
+
+class ForgedAudiencePolicy(Policy):
+    """Writes another audience into the Conditions (the "wrong audience" case)."""
+
+    audience = None
+
+    def conditions(self, sp_entity_id):
+        return super().conditions(self.audience or sp_entity_id)
+
+
+def policy_for(minutes, audience=None):
+    if audience:
+        policy = ForgedAudiencePolicy({"default": {"lifetime": {"minutes": minutes}, "attribute_restrictions": None, "name_form": NAME_FORMAT_URI}})
+        policy.audience = audience
+        return policy
+    return Policy({"default": {"lifetime": {"minutes": minutes}, "attribute_restrictions": None, "name_form": NAME_FORMAT_URI}})
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "pysaml2-test-idp"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body, ctype="text/html; charset=utf-8"):
+        data = body.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        if self.path == "/sp":
+            path = ARGS["metadata_out"] + ".sp.xml"
+            with open(path, "wb") as out:
+                out.write(self.rfile.read(length))
+            self.server.idp = Server(config=config(path))
+            return self.reply(204, "")
+        if self.path != "/scenario":
+            return self.reply(404, "not found")
+        global scenario
+        scenario = dict(DEFAULT_SCENARIO)
+        scenario.update(json.loads(self.rfile.read(length) or b"{}"))
+        self.reply(204, "")
+
+    def do_GET(self):
+        url = urlparse(self.path)
+        if url.path == "/health":
+            return self.reply(200, "ok", "text/plain")
+        if url.path != "/sso":
+            return self.reply(404, "not found")
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        try:
+            self.reply(200, self.answer(query))
+        except Exception as err:  # the test reads the reason
+            self.reply(400, "IdP refused: %s: %s" % (type(err).__name__, err), "text/plain")
+
+    def answer(self, query):
+        idp = self.server.idp
+        req = idp.parse_authn_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT)
+        sp_entity = req.message.issuer.text
+        if idp is None:
+            raise ValueError("no SP metadata yet")
+        if "Signature" not in query:
+            raise ValueError("unsigned AuthnRequest")
+        certs = [c[1] if isinstance(c, tuple) else c for c in idp.metadata.certs(sp_entity, "spsso", "signing")]
+        if not any(verify_redirect_signature(query, idp.sec.sec_backend, cert="".join(c.split())) for c in certs):
+            raise ValueError("bad AuthnRequest signature")
+        args = idp.response_args(req.message, [BINDING_HTTP_POST])
+        s = scenario
+        irt = args["in_response_to"] if s["in_response_to"] is None else (s["in_response_to"] or None)
+        enc_cert = None
+        if s["encrypt"]:
+            enc_certs = idp.metadata.certs(sp_entity, "spsso", "encryption")
+            enc_cert = None
+            if enc_certs:
+                c = enc_certs[0][1] if isinstance(enc_certs[0], tuple) else enc_certs[0]
+                enc_cert = "-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n" % "".join(c.split())
+        identity = {k: v for k, v in s["attributes"].items()}
+        name_id = NameID(format=NAMEID_FORMAT_PERSISTENT, text=s["name_id"], sp_name_qualifier=sp_entity, name_qualifier=idp.config.entityid)
+        resp = idp.create_authn_response(
+            identity,
+            in_response_to=irt,
+            destination=args["destination"],
+            sp_entity_id=sp_entity,
+            name_id=name_id,
+            sign_response=s["sign_response"],
+            sign_assertion=s["sign_assertion"],
+            encrypt_assertion=s["encrypt"],
+            encrypt_cert_assertion=enc_cert,
+            encrypt_assertion_self_contained=True,
+            sign_alg=SIG_RSA_SHA256,
+            digest_alg=DIGEST_SHA256,
+            release_policy=policy_for(s["lifetime_minutes"], s["audience"]),
+            authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"},
+        )
+        encoded = base64.b64encode(str(resp).encode("utf-8")).decode("ascii")
+        relay = query.get("RelayState", "")
+        return (
+            '<!doctype html><html><body><form method="post" action="%s">'
+            '<input type="hidden" name="SAMLResponse" value="%s">'
+            '<input type="hidden" name="RelayState" value="%s">'
+            '<button type="submit">Continue</button></form></body></html>'
+        ) % (html.escape(args["destination"]), encoded, html.escape(relay))
+
+
+def main():
+    if ARGS["mode"] == "metadata":
+        with open(ARGS["metadata_out"], "w") as out:
+            out.write(str(entity_descriptor(config())))
+        return
+    server = ThreadingHTTPServer(("127.0.0.1", ARGS["port"]), Handler)
+    server.idp = None
+    print("ready", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
