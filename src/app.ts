@@ -111,7 +111,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
       mfaIssuer: config.auth.mfaIssuer,
       interactionTtl: config.oidc.ttl.interaction,
       maxBodyBytes: config.http.maxBodyBytes,
-      loginChoices: federation.loginChoices,
+      federation,
     });
     const app = createHttpApp({
       issuer: config.issuer,

@@ -4,8 +4,9 @@ import type { Context } from 'koa';
 import { pickLang, type Lang } from './views/i18n.js';
 import { renderError, renderLoggedOut as loggedOutPage, renderLogoutConfirm as logoutConfirmPage, type ErrorKind } from './views/pages.js';
 
-export function langOf(ctx: Context): Lang {
-  const uiLocales = typeof ctx.query.ui_locales === 'string' ? ctx.query.ui_locales : undefined;
+/** `requestedLocales`: the authorization request's `ui_locales`, for pages of an interaction. */
+export function langOf(ctx: Context, requestedLocales?: unknown): Lang {
+  const uiLocales = typeof ctx.query.ui_locales === 'string' ? ctx.query.ui_locales : typeof requestedLocales === 'string' ? requestedLocales : undefined;
   const query = typeof ctx.query.lang === 'string' ? ctx.query.lang : undefined;
   return pickLang({ query, uiLocales, acceptLanguage: ctx.get('accept-language') || undefined });
 }

@@ -5,19 +5,19 @@
 import type { Context } from 'koa';
 import { renderActivation, renderPasswordChange } from '../views/account-pages.js';
 import { proceed } from './auth-step.js';
-import { detailsOf, formField, originOf, pageUrls, type InteractionDeps } from './interaction.js';
+import { detailsOf, formField, originOf, pageUrls, type Details, type InteractionDeps } from './interaction.js';
 import { formErrorOf, statusOf } from './refusals.js';
 import type { FormError } from '../views/account-pages.js';
 
-function activationPage(ctx: Context, deps: InteractionDeps, uid: string, values: { login?: string; email?: string; error?: FormError }): string {
-  const urls = pageUrls(ctx, uid);
+function activationPage(ctx: Context, deps: InteractionDeps, details: Details, values: { login?: string; email?: string; error?: FormError }): string {
+  const urls = pageUrls(ctx, details);
   return renderActivation({ lang: urls.lang, langSwitchUrl: urls.langSwitchUrl, action: urls.to('activate'), backUrl: urls.to(), termsVersion: deps.termsVersion, ...values });
 }
 
 export async function showActivation(ctx: Context, deps: InteractionDeps): Promise<void> {
   const details = await detailsOf(ctx, deps.provider, 'login');
   ctx.type = 'html';
-  ctx.body = activationPage(ctx, deps, details.uid, {});
+  ctx.body = activationPage(ctx, deps, details, {});
 }
 
 export async function submitActivation(ctx: Context, deps: InteractionDeps): Promise<void> {
@@ -38,21 +38,21 @@ export async function submitActivation(ctx: Context, deps: InteractionDeps): Pro
   ctx.status = statusOf(outcome);
   ctx.type = 'html';
   const error = formErrorOf(outcome, { login: ['login'], secret: ['code'], password: ['password', 'password2'] });
-  ctx.body = activationPage(ctx, deps, details.uid, { login: input.login, email: input.email, error });
+  ctx.body = activationPage(ctx, deps, details, { login: input.login, email: input.email, error });
 }
 
 /** The default policy's length is shown before the login is known; the real one is checked on submit. */
 const SHOWN_MIN_LENGTH = 8;
 
-function passwordPage(ctx: Context, uid: string, values: { login?: string; error?: FormError }): string {
-  const urls = pageUrls(ctx, uid);
+function passwordPage(ctx: Context, details: Details, values: { login?: string; error?: FormError }): string {
+  const urls = pageUrls(ctx, details);
   return renderPasswordChange({ lang: urls.lang, langSwitchUrl: urls.langSwitchUrl, action: urls.to('password'), backUrl: urls.to(), minLength: SHOWN_MIN_LENGTH, ...values });
 }
 
 export async function showPasswordChange(ctx: Context, deps: InteractionDeps): Promise<void> {
   const details = await detailsOf(ctx, deps.provider, 'login');
   ctx.type = 'html';
-  ctx.body = passwordPage(ctx, details.uid, {});
+  ctx.body = passwordPage(ctx, details, {});
 }
 
 export async function submitPasswordChange(ctx: Context, deps: InteractionDeps): Promise<void> {
@@ -66,5 +66,5 @@ export async function submitPasswordChange(ctx: Context, deps: InteractionDeps):
   }
   ctx.status = statusOf(outcome);
   ctx.type = 'html';
-  ctx.body = passwordPage(ctx, details.uid, { login: input.login, error: formErrorOf(outcome, { login: ['login'], secret: ['current'], password: ['password', 'password2'] }) });
+  ctx.body = passwordPage(ctx, details, { login: input.login, error: formErrorOf(outcome, { login: ['login'], secret: ['current'], password: ['password', 'password2'] }) });
 }

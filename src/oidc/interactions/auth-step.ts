@@ -45,7 +45,7 @@ export const hasSecondFactor = (step: AuthStep): boolean => step.amr.includes('o
  */
 export async function proceed(ctx: Context, deps: InteractionDeps, details: Details, account: Account, step: AuthStep): Promise<void> {
   await saveStep(deps, details.uid, step);
-  const urls = pageUrls(ctx, details.uid);
+  const urls = pageUrls(ctx, details);
   const policy = deps.auth.policyOf(account);
   const twoFactorsWanted = policy.mfa === 'required' || (policy.mfa !== 'off' && requestsTwoFactors(details.params));
   if (!hasSecondFactor(step) && policy.mfa !== 'off') {

@@ -25,8 +25,8 @@ export interface InteractionDeps {
   /** Seconds an interaction lives: the steps of one sign-in are kept as long. */
   interactionTtl: number;
   maxBodyBytes: number;
-  /** The federation connectors' buttons on the login page. */
-  loginChoices: Federation['loginChoices'];
+  /** Home-realm discovery on the login page: the connectors' buttons, hints and the remembered choice. */
+  federation: Pick<Federation, 'loginChoices' | 'hintedRedirect' | 'rememberedChoice'>;
 }
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -69,9 +69,9 @@ export interface PageUrls {
   langSwitchUrl: string;
 }
 
-export function pageUrls(ctx: Context, uid: string): PageUrls {
-  const lang = langOf(ctx);
-  const base = `/interaction/${uid}`;
+export function pageUrls(ctx: Context, details: Details): PageUrls {
+  const lang = langOf(ctx, details.params.ui_locales);
+  const base = `/interaction/${details.uid}`;
   const to = (action?: string, query: Record<string, string> = {}) =>
     `${action ? `${base}/${action}` : base}?${new URLSearchParams({ lang, ...query }).toString()}`;
   const other = lang === 'fr' ? 'en' : 'fr';

@@ -6,6 +6,7 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
+import type { LoginPageContext } from '../../federation/index.js';
 import { renderConsent, renderLogin, type LoginError } from '../views/pages.js';
 import { showActivation, showPasswordChange, submitActivation, submitPasswordChange } from './account-forms.js';
 import { proceed } from './auth-step.js';
@@ -21,14 +22,19 @@ function requestedScopes(details: Details): string[] {
   return [...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()];
 }
 
+function realmContext(ctx: Context, deps: InteractionDeps, details: Details): LoginPageContext {
+  const remembered = deps.federation.rememberedChoice(ctx);
+  return { lang: pageUrls(ctx, details).lang, uid: details.uid, params: details.params, ...(remembered ? { remembered } : {}) };
+}
+
 async function loginPage(ctx: Context, deps: InteractionDeps, details: Details, state: { login?: string; error?: LoginError; retryMinutes?: number; manage: boolean }): Promise<string> {
-  const urls = pageUrls(ctx, details.uid);
+  const urls = pageUrls(ctx, details);
   return renderLogin({
     lang: urls.lang,
     action: urls.to('login'),
     clientName: await clientNameOf(deps.provider, details),
     langSwitchUrl: urls.langSwitchUrl,
-    choices: deps.loginChoices({ lang: urls.lang, uid: details.uid, params: details.params }),
+    choices: deps.federation.loginChoices(realmContext(ctx, deps, details)),
     links: { activate: urls.to('activate'), changePassword: urls.to('password'), security: urls.to(undefined, { intent: 'manage' }) },
     ...(state.manage ? { intent: 'manage' as const } : {}),
     ...(state.login !== undefined ? { login: state.login } : {}),
@@ -39,11 +45,21 @@ async function loginPage(ctx: Context, deps: InteractionDeps, details: Details, 
 
 async function showInteraction(ctx: Context, deps: InteractionDeps): Promise<void> {
   const details = await detailsOf(ctx, deps.provider);
-  const urls = pageUrls(ctx, details.uid);
+  const urls = pageUrls(ctx, details);
+  const manage = ctx.query.intent === 'manage';
+  if (details.prompt.name === 'login' && !manage) {
+    // An RP's idp_hint / login_hint, or the user's last choice, goes straight to that IdP.
+    const upstream = deps.federation.hintedRedirect(realmContext(ctx, deps, details));
+    if (upstream) {
+      ctx.status = 303;
+      ctx.redirect(upstream);
+      return;
+    }
+  }
   ctx.type = 'html';
   ctx.body =
     details.prompt.name === 'login'
-      ? await loginPage(ctx, deps, details, { manage: ctx.query.intent === 'manage' })
+      ? await loginPage(ctx, deps, details, { manage })
       : renderConsent({ lang: urls.lang, action: urls.to('confirm'), abortAction: urls.to('abort'), clientName: await clientNameOf(deps.provider, details), scopes: requestedScopes(details), langSwitchUrl: urls.langSwitchUrl });
 }
 

@@ -31,7 +31,7 @@ async function stepContext(ctx: Context, deps: InteractionDeps): Promise<StepCon
   });
   if (step && account?.status === 'active') return { details, step, account };
   ctx.status = 303;
-  ctx.redirect(pageUrls(ctx, details.uid).to());
+  ctx.redirect(pageUrls(ctx, details).to());
   return null;
 }
 
@@ -39,7 +39,7 @@ async function stepContext(ctx: Context, deps: InteractionDeps): Promise<StepCon
 async function mustProveFactor(ctx: Context, deps: InteractionDeps, { details, step, account }: StepContext): Promise<boolean> {
   if (hasSecondFactor(step) || !(await deps.auth.hasTotp(account))) return false;
   ctx.status = 303;
-  ctx.redirect(pageUrls(ctx, details.uid).to('mfa'));
+  ctx.redirect(pageUrls(ctx, details).to('mfa'));
   return true;
 }
 
@@ -49,8 +49,8 @@ function html(ctx: Context, status: number, body: string): void {
   ctx.body = body;
 }
 
-function secondFactorPage(ctx: Context, uid: string, recovery: boolean, error?: FormError): string {
-  const urls = pageUrls(ctx, uid);
+function secondFactorPage(ctx: Context, details: Details, recovery: boolean, error?: FormError): string {
+  const urls = pageUrls(ctx, details);
   return renderSecondFactor({
     lang: urls.lang, langSwitchUrl: urls.langSwitchUrl, action: urls.to('mfa', recovery ? { recovery: '1' } : {}),
     switchUrl: urls.to('mfa', recovery ? {} : { recovery: '1' }), recovery, ...(error ? { error } : {}),
@@ -61,7 +61,7 @@ export async function showSecondFactor(ctx: Context, deps: InteractionDeps): Pro
   const sc = await stepContext(ctx, deps);
   if (!sc) return;
   if (hasSecondFactor(sc.step)) return proceed(ctx, deps, sc.details, sc.account, sc.step);
-  html(ctx, 200, secondFactorPage(ctx, sc.details.uid, ctx.query.recovery === '1'));
+  html(ctx, 200, secondFactorPage(ctx, sc.details, ctx.query.recovery === '1'));
 }
 
 export async function submitSecondFactor(ctx: Context, deps: InteractionDeps): Promise<void> {
@@ -73,7 +73,7 @@ export async function submitSecondFactor(ctx: Context, deps: InteractionDeps): P
     const outcome = await deps.auth.useRecoveryCode(account, formField(ctx, 'recovery', 64), origin);
     if (!outcome.ok) {
       const error = outcome.error === 'invalid_code' ? { key: 'mfa.error.invalid_recovery' as const, fields: ['recovery'] } : formErrorOf(outcome, { ...CODE_FIELDS, secret: ['recovery'] });
-      return html(ctx, statusOf(outcome), secondFactorPage(ctx, details.uid, true, error));
+      return html(ctx, statusOf(outcome), secondFactorPage(ctx, details, true, error));
     }
     // The settings page next: it says how many codes are left and offers to replace a lost phone.
     return proceed(ctx, deps, details, account, { ...step, amr: [...step.amr, 'mfa'], intent: 'manage', recoveryCodesLeft: outcome.remaining });
@@ -81,11 +81,11 @@ export async function submitSecondFactor(ctx: Context, deps: InteractionDeps): P
   const outcome = await deps.auth.verifyTotp(account, formField(ctx, 'code', 32), origin);
   if (outcome === 'ok') return proceed(ctx, deps, details, account, { ...step, amr: [...step.amr, 'otp', 'mfa'] });
   const error = typeof outcome === 'string' ? { key: `mfa.error.${outcome}` as const, fields: ['code'] } : formErrorOf(outcome, CODE_FIELDS);
-  html(ctx, typeof outcome === 'string' ? 401 : statusOf(outcome), secondFactorPage(ctx, details.uid, false, error));
+  html(ctx, typeof outcome === 'string' ? 401 : statusOf(outcome), secondFactorPage(ctx, details, false, error));
 }
 
 async function enrolmentPage(ctx: Context, deps: InteractionDeps, sc: StepContext, sealed: string, error?: FormError): Promise<string> {
-  const urls = pageUrls(ctx, sc.details.uid);
+  const urls = pageUrls(ctx, sc.details);
   const secret = deps.auth.openSecret(sealed);
   return renderEnrolment({
     lang: urls.lang, langSwitchUrl: urls.langSwitchUrl, action: urls.to('enrol'),
@@ -120,14 +120,14 @@ export async function submitEnrolment(ctx: Context, deps: InteractionDeps): Prom
   }
   const { pendingSecret: _done, ...rest } = sc.step;
   await saveStep(deps, sc.details.uid, { ...rest, amr: hasSecondFactor(rest) ? rest.amr : [...rest.amr, 'otp', 'mfa'] });
-  const urls = pageUrls(ctx, sc.details.uid);
+  const urls = pageUrls(ctx, sc.details);
   html(ctx, 200, renderRecoveryCodes({ lang: urls.lang, langSwitchUrl: urls.langSwitchUrl, action: urls.to('continue'), codes: outcome.codes }));
 }
 
 export async function showManagement(ctx: Context, deps: InteractionDeps, notice?: 'manage.removed'): Promise<void> {
   const sc = await stepContext(ctx, deps);
   if (!sc || await mustProveFactor(ctx, deps, sc)) return;
-  const urls = pageUrls(ctx, sc.details.uid);
+  const urls = pageUrls(ctx, sc.details);
   const left = sc.step.recoveryCodesLeft;
   html(ctx, 200, renderMfaManagement({
     lang: urls.lang, langSwitchUrl: urls.langSwitchUrl,
@@ -153,7 +153,7 @@ export async function restartEnrolment(ctx: Context, deps: InteractionDeps): Pro
   const { pendingSecret: _old, ...rest } = sc.step;
   await saveStep(deps, sc.details.uid, rest);
   ctx.status = 303;
-  ctx.redirect(pageUrls(ctx, sc.details.uid).to('enrol'));
+  ctx.redirect(pageUrls(ctx, sc.details).to('enrol'));
 }
 
 /** "Continue" on the recovery codes or settings page: the settings were seen; on with the sign-in. */
