@@ -5,7 +5,10 @@
  * validity window with bounded skew, bearer subject confirmation, InResponseTo.
  */
 import type { KeyObject } from 'node:crypto';
-import { SamlLib } from 'samlify';
+// SamlLib is a getter on samlify's CommonJS exports, invisible to Node's ESM named-export detection.
+import samlify from 'samlify';
+
+const { SamlLib } = samlify;
 import type { XmlDocument, XmlElement } from 'libxml2-wasm';
 import { libxml } from './libxml.js';
 import { FederationFailure } from '../core/failure.js';
@@ -23,6 +26,8 @@ export interface ResponseExpectations {
   wantEncrypted: boolean;
   /** PEM of our decryption key; null when no encryption key is configured. */
   decryptionKey: string | null;
+  /** Algorithm URIs accepted in the EncryptedAssertion (data and key transport). */
+  encryptionAlgorithms: readonly string[];
   now: Date;
 }
 
@@ -91,6 +96,20 @@ function checkWindow(notBefore: Date | null, notOnOrAfter: Date | null, e: Respo
   if (notOnOrAfter && e.now.getTime() - skew >= notOnOrAfter.getTime()) throw new FederationFailure('expired', `${what} expired at ${notOnOrAfter.toISOString()}`, 401);
 }
 
+/**
+ * Every EncryptionMethod under the EncryptedAssertion (the data's, and the key transport's inside
+ * KeyInfo or beside it) must be an accepted one, before anything is decrypted: 3DES and RSA 1.5
+ * are what a downgrade would pick.
+ */
+function checkEncryptionAlgorithms(encrypted: XmlElement, accepted: readonly string[]): void {
+  const methods = encrypted.find('.//xenc:EncryptionMethod', { xenc: NS.xenc });
+  if (methods.length === 0) throw new FederationFailure('malformed', 'EncryptedAssertion without EncryptionMethod');
+  for (const method of methods) {
+    const algorithm = method instanceof libxml().XmlElement ? attr(method, 'Algorithm') : null;
+    if (!algorithm || !accepted.includes(algorithm)) throw new FederationFailure('encryption_algorithm', `encryption algorithm ${algorithm ?? 'none'} not accepted`);
+  }
+}
+
 async function decrypt(xml: string, key: string): Promise<string> {
   try {
     const [, assertion] = await SamlLib.decryptAssertion({ entitySetting: { encPrivateKey: key } } as never, xml);
@@ -128,6 +147,7 @@ export async function verifySamlResponse(encoded: string, e: ResponseExpectation
     let assertion: XmlElement;
     if (encrypted.length === 1) {
       if (!e.decryptionKey) throw new FederationFailure('decryption', 'no decryption key configured');
+      checkEncryptionAlgorithms(encrypted[0]!, e.encryptionAlgorithms);
       // What is decrypted is the one EncryptedAssertion child of the Response verified above.
       const plain = await decrypt(xml, e.decryptionKey);
       assertionDoc = parse(plain);
