@@ -3,6 +3,11 @@
  * Each spawn costs about a second (tsx + imports), hence the generous timeouts.
  */
 import { expect } from 'chai';
+import { LoginThrottle, loginThrottleSchema } from '../../src/auth/login-throttle.js';
+import { createRedis, waitForRedis } from '../../src/storage/redis/client.js';
+import { RedisEphemeralStore } from '../../src/storage/redis/ephemeral.js';
+import { openSqlStore } from '../../src/storage/sql/database.js';
+import { testRedisUrl } from '../harness/redis.js';
 import { statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -154,16 +159,57 @@ describe('cli (child process)', function () {
       expectFailure(await box.run(withTenant('amiens'), { input: 'another password\n' }), /login "jean\.dupont" is already taken/);
     });
 
-    it('creates a pending account without --password-stdin', async () => {
+    it('creates a pending account without --password-stdin and prints its activation code once', async () => {
       const r = await box.run(USER.filter((a) => a !== '--password-stdin'));
       expect(r.code, r.rawStderr).to.equal(0);
-      expect(r.stdout).to.match(/status pending\n$/);
+      expect(r.stdout).to.match(/status pending\nactivation code for jean\.dupont: [a-z3-9]{4}-[a-z3-9]{4} \(valid until \d{4}-\d{2}-\d{2}; shown once\)\n$/);
+    });
+
+    it('reset-activation issues a new code and voids the password; unknown logins are refused', async () => {
+      const created = await box.run(withTenant('lille', 'anne.reset'), { input: 'une phrase de passe assez longue\n' });
+      expect(created.code, created.rawStderr).to.equal(0);
+      const reset = await box.run(['users', 'reset-activation', '--login', 'Anne.Reset']);
+      expect(reset.code, reset.rawStderr).to.equal(0);
+      const code = /activation code for anne\.reset: ([a-z3-9]{4}-[a-z3-9]{4})/.exec(reset.stdout)?.[1];
+      expect(code).to.be.a('string');
+      const again = await box.run(['users', 'reset-activation', '--login', 'anne.reset']);
+      expect(/: ([a-z3-9]{4}-[a-z3-9]{4})/.exec(again.stdout)?.[1]).to.not.equal(code);
+      expectFailure(await box.run(['users', 'reset-activation', '--login', 'nobody.here']), /account with login "nobody\.here" not found|not found/);
+    });
+
+    it('unlock needs Redis and says so', async () => {
+      expectFailure(await box.run(['users', 'unlock', '--login', 'anne.reset']), /no REDIS_URL/);
+    });
+
+    it('unlock lifts a lock set by the hub (same Redis, same key prefix) and records it', async () => {
+      const url = await testRedisUrl();
+      const redis = createRedis(url, 'hub:'); // the CLI's default prefix
+      await waitForRedis(redis);
+      const throttle = new LoginThrottle(new RedisEphemeralStore(redis), loginThrottleSchema.parse({}));
+      const login = `locked.${Date.now()}`;
+      try {
+        for (let i = 0; i < 10; i++) await throttle.recordFailure(login, '192.0.2.1');
+        expect(await throttle.isLocked(login)).to.equal(true);
+        const r = await box.run(['users', 'unlock', '--login', login.toUpperCase()], { env: { REDIS_URL: url } });
+        expect(r.code, r.rawStderr).to.equal(0);
+        expect(r.stdout).to.equal(`unlocked ${login.toUpperCase()}\n`);
+        expect(await throttle.isLocked(login)).to.equal(false);
+        const again = await box.run(['users', 'unlock', '--login', login], { env: { REDIS_URL: url } });
+        expect(again.stdout).to.equal(`${login} was not locked\n`);
+        const store = await openSqlStore(`sqlite:${box.databaseFile}`, { migrate: false });
+        const unlocks = (await store.audit.list()).filter((e) => e.type === 'account.unlocked' && e.details.login === login.toUpperCase());
+        await store.close();
+        expect(unlocks).to.have.length(1);
+        expect(unlocks[0]!.details).to.include({ by: 'cli', wasLimited: true });
+      } finally {
+        redis.disconnect();
+      }
     });
 
     it('refuses an unknown tenant, a bad login and a short password', async () => {
       expectFailure(await box.run(withTenant('atlantis', 'jean.x'), { input: 'long enough password\n' }), /unknown tenant "atlantis"/);
       expectFailure(await box.run(withTenant('lille', 'Jean Dupont'), { input: 'long enough password\n' }), /invalid --login/);
-      expectFailure(await box.run(withTenant('lille', 'jean.y'), { input: 'short\n' }), /at least 8 characters/);
+      expectFailure(await box.run(withTenant('lille', 'jean.y'), { input: 'short\n' }), /refused by the Teacher policy \(too_short.*at least 12 characters/);
     });
   });
 
