@@ -218,12 +218,12 @@ describe('config/load', () => {
     it('lists every unsafe setting', () => {
       const file = yaml('demo:\n  seed: true\n');
       const issues = issuesOf(() => loadConfig({ env: { HUB_MODE: 'production' }, defaultFile: file }));
-      expect(issues.map((i) => i.split(':')[0])).to.have.members(['issuer', 'redis.url', 'oidc.cookieKeys', 'demo.seed', 'database.url']);
+      expect(issues.map((i) => i.split(':')[0])).to.have.members(['issuer', 'redis.url', 'oidc.cookieKeys', 'auth.secretsKey', 'demo.seed', 'database.url']);
     });
 
     it('refuses the shipped defaults in production', () => {
       const issues = issuesOf(() => loadConfig({ env: { HUB_MODE: 'production' }, defaultFile: DEFAULT_CONFIG_FILE }));
-      expect(issues).to.have.length(5);
+      expect(issues).to.have.length(6);
     });
 
     it('accepts a complete production setup', () => {
@@ -234,6 +234,7 @@ describe('config/load', () => {
           REDIS_URL: 'rediss://cache.example:6380',
           DATABASE_URL: 'postgresql://hub@db.example/hub',
           HUB_COOKIE_KEYS: COOKIE_A,
+          HUB_SECRETS_KEY: COOKIE_A,
         },
         defaultFile: yaml('demo:\n  seed: false\n'),
       });
