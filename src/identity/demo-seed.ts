@@ -5,10 +5,14 @@
 import { hashPassword } from '../auth/passwords.js';
 import type { Logger } from '../shared/logger.js';
 import type { NewAccount, PlatformStore } from '../storage/ports/index.js';
+import { hashActivationCode } from './activation-code.js';
 import { uaiCheckLetter } from './uai.js';
 
 /** Documented in the README. */
 export const DEMO_PASSWORD = 'demo-ent-2026';
+/** The activation code of the pending demo pupil (README): try the activation page with it. */
+export const DEMO_ACTIVATION_CODE = 'abcd-efgh';
+const DEMO_PENDING_LOGIN = 'tom.martin';
 
 interface DemoSchool {
   tenantId: string;
@@ -47,9 +51,20 @@ async function seedSchool(store: PlatformStore, school: DemoSchool, passwordHash
   if (ids.parent && ids.pupil) await scope.relations.link(ids.parent, ids.pupil);
 }
 
+async function seedPendingPupil(store: PlatformStore): Promise<void> {
+  const lille = store.forTenant('lille');
+  const [school] = await lille.structures.list({ limit: 1 });
+  const tom = await lille.accounts.create({
+    ...person(DEMO_PENDING_LOGIN, 'Tom', 'Martin', 'Student', 'pupil'), status: 'pending', source: 'demo',
+    activationCodeHash: hashActivationCode(DEMO_ACTIVATION_CODE), activationExpiresAt: new Date(Date.now() + 365 * 86_400_000),
+  });
+  if (school) await lille.memberships.attachToStructure(tom.id, school.id);
+}
+
 export async function seedDemo(store: PlatformStore, log: Logger): Promise<void> {
   if (await store.accounts.findByLogin('lea.martin')) return;
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   for (const school of SCHOOLS) await seedSchool(store, school, passwordHash);
-  log.warn({ logins: SCHOOLS.flatMap((s) => s.people.map((p) => p.login)) }, 'demo accounts created (development only)');
+  await seedPendingPupil(store);
+  log.warn({ logins: SCHOOLS.flatMap((s) => s.people.map((p) => p.login)), pending: DEMO_PENDING_LOGIN }, 'demo accounts created (development only)');
 }

@@ -1,6 +1,6 @@
 /** The development default: demo accounts and the /demo relying party, as a newcomer uses them. */
 import { expect } from 'chai';
-import { DEMO_PASSWORD } from '../../src/identity/demo-seed.js';
+import { DEMO_ACTIVATION_CODE, DEMO_PASSWORD } from '../../src/identity/demo-seed.js';
 import { Browser, formAction } from '../harness/browser.js';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 
@@ -32,6 +32,18 @@ describe('demo (development default)', function () {
     expect(refused.body).to.include('Connexion interrompue');
   });
 
+  it('activates the pending demo pupil with the documented code, in memory-only mode', async () => {
+    const browser = new Browser();
+    const never = 'no-stop:';
+    const loginPage = await browser.follow(`${hub.url}/demo/login`, never);
+    const href = /href="([^"]*\/activate[^"]*)"/.exec(loginPage.body)![1]!.replace(/&amp;/g, '&');
+    const activation = await browser.request(new URL(href, loginPage.url).href);
+    const form = { login: 'tom.martin', code: DEMO_ACTIVATION_CODE, password: 'girafe bleue du nord', password2: 'girafe bleue du nord', terms: '2026-09', email: '' };
+    const consent = await browser.follow(formAction(activation, /\/activate/), never, { form });
+    const done = await browser.follow(formAction(consent, /\/confirm/), never, { form: {} });
+    expect(done.body).to.include('Bonjour Tom Martin');
+  });
+
   it('seeds the demo data once, whatever the number of starts', async () => {
     const lille = hub.hub.store.forTenant('lille');
     const before = await lille.accounts.count();
@@ -39,6 +51,6 @@ describe('demo (development default)', function () {
     const { createLogger } = await import('../../src/shared/logger.js');
     await seedDemo(hub.hub.store, createLogger('silent'));
     expect(await lille.accounts.count()).to.equal(before);
-    expect(before).to.equal(3);
+    expect(before).to.equal(4);
   });
 });
