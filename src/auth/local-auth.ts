@@ -9,6 +9,7 @@
 import type { Account, AuditStore, PlatformStore } from '../storage/ports/index.js';
 import type { EphemeralStore } from '../storage/ports/ephemeral.js';
 import { hashActivationCode, verifyActivationCode } from '../identity/activation-code.js';
+import { normalizeLogin } from '../identity/login.js';
 import type { AuthConfig } from './config.js';
 import { applyDelay, type LoginThrottle } from './login-throttle.js';
 import { checkPassword, type PasswordProblem } from './password-policy.js';
@@ -41,9 +42,6 @@ export interface LocalAuthDeps {
   secrets: SecretBox;
   config: Pick<AuthConfig, 'termsVersion'>;
 }
-
-/** Logins are stored lower-case (generated `firstname.lastname`); users type them any way. */
-export const normalizeLogin = (login: string): string => login.trim().toLowerCase();
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,253}\.[^\s@]{2,}$/;
 

@@ -24,6 +24,7 @@ import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { setTimeout as wait } from 'node:timers/promises';
 import { z } from 'zod';
+import { normalizeLogin } from '../identity/login.js';
 import type { EphemeralStore } from '../storage/ports/ephemeral.js';
 
 const seconds = z.number().int().positive();
@@ -70,7 +71,7 @@ export type ThrottleDecision =
 
 /** Same rule as the login lookup (logins are stored lower-case; users type them any way). */
 export function normalizeThrottleLogin(login: string): string {
-  const normalized = login.trim().toLowerCase();
+  const normalized = normalizeLogin(login);
   // Real logins are short; a pasted megabyte must not become a megabyte Redis key.
   return normalized.length <= 128 ? normalized : `sha256:${createHash('sha256').update(normalized).digest('hex')}`;
 }
