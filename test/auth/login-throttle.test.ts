@@ -1,11 +1,7 @@
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
 import { applyDelay, LoginThrottle, loginThrottleSchema, normalizeThrottleIp, normalizeThrottleLogin, type LoginThrottleConfig, type ThrottleDecision } from '../../src/auth/login-throttle.js';
-import { MemoryEphemeralStore } from '../../src/storage/memory/ephemeral.js';
 import type { EphemeralStore } from '../../src/storage/ports/ephemeral.js';
-import { createRedis, waitForRedis } from '../../src/storage/redis/client.js';
-import { RedisEphemeralStore } from '../../src/storage/redis/ephemeral.js';
-import { randomPrefix, testRedisUrl } from '../harness/redis.js';
+import { memoryPair, redisPair, type EphemeralPair } from '../harness/ephemeral.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const config = (overrides: Partial<LoginThrottleConfig> = {}): LoginThrottleConfig => loginThrottleSchema.parse(overrides);
@@ -69,7 +65,7 @@ describe('applyDelay', () => {
   });
 });
 
-type Open = () => Promise<{ a: EphemeralStore; b: EphemeralStore; close(): Promise<void> }>;
+type Open = () => Promise<EphemeralPair>;
 
 function throttleSuite(name: string, open: Open): void {
   describe(`LoginThrottle: ${name}`, () => {
@@ -267,19 +263,5 @@ function throttleSuite(name: string, open: Open): void {
   });
 }
 
-throttleSuite('memory', async () => {
-  const store = new MemoryEphemeralStore();
-  return { a: store, b: store, close: async () => store.close() };
-});
-
-throttleSuite('redis (two connections, as two hub processes)', async () => {
-  const url = await testRedisUrl();
-  const prefix = randomPrefix();
-  const clients: Redis[] = [createRedis(url, prefix), createRedis(url, prefix)];
-  await Promise.all(clients.map((c) => waitForRedis(c)));
-  return {
-    a: new RedisEphemeralStore(clients[0]!),
-    b: new RedisEphemeralStore(clients[1]!),
-    close: async () => void (await Promise.all(clients.map((c) => c.quit()))),
-  };
-});
+throttleSuite('memory', memoryPair);
+throttleSuite('redis (two connections, as two hub processes)', redisPair);

@@ -1,14 +1,10 @@
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
-import { MemoryEphemeralStore } from '../../src/storage/memory/ephemeral.js';
 import type { EphemeralStore } from '../../src/storage/ports/ephemeral.js';
-import { createRedis, waitForRedis } from '../../src/storage/redis/client.js';
-import { RedisEphemeralStore } from '../../src/storage/redis/ephemeral.js';
-import { randomPrefix, testRedisUrl } from '../harness/redis.js';
+import { memoryPair, redisPair, type EphemeralPair } from '../harness/ephemeral.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function ephemeralSuite(name: string, open: () => Promise<{ a: EphemeralStore; b: EphemeralStore; close(): Promise<void> }>): void {
+function ephemeralSuite(name: string, open: () => Promise<EphemeralPair>): void {
   describe(`EphemeralStore: ${name}`, () => {
     let a: EphemeralStore;
     let b: EphemeralStore;
@@ -60,19 +56,5 @@ function ephemeralSuite(name: string, open: () => Promise<{ a: EphemeralStore; b
   });
 }
 
-ephemeralSuite('memory', async () => {
-  const store = new MemoryEphemeralStore();
-  return { a: store, b: store, close: async () => store.close() };
-});
-
-ephemeralSuite('redis (two connections, as two hub processes)', async () => {
-  const url = await testRedisUrl();
-  const prefix = randomPrefix();
-  const clients: Redis[] = [createRedis(url, prefix), createRedis(url, prefix)];
-  await Promise.all(clients.map((c) => waitForRedis(c)));
-  return {
-    a: new RedisEphemeralStore(clients[0]!),
-    b: new RedisEphemeralStore(clients[1]!),
-    close: async () => void (await Promise.all(clients.map((c) => c.quit()))),
-  };
-});
+ephemeralSuite('memory', memoryPair);
+ephemeralSuite('redis (two connections, as two hub processes)', redisPair);
