@@ -23,15 +23,42 @@ const keyPairSchema = z.strictObject({
 });
 export type KeyPairConfig = z.infer<typeof keyPairSchema>;
 
+/**
+ * Encryption algorithms of EncryptedAssertions (key transport and data). 3DES (tripledes-cbc) is
+ * what pysaml2 and older IdPs still default to; it is refused in production unless allowed.
+ */
+export const ENCRYPTION_ALGORITHMS = {
+  'aes128-gcm': 'http://www.w3.org/2009/xmlenc11#aes128-gcm',
+  'aes256-gcm': 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
+  'aes128-cbc': 'http://www.w3.org/2001/04/xmlenc#aes128-cbc',
+  'aes256-cbc': 'http://www.w3.org/2001/04/xmlenc#aes256-cbc',
+  'rsa-oaep': 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
+  'rsa-oaep-11': 'http://www.w3.org/2009/xmlenc11#rsa-oaep',
+  'tripledes-cbc': 'http://www.w3.org/2001/04/xmlenc#tripledes-cbc',
+  'rsa-1_5': 'http://www.w3.org/2001/04/xmlenc#rsa-1_5',
+} as const;
+export type EncryptionAlgorithm = keyof typeof ENCRYPTION_ALGORITHMS;
+/** The default: AES (GCM or CBC) data encryption, RSA-OAEP key transport. */
+export const SAFE_ENCRYPTION_ALGORITHMS: EncryptionAlgorithm[] = ['aes128-gcm', 'aes256-gcm', 'aes128-cbc', 'aes256-cbc', 'rsa-oaep', 'rsa-oaep-11'];
+
+const metadataTrustSchema = {
+  /**
+   * When set, the metadata must carry an enveloped XML signature on its root that verifies with
+   * this certificate (the federation operator's metadata signing certificate, PEM file).
+   */
+  signingCertFile: z.string().min(1).optional(),
+};
+
 export const samlSettingsSchema = z.strictObject({
   /** The IdP's metadata: a local file (preferred: reviewed and versioned) or a URL refreshed periodically. */
   idpMetadata: z.union([
-    z.strictObject({ file: z.string().min(1) }),
+    z.strictObject({ file: z.string().min(1), ...metadataTrustSchema }),
     z.strictObject({
       url: z.url(),
       /** Used while the URL cannot be read (at start too). */
       fallbackFile: z.string().min(1).optional(),
       refreshMinutes: z.number().int().min(5).default(60),
+      ...metadataTrustSchema,
     }),
   ]),
   /** Our SP entity id; default `<issuer>/federation/<connector id>/metadata` (where the metadata is published). */
@@ -46,6 +73,11 @@ export const samlSettingsSchema = z.strictObject({
   wantResponseSigned: z.boolean().default(true),
   /** Require the Assertion's own signature (inside the encryption, for encrypted assertions). */
   wantAssertionSigned: z.boolean().default(true),
+  /**
+   * Algorithms accepted in EncryptedAssertions (EncryptionMethod of the data and of the key).
+   * Absent: AES-GCM/CBC with RSA-OAEP, plus 3DES and RSA 1.5 outside production mode (test IdPs).
+   */
+  encryptionAlgorithms: z.array(z.enum(Object.keys(ENCRYPTION_ALGORITHMS) as [EncryptionAlgorithm, ...EncryptionAlgorithm[]])).min(1).optional(),
   /** Bounded tolerance on NotBefore / NotOnOrAfter / IssueInstant. */
   clockSkewSeconds: z.number().int().min(0).max(300).default(60),
   /** How long a sent AuthnRequest may be answered. */
@@ -77,6 +109,14 @@ export const oidcSettingsSchema = z.strictObject({
   }).prefault({}),
   /** Tolerance on the ID token's iat/exp. */
   clockSkewSeconds: z.number().int().min(0).max(300).default(60),
+  /**
+   * The standard `email` claim links only with `email_verified: true` (many OIDC providers let
+   * users edit it); the claims named here are directory attributes the académie sets itself and
+   * are trusted as they are.
+   */
+  directoryEmailClaims: z.array(z.string()).default(['mail', 'ctemail']),
+  /** Accepted ID token signature algorithms. */
+  idTokenAlgorithms: z.array(z.enum(['RS256', 'PS256', 'ES256', 'RS512', 'PS512', 'ES384', 'EdDSA'])).min(1).default(['RS256', 'PS256', 'ES256']),
   /** Allows http:// issuers (tests, development); refused in production by the hub's checks. */
   allowInsecureHttp: z.boolean().default(false),
 });
@@ -86,9 +126,13 @@ export type OidcSettings = z.infer<typeof oidcSettingsSchema>;
 export const CONNECTOR_PROFILES = ['educonnect', 'academie'] as const;
 export type ConnectorProfile = (typeof CONNECTOR_PROFILES)[number];
 
+/** First path segments of the federation routes: a connector with one of these ids would be shadowed. */
+export const RESERVED_CONNECTOR_IDS = ['start', 'staff', 'back', 'continue', 'choose', 'logout', 'metadata', 'acs', 'callback', 'slo'] as const;
+
 function connectorSchema(defaultProfile: ConnectorProfile) {
   return z.strictObject({
-    id: z.string().regex(/^[a-z0-9-]{2,40}$/, 'lower-case letters, digits and -'),
+    id: z.string().regex(/^[a-z0-9-]{2,40}$/, 'lower-case letters, digits and -')
+      .refine((id) => !(RESERVED_CONNECTOR_IDS as readonly string[]).includes(id), { message: `reserved (the federation routes use ${RESERVED_CONNECTOR_IDS.join(', ')})` }),
     type: z.enum(['saml', 'oidc']),
     /** The label on the login page. */
     displayName: z.string().min(1),
@@ -100,7 +144,10 @@ function connectorSchema(defaultProfile: ConnectorProfile) {
      * setting is written so that a reader of the YAML sees the rule.
      */
     linkOnly: z.literal(true).default(true),
-    /** Domains of the académie e-mail addresses this IdP serves (login_hint routing). */
+    /**
+     * Domains of the académie e-mail addresses this IdP serves (login_hint routing, and the only
+     * domains matched); empty: the tenant's directory sources' `academicDomains`.
+     */
     emailDomains: z.array(z.string().min(3)).default([]),
     saml: samlSettingsSchema.optional(),
     oidc: oidcSettingsSchema.optional(),

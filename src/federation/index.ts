@@ -81,6 +81,10 @@ export async function createFederation(deps: FederationDeps, registry: Connector
         return tenant ? prefixesOf(tenant) : [];
       },
       allTenants: () => deps.tenants.map((tenant) => tenant.id),
+      academicDomains: (tenantId, connectorDomains) => {
+        if (connectorDomains.length > 0) return connectorDomains;
+        return [...new Set(tenantsById.get(tenantId)?.directorySources.flatMap((s) => s.academicDomains) ?? [])];
+      },
     },
   };
   const declared: Array<{ config: ConnectorConfig; tenantId: string | null }> = [
@@ -99,6 +103,11 @@ export async function createFederation(deps: FederationDeps, registry: Connector
     throw err;
   }
   const enabled = [...connectors.values()];
+  for (const c of enabled) {
+    if (c.config.profile === 'academie' && c.tenantId && context.routing.academicDomains(c.tenantId, c.config.emailDomains).length === 0) {
+      deps.log.warn({ connector: c.id }, 'no académie e-mail domain for this staff connector (emailDomains or the tenant\'s academicDomains): no login will match an account');
+    }
+  }
   const families = enabled.filter((c) => c.config.profile === 'educonnect');
   const staff = enabled.filter((c) => c.config.profile === 'academie');
 
@@ -141,6 +150,7 @@ export async function createFederation(deps: FederationDeps, registry: Connector
     connectors,
     tenantNames: new Map(deps.tenants.map((tenant) => [tenant.id, tenant.name])),
     rememberChoiceDays: deps.config.federation.rememberChoiceDays,
+    sessionTtlSeconds: deps.config.oidc.ttl.session,
   });
 
   return {

@@ -40,6 +40,11 @@ const fr = {
   'federation.failure.unavailable': 'Le service d’authentification est momentanément indisponible. Réessayez dans quelques minutes ou utilisez votre identifiant ENT.',
   'federation.failure.generic': 'La réponse du service d’authentification n’est pas valide. Recommencez la connexion depuis l’application. Si le problème continue, contactez l’administrateur ENT de votre établissement.',
   'federation.failure.code': 'Motif\u00a0: {reason}',
+
+  'federation.logout.title': 'Vous êtes déconnecté',
+  'federation.logout.done': 'Votre session ENT est terminée.',
+  'federation.logout.partial': 'Le service d’authentification n’a pas pu confirmer la fin de votre session chez lui.',
+  'federation.logout.closeBrowser': 'Sur un ordinateur partagé, fermez le navigateur pour terminer aussi les autres sessions.',
 } satisfies Record<string, string>;
 
 const en: Record<keyof typeof fr, string> = {
@@ -83,6 +88,11 @@ const en: Record<keyof typeof fr, string> = {
   'federation.failure.unavailable': 'The authentication service is temporarily unavailable. Try again in a few minutes or use your ENT username.',
   'federation.failure.generic': 'The answer of the authentication service is not valid. Start again from the application. If the problem continues, contact your school’s ENT administrator.',
   'federation.failure.code': 'Reason: {reason}',
+
+  'federation.logout.title': 'You are signed out',
+  'federation.logout.done': 'Your ENT session has ended.',
+  'federation.logout.partial': 'The authentication service could not confirm that your session there has ended.',
+  'federation.logout.closeBrowser': 'On a shared computer, close the browser to end the other sessions too.',
 };
 
 export const federationMessages: { fr: typeof fr; en: Record<keyof typeof fr, string> } = { fr, en };

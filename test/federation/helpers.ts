@@ -1,5 +1,11 @@
 /** Shared steps of the federation tests: the browser walks RP → hub → upstream → hub → RP. */
 import { expect } from 'chai';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { PROJECT_ROOT } from '../../src/config/load.js';
+import type { PlatformStore } from '../../src/storage/ports/index.js';
 import type * as oidc from 'openid-client';
 import { Browser, type Page } from '../harness/browser.js';
 import { REDIRECT } from '../harness/fixtures.js';
@@ -52,4 +58,33 @@ export async function postToAcs(s: Started, form: { action: string; fields: Reco
   const acs = await s.browser.request(form.action, { form: form.fields });
   if (!acs.location) return acs;
   return s.browser.follow(acs.location, REDIRECT);
+}
+
+/**
+ * A copy of the repository's tenants (written as JSON, which is YAML) with extra connectors:
+ * the académie staff IdPs under test are tenant connectors, and tenants/*.yaml is not ours to
+ * change. Returns the folder (to remove after).
+ */
+export function tenantsWith(connectors: Record<string, Array<Record<string, unknown>>>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tenants-'));
+  for (const file of readdirSync(join(PROJECT_ROOT, 'tenants')).filter((f) => f.endsWith('.yaml'))) {
+    const tenant = YAML.parse(readFileSync(join(PROJECT_ROOT, 'tenants', file), 'utf8')) as { id: string; connectors?: Array<{ id: string }> };
+    const extra = connectors[tenant.id] ?? [];
+    tenant.connectors = [...(tenant.connectors ?? []).filter((c) => !extra.some((e) => e.id === c.id)), ...(extra as Array<{ id: string }>)];
+    writeFileSync(join(dir, file), JSON.stringify(tenant, null, 2));
+  }
+  return dir;
+}
+
+/** Login page → "Personnel de l'Éducation nationale" → the académie's button: the URL that leaves for its IdP. */
+export async function staffStart(s: Started, connectorId: string): Promise<string> {
+  const staffPage = await s.browser.request(linkHref(s.loginPage, /\/federation\/staff\?/));
+  expect(staffPage.status, staffPage.body).to.equal(200);
+  return linkHref(staffPage, new RegExp(`/federation/start/${connectorId}\\?`));
+}
+
+/** The latest audit event of a type in a tenant's trail (or the platform's). */
+export async function lastAudit(store: PlatformStore, tenantId: string | null, type: string): Promise<Record<string, unknown> | undefined> {
+  const events = await (tenantId ? store.forTenant(tenantId).audit : store.audit).list({ limit: 20 });
+  return events.find((e) => e.type === type)?.details;
 }

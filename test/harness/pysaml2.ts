@@ -37,6 +37,7 @@ export interface Scenario {
   audience?: string | null;
   lifetime_minutes?: number;
   in_response_to?: string | null;
+  data_encryption?: 'tripledes-cbc' | 'aes256-cbc' | 'aes128-gcm';
 }
 
 export interface Pysaml2Idp {
@@ -47,6 +48,12 @@ export interface Pysaml2Idp {
   /** Trusts this SP metadata from now on. */
   serve(spMetadata: string): Promise<void>;
   scenario(s: Scenario): Promise<void>;
+  /** An IdP-initiated LogoutRequest to the SP (HTTP-Redirect, signed unless `sign: false`): its URL. */
+  logoutRequest(spec: { sp: string; name_id: string; session_indexes?: string[]; destination?: string; expired?: boolean; sign?: boolean; relay_state?: string }): Promise<{ url: string; id: string }>;
+  /** What the IdP's SLO endpoint last received from the SP. */
+  lastLogout(): Promise<Record<string, unknown>>;
+  /** Writes this IdP's metadata signed with `signer` (a federation operator's key) to `file`. */
+  writeSignedMetadata(signer: KeyFiles, file: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,6 +84,17 @@ export async function preparePysaml2Idp(): Promise<Pysaml2Idp> {
     async serve(spMetadata) {
       const res = await fetch(`${url}/sp`, { method: 'POST', body: spMetadata });
       if (res.status !== 204) throw new Error(`IdP refused the SP metadata: ${res.status} ${stderr}`);
+    },
+    async logoutRequest(spec) {
+      const res = await fetch(`${url}/logout-request`, { method: 'POST', body: JSON.stringify(spec) });
+      if (res.status !== 200) throw new Error(`logout request refused: ${res.status} ${await res.text()}`);
+      return (await res.json()) as { url: string; id: string };
+    },
+    async lastLogout() {
+      return (await (await fetch(`${url}/last-logout`)).json()) as Record<string, unknown>;
+    },
+    async writeSignedMetadata(signer, file) {
+      await run(PYTHON, [SCRIPT, JSON.stringify({ ...base, mode: 'signed-metadata', metadata_out: file, md_key: signer.keyFile, md_cert: signer.certFile })]);
     },
     async scenario(s) {
       const res = await fetch(`${url}/scenario`, { method: 'POST', body: JSON.stringify(s) });

@@ -46,6 +46,19 @@ async function discover(settings: OidcSettings, production: boolean): Promise<Di
   return doc as Discovery;
 }
 
+/** jose's error codes → our reasons (the audit trail says which check failed). */
+function idTokenFailure(err: unknown): FederationFailure {
+  const code = (err as { code?: string }).code ?? 'invalid';
+  const claim = (err as { claim?: string }).claim;
+  if (code === 'ERR_JWT_EXPIRED') return new FederationFailure('expired', 'ID token expired', 401);
+  if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && claim === 'aud') return new FederationFailure('audience', 'ID token for another audience', 401);
+  if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && claim === 'iss') return new FederationFailure('issuer', 'ID token from another issuer', 401);
+  if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' || code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JOSE_ALG_NOT_ALLOWED' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') {
+    return new FederationFailure('signature', `ID token signature refused: ${code}`, 401);
+  }
+  return new FederationFailure('token', `ID token refused: ${code}${claim ? ` (${claim})` : ''}`, 401);
+}
+
 const claimValues = (payload: Record<string, unknown>): Record<string, string[]> => {
   const out: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(payload)) {
@@ -109,23 +122,31 @@ async function open(config: ConnectorConfig, settings: OidcSettings, tenantId: s
         if (!res.ok || typeof tokens.id_token !== 'string') throw new FederationFailure('token', `token request failed (${String(tokens.error ?? res.status)})`, 401);
         let claims: JWTPayload;
         try {
-          ({ payload: claims } = await jwtVerify(tokens.id_token, jwks!, { issuer: m.issuer, audience: settings.clientId, clockTolerance: settings.clockSkewSeconds, requiredClaims: ['sub', 'exp', 'iat'] }));
+          ({ payload: claims } = await jwtVerify(tokens.id_token, jwks!, {
+            issuer: m.issuer, audience: settings.clientId, algorithms: settings.idTokenAlgorithms,
+            clockTolerance: settings.clockSkewSeconds, requiredClaims: ['sub', 'exp', 'iat'],
+          }));
         } catch (err) {
-          const code = (err as { code?: string }).code ?? 'invalid';
-          throw new FederationFailure(code === 'ERR_JWT_EXPIRED' ? 'expired' : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? 'audience' : 'token', `ID token refused: ${code}`, 401);
+          throw idTokenFailure(err);
         }
         if (claims.nonce !== pending.nonce) throw new FederationFailure('nonce', 'nonce mismatch', 401);
         if (claims.azp !== undefined && claims.azp !== settings.clientId) throw new FederationFailure('audience', 'azp is another client', 401);
-        let values = claimValues(claims);
+        let released: Record<string, unknown> = claims;
         // Staff IdPs often keep the e-mail and FrEduRne for userinfo; it answers for the same subject only.
-        if (m.userinfo_endpoint && typeof tokens.access_token === 'string' && !settings.claims.email.some((n) => values[n])) {
-          const info = await fetch(m.userinfo_endpoint, { headers: { authorization: `Bearer ${tokens.access_token}` }, signal: AbortSignal.timeout(10_000) }).then((r) => (r.ok ? r.json() : null)).catch(() => null) as Record<string, unknown> | null;
-          if (info && info.sub === claims.sub) values = { ...claimValues(info), ...values };
+        if (m.userinfo_endpoint && typeof tokens.access_token === 'string' && !settings.claims.email.some((n) => claims[n] !== undefined)) {
+          const info = await fetch(m.userinfo_endpoint, { headers: { authorization: `Bearer ${tokens.access_token}` }, signal: AbortSignal.timeout(10_000), redirect: 'error' })
+            .then((r) => (r.ok ? r.json() : null)).catch(() => null) as Record<string, unknown> | null;
+          if (info && info.sub === claims.sub) released = { ...info, ...claims };
         }
+        const values = claimValues(released);
         const c = settings.claims;
+        // OIDC's `email` is often user-editable upstream: only a verified one may link an account.
+        for (const name of c.email) if (!settings.directoryEmailClaims.includes(name) && released.email_verified !== true) delete values[name];
         const subject = values[c.subject]?.[0] ?? null;
         if (!subject) throw new FederationFailure('no_identifier', `no ${c.subject} claim`);
-        const identity = academieIdentity(config.id, tenantId, subject, values, { givenName: [c.givenName], familyName: [c.familyName], email: c.email, rne: [c.rne] }, config.emailDomains);
+        const domains = context.routing.academicDomains(tenantId, config.emailDomains);
+        const identity = academieIdentity(config.id, tenantId, subject, values, { givenName: [c.givenName], familyName: [c.familyName], email: c.email, rne: [c.rne] }, domains);
+        if (released.email !== undefined && values.email === undefined) identity.auditDetails.unverifiedEmailIgnored = true;
         return { state: pending.state, identity };
       },
     },

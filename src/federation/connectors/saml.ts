@@ -7,8 +7,9 @@
 import { createHash } from 'node:crypto';
 import * as samlify from 'samlify';
 import type { KeyObject } from 'node:crypto';
-import { samlSettingsSchema, type ConnectorConfig, type SamlSettings } from '../config.js';
-import type { ConnectorContext, ConnectorType, LoginState, OpenConnector } from '../core/connector.js';
+import { ENCRYPTION_ALGORITHMS, SAFE_ENCRYPTION_ALGORITHMS, samlSettingsSchema, type ConnectorConfig, type SamlSettings } from '../config.js';
+import type { ConnectorContext, ConnectorType, IdpLogoutMessage, LoginState, OpenConnector, SamlLogout } from '../core/connector.js';
+import { verifyLogoutMessage } from '../saml/logout.js';
 import { FederationFailure } from '../core/failure.js';
 import type { UpstreamIdentity } from '../core/identity.js';
 import { ACADEMIE_SAML_NAMES, academieIdentity } from '../profiles/academie.js';
@@ -28,11 +29,22 @@ samlify.setSchemaValidator(samlSchemaValidator);
 export const federationPath = (connectorId: string, what: string): string => `/federation/${connectorId}/${what}`;
 
 const requestKey = (connectorId: string, requestId: string) => `fed:saml:req:${connectorId}:${requestId}`;
+const logoutKey = (connectorId: string, requestId: string) => `fed:saml:logout:${connectorId}:${requestId}`;
+const logoutSeenKey = (connectorId: string, hash: string) => `fed:saml:logout-seen:${connectorId}:${hash}`;
 const assertionKey = (connectorId: string, a: VerifiedAssertion) => `fed:saml:seen:${connectorId}:${createHash('sha256').update(`${a.issuer}\n${a.id}`).digest('hex')}`;
 
 function certsOf(idp: samlify.IdentityProviderInstance): string[] {
   const certs = idp.entityMeta.getX509Certificate('signing');
   return (Array.isArray(certs) ? certs.flat() : [certs]).filter((c): c is string => typeof c === 'string' && c.length > 0);
+}
+
+/**
+ * The algorithm URIs accepted in encrypted assertions: the configured list, else AES-GCM/CBC with
+ * RSA-OAEP, plus 3DES and RSA 1.5 outside production (pysaml2 and older test IdPs default to them).
+ */
+export function acceptedEncryptionAlgorithms(settings: Pick<SamlSettings, 'encryptionAlgorithms'>, production: boolean): string[] {
+  const names = settings.encryptionAlgorithms ?? (production ? SAFE_ENCRYPTION_ALGORITHMS : [...SAFE_ENCRYPTION_ALGORITHMS, 'tripledes-cbc', 'rsa-1_5'] as const);
+  return names.map((n) => ENCRYPTION_ALGORITHMS[n]);
 }
 
 function identityOf(config: ConnectorConfig, settings: SamlSettings, tenantId: string | null, context: ConnectorContext, a: VerifiedAssertion): UpstreamIdentity {
@@ -44,15 +56,17 @@ function identityOf(config: ConnectorConfig, settings: SamlSettings, tenantId: s
   if (!tenantId) throw new FederationFailure('unknown_connector', 'an académie connector must belong to a tenant');
   const names = { ...ACADEMIE_SAML_NAMES };
   const override = (key: 'email' | 'rne' | 'givenName' | 'familyName') => (settings.attributes[key] ? [settings.attributes[key]] : names[key]);
-  return academieIdentity(config.id, tenantId, a.nameId, a.attributes, { givenName: override('givenName'), familyName: override('familyName'), email: override('email'), rne: override('rne') }, config.emailDomains);
+  return academieIdentity(config.id, tenantId, a.nameId, a.attributes, { givenName: override('givenName'), familyName: override('familyName'), email: override('email'), rne: override('rne') }, context.routing.academicDomains(tenantId, config.emailDomains));
 }
 
 async function open(config: ConnectorConfig, settings: SamlSettings, tenantId: string | null, context: ConnectorContext): Promise<OpenConnector> {
   await warmUpSchemaValidator();
   const acsUrl = context.issuer + federationPath(config.id, 'acs');
+  const sloUrl = context.issuer + federationPath(config.id, 'slo');
   const spEntityId = settings.spEntityId ?? context.issuer + federationPath(config.id, 'metadata');
   const signing = loadKeyPair(settings.signing, `connector ${config.id} signing`);
   const encryption = settings.encryption ? loadKeyPair(settings.encryption, `connector ${config.id} encryption`) : null;
+  const encryptionAlgorithms = acceptedEncryptionAlgorithms(settings, context.production);
   const metadataSource = await openIdpMetadata(settings.idpMetadata, (err) => context.log.warn({ connector: config.id, err: err.message }, 'IdP metadata refresh failed; keeping the last good copy'));
 
   const sp = samlify.ServiceProvider({
@@ -66,6 +80,7 @@ async function open(config: ConnectorConfig, settings: SamlSettings, tenantId: s
     ...(encryption ? { encPrivateKey: encryption.keyPem, encryptCert: encryption.certPem } : {}),
     requestSignatureAlgorithm: RSA_SHA256,
     assertionConsumerService: [{ Binding: POST, Location: acsUrl }],
+    singleLogoutService: [{ Binding: REDIRECT, Location: sloUrl }],
     nameIDFormat: ['urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient'],
   });
   const spMetadata = sp.getMetadata();
@@ -77,11 +92,46 @@ async function open(config: ConnectorConfig, settings: SamlSettings, tenantId: s
     return keysFor.keys;
   };
 
+  const logout: SamlLogout = {
+    async requestUrl(session, lang) {
+      const idp = metadataSource.current();
+      // samlify looks SLO endpoints up by its binding key ('redirect'), not by the binding URN.
+      if (typeof idp.entityMeta.getSingleLogoutService('redirect') !== 'string') throw new FederationFailure('unavailable', 'the IdP offers no HTTP-Redirect SLO endpoint', 503);
+      const { id, context: url } = sp.createLogoutRequest(idp, 'redirect', { logoutNameID: session.nameId, ...(session.sessionIndex ? { sessionIndex: session.sessionIndex } : {}) });
+      await context.ephemeral.put(logoutKey(config.id, id), JSON.stringify({ lang }), settings.requestTtlSeconds);
+      return url;
+    },
+    async handle(rawQuery): Promise<IdpLogoutMessage> {
+      const idp = metadataSource.current();
+      const message = verifyLogoutMessage(rawQuery, {
+        idpEntityId: idp.entityMeta.getEntityID(), idpKeys: idpKeys(idp), sloUrl,
+        skewSeconds: settings.clockSkewSeconds, maxAgeSeconds: settings.requestTtlSeconds, now: new Date(),
+      });
+      if (message.kind === 'response') {
+        const pending = await context.ephemeral.take(logoutKey(config.id, message.inResponseTo));
+        if (!pending) throw new FederationFailure('unknown_request', 'the LogoutResponse answers no pending request of this hub', 401);
+        return { kind: 'response', success: message.success, status: message.status, pending: JSON.parse(pending) as { lang: 'fr' | 'en' } };
+      }
+      if (!(await context.ephemeral.claimOnce(logoutSeenKey(config.id, message.replayKey), settings.requestTtlSeconds + settings.clockSkewSeconds))) {
+        throw new FederationFailure('replay', `LogoutRequest ${message.id} already received`, 401);
+      }
+      return {
+        kind: 'request', nameId: message.nameId, sessionIndexes: message.sessionIndexes, relayState: message.relayState,
+        // Our LogoutResponse: signed on the redirect binding, answering the request's ID.
+        respond: () => {
+          const { context: url } = sp.createLogoutResponse(idp, { extract: { request: { id: message.id } } } as never, 'redirect', message.relayState ?? '');
+          return url;
+        },
+      };
+    },
+  };
+
   return {
     id: config.id,
     config,
     tenantId,
     saml: {
+      logout,
       metadata: () => spMetadata,
       async loginUrl(state: LoginState): Promise<string> {
         const idp = metadataSource.current();
@@ -104,6 +154,7 @@ async function open(config: ConnectorConfig, settings: SamlSettings, tenantId: s
           wantAssertionSigned: settings.wantAssertionSigned,
           wantEncrypted: settings.wantAssertionsEncrypted,
           decryptionKey: encryption?.keyPem ?? null,
+          encryptionAlgorithms,
           now: new Date(),
         });
         // Replay: the id is remembered (in Redis with several processes) until the assertion expires.
@@ -115,6 +166,7 @@ async function open(config: ConnectorConfig, settings: SamlSettings, tenantId: s
         const state = JSON.parse(pending) as LoginState;
         const identity = identityOf(config, settings, tenantId, context, assertion);
         if (!identity.subject) throw new FederationFailure('no_identifier', 'the assertion carries no stable identifier');
+        if (assertion.nameId) identity.upstreamSession = { nameId: assertion.nameId, sessionIndex: assertion.sessionIndex };
         return { state, identity };
       },
     },

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import type { ConnectorConfig } from '../config.js';
-import type { UpstreamIdentity } from './identity.js';
+import type { UpstreamIdentity, UpstreamSession } from './identity.js';
 import type { EduConnectRouting } from '../profiles/educonnect.js';
 import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
 import type { Logger } from '../../shared/logger.js';
@@ -35,6 +35,20 @@ export interface SamlPostConnector {
   handlePost(body: Record<string, string>): Promise<{ state: LoginState; identity: UpstreamIdentity }>;
   /** Our SP metadata for the IdP. */
   metadata(): string;
+  /** Single logout (HTTP-Redirect), when the IdP's metadata offers it. */
+  logout?: SamlLogout;
+}
+
+/** A LogoutRequest or LogoutResponse from the IdP, verified. */
+export type IdpLogoutMessage =
+  | { kind: 'request'; nameId: string; sessionIndexes: string[]; relayState: string | null; respond(): string }
+  | { kind: 'response'; success: boolean; status: string; pending: { lang: 'fr' | 'en' } };
+
+export interface SamlLogout {
+  /** A signed LogoutRequest for this upstream session: the URL to send the browser to. */
+  requestUrl(session: UpstreamSession, lang: 'fr' | 'en'): Promise<string>;
+  /** Verifies a message received on our SLO endpoint (the raw query string, as signed). */
+  handle(rawQuery: string): Promise<IdpLogoutMessage>;
 }
 
 /** Login + password checked by the connector itself (local accounts: src/oidc/interactions today). */
@@ -57,7 +71,11 @@ export interface ConnectorContext {
   /** The hub's public issuer URL (our endpoints are under `<issuer>/federation/`). */
   issuer: string;
   /** Tenants by académie code and their external id prefixes, for profiles that route by them (ÉduConnect). */
-  routing: EduConnectRouting & { allTenants(): string[] };
+  routing: EduConnectRouting & {
+    allTenants(): string[];
+    /** The académie e-mail domains a tenant's staff connector may match (its own, else the tenant's sources'). */
+    academicDomains(tenantId: string, connectorDomains: string[]): string[];
+  };
   /** Short-lived shared state (pending requests, replay caches). */
   ephemeral: EphemeralStore;
   log: Logger;

@@ -3,9 +3,9 @@
  * text; `detail` is for the audit trail and logs only, never shown as is.
  */
 export const FAILURE_REASONS = [
-  'malformed', 'schema', 'status', 'signature', 'response_unsigned', 'assertion_unsigned', 'not_encrypted', 'decryption',
+  'malformed', 'schema', 'status', 'signature', 'response_unsigned', 'assertion_unsigned', 'not_encrypted', 'decryption', 'encryption_algorithm',
   'issuer', 'destination', 'recipient', 'audience', 'expired', 'not_yet_valid', 'replay', 'unsolicited', 'unknown_request',
-  'state', 'nonce', 'token', 'upstream_error', 'expired_interaction', 'unknown_connector', 'no_identifier', 'unavailable',
+  'state', 'nonce', 'token', 'upstream_error', 'expired_interaction', 'unknown_connector', 'no_identifier', 'unavailable', 'logout',
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 

@@ -31,6 +31,14 @@ export interface UpstreamIdentity {
   structures?: RneEntry[] | undefined;
   /** Authentication methods for the `amr` claim. */
   amr: string[];
+  /** The upstream's SAML session (NameID, SessionIndex), for single logout. */
+  upstreamSession?: UpstreamSession | undefined;
   /** A few non-sensitive attributes for the audit trail. */
   auditDetails: Record<string, unknown>;
+}
+
+/** What single logout needs to name the user's session at a SAML IdP. */
+export interface UpstreamSession {
+  nameId: string;
+  sessionIndex: string | null;
 }

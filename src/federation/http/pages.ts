@@ -72,6 +72,8 @@ const TEXT_OF: Partial<Record<FailureReason, MessageKey>> = {
   unsolicited: 'federation.failure.request',
   unknown_request: 'federation.failure.request',
   state: 'federation.failure.request',
+  nonce: 'federation.failure.request',
+  issuer: 'federation.failure.signature',
   expired_interaction: 'federation.failure.expired_interaction',
   unavailable: 'federation.failure.unavailable',
 };
@@ -83,4 +85,12 @@ export function renderFailure(p: { lang: Lang; status: number; reason: FailureRe
         ${p.requestId && html`<p class="fine-print">${t(p.lang, 'error.requestId', { id: p.requestId })}</p>`}
         ${p.backUrl && html`<p class="note"><a href="${safeUrl(p.backUrl)}">${t(p.lang, 'federation.back')}</a></p>`}`;
   return layout({ lang: p.lang, title: t(p.lang, 'federation.failure.title'), hasError: true, body });
+}
+
+/** After single logout: the hub session is over; `complete` false when the IdP reported a partial logout. */
+export function renderLoggedOut(p: { lang: Lang; complete: boolean }): string {
+  const body = html`<p class="lead">${t(p.lang, 'federation.logout.done')}</p>
+        ${!p.complete && html`<div class="alert" role="alert"><p>${t(p.lang, 'federation.logout.partial')}</p></div>`}
+        <p>${t(p.lang, 'federation.logout.closeBrowser')}</p>`;
+  return layout({ lang: p.lang, title: t(p.lang, 'federation.logout.title'), body });
 }

@@ -8,6 +8,8 @@
  *   GET  /federation/:connector/callback        OIDC upstream callback
  *   GET  /federation/continue/:ticket           resolve the account(s), finish the interaction
  *   POST /federation/choose/:ticket             the account chosen among several
+ *   GET  /federation/logout                     end the hub session, then the SAML IdP's (SP-initiated SLO)
+ *   GET  /federation/:connector/slo             SAML LogoutRequest / LogoutResponse (HTTP-Redirect binding)
  *
  * The SAML POST arrives cross-site, so it carries no SameSite=Lax cookie: the response is
  * checked there, then the result waits under a one-time ticket and the browser is sent (a
@@ -29,9 +31,12 @@ import type { LoginState, OpenConnector } from '../core/connector.js';
 import { FederationFailure } from '../core/failure.js';
 import type { UpstreamIdentity } from '../core/identity.js';
 import { candidateAccounts, completeFederatedLogin, type AuditContext } from '../linking/link.js';
-import { renderAccountChoice, renderFailure, renderNoAccount, renderStaffChoice } from './pages.js';
+import { renderAccountChoice, renderFailure, renderLoggedOut, renderNoAccount, renderStaffChoice } from './pages.js';
+import { endHubSession } from './hub-session.js';
 
 export const REMEMBERED_CHOICE_COOKIE = 'hub_fed_choice';
+/** Names this browser's upstream SAML session (server-side record), for single logout. */
+export const UPSTREAM_SESSION_COOKIE = 'hub_fed_slo';
 const TICKET_TTL_SECONDS = 300;
 const SAML_BODY_LIMIT = '256kb';
 
@@ -43,7 +48,19 @@ export interface RouteDeps {
   connectors: Map<string, OpenConnector>;
   tenantNames: Map<string, string>;
   rememberChoiceDays: number;
+  /** The hub session's lifetime: the upstream session record lives as long. */
+  sessionTtlSeconds: number;
 }
+
+/** What single logout needs, kept server-side under the cookie's random id. */
+interface UpstreamSessionRecord {
+  connectorId: string;
+  tenantId: string;
+  accountId: string;
+  nameId: string;
+  sessionIndex: string | null;
+}
+const upstreamSessionKey = (id: string) => `fed:slo:${id}`;
 
 interface Ticket {
   state: LoginState;
@@ -172,6 +189,13 @@ export function federationRouter(deps: RouteDeps): Router {
   const finish = async (ctx: Context, ticket: Ticket & { key: string }, account: Account, clientId: string) => {
     await deps.ephemeral.delete(ticket.key);
     await completeFederatedLogin(deps.store, ticket.identity, account, auditContext(ctx, clientId));
+    const upstream = ticket.identity.upstreamSession;
+    if (upstream && deps.connectors.get(ticket.state.connectorId)?.saml?.logout) {
+      const id = randomBytes(24).toString('base64url');
+      const record: UpstreamSessionRecord = { connectorId: ticket.state.connectorId, tenantId: account.tenantId, accountId: account.id, ...upstream };
+      await deps.ephemeral.put(upstreamSessionKey(id), JSON.stringify(record), deps.sessionTtlSeconds);
+      ctx.cookies.set(UPSTREAM_SESSION_COOKIE, id, { httpOnly: true, sameSite: 'lax', signed: true, secure: ctx.secure, maxAge: deps.sessionTtlSeconds * 1000, overwrite: true });
+    }
     const to = await deps.provider.interactionResult(ctx.req, ctx.res, { login: { accountId: account.id, amr: ticket.identity.amr } }, { mergeWithLastSubmission: false });
     ctx.status = 303;
     ctx.redirect(to);
@@ -211,6 +235,64 @@ export function federationRouter(deps: RouteDeps): Router {
     const account = (await candidateAccounts(deps.store, ticket.identity)).find((a) => a.id === chosen);
     if (!account) throw new FederationFailure('state', 'the chosen account is no longer available');
     await finish(ctx, ticket, account, String(details.params.client_id));
+  }));
+
+  /** This browser's upstream session record, if any (the cookie is dropped either way). */
+  const takeUpstreamSession = async (ctx: Context): Promise<UpstreamSessionRecord | null> => {
+    const id = ctx.cookies.get(UPSTREAM_SESSION_COOKIE, { signed: true });
+    ctx.cookies.set(UPSTREAM_SESSION_COOKIE, null, { signed: true });
+    if (!id) return null;
+    const raw = await deps.ephemeral.take(upstreamSessionKey(id));
+    return raw ? (JSON.parse(raw) as UpstreamSessionRecord) : null;
+  };
+  const auditLogout = async (ctx: Context, connector: OpenConnector | undefined, accountId: string | null, details: Record<string, unknown>) => {
+    const audit = connector?.tenantId ? deps.store.forTenant(connector.tenantId).audit : deps.store.audit;
+    await audit.record({ type: 'federation.logout', accountId, ...auditContext(ctx), details: { connector: connector?.id ?? null, ...details } });
+  };
+  const loggedOut = (ctx: Context, lang: Lang, complete: boolean) => {
+    ctx.type = 'html';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = renderLoggedOut({ lang, complete });
+  };
+
+  // SP-initiated: ends the hub session of this browser, then asks the IdP to end its own.
+  router.get('/logout', guarded(none, async (ctx) => {
+    const lang = langOf(ctx);
+    const record = await takeUpstreamSession(ctx);
+    const connector = record ? deps.connectors.get(record.connectorId) : undefined;
+    const ended = await endHubSession(deps.provider, ctx, record?.accountId ?? null, deps.log);
+    await auditLogout(ctx, connector, record?.accountId ?? null, { initiator: 'hub', hubSessionEnded: ended, upstream: Boolean(record && connector?.saml?.logout) });
+    if (record && connector?.saml?.logout) {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.redirect(await connector.saml.logout.requestUrl({ nameId: record.nameId, sessionIndex: record.sessionIndex }, lang));
+      return;
+    }
+    loggedOut(ctx, lang, true);
+  }));
+
+  router.get('/:connector/slo', guarded(byParam, async (ctx) => {
+    const connector = connectorOrFail(ctx);
+    if (!connector.saml?.logout) throw new FederationFailure('unknown_connector', 'not a SAML connector');
+    const message = await connector.saml.logout.handle(ctx.querystring);
+    if (message.kind === 'response') {
+      await auditLogout(ctx, connector, null, { initiator: 'hub', upstreamStatus: message.status });
+      loggedOut(ctx, message.pending.lang, message.success);
+      return;
+    }
+    // IdP-initiated: this browser's hub session ends if it is the one the IdP names.
+    const id = ctx.cookies.get(UPSTREAM_SESSION_COOKIE, { signed: true });
+    const raw = id ? await deps.ephemeral.get(upstreamSessionKey(id)) : null;
+    const record = raw ? (JSON.parse(raw) as UpstreamSessionRecord) : null;
+    const same = record !== null && record.connectorId === connector.id && record.nameId === message.nameId
+      && (message.sessionIndexes.length === 0 || record.sessionIndex === null || message.sessionIndexes.includes(record.sessionIndex));
+    let ended = false;
+    if (same) {
+      await takeUpstreamSession(ctx);
+      ended = await endHubSession(deps.provider, ctx, record.accountId, deps.log);
+    }
+    await auditLogout(ctx, connector, same ? record.accountId : null, { initiator: 'idp', subject: message.nameId, matchedSession: same, hubSessionEnded: ended });
+    ctx.set('Cache-Control', 'no-store');
+    ctx.redirect(message.respond());
   }));
 
   return router;

@@ -41,8 +41,10 @@ export function academieIdentity(
 ): UpstreamIdentity {
   const firstOf = (candidates: string[]): string | undefined => candidates.map((n) => values[n]?.find((v) => v.trim() !== '')).find((v) => v !== undefined)?.trim();
   const rawEmail = firstOf(names.email)?.toLowerCase();
-  // An address outside the académie's domains is not one the IdP vouches for as académie e-mail.
-  const domainOk = rawEmail !== undefined && (emailDomains.length === 0 || emailDomains.some((d) => rawEmail.endsWith(`@${d.toLowerCase()}`)));
+  // An address outside the académie's domains is not one the IdP vouches for as académie e-mail;
+  // with no domain configured nothing matches (fail closed: a staff IdP vouching for gmail.com
+  // addresses would otherwise open any account whose académie e-mail was mistyped).
+  const domainOk = rawEmail !== undefined && emailDomains.some((d) => rawEmail.endsWith(`@${d.toLowerCase()}`));
   const email = rawEmail && EMAIL.test(rawEmail) && domainOk ? rawEmail : undefined;
   const rneValues = names.rne.flatMap((n) => values[n] ?? []);
   const structures = rneValues.map(parseRne).filter((r): r is RneEntry => r !== null);

@@ -1,19 +1,44 @@
 /**
  * The IdP's metadata: read from a file, or from a URL refreshed periodically (keeping the last
- * good copy when a refresh fails). Each new copy goes through samlify's parser before use.
+ * good copy when a refresh fails). Each new copy goes through samlify's parser before use, and,
+ * when a metadata signing certificate is configured, must first carry a valid enveloped
+ * signature on its root made with that certificate's key (a copy fetched over a tampered
+ * channel is then refused, and the last good copy kept).
  */
 import { readFileSync } from 'node:fs';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { IdentityProvider, type IdentityProviderInstance } from 'samlify';
 import type { SamlSettings } from '../config.js';
+import { libxml } from './libxml.js';
+import { SignatureInvalid, verifyEnveloped } from './xmldsig.js';
 
 export interface IdpMetadataSource {
   current(): IdentityProviderInstance;
   close(): void;
 }
 
-function parse(xml: string): IdentityProviderInstance {
+/** Throws unless the metadata's root element is signed with `key`. */
+function verifyMetadataSignature(xml: string, key: KeyObject): void {
+  const doc = libxml().XmlDocument.fromString(xml);
+  try {
+    let signed: boolean;
+    try {
+      signed = verifyEnveloped(doc, doc.root, [key]);
+    } catch (err) {
+      if (err instanceof SignatureInvalid) throw new Error(`IdP metadata signature refused: ${err.reason}`);
+      throw err;
+    }
+    if (!signed) throw new Error('IdP metadata is not signed, and a metadata signing certificate is configured');
+  } finally {
+    doc.dispose();
+  }
+}
+
+function parseWith(xml: string, trust: KeyObject | null): IdentityProviderInstance {
   if (/<!DOCTYPE/i.test(xml)) throw new Error('IdP metadata must not contain a DOCTYPE');
-  const idp = IdentityProvider({ metadata: xml });
+  if (trust) verifyMetadataSignature(xml, trust);
+  // Our logout messages to the IdP are always signed (samlify reads these from the target entity).
+  const idp = IdentityProvider({ metadata: xml, wantLogoutRequestSigned: true, wantLogoutResponseSigned: true });
   if (!idp.entityMeta.getEntityID()) throw new Error('IdP metadata without an entityID');
   return idp;
 }
@@ -25,6 +50,8 @@ async function fetchMetadata(url: string): Promise<string> {
 }
 
 export async function openIdpMetadata(source: SamlSettings['idpMetadata'], onRefreshError: (err: Error) => void): Promise<IdpMetadataSource> {
+  const trust = source.signingCertFile ? new X509Certificate(readFileSync(source.signingCertFile)).publicKey : null;
+  const parse = (xml: string) => parseWith(xml, trust);
   if ('file' in source) {
     const idp = parse(readFileSync(source.file, 'utf8'));
     return { current: () => idp, close: () => undefined };

@@ -29,6 +29,10 @@ from saml2.sigver import verify_redirect_signature
 from saml2.xmldsig import SIG_RSA_SHA256, DIGEST_SHA256
 from saml2.assertion import Policy
 from saml2.s_utils import UnknownPrincipal, UnsupportedBinding
+import saml2.entity
+import saml2.sigver
+from saml2.metadata import sign_entity_descriptor
+from saml2.sigver import security_context
 
 ARGS = json.loads(sys.argv[1])
 
@@ -45,8 +49,36 @@ DEFAULT_SCENARIO = {
     "lifetime_minutes": 5,
     # answer this InResponseTo instead of the request's id ("" for none)
     "in_response_to": None,
+    # data encryption of the assertion (pysaml2's default is 3DES)
+    "data_encryption": "tripledes-cbc",
 }
 scenario = dict(DEFAULT_SCENARIO)
+# What /slo last received from the SP (for the test to read at GET /last-logout).
+last_logout = {}
+
+# Data encryption algorithm URI and the matching xmlsec1 session key type.
+DATA_ENCRYPTION = {
+    "tripledes-cbc": ("http://www.w3.org/2001/04/xmlenc#tripledes-cbc", "des-192"),
+    "aes256-cbc": ("http://www.w3.org/2001/04/xmlenc#aes256-cbc", "aes-256"),
+    "aes128-gcm": ("http://www.w3.org/2009/xmlenc11#aes128-gcm", "aes-128"),
+}
+
+# pysaml2 hard-codes 3DES when it encrypts an assertion: the scenario chooses instead.
+_pre_encryption_part = saml2.entity.pre_encryption_part
+_encrypt_assertion = saml2.sigver.SecurityContext.encrypt_assertion
+
+
+def _scenario_pre_encryption_part(**kwargs):
+    kwargs.setdefault("msg_enc", DATA_ENCRYPTION[scenario["data_encryption"]][0])
+    return _pre_encryption_part(**kwargs)
+
+
+def _scenario_encrypt_assertion(self, statement, enc_key, template, key_type=None, node_xpath=None):
+    return _encrypt_assertion(self, statement, enc_key, template, DATA_ENCRYPTION[scenario["data_encryption"]][1], node_xpath)
+
+
+saml2.entity.pre_encryption_part = _scenario_pre_encryption_part
+saml2.sigver.SecurityContext.encrypt_assertion = _scenario_encrypt_assertion
 
 
 def config(sp_metadata=None):
@@ -60,11 +92,14 @@ def config(sp_metadata=None):
         "service": {
             "idp": {
                 "name": "EduConnect test IdP",
-                "endpoints": {"single_sign_on_service": [(base + "/sso", BINDING_HTTP_REDIRECT)]},
+                "endpoints": {
+                    "single_sign_on_service": [(base + "/sso", BINDING_HTTP_REDIRECT)],
+                    "single_logout_service": [(base + "/slo", BINDING_HTTP_REDIRECT)],
+                },
                 # Published as true in the metadata; in serve mode pysaml2 would look for an
                 # embedded signature, which the HTTP-Redirect binding does not have: the query
                 # signature is checked below instead (verify_redirect_signature).
-                "want_authn_requests_signed": ARGS["mode"] == "metadata",
+                "want_authn_requests_signed": ARGS["mode"] != "serve",
                 "sign_response": True,
                 "sign_assertion": True,
                 "signing_algorithm": SIG_RSA_SHA256,
@@ -119,6 +154,8 @@ class Handler(BaseHTTPRequestHandler):
                 out.write(self.rfile.read(length))
             self.server.idp = Server(config=config(path))
             return self.reply(204, "")
+        if self.path == "/logout-request":
+            return self.reply(200, json.dumps(self.logout_request(json.loads(self.rfile.read(length)))), "application/json")
         if self.path != "/scenario":
             return self.reply(404, "not found")
         global scenario
@@ -130,9 +167,16 @@ class Handler(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         if url.path == "/health":
             return self.reply(200, "ok", "text/plain")
+        if url.path == "/last-logout":
+            return self.reply(200, json.dumps(last_logout), "application/json")
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if url.path == "/slo":
+            try:
+                return self.slo(query)
+            except Exception as err:
+                return self.reply(400, "IdP refused: %s: %s" % (type(err).__name__, err), "text/plain")
         if url.path != "/sso":
             return self.reply(404, "not found")
-        query = {k: v[0] for k, v in parse_qs(url.query).items()}
         try:
             self.reply(200, self.answer(query))
         except Exception as err:  # the test reads the reason
@@ -187,10 +231,74 @@ class Handler(BaseHTTPRequestHandler):
         ) % (html.escape(args["destination"]), encoded, html.escape(relay))
 
 
+    def sp_certs(self, sp_entity):
+        return [c[1] if isinstance(c, tuple) else c for c in self.server.idp.metadata.certs(sp_entity, "spsso", "signing")]
+
+    def slo(self, query):
+        """The SP's LogoutRequest (answered with a signed LogoutResponse) or its LogoutResponse."""
+        idp = self.server.idp
+        global last_logout
+        if "Signature" not in query:
+            raise ValueError("unsigned logout message")
+        if "SAMLRequest" in query:
+            req = idp.parse_logout_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT)
+            sp_entity = req.message.issuer.text
+            if not any(verify_redirect_signature(query, idp.sec.sec_backend, cert="".join(c.split())) for c in self.sp_certs(sp_entity)):
+                raise ValueError("bad LogoutRequest signature")
+            last_logout = {
+                "kind": "request", "issuer": sp_entity, "destination": req.message.destination,
+                "name_id": req.message.name_id.text if req.message.name_id is not None else None,
+                "session_indexes": [s.text for s in req.message.session_index],
+            }
+            resp = idp.create_logout_response(req.message, [BINDING_HTTP_REDIRECT], sign=False)
+            dest = idp.metadata.single_logout_service(sp_entity, BINDING_HTTP_REDIRECT, "spsso")[0]["location"]
+            info = idp.apply_binding(BINDING_HTTP_REDIRECT, str(resp), dest, query.get("RelayState", ""), response=True, sign=True, sigalg=SIG_RSA_SHA256)
+            location = dict(info["headers"])["Location"]
+            self.send_response(302)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        # The SP's answer to our LogoutRequest.
+        resp = idp.parse_logout_request_response(query["SAMLResponse"], BINDING_HTTP_REDIRECT)
+        sp_entity = resp.response.issuer.text
+        if not any(verify_redirect_signature(query, idp.sec.sec_backend, cert="".join(c.split())) for c in self.sp_certs(sp_entity)):
+            raise ValueError("bad LogoutResponse signature")
+        last_logout = {
+            "kind": "response", "issuer": sp_entity, "in_response_to": resp.response.in_response_to,
+            "status": resp.response.status.status_code.value, "destination": resp.response.destination,
+        }
+        return self.reply(200, "<!doctype html><p>logged out at the IdP</p>")
+
+    def logout_request(self, spec):
+        """Builds an IdP-initiated LogoutRequest for the test to send: returns its redirect URL."""
+        idp = self.server.idp
+        sp_entity = spec["sp"]
+        slo = idp.metadata.single_logout_service(sp_entity, BINDING_HTTP_REDIRECT, "spsso")[0]["location"]
+        name_id = NameID(format=NAMEID_FORMAT_PERSISTENT, text=spec["name_id"], sp_name_qualifier=sp_entity, name_qualifier=idp.config.entityid)
+        kwargs = {}
+        if spec.get("expired"):
+            kwargs["expire"] = "2001-01-01T00:00:00Z"
+        req_id, req = idp.create_logout_request(
+            spec.get("destination") or slo, sp_entity, name_id=name_id,
+            session_indexes=spec.get("session_indexes") or None, **kwargs)
+        info = idp.apply_binding(BINDING_HTTP_REDIRECT, str(req), slo, spec.get("relay_state", ""), sign=spec.get("sign", True), sigalg=SIG_RSA_SHA256)
+        return {"url": dict(info["headers"])["Location"], "id": req_id}
+
+
 def main():
     if ARGS["mode"] == "metadata":
         with open(ARGS["metadata_out"], "w") as out:
             out.write(str(entity_descriptor(config())))
+        return
+    if ARGS["mode"] == "signed-metadata":
+        # Signed by a federation operator's key (md_key/md_cert), as a metadata aggregate would be.
+        conf = config()
+        ed = entity_descriptor(conf)
+        conf.key_file, conf.cert_file = ARGS["md_key"], ARGS["md_cert"]
+        _, xml = sign_entity_descriptor(ed, "md-" + str(ARGS["port"]), security_context(conf), SIG_RSA_SHA256, DIGEST_SHA256)
+        with open(ARGS["metadata_out"], "w") as out:
+            out.write(xml)
         return
     server = ThreadingHTTPServer(("127.0.0.1", ARGS["port"]), Handler)
     server.idp = None

@@ -1,0 +1,212 @@
+/**
+ * The académie staff path with the SAML connector, end to end against a real pysaml2 IdP playing
+ * the académie's "portail agents": openid-client RP → hub login page → "Personnel de
+ * l'Éducation nationale" → Lille → IdP (signed AuthnRequest; signed, encrypted assertion with
+ * mail / ctemail / FrEduRne) → hub → RP gets an ID token for the teacher matched by académie e-mail.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type * as oidc from 'openid-client';
+import { fetchUserInfo } from 'openid-client';
+import { REDIRECT, testClients, testResources } from '../harness/fixtures.js';
+import { startTestHub, type TestHub } from '../harness/hub.js';
+import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../harness/pysaml2.js';
+import { discover, exchange, startAuthorization } from '../harness/rp.js';
+import { Browser } from '../harness/browser.js';
+import type { Account } from '../../src/storage/ports/index.js';
+import { lastAudit, openLoginPage, postForm, staffStart, tenantsWith, type Started } from './helpers.js';
+
+const CONNECTOR = 'lille-agents';
+const RNE = '0590121L$UAJ$PU$ENS$0590121L$T3$LYC$3000';
+
+describe('académie staff IdP over SAML (pysaml2 IdP)', function () {
+  this.timeout(60_000);
+  let idp: Pysaml2Idp;
+  let hub: TestHub;
+  let portal: oidc.Configuration;
+  let keysDir: string;
+  let tenantsDir: string;
+  let paul: Account;
+
+  before(async () => {
+    idp = await preparePysaml2Idp();
+    keysDir = mkdtempSync(join(tmpdir(), 'sp-keys-'));
+    const [signing, encryption] = await Promise.all([makeKeyPair(keysDir, 'sp-sign'), makeKeyPair(keysDir, 'sp-enc')]);
+    tenantsDir = tenantsWith({
+      lille: [{ id: CONNECTOR, type: 'saml', displayName: 'Personnel de l’académie de Lille', enabled: true, emailDomains: ['ac-lille.fr'], saml: { idpMetadata: { file: idp.metadataFile }, signing, encryption } }],
+    });
+    hub = await startTestHub({ config: { clients: testClients(), oidc: { resources: testResources }, tenants: { dir: tenantsDir } } });
+    await idp.serve(await (await fetch(`${hub.url}/federation/${CONNECTOR}/metadata`)).text());
+    portal = await discover(hub.url, 'portal');
+    paul = await hub.hub.store.forTenant('lille').accounts.create({
+      login: 'paul.durand', firstName: 'Paul', lastName: 'Durand', displayName: 'Paul Durand', profile: 'Teacher', status: 'pending',
+      academicEmail: 'paul.durand@ac-lille.fr', externalId: 'LILLE-777', source: 'AC-LILLE',
+    });
+  });
+  after(async () => {
+    await hub?.stop();
+    await idp?.stop();
+    if (keysDir) rmSync(keysDir, { recursive: true, force: true });
+    if (tenantsDir) rmSync(tenantsDir, { recursive: true, force: true });
+  });
+
+  async function throughIdp(s: Started) {
+    const start = await s.browser.request(await staffStart(s, CONNECTOR));
+    expect(start.status).to.equal(302);
+    expect(start.location).to.match(new RegExp(`^${idp.url}/sso\\?SAMLRequest=.*&Signature=`));
+    const idpPage = await s.browser.request(start.location!);
+    expect(idpPage.status, idpPage.body).to.equal(200);
+    const form = postForm(idpPage);
+    expect(Buffer.from(form.fields.SAMLResponse!, 'base64').toString()).to.include('EncryptedAssertion');
+    const acs = await s.browser.request(form.action, { form: form.fields });
+    expect(acs.status, acs.body.slice(0, 300)).to.equal(303);
+    return s.browser.follow(acs.location!, REDIRECT);
+  }
+
+  it('logs a teacher in by académie e-mail (mail), activates the account and releases ENT claims', async () => {
+    await idp.scenario({ name_id: 'agent-paul', attributes: { mail: ['Paul.Durand@ac-lille.fr'], givenName: ['Paul'], sn: ['Durand'], FrEduRne: [RNE] } });
+    const s = await openLoginPage(portal);
+    const page = await throughIdp(s);
+    expect(page.location, page.body.slice(0, 400)).to.match(new RegExp(`^${REDIRECT}`));
+    const tokens = await exchange(portal, { callback: new URL(page.location!), verifier: s.auth.verifier, state: s.auth.state, nonce: s.auth.nonce });
+    expect(tokens.claims()!.sub).to.equal(paul.id);
+    const info = await fetchUserInfo(portal, tokens.access_token, paul.id);
+    expect(info).to.include({ ent_profile: 'Teacher', ent_national_profile: 'National_3', tenant: 'lille', preferred_username: 'paul.durand' });
+    const lille = hub.hub.store.forTenant('lille');
+    expect((await lille.accounts.get(paul.id)).status).to.equal('active');
+    expect(await lille.identities.find(CONNECTOR, 'agent-paul')).to.include({ accountId: paul.id });
+    expect(await lastAudit(hub.hub.store, 'lille', 'login.success')).to.deep.include({ connector: CONNECTOR, email: 'paul.durand@ac-lille.fr', uai: ['0590121L'] });
+  });
+
+  it('falls back to ctemail', async () => {
+    await idp.scenario({ name_id: 'agent-paul-2', attributes: { ctemail: ['paul.durand@ac-lille.fr'], FrEduRne: [RNE] } });
+    const s = await openLoginPage(portal);
+    const page = await throughIdp(s);
+    expect(page.location, page.body.slice(0, 400)).to.match(new RegExp(`^${REDIRECT}`));
+    const tokens = await exchange(portal, { callback: new URL(page.location!), verifier: s.auth.verifier, state: s.auth.state, nonce: s.auth.nonce });
+    expect(tokens.claims()!.sub).to.equal(paul.id);
+  });
+
+  it('matches nobody on an address outside the académie’s domains', async () => {
+    await idp.scenario({ name_id: 'agent-other', attributes: { mail: ['paul.durand@ac-amiens.fr'] } });
+    const s = await openLoginPage(portal);
+    const page = await throughIdp(s);
+    expect(page.status).to.equal(200);
+    expect(page.body).to.include('Aucun compte ENT trouvé');
+    expect(await lastAudit(hub.hub.store, 'lille', 'federation.no_account')).to.include({ subject: 'agent-other', refusedEmail: 'paul.durand@ac-amiens.fr' });
+  });
+
+  it('refuses an expired assertion with a page and an audit event in the tenant', async () => {
+    await idp.scenario({ name_id: 'agent-paul', attributes: { mail: ['paul.durand@ac-lille.fr'] }, lifetime_minutes: -10 });
+    const s = await openLoginPage(portal);
+    const start = await s.browser.request(await staffStart(s, CONNECTOR));
+    const form = postForm(await s.browser.request(start.location!));
+    const page = await s.browser.request(form.action, { form: form.fields });
+    expect(page.status).to.equal(401);
+    expect(page.body).to.include('Connexion refusée').and.include('expiré');
+    expect(await lastAudit(hub.hub.store, 'lille', 'federation.failure')).to.include({ connector: CONNECTOR, reason: 'expired' });
+  });
+
+  describe('single logout', () => {
+    const spEntityId = () => `${hub.url}/federation/${CONNECTOR}/metadata`;
+
+    /** Logs Paul in with a fresh browser and returns it (with a live hub session). */
+    async function loggedIn(nameId: string): Promise<Browser> {
+      await idp.scenario({ name_id: nameId, attributes: { mail: ['paul.durand@ac-lille.fr'] } });
+      const s = await openLoginPage(portal);
+      const page = await throughIdp(s);
+      expect(page.location, page.body.slice(0, 300)).to.match(new RegExp(`^${REDIRECT}`));
+      expect(await hasHubSession(s.browser)).to.equal(true);
+      return s.browser;
+    }
+
+    /** A new authorization goes straight back to the RP only while the hub session lives. */
+    async function hasHubSession(browser: Browser): Promise<boolean> {
+      const auth = await startAuthorization(portal);
+      const page = await browser.follow(auth.url.href, REDIRECT);
+      return page.location?.startsWith(REDIRECT) ?? false;
+    }
+
+    it('SP-initiated: ends the hub session, sends a signed LogoutRequest, accepts the IdP’s LogoutResponse', async () => {
+      const browser = await loggedIn('agent-slo-1');
+      const start = await browser.request(`${hub.url}/federation/logout`);
+      expect(start.status).to.equal(302);
+      expect(start.location).to.match(new RegExp(`^${idp.url}/slo\\?SAMLRequest=.*&SigAlg=.*&Signature=`));
+      const atIdp = await browser.request(start.location!);
+      expect(atIdp.status, atIdp.body).to.equal(302);
+      expect(await idp.lastLogout()).to.deep.include({ kind: 'request', issuer: spEntityId(), name_id: 'agent-slo-1', destination: `${idp.url}/slo` });
+      expect(atIdp.location).to.match(new RegExp(`^${hub.url}/federation/${CONNECTOR}/slo\\?SAMLResponse=`));
+      const done = await browser.request(atIdp.location!);
+      expect(done.status, done.body.slice(0, 300)).to.equal(200);
+      expect(done.body).to.include('Vous êtes déconnecté').and.not.include('role="alert"');
+      expect(await hasHubSession(browser)).to.equal(false);
+      expect(await lastAudit(hub.hub.store, 'lille', 'federation.logout')).to.include({ connector: CONNECTOR, initiator: 'hub', upstreamStatus: 'urn:oasis:names:tc:SAML:2.0:status:Success' });
+    });
+
+    it('IdP-initiated: a signed LogoutRequest ends the hub session and gets a signed LogoutResponse', async () => {
+      const browser = await loggedIn('agent-slo-2');
+      const { url, id } = await idp.logoutRequest({ sp: spEntityId(), name_id: 'agent-slo-2', relay_state: 'rs-1' });
+      const atHub = await browser.request(url);
+      expect(atHub.status, atHub.body.slice(0, 300)).to.equal(302);
+      expect(atHub.location).to.match(new RegExp(`^${idp.url}/slo\\?SAMLResponse=.*RelayState=rs-1.*&Signature=`));
+      const atIdp = await browser.request(atHub.location!);
+      expect(atIdp.status, atIdp.body).to.equal(200);
+      expect(await idp.lastLogout()).to.deep.include({ kind: 'response', in_response_to: id, status: 'urn:oasis:names:tc:SAML:2.0:status:Success', destination: `${idp.url}/slo` });
+      expect(await hasHubSession(browser)).to.equal(false);
+      expect(await lastAudit(hub.hub.store, 'lille', 'federation.logout')).to.include({ initiator: 'idp', subject: 'agent-slo-2', matchedSession: true, hubSessionEnded: true });
+    });
+
+    it('IdP-initiated for another subject: answers, but leaves this browser’s session alone', async () => {
+      const browser = await loggedIn('agent-slo-3');
+      const { url } = await idp.logoutRequest({ sp: spEntityId(), name_id: 'someone-else' });
+      const atHub = await browser.request(url);
+      expect(atHub.status).to.equal(302);
+      expect(await hasHubSession(browser)).to.equal(true);
+      expect(await lastAudit(hub.hub.store, 'lille', 'federation.logout')).to.include({ initiator: 'idp', subject: 'someone-else', matchedSession: false, hubSessionEnded: false });
+    });
+
+    describe('refuses an IdP LogoutRequest', () => {
+      async function refused(url: string, reason: string, browser: Browser = new Browser()) {
+        const page = await browser.request(url);
+        expect(page.status, page.body.slice(0, 300)).to.equal(401);
+        expect(page.location).to.equal(null);
+        expect(page.body).to.include('Connexion refusée').and.include(`Motif\u00a0: ${reason}`);
+        expect(await lastAudit(hub.hub.store, 'lille', 'federation.failure')).to.include({ connector: CONNECTOR, reason });
+      }
+
+      it('unsigned (and the session survives)', async () => {
+        const browser = await loggedIn('agent-slo-4');
+        await refused((await idp.logoutRequest({ sp: spEntityId(), name_id: 'agent-slo-4', sign: false })).url, 'response_unsigned', browser);
+        expect(await hasHubSession(browser)).to.equal(true);
+      });
+
+      it('with a signature that does not verify', async () => {
+        const { url } = await idp.logoutRequest({ sp: spEntityId(), name_id: 'agent-slo-4' });
+        const u = new URL(url);
+        const sig = u.searchParams.get('Signature')!;
+        u.searchParams.set('Signature', (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1));
+        await refused(u.href, 'signature');
+      });
+
+      it('past its NotOnOrAfter', async () => {
+        await refused((await idp.logoutRequest({ sp: spEntityId(), name_id: 'agent-slo-4', expired: true })).url, 'expired');
+      });
+
+      it('addressed to another destination', async () => {
+        await refused((await idp.logoutRequest({ sp: spEntityId(), name_id: 'agent-slo-4', destination: 'https://other-sp.example/slo' })).url, 'destination');
+      });
+
+      it('replayed', async () => {
+        const { url } = await idp.logoutRequest({ sp: spEntityId(), name_id: 'agent-slo-4' });
+        expect((await new Browser().request(url)).status).to.equal(302);
+        await refused(url, 'replay');
+      });
+
+      it('an unsigned LogoutResponse', async () => {
+        await refused(`${hub.url}/federation/${CONNECTOR}/slo?SAMLResponse=x`, 'response_unsigned');
+      });
+    });
+  });
+});
