@@ -1,6 +1,7 @@
 /** oidc-provider's page hooks (errors, logout) rendered with the hub's own views. */
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Context } from 'koa';
+import { UPSTREAM_SESSION_COOKIE } from '../federation/session-cookie.js';
 import { pickLang, type Lang } from './views/i18n.js';
 import { renderError, renderLoggedOut as loggedOutPage, renderLogoutConfirm as logoutConfirmPage, type ErrorKind } from './views/pages.js';
 
@@ -42,6 +43,11 @@ export async function renderLogoutConfirm(ctx: KoaContextWithOIDC, form: string)
 }
 
 export async function renderLoggedOut(ctx: KoaContextWithOIDC): Promise<void> {
+  // Signed in through a SAML IdP: its session ends too (the federation route sends the request).
+  if (ctx.cookies.get(UPSTREAM_SESSION_COOKIE, { signed: true })) {
+    ctx.redirect(`/federation/logout?lang=${langOf(ctx)}`);
+    return;
+  }
   const clientName = clientNameOf(ctx);
   ctx.type = 'html';
   ctx.body = loggedOutPage({ lang: langOf(ctx), ...(clientName ? { clientName } : {}) });

@@ -14,7 +14,7 @@ import { REDIRECT, testClients, testResources } from '../harness/fixtures.js';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../harness/pysaml2.js';
 import { discover, exchange, startAuthorization } from '../harness/rp.js';
-import { Browser } from '../harness/browser.js';
+import { Browser, formAction, hiddenInputs } from '../harness/browser.js';
 import type { Account } from '../../src/storage/ports/index.js';
 import { lastAudit, openLoginPage, postForm, staffStart, tenantsWith, type Started } from './helpers.js';
 
@@ -129,9 +129,18 @@ describe('académie staff IdP over SAML (pysaml2 IdP)', function () {
       return page.location?.startsWith(REDIRECT) ?? false;
     }
 
-    it('SP-initiated: ends the hub session, sends a signed LogoutRequest, accepts the IdP’s LogoutResponse', async () => {
+    it('SP-initiated: the hub’s end-session page, then a signed LogoutRequest and the IdP’s LogoutResponse', async () => {
       const browser = await loggedIn('agent-slo-1');
-      const start = await browser.request(`${hub.url}/federation/logout`);
+      // A bare GET (a link on any site) only leads to the hub's confirmation page.
+      const ask = await browser.request(`${hub.url}/federation/logout`);
+      expect(ask.location).to.match(new RegExp(`^${hub.url}/session/end\\?`));
+      const confirm = await browser.request(ask.location!);
+      expect(confirm.status).to.equal(200);
+      expect(await hasHubSession(browser)).to.equal(true);
+      const signedOut = await browser.request(formAction(confirm, /\/session\/end\/confirm/), { form: { ...hiddenInputs(confirm), logout: 'yes' } });
+      const success = await browser.request(signedOut.location!);
+      expect(success.location).to.match(new RegExp(`^${hub.url}/federation/logout`));
+      const start = await browser.request(success.location!);
       expect(start.status).to.equal(302);
       expect(start.location).to.match(new RegExp(`^${idp.url}/slo\\?SAMLRequest=.*&SigAlg=.*&Signature=`));
       const atIdp = await browser.request(start.location!);

@@ -8,7 +8,7 @@
  *   GET  /federation/:connector/callback        OIDC upstream callback
  *   GET  /federation/continue/:ticket           resolve the account(s), finish the interaction
  *   POST /federation/choose/:ticket             the account chosen among several
- *   GET  /federation/logout                     end the hub session, then the SAML IdP's (SP-initiated SLO)
+ *   GET  /federation/logout                     after the hub's end-session page: the SAML IdP's logout (SP-initiated SLO)
  *   GET  /federation/:connector/slo             SAML LogoutRequest / LogoutResponse (HTTP-Redirect binding)
  *
  * The SAML POST arrives cross-site, so it carries no SameSite=Lax cookie: the response is
@@ -32,11 +32,10 @@ import { FederationFailure } from '../core/failure.js';
 import type { UpstreamIdentity } from '../core/identity.js';
 import { candidateAccounts, completeFederatedLogin, type AuditContext } from '../linking/link.js';
 import { renderAccountChoice, renderFailure, renderLoggedOut, renderNoAccount, renderStaffChoice } from './pages.js';
-import { endHubSession } from './hub-session.js';
+import { UPSTREAM_SESSION_COOKIE } from '../session-cookie.js';
+import { endHubSession, hubSessionAccount } from './hub-session.js';
 
 export const REMEMBERED_CHOICE_COOKIE = 'hub_fed_choice';
-/** Names this browser's upstream SAML session (server-side record), for single logout. */
-export const UPSTREAM_SESSION_COOKIE = 'hub_fed_slo';
 const TICKET_TTL_SECONDS = 300;
 const SAML_BODY_LIMIT = '256kb';
 
@@ -255,13 +254,18 @@ export function federationRouter(deps: RouteDeps): Router {
     ctx.body = renderLoggedOut({ lang, complete });
   };
 
-  // SP-initiated: ends the hub session of this browser, then asks the IdP to end its own.
+  // SP-initiated. A GET must not end the hub session (a link on another site could): while one
+  // lives, oidc-provider's end-session page asks first, with its xsrf token, and its "signed out"
+  // step comes back here; then the IdP is asked to end its own session.
   router.get('/logout', guarded(none, async (ctx) => {
     const lang = langOf(ctx);
+    if (await hubSessionAccount(deps.provider, ctx)) {
+      ctx.redirect(`${new URL(deps.provider.issuer).pathname.replace(/\/$/, '')}/session/end?${new URLSearchParams({ ui_locales: lang })}`);
+      return;
+    }
     const record = await takeUpstreamSession(ctx);
     const connector = record ? deps.connectors.get(record.connectorId) : undefined;
-    const ended = await endHubSession(deps.provider, ctx, record?.accountId ?? null, deps.log);
-    await auditLogout(ctx, connector, record?.accountId ?? null, { initiator: 'hub', hubSessionEnded: ended, upstream: Boolean(record && connector?.saml?.logout) });
+    await auditLogout(ctx, connector, record?.accountId ?? null, { initiator: 'hub', upstream: Boolean(record && connector?.saml?.logout) });
     if (record && connector?.saml?.logout) {
       ctx.set('Cache-Control', 'no-store');
       ctx.redirect(await connector.saml.logout.requestUrl({ nameId: record.nameId, sessionIndex: record.sessionIndex }, lang));
