@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { HubError, ServiceUnavailable } from '../shared/errors.js';
 import { registerClientCommands } from './clients.js';
+import { registerConnectorCommands } from './connectors.js';
 import { registerImportCommands } from './imports.js';
 import { registerKeyCommands } from './keys.js';
 import { registerServeCommands } from './serve.js';
@@ -24,6 +25,7 @@ function buildProgram(): Command {
   registerTenantCommands(program);
   registerUserCommands(program);
   registerClientCommands(program);
+  registerConnectorCommands(program);
   registerImportCommands(program);
   return program;
 }

@@ -13,7 +13,7 @@ import { z } from 'zod';
 export const secretRefSchema = z.union([
   z.strictObject({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name') }),
   z.strictObject({ file: z.string().min(1) }),
-]);
+], { error: 'a secret is never written in clear: { env: NAME } or { file: PATH }' });
 export type SecretRef = z.infer<typeof secretRefSchema>;
 
 /** A private key and its certificate, as PEM files (the key never appears in YAML). */
@@ -129,6 +129,20 @@ export type ConnectorProfile = (typeof CONNECTOR_PROFILES)[number];
 /** First path segments of the federation routes: a connector with one of these ids would be shadowed. */
 export const RESERVED_CONNECTOR_IDS = ['start', 'staff', 'back', 'continue', 'choose', 'logout', 'metadata', 'acs', 'callback', 'slo'] as const;
 
+/** Functions (the 4th field of FrEduRne, or FrEduFonctAdm) of teaching staff (DOMAIN.md). */
+export const DEFAULT_TEACHING_FUNCTIONS = ['ENS', 'DOC'];
+
+const accountCreationSchema = z.strictObject({
+  /**
+   * The profile of a staff account: `byFunction` makes Teacher whoever has a teaching function in
+   * one of their FrEduRne values (`teachingFunctions`), else Personnel; or always one of them
+   * (an IdP serving only teachers, or only administration).
+   */
+  staffProfile: z.enum(['byFunction', 'Teacher', 'Personnel']).default('byFunction'),
+  teachingFunctions: z.array(z.string().regex(/^[A-Z0-9]{2,10}$/, 'an upper-case function code (ENS, DOC…)')).min(1).default(DEFAULT_TEACHING_FUNCTIONS),
+});
+export type AccountCreationConfig = z.infer<typeof accountCreationSchema>;
+
 function connectorSchema(defaultProfile: ConnectorProfile) {
   return z.strictObject({
     id: z.string().regex(/^[a-z0-9-]{2,40}$/, 'lower-case letters, digits and -')
@@ -139,11 +153,13 @@ function connectorSchema(defaultProfile: ConnectorProfile) {
     enabled: z.boolean().default(false),
     profile: z.enum(CONNECTOR_PROFILES).default(defaultProfile),
     /**
-     * Link only, never create: a login that matches no imported account gets the "no account"
-     * page. Creating accounts from an upstream is not offered, so only `true` is accepted: the
-     * setting is written so that a reader of the YAML sees the rule.
+     * Link only, never create (the default): a login that matches no imported account gets the
+     * "no account" page. `false`: such a login creates an active, password-less account in the
+     * connector's tenant from what the upstream vouches for (../linking/provision.ts).
      */
-    linkOnly: z.literal(true).default(true),
+    linkOnly: z.boolean().default(true),
+    /** How `linkOnly: false` makes the account; ignored while linkOnly is true. */
+    accountCreation: accountCreationSchema.prefault({}),
     /**
      * Domains of the académie e-mail addresses this IdP serves (login_hint routing, and the only
      * domains matched); empty: the tenant's directory sources' `academicDomains`.
@@ -161,9 +177,12 @@ function connectorSchema(defaultProfile: ConnectorProfile) {
 /** A tenant's connector: its académie staff IdP. */
 export const tenantConnectorSchema = connectorSchema('academie');
 
+/** A platform connector (ÉduConnect): the profile defaults to educonnect. */
+export const platformConnectorSchema = connectorSchema('educonnect');
+
 export const platformFederationSchema = z.strictObject({
   /** Platform-wide connectors (ÉduConnect). */
-  connectors: z.array(connectorSchema('educonnect')).default([]),
+  connectors: z.array(platformConnectorSchema).default([]),
   /** Remember the user's last choice on the login page for this many days (0: never). */
   rememberChoiceDays: z.number().int().min(0).max(400).default(180),
 });

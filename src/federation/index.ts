@@ -1,6 +1,7 @@
 /**
  * The federation module's door: what the hub wires (routers for the connectors' endpoints) and
- * what the login page shows (the home-realm choices). Built once by src/app.ts.
+ * what the login page shows (the home-realm choices). Built once by src/app.ts, from the YAML
+ * connectors and those kept in the store (./stored.ts), read at start.
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
@@ -12,7 +13,6 @@ import { t, type Lang } from '../oidc/views/i18n.js';
 import type { Logger } from '../shared/logger.js';
 import type { EphemeralStore } from '../storage/ports/ephemeral.js';
 import type { PlatformStore } from '../storage/ports/index.js';
-import type { ConnectorConfig } from './config.js';
 import type { ConnectorContext, OpenConnector } from './core/connector.js';
 import { ConnectorRegistry } from './core/registry.js';
 import { oidcConnectorType } from './connectors/oidc.js';
@@ -20,6 +20,7 @@ import { samlConnectorType } from './connectors/saml.js';
 import { choicesHtml, type Choice } from './http/pages.js';
 import { federationRouter, REMEMBERED_CHOICE_COOKIE } from './http/routes.js';
 import { sameAcademyCode } from './profiles/educonnect.js';
+import { loadStoredConnectors, mergeDeclared, type DeclaredConnector } from './stored.js';
 
 export interface FederationDeps {
   config: HubConfig;
@@ -87,16 +88,27 @@ export async function createFederation(deps: FederationDeps, registry: Connector
       },
     },
   };
-  const declared: Array<{ config: ConnectorConfig; tenantId: string | null }> = [
-    ...deps.config.federation.connectors.map((config) => ({ config, tenantId: null })),
-    ...deps.tenants.flatMap((tenant) => tenant.connectors.map((config) => ({ config, tenantId: tenant.id }))),
+  const fromFiles: DeclaredConnector[] = [
+    ...deps.config.federation.connectors.map((config) => ({ config, tenantId: null, origin: 'config' as const })),
+    ...deps.tenants.flatMap((tenant) => tenant.connectors.map((config) => ({ config, tenantId: tenant.id, origin: 'config' as const }))),
   ];
+  const fromStore = await loadStoredConnectors(deps.store, deps.tenants.map((tenant) => tenant.id), deps.log);
+  const declared = mergeDeclared(fromFiles, fromStore, deps.log);
   const connectors = new Map<string, OpenConnector>();
   try {
-    for (const { config, tenantId } of declared) {
+    for (const { config, tenantId, origin } of declared) {
       if (!config.enabled) continue;
-      if (connectors.has(config.id)) throw new Error(`connector id ${config.id} is declared twice`);
-      connectors.set(config.id, await registry.open(config, tenantId, context));
+      if (origin === 'config') {
+        connectors.set(config.id, await registry.open(config, tenantId, context));
+        continue;
+      }
+      // A file is reviewed before a start and stops it when wrong; a connector added at run
+      // time must not keep the whole hub down (missing key file, unknown type): it is skipped.
+      try {
+        connectors.set(config.id, await registry.open(config, tenantId, context));
+      } catch (err) {
+        deps.log.error({ connector: config.id, tenant: tenantId, err: (err as Error).message }, `stored connector ${config.id} cannot be opened and was skipped: ${(err as Error).message}`);
+      }
     }
   } catch (err) {
     await Promise.all([...connectors.values()].map((c) => c.close()));

@@ -176,6 +176,18 @@ describe('académie staff IdP over OIDC (node-oidc-provider upstream)', function
     expect(await hub.hub.store.forTenant('lille').identities.find(CONNECTOR, 'fim-gmail')).to.equal(null);
   });
 
+  it('creates no account for a vouched académie e-mail that matches none (link only by default)', async () => {
+    const before = await hub.hub.store.forTenant('lille').accounts.count();
+    upstream.user(teacher('fim-unknown', { mail: 'inconnu.du.bataillon@ac-lille.fr' }));
+    const s = await openLoginPage(portal);
+    const page = await s.browser.follow(await staffStart(s, CONNECTOR), REDIRECT);
+    expect(page.location).to.equal(null);
+    expect(page.body).to.include('Aucun compte ENT trouvé');
+    expect(await lastAudit(hub.hub.store, 'lille', 'federation.no_account')).to.include({ subject: 'fim-unknown', email: 'inconnu.du.bataillon@ac-lille.fr' }).and.not.have.property('notCreated');
+    expect(await hub.hub.store.forTenant('lille').accounts.count()).to.equal(before);
+    expect(await hub.hub.store.forTenant('lille').identities.find(CONNECTOR, 'fim-unknown')).to.equal(null);
+  });
+
   it('never links on an unverified (self-declared) e-mail claim', async () => {
     upstream.user({ sub: 'fim-self', claims: { given_name: 'Marie', family_name: 'Curie', email: 'marie.curie@ac-lille.fr', email_verified: false } });
     const s = await openLoginPage(portal);

@@ -125,13 +125,18 @@ describe('ÉduConnect through a real pysaml2 IdP', function () {
     expect(refused.body).to.include('Connexion refusée');
   });
 
-  it('shows a help page, not an error, when no account matches', async () => {
+  it('shows a help page, not an error, when no account matches, and creates none (link only by default)', async () => {
+    const before = await hub.hub.store.forTenant('lille').accounts.count();
     await idp.scenario({ attributes: pupilAttributes(['{AAF}09|X|999999'], 'nobody'), name_id: 'nobody' });
     const s = await openLoginPage(portal);
     const page = await postToAcs(s, await toIdpForm(s, EDUCONNECT));
     expect(page.status).to.equal(200);
     expect(page.body).to.include('Aucun compte ENT trouvé').and.include('secrétariat');
     expect((await auditTypes(null)).map((e) => e.type)).to.include('federation.no_account');
+    expect((await auditTypes(null)).find((e) => e.type === 'federation.no_account')?.details).not.to.have.property('notCreated');
+    expect(await hub.hub.store.forTenant('lille').accounts.count()).to.equal(before);
+    expect(await hub.hub.store.forTenant('lille').accounts.findByExternalId('LILLE-999999')).to.equal(null);
+    expect((await auditTypes('lille')).map((e) => e.type)).not.to.include('account.created');
   });
 
   it('serves the pages in English', async () => {

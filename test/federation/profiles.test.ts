@@ -43,6 +43,9 @@ describe('federation profiles', () => {
     expect(enabled.success).to.equal(false);
     expect(JSON.stringify(enabled.error?.issues)).to.include('saml');
     expect(platformFederationSchema.parse({ connectors: [{ id: 'educonnect', type: 'saml', displayName: 'É', enabled: false }] }).connectors[0]).to.include({ profile: 'educonnect' });
-    expect(tenantConnectorSchema.safeParse({ id: 'x1', type: 'oidc', displayName: 'X', linkOnly: false }).success).to.equal(false);
+    // Link only unless the connector says otherwise; `false` creates accounts (linking/provision.ts).
+    expect(tenantConnectorSchema.parse({ id: 'x1', type: 'oidc', displayName: 'X', linkOnly: false })).to.deep.include({ linkOnly: false, accountCreation: { staffProfile: 'byFunction', teachingFunctions: ['ENS', 'DOC'] } });
+    expect(tenantConnectorSchema.safeParse({ id: 'x1', type: 'oidc', displayName: 'X', linkOnly: 'no' }).success).to.equal(false);
+    expect(tenantConnectorSchema.safeParse({ id: 'x1', type: 'oidc', displayName: 'X', accountCreation: { staffProfile: 'Student' } }).success).to.equal(false);
   });
 });

@@ -31,6 +31,7 @@ import type { LoginState, OpenConnector } from '../core/connector.js';
 import { FederationFailure } from '../core/failure.js';
 import type { UpstreamIdentity } from '../core/identity.js';
 import { candidateAccounts, completeFederatedLogin, type AuditContext } from '../linking/link.js';
+import { createFederatedAccount } from '../linking/provision.js';
 import { renderAccountChoice, renderFailure, renderLoggedOut, renderNoAccount, renderStaffChoice } from './pages.js';
 import { UPSTREAM_SESSION_COOKIE } from '../session-cookie.js';
 import { endHubSession, hubSessionAccount } from './hub-session.js';
@@ -208,10 +209,17 @@ export function federationRouter(deps: RouteDeps): Router {
     const accounts = await candidateAccounts(deps.store, ticket.identity);
     const lang = ticket.state.lang;
     if (accounts.length === 0) {
-      await deps.ephemeral.delete(ticket.key);
       const connector = deps.connectors.get(ticket.state.connectorId);
+      let notCreated: string | null = null;
+      if (connector && !connector.config.linkOnly) {
+        const provisioning = { id: connector.id, tenantId: connector.tenantId, accountCreation: connector.config.accountCreation };
+        const outcome = await createFederatedAccount(deps.store, deps.ephemeral, ticket.identity, provisioning, auditContext(ctx, clientId));
+        if (outcome.account) return finish(ctx, ticket, outcome.account, clientId);
+        notCreated = outcome.reason;
+      }
+      await deps.ephemeral.delete(ticket.key);
       const audit = connector?.tenantId ? deps.store.forTenant(connector.tenantId).audit : deps.store.audit;
-      await audit.record({ type: 'federation.no_account', ...auditContext(ctx, clientId), details: { connector: ticket.state.connectorId, subject: ticket.identity.subject, ...ticket.identity.auditDetails } });
+      await audit.record({ type: 'federation.no_account', ...auditContext(ctx, clientId), details: { connector: ticket.state.connectorId, subject: ticket.identity.subject, ...ticket.identity.auditDetails, ...(notCreated ? { notCreated } : {}) } });
       ctx.type = 'html';
       ctx.set('Cache-Control', 'no-store');
       ctx.body = renderNoAccount({ lang, kind: ticket.identity.kind === 'staff' ? 'staff' : 'family', backUrl: `/federation/back/${ticket.state.uid}?lang=${lang}` });

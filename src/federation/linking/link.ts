@@ -2,7 +2,8 @@
  * Identity → account. Safe by default: an account is reached only through a remembered link
  * or through an identifier the upstream vouches for (AAF id from ÉduConnect, académie e-mail
  * from the académie IdP); names and self-declared e-mails are never used. Accounts are never
- * created here (link only). Every link and activation is audited in the account's tenant.
+ * created here: a connector with `linkOnly: false` creates them in ./provision.ts. Every link
+ * and activation is audited in the account's tenant.
  */
 import type { Account, PlatformStore } from '../../storage/ports/index.js';
 import type { UpstreamIdentity } from '../core/identity.js';

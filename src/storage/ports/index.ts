@@ -8,6 +8,7 @@ import type {
   Account, AccountPatch, AuditEvent, FederatedIdentity, Group, GroupWithStructure, NewAccount,
   NewAuditEvent, NewGroup, NewOidcClient, NewStructure, OidcClientRecord, Page, Structure, Tenant, TotpEnrolment,
 } from './model.js';
+import type { NewStoredConnector, StoredConnector } from './model.js';
 
 import type { ImportStore } from './imports.js';
 
@@ -93,6 +94,20 @@ export interface MfaStore {
   remainingRecoveryCodes(accountId: string): Promise<number>;
 }
 
+/**
+ * Connectors registered in the store, of one owner (a tenant, or the platform). The store does
+ * not interpret `config`: the federation module validates it on both sides.
+ */
+export interface ConnectorStore {
+  /** Conflict('connectorId') if the id exists anywhere (another tenant, the platform); NotFound for an unknown tenant. */
+  create(connector: NewStoredConnector): Promise<StoredConnector>;
+  get(id: string): Promise<StoredConnector | null>;
+  /** Ordered by id. */
+  list(): Promise<StoredConnector[]>;
+  /** NotFound if absent or not this owner's. */
+  remove(id: string): Promise<void>;
+}
+
 export interface AuditStore {
   record(event: NewAuditEvent): Promise<AuditEvent>;
   /** Newest first. */
@@ -110,6 +125,8 @@ export interface TenantScope {
   readonly identities: IdentityStore;
   readonly clients: TenantClientStore;
   readonly mfa: MfaStore;
+  /** The tenant's upstream connectors registered at run time (its académie IdP). */
+  readonly connectors: ConnectorStore;
   readonly audit: AuditStore;
   /** Batch operations of the LDAP import jobs. */
   readonly imports: ImportStore;
@@ -135,6 +152,8 @@ export interface PlatformStore {
     upsert(client: NewOidcClient): Promise<OidcClientRecord>;
     list(): Promise<OidcClientRecord[]>;
   };
+  /** Platform connectors (tenantId null) registered at run time; a tenant's are in its scope. */
+  readonly connectors: ConnectorStore;
   /** Platform-level events (tenantId null). */
   readonly audit: AuditStore;
   /** Throws ServiceUnavailable when the database cannot be reached. */

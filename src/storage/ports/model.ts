@@ -132,3 +132,26 @@ export interface Page {
   limit?: number;
   offset?: number;
 }
+
+/**
+ * An upstream identity connector registered at run time (`hub connectors add`), beside those of
+ * the YAML files. The store keeps the document as written; the federation module validates it
+ * with the same schema as the YAML when it is written and again when it is read.
+ */
+export interface StoredConnector {
+  /** Unique platform-wide: the federation routes (`/federation/<id>/…`) are not per tenant. */
+  id: string;
+  /** null: a platform connector (ÉduConnect-like); else the tenant that owns it. */
+  tenantId: string | null;
+  /** `saml`, `oidc`… (the connector type of the registry). */
+  type: string;
+  /** `educonnect`, `academie`… */
+  profile: string;
+  displayName: string;
+  enabled: boolean;
+  /** The connector's configuration as in YAML; secrets only as `{ env }` / `{ file }` references. */
+  config: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+export type NewStoredConnector = Omit<StoredConnector, 'tenantId' | 'createdAt' | 'updatedAt'>;

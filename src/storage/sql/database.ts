@@ -12,6 +12,7 @@ import type { PlatformStore } from '../ports/index.js';
 import { platformAccounts } from './accounts.js';
 import { auditStore } from './audit.js';
 import { platformClients } from './clients.js';
+import { connectorStore } from './connectors.js';
 import type { SqlDialect } from './dialect.js';
 import { migrateToLatest } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -113,6 +114,7 @@ function createStore(db: Kysely<Database>, dialect: SqlDialect): SqlStore {
     forTenant: (tenantId) => tenantScope(db, tenantId),
     accounts: platformAccounts(db),
     clients: platformClients(db),
+    connectors: connectorStore(db, null),
     audit: auditStore(db, null),
     ping: () => ping(db),
     close: () => (closing ??= db.destroy()),

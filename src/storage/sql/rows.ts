@@ -6,6 +6,8 @@ import type {
 import type {
   AccountRow, AuditRow, ClientRow, GroupRow, IdentityRow, StructureRow, TenantRow,
 } from './schema.js';
+import type { StoredConnector } from '../ports/index.js';
+import type { ConnectorRow } from './schema.js';
 
 /** The form every timestamp is written in: ISO-8601 UTC, which sorts correctly as text. */
 export const toTimestamp = (date: Date): string => date.toISOString();
@@ -101,5 +103,19 @@ export function toAuditEvent(row: AuditRow): AuditEvent {
     ip: row.ip,
     userAgent: row.user_agent,
     details: fromJson(row.details),
+  };
+}
+
+export function toStoredConnector(row: ConnectorRow): StoredConnector {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    type: row.type,
+    profile: row.profile,
+    displayName: row.display_name,
+    enabled: Number(row.enabled) === 1,
+    config: fromJson(row.config),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
   };
 }

@@ -177,6 +177,19 @@ export interface ImportPendingRelationsTable {
   child_dn: string | null;
 }
 
+/** Added by 0004_connectors. */
+export interface ConnectorsTable {
+  id: string;
+  tenant_id: string | null;
+  type: string;
+  profile: string;
+  display_name: string;
+  enabled: Flag;
+  config: Json;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   accounts: AccountsTable;
@@ -194,6 +207,7 @@ export interface Database {
   import_quarantine: ImportQuarantineTable;
   import_seen: ImportSeenTable;
   import_pending_relations: ImportPendingRelationsTable;
+  connectors: ConnectorsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -203,3 +217,4 @@ export type StructureRow = Selectable<StructuresTable>;
 export type GroupRow = Selectable<GroupsTable>;
 export type ClientRow = Selectable<OidcClientsTable>;
 export type AuditRow = Selectable<AuditEventsTable>;
+export type ConnectorRow = Selectable<ConnectorsTable>;

@@ -3,6 +3,7 @@ import type { TenantScope } from '../ports/index.js';
 import { tenantAccounts } from './accounts.js';
 import { auditStore } from './audit.js';
 import { tenantClients } from './clients.js';
+import { connectorStore } from './connectors.js';
 import { tenantGroups } from './groups.js';
 import { tenantIdentities } from './identities.js';
 import { tenantImports } from './imports/index.js';
@@ -24,6 +25,7 @@ export function tenantScope(db: Kysely<Database>, tenantId: string): TenantScope
     identities: tenantIdentities(db, tenantId),
     clients: tenantClients(db, tenantId),
     mfa: tenantMfa(db, tenantId),
+    connectors: connectorStore(db, tenantId),
     audit: auditStore(db, tenantId),
     imports: tenantImports(db, tenantId),
   };

@@ -8,6 +8,7 @@ import { columnTypes, dialectOf, type ColumnTypes } from '../dialect.js';
 import * as initial from './0001_initial.js';
 import * as imports from './0002_import.js';
 import * as localAccounts from './0003_local_accounts.js';
+import * as connectors from './0004_connectors.js';
 
 interface SqlMigration {
   // Migrations see an untyped database: they describe past schemas, not the current one.
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, SqlMigration> = {
   '0001_initial': initial,
   '0002_import': imports,
   '0003_local_accounts': localAccounts,
+  '0004_connectors': connectors,
 };
 
 export const migrationNames: readonly string[] = Object.keys(MIGRATIONS).sort();

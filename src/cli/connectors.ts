@@ -1,0 +1,151 @@
+/**
+ * `hub connectors add|list|remove`: upstream connectors kept in the store, beside those of the
+ * YAML files. A document is validated with the YAML's own schema before anything is written;
+ * listings show what a connector is, never its settings (secrets are references, but issuers,
+ * key paths and client ids are still no one's business on a shared terminal).
+ */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { readYamlFile } from '../config/load.js';
+import type { HubConfig } from '../config/schema.js';
+import { loadTenants } from '../config/tenants.js';
+import type { ConnectorConfig } from '../federation/config.js';
+import { connectorRecord, parseConnectorDocument, storedConnectorConfig, type ConnectorOwner } from '../federation/stored.js';
+import { ConfigError, Conflict, HubError, NotFound } from '../shared/errors.js';
+import type { ConnectorStore, PlatformStore } from '../storage/ports/index.js';
+import { printJsonOr, withStore } from './context.js';
+
+interface OwnerOptions {
+  tenant?: string;
+  platform?: boolean;
+}
+
+/** What a listing shows of a connector. */
+interface ConnectorView {
+  id: string;
+  tenant: string | null;
+  /** `config`: config/*.yaml or tenants/*.yaml; `store`: added with this command. */
+  origin: 'config' | 'store';
+  type: string;
+  profile: string;
+  displayName: string;
+  enabled: boolean;
+  linkOnly: boolean | null;
+  /** `ok`; `invalid` (skipped at start); `shadowed` (a YAML declaration has the same id and wins). */
+  state: 'ok' | 'invalid' | 'shadowed';
+  problems?: string[];
+}
+
+/** Exactly one owner: a forgotten --tenant must not register a platform connector. */
+function ownerOf(command: Command, o: OwnerOptions): ConnectorOwner {
+  if (o.tenant !== undefined && o.platform) command.error('error: --tenant and --platform exclude each other');
+  if (o.tenant === undefined && !o.platform) command.error('error: one of --tenant <id> or --platform is required');
+  return o.platform ? null : o.tenant!;
+}
+
+async function scopeOf(store: PlatformStore, owner: ConnectorOwner): Promise<ConnectorStore> {
+  if (owner === null) return store.connectors;
+  if (!(await store.tenants.get(owner))) throw new HubError('invalid_argument', `unknown tenant "${owner}" (see hub tenants list)`, { status: 400 });
+  return store.forTenant(owner).connectors;
+}
+
+/** Connectors of the YAML files, with their owner, as the hub reads them at start. */
+function declaredInFiles(config: HubConfig): Array<{ config: ConnectorConfig; tenantId: string | null; where: string }> {
+  return [
+    ...config.federation.connectors.map((c) => ({ config: c, tenantId: null, where: 'the hub configuration' })),
+    ...loadTenants(config.tenants.dir).flatMap((t) => t.connectors.map((c) => ({ config: c, tenantId: t.id, where: `the tenant file of ${t.id}` }))),
+  ];
+}
+
+const owned = (owner: string | null) => owner ?? 'platform';
+
+async function add(command: Command, o: OwnerOptions & { file: string }): Promise<void> {
+  const owner = ownerOf(command, o);
+  const file = resolve(o.file);
+  const readIssues: string[] = [];
+  const document = readYamlFile(file, readIssues);
+  if (readIssues.length > 0) throw new ConfigError(`connector file ${o.file}`, readIssues.map((i) => i.replace(`${file}: `, '')));
+  const parsed = parseConnectorDocument(document, owner);
+  if (!parsed.ok) throw new ConfigError(`connector file ${o.file}`, parsed.issues);
+  const config = parsed.config;
+  const created = await withStore(async (store, hubConfig) => {
+    const connectors = await scopeOf(store, owner);
+    // The YAML would win at start and this row would never be used: say so now.
+    const inFile = declaredInFiles(hubConfig).find((d) => d.config.id === config.id);
+    if (inFile) throw new Conflict('connectorId', `connector id "${config.id}" is already declared in ${inFile.where}`);
+    const row = await connectors.create(connectorRecord(document, config));
+    const audit = owner === null ? store.audit : store.forTenant(owner).audit;
+    await audit.record({ type: 'connector.added', details: { connector: row.id, type: row.type, profile: row.profile, enabled: row.enabled, by: 'cli' } });
+    return row;
+  });
+  process.stdout.write(`connector ${created.id} added to ${owned(created.tenantId)} (${created.type}, ${created.profile}, ${created.enabled ? 'enabled' : 'disabled'}); the hub uses it from its next start\n`);
+}
+
+async function list(o: { tenant?: string; json?: boolean }): Promise<void> {
+  const views = await withStore(async (store, hubConfig) => {
+    if (o.tenant !== undefined) await scopeOf(store, o.tenant);
+    const files = declaredInFiles(hubConfig);
+    const tenantIds = o.tenant !== undefined ? [o.tenant] : (await store.tenants.list()).map((t) => t.id);
+    const rows = [
+      ...(o.tenant === undefined ? await store.connectors.list() : []),
+      ...(await Promise.all(tenantIds.map((id) => store.forTenant(id).connectors.list()))).flat(),
+    ];
+    const fromFiles: ConnectorView[] = files
+      .filter((d) => o.tenant === undefined || d.tenantId === o.tenant)
+      .map((d) => ({ id: d.config.id, tenant: d.tenantId, origin: 'config', type: d.config.type, profile: d.config.profile, displayName: d.config.displayName, enabled: d.config.enabled, linkOnly: d.config.linkOnly, state: 'ok' }));
+    const fromStore: ConnectorView[] = rows.map((row) => {
+      const parsed = storedConnectorConfig(row);
+      const base = { id: row.id, tenant: row.tenantId, origin: 'store' as const, type: row.type, profile: row.profile, displayName: row.displayName, enabled: row.enabled };
+      if (!parsed.ok) return { ...base, linkOnly: null, state: 'invalid', problems: parsed.issues };
+      return { ...base, linkOnly: parsed.config.linkOnly, state: files.some((d) => d.config.id === row.id) ? 'shadowed' : 'ok' };
+    });
+    return [...fromFiles, ...fromStore].sort((a, b) => owned(a.tenant).localeCompare(owned(b.tenant)) || a.id.localeCompare(b.id));
+  });
+  printJsonOr(Boolean(o.json), views, () => views.map((v) => [
+    v.id, owned(v.tenant), v.origin, v.type, v.profile, v.enabled ? 'enabled' : 'disabled', v.linkOnly === false ? 'creates-accounts' : 'link-only',
+    v.state === 'ok' ? v.displayName : `${v.state.toUpperCase()}${v.problems ? ` (${v.problems.join('; ')})` : ''}`,
+  ].join('\t')).join('\n') || '(no connector)');
+}
+
+async function remove(command: Command, o: OwnerOptions & { id: string }): Promise<void> {
+  const owner = ownerOf(command, o);
+  await withStore(async (store, hubConfig) => {
+    const connectors = await scopeOf(store, owner);
+    if (!(await connectors.get(o.id))) {
+      const inFile = declaredInFiles(hubConfig).find((d) => d.config.id === o.id);
+      throw inFile ? new HubError('invalid_argument', `connector "${o.id}" is declared in ${inFile.where}, not in the store: edit that file`, { status: 400 }) : new NotFound(`connector "${o.id}" of ${owned(owner)}`);
+    }
+    await connectors.remove(o.id);
+    const audit = owner === null ? store.audit : store.forTenant(owner).audit;
+    await audit.record({ type: 'connector.removed', details: { connector: o.id, by: 'cli' } });
+  });
+  process.stdout.write(`connector ${o.id} removed from ${owned(owner)}; the hub stops using it at its next start\n`);
+}
+
+export function registerConnectorCommands(program: Command): void {
+  const connectors = program.command('connectors').description('upstream identity connectors kept in the store (beside the YAML files)');
+  connectors
+    .command('add')
+    .description('validate a connector file (same schema as the YAML) and register it')
+    .requiredOption('--file <file>', 'the connector, in YAML (secrets as { env: NAME } or { file: PATH })')
+    .option('--tenant <id>', 'the tenant owning it (an académie IdP)')
+    .option('--platform', 'a platform connector (ÉduConnect-like)')
+    .action(async function (this: Command, o: OwnerOptions & { file: string }) {
+      await add(this, o);
+    });
+  connectors
+    .command('list')
+    .description('list the connectors of the YAML files and of the store (never their settings)')
+    .option('--tenant <id>', 'only this tenant\'s')
+    .option('--json', 'print JSON')
+    .action(list);
+  connectors
+    .command('remove')
+    .description('remove a connector from the store')
+    .requiredOption('--id <id>', 'connector id')
+    .option('--tenant <id>', 'the tenant owning it')
+    .option('--platform', 'a platform connector')
+    .action(async function (this: Command, o: OwnerOptions & { id: string }) {
+      await remove(this, o);
+    });
+}

@@ -1,0 +1,103 @@
+/**
+ * Connectors registered in the store (`hub connectors add`) rather than in YAML. The store keeps
+ * the document as the operator wrote it; it is validated here with the very schemas of the YAML
+ * (config.ts) when it is written, and again when it is read: a row written by an older hub, or
+ * edited by hand, that no longer validates is reported and skipped, never fatal.
+ */
+import type { z } from 'zod';
+import { formatIssues } from '../config/load.js';
+import type { Logger } from '../shared/logger.js';
+import type { NewStoredConnector, PlatformStore, StoredConnector } from '../storage/ports/index.js';
+import { platformConnectorSchema, tenantConnectorSchema, type ConnectorConfig } from './config.js';
+
+/** `null`: the platform's; else a tenant id. */
+export type ConnectorOwner = string | null;
+
+const schemaOf = (owner: ConnectorOwner) => (owner === null ? platformConnectorSchema : tenantConnectorSchema);
+
+export type ParsedConnector = { ok: true; config: ConnectorConfig } | { ok: false; issues: string[] };
+
+/**
+ * What the connector kinds would refuse when opened, said at once: the académie profile and the
+ * OIDC connector (which serves it) match accounts in one tenant, so they need one.
+ */
+function ownerIssues(config: ConnectorConfig, owner: ConnectorOwner): string[] {
+  if (owner !== null) return [];
+  const issues: string[] = [];
+  if (config.profile === 'academie') issues.push('profile: an académie connector belongs to a tenant (use --tenant)');
+  if (config.type === 'oidc') issues.push('type: the OIDC connector serves académie staff and belongs to a tenant (use --tenant)');
+  return issues;
+}
+
+/** Validates a connector document with the YAML's schema (the platform's or a tenant's); issues as `path: message`. */
+export function parseConnectorDocument(document: unknown, owner: ConnectorOwner): ParsedConnector {
+  const parsed = schemaOf(owner).safeParse(document);
+  if (!parsed.success) return { ok: false, issues: formatIssues(parsed.error as z.ZodError) };
+  const issues = ownerIssues(parsed.data, owner);
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, config: parsed.data };
+}
+
+/**
+ * The row for a valid document: the columns the listing needs come from the parsed (effective)
+ * values; the document itself is kept as written, so later defaults apply to it too.
+ */
+export function connectorRecord(document: Record<string, unknown>, config: ConnectorConfig): NewStoredConnector {
+  return { id: config.id, type: config.type, profile: config.profile, displayName: config.displayName, enabled: config.enabled, config: document };
+}
+
+/** A stored row back to a configuration, or its problems (the document's own, or a row that disagrees with it). */
+export function storedConnectorConfig(row: StoredConnector): ParsedConnector {
+  const parsed = parseConnectorDocument(row.config, row.tenantId);
+  if (!parsed.ok) return parsed;
+  // The id is the row's key: a document naming another id would be routed under the wrong name.
+  if (parsed.config.id !== row.id) return { ok: false, issues: [`id: the document says "${parsed.config.id}", the row "${row.id}"`] };
+  return parsed;
+}
+
+export interface DeclaredConnector {
+  config: ConnectorConfig;
+  tenantId: string | null;
+  origin: 'config' | 'store';
+}
+
+/**
+ * The valid stored connectors of the platform and of the given tenants. Invalid rows are logged
+ * (one line each, with every problem) and left out; a store that cannot be read is left to fail
+ * the start like any other database error.
+ */
+export async function loadStoredConnectors(store: PlatformStore, tenantIds: string[], log: Logger): Promise<DeclaredConnector[]> {
+  const rows = [
+    ...(await store.connectors.list()),
+    ...(await Promise.all(tenantIds.map((id) => store.forTenant(id).connectors.list()))).flat(),
+  ];
+  const valid: DeclaredConnector[] = [];
+  for (const row of rows) {
+    const parsed = storedConnectorConfig(row);
+    if (parsed.ok) valid.push({ config: parsed.config, tenantId: row.tenantId, origin: 'store' });
+    else log.error({ connector: row.id, tenant: row.tenantId, issues: parsed.issues }, `stored connector ${row.id} is invalid and was skipped: ${parsed.issues.join('; ')}`);
+  }
+  return valid;
+}
+
+/**
+ * YAML first, then the store; an id declared in YAML wins over a stored one (logged), so a file
+ * under review cannot be overridden from the CLI. Two YAML declarations of one id stay an error.
+ */
+export function mergeDeclared(fromFiles: DeclaredConnector[], fromStore: DeclaredConnector[], log: Logger): DeclaredConnector[] {
+  const seen = new Map<string, DeclaredConnector>();
+  for (const declared of fromFiles) {
+    const earlier = seen.get(declared.config.id);
+    // As before stored connectors existed: only two enabled declarations are a conflict.
+    if (earlier?.config.enabled && declared.config.enabled) throw new Error(`connector id ${declared.config.id} is declared twice`);
+    if (!earlier || declared.config.enabled) seen.set(declared.config.id, declared);
+  }
+  for (const declared of fromStore) {
+    const winner = seen.get(declared.config.id);
+    if (winner) {
+      log.warn({ connector: declared.config.id, storeTenant: declared.tenantId, fileTenant: winner.tenantId }, `connector ${declared.config.id} is declared in YAML and in the store: the YAML declaration is used`);
+      continue;
+    }
+    seen.set(declared.config.id, declared);
+  }
+  return [...seen.values()];
+}
