@@ -11,7 +11,7 @@ import { testRedisUrl } from '../harness/redis.js';
 import { statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { CliSandbox, collect, freePort, hasStackTrace, sleep, stderrLines, type CliResult } from '../harness/cli.js';
+import { CliSandbox, collect, expectFailure, expectUsageError, freePort, hasStackTrace, sleep, stderrLines } from '../harness/cli.js';
 
 const USER = ['users', 'create', '--tenant', 'lille', '--login', 'jean.dupont', '--first-name', 'Jean', '--last-name', 'Dupont', '--profile', 'Teacher', '--password-stdin'];
 
@@ -20,24 +20,6 @@ function withTenant(tenant: string, login = 'jean.dupont'): string[] {
   args[args.indexOf('--tenant') + 1] = tenant;
   args[args.indexOf('--login') + 1] = login;
   return args;
-}
-
-/** A failure: exit 1, a `hub: ` report on stderr, nothing on stdout, no stack trace. */
-function expectFailure(result: CliResult, pattern: RegExp): void {
-  const detail = `stdout: ${result.stdout}\nstderr: ${result.rawStderr}`;
-  expect(result.code, detail).to.equal(1);
-  expect(result.stderr, detail).to.match(/^hub: /);
-  expect(result.stderr, detail).to.match(pattern);
-  expect(hasStackTrace(result.rawStderr), detail).to.equal(false);
-  expect(result.stdout, detail).to.equal('');
-}
-
-function expectUsageError(result: CliResult, pattern: RegExp): void {
-  const detail = `stdout: ${result.stdout}\nstderr: ${result.rawStderr}`;
-  expect(result.code, detail).to.equal(2);
-  expect(result.stderr, detail).to.match(pattern);
-  expect(result.stderr, detail).to.include('Usage: hub');
-  expect(hasStackTrace(result.rawStderr), detail).to.equal(false);
 }
 
 describe('cli (child process)', function () {

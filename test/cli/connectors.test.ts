@@ -7,24 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { openSqlStore } from '../../src/storage/sql/database.js';
-import { CliSandbox, hasStackTrace, type CliResult } from '../harness/cli.js';
-
-function expectFailure(result: CliResult, pattern: RegExp): void {
-  const detail = `stdout: ${result.stdout}\nstderr: ${result.rawStderr}`;
-  expect(result.code, detail).to.equal(1);
-  expect(result.stderr, detail).to.match(/^hub: /);
-  expect(result.stderr, detail).to.match(pattern);
-  expect(hasStackTrace(result.rawStderr), detail).to.equal(false);
-  expect(result.stdout, detail).to.equal('');
-}
-
-function expectUsageError(result: CliResult, pattern: RegExp): void {
-  const detail = `stdout: ${result.stdout}\nstderr: ${result.rawStderr}`;
-  expect(result.code, detail).to.equal(2);
-  expect(result.stderr, detail).to.match(pattern);
-  expect(result.stderr, detail).to.include('Usage: hub connectors');
-  expect(hasStackTrace(result.rawStderr), detail).to.equal(false);
-}
+import { CliSandbox, expectFailure, expectUsageError } from '../harness/cli.js';
 
 const OIDC = [
   'id: lille-fim',
@@ -138,9 +121,9 @@ describe('cli: connectors (child process)', function () {
 
   it('usage mistakes exit 2: no owner, both owners, no file', async () => {
     const fim = file('fim.yaml', OIDC);
-    expectUsageError(await box.run(['connectors', 'add', '--file', fim]), /one of --tenant <id> or --platform is required/);
-    expectUsageError(await box.run(['connectors', 'add', '--tenant', 'lille', '--platform', '--file', fim]), /--tenant and --platform exclude each other/);
-    expectUsageError(await box.run(['connectors', 'add', '--tenant', 'lille']), /required option '--file <file>' not specified/);
-    expectUsageError(await box.run(['connectors', 'remove', '--id', 'lille-fim']), /one of --tenant <id> or --platform is required/);
+    expectUsageError(await box.run(['connectors', 'add', '--file', fim]), /one of --tenant <id> or --platform is required/, 'hub connectors');
+    expectUsageError(await box.run(['connectors', 'add', '--tenant', 'lille', '--platform', '--file', fim]), /--tenant and --platform exclude each other/, 'hub connectors');
+    expectUsageError(await box.run(['connectors', 'add', '--tenant', 'lille']), /required option '--file <file>' not specified/, 'hub connectors');
+    expectUsageError(await box.run(['connectors', 'remove', '--id', 'lille-fim']), /one of --tenant <id> or --platform is required/, 'hub connectors');
   });
 });

@@ -6,9 +6,7 @@
  * The link-only default is checked in educonnect.test.ts and academie-oidc.test.ts.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type * as oidc from 'openid-client';
 import { fetchUserInfo } from 'openid-client';
 import { tenantConnectorSchema } from '../../src/federation/config.js';
@@ -18,9 +16,9 @@ import type { Account, PlatformStore } from '../../src/storage/ports/index.js';
 import { REDIRECT, testClients, testResources } from '../harness/fixtures.js';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { prepareOidcUpstream, type OidcUpstream } from '../harness/oidc-upstream.js';
-import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../harness/pysaml2.js';
+import type { Pysaml2Idp } from '../harness/pysaml2.js';
 import { discover, exchange } from '../harness/rp.js';
-import { lastAudit, OID, openLoginPage, postToAcs, staffStart, tenantsWith, toIdpForm, type Started } from './helpers.js';
+import { lastAudit, OID, openLoginPage, postToAcs, staffStart, tenantsWith, toIdpForm, type Started , startEduconnectHub, type EduconnectSetup } from './helpers.js';
 
 const EDUCONNECT = /\/federation\/start\/educonnect\?/;
 
@@ -78,7 +76,7 @@ describe('linkOnly: false — accounts created from what the upstream vouches fo
     let idp: Pysaml2Idp;
     let hub: TestHub;
     let portal: oidc.Configuration;
-    let keysDir: string;
+    let setup: EduconnectSetup;
 
     const pupil = (id: string, refIds: string[], affiliation = 'eleve2d') => ({
       attributes: {
@@ -93,26 +91,12 @@ describe('linkOnly: false — accounts created from what the upstream vouches fo
     };
 
     before(async () => {
-      idp = await preparePysaml2Idp();
-      keysDir = mkdtempSync(join(tmpdir(), 'sp-keys-'));
-      const [signing, encryption] = await Promise.all([makeKeyPair(keysDir, 'sp-sign'), makeKeyPair(keysDir, 'sp-enc')]);
-      hub = await startTestHub({
-        config: {
-          clients: testClients(),
-          oidc: { resources: testResources },
-          federation: { connectors: [{ id: 'educonnect', type: 'saml', displayName: 'ÉduConnect', enabled: true, linkOnly: false, saml: { idpMetadata: { file: idp.metadataFile }, signing, encryption } }] },
-        },
-      });
-      await idp.serve(await (await fetch(`${hub.url}/federation/educonnect/metadata`)).text());
-      portal = await discover(hub.url, 'portal');
+      setup = await startEduconnectHub({ linkOnly: false });
+      ({ idp, hub, portal } = setup);
       // A homonym in another tenant: logins are unique platform-wide.
       await hub.hub.store.forTenant('amiens').accounts.create({ login: 'ines.lefevre', firstName: 'Inès', lastName: 'Lefèvre', profile: 'Student', status: 'active', source: 'local' });
     });
-    after(async () => {
-      await hub?.stop();
-      await idp?.stop();
-      if (keysDir) rmSync(keysDir, { recursive: true, force: true });
-    });
+    after(() => setup?.stop());
 
     it('creates a pupil once in the tenant of the académie code, without birth date or e-mail, and logs in', async () => {
       const before = (await allAccounts(hub.hub.store)).length;

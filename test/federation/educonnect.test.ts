@@ -4,17 +4,14 @@
  * hub → RP gets an ID token for the imported account. Then the refusals.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type * as oidc from 'openid-client';
 import { fetchUserInfo } from 'openid-client';
-import { REDIRECT, testClients, testResources } from '../harness/fixtures.js';
-import { startTestHub, type TestHub } from '../harness/hub.js';
-import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../harness/pysaml2.js';
-import { discover, exchange } from '../harness/rp.js';
+import { REDIRECT } from '../harness/fixtures.js';
+import type { TestHub } from '../harness/hub.js';
+import type { Pysaml2Idp } from '../harness/pysaml2.js';
+import { exchange } from '../harness/rp.js';
 import type { Account } from '../../src/storage/ports/index.js';
-import { OID, openLoginPage, postToAcs, toIdpForm } from './helpers.js';
+import { OID, openLoginPage, postToAcs, toIdpForm , startEduconnectHub, type EduconnectSetup } from './helpers.js';
 
 const EDUCONNECT = /\/federation\/start\/educonnect\?/;
 
@@ -35,34 +32,18 @@ describe('ÉduConnect through a real pysaml2 IdP', function () {
   let idp: Pysaml2Idp;
   let hub: TestHub;
   let portal: oidc.Configuration;
-  let keysDir: string;
+  let setup: EduconnectSetup;
   let pupil: Account;
 
   const auditTypes = async (tenant: string | null) => (tenant ? hub.hub.store.forTenant(tenant).audit : hub.hub.store.audit).list({ limit: 50 });
 
   before(async () => {
-    idp = await preparePysaml2Idp();
-    keysDir = mkdtempSync(join(tmpdir(), 'sp-keys-'));
-    const [signing, encryption] = await Promise.all([makeKeyPair(keysDir, 'sp-sign'), makeKeyPair(keysDir, 'sp-enc')]);
-    hub = await startTestHub({
-      config: {
-        clients: testClients(),
-        oidc: { resources: testResources },
-        federation: { connectors: [{ id: 'educonnect', type: 'saml', displayName: 'ÉduConnect', enabled: true, saml: { idpMetadata: { file: idp.metadataFile }, signing, encryption } }] },
-      },
-    });
-    const metadata = await fetch(`${hub.url}/federation/educonnect/metadata`);
-    expect(metadata.status).to.equal(200);
-    await idp.serve(await metadata.text());
-    portal = await discover(hub.url, 'portal');
+    setup = await startEduconnectHub();
+    ({ idp, hub, portal } = setup);
     const lille = hub.hub.store.forTenant('lille');
     pupil = await lille.accounts.create({ login: 'ines.lefevre', firstName: 'Inès', lastName: 'Lefèvre', displayName: 'Inès Lefèvre', profile: 'Student', status: 'pending', externalId: 'LILLE-1234567', source: 'AC-LILLE', activationCodeHash: 'a'.repeat(64), activationExpiresAt: new Date(Date.now() + 86_400_000) });
   });
-  after(async () => {
-    await hub?.stop();
-    await idp?.stop();
-    rmSync(keysDir, { recursive: true, force: true });
-  });
+  after(() => setup?.stop());
 
   it('shows the ÉduConnect and staff choices on the login page', async () => {
     const s = await openLoginPage(portal);

@@ -1,6 +1,6 @@
 /** Shared steps of the federation tests: the browser walks RP → hub → upstream → hub → RP. */
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -8,8 +8,10 @@ import { PROJECT_ROOT } from '../../src/config/load.js';
 import type { PlatformStore } from '../../src/storage/ports/index.js';
 import type * as oidc from 'openid-client';
 import { Browser, type Page } from '../harness/browser.js';
-import { REDIRECT } from '../harness/fixtures.js';
-import { startAuthorization } from '../harness/rp.js';
+import { REDIRECT, testClients, testResources } from '../harness/fixtures.js';
+import { startTestHub, type TestHub } from '../harness/hub.js';
+import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../harness/pysaml2.js';
+import { discover, startAuthorization } from '../harness/rp.js';
 
 export const OID = 'urn:oid:1.3.6.1.4.1.20326.10.999.1.';
 
@@ -87,4 +89,36 @@ export async function staffStart(s: Started, connectorId: string): Promise<strin
 export async function lastAudit(store: PlatformStore, tenantId: string | null, type: string): Promise<Record<string, unknown> | undefined> {
   const events = await (tenantId ? store.forTenant(tenantId).audit : store.audit).list({ limit: 20 });
   return events.find((e) => e.type === type)?.details;
+}
+
+/** A hub with a pysaml2 IdP as its ÉduConnect connector (signed requests, encrypted assertions), the IdP knowing the hub's SP metadata. */
+export interface EduconnectSetup {
+  idp: Pysaml2Idp;
+  hub: TestHub;
+  portal: oidc.Configuration;
+  stop(): Promise<void>;
+}
+
+export async function startEduconnectHub(connector: Record<string, unknown> = {}): Promise<EduconnectSetup> {
+  const idp = await preparePysaml2Idp();
+  const keysDir = mkdtempSync(join(tmpdir(), 'sp-keys-'));
+  const [signing, encryption] = await Promise.all([makeKeyPair(keysDir, 'sp-sign'), makeKeyPair(keysDir, 'sp-enc')]);
+  const hub = await startTestHub({
+    config: {
+      clients: testClients(),
+      oidc: { resources: testResources },
+      federation: { connectors: [{ id: 'educonnect', type: 'saml', displayName: 'ÉduConnect', enabled: true, ...connector, saml: { idpMetadata: { file: idp.metadataFile }, signing, encryption } }] },
+    },
+  });
+  const metadata = await fetch(`${hub.url}/federation/educonnect/metadata`);
+  expect(metadata.status).to.equal(200);
+  await idp.serve(await metadata.text());
+  return {
+    idp, hub, portal: await discover(hub.url, 'portal'),
+    stop: async () => {
+      await hub.stop();
+      await idp.stop();
+      rmSync(keysDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -4,16 +4,11 @@
  * `federation.failure` audit event naming the reason.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type * as oidc from 'openid-client';
 import { Browser } from '../harness/browser.js';
-import { testClients, testResources } from '../harness/fixtures.js';
-import { startTestHub, type TestHub } from '../harness/hub.js';
-import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp, type Scenario } from '../harness/pysaml2.js';
-import { discover } from '../harness/rp.js';
-import { OID, openLoginPage, postToAcs, toIdpForm } from './helpers.js';
+import type { TestHub } from '../harness/hub.js';
+import type { Pysaml2Idp, Scenario } from '../harness/pysaml2.js';
+import { OID, openLoginPage, postToAcs, toIdpForm , startEduconnectHub, type EduconnectSetup } from './helpers.js';
 
 const EDUCONNECT = /\/federation\/start\/educonnect\?/;
 const attributes = (aafId: string, id: string) => ({ [`${OID}57`]: [id], [`${OID}7`]: ['eleve2d'], FrEduCtRefId: [`{AAF}09|X|${aafId}`] });
@@ -23,29 +18,15 @@ describe('ÉduConnect refusals (pysaml2 IdP)', function () {
   let idp: Pysaml2Idp;
   let hub: TestHub;
   let portal: oidc.Configuration;
-  let keysDir: string;
+  let setup: EduconnectSetup;
 
   before(async () => {
-    idp = await preparePysaml2Idp();
-    keysDir = mkdtempSync(join(tmpdir(), 'sp-keys-'));
-    const [signing, encryption] = await Promise.all([makeKeyPair(keysDir, 'sp-sign'), makeKeyPair(keysDir, 'sp-enc')]);
-    hub = await startTestHub({
-      config: {
-        clients: testClients(),
-        oidc: { resources: testResources },
-        federation: { connectors: [{ id: 'educonnect', type: 'saml', displayName: 'ÉduConnect', enabled: true, saml: { idpMetadata: { file: idp.metadataFile }, signing, encryption } }] },
-      },
-    });
-    await idp.serve(await (await fetch(`${hub.url}/federation/educonnect/metadata`)).text());
-    portal = await discover(hub.url, 'portal');
+    setup = await startEduconnectHub();
+    ({ idp, hub, portal } = setup);
     await hub.hub.store.forTenant('lille').accounts.create({ login: 'victim.pupil', firstName: 'V', lastName: 'P', profile: 'Student', status: 'active', externalId: 'LILLE-1111', source: 'AC-LILLE' });
     await hub.hub.store.forTenant('lille').accounts.create({ login: 'mallory.pupil', firstName: 'M', lastName: 'P', profile: 'Student', status: 'active', externalId: 'LILLE-2222', source: 'AC-LILLE' });
   });
-  after(async () => {
-    await hub?.stop();
-    await idp?.stop();
-    rmSync(keysDir, { recursive: true, force: true });
-  });
+  after(() => setup?.stop());
 
   async function lastFailure(): Promise<Record<string, unknown> | undefined> {
     const events = await hub.hub.store.audit.list({ limit: 5 });

@@ -4,6 +4,7 @@
  * HUB_CONFIG…) cannot change what a test sees.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { freePort } from '../../src/shared/net.js';
 import { tmpdir } from 'node:os';
@@ -114,3 +115,22 @@ export class CliSandbox {
 export { freePort };
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A failure: exit 1, a `hub: ` report on stderr, nothing on stdout, no stack trace. */
+export function expectFailure(result: CliResult, pattern: RegExp): void {
+  const detail = `stdout: ${result.stdout}\nstderr: ${result.rawStderr}`;
+  expect(result.code, detail).to.equal(1);
+  expect(result.stderr, detail).to.match(/^hub: /);
+  expect(result.stderr, detail).to.match(pattern);
+  expect(hasStackTrace(result.rawStderr), detail).to.equal(false);
+  expect(result.stdout, detail).to.equal('');
+}
+
+/** A usage error: exit 2, the message and the usage of `command` on stderr, no stack trace. */
+export function expectUsageError(result: CliResult, pattern: RegExp, command = 'hub'): void {
+  const detail = `stdout: ${result.stdout}\nstderr: ${result.rawStderr}`;
+  expect(result.code, detail).to.equal(2);
+  expect(result.stderr, detail).to.match(pattern);
+  expect(result.stderr, detail).to.include(`Usage: ${command}`);
+  expect(hasStackTrace(result.rawStderr), detail).to.equal(false);
+}
