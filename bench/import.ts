@@ -660,7 +660,7 @@ async function main(): Promise<number> {
   const loadAverageAtStart = loadavg();
   const notes = new Set<string>([
     'rates are entries read (structures + groups + people) per second of the timed part in the child: the paged search (raw) or runImport (imports); "process s" adds node start, tsx and opening the store (migrations)',
-    'peak RSS is the child\'s process.resourceUsage().maxRSS (the tsx loader thread included); node CPU is the child\'s user + system time, slapd CPU is read from /proc around each child',
+    'peak RSS is the child\'s process.resourceUsage().maxRSS (the tsx loader thread and the import\'s LDAP reader worker included); node CPU is the child\'s user + system time, slapd CPU is read from /proc around each child',
   ]);
   const sizes: SizeResult[] = [];
   const failures: string[] = [];

@@ -10,6 +10,7 @@ import type { Logger } from '../shared/logger.js';
 import type { ImportCounters, ImportMode, ImportRun, ImportStore, TenantScope } from '../storage/ports/index.js';
 import type { LockService } from '../storage/ports/locks.js';
 import type { DirectoryEntry, ImportedPerson, Quarantined } from './model.js';
+import { LoginAllocator } from './logins.js';
 import { contentHash, planBatch, type BatchPlan, type DirectoryMaps } from './people.js';
 import type { DirectorySource } from './source/ldap.js';
 import { createSdetMapper } from './sdet/mapping.js';
@@ -68,7 +69,8 @@ class Run {
 
   seen(entry: DirectoryEntry): void {
     this.counters.read += 1;
-    const stamp = Object.entries(entry.attributes).find(([k]) => k.toLowerCase() === 'modifytimestamp')?.[1][0];
+    // Servers spell it as asked; scanning every attribute name is the fallback.
+    const stamp = (entry.attributes.modifyTimestamp ?? Object.entries(entry.attributes).find(([k]) => k.toLowerCase() === 'modifytimestamp')?.[1])?.[0];
     if (stamp && (this.highWaterMark === null || stamp > this.highWaterMark)) this.highWaterMark = stamp;
   }
 
@@ -87,9 +89,16 @@ interface Since {
   strict: boolean;
 }
 
+/**
+ * Strictly after the mark is `>=` minus `=`, rather than `!(<=)`: a negation gives the server
+ * no candidates to start from, so it evaluated every entry of the base (seconds at a million
+ * people), while `>=` is answered from the modifyTimestamp index.
+ */
 function withSince(filter: string, since: Since | null): string {
   if (!since) return filter;
-  return since.strict ? `(&${filter}(!(modifyTimestamp<=${since.stamp})))` : `(&${filter}(modifyTimestamp>=${since.stamp}))`;
+  return since.strict
+    ? `(&${filter}(modifyTimestamp>=${since.stamp})(!(modifyTimestamp=${since.stamp})))`
+    : `(&${filter}(modifyTimestamp>=${since.stamp}))`;
 }
 
 /** LDAP generalized time `YYYYMMDDHHMMSSZ` → epoch ms. */
@@ -180,25 +189,46 @@ async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source
 
   let batch: ImportedPerson[] = [];
   let quarantinedIds: string[] = [];
+  const logins = new LoginAllocator(store);
+  // A batch's writes go on while the next batch is read and mapped (PostgreSQL works meanwhile
+  // in its own process); they are committed before that batch is planned against the store.
+  let writing: Promise<void> | null = null;
+  let statisticsAt = cfg.batchSize;
   const flush = async () => {
-    await applyBatch(deps, run, batch, maps, request);
-    await store.markSeen(run.record.id, quarantinedIds);
+    if (writing) await writing;
+    writing = null;
+    if (write && run.counters.created >= statisticsAt) {
+      statisticsAt = run.counters.created * 10;
+      await store.refreshStatistics();
+    }
+    const people = batch;
+    const seenIds = quarantinedIds;
     batch = [];
     quarantinedIds = [];
+    writing = (await applyBatch(deps, run, people, maps, request, logins))?.written ?? null;
+    // Rejections surface at the next flush or after the loop; until then they are not unhandled.
+    writing?.catch(() => undefined);
+    await store.markSeen(run.record.id, seenIds);
     progress('people');
   };
-  for await (const entry of source.search(cfg.baseDn.people, withSince(cfg.filters.people, since))) {
-    run.seen(entry);
-    const mapped = mapper.person(entry);
-    if (mapped.ok) batch.push(mapped.value);
-    else {
-      await run.quarantine([mapped.quarantined]);
-      const externalId = mapper.personExternalId(entry);
-      if (externalId) quarantinedIds.push(externalId);
+  try {
+    for await (const entry of source.search(cfg.baseDn.people, withSince(cfg.filters.people, since))) {
+      run.seen(entry);
+      const mapped = mapper.person(entry);
+      if (mapped.ok) batch.push(mapped.value);
+      else {
+        await run.quarantine([mapped.quarantined]);
+        const externalId = mapper.personExternalId(entry);
+        if (externalId) quarantinedIds.push(externalId);
+      }
+      if (batch.length >= cfg.batchSize) await flush();
     }
-    if (batch.length >= cfg.batchSize) await flush();
+    await flush();
+    if (writing) await writing;
+  } finally {
+    // A failed read must not leave a transaction running while the run is recorded and cleaned up.
+    if (writing) await (writing as Promise<void>).catch(() => undefined);
   }
-  await flush();
 
   if (write) {
     progress('relations');
@@ -208,17 +238,18 @@ async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source
   if (request.mode === 'full') await markDisappeared(deps, run, request);
 }
 
-async function applyBatch(deps: ImportDeps, run: Run, people: ImportedPerson[], maps: DirectoryMaps, request: ImportRequest): Promise<void> {
-  if (people.length === 0) return;
+/** Plans a batch and starts its writes; returns them (null when there are none) without waiting. */
+async function applyBatch(deps: ImportDeps, run: Run, people: ImportedPerson[], maps: DirectoryMaps, request: ImportRequest, logins: LoginAllocator): Promise<{ written: Promise<void> } | null> {
+  if (people.length === 0) return null;
   const store = deps.scope.imports;
-  const plan = await planBatch(people, maps, store, run.record.id, request.source.id);
+  const plan = await planBatch(people, maps, store, run.record.id, request.source.id, logins);
   await run.quarantine(plan.quarantined);
   run.counters.created += plan.creates.length;
   run.counters.updated += plan.updates.length;
   run.counters.unchanged += plan.unchanged;
-  if (request.dryRun) return;
-  await store.applyAccounts(run.record.id, plan);
-  deps.onCodes?.(plan.codes);
+  if (request.dryRun) return null;
+  // Wrapped: an async function returning the promise itself would wait for it.
+  return { written: store.applyAccounts(run.record.id, plan).then(() => deps.onCodes?.(plan.codes)) };
 }
 
 /** Only after a complete read, and never more than the configured share unless allowed. */

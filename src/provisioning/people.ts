@@ -5,9 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { generateActivationCode, hashActivationCode } from '../identity/activation-code.js';
-import { baseLogin, pickLogins } from '../identity/login-generator.js';
+import { baseLogin } from '../identity/login-generator.js';
 import { newId } from '../shared/ids.js';
 import type { AccountCreate, AccountWrite, ExistingAccount, ImportStore, PendingRelation } from '../storage/ports/imports.js';
+import type { LoginAllocator } from './logins.js';
 import type { ImportedPerson, Quarantined } from './model.js';
 
 export interface DirectoryMaps {
@@ -68,11 +69,22 @@ function write(r: Resolved, id: string, source: string): AccountWrite {
   };
 }
 
-function matchExisting(p: ImportedPerson, existing: ExistingAccount[]): ExistingAccount | undefined {
-  return existing.find((a) => a.externalId === p.externalId) ?? (p.profile === 'Student' && p.ine ? existing.find((a) => a.ine === p.ine) : undefined);
+/** The batch's existing accounts by external id and by INE (the first of each, as a scan in order would find). */
+function indexExisting(existing: ExistingAccount[]): { byExternalId: Map<string, ExistingAccount>; byIne: Map<string, ExistingAccount> } {
+  const byExternalId = new Map<string, ExistingAccount>();
+  const byIne = new Map<string, ExistingAccount>();
+  for (const a of existing) {
+    if (a.externalId !== null && !byExternalId.has(a.externalId)) byExternalId.set(a.externalId, a);
+    if (a.ine !== null && !byIne.has(a.ine)) byIne.set(a.ine, a);
+  }
+  return { byExternalId, byIne };
 }
 
-export async function planBatch(people: ImportedPerson[], maps: DirectoryMaps, store: ImportStore, runId: string, source: string): Promise<BatchPlan> {
+function matchExisting(p: ImportedPerson, existing: ReturnType<typeof indexExisting>): ExistingAccount | undefined {
+  return existing.byExternalId.get(p.externalId) ?? (p.profile === 'Student' && p.ine ? existing.byIne.get(p.ine) : undefined);
+}
+
+export async function planBatch(people: ImportedPerson[], maps: DirectoryMaps, store: ImportStore, runId: string, source: string, logins: LoginAllocator): Promise<BatchPlan> {
   const plan: BatchPlan = { creates: [], updates: [], unchanged: 0, relations: [], replaceParentsOf: [], quarantined: [], codes: [] };
   const seenBefore = await store.markSeen(runId, people.map((p) => p.externalId));
   const seenHere = new Set<string>();
@@ -88,7 +100,7 @@ export async function planBatch(people: ImportedPerson[], maps: DirectoryMaps, s
     if ('reason' in r) plan.quarantined.push(r);
     else resolved.push(r);
   }
-  const existing = await store.findAccounts({ externalIds: resolved.map((r) => r.person.externalId), ines: resolved.flatMap((r) => (r.person.ine ? [r.person.ine] : [])) });
+  const existing = indexExisting(await store.findAccounts({ externalIds: resolved.map((r) => r.person.externalId), ines: resolved.flatMap((r) => (r.person.ine ? [r.person.ine] : [])) }));
   const fresh: Resolved[] = [];
   for (const r of resolved) {
     const match = matchExisting(r.person, existing);
@@ -104,7 +116,7 @@ export async function planBatch(people: ImportedPerson[], maps: DirectoryMaps, s
     plan.updates.push(update);
     addRelations(plan, r.person, match.id);
   }
-  await planCreates(plan, fresh, store, source);
+  await planCreates(plan, fresh, logins, source);
   return plan;
 }
 
@@ -114,10 +126,9 @@ function addRelations(plan: BatchPlan, person: ImportedPerson, accountId: string
   if (person.profile === 'Student') plan.replaceParentsOf.push(accountId);
 }
 
-async function planCreates(plan: BatchPlan, fresh: Resolved[], store: ImportStore, source: string): Promise<void> {
+async function planCreates(plan: BatchPlan, fresh: Resolved[], allocator: LoginAllocator, source: string): Promise<void> {
   if (fresh.length === 0) return;
-  const bases = fresh.map((r) => baseLogin(r.person.firstName, r.person.lastName));
-  const logins = pickLogins(bases, await store.takenLogins(bases));
+  const logins = await allocator.pick(fresh.map((r) => baseLogin(r.person.firstName, r.person.lastName)));
   fresh.forEach((r, i) => {
     const code = generateActivationCode();
     const account = { ...write(r, newId(), source), login: logins[i]!, activationCodeHash: hashActivationCode(code) };

@@ -107,7 +107,24 @@ const jointure: Parse<string> = (v, ctx) => {
 };
 /** INE: 11 letters or digits. It drives merges of pupils who move school, so it must be right. */
 const ine: Parse<string> = (v) => (/^[0-9A-Z]{11}$/.test(v.toUpperCase()) ? ok(v.toUpperCase()) : fail('is not an INE (11 letters or digits)'));
-const groupRef = (kind: GroupKind): Parse<GroupRef> => (v) => parseGroupRef(v, kind);
+/**
+ * People name the same few structures and classes over and over: parsers that do not depend on
+ * the context are memoised, within a bound (the values are immutable and shared).
+ */
+function memoised<T>(parse: Parse<T>, limit = 10_000): Parse<T> {
+  const cache = new Map<string, Parsed<T | null>>();
+  return (v, ctx) => {
+    let parsed = cache.get(v);
+    if (parsed === undefined) {
+      parsed = parse(v, ctx);
+      if (cache.size >= limit) cache.clear();
+      cache.set(v, parsed);
+    }
+    return parsed;
+  };
+}
+const structureDn = memoised(dn);
+const groupRef = (kind: GroupKind): Parse<GroupRef> => memoised((v) => parseGroupRef(v, kind));
 /**
  * Legal guardians only (entcore: 6 fields and field 4 = 1). A malformed relation is ignored
  * rather than quarantining the pupil: a missing parent link is less harmful than a pupil
@@ -126,7 +143,7 @@ const PERSON_FIELDS: FieldRule<ImportedPerson>[] = [
   personRule({ field: 'birthDate', attributes: ['ENTPersonDateNaissance'], parse: parseBirthDate }),
   personRule({ field: 'email', attributes: ['mail', 'ENTPersonMailDiffusion'], parse: email }),
   personRule({ field: 'garId', attributes: ['ENTPersonGARIdentifiant'], parse: uuid }),
-  personRule({ field: 'mainStructureDn', attributes: ['ENTPersonStructRattach'], parse: dn }),
+  personRule({ field: 'mainStructureDn', attributes: ['ENTPersonStructRattach'], parse: structureDn }),
 ];
 
 const TEACHING_FUNCTION = /\$(ENS|DOC)\$/i;
@@ -220,15 +237,18 @@ type Renames = Map<string, Map<string, string[]>>;
 
 function createReader(entry: DirectoryEntry, renames: Renames, classOrder: readonly string[]): Reader {
   const byName = new Map<string, { name: string; values: string[] }>();
-  for (const [name, values] of Object.entries(entry.attributes)) {
+  for (const name in entry.attributes) {
+    const values = entry.attributes[name]!;
     const key = name.toLowerCase();
     const known = byName.get(key);
-    byName.set(key, { name: known?.name ?? name, values: [...(known?.values ?? []), ...values] });
+    byName.set(key, known ? { name: known.name, values: [...known.values, ...values] } : { name, values });
   }
   const classes = new Set((byName.get('objectclass')?.values ?? []).map((c) => c.trim().toLowerCase()));
-  // Renames of the entry's highest-priority class win, then other classes, then `*`.
-  const scopes = [...classOrder.map((c) => c.toLowerCase()).filter((c) => classes.has(c)), ...classes, '*'];
+  // Renames of the entry's highest-priority class win, then other classes, then `*`. Without
+  // renames (the usual case) every attribute reads itself, and the scopes are not needed.
+  const scopes = renames.size === 0 ? [] : [...classOrder.map((c) => c.toLowerCase()).filter((c) => classes.has(c)), ...classes, '*'];
   const namesFor = (attribute: string): string[] => {
+    if (scopes.length === 0) return [attribute];
     const key = attribute.toLowerCase();
     for (const scope of scopes) {
       const renamed = renames.get(scope)?.get(key);
@@ -236,11 +256,11 @@ function createReader(entry: DirectoryEntry, renames: Renames, classOrder: reado
     }
     return [attribute];
   };
-  const values = (attribute: string) =>
-    namesFor(attribute).flatMap((n) => {
-      const found = byName.get(n.toLowerCase());
-      return (found?.values ?? []).map((value) => ({ attribute: found!.name, value }));
-    });
+  const valuesOf = (name: string): Array<{ attribute: string; value: string }> => {
+    const found = byName.get(name.toLowerCase());
+    return found ? found.values.map((value) => ({ attribute: found.name, value })) : [];
+  };
+  const values = (attribute: string) => (scopes.length === 0 ? valuesOf(attribute) : namesFor(attribute).flatMap(valuesOf));
   return {
     names: namesFor,
     raw: (attribute) => values(attribute).map((v) => v.value),
@@ -253,7 +273,7 @@ function createReader(entry: DirectoryEntry, renames: Renames, classOrder: reado
 function applyRules<R>(rules: readonly FieldRule<R>[], read: Reader, ctx: Context, maxLength: number, draft: Partial<Record<keyof R, unknown>>): string | null {
   for (const r of rules) {
     const found: unknown[] = [];
-    const names = r.attributes.flatMap((a) => read.values(a));
+    const names = r.attributes.length === 1 ? read.values(r.attributes[0]!) : r.attributes.flatMap((a) => read.values(a));
     for (const { attribute, value } of names) {
       const clean = cleanValue(value, maxLength);
       if (!clean.ok) return `${attribute} ${clean.reason}`;
@@ -319,6 +339,15 @@ export function createSdetMapper(options: SdetMapperOptions): SdetMapper {
   const personOrder = PERSON_CLASSES.map((c) => c.objectClass);
   const groupAttribute = options.groupStructureAttribute ?? DEFAULT_GROUP_STRUCTURE_ATTRIBUTE;
 
+  /** The rules of an entry's set of person classes (few combinations exist), built once each. */
+  const rulesByClasses = new Map<string, FieldRule<ImportedPerson>[]>();
+  const personRules = (classes: typeof PERSON_CLASSES): FieldRule<ImportedPerson>[] => {
+    const key = classes.map((c) => c.objectClass).join(' ');
+    let rules = rulesByClasses.get(key);
+    if (!rules) rulesByClasses.set(key, (rules = [...PERSON_FIELDS, ...classes.flatMap((c) => c.fields)]));
+    return rules;
+  };
+
   /** The entry's own DN, checked like any value and normalised. */
   const entryDn = (entry: DirectoryEntry): Parsed<string> => {
     const clean = cleanValue(entry.dn, maxLength);
@@ -362,7 +391,7 @@ export function createSdetMapper(options: SdetMapperOptions): SdetMapper {
       const dnValue = entryDn(entry);
       if (!dnValue.ok) return quarantine(entry.dn, dnValue.reason);
       const draft: Partial<Record<keyof ImportedPerson, unknown>> = {};
-      const problem = applyRules([...PERSON_FIELDS, ...classes.flatMap((c) => c.fields)], read, ctx, maxLength, draft);
+      const problem = applyRules(personRules(classes), read, ctx, maxLength, draft);
       if (problem) return quarantine(entry.dn, problem);
       const d = draft as Partial<ImportedPerson>;
 

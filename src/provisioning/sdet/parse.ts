@@ -28,10 +28,25 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
  * characters (code points) once trimmed. NFC so that `é` typed two ways compares equal.
  */
 export function cleanValue(raw: string, maxLength = DEFAULT_MAX_VALUE_LENGTH): Parsed<string> {
+  // Most directory values are printable ASCII: NFC leaves them alone and their length is their
+  // code point count, so one pass over the characters replaces the regex, NFC and the spread.
+  let ascii = true;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) {
+    const value = raw.trim();
+    return value.length > maxLength ? fail(`is longer than ${maxLength} characters`) : ok(value);
+  }
   if (CONTROL.test(raw)) return fail('contains a control character');
   if (raw.includes('\ufffd')) return fail('is not valid UTF-8 (contains U+FFFD)');
   const value = raw.trim().normalize('NFC');
-  if ([...value].length > maxLength) return fail(`is longer than ${maxLength} characters`);
+  // A string has at least as many UTF-16 units as code points: count them only when it matters.
+  if (value.length > maxLength && [...value].length > maxLength) return fail(`is longer than ${maxLength} characters`);
   return ok(value);
 }
 
@@ -94,6 +109,7 @@ export function parseUai(value: string): Parsed<string> {
  * Not a full RFC 4514 canonicaliser: `\,` and `\2C` stay different; directories write one form.
  */
 export function normalizeDn(dn: string): Parsed<string> {
+  if (!dn.includes('\\') && !dn.includes('+')) return normalizePlainDn(dn);
   const rdns: string[] = [];
   let part = '';
   let components: string[] = [];
@@ -125,6 +141,30 @@ export function normalizeDn(dn: string): Parsed<string> {
   if (!closeComponent()) return fail('is not a DN');
   rdns.push(components.sort().join('+'));
   return ok(rdns.join(','));
+}
+
+const ATTRIBUTE_TYPE = /^[a-z][a-z0-9-]*$|^\d+(\.\d+)*$/;
+
+/**
+ * normalizeDn for the usual DN, without escapes or multi-valued RDNs: the same result without
+ * the character-by-character walk (imports normalise several DNs per entry).
+ */
+function normalizePlainDn(dn: string): Parsed<string> {
+  const parts = dn.split(',');
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    const eq = part.indexOf('=');
+    if (eq < 1) return fail('is not a DN');
+    const type = part.slice(0, eq).trim().toLowerCase();
+    // As trimUnescaped: leading whitespace, trailing spaces (nothing is escaped here).
+    let value = part.slice(eq + 1).trimStart();
+    let end = value.length;
+    while (end > 0 && value.charCodeAt(end - 1) === 0x20) end--;
+    value = value.slice(0, end).toLowerCase();
+    if (!ATTRIBUTE_TYPE.test(type) || value === '') return fail('is not a DN');
+    parts[i] = `${type}=${value}`;
+  }
+  return ok(parts.join(','));
 }
 
 /** The parent of a normalised DN (`cn=3a,ou=groups,dc=x` → `ou=groups,dc=x`), null at the top. */

@@ -1,119 +1,136 @@
 /**
- * Reads a directory with ldapts paged searches, one page in memory at a time. A search that
- * fails mid-way is started again on a fresh connection (paging cookies die with their
- * connection), skipping the entries already handed out, a bounded number of times.
+ * The directory source of an import. The LDAP client runs in a worker thread (`ldap-worker.ts`):
+ * decoding the entries costs about as much as mapping and writing them, and the import's
+ * thread is busy with those (better-sqlite3 blocks it), so the read goes on meanwhile on the
+ * other core. Pages cross over as plain objects, a bounded number ahead of the import.
  */
-import { readFileSync } from 'node:fs';
-import { Client, InvalidCredentialsError, NoSuchObjectError } from 'ldapts';
-import { HubError } from '../../shared/errors.js';
+import { Worker } from 'node:worker_threads';
 import type { DirectoryEntry } from '../model.js';
+import { DirectoryError, openLdapClient, type DirectorySource, type LdapSourceOptions } from './ldap-client.js';
+import type { FromReader, ToReader } from './ldap-protocol.js';
 
-export interface LdapSourceOptions {
-  url: string;
-  bindDn: string;
-  bindPassword: string;
-  caFile?: string | undefined;
-  rejectUnauthorized: boolean;
-  pageSize: number;
-  timeLimitSeconds: number;
-  connectTimeoutSeconds: number;
-  maxRetries: number;
+export { DirectoryError, toEntry, type DirectorySource, type LdapSourceOptions } from './ldap-client.js';
+
+/** Entries the worker may decode ahead of the import: about two write batches. */
+const READ_AHEAD_ENTRIES = 4000;
+const CLOSE_TIMEOUT_MS = 5000;
+
+function startWorker(options: LdapSourceOptions): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./ldap-worker.js', here), { workerData: options });
+  // Run from TypeScript sources: Node 20 does not give worker threads the main thread's module
+  // hooks (tsx), so the worker registers them before loading its TypeScript entry point.
+  const script = new URL('./ldap-worker.ts', here).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(script)}); });`, { eval: true, workerData: options });
 }
 
-/** Source failures an operator must act on; each maps to one clear CLI message. */
-export class DirectoryError extends HubError {
-  constructor(code: 'ldap_unreachable' | 'ldap_bind_failed' | 'ldap_bad_base' | 'ldap_read_failed', message: string, cause?: unknown) {
-    super(code, message, { status: 502, expose: true, cause });
-  }
-}
-
-/** Everything the import asks of a directory. */
-export interface DirectorySource {
-  /** Fails with DirectoryError when a base DN does not exist. */
-  checkBase(baseDn: string): Promise<void>;
-  search(baseDn: string, filter: string): AsyncGenerator<DirectoryEntry>;
-  close(): Promise<void>;
-}
-
-/** Operational attribute the delta mode filters on; servers return it only when asked. */
-const ATTRIBUTES = ['*', 'modifyTimestamp'];
-
-/** ldapts's entry, values as UTF-8 strings (exported for the benchmark's raw read baseline). */
-export function toEntry(raw: Record<string, Buffer | Buffer[] | string[] | string>): DirectoryEntry {
-  const attributes: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (name === 'dn') continue;
-    const values = Array.isArray(value) ? value : [value];
-    attributes[name] = values.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : v));
-  }
-  return { dn: String(raw.dn), attributes };
-}
+type Handler = (message: FromReader) => void;
 
 export async function openLdapSource(options: LdapSourceOptions): Promise<DirectorySource> {
-  const tlsOptions = options.url.startsWith('ldaps:')
-    ? { rejectUnauthorized: options.rejectUnauthorized, ...(options.caFile ? { ca: [readFileSync(options.caFile)] } : {}) }
-    : undefined;
-  const where = new URL(options.url).host;
-
-  async function connect(): Promise<Client> {
-    const client = new Client({
-      url: options.url,
-      connectTimeout: options.connectTimeoutSeconds * 1000,
-      timeout: (options.timeLimitSeconds + 5) * 1000,
-      ...(tlsOptions ? { tlsOptions } : {}),
-    });
-    try {
-      await client.bind(options.bindDn, options.bindPassword);
-      return client;
-    } catch (err) {
-      await client.unbind().catch(() => undefined);
-      if (err instanceof InvalidCredentialsError) throw new DirectoryError('ldap_bind_failed', `the directory at ${where} refused the bind DN or password`, err);
-      throw new DirectoryError('ldap_unreachable', `cannot reach the directory at ${where}: ${(err as Error).message}`, err);
-    }
+  let worker: Worker;
+  try {
+    worker = startWorker(options);
+  } catch {
+    return openLdapClient(options);
   }
+  const handlers = new Map<number, Handler>();
+  let nextId = 1;
+  let broken: DirectoryError | null = null;
+  const breakAll = (message: string) => {
+    broken ??= new DirectoryError('ldap_read_failed', message);
+    for (const handler of handlers.values()) handler({ type: 'failed', id: null, code: broken.code, message: broken.message });
+  };
 
-  let client = await connect();
+  let onMessage: (m: FromReader) => void = () => undefined;
+  let onGone: () => void = () => undefined;
+  const opened = await new Promise<'ready' | 'unavailable'>((resolve, reject) => {
+    onMessage = (m) => {
+      if (m.type === 'ready') resolve('ready');
+      else if (m.type === 'failed' && m.id === null) reject(new DirectoryError(m.code, m.message));
+    };
+    // The worker could not even load (no TypeScript loader, a bundle without it…): read here.
+    onGone = () => resolve('unavailable');
+    worker.on('message', onMessage).on('error', onGone).on('exit', onGone);
+  }).catch(async (err: unknown) => {
+    await worker.terminate();
+    throw err;
+  }).finally(() => {
+    // Not removeAllListeners: the Worker's own listeners (which start its message port) would go too.
+    worker.off('message', onMessage).off('error', onGone).off('exit', onGone);
+  });
+  if (opened === 'unavailable') {
+    await worker.terminate();
+    return openLdapClient(options);
+  }
+  worker.on('message', (m: FromReader) => {
+    if (m.type !== 'ready' && m.id !== null) handlers.get(m.id)?.(m);
+  });
+  const onError = (err: Error) => breakAll(`the directory reader stopped: ${err.message}`);
+  const onExit = () => breakAll('the directory reader stopped');
+  worker.on('error', onError).on('exit', onExit);
+  const post = (message: ToReader) => {
+    if (!broken) worker.postMessage(message);
+  };
+
+  /** One request answered by `done` or `failed`. */
+  const request = (make: (id: number) => ToReader) => new Promise<void>((resolve, reject) => {
+    if (broken) return reject(broken);
+    const id = nextId++;
+    handlers.set(id, (m) => {
+      handlers.delete(id);
+      if (m.type === 'failed') reject(new DirectoryError(m.code, m.message));
+      else resolve();
+    });
+    post(make(id));
+  });
 
   async function* search(baseDn: string, filter: string): AsyncGenerator<DirectoryEntry> {
-    let handedOut = 0;
-    for (let attempt = 0; ; attempt += 1) {
-      let skip = handedOut;
-      try {
-        const pages = client.searchPaginated(baseDn, {
-          scope: 'sub', filter, attributes: ATTRIBUTES, timeLimit: options.timeLimitSeconds,
-          paged: { pageSize: options.pageSize },
-        });
-        for await (const page of pages) {
-          for (const raw of page.searchEntries) {
-            if (skip > 0) {
-              skip -= 1;
-              continue;
-            }
-            handedOut += 1;
-            yield toEntry(raw);
-          }
+    if (broken) throw broken;
+    const id = nextId++;
+    const pages: DirectoryEntry[][] = [];
+    let ended = false;
+    let failed: DirectoryError | null = null;
+    let wake: (() => void) | null = null;
+    handlers.set(id, (m) => {
+      if (m.type === 'page') pages.push(m.entries);
+      else if (m.type === 'done') ended = true;
+      else if (m.type === 'failed') failed = new DirectoryError(m.code, m.message);
+      wake?.();
+      wake = null;
+    });
+    post({ type: 'search', id, baseDn, filter, window: Math.max(2, Math.ceil(READ_AHEAD_ENTRIES / options.pageSize)) });
+    try {
+      for (;;) {
+        const page = pages.shift();
+        if (page) {
+          post({ type: 'more', id });
+          yield* page;
+        } else if (failed) {
+          throw failed;
+        } else if (ended) {
+          return;
+        } else {
+          await new Promise<void>((resolve) => (wake = resolve));
         }
-        return;
-      } catch (err) {
-        if (err instanceof NoSuchObjectError) throw new DirectoryError('ldap_bad_base', `base DN "${baseDn}" does not exist in the directory at ${where}`, err);
-        if (attempt >= options.maxRetries) throw new DirectoryError('ldap_read_failed', `reading ${baseDn} failed after ${attempt + 1} attempts: ${(err as Error).message}`, err);
-        await client.unbind().catch(() => undefined);
-        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-        client = await connect();
       }
+    } finally {
+      handlers.delete(id);
+      // The consumer stopped early (an error, a crash test): the worker must stop reading.
+      if (!ended && !failed) post({ type: 'cancel', id });
     }
   }
 
+  let closing: Promise<void> | undefined;
   return {
-    async checkBase(baseDn: string): Promise<void> {
-      try {
-        await client.search(baseDn, { scope: 'base', filter: '(objectClass=*)', attributes: ['1.1'] });
-      } catch (err) {
-        if (err instanceof NoSuchObjectError) throw new DirectoryError('ldap_bad_base', `base DN "${baseDn}" does not exist in the directory at ${where}`, err);
-        throw new DirectoryError('ldap_read_failed', `cannot read ${baseDn} at ${where}: ${(err as Error).message}`, err);
-      }
-    },
+    checkBase: (baseDn) => request((id) => ({ type: 'checkBase', id, baseDn })),
     search,
-    close: async () => void (await client.unbind().catch(() => undefined)),
+    close: () => (closing ??= (async () => {
+      // Unbind politely, but never wait long on a server that stopped answering.
+      const timer = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref());
+      await Promise.race([request((id) => ({ type: 'close', id })).catch(() => undefined), timer]);
+      worker.off('error', onError).off('exit', onExit);
+      await worker.terminate();
+    })()),
   };
 }

@@ -133,4 +133,10 @@ export interface ImportStore {
   purgeDisappeared(before: Date): Promise<number>;
   /** Drops the run's staging rows. */
   cleanupRun(runId: string): Promise<void>;
+  /**
+   * Brings the query planner's statistics of the tables an import fills up to date (a server
+   * without autovacuum keeps planning for empty tables: sequential scans in every batch). The
+   * run calls it as the accounts it created grow tenfold; a no-op where the engine needs none.
+   */
+  refreshStatistics(): Promise<void>;
 }

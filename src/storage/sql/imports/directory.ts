@@ -18,15 +18,17 @@ async function upsertBy<T extends { dn: string; contentHash: string }>(
   items: T[],
   keyOf: (item: T) => string,
   existing: Map<string, Existing>,
-  write: { create(item: T, id: string): Promise<void>; update(item: T, id: string): Promise<void> } | null,
+  write: { create(rows: Array<{ item: T; id: string }>): Promise<void>; update(item: T, id: string): Promise<void> } | null,
 ): Promise<UpsertOutcome> {
   const outcome: UpsertOutcome = { created: 0, updated: 0, unchanged: 0, idsByDn: new Map() };
+  // Created rows go in multi-row inserts: a full import creates every class and group at once.
+  const creates: Array<{ item: T; id: string }> = [];
   for (const item of items) {
     const current = existing.get(keyOf(item));
     const id = current?.id ?? newId();
     if (!current) {
       outcome.created += 1;
-      await write?.create(item, id);
+      creates.push({ item, id });
     } else if (current.content_hash !== item.contentHash) {
       outcome.updated += 1;
       await write?.update(item, id);
@@ -35,6 +37,7 @@ async function upsertBy<T extends { dn: string; contentHash: string }>(
     }
     outcome.idsByDn.set(item.dn, id);
   }
+  for (const part of chunks(creates, 200)) await write?.create(part);
   return outcome;
 }
 
@@ -48,7 +51,7 @@ export function importDirectory(db: Kysely<Database>, tenantId: string) {
       }
       const values = (s: StructureWrite) => ({ uai: s.uai, name: s.name, external_id: s.externalId, dn: s.dn, content_hash: s.contentHash });
       return db.transaction().execute((trx) => upsertBy(items, (s) => s.uai, existing, write ? {
-        create: async (s, id) => void (await trx.insertInto('structures').values({ id, tenant_id: tenantId, ...values(s) }).execute()),
+        create: async (rows) => void (await trx.insertInto('structures').values(rows.map(({ item, id }) => ({ id, tenant_id: tenantId, ...values(item) }))).execute()),
         update: async (s, id) => void (await trx.updateTable('structures').set(values(s)).where('tenant_id', '=', tenantId).where('id', '=', id).execute()),
       } : null));
     },
@@ -68,7 +71,7 @@ export function importDirectory(db: Kysely<Database>, tenantId: string) {
       }
       const values = (g: GroupWrite) => ({ structure_id: g.structureId, kind: g.kind, code: g.code, name: g.name, dn: g.dn, content_hash: g.contentHash });
       return db.transaction().execute((trx) => upsertBy(items, key, existing, write ? {
-        create: async (g, id) => void (await trx.insertInto('groups').values({ id, tenant_id: tenantId, external_id: null, ...values(g) }).execute()),
+        create: async (rows) => void (await trx.insertInto('groups').values(rows.map(({ item, id }) => ({ id, tenant_id: tenantId, external_id: null, ...values(item) }))).execute()),
         update: async (g, id) => void (await trx.updateTable('groups').set(values(g)).where('tenant_id', '=', tenantId).where('id', '=', id).execute()),
       } : null));
     },

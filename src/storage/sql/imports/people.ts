@@ -3,20 +3,23 @@
  * write creates, updates, memberships and links. Nothing is kept per person between batches
  * but the staging rows (`import_seen`, `import_pending_relations`).
  */
-import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import type { AccountCreate, AccountWrite, ExistingAccount, PendingRelation } from '../../ports/imports.js';
 import type { AccountStatus } from '../../ports/model.js';
 import { nowTimestamp, toTimestamp } from '../rows.js';
 import type { Database, ImportPendingRelationsTable } from '../schema.js';
 import { chunks } from './batches.js';
+import { rawSql, type Value } from './raw.js';
 
-function fields(a: AccountWrite) {
-  return {
-    dn: a.dn, external_id: a.externalId, source: a.source, profile: a.profile, first_name: a.firstName, last_name: a.lastName,
-    display_name: `${a.firstName} ${a.lastName}`, birth_date: a.birthDate, email: a.email, academic_email: a.academicEmail,
-    ine: a.ine, gar_id: a.garId, content_hash: a.contentHash,
-  };
+/** The columns an import writes on an account, in the order of `fieldValues`. */
+const FIELD_COLUMNS = ['dn', 'external_id', 'source', 'profile', 'first_name', 'last_name', 'display_name', 'birth_date', 'email', 'academic_email', 'ine', 'gar_id', 'content_hash'] as const;
+
+function fieldValues(a: AccountWrite): Value[] {
+  return [a.dn, a.externalId, a.source, a.profile, a.firstName, a.lastName, `${a.firstName} ${a.lastName}`, a.birthDate, a.email, a.academicEmail, a.ine, a.garId, a.contentHash];
 }
+
+const CREATE_COLUMNS = ['id', 'tenant_id', 'login', 'status', 'password_hash', 'activation_code_hash', 'created_at', 'updated_at', 'disappeared_at', ...FIELD_COLUMNS];
+const PENDING_COLUMNS = ['run_id', 'parent_external_id', 'parent_dn', 'child_external_id', 'child_dn'];
 
 /** The two ways a pending link names a person: its external id or its DN. */
 const REF_KEYS = [
@@ -25,25 +28,59 @@ const REF_KEYS = [
 ] as const;
 
 export function importPeople(db: Kysely<Database>, tenantId: string) {
+  const raw = rawSql(db);
+  const { param, list, tuples } = raw;
+  const pg = raw.dialect === 'postgres';
+
+  /**
+   * Multi-row INSERT of `rows` (each `columns.length` values). SQLite gets them as one JSON
+   * parameter: binding thousands of parameters one by one, and preparing a statement as long,
+   * cost more than inserting the rows; its text stays the same whatever the number of rows.
+   */
+  async function insertRows(target: Kysely<Database>, table: string, columns: readonly string[], rows: Value[][], tail = ''): Promise<Array<Record<string, unknown>>> {
+    if (rows.length === 0) return [];
+    if (!pg) {
+      const select = columns.map((_, i) => `value ->> ${i}`).join(', ');
+      // `where true`: without it SQLite reads the ON CONFLICT of `tail` as part of a join.
+      return (await raw.run(target, `insert into ${table} (${columns.join(', ')}) select ${select} from json_each(?) where true ${tail}`, [JSON.stringify(rows)])).rows;
+    }
+    const out: Array<Record<string, unknown>> = [];
+    for (const part of chunks(rows)) {
+      out.push(...(await raw.run(target, `insert into ${table} (${columns.join(', ')}) values ${tuples(part.length, columns.length)} ${tail}`, part.flat())).rows);
+    }
+    return out;
+  }
+
+  /** `column in (…)` of `values` (non-empty, at most a chunk on PostgreSQL), its parameters numbered from `first`. */
+  function inList(column: string, values: readonly string[], first: number): { text: string; parameters: Value[] } {
+    return pg
+      ? { text: `${column} in (${list(values.length, first)})`, parameters: [...values] }
+      : { text: `${column} in (select value from json_each(?))`, parameters: [JSON.stringify(values)] };
+  }
+
+  /** SQLite takes any number of values in one JSON parameter; PostgreSQL a chunk at a time. */
+  const parts = <T>(items: readonly T[]): T[][] => (items.length === 0 ? [] : pg ? chunks(items) : [[...items]]);
+
   /** Existing accounts lose their old memberships first; new ones have none to delete. */
   async function writeMemberships(trx: Transaction<Database>, accounts: AccountWrite[], replacing: AccountWrite[]): Promise<void> {
-    for (const part of chunks(replacing.map((a) => a.id))) {
-      await trx.deleteFrom('account_structures').where('tenant_id', '=', tenantId).where('account_id', 'in', part).execute();
-      await trx.deleteFrom('group_members').where('tenant_id', '=', tenantId).where('account_id', 'in', part).execute();
+    for (const part of parts(replacing.map((a) => a.id))) {
+      const ids = inList('account_id', part, 2);
+      for (const table of ['account_structures', 'group_members']) {
+        await raw.run(trx, `delete from ${table} where tenant_id = ${param(1)} and ${ids.text}`, [tenantId, ...ids.parameters]);
+      }
     }
-    const structures = accounts.flatMap((a) => [...new Set(a.structureIds)].map((structure_id) => ({ tenant_id: tenantId, account_id: a.id, structure_id })));
-    const groups = accounts.flatMap((a) => [...new Set(a.groupIds)].map((group_id) => ({ tenant_id: tenantId, account_id: a.id, group_id })));
-    for (const part of chunks(structures)) await trx.insertInto('account_structures').values(part).execute();
-    for (const part of chunks(groups)) await trx.insertInto('group_members').values(part).execute();
+    const structures = accounts.flatMap((a) => [...new Set(a.structureIds)].map((structureId): Value[] => [tenantId, a.id, structureId]));
+    const groups = accounts.flatMap((a) => [...new Set(a.groupIds)].map((groupId): Value[] => [tenantId, a.id, groupId]));
+    await insertRows(trx, 'account_structures', ['tenant_id', 'account_id', 'structure_id'], structures);
+    await insertRows(trx, 'group_members', ['tenant_id', 'account_id', 'group_id'], groups);
   }
 
   return {
     async markSeen(runId: string, externalIds: string[]): Promise<Set<string>> {
       const duplicates = new Set<string>();
-      for (const part of chunks([...new Set(externalIds)])) {
-        const inserted = await db.insertInto('import_seen').values(part.map((external_id) => ({ run_id: runId, external_id })))
-          .onConflict((oc) => oc.doNothing()).returning('external_id').execute();
-        const fresh = new Set(inserted.map((r) => r.external_id));
+      for (const part of parts([...new Set(externalIds)])) {
+        const rows = await insertRows(db, 'import_seen', ['run_id', 'external_id'], part.map((externalId) => [runId, externalId]), 'on conflict do nothing returning external_id');
+        const fresh = new Set(rows.map((r) => r.external_id as string));
         for (const id of part) if (!fresh.has(id)) duplicates.add(id);
       }
       return duplicates;
@@ -51,22 +88,30 @@ export function importPeople(db: Kysely<Database>, tenantId: string) {
 
     async findAccounts(query: { externalIds: string[]; ines: string[] }): Promise<ExistingAccount[]> {
       const out = new Map<string, ExistingAccount>();
-      const select = () => db.selectFrom('accounts').select(['id', 'external_id', 'ine', 'login', 'status', 'content_hash']).where('tenant_id', '=', tenantId);
-      const add = (rows: Array<{ id: string; external_id: string | null; ine: string | null; login: string; status: string; content_hash: string | null }>) => {
-        for (const r of rows) out.set(r.id, { id: r.id, externalId: r.external_id, ine: r.ine, login: r.login, status: r.status as AccountStatus, contentHash: r.content_hash });
+      type Row = { id: string; external_id: string | null; ine: string | null; login: string; status: string; content_hash: string | null };
+      const find = async (column: 'external_id' | 'ine', values: string[]) => {
+        for (const part of parts(values)) {
+          const where = inList(column, part, 2);
+          const { rows } = await raw.run<Row>(db,
+            `select id, external_id, ine, login, status, content_hash from accounts where tenant_id = ${param(1)} and ${where.text}`,
+            [tenantId, ...where.parameters]);
+          for (const r of rows) out.set(r.id, { id: r.id, externalId: r.external_id, ine: r.ine, login: r.login, status: r.status as AccountStatus, contentHash: r.content_hash });
+        }
       };
-      for (const part of chunks(query.externalIds)) add(await select().where('external_id', 'in', part).execute());
-      for (const part of chunks(query.ines)) add(await select().where('ine', 'in', part).execute());
+      await find('external_id', query.externalIds);
+      await find('ine', query.ines);
       return [...out.values()];
     },
 
     async takenLogins(bases: string[]): Promise<Set<string>> {
       const taken = new Set<string>();
       // `base`, `base2`, `base10`… all sort between `base` and `base:` (':' follows '9').
-      for (const part of chunks([...new Set(bases)], 100)) {
-        const rows = await db.selectFrom('accounts').select('login')
-          .where((eb) => eb.or(part.map((base) => eb.and([eb('login', '>=', base), eb('login', '<', `${base}:`)]))))
-          .execute();
+      for (const part of pg ? chunks([...new Set(bases)], 100) : parts([...new Set(bases)])) {
+        const { rows } = pg
+          ? await raw.run<{ login: string }>(db, `select login from accounts where ${part.map((_, i) => `(login >= ${param(2 * i + 1)} and login < ${param(2 * i + 2)})`).join(' or ')}`,
+            part.flatMap((base) => [base, `${base}:`]))
+          // One index range per base, from a JSON list: the OR of ranges costs a long statement to prepare.
+          : await raw.run<{ login: string }>(db, "select a.login from json_each(?) as b cross join accounts as a where a.login >= b.value and a.login < b.value || ':'", [JSON.stringify(part)]);
         for (const { login } of rows) taken.add(login);
       }
       return taken;
@@ -75,26 +120,31 @@ export function importPeople(db: Kysely<Database>, tenantId: string) {
     async applyAccounts(runId: string, batch: { creates: AccountCreate[]; updates: AccountWrite[]; relations: PendingRelation[]; replaceParentsOf: string[] }): Promise<void> {
       const now = nowTimestamp();
       await db.transaction().execute(async (trx) => {
-        const rows = batch.creates.map((a) => ({
-          id: a.id, tenant_id: tenantId, login: a.login, status: 'pending', password_hash: null, activation_code_hash: a.activationCodeHash,
-          created_at: now, updated_at: now, disappeared_at: null, ...fields(a),
-        }));
-        for (const part of chunks(rows, 200)) await trx.insertInto('accounts').values(part).execute();
-        for (const a of batch.updates) {
-          // A disappeared account that comes back is active again (or pending if never activated).
-          await trx.updateTable('accounts')
-            .set({ ...fields(a), updated_at: now, disappeared_at: null, status: sql`case when status = 'disappeared' then case when password_hash is null then 'pending' else 'active' end else status end` })
-            .where('tenant_id', '=', tenantId).where('id', '=', a.id).execute();
+        await insertRows(trx, 'accounts', CREATE_COLUMNS, batch.creates.map((a) => [
+          a.id, tenantId, a.login, 'pending', null, a.activationCodeHash, now, now, null, ...fieldValues(a),
+        ]));
+        // One statement per chunk, from a VALUES list (column1 = id, then the fields), on both
+        // engines. A disappeared account that comes back is active again (or pending if never activated).
+        const width = 1 + FIELD_COLUMNS.length;
+        const set = FIELD_COLUMNS.map((c, i) => `${c} = v.column${i + 2}`).join(', ');
+        // Row by row, the last write of an account won: a joined VALUES list must name it once.
+        const updates = [...new Map(batch.updates.map((a) => [a.id, a])).values()];
+        for (const part of chunks(updates)) {
+          // Placeholders in text order: SQLite's `?` are positional.
+          await raw.run(trx,
+            `update accounts set ${set}, updated_at = ${param(1)}, disappeared_at = null, `
+            + `status = case when status = 'disappeared' then case when password_hash is null then 'pending' else 'active' end else status end `
+            + `from (values ${tuples(part.length, width, 2)}) as v where accounts.tenant_id = ${param(2 + part.length * width)} and accounts.id = v.column1`,
+            [now, ...part.flatMap((a) => [a.id, ...fieldValues(a)]), tenantId]);
         }
         await writeMemberships(trx, [...batch.creates, ...batch.updates], batch.updates);
-        for (const part of chunks(batch.replaceParentsOf)) {
-          await trx.deleteFrom('relations').where('tenant_id', '=', tenantId).where('child_id', 'in', part).execute();
+        for (const part of parts(batch.replaceParentsOf)) {
+          const children = inList('child_id', part, 2);
+          await raw.run(trx, `delete from relations where tenant_id = ${param(1)} and ${children.text}`, [tenantId, ...children.parameters]);
         }
-        const pending = batch.relations.map((r) => ({
-          run_id: runId, parent_external_id: r.parentExternalId ?? null, parent_dn: r.parentDn ?? null,
-          child_external_id: r.childExternalId ?? null, child_dn: r.childDn ?? null,
-        }));
-        for (const part of chunks(pending)) await trx.insertInto('import_pending_relations').values(part).execute();
+        await insertRows(trx, 'import_pending_relations', PENDING_COLUMNS, batch.relations.map((r) => [
+          runId, r.parentExternalId ?? null, r.parentDn ?? null, r.childExternalId ?? null, r.childDn ?? null,
+        ]));
       });
     },
 
@@ -150,6 +200,12 @@ export function importPeople(db: Kysely<Database>, tenantId: string) {
       const result = await db.deleteFrom('accounts').where('tenant_id', '=', tenantId).where('status', '=', 'disappeared')
         .where('disappeared_at', '<', toTimestamp(before)).executeTakeFirst();
       return Number(result.numDeletedRows);
+    },
+
+    async refreshStatistics(): Promise<void> {
+      // SQLite plans well enough from its indexes alone (no sqlite_stat1 is better than a stale one).
+      if (!pg) return;
+      await raw.run(db, 'analyze accounts, account_structures, group_members, relations, import_seen, import_pending_relations', []);
     },
 
     async cleanupRun(runId: string): Promise<void> {
