@@ -16,6 +16,7 @@ import type { PlatformStore } from '../../src/storage/ports/index.js';
 import { createRedis, waitForRedis } from '../../src/storage/redis/client.js';
 import { RedisLockService } from '../../src/storage/redis/lock.js';
 import { openSqlStore } from '../../src/storage/sql/database.js';
+import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
 import { randomPrefix, testRedisUrl } from '../harness/redis.js';
 import { startSlapd, type Slapd } from '../harness/slapd.js';
 
@@ -36,12 +37,14 @@ function tenantWith(slapd: Slapd, overrides: Partial<Record<keyof DirectorySourc
   });
 }
 
-describe('LDAP import (real slapd, SQLite)', function () {
+// The import's batch SQL is hand-written per engine: both run the same scenarios.
+for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (real slapd, ${backend})`, function () {
   this.timeout(120_000);
   let dir: string;
   let slapd: Slapd;
   let plan: SdetWriteResult;
   let store: PlatformStore;
+  let database: TestDatabase | null = null;
   let redis: Redis;
   let tenant: TenantConfig;
   const log = createLogger('silent');
@@ -58,7 +61,8 @@ describe('LDAP import (real slapd, SQLite)', function () {
     dir = mkdtempSync(join(tmpdir(), 'hub-import-'));
     plan = await writeSdet({ entries: PEOPLE, bad: BAD, seed: 7, suffix: SUFFIX }, join(dir, 'data.ldif'));
     slapd = await startSlapd({ ldif: join(dir, 'data.ldif'), suffix: SUFFIX });
-    store = await openSqlStore(`sqlite:${join(dir, 'hub.sqlite')}`);
+    database = backend === 'SQLite' ? null : await createTestDatabase();
+    store = await openSqlStore(database ? database.url : `sqlite:${join(dir, 'hub.sqlite')}`);
     await store.tenants.upsert({ id: 'lille', name: 'Lille', academyCode: '09' });
     redis = createRedis(await testRedisUrl(), randomPrefix());
     await waitForRedis(redis);
@@ -67,6 +71,7 @@ describe('LDAP import (real slapd, SQLite)', function () {
   after(async () => {
     redis?.disconnect();
     await store?.close();
+    await database?.drop();
     await slapd?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -9,7 +9,7 @@ import type { AccountStatus } from '../../ports/model.js';
 import { nowTimestamp, toTimestamp } from '../rows.js';
 import type { Database, ImportPendingRelationsTable } from '../schema.js';
 import { chunks } from './batches.js';
-import { rawSql, type Value } from './raw.js';
+import { rawSql, type Param, type Value } from './raw.js';
 
 /** The columns an import writes on an account, in the order of `fieldValues`. */
 const FIELD_COLUMNS = ['dn', 'external_id', 'source', 'profile', 'first_name', 'last_name', 'display_name', 'birth_date', 'email', 'academic_email', 'ine', 'gar_id', 'content_hash'] as const;
@@ -19,6 +19,8 @@ function fieldValues(a: AccountWrite): Value[] {
 }
 
 const CREATE_COLUMNS = ['id', 'tenant_id', 'login', 'status', 'password_hash', 'activation_code_hash', 'created_at', 'updated_at', 'disappeared_at', ...FIELD_COLUMNS];
+/** Columns of `insertRows` tables that PostgreSQL types timestamptz (sent as ISO text). */
+const TIMESTAMP_COLUMNS = new Set(['created_at', 'updated_at', 'disappeared_at']);
 const PENDING_COLUMNS = ['run_id', 'parent_external_id', 'parent_dn', 'child_external_id', 'child_dn'];
 
 /** The two ways a pending link names a person: its external id or its DN. */
@@ -29,37 +31,45 @@ const REF_KEYS = [
 
 export function importPeople(db: Kysely<Database>, tenantId: string) {
   const raw = rawSql(db);
-  const { param, list, tuples } = raw;
+  const { param, tuples } = raw;
   const pg = raw.dialect === 'postgres';
 
   /**
-   * Multi-row INSERT of `rows` (each `columns.length` values). SQLite gets them as one JSON
-   * parameter: binding thousands of parameters one by one, and preparing a statement as long,
-   * cost more than inserting the rows; its text stays the same whatever the number of rows.
+   * Multi-row INSERT of `rows` (each `columns.length` values; text, or ISO timestamps), in one
+   * statement whose text stays the same whatever the number of rows. SQLite gets them as one JSON
+   * parameter, PostgreSQL as one array per column: binding thousands of parameters one by one,
+   * and preparing a statement as long, cost more than inserting the rows.
    */
   async function insertRows(target: Kysely<Database>, table: string, columns: readonly string[], rows: Value[][], tail = ''): Promise<Array<Record<string, unknown>>> {
     if (rows.length === 0) return [];
     if (!pg) {
-      const select = columns.map((_, i) => `value ->> ${i}`).join(', ');
+      // Each row is turned into JSONB once (a materialized CTE): `->>` on JSON text parses the
+      // row again for every column, which cost more than the index writes of a 22-column row.
+      const select = columns.map((_, i) => `v ->> ${i}`).join(', ');
       // `where true`: without it SQLite reads the ON CONFLICT of `tail` as part of a join.
-      return (await raw.run(target, `insert into ${table} (${columns.join(', ')}) select ${select} from json_each(?) where true ${tail}`, [JSON.stringify(rows)])).rows;
+      return (await raw.run(target, `insert into ${table} (${columns.join(', ')}) with r(v) as materialized (select jsonb(value) from json_each(?)) select ${select} from r where true ${tail}`, [JSON.stringify(rows)])).rows;
     }
-    const out: Array<Record<string, unknown>> = [];
-    for (const part of chunks(rows)) {
-      out.push(...(await raw.run(target, `insert into ${table} (${columns.join(', ')}) values ${tuples(part.length, columns.length)} ${tail}`, part.flat())).rows);
-    }
-    return out;
+    // A multi-row VALUES list took a statement per 500 rows, each with thousands of parameters
+    // to bind and a long text to parse and plan: unnest() of text arrays is one short statement.
+    const select = columns.map((c, i) => (TIMESTAMP_COLUMNS.has(c) ? `u.c${i}::timestamptz` : `u.c${i}`)).join(', ');
+    const arrays = columns.map((_, i) => `${param(i + 1)}::text[]`).join(', ');
+    const names = columns.map((_, i) => `c${i}`).join(', ');
+    const parameters = columns.map((_, i) => rows.map((row) => {
+      const value = row[i] ?? null;
+      return value === null ? null : String(value);
+    }));
+    return (await raw.run(target, `insert into ${table} (${columns.join(', ')}) select ${select} from unnest(${arrays}) as u(${names}) ${tail}`, parameters)).rows;
   }
 
-  /** `column in (…)` of `values` (non-empty, at most a chunk on PostgreSQL), its parameters numbered from `first`. */
-  function inList(column: string, values: readonly string[], first: number): { text: string; parameters: Value[] } {
+  /** `column in (…)` of `values` (non-empty, any number), its one parameter numbered `first`. */
+  function inList(column: string, values: readonly string[], first: number): { text: string; parameters: Param[] } {
     return pg
-      ? { text: `${column} in (${list(values.length, first)})`, parameters: [...values] }
+      ? { text: `${column} = any(${param(first)}::text[])`, parameters: [[...values]] }
       : { text: `${column} in (select value from json_each(?))`, parameters: [JSON.stringify(values)] };
   }
 
-  /** SQLite takes any number of values in one JSON parameter; PostgreSQL a chunk at a time. */
-  const parts = <T>(items: readonly T[]): T[][] => (items.length === 0 ? [] : pg ? chunks(items) : [[...items]]);
+  /** Both engines take any number of values in one parameter (a JSON list, a text array). */
+  const parts = <T>(items: readonly T[]): T[][] => (items.length === 0 ? [] : [[...items]]);
 
   /** Existing accounts lose their old memberships first; new ones have none to delete. */
   async function writeMemberships(trx: Transaction<Database>, accounts: AccountWrite[], replacing: AccountWrite[]): Promise<void> {
@@ -106,10 +116,10 @@ export function importPeople(db: Kysely<Database>, tenantId: string) {
     async takenLogins(bases: string[]): Promise<Set<string>> {
       const taken = new Set<string>();
       // `base`, `base2`, `base10`… all sort between `base` and `base:` (':' follows '9').
-      for (const part of pg ? chunks([...new Set(bases)], 100) : parts([...new Set(bases)])) {
+      for (const part of parts([...new Set(bases)])) {
         const { rows } = pg
-          ? await raw.run<{ login: string }>(db, `select login from accounts where ${part.map((_, i) => `(login >= ${param(2 * i + 1)} and login < ${param(2 * i + 2)})`).join(' or ')}`,
-            part.flatMap((base) => [base, `${base}:`]))
+          // One index range per base, joined from an array (an OR of ranges needed a statement per 100 bases).
+          ? await raw.run<{ login: string }>(db, 'select a.login from unnest($1::text[]) as b(base) cross join accounts as a where a.login >= b.base and a.login < b.base || \':\'', [part])
           // One index range per base, from a JSON list: the OR of ranges costs a long statement to prepare.
           : await raw.run<{ login: string }>(db, "select a.login from json_each(?) as b cross join accounts as a where a.login >= b.value and a.login < b.value || ':'", [JSON.stringify(part)]);
         for (const { login } of rows) taken.add(login);

@@ -7,6 +7,8 @@ import { CompiledQuery, PostgresAdapter, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
 export type Value = string | number | null;
+/** A bound parameter: a value, or a list of them (a PostgreSQL array). */
+export type Param = Value | Value[];
 
 export interface RawSql {
   dialect: 'sqlite' | 'postgres';
@@ -16,7 +18,7 @@ export interface RawSql {
   list(count: number, first?: number): string;
   /** One placeholder, numbered `n` (from 1) on PostgreSQL. */
   param(n: number): string;
-  run<R = Record<string, unknown>>(db: Kysely<Database>, text: string, parameters: readonly Value[]): Promise<{ rows: R[]; affected: number }>;
+  run<R = Record<string, unknown>>(db: Kysely<Database>, text: string, parameters: readonly Param[]): Promise<{ rows: R[]; affected: number }>;
 }
 
 export function rawSql(db: Kysely<Database>): RawSql {
@@ -38,7 +40,7 @@ export function rawSql(db: Kysely<Database>): RawSql {
     param,
     list,
     tuples: (rows, width, first = 1) => memo(`t${rows}:${width}:${first}`, () => Array.from({ length: rows }, (_, r) => `(${list(width, first + r * width)})`).join(', ')),
-    async run<R>(target: Kysely<Database>, text: string, parameters: readonly Value[]) {
+    async run<R>(target: Kysely<Database>, text: string, parameters: readonly Param[]) {
       const result = await target.executeQuery<R>(CompiledQuery.raw(text, [...parameters]));
       return { rows: result.rows, affected: Number(result.numAffectedRows ?? 0n) };
     },

@@ -9,6 +9,7 @@ import * as initial from './0001_initial.js';
 import * as imports from './0002_import.js';
 import * as localAccounts from './0003_local_accounts.js';
 import * as connectors from './0004_connectors.js';
+import * as importIndexes from './0005_import_indexes.js';
 
 interface SqlMigration {
   // Migrations see an untyped database: they describe past schemas, not the current one.
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, SqlMigration> = {
   '0002_import': imports,
   '0003_local_accounts': localAccounts,
   '0004_connectors': connectors,
+  '0005_import_indexes': importIndexes,
 };
 
 export const migrationNames: readonly string[] = Object.keys(MIGRATIONS).sort();
