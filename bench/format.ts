@@ -17,3 +17,10 @@ export function printHelpIfAsked(argv: string[], url: string): boolean {
   process.stdout.write(`${doc.replace(/^\/\*\*?\n?|^ \* ?/gm, '')}\n`);
   return true;
 }
+
+/** The middle value (mean of the two middle ones for an even count): rounds are compared by it, as one noisy round must not decide. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

@@ -31,7 +31,7 @@ import { createInterface } from 'node:readline';
 import autocannon, { type Result } from 'autocannon';
 import { PROJECT_ROOT } from '../src/config/load.js';
 import { generateKeys } from '../src/oidc/keys.js';
-import { fmt, printHelpIfAsked, table } from './format.js';
+import { fmt, median, printHelpIfAsked, table } from './format.js';
 import { processCpuSeconds } from './proc.js';
 import type { ServerSpec } from './servers/common.js';
 
@@ -291,12 +291,6 @@ async function measure(server: Server, seconds: number, settings: Settings, roun
 }
 
 const failures = (r: Pick<Round, 'non2xx' | 'errors' | 'timeouts'>): number => r.non2xx + r.errors + r.timeouts;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 interface Summary {
   server: ServerName;

@@ -70,7 +70,7 @@ import { NS } from '../src/federation/saml/xmldsig.js';
 import { createLogger } from '../src/shared/logger.js';
 import { MemoryEphemeralStore } from '../src/storage/memory/ephemeral.js';
 import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../test/harness/pysaml2.js';
-import { fmt, printHelpIfAsked, table } from './format.js';
+import { fmt, median, printHelpIfAsked, table } from './format.js';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -409,12 +409,6 @@ async function measure(name: Name, op: () => Promise<void> | void, seconds: numb
   const cpu = process.cpuUsage(cpuBefore);
   const elapsed = (now - start) / 1000;
   return { name, round, ops, seconds: elapsed, rate: ops / elapsed, cpuUsPerOp: (cpu.user + cpu.system) / ops };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 interface Summary {
