@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { html, raw, escapeHtml, safeUrl } from '../../src/oidc/views/html.js';
 import { catalogues, describeScope, isMessageKey, pickLang, t, type Lang, type MessageKey } from '../../src/oidc/views/i18n.js';
 import { renderActivation, renderEnrolment, renderMfaManagement, renderPasswordChange, renderRecoveryCodes, renderSecondFactor } from '../../src/oidc/views/account-pages.js';
+import { choicesHtml, renderAccountChoice, renderFailure, renderLoggedOut as renderFederationLoggedOut, renderNoAccount, renderStaffChoice } from '../../src/federation/http/pages.js';
+import type { Account } from '../../src/storage/ports/index.js';
 import { layout, renderConsent, renderError, renderLoggedOut, renderLogin, renderLogoutConfirm } from '../../src/oidc/views/pages.js';
 
 const EVIL = '<script>alert(1)</script>';
@@ -43,12 +45,19 @@ function allPages(lang: Lang): Record<string, string> {
     recoveryForm: renderSecondFactor({ ...base, action: '/i/mfa?recovery=1', switchUrl: '/i/mfa', recovery: true }),
     enrolment: renderEnrolment({ ...base, action: '/i/enrol', required: true, qrSvg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><path d="M0 0h1v1H0z"/></svg>', manualKey: EVIL }),
     recoveryCodes: renderRecoveryCodes({ ...base, action: '/i/continue', codes: ['abcde-fghjk', EVIL] }),
+    loginWithChoices: renderLogin({ lang, action: '/i/login', clientName: EVIL, langSwitchUrl: '/i?lang=en', choices: choicesHtml(lang, [{ href: '/federation/start/educonnect?uid=abc', label: EVIL, lastUsed: true }, { href: '/federation/staff?uid=abc', label: 'Personnel' }]) }),
+    staffChoice: renderStaffChoice({ ...base, choices: [{ href: '/federation/start/lille-agents?uid=abc', label: EVIL }], backUrl: '/i' }),
+    accountChoice: renderAccountChoice({ lang, action: '/federation/choose', accounts: [{ id: 'a1', login: EVIL, displayName: EVIL, profile: 'Student', tenantName: 'Académie de Lille' } as Account & { tenantName: string }] }),
+    noAccountFamily: renderNoAccount({ lang, kind: 'family', backUrl: '/i' }),
+    noAccountStaff: renderNoAccount({ lang, kind: 'staff', backUrl: '/i' }),
+    federationFailure: renderFailure({ lang, status: 401, reason: 'signature', requestId: EVIL, backUrl: '/i' }),
+    federationLoggedOut: renderFederationLoggedOut({ lang, complete: true }),
     mfaSettings: renderMfaManagement({ ...base, enrolled: true, required: false, remainingCodes: 9, notice: 'mfa.recoveryUsed', noticeVars: { count: '9' }, enrolAction: '/i/manage/enrol', removeAction: '/i/manage/remove', continueAction: '/i/continue' }),
   };
 }
 
 /** Pages with no value a user or an RP controls. */
-const WITHOUT_HOSTILE_VALUES = new Set(['loginMissing', 'secondFactor', 'recoveryForm', 'mfaSettings']);
+const WITHOUT_HOSTILE_VALUES = new Set(['loginMissing', 'secondFactor', 'recoveryForm', 'mfaSettings', 'noAccountFamily', 'noAccountStaff', 'federationLoggedOut']);
 
 const LANGS: Lang[] = ['fr', 'en'];
 
