@@ -60,7 +60,7 @@ import { writeSdet, type SdetWriteResult } from '../src/provisioning/generator/s
 import { createTestDatabase, stopThrowawayCluster, type TestDatabase } from '../test/harness/postgres.js';
 import { startSlapd, type Slapd } from '../test/harness/slapd.js';
 import type { ChildResult, ChildSpec } from './import-child.js';
-import { fmt, printHelpIfAsked, table } from './format.js';
+import { envNumber, fmt, printHelpIfAsked, table } from './format.js';
 import { processCpuSeconds } from './proc.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -74,14 +74,6 @@ const GOAL_RSS_GROWTH = 1.2;
 const DELTA_WAIT_MS = 1100;
 
 type Backend = 'sqlite' | 'postgres';
-
-function envNumber(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be a number between ${min} and ${max} (got "${raw}")`);
-  return value;
-}
 
 function parseSizes(raw: string, what: string): number[] {
   const sizes = raw.split(',').map((part) => Number(part.trim().replace(/_/g, '')));

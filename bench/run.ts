@@ -31,7 +31,7 @@ import { createInterface } from 'node:readline';
 import autocannon, { type Result } from 'autocannon';
 import { PROJECT_ROOT } from '../src/config/load.js';
 import { generateKeys } from '../src/oidc/keys.js';
-import { fmt, median, printHelpIfAsked, table } from './format.js';
+import { envNumber, fmt, median, printHelpIfAsked, table } from './format.js';
 import { processCpuSeconds } from './proc.js';
 import type { ServerSpec } from './servers/common.js';
 
@@ -43,14 +43,6 @@ const processCpuMs = (pid: number | undefined): number | undefined => {
 
 // ---------------------------------------------------------------------------------------------
 // Settings
-
-function envNumber(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number ≥ ${min} (got "${raw}")`);
-  return value;
-}
 
 const GOAL = 0.85;
 const CLIENT_ID = 'bench-api';

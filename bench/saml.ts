@@ -70,21 +70,13 @@ import { NS } from '../src/federation/saml/xmldsig.js';
 import { createLogger } from '../src/shared/logger.js';
 import { MemoryEphemeralStore } from '../src/storage/memory/ephemeral.js';
 import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../test/harness/pysaml2.js';
-import { fmt, median, printHelpIfAsked, table } from './format.js';
+import { envNumber, fmt, median, printHelpIfAsked, table } from './format.js';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
 
 type DataEncryption = 'aes128-gcm' | 'aes256-cbc' | 'tripledes-cbc';
 const DATA_ENCRYPTIONS: readonly DataEncryption[] = ['aes128-gcm', 'aes256-cbc', 'tripledes-cbc'];
-
-function envNumber(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number ≥ ${min} (got "${raw}")`);
-  return value;
-}
 
 interface Settings {
   seconds: number;
