@@ -280,6 +280,27 @@ describe('local accounts over HTTP (Redis)', function () {
       expect(alertOf(reused)).to.include('code de secours n’est pas valide');
     });
 
+    it('changes the password of an enrolled account only once the second factor passed', async () => {
+      const browser = new Browser();
+      const { page, start } = await loginPage(browser, portal);
+      const form = await browser.request(link(page, /\/password/));
+      const before = (await store.forTenant('lille').accounts.get(account.id)).passwordHash;
+      const mfa = await submit(browser, form, /\/password/, { login: 'lea.totp', current: PASSWORD, password: NEW_PASSWORD, password2: NEW_PASSWORD });
+      expect(mfa.body).to.include('Vérification en deux étapes');
+      expect((await store.forTenant('lille').accounts.get(account.id)).passwordHash).to.equal(before);
+      const settings = await submit(browser, await browser.request(link(mfa, /recovery=1/)), /recovery=1/, { recovery: recoveryCodes[2]! });
+      toRp(await submit(browser, settings, /\/continue/, {}), start);
+      const after = await store.forTenant('lille').accounts.get(account.id);
+      expect(after.passwordHash).to.not.equal(before);
+      expect(after.passwordChangedAt).to.be.instanceOf(Date);
+      // Back to the fixture's password for the tests below, through the same path.
+      const other = new Browser();
+      const again = await loginPage(other, portal);
+      const mfa2 = await submit(other, await other.request(link(again.page, /\/password/)), /\/password/, { login: 'lea.totp', current: NEW_PASSWORD, password: PASSWORD, password2: PASSWORD });
+      const settings2 = await submit(other, await other.request(link(mfa2, /recovery=1/)), /recovery=1/, { recovery: recoveryCodes[3]! });
+      toRp(await submit(other, settings2, /\/continue/, {}), again.start);
+    });
+
     it('can be turned off when the policy allows it', async () => {
       const browser = new Browser();
       const { page, start } = await loginPage(browser, portal);
