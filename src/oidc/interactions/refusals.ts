@@ -2,14 +2,15 @@
 import type { Refusal } from '../../auth/local-auth.js';
 import type { FormError } from '../views/account-pages.js';
 
-const minutes = (seconds: number): string => String(Math.max(1, Math.ceil(seconds / 60)));
+/** Whole minutes to tell a user who must wait `seconds`: never "0 minutes". */
+export const retryMinutes = (seconds: number): number => Math.max(1, Math.ceil(seconds / 60));
 
 /** `fields` names the form's inputs for each kind of problem: the pages differ in their names. */
 export function formErrorOf(refusal: Refusal, fields: { login: string[]; secret: string[]; password: string[] }): FormError {
   switch (refusal.error) {
     case 'locked':
     case 'ip_limited':
-      return { key: `login.error.${refusal.error}`, vars: { minutes: minutes(refusal.retryAfterSeconds) }, fields: [] };
+      return { key: `login.error.${refusal.error}`, vars: { minutes: String(retryMinutes(refusal.retryAfterSeconds)) }, fields: [] };
     case 'too_short':
     case 'too_long':
     case 'common':

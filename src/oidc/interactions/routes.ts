@@ -10,6 +10,7 @@ import type { LoginPageContext } from '../../federation/index.js';
 import { renderConsent, renderLogin, type LoginError } from '../views/pages.js';
 import { showActivation, showPasswordChange, submitActivation, submitPasswordChange } from './account-forms.js';
 import { proceed } from './auth-step.js';
+import { retryMinutes } from './refusals.js';
 import { clientNameOf, detailsOf, finish, formField, InteractionExpired, originOf, pageUrls, type Details, type InteractionDeps } from './interaction.js';
 import {
   continueSignIn, removeSecondFactor, restartEnrolment, showEnrolment, showManagement, showSecondFactor, submitEnrolment, submitSecondFactor,
@@ -79,7 +80,7 @@ async function submitLogin(ctx: Context, deps: InteractionDeps): Promise<void> {
   ctx.body = await loginPage(ctx, deps, details, {
     login, manage,
     error: limited ? outcome.error : outcome.error === 'missing_fields' ? 'missing_fields' : 'invalid_credentials',
-    ...(limited ? { retryMinutes: Math.max(1, Math.ceil(outcome.retryAfterSeconds / 60)) } : {}),
+    ...(limited ? { retryMinutes: retryMinutes(outcome.retryAfterSeconds) } : {}),
   });
 }
 
