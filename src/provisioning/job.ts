@@ -12,6 +12,7 @@ import type { LockService } from '../storage/ports/locks.js';
 import type { DirectoryEntry, ImportedPerson, Quarantined } from './model.js';
 import { LoginAllocator } from './logins.js';
 import { contentHash, planBatch, type BatchPlan, type DirectoryMaps } from './people.js';
+import { SeenSet } from './seen-set.js';
 import type { DirectorySource } from './source/ldap.js';
 import { createSdetMapper } from './sdet/mapping.js';
 import { defaultExternalIdPrefix } from './sdet/parse.js';
@@ -63,11 +64,13 @@ class Run {
   readonly counters: ImportCounters = { read: 0, created: 0, updated: 0, unchanged: 0, disappeared: 0, quarantined: 0 };
   readonly quarantined: Quarantined[] = [];
   readonly warnings: string[] = [];
+  /** External ids of the people read, quarantined ones included: they have not disappeared. */
+  readonly seen = new SeenSet();
   highWaterMark: string | null = null;
 
   constructor(readonly record: ImportRun, private readonly store: ImportStore) {}
 
-  seen(entry: DirectoryEntry): void {
+  read(entry: DirectoryEntry): void {
     this.counters.read += 1;
     // Servers spell it as asked; scanning every attribute name is the fallback.
     const stamp = (entry.attributes.modifyTimestamp ?? Object.entries(entry.attributes).find(([k]) => k.toLowerCase() === 'modifytimestamp')?.[1])?.[0];
@@ -165,7 +168,7 @@ async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source
 
   const structures = [];
   for await (const entry of source.search(cfg.baseDn.structures, withSince(cfg.filters.structures, since))) {
-    run.seen(entry);
+    run.read(entry);
     const mapped = mapper.structure(entry);
     if (mapped.ok) structures.push({ ...mapped.value, contentHash: contentHash(mapped.value) });
     else await run.quarantine([mapped.quarantined]);
@@ -176,7 +179,7 @@ async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source
 
   const groups = [];
   for await (const entry of source.search(cfg.baseDn.groups, withSince(cfg.filters.groups, since))) {
-    run.seen(entry);
+    run.read(entry);
     const mapped = mapper.group(entry);
     const structureId = mapped.ok ? maps.structureIdsByDn.get(mapped.value.structureDn) : undefined;
     if (mapped.ok && structureId) groups.push({ ...mapped.value, structureId, contentHash: contentHash(mapped.value) });
@@ -208,12 +211,12 @@ async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source
     writing = (await applyBatch(deps, run, people, maps, request, logins))?.written ?? null;
     // Rejections surface at the next flush or after the loop; until then they are not unhandled.
     writing?.catch(() => undefined);
-    await store.markSeen(run.record.id, seenIds);
+    for (const id of seenIds) run.seen.add(id);
     progress('people');
   };
   try {
     for await (const entry of source.search(cfg.baseDn.people, withSince(cfg.filters.people, since))) {
-      run.seen(entry);
+      run.read(entry);
       const mapped = mapper.person(entry);
       if (mapped.ok) batch.push(mapped.value);
       else {
@@ -242,7 +245,7 @@ async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source
 async function applyBatch(deps: ImportDeps, run: Run, people: ImportedPerson[], maps: DirectoryMaps, request: ImportRequest, logins: LoginAllocator): Promise<{ written: Promise<void> } | null> {
   if (people.length === 0) return null;
   const store = deps.scope.imports;
-  const plan = await planBatch(people, maps, store, run.record.id, request.source.id, logins);
+  const plan = await planBatch(people, maps, store, run.seen, request.source.id, logins);
   await run.quarantine(plan.quarantined);
   run.counters.created += plan.creates.length;
   run.counters.updated += plan.updates.length;
@@ -252,14 +255,39 @@ async function applyBatch(deps: ImportDeps, run: Run, people: ImportedPerson[], 
   return { written: store.applyAccounts(run.record.id, plan).then(() => deps.onCodes?.(plan.codes)) };
 }
 
+/** Accounts read per query when looking for the disappeared. */
+const UNSEEN_PAGE = 5000;
+
+/** The source's live accounts the run did not see, a page at a time. */
+async function* unseenAccounts(store: ImportStore, source: string, seen: SeenSet): AsyncGenerator<{ unseen: string[]; live: number }> {
+  for (let after: string | null = null; ;) {
+    const page = await store.liveAccountsOfSource(source, after, UNSEEN_PAGE);
+    if (page.length === 0) return;
+    after = page[page.length - 1]!.id;
+    yield { unseen: page.filter((a) => a.externalId === null || !seen.has(a.externalId)).map((a) => a.id), live: page.length };
+  }
+}
+
 /** Only after a complete read, and never more than the configured share unless allowed. */
 async function markDisappeared(deps: ImportDeps, run: Run, request: ImportRequest): Promise<void> {
   const store = deps.scope.imports;
-  const { unseen, total } = await store.countUnseen(run.record.id, request.source.id);
+  const source = request.source.id;
+  let unseen = 0;
+  let total = 0;
+  for await (const page of unseenAccounts(store, source, run.seen)) {
+    unseen += page.unseen.length;
+    total += page.live;
+  }
   if (unseen === 0) return;
   const share = total === 0 ? 0 : unseen / total;
   if (share > request.source.maxDisappearedShare && !request.allowMassRemoval) {
     throw new ImportRefused('mass_removal', `${unseen} of ${total} accounts (${(share * 100).toFixed(1)} %) are missing from the directory, more than the ${(request.source.maxDisappearedShare * 100).toFixed(1)} % allowed: nothing was marked disappeared; check the directory, then run again with --allow-mass-removal if it is right`);
   }
-  run.counters.disappeared = request.dryRun ? unseen : await store.markUnseenDisappeared(run.record.id, request.source.id, (deps.now ?? (() => new Date()))());
+  if (request.dryRun) {
+    run.counters.disappeared = unseen;
+    return;
+  }
+  // Counted, then marked: the lock keeps other runs out in between.
+  const at = (deps.now ?? (() => new Date()))();
+  for await (const page of unseenAccounts(store, source, run.seen)) run.counters.disappeared += await store.markDisappeared(page.unseen, at);
 }

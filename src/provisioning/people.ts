@@ -10,6 +10,7 @@ import { newId } from '../shared/ids.js';
 import type { AccountCreate, AccountWrite, ExistingAccount, ImportStore, PendingRelation } from '../storage/ports/imports.js';
 import type { LoginAllocator } from './logins.js';
 import type { ImportedPerson, Quarantined } from './model.js';
+import type { SeenSet } from './seen-set.js';
 
 export interface DirectoryMaps {
   structureIdsByDn: Map<string, string>;
@@ -51,17 +52,22 @@ function resolve(person: ImportedPerson, maps: DirectoryMaps): Resolved | Quaran
   return { person, structureIds: [...new Set(structureIds)].sort(), groupIds: [...new Set(groupIds)].sort() };
 }
 
-function relationsOf(p: ImportedPerson): PendingRelation[] {
+/** The links a person's entry states, as the content hash sees them (independent of row ids). */
+function linksOf(p: ImportedPerson): string[][] {
+  return [p.guardianExternalIds, p.parentDns, p.childDns];
+}
+
+function relationsOf(p: ImportedPerson, accountId: string): PendingRelation[] {
   return [
-    ...p.guardianExternalIds.map((parentExternalId) => ({ parentExternalId, childExternalId: p.externalId })),
-    ...p.parentDns.map((parentDn) => ({ parentDn, childExternalId: p.externalId })),
-    ...p.childDns.map((childDn) => ({ parentExternalId: p.externalId, childDn })),
+    ...p.guardianExternalIds.map((externalId): PendingRelation => ({ accountId, side: 'child', other: { externalId } })),
+    ...p.parentDns.map((dn): PendingRelation => ({ accountId, side: 'child', other: { dn } })),
+    ...p.childDns.map((dn): PendingRelation => ({ accountId, side: 'parent', other: { dn } })),
   ];
 }
 
 function write(r: Resolved, id: string, source: string): AccountWrite {
   const p = r.person;
-  const hash = contentHash([p.dn, p.profile, p.firstName, p.lastName, p.birthDate, p.email, p.academicEmail, p.ine, p.garId, r.structureIds, r.groupIds, relationsOf(p)]);
+  const hash = contentHash([p.dn, p.profile, p.firstName, p.lastName, p.birthDate, p.email, p.academicEmail, p.ine, p.garId, r.structureIds, r.groupIds, linksOf(p)]);
   return {
     id, dn: p.dn, externalId: p.externalId, source, profile: p.profile, firstName: p.firstName, lastName: p.lastName,
     birthDate: p.birthDate, email: p.email, academicEmail: p.academicEmail, ine: p.ine, garId: p.garId,
@@ -84,18 +90,15 @@ function matchExisting(p: ImportedPerson, existing: ReturnType<typeof indexExist
   return existing.byExternalId.get(p.externalId) ?? (p.profile === 'Student' && p.ine ? existing.byIne.get(p.ine) : undefined);
 }
 
-export async function planBatch(people: ImportedPerson[], maps: DirectoryMaps, store: ImportStore, runId: string, source: string, logins: LoginAllocator): Promise<BatchPlan> {
+export async function planBatch(people: ImportedPerson[], maps: DirectoryMaps, store: ImportStore, seen: SeenSet, source: string, logins: LoginAllocator): Promise<BatchPlan> {
   const plan: BatchPlan = { creates: [], updates: [], unchanged: 0, relations: [], replaceParentsOf: [], quarantined: [], codes: [] };
-  const seenBefore = await store.markSeen(runId, people.map((p) => p.externalId));
-  const seenHere = new Set<string>();
   const resolved: Resolved[] = [];
   for (const person of people) {
     // The first entry with a jointure wins; later ones (this batch or an earlier one) are quarantined.
-    if (seenBefore.has(person.externalId) || seenHere.has(person.externalId)) {
+    if (!seen.add(person.externalId)) {
       plan.quarantined.push({ dn: person.dn, reason: `duplicate jointure ${person.externalId}` });
       continue;
     }
-    seenHere.add(person.externalId);
     const r = resolve(person, maps);
     if ('reason' in r) plan.quarantined.push(r);
     else resolved.push(r);
@@ -121,7 +124,7 @@ export async function planBatch(people: ImportedPerson[], maps: DirectoryMaps, s
 }
 
 function addRelations(plan: BatchPlan, person: ImportedPerson, accountId: string): void {
-  plan.relations.push(...relationsOf(person));
+  plan.relations.push(...relationsOf(person, accountId));
   // The pupil's side is authoritative (DOMAIN.md: the legal-guardian field): its parents are replaced.
   if (person.profile === 'Student') plan.replaceParentsOf.push(accountId);
 }

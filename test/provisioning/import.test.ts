@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
+import { Client } from 'ldapts';
 import { tenantSchema, type DirectorySourceConfig, type TenantConfig } from '../../src/config/tenant-schema.js';
 import { writeSdet, type SdetWriteResult } from '../../src/provisioning/generator/sdet.js';
 import { ImportRefused, runImport, type ImportDeps, type ImportRequest } from '../../src/provisioning/job.js';
@@ -124,6 +125,32 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
     const withChildren = await Promise.all(parents.slice(0, 20).map((p) => lille().relations.childrenOf(p.id)));
     expect(withChildren.some((children) => children.length > 0)).to.equal(true);
     expect(new Set(accounts.map((a) => a.login)).size).to.equal(accounts.length);
+  });
+
+  it('links exactly the parents and children the directory states, from either side', async () => {
+    // Read from slapd, independently of the import's mapping: `uid=L<AAF id>` is `LILLE-<AAF id>`.
+    const idOf = (dn: string) => /uid\s*=\s*L(\d+)/i.exec(dn)?.[1];
+    const client = new Client({ url: slapd.url });
+    await client.bind(slapd.rootDn, slapd.rootPassword);
+    const { searchEntries } = await client.search(`ou=people,${SUFFIX}`, { filter: '(objectClass=ENTPerson)', attributes: ['ENTEleveParents', 'ENTEleveAutoriteParentale', 'ENTElevePersRelEleve', 'ENTAuxPersRelEleveEleve'] });
+    await client.unbind();
+    const list = (v: unknown) => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+    const stated = new Set<string>();
+    for (const e of searchEntries) {
+      const self = idOf(e.dn);
+      for (const dn of [...list(e.ENTEleveParents), ...list(e.ENTEleveAutoriteParentale)]) stated.add(`LILLE-${idOf(dn)}>LILLE-${self}`);
+      for (const rel of list(e.ENTElevePersRelEleve)) if (rel.split('$')[3] === '1') stated.add(`LILLE-${rel.split('$')[0]}>LILLE-${self}`);
+      for (const dn of list(e.ENTAuxPersRelEleveEleve)) stated.add(`LILLE-${self}>LILLE-${idOf(dn)}`);
+    }
+    const accounts = await lille().accounts.list({ limit: 5000 });
+    const imported = new Set(accounts.map((a) => a.externalId));
+    const expected = [...stated].filter((pair) => pair.split('>').every((id) => imported.has(id))).sort();
+    const linked: string[] = [];
+    for (const parent of accounts.filter((a) => a.profile === 'Relative')) {
+      for (const child of await lille().relations.childrenOf(parent.id)) linked.push(`${parent.externalId}>${child.externalId}`);
+    }
+    expect(expected.length).to.be.greaterThan(PEOPLE / 4);
+    expect(linked.sort()).to.deep.equal(expected);
   });
 
   it('a second full run with unchanged data writes nothing', async () => {

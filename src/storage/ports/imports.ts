@@ -82,11 +82,21 @@ export interface AccountCreate extends AccountWrite {
   activationCodeHash: string;
 }
 
+/**
+ * A parent–child link as one account of a batch states it: that account (`accountId`, the
+ * parent or the child as `side` says) and the other person, named by external id or DN, who
+ * may not be written yet.
+ */
 export interface PendingRelation {
-  parentExternalId?: string;
-  parentDn?: string;
-  childExternalId?: string;
-  childDn?: string;
+  accountId: string;
+  side: 'parent' | 'child';
+  other: { externalId: string } | { dn: string };
+}
+
+/** An account an import may mark disappeared. */
+export interface SourceAccount {
+  id: string;
+  externalId: string | null;
 }
 
 /** Upsert outcome counts plus directory DN → row id for the rows written or found. */
@@ -117,18 +127,17 @@ export interface ImportStore {
   /** Key `structureId|kind|code` → group id. */
   groupIdsByKey(): Promise<Map<string, string>>;
 
-  /** Records external ids as seen by the run; returns those an earlier call already recorded. */
-  markSeen(runId: string, externalIds: string[]): Promise<Set<string>>;
   findAccounts(query: { externalIds: string[]; ines: string[] }): Promise<ExistingAccount[]>;
   /** Logins already taken platform-wide among `base`, `base2`, `base3`… for each base. */
   takenLogins(bases: string[]): Promise<Set<string>>;
   /** One transaction: creates, updates (fields and memberships), pending links. */
   applyAccounts(runId: string, batch: { creates: AccountCreate[]; updates: AccountWrite[]; relations: PendingRelation[]; replaceParentsOf: string[] }): Promise<void>;
-  /** Links the run's pending relations; returns how many could not be resolved. */
+  /** Links the run's pending relations; returns how many name nobody. */
   resolveRelations(runId: string): Promise<{ linked: number; unresolved: number }>;
-  /** Active or pending accounts of the source the run did not see. */
-  countUnseen(runId: string, source: string): Promise<{ unseen: number; total: number }>;
-  markUnseenDisappeared(runId: string, source: string, at: Date): Promise<number>;
+  /** The source's active, pending or disabled accounts, by id, `limit` at a time after `afterId`. */
+  liveAccountsOfSource(source: string, afterId: string | null, limit: number): Promise<SourceAccount[]>;
+  /** Marks these accounts disappeared (those still active, pending or disabled); returns how many. */
+  markDisappeared(ids: string[], at: Date): Promise<number>;
   /** Deletes accounts of the tenant that disappeared before `before`. */
   purgeDisappeared(before: Date): Promise<number>;
   /** Drops the run's staging rows. */

@@ -164,17 +164,13 @@ export interface ImportQuarantineTable {
   reason: string;
 }
 
-export interface ImportSeenTable {
-  run_id: string;
-  external_id: string;
-}
-
+/** Replaced by 0006_import_staging: one side by account id, the other by external id or DN. */
 export interface ImportPendingRelationsTable {
   run_id: string;
-  parent_external_id: string | null;
-  parent_dn: string | null;
-  child_external_id: string | null;
-  child_dn: string | null;
+  account_id: string;
+  side: 'parent' | 'child';
+  other_external_id: string | null;
+  other_dn: string | null;
 }
 
 /** Added by 0004_connectors. */
@@ -205,7 +201,6 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   import_runs: ImportRunsTable;
   import_quarantine: ImportQuarantineTable;
-  import_seen: ImportSeenTable;
   import_pending_relations: ImportPendingRelationsTable;
   connectors: ConnectorsTable;
 }

@@ -1,13 +1,13 @@
 /**
  * People of an import, a batch at a time: one query to find what exists, one transaction to
  * write creates, updates, memberships and links. Nothing is kept per person between batches
- * but the staging rows (`import_seen`, `import_pending_relations`).
+ * but the staging rows of links (`import_pending_relations`).
  */
-import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
-import type { AccountCreate, AccountWrite, ExistingAccount, PendingRelation } from '../../ports/imports.js';
+import type { Kysely, Transaction } from 'kysely';
+import type { AccountCreate, AccountWrite, ExistingAccount, PendingRelation, SourceAccount } from '../../ports/imports.js';
 import type { AccountStatus } from '../../ports/model.js';
 import { nowTimestamp, toTimestamp } from '../rows.js';
-import type { Database, ImportPendingRelationsTable } from '../schema.js';
+import type { Database } from '../schema.js';
 import { chunks } from './batches.js';
 import { rawSql, type Param, type Value } from './raw.js';
 
@@ -21,12 +21,14 @@ function fieldValues(a: AccountWrite): Value[] {
 const CREATE_COLUMNS = ['id', 'tenant_id', 'login', 'status', 'password_hash', 'activation_code_hash', 'created_at', 'updated_at', 'disappeared_at', ...FIELD_COLUMNS];
 /** Columns of `insertRows` tables that PostgreSQL types timestamptz (sent as ISO text). */
 const TIMESTAMP_COLUMNS = new Set(['created_at', 'updated_at', 'disappeared_at']);
-const PENDING_COLUMNS = ['run_id', 'parent_external_id', 'parent_dn', 'child_external_id', 'child_dn'];
+const PENDING_COLUMNS = ['run_id', 'account_id', 'side', 'other_external_id', 'other_dn'];
+/** Statuses of an account the directory still vouches for; the others are disappeared. */
+const LIVE = "('active', 'pending', 'disabled')";
 
-/** The two ways a pending link names a person: its external id or its DN. */
-const REF_KEYS = [
-  { column: 'external_id', parent: 'parent_external_id', child: 'child_external_id' },
-  { column: 'dn', parent: 'parent_dn', child: 'child_dn' },
+/** The two ways a pending link names its other person: by external id or by DN. */
+const OTHER_KEYS = [
+  { column: 'external_id', pending: 'other_external_id' },
+  { column: 'dn', pending: 'other_dn' },
 ] as const;
 
 export function importPeople(db: Kysely<Database>, tenantId: string) {
@@ -86,16 +88,6 @@ export function importPeople(db: Kysely<Database>, tenantId: string) {
   }
 
   return {
-    async markSeen(runId: string, externalIds: string[]): Promise<Set<string>> {
-      const duplicates = new Set<string>();
-      for (const part of parts([...new Set(externalIds)])) {
-        const rows = await insertRows(db, 'import_seen', ['run_id', 'external_id'], part.map((externalId) => [runId, externalId]), 'on conflict do nothing returning external_id');
-        const fresh = new Set(rows.map((r) => r.external_id as string));
-        for (const id of part) if (!fresh.has(id)) duplicates.add(id);
-      }
-      return duplicates;
-    },
-
     async findAccounts(query: { externalIds: string[]; ines: string[] }): Promise<ExistingAccount[]> {
       const out = new Map<string, ExistingAccount>();
       type Row = { id: string; external_id: string | null; ine: string | null; login: string; status: string; content_hash: string | null };
@@ -153,57 +145,53 @@ export function importPeople(db: Kysely<Database>, tenantId: string) {
           await raw.run(trx, `delete from relations where tenant_id = ${param(1)} and ${children.text}`, [tenantId, ...children.parameters]);
         }
         await insertRows(trx, 'import_pending_relations', PENDING_COLUMNS, batch.relations.map((r) => [
-          runId, r.parentExternalId ?? null, r.parentDn ?? null, r.childExternalId ?? null, r.childDn ?? null,
+          runId, r.accountId, r.side, 'externalId' in r.other ? r.other.externalId : null, 'dn' in r.other ? r.other.dn : null,
         ]));
       });
     },
 
     async resolveRelations(runId: string): Promise<{ linked: number; unresolved: number }> {
-      // One equality join per kind of reference (external id or DN, on each side), so every
-      // lookup uses an index; an OR in the join condition made SQLite scan (60 s for 1,500 people).
-      // INSERT … SELECT: the pairs never travel through the process, whose memory must not
-      // grow with the directory (a million people have about as many links).
+      // One equality join per way of naming the other person and per side, so that every row
+      // costs one index lookup (an OR in the join made SQLite scan). INSERT … SELECT: the pairs
+      // never travel through the process, whose memory must not grow with the directory.
       let linked = 0;
-      for (const parentKey of REF_KEYS) {
-        for (const childKey of REF_KEYS) {
-          const pairs = db.selectFrom('import_pending_relations as r')
-            .innerJoin('accounts as p', (j) => j.on('p.tenant_id', '=', tenantId).onRef(`p.${parentKey.column}`, '=', `r.${parentKey.parent}`))
-            .innerJoin('accounts as c', (j) => j.on('c.tenant_id', '=', tenantId).onRef(`c.${childKey.column}`, '=', `r.${childKey.child}`))
-            .select((eb) => [eb.val(tenantId).as('tenant_id'), 'p.id as parent_id', 'c.id as child_id'])
-            .where('r.run_id', '=', runId)
-            .whereRef('p.id', '<>', 'c.id')
-            .distinct();
-          const result = await db.insertInto('relations').columns(['tenant_id', 'parent_id', 'child_id']).expression(pairs)
-            .onConflict((oc) => oc.doNothing()).executeTakeFirst();
-          linked += Number(result.numInsertedOrUpdatedRows ?? 0);
+      let resolved = 0;
+      for (const key of OTHER_KEYS) {
+        // CROSS JOIN: SQLite then keeps the pending rows outside (its planner otherwise put
+        // the accounts there, and read every pending row for each account).
+        const joined = `from import_pending_relations r cross join accounts o `
+          + `where o.tenant_id = ${param(1)} and r.run_id = ${param(2)} and o.${key.column} = r.${key.pending} and o.id <> r.account_id`;
+        for (const side of ['parent', 'child'] as const) {
+          const pair = side === 'parent' ? 'r.account_id, o.id' : 'o.id, r.account_id';
+          const { affected } = await raw.run(db, `insert into relations (tenant_id, parent_id, child_id) select distinct o.tenant_id, ${pair} ${joined} and r.side = ${param(3)} on conflict do nothing`,
+            [tenantId, runId, side]);
+          linked += affected;
         }
+        const { rows } = await raw.run<{ n: number | string }>(db, `select count(*) as n ${joined}`, [tenantId, runId]);
+        resolved += Number(rows[0]!.n);
       }
-      const known = (side: 'parent' | 'child') => (eb: ExpressionBuilder<Database & { r: ImportPendingRelationsTable }, 'r'>) => eb.or(REF_KEYS.map((key) =>
-        eb.exists(eb.selectFrom('accounts as a').select('a.id').where('a.tenant_id', '=', tenantId).whereRef(`a.${key.column}`, '=', `r.${key[side]}`))));
-      const unresolved = await db.selectFrom('import_pending_relations as r')
-        .select((eb) => eb.fn.countAll().as('n'))
-        .where('r.run_id', '=', runId)
-        .where((eb) => eb.not(eb.and([known('parent')(eb), known('child')(eb)])))
-        .executeTakeFirstOrThrow();
-      return { linked, unresolved: Number(unresolved.n) };
+      const { rows } = await raw.run<{ n: number | string }>(db, `select count(*) as n from import_pending_relations where run_id = ${param(1)}`, [runId]);
+      return { linked, unresolved: Number(rows[0]!.n) - resolved };
     },
 
-    async countUnseen(runId: string, source: string): Promise<{ unseen: number; total: number }> {
-      const base = db.selectFrom('accounts as a').where('a.tenant_id', '=', tenantId).where('a.source', '=', source).where('a.status', 'in', ['active', 'pending', 'disabled']);
-      const total = Number((await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-      const unseen = Number((await base.select((eb) => eb.fn.countAll().as('n'))
-        .where((eb) => eb.not(eb.exists(eb.selectFrom('import_seen as s').select('s.external_id').where('s.run_id', '=', runId).whereRef('s.external_id', '=', 'a.external_id'))))
-        .executeTakeFirstOrThrow()).n);
-      return { unseen, total };
+    async liveAccountsOfSource(source: string, afterId: string | null, limit: number): Promise<SourceAccount[]> {
+      // Keyset pages on (tenant_id, id): no index on the source is kept for a read once per run.
+      const { rows } = await raw.run<{ id: string; external_id: string | null }>(db,
+        `select id, external_id from accounts where tenant_id = ${param(1)} and id > ${param(2)} and source = ${param(3)} and status in ${LIVE} order by id limit ${param(4)}`,
+        [tenantId, afterId ?? '', source, limit]);
+      return rows.map((r) => ({ id: r.id, externalId: r.external_id }));
     },
 
-    async markUnseenDisappeared(runId: string, source: string, at: Date): Promise<number> {
-      const result = await db.updateTable('accounts')
-        .set({ status: 'disappeared', disappeared_at: toTimestamp(at), updated_at: toTimestamp(at) })
-        .where('tenant_id', '=', tenantId).where('source', '=', source).where('status', 'in', ['active', 'pending', 'disabled'])
-        .where((eb) => eb.not(eb.exists(eb.selectFrom('import_seen as s').select('s.external_id').where('s.run_id', '=', runId).whereRef('s.external_id', '=', 'accounts.external_id'))))
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
+    async markDisappeared(ids: string[], at: Date): Promise<number> {
+      let marked = 0;
+      const when = toTimestamp(at);
+      for (const part of parts(ids)) {
+        const where = inList('id', part, 4);
+        const { affected } = await raw.run(db, `update accounts set status = 'disappeared', disappeared_at = ${param(1)}, updated_at = ${param(2)} where tenant_id = ${param(3)} and ${where.text} and status in ${LIVE}`,
+          [when, when, tenantId, ...where.parameters]);
+        marked += affected;
+      }
+      return marked;
     },
 
     async purgeDisappeared(before: Date): Promise<number> {
@@ -215,11 +203,10 @@ export function importPeople(db: Kysely<Database>, tenantId: string) {
     async refreshStatistics(): Promise<void> {
       // SQLite plans well enough from its indexes alone (no sqlite_stat1 is better than a stale one).
       if (!pg) return;
-      await raw.run(db, 'analyze accounts, account_structures, group_members, relations, import_seen, import_pending_relations', []);
+      await raw.run(db, 'analyze accounts, account_structures, group_members, relations, import_pending_relations', []);
     },
 
     async cleanupRun(runId: string): Promise<void> {
-      await db.deleteFrom('import_seen').where('run_id', '=', runId).execute();
       await db.deleteFrom('import_pending_relations').where('run_id', '=', runId).execute();
     },
   };

@@ -10,6 +10,7 @@ import * as imports from './0002_import.js';
 import * as localAccounts from './0003_local_accounts.js';
 import * as connectors from './0004_connectors.js';
 import * as importIndexes from './0005_import_indexes.js';
+import * as importStaging from './0006_import_staging.js';
 
 interface SqlMigration {
   // Migrations see an untyped database: they describe past schemas, not the current one.
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, SqlMigration> = {
   '0003_local_accounts': localAccounts,
   '0004_connectors': connectors,
   '0005_import_indexes': importIndexes,
+  '0006_import_staging': importStaging,
 };
 
 export const migrationNames: readonly string[] = Object.keys(MIGRATIONS).sort();
