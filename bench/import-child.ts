@@ -150,10 +150,10 @@ async function importRun(spec: ChildSpec): Promise<Pick<ChildResult, 'read' | 's
       {
         scope: store.forTenant(tenant.id),
         locks: new FileLockService(spec.lockDir),
-        openSource: () => openLdapSource({
+        openSource: (mapping) => openLdapSource({
           url: source.url, bindDn: source.bindDn, bindPassword: spec.bindPassword, rejectUnauthorized: true, pageSize: source.pageSize,
           timeLimitSeconds: source.timeLimitSeconds, connectTimeoutSeconds: source.connectTimeoutSeconds, maxRetries: source.maxRetries,
-        }),
+        }, mapping),
         log,
         onProgress,
       },

@@ -80,10 +80,10 @@ async function importOnce(target: RunTarget, o: { mode: ImportMode; dryRun?: boo
   const progress = o.progress && process.stderr.isTTY ? progressPrinter(process.stderr, previous?.counters.read ?? null) : null;
   const report = await withLocks(config, (locks) => runImport({
     scope, locks, log: createLogger(config.log.level === 'info' ? 'warn' : config.log.level),
-    openSource: () => openLdapSource({
+    openSource: (mapping) => openLdapSource({
       url: source.url, bindDn: source.bindDn, bindPassword: password, caFile: source.tls.caFile, rejectUnauthorized: source.tls.rejectUnauthorized,
       pageSize: source.pageSize, timeLimitSeconds: source.timeLimitSeconds, connectTimeoutSeconds: source.connectTimeoutSeconds, maxRetries: source.maxRetries,
-    }),
+    }, mapping),
     ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
     ...(o.codesOut ? { onCodes: (codes) => appendFileSync(o.codesOut!, codes.map((c) => `${c.login},${c.code},${c.externalId}\n`).join('')) } : {}),
   }, { tenant, source, mode: o.mode, dryRun: Boolean(o.dryRun), allowMassRemoval: Boolean(o.allowMassRemoval) }));

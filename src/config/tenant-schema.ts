@@ -53,6 +53,18 @@ const directorySourceSchema = z.strictObject({
   maxDisappearedShare: z.number().min(0).max(1).default(0.05),
   /** Days between disappearance and deletion by `hub import purge`. */
   disappearedGraceDays: z.number().int().min(0).default(90),
+  /** Adjustments of the SDET mapping (src/provisioning/sdet/mapping.ts) for this annuaire. */
+  mapping: z.strictObject({
+    /**
+     * Per object class (or `*` for every entry): SDET attribute → the attribute(s) this
+     * annuaire uses instead, e.g. `{ ENTEleve: { mail: [ENTPersonMailDiffusion] } }`.
+     */
+    overrides: z.record(z.string(), z.record(z.string(), z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]))).default({}),
+    /** Attribute of class and group entries holding their structure's DN (default `seeAlso`). */
+    groupStructureAttribute: z.string().min(1).optional(),
+    /** Longest attribute value accepted (default 256); a longer one quarantines its entry. */
+    maxValueLength: z.number().int().min(16).max(65536).optional(),
+  }).prefault({}),
 });
 
 export const tenantSchema = z.strictObject({

@@ -9,12 +9,12 @@ import { HubError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { ImportCounters, ImportMode, ImportRun, ImportStore, TenantScope } from '../storage/ports/index.js';
 import type { LockService } from '../storage/ports/locks.js';
-import type { DirectoryEntry, ImportedPerson, Quarantined } from './model.js';
+import type { ImportedPerson, Quarantined } from './model.js';
 import { LoginAllocator } from './logins.js';
 import { contentHash, planBatch, type BatchPlan, type DirectoryMaps } from './people.js';
 import { SeenSet } from './seen-set.js';
-import type { DirectorySource } from './source/ldap.js';
-import { createSdetMapper } from './sdet/mapping.js';
+import type { DirectorySource, ReadItem } from './source/ldap.js';
+import { createSdetMapper, type SdetMapperOptions } from './sdet/mapping.js';
 import { defaultExternalIdPrefix } from './sdet/parse.js';
 
 export interface ImportRequest {
@@ -41,7 +41,8 @@ export interface ImportReport {
 export interface ImportDeps {
   scope: TenantScope;
   locks: LockService;
-  openSource: () => Promise<DirectorySource>;
+  /** Opens the directory, whose entries arrive mapped with these options. */
+  openSource: (mapping: SdetMapperOptions) => Promise<DirectorySource>;
   log: Logger;
   onProgress?: (progress: ImportProgress) => void;
   /** Receives the activation codes of created accounts (in clear, once). */
@@ -52,7 +53,7 @@ export interface ImportDeps {
 const LOCK_TTL_MS = 60_000;
 
 export class ImportRefused extends HubError {
-  constructor(code: 'import_locked' | 'no_previous_run' | 'mass_removal', message: string) {
+  constructor(code: 'import_locked' | 'no_previous_run' | 'mass_removal' | 'bad_mapping', message: string) {
     super(code, message, { status: 409, expose: true });
   }
 }
@@ -70,10 +71,8 @@ class Run {
 
   constructor(readonly record: ImportRun, private readonly store: ImportStore) {}
 
-  read(entry: DirectoryEntry): void {
+  read({ stamp }: ReadItem): void {
     this.counters.read += 1;
-    // Servers spell it as asked; scanning every attribute name is the fallback.
-    const stamp = (entry.attributes.modifyTimestamp ?? Object.entries(entry.attributes).find(([k]) => k.toLowerCase() === 'modifytimestamp')?.[1])?.[0];
     if (stamp && (this.highWaterMark === null || stamp > this.highWaterMark)) this.highWaterMark = stamp;
   }
 
@@ -110,8 +109,32 @@ function generalizedTime(stamp: string): number {
   return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) : Number.NaN;
 }
 
+/** The SDET mapping of a source, as its configuration adjusts it. */
+export function mappingOf(cfg: DirectorySourceConfig): SdetMapperOptions {
+  return {
+    source: cfg.id,
+    externalIdPrefix: cfg.externalIdPrefix ?? defaultExternalIdPrefix(cfg.id),
+    ...(cfg.academicDomains.length ? { academicDomains: cfg.academicDomains } : {}),
+    overrides: cfg.mapping.overrides,
+    ...(cfg.mapping.groupStructureAttribute ? { groupStructureAttribute: cfg.mapping.groupStructureAttribute } : {}),
+    ...(cfg.mapping.maxValueLength ? { maxValueLength: cfg.mapping.maxValueLength } : {}),
+  };
+}
+
+/** A mapping the configuration got wrong is refused before anything is read or recorded. */
+function checkedMapping(cfg: DirectorySourceConfig): SdetMapperOptions {
+  const mapping = mappingOf(cfg);
+  try {
+    createSdetMapper(mapping);
+  } catch (err) {
+    throw new ImportRefused('bad_mapping', `the mapping of ${cfg.id} is wrong: ${(err as Error).message}`);
+  }
+  return mapping;
+}
+
 export async function runImport(deps: ImportDeps, request: ImportRequest): Promise<ImportReport> {
   const { scope, log } = deps;
+  const mapping = checkedMapping(request.source);
   const store = scope.imports;
   const started = Date.now();
   const lockName = `import:${scope.tenantId}:${request.source.id}`;
@@ -122,7 +145,7 @@ export async function runImport(deps: ImportDeps, request: ImportRequest): Promi
     for (const runId of abandoned) await store.cleanupRun(runId);
     if (abandoned.length > 0) log.warn({ abandoned }, 'earlier import runs had stopped half-way; this run completes their work');
     const since = request.mode === 'delta' ? await deltaStart(store, request.source) : null;
-    const source = await deps.openSource();
+    const source = await deps.openSource(mapping);
     try {
       for (const base of Object.values(request.source.baseDn)) await source.checkBase(base);
       const record = await store.startRun({ sourceId: request.source.id, mode: request.mode, dryRun: request.dryRun });
@@ -163,13 +186,12 @@ async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source
   const { source: cfg } = request;
   const store = deps.scope.imports;
   const write = !request.dryRun;
-  const mapper = createSdetMapper({ source: cfg.id, externalIdPrefix: cfg.externalIdPrefix ?? defaultExternalIdPrefix(cfg.id), ...(cfg.academicDomains.length ? { academicDomains: cfg.academicDomains } : {}) });
   const progress = (phase: ImportProgress['phase']) => deps.onProgress?.({ phase, read: run.counters.read });
 
   const structures = [];
-  for await (const entry of source.search(cfg.baseDn.structures, withSince(cfg.filters.structures, since))) {
-    run.read(entry);
-    const mapped = mapper.structure(entry);
+  for await (const item of source.read(cfg.baseDn.structures, withSince(cfg.filters.structures, since), 'structure')) {
+    run.read(item);
+    const { mapped } = item;
     if (mapped.ok) structures.push({ ...mapped.value, contentHash: contentHash(mapped.value) });
     else await run.quarantine([mapped.quarantined]);
   }
@@ -178,12 +200,12 @@ async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source
   const maps: DirectoryMaps = { structureIdsByDn: new Map([...(await store.structureIdsByDn()), ...structureOutcome.idsByDn]), groupIdsByKey: new Map() };
 
   const groups = [];
-  for await (const entry of source.search(cfg.baseDn.groups, withSince(cfg.filters.groups, since))) {
-    run.read(entry);
-    const mapped = mapper.group(entry);
+  for await (const item of source.read(cfg.baseDn.groups, withSince(cfg.filters.groups, since), 'group')) {
+    run.read(item);
+    const { mapped } = item;
     const structureId = mapped.ok ? maps.structureIdsByDn.get(mapped.value.structureDn) : undefined;
     if (mapped.ok && structureId) groups.push({ ...mapped.value, structureId, contentHash: contentHash(mapped.value) });
-    else await run.quarantine([mapped.ok ? { dn: entry.dn, reason: `dangling structure DN ${mapped.value.structureDn}` } : mapped.quarantined]);
+    else await run.quarantine([mapped.ok ? { dn: mapped.value.dn, reason: `dangling structure DN ${mapped.value.structureDn}` } : mapped.quarantined]);
   }
   progress('groups');
   const groupOutcome = await store.upsertGroups(groups, write);
@@ -215,14 +237,13 @@ async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source
     progress('people');
   };
   try {
-    for await (const entry of source.search(cfg.baseDn.people, withSince(cfg.filters.people, since))) {
-      run.read(entry);
-      const mapped = mapper.person(entry);
+    for await (const item of source.read(cfg.baseDn.people, withSince(cfg.filters.people, since), 'person')) {
+      run.read(item);
+      const { mapped } = item;
       if (mapped.ok) batch.push(mapped.value);
       else {
         await run.quarantine([mapped.quarantined]);
-        const externalId = mapper.personExternalId(entry);
-        if (externalId) quarantinedIds.push(externalId);
+        if (item.externalId) quarantinedIds.push(item.externalId);
       }
       if (batch.length >= cfg.batchSize) await flush();
     }

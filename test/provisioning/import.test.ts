@@ -11,6 +11,7 @@ import { Client } from 'ldapts';
 import { tenantSchema, type DirectorySourceConfig, type TenantConfig } from '../../src/config/tenant-schema.js';
 import { writeSdet, type SdetWriteResult } from '../../src/provisioning/generator/sdet.js';
 import { ImportRefused, runImport, type ImportDeps, type ImportRequest } from '../../src/provisioning/job.js';
+import type { SdetMapperOptions } from '../../src/provisioning/sdet/mapping.js';
 import { DirectoryError, openLdapSource, type DirectorySource } from '../../src/provisioning/source/ldap.js';
 import { createLogger } from '../../src/shared/logger.js';
 import type { PlatformStore } from '../../src/storage/ports/index.js';
@@ -50,9 +51,9 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
   let tenant: TenantConfig;
   const log = createLogger('silent');
 
-  const sourceOf = (t: TenantConfig = tenant, password = slapd.rootPassword) => () => {
+  const sourceOf = (t: TenantConfig = tenant, password = slapd.rootPassword) => (mapping: SdetMapperOptions) => {
     const s = t.directorySources[0]!;
-    return openLdapSource({ url: s.url, bindDn: s.bindDn, bindPassword: password, rejectUnauthorized: true, pageSize: s.pageSize, timeLimitSeconds: 30, connectTimeoutSeconds: 2, maxRetries: 1 });
+    return openLdapSource({ url: s.url, bindDn: s.bindDn, bindPassword: password, rejectUnauthorized: true, pageSize: s.pageSize, timeLimitSeconds: 30, connectTimeoutSeconds: 2, maxRetries: 1 }, mapping);
   };
   const deps = (extra: Partial<ImportDeps> = {}): ImportDeps => ({ scope: store.forTenant('lille'), locks: new RedisLockService(redis), openSource: sourceOf(), log, ...extra });
   const request = (mode: 'full' | 'delta', extra: Partial<ImportRequest> = {}): ImportRequest => ({ tenant, source: tenant.directorySources[0]!, mode, dryRun: false, allowMassRemoval: false, ...extra });
@@ -95,6 +96,20 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
     expect(report.counters.created).to.be.greaterThan(PEOPLE - 50);
     expect(await lille().accounts.count()).to.equal(0);
     expect(await lille().structures.list()).to.deep.equal([]);
+  });
+
+  it('maps with the source\'s mapping settings, and refuses wrong ones before reading anything', async () => {
+    const runsBefore = (await lille().imports.listRuns(100)).length;
+    const wrong = tenantWith(slapd, { mapping: { overrides: { ENTEleve: { ENTEleveClase: 'x' } } } });
+    const refused = await runImport(deps(), { ...request('full'), tenant: wrong, source: wrong.directorySources[0]! }).catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(ImportRefused).and.have.property('code', 'bad_mapping');
+    expect((refused as Error).message).to.match(/mapping of AC-LILLE is wrong: .*ENTEleveClase/);
+    expect((await lille().imports.listRuns(100)).length).to.equal(runsBefore);
+    // The reader worker maps with them: every person's DN is longer than 24 characters.
+    const strict = tenantWith(slapd, { mapping: { maxValueLength: 24 } });
+    const report = await runImport(deps(), { ...request('full', { dryRun: true }), tenant: strict, source: strict.directorySources[0]! });
+    expect(report.counters.created).to.equal(0);
+    expect(report.quarantined[0]?.reason).to.match(/longer than 24 characters/);
   });
 
   it('imports everything on a full run, quarantining bad entries with their reasons', async () => {
@@ -203,14 +218,14 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
     await store.forTenant('lille').imports.purgeDisappeared(new Date(Date.now() + 1000));
     for (const a of await lille().accounts.list({ limit: 5000 })) await lille().accounts.delete(a.id);
     let served = 0;
-    const dying = async (): Promise<DirectorySource> => {
-      const real = await sourceOf()();
+    const dying = async (mapping: SdetMapperOptions): Promise<DirectorySource> => {
+      const real = await sourceOf()(mapping);
       return {
         ...real,
-        async *search(base, filter) {
-          for await (const entry of real.search(base, filter)) {
+        async *read(base, filter, kind) {
+          for await (const item of real.read(base, filter, kind)) {
             if (base.startsWith('ou=people') && ++served > 600) throw new Error('connection reset (simulated crash)');
-            yield entry;
+            yield item;
           }
         },
       };

@@ -4,7 +4,7 @@
  * connection), skipping the entries already handed out, a bounded number of times.
  *
  * Runs in the reader worker (`ldap-worker.ts`), or in the calling thread when no worker can
- * be started; `ldap.ts` is what the import uses.
+ * be started; `ldap.ts` is what the import uses (entries mapped, `read-items.ts`).
  */
 import { readFileSync } from 'node:fs';
 import { Client, InvalidCredentialsError, NoSuchObjectError } from 'ldapts';
@@ -33,8 +33,8 @@ export class DirectoryError extends HubError {
   }
 }
 
-/** Everything the import asks of a directory. */
-export interface DirectorySource {
+/** The directory as read, entries not yet mapped. */
+export interface RawDirectory {
   /** Fails with DirectoryError when a base DN does not exist. */
   checkBase(baseDn: string): Promise<void>;
   search(baseDn: string, filter: string): AsyncGenerator<DirectoryEntry>;
@@ -56,7 +56,7 @@ export function toEntry(raw: Record<string, Buffer | Buffer[] | string[] | strin
 }
 
 /** The reader itself, in whatever thread calls it. */
-export async function openLdapClient(options: LdapSourceOptions): Promise<DirectorySource> {
+export async function openLdapClient(options: LdapSourceOptions): Promise<RawDirectory> {
   const tlsOptions = options.url.startsWith('ldaps:')
     ? { rejectUnauthorized: options.rejectUnauthorized, ...(options.caFile ? { ca: [readFileSync(options.caFile)] } : {}) }
     : undefined;

@@ -1,15 +1,18 @@
 /**
- * The reader worker: owns the LDAP connection and decodes the BER of every entry (as costly as
- * the rest of an import together), so that the import's thread only maps and writes. Pages are
- * sent ahead of need up to the window the import grants, so memory stays bounded.
+ * The reader worker: owns the LDAP connection, decodes the BER of every entry and maps it from
+ * SDET (together as costly as the rest of an import), so that the import's thread only plans
+ * and writes. Pages are sent ahead of need up to the window the import grants, so memory stays
+ * bounded.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { DirectoryEntry } from '../model.js';
-import { DirectoryError, openLdapClient, type DirectorySource, type LdapSourceOptions } from './ldap-client.js';
-import type { FromReader, ToReader } from './ldap-protocol.js';
+import { createSdetMapper } from '../sdet/mapping.js';
+import { DirectoryError, openLdapClient, type RawDirectory } from './ldap-client.js';
+import type { FromReader, ReaderData, ToReader } from './ldap-protocol.js';
+import { readItem, type ReadItem } from './read-items.js';
 
 const port = parentPort!;
-const options = workerData as LdapSourceOptions;
+const { options, mapping } = workerData as ReaderData;
+const mapper = createSdetMapper(mapping);
 const post = (message: FromReader): void => port.postMessage(message);
 
 function failure(id: number | null, err: unknown): FromReader {
@@ -26,21 +29,21 @@ interface SearchState {
 
 const searches = new Map<number, SearchState>();
 
-async function sendPage(id: number, entries: DirectoryEntry[], state: SearchState): Promise<boolean> {
+async function sendPage(id: number, items: ReadItem[], state: SearchState): Promise<boolean> {
   while (state.credits === 0 && !state.cancelled) await new Promise<void>((resolve) => (state.wake = resolve));
   if (state.cancelled) return false;
   state.credits -= 1;
-  post({ type: 'page', id, entries });
+  post({ type: 'page', id, items });
   return true;
 }
 
-async function search(source: DirectorySource, m: Extract<ToReader, { type: 'search' }>): Promise<void> {
+async function search(source: RawDirectory, m: Extract<ToReader, { type: 'search' }>): Promise<void> {
   const state: SearchState = { credits: m.window, cancelled: false, wake: null };
   searches.set(m.id, state);
   try {
-    let page: DirectoryEntry[] = [];
+    let page: ReadItem[] = [];
     for await (const entry of source.search(m.baseDn, m.filter)) {
-      page.push(entry);
+      page.push(readItem(mapper, m.kind, entry));
       if (page.length >= options.pageSize) {
         if (!(await sendPage(m.id, page, state))) return;
         page = [];
@@ -56,7 +59,7 @@ async function search(source: DirectorySource, m: Extract<ToReader, { type: 'sea
 }
 
 async function serve(): Promise<void> {
-  let source: DirectorySource;
+  let source: RawDirectory;
   try {
     source = await openLdapClient(options);
   } catch (err) {

@@ -1,38 +1,60 @@
 /**
- * The directory source of an import. The LDAP client runs in a worker thread (`ldap-worker.ts`):
- * decoding the entries costs about as much as mapping and writing them, and the import's
- * thread is busy with those (better-sqlite3 blocks it), so the read goes on meanwhile on the
- * other core. Pages cross over as plain objects, a bounded number ahead of the import.
+ * The directory source of an import. The LDAP client runs in a worker thread (`ldap-worker.ts`)
+ * that also maps the entries: decoding and mapping cost about as much as writing them, and
+ * the import's thread is busy with that (better-sqlite3 blocks it), so the read goes on
+ * meanwhile on the other core. Mapped entries cross over as plain objects, a bounded number
+ * of pages ahead of the import.
  */
-import { Worker } from 'node:worker_threads';
-import type { DirectoryEntry } from '../model.js';
-import { DirectoryError, openLdapClient, type DirectorySource, type LdapSourceOptions } from './ldap-client.js';
-import type { FromReader, ToReader } from './ldap-protocol.js';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { createSdetMapper, type SdetMapperOptions } from '../sdet/mapping.js';
+import { DirectoryError, openLdapClient, type LdapSourceOptions, type RawDirectory } from './ldap-client.js';
+import type { FromReader, ReaderData, ToReader } from './ldap-protocol.js';
+import { readItem, type DirectorySource, type EntryKind, type ReadItem } from './read-items.js';
 
-export { DirectoryError, toEntry, type DirectorySource, type LdapSourceOptions } from './ldap-client.js';
+export { DirectoryError, toEntry, type LdapSourceOptions } from './ldap-client.js';
+export type { DirectorySource, EntryKind, ReadItem } from './read-items.js';
 
 /** Entries the worker may decode ahead of the import: about two write batches. */
 const READ_AHEAD_ENTRIES = 4000;
 const CLOSE_TIMEOUT_MS = 5000;
+/**
+ * A young generation larger than V8's default (16 MiB semi-spaces): entries waiting in the
+ * read-ahead outlive a small one's collections and were copied to the old generation, whose
+ * collections took 40 % of the reader's time.
+ */
+const READER_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 192 };
 
-function startWorker(options: LdapSourceOptions): Worker {
+function startWorker(data: ReaderData): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./ldap-worker.js', here), { workerData: options });
+  const settings = { workerData: data, resourceLimits: READER_LIMITS };
+  if (!here.endsWith('.ts')) return new Worker(new URL('./ldap-worker.js', here), settings);
   // Run from TypeScript sources: Node 20 does not give worker threads the main thread's module
   // hooks (tsx), so the worker registers them before loading its TypeScript entry point.
   const script = new URL('./ldap-worker.ts', here).href;
   const tsx = import.meta.resolve('tsx/esm/api');
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(script)}); });`, { eval: true, workerData: options });
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(script)}); });`, { eval: true, ...settings });
+}
+
+/** The same reads in the calling thread, when no worker can start. */
+function inThisThread(raw: RawDirectory, mapping: SdetMapperOptions): DirectorySource {
+  const mapper = createSdetMapper(mapping);
+  return {
+    checkBase: (baseDn) => raw.checkBase(baseDn),
+    async *read<K extends EntryKind>(baseDn: string, filter: string, kind: K) {
+      for await (const entry of raw.search(baseDn, filter)) yield readItem(mapper, kind, entry);
+    },
+    close: () => raw.close(),
+  };
 }
 
 type Handler = (message: FromReader) => void;
 
-export async function openLdapSource(options: LdapSourceOptions): Promise<DirectorySource> {
+export async function openLdapSource(options: LdapSourceOptions, mapping: SdetMapperOptions): Promise<DirectorySource> {
   let worker: Worker;
   try {
-    worker = startWorker(options);
+    worker = startWorker({ options, mapping });
   } catch {
-    return openLdapClient(options);
+    return inThisThread(await openLdapClient(options), mapping);
   }
   const handlers = new Map<number, Handler>();
   let nextId = 1;
@@ -61,7 +83,7 @@ export async function openLdapSource(options: LdapSourceOptions): Promise<Direct
   });
   if (opened === 'unavailable') {
     await worker.terminate();
-    return openLdapClient(options);
+    return inThisThread(await openLdapClient(options), mapping);
   }
   worker.on('message', (m: FromReader) => {
     if (m.type !== 'ready' && m.id !== null) handlers.get(m.id)?.(m);
@@ -85,21 +107,22 @@ export async function openLdapSource(options: LdapSourceOptions): Promise<Direct
     post(make(id));
   });
 
-  async function* search(baseDn: string, filter: string): AsyncGenerator<DirectoryEntry> {
+  async function* read<K extends EntryKind>(baseDn: string, filter: string, kind: K): AsyncGenerator<ReadItem<K>> {
     if (broken) throw broken;
     const id = nextId++;
-    const pages: DirectoryEntry[][] = [];
+    // The worker maps each search's entries as the kind asked.
+    const pages: Array<Array<ReadItem<K>>> = [];
     let ended = false;
     let failed: DirectoryError | null = null;
     let wake: (() => void) | null = null;
     handlers.set(id, (m) => {
-      if (m.type === 'page') pages.push(m.entries);
+      if (m.type === 'page') pages.push(m.items as Array<ReadItem<K>>);
       else if (m.type === 'done') ended = true;
       else if (m.type === 'failed') failed = new DirectoryError(m.code, m.message);
       wake?.();
       wake = null;
     });
-    post({ type: 'search', id, baseDn, filter, window: Math.max(2, Math.ceil(READ_AHEAD_ENTRIES / options.pageSize)) });
+    post({ type: 'search', id, baseDn, filter, kind, window: Math.max(2, Math.ceil(READ_AHEAD_ENTRIES / options.pageSize)) });
     try {
       for (;;) {
         const page = pages.shift();
@@ -124,7 +147,7 @@ export async function openLdapSource(options: LdapSourceOptions): Promise<Direct
   let closing: Promise<void> | undefined;
   return {
     checkBase: (baseDn) => request((id) => ({ type: 'checkBase', id, baseDn })),
-    search,
+    read,
     close: () => (closing ??= (async () => {
       // Unbind politely, but never wait long on a server that stopped answering.
       const timer = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref());
