@@ -151,27 +151,28 @@ export function importPeople(db: Kysely<Database>, tenantId: string) {
     },
 
     async resolveRelations(runId: string): Promise<{ linked: number; unresolved: number }> {
-      // One equality join per way of naming the other person and per side, so that every row
-      // costs one index lookup (an OR in the join made SQLite scan). INSERT … SELECT: the pairs
-      // never travel through the process, whose memory must not grow with the directory.
-      let linked = 0;
-      let resolved = 0;
-      for (const key of OTHER_KEYS) {
-        // CROSS JOIN: SQLite then keeps the pending rows outside (its planner otherwise put
-        // the accounts there, and read every pending row for each account).
-        const joined = `from import_pending_relations r cross join accounts o `
-          + `where o.tenant_id = ${param(1)} and r.run_id = ${param(2)} and o.${key.column} = r.${key.pending} and o.id <> r.account_id`;
-        for (const side of ['parent', 'child'] as const) {
-          const pair = side === 'parent' ? 'r.account_id, o.id' : 'o.id, r.account_id';
-          const { affected } = await raw.run(db, `insert into relations (tenant_id, parent_id, child_id) select distinct o.tenant_id, ${pair} ${joined} and r.side = ${param(3)} on conflict do nothing`,
-            [tenantId, runId, side]);
-          linked += affected;
+      // Each pending row costs one index lookup: one equality join per way of naming the other
+      // person (an OR in the join made SQLite scan). The pairs go to a temporary table, never
+      // through the process (its memory must not grow with the directory), and are counted
+      // there rather than looked up a second time.
+      return db.transaction().execute(async (trx) => {
+        await raw.run(trx, `create temporary table import_resolved (parent_id text not null, child_id text not null)${pg ? ' on commit drop' : ''}`, []);
+        for (const key of OTHER_KEYS) {
+          // CROSS JOIN: SQLite then keeps the pending rows outside (its planner otherwise put
+          // the accounts there, and read every pending row for each account).
+          await raw.run(trx, 'insert into import_resolved (parent_id, child_id) '
+            + "select case r.side when 'parent' then r.account_id else o.id end, case r.side when 'parent' then o.id else r.account_id end "
+            + `from import_pending_relations r cross join accounts o where o.tenant_id = ${param(1)} and r.run_id = ${param(2)} and o.${key.column} = r.${key.pending} and o.id <> r.account_id`,
+          [tenantId, runId]);
         }
-        const { rows } = await raw.run<{ n: number | string }>(db, `select count(*) as n ${joined}`, [tenantId, runId]);
-        resolved += Number(rows[0]!.n);
-      }
-      const { rows } = await raw.run<{ n: number | string }>(db, `select count(*) as n from import_pending_relations where run_id = ${param(1)}`, [runId]);
-      return { linked, unresolved: Number(rows[0]!.n) - resolved };
+        // `where true`: without it SQLite reads the ON CONFLICT as part of the FROM clause.
+        const { affected: linked } = await raw.run(trx, `insert into relations (tenant_id, parent_id, child_id) select ${param(1)}, parent_id, child_id from import_resolved where true on conflict do nothing`, [tenantId]);
+        const count = async (text: string, parameters: string[]) => Number((await raw.run<{ n: number | string }>(trx, text, parameters)).rows[0]!.n);
+        const pending = await count(`select count(*) as n from import_pending_relations where run_id = ${param(1)}`, [runId]);
+        const resolved = await count('select count(*) as n from import_resolved', []);
+        if (!pg) await raw.run(trx, 'drop table import_resolved', []);
+        return { linked, unresolved: pending - resolved };
+      });
     },
 
     async liveAccountsOfSource(source: string, afterId: string | null, limit: number): Promise<SourceAccount[]> {
