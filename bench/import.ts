@@ -61,7 +61,7 @@ import { createTestDatabase, stopThrowawayCluster, type TestDatabase } from '../
 import { startSlapd, type Slapd } from '../test/harness/slapd.js';
 import type { ChildResult, ChildSpec } from './import-child.js';
 import { envNumber, fmt, printHelpIfAsked, table } from './format.js';
-import { processCpuSeconds } from './proc.js';
+import { postgresCpuSeconds, processCpuSeconds } from './proc.js';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -224,6 +224,8 @@ interface ChildOutcome {
   result: ChildResult | undefined;
   wallSeconds: number;
   slapdCpuSeconds: number | null;
+  /** PostgreSQL scenarios on a local server only. */
+  postgresCpuSeconds: number | null;
   error: string | undefined;
 }
 
@@ -235,6 +237,8 @@ async function runChild(label: string, spec: ChildSpec, settings: Settings, slap
   srcAtStart ??= fingerprint;
   if (fingerprint !== srcAtStart && srcChangedBefore.length === 0) srcChangedBefore.push(label);
   const cpuBefore = processCpuSeconds(slapdProcess);
+  const onPostgres = spec.databaseUrl?.startsWith('postgres') ?? false;
+  const postgresBefore = onPostgres ? postgresCpuSeconds() : undefined;
   const started = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, script], {
     cwd: PROJECT_ROOT,
@@ -258,10 +262,13 @@ async function runChild(label: string, spec: ChildSpec, settings: Settings, slap
   const wallSeconds = seconds(started);
   const cpuAfter = processCpuSeconds(slapdProcess);
   const slapdCpuSeconds = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : null;
+  // The child's connections are closed: their backends have ended and been counted.
+  const postgresAfter = onPostgres ? postgresCpuSeconds() : undefined;
+  const postgresCpu = postgresBefore !== undefined && postgresAfter !== undefined ? postgresAfter - postgresBefore : null;
   const line = stdout.trim().split('\n').pop() ?? '';
-  if (code === 0 && line.startsWith('{')) return { result: JSON.parse(line) as ChildResult, wallSeconds, slapdCpuSeconds, error: undefined };
+  if (code === 0 && line.startsWith('{')) return { result: JSON.parse(line) as ChildResult, wallSeconds, slapdCpuSeconds, postgresCpuSeconds: postgresCpu, error: undefined };
   const tail = stderrTail.trim().split('\n').slice(-12).join('\n');
-  return { result: undefined, wallSeconds, slapdCpuSeconds, error: `${label}: child ${signal ? `killed by ${signal}` : `exited with code ${code}`}${tail ? `\n${tail}` : ''}` };
+  return { result: undefined, wallSeconds, slapdCpuSeconds, postgresCpuSeconds: postgresCpu, error: `${label}: child ${signal ? `killed by ${signal}` : `exited with code ${code}`}${tail ? `\n${tail}` : ''}` };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,6 +294,7 @@ interface Scenario {
   maxRssMiB: number | null;
   nodeCpuSeconds: number | null;
   slapdCpuSeconds: number | null;
+  postgresCpuSeconds: number | null;
   child: ChildResult | null;
 }
 
@@ -331,6 +339,7 @@ function scenarioOf(name: string, backend: Scenario['backend'], step: Step, outc
     maxRssMiB: r ? r.maxRssKiB / 1024 : null,
     nodeCpuSeconds: r ? r.userCpuSeconds + r.systemCpuSeconds : null,
     slapdCpuSeconds: outcome.slapdCpuSeconds,
+    postgresCpuSeconds: outcome.postgresCpuSeconds,
     child: r ?? null,
   };
 }
@@ -565,12 +574,12 @@ function printReport(report: Report): void {
   for (const size of report.sizes) {
     const d = size.directory;
     out.push('', `N = ${size.entries} people (+${d.bad} bad): ${d.ldifEntries} LDIF entries (${d.structures} structures, ${d.classes} classes, ${d.groups} groups), LDIF ${(d.ldifBytes / 2 ** 20).toFixed(0)} MiB generated in ${d.generateSeconds.toFixed(1)} s, slapadd + start ${d.loadSeconds.toFixed(1)} s${d.slapdDbBytes !== null ? `, slapd database ${(d.slapdDbBytes / 2 ** 20).toFixed(0)} MiB` : ''}`);
-    const rows = [['scenario', 'read', 'created', 'updated', 'unchanged', 'disapp.', 'quarant.', 'run s', 'process s', 'entries/s', 'vs raw', 'peak RSS MiB', 'node CPU s', 'slapd CPU s']];
+    const rows = [['scenario', 'read', 'created', 'updated', 'unchanged', 'disapp.', 'quarant.', 'run s', 'process s', 'entries/s', 'vs raw', 'peak RSS MiB', 'node CPU s', 'slapd CPU s', 'postgres CPU s']];
     const line = (x: Scenario) => {
       const c = x.child?.counters;
       rows.push([
         x.name, fmt(x.read), c ? String(c.created) : '', c ? String(c.updated) : '', c ? String(c.unchanged) : '', c ? String(c.disappeared) : '', c ? String(c.quarantined) : '',
-        x.ok ? fmt(x.runSeconds, 2) : 'FAILED', fmt(x.wallSeconds, 1), fmt(x.rate), fmt(x.vsRaw, 2), fmt(x.maxRssMiB), fmt(x.nodeCpuSeconds, 2), fmt(x.slapdCpuSeconds, 2),
+        x.ok ? fmt(x.runSeconds, 2) : 'FAILED', fmt(x.wallSeconds, 1), fmt(x.rate), fmt(x.vsRaw, 2), fmt(x.maxRssMiB), fmt(x.nodeCpuSeconds, 2), fmt(x.slapdCpuSeconds, 2), fmt(x.postgresCpuSeconds, 2),
       ]);
     };
     for (const x of size.scenarios.filter((x) => x.step !== 'delta')) line(x);
@@ -652,7 +661,7 @@ async function main(): Promise<number> {
   const loadAverageAtStart = loadavg();
   const notes = new Set<string>([
     'rates are entries read (structures + groups + people) per second of the timed part in the child: the paged search (raw) or runImport (imports); "process s" adds node start, tsx and opening the store (migrations)',
-    'peak RSS is the child\'s process.resourceUsage().maxRSS (the tsx loader thread and the import\'s LDAP reader worker included); node CPU is the child\'s user + system time, slapd CPU is read from /proc around each child',
+    'peak RSS is the child\'s process.resourceUsage().maxRSS (the tsx loader thread and the import\'s LDAP reader worker included); node CPU is the child\'s user + system time, slapd CPU and postgres CPU (every local postgres process, ended backends included; other work of that server in the meantime too) are read from /proc around each child',
   ]);
   const sizes: SizeResult[] = [];
   const failures: string[] = [];
