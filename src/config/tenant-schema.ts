@@ -44,6 +44,8 @@ const directorySourceSchema = z.strictObject({
   academicDomains: z.array(z.string().min(3)).default([]),
   /** People written per transaction (bigger batches rewrite fewer index pages). */
   batchSize: z.number().int().min(10).max(10000).default(2000),
+  /** Parent–child links resolved per transaction at the end of a run (a temporary table holds them meanwhile). */
+  linkBatchSize: z.number().int().min(10).max(1_000_000).default(50_000),
   /**
    * Largest clock difference assumed between the hub and the directory. A delta run re-reads
    * the last second it saw unless that second ended this long before the previous run began.

@@ -110,7 +110,7 @@ function generalizedTime(stamp: string): number {
 }
 
 /** The SDET mapping of a source, as its configuration adjusts it. */
-export function mappingOf(cfg: DirectorySourceConfig): SdetMapperOptions {
+function mappingOf(cfg: DirectorySourceConfig): SdetMapperOptions {
   return {
     source: cfg.id,
     externalIdPrefix: cfg.externalIdPrefix ?? defaultExternalIdPrefix(cfg.id),
@@ -256,7 +256,7 @@ async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source
 
   if (write) {
     progress('relations');
-    const { unresolved } = await store.resolveRelations(run.record.id);
+    const { unresolved } = await store.resolveRelations(run.record.id, cfg.linkBatchSize);
     if (unresolved > 0) run.warnings.push(`${unresolved} parent–child link(s) name a person the directory does not have`);
   }
   if (request.mode === 'full') await markDisappeared(deps, run, request);

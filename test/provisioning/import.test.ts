@@ -34,7 +34,7 @@ function tenantWith(slapd: Slapd, overrides: Partial<Record<keyof DirectorySourc
     directorySources: [{
       id: 'AC-LILLE', type: 'ldap', url: slapd.url, enabled: true, bindDn: slapd.rootDn, bindPassword: { env: 'UNUSED' },
       baseDn: { people: `ou=people,${SUFFIX}`, structures: `ou=structures,${SUFFIX}`, groups: `ou=groups,${SUFFIX}` },
-      pageSize: 200, batchSize: 250, clockSkewSeconds: 0, ...overrides,
+      pageSize: 200, batchSize: 250, linkBatchSize: 500, clockSkewSeconds: 0, ...overrides,
     }],
   });
 }

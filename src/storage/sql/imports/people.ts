@@ -70,6 +70,36 @@ export function importPeople(db: Kysely<Database>, tenantId: string) {
       : { text: `${column} in (select value from json_each(?))`, parameters: [JSON.stringify(values)] };
   }
 
+  /**
+   * Links the pending rows of the accounts in (`after`, `upTo`] (to the end when null). Each row
+   * costs one index lookup: one equality join per way of naming the other person (an OR in the
+   * join made SQLite scan). The pairs go to a temporary table, never through the process, and
+   * are counted there rather than looked up a second time.
+   */
+  async function resolveChunk(runId: string, after: string, upTo: string | null): Promise<{ linked: number; unresolved: number }> {
+    // The chunk's rows, their parameters numbered from `first` (after the tenant's in the join).
+    const range = (first: number) => `r.run_id = ${param(first)} and r.account_id > ${param(first + 1)}${upTo === null ? '' : ` and r.account_id <= ${param(first + 2)}`}`;
+    const bounds = upTo === null ? [runId, after] : [runId, after, upTo];
+    return db.transaction().execute(async (trx) => {
+      await raw.run(trx, `create temporary table import_resolved (parent_id text not null, child_id text not null)${pg ? ' on commit drop' : ''}`, []);
+      for (const key of OTHER_KEYS) {
+        // CROSS JOIN: SQLite then keeps the pending rows outside (its planner otherwise put
+        // the accounts there, and read every pending row for each account).
+        await raw.run(trx, 'insert into import_resolved (parent_id, child_id) '
+          + "select case r.side when 'parent' then r.account_id else o.id end, case r.side when 'parent' then o.id else r.account_id end "
+          + `from import_pending_relations r cross join accounts o where o.tenant_id = ${param(1)} and ${range(2)} and o.${key.column} = r.${key.pending} and o.id <> r.account_id`,
+        [tenantId, ...bounds]);
+      }
+      // `where true`: without it SQLite reads the ON CONFLICT as part of the FROM clause.
+      const { affected: linked } = await raw.run(trx, `insert into relations (tenant_id, parent_id, child_id) select ${param(1)}, parent_id, child_id from import_resolved where true on conflict do nothing`, [tenantId]);
+      const count = async (text: string, parameters: string[]) => Number((await raw.run<{ n: number | string }>(trx, text, parameters)).rows[0]!.n);
+      const pending = await count(`select count(*) as n from import_pending_relations r where ${range(1)}`, bounds);
+      const resolved = await count('select count(*) as n from import_resolved', []);
+      if (!pg) await raw.run(trx, 'drop table import_resolved', []);
+      return { linked, unresolved: pending - resolved };
+    });
+  }
+
   /** Both engines take any number of values in one parameter (a JSON list, a text array). */
   const parts = <T>(items: readonly T[]): T[][] => (items.length === 0 ? [] : [[...items]]);
 
@@ -150,29 +180,22 @@ export function importPeople(db: Kysely<Database>, tenantId: string) {
       });
     },
 
-    async resolveRelations(runId: string): Promise<{ linked: number; unresolved: number }> {
-      // Each pending row costs one index lookup: one equality join per way of naming the other
-      // person (an OR in the join made SQLite scan). The pairs go to a temporary table, never
-      // through the process (its memory must not grow with the directory), and are counted
-      // there rather than looked up a second time.
-      return db.transaction().execute(async (trx) => {
-        await raw.run(trx, `create temporary table import_resolved (parent_id text not null, child_id text not null)${pg ? ' on commit drop' : ''}`, []);
-        for (const key of OTHER_KEYS) {
-          // CROSS JOIN: SQLite then keeps the pending rows outside (its planner otherwise put
-          // the accounts there, and read every pending row for each account).
-          await raw.run(trx, 'insert into import_resolved (parent_id, child_id) '
-            + "select case r.side when 'parent' then r.account_id else o.id end, case r.side when 'parent' then o.id else r.account_id end "
-            + `from import_pending_relations r cross join accounts o where o.tenant_id = ${param(1)} and r.run_id = ${param(2)} and o.${key.column} = r.${key.pending} and o.id <> r.account_id`,
-          [tenantId, runId]);
-        }
-        // `where true`: without it SQLite reads the ON CONFLICT as part of the FROM clause.
-        const { affected: linked } = await raw.run(trx, `insert into relations (tenant_id, parent_id, child_id) select ${param(1)}, parent_id, child_id from import_resolved where true on conflict do nothing`, [tenantId]);
-        const count = async (text: string, parameters: string[]) => Number((await raw.run<{ n: number | string }>(trx, text, parameters)).rows[0]!.n);
-        const pending = await count(`select count(*) as n from import_pending_relations where run_id = ${param(1)}`, [runId]);
-        const resolved = await count('select count(*) as n from import_resolved', []);
-        if (!pg) await raw.run(trx, 'drop table import_resolved', []);
-        return { linked, unresolved: pending - resolved };
-      });
+    async resolveRelations(runId: string, perTransaction: number): Promise<{ linked: number; unresolved: number }> {
+      let linked = 0;
+      let unresolved = 0;
+      // A chunk at a time, by account id: the resolved pairs wait in a temporary table (in
+      // memory on SQLite), which must not grow with the directory.
+      for (let after = ''; ;) {
+        const { rows } = await raw.run<{ account_id: string }>(db,
+          `select account_id from import_pending_relations where run_id = ${param(1)} and account_id > ${param(2)} order by account_id limit 1 offset ${param(3)}`,
+          [runId, after, Math.max(0, Math.floor(perTransaction) - 1)]);
+        const upTo = rows[0]?.account_id ?? null;
+        const chunk = await resolveChunk(runId, after, upTo);
+        linked += chunk.linked;
+        unresolved += chunk.unresolved;
+        if (upTo === null) return { linked, unresolved };
+        after = upTo;
+      }
     },
 
     async liveAccountsOfSource(source: string, afterId: string | null, limit: number): Promise<SourceAccount[]> {
