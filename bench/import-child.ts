@@ -143,7 +143,9 @@ async function importRun(spec: ChildSpec): Promise<Pick<ChildResult, 'read' | 's
       current = p.phase === 'groups' || p.phase === 'people' ? 'people' : p.phase === 'structures' ? 'before' : 'finish';
       if (spec.progressSeconds && performance.now() - lastNote > spec.progressSeconds * 1000) {
         lastNote = performance.now();
-        note(`${p.phase}: read ${p.read} in ${at().toFixed(0)} s, rss ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MiB`);
+        const m = process.memoryUsage();
+        const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+        note(`${p.phase}: read ${p.read} in ${at().toFixed(0)} s, rss ${mib(m.rss)} MiB (V8 heap ${mib(m.heapUsed)} of ${mib(m.heapTotal)}, external ${mib(m.external)})`);
       }
     };
     const report = await runImport(

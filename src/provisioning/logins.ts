@@ -20,8 +20,8 @@ const COUNTER = /^[1-9]\d*$/;
 interface BaseState {
   /** Smallest counter not taken (1 stands for the bare base). */
   next: number;
-  /** Taken counters above `next`. */
-  above: Set<number>;
+  /** Taken counters above `next`; null while there are none (nearly always: a Set per base would weigh more than the rest of the run's memory). */
+  above: Set<number> | null;
 }
 
 function loginOf(base: string, counter: number): string {
@@ -57,7 +57,7 @@ export class LoginAllocator {
     const unknown = [...new Set(bases.filter((b) => !this.bases.has(b)))];
     if (unknown.length > 0) {
       const taken = await this.store.takenLogins(unknown);
-      for (const base of unknown) this.bases.set(base, { next: 1, above: new Set() });
+      for (const base of unknown) this.bases.set(base, { next: 1, above: null });
       for (const login of taken) this.markTaken(login);
     }
     return bases.map((base) => {
@@ -88,10 +88,11 @@ export class LoginAllocator {
     const state = this.bases.get(base);
     if (!state || counter < state.next) return;
     if (counter > state.next) {
-      state.above.add(counter);
+      (state.above ??= new Set()).add(counter);
       return;
     }
     state.next += 1;
-    while (state.above.delete(state.next)) state.next += 1;
+    while (state.above?.delete(state.next)) state.next += 1;
+    if (state.above?.size === 0) state.above = null;
   }
 }
