@@ -49,6 +49,8 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
   let database: TestDatabase | null = null;
   let redis: Redis;
   let tenant: TenantConfig;
+  /** What the first full run warned about (the links test checks it). */
+  let fullRunWarnings: string[] = [];
   const log = createLogger('silent');
 
   const sourceOf = (t: TenantConfig = tenant, password = slapd.rootPassword) => (mapping: SdetMapperOptions) => {
@@ -113,10 +115,17 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
   });
 
   it('imports everything on a full run, quarantining bad entries with their reasons', async () => {
+    // A pupil names a parent the directory does not have: the run warns about that link.
+    const client = new Client({ url: slapd.url });
+    await client.bind(slapd.rootDn, slapd.rootPassword);
+    const [pupil] = (await client.search(`ou=people,${SUFFIX}`, { filter: '(objectClass=ENTEleve)', attributes: ['1.1'], sizeLimit: 1 })).searchEntries;
+    await client.unbind();
+    await slapd.add(`dn: ${pupil!.dn}\nchangetype: modify\nadd: ENTEleveParents\nENTEleveParents: uid=L999999999,ou=people,${SUFFIX}\n`);
     // Let the second of the bulk load end, so the next delta can start strictly after it.
     await new Promise((r) => setTimeout(r, 1100));
     const codes: string[] = [];
     const report = await runImport(deps({ onCodes: (c) => codes.push(...c.map((x) => x.code)) }), request('full'));
+    fullRunWarnings = report.warnings;
     const c = report.counters;
     expect(c.read).to.equal(PEOPLE + BAD + plan.structures + plan.classes + plan.groups);
     expect(c.quarantined).to.be.at.least(BAD);
@@ -150,16 +159,22 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
     const { searchEntries } = await client.search(`ou=people,${SUFFIX}`, { filter: '(objectClass=ENTPerson)', attributes: ['ENTEleveParents', 'ENTEleveAutoriteParentale', 'ENTElevePersRelEleve', 'ENTAuxPersRelEleveEleve'] });
     await client.unbind();
     const list = (v: unknown) => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
-    const stated = new Set<string>();
+    // Every statement of a link: who states it, and the pair.
+    const statements: Array<{ by: string; parent: string; child: string }> = [];
     for (const e of searchEntries) {
-      const self = idOf(e.dn);
-      for (const dn of [...list(e.ENTEleveParents), ...list(e.ENTEleveAutoriteParentale)]) stated.add(`LILLE-${idOf(dn)}>LILLE-${self}`);
-      for (const rel of list(e.ENTElevePersRelEleve)) if (rel.split('$')[3] === '1') stated.add(`LILLE-${rel.split('$')[0]}>LILLE-${self}`);
-      for (const dn of list(e.ENTAuxPersRelEleveEleve)) stated.add(`LILLE-${self}>LILLE-${idOf(dn)}`);
+      const self = `LILLE-${idOf(e.dn)}`;
+      for (const dn of [...list(e.ENTEleveParents), ...list(e.ENTEleveAutoriteParentale)]) statements.push({ by: self, parent: `LILLE-${idOf(dn)}`, child: self });
+      for (const rel of list(e.ENTElevePersRelEleve)) if (rel.split('$')[3] === '1') statements.push({ by: self, parent: `LILLE-${rel.split('$')[0]}`, child: self });
+      for (const dn of list(e.ENTAuxPersRelEleveEleve)) statements.push({ by: self, parent: self, child: `LILLE-${idOf(dn)}` });
     }
     const accounts = await lille().accounts.list({ limit: 5000 });
     const imported = new Set(accounts.map((a) => a.externalId));
-    const expected = [...stated].filter((pair) => pair.split('>').every((id) => imported.has(id))).sort();
+    const made = statements.filter((s) => imported.has(s.by));
+    const expected = [...new Set(made.filter((s) => imported.has(s.parent) && imported.has(s.child)).map((s) => `${s.parent}>${s.child}`))].sort();
+    // A statement naming nobody the run imported is reported, once per statement.
+    const dangling = made.filter((s) => !imported.has(s.parent) || !imported.has(s.child)).length;
+    expect(dangling).to.be.greaterThan(0);
+    expect(fullRunWarnings).to.deep.equal([`${dangling} parent–child link(s) name a person the directory does not have`]);
     const linked: string[] = [];
     for (const parent of accounts.filter((a) => a.profile === 'Relative')) {
       for (const child of await lille().relations.childrenOf(parent.id)) linked.push(`${parent.externalId}>${child.externalId}`);
