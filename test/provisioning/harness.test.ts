@@ -263,6 +263,9 @@ describe('SDET generator', function () {
     peak = Math.max(peak, process.memoryUsage().rss);
     const grownMb = (peak - baseline) / 1e6;
     expect(result.bytes / 1e6).to.be.greaterThan(150); // the output is far larger than…
-    expect(grownMb, `RSS grew by ${grownMb.toFixed(1)} MB`).to.be.lessThan(64); // …what the process holds
+    // …what the process holds. RSS is that of the whole mocha process, whose heap may still grow
+    // from earlier tests' garbage (78 MB once in CI); a generator keeping its output would hold
+    // the 150+ MB of text at least.
+    expect(grownMb, `RSS grew by ${grownMb.toFixed(1)} MB`).to.be.lessThan(100);
   });
 });
