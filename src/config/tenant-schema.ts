@@ -42,7 +42,7 @@ const directorySourceSchema = z.strictObject({
   externalIdPrefix: z.string().regex(/^[A-Z0-9-]{1,32}$/).optional(),
   /** Domains of académie e-mail addresses (the matching key of staff IdPs). */
   academicDomains: z.array(z.string().min(3)).default([]),
-  /** People written per transaction (bigger batches rewrite fewer index pages). */
+  /** People written per transaction (bigger batches rewrite fewer index pages), and accounts read per query at the end of a full run. */
   batchSize: z.number().int().min(10).max(10000).default(2000),
   /** Parent–child links resolved per transaction at the end of a run (a temporary table holds them meanwhile). */
   linkBatchSize: z.number().int().min(10).max(1_000_000).default(50_000),

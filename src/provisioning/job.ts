@@ -276,13 +276,10 @@ async function applyBatch(deps: ImportDeps, run: Run, people: ImportedPerson[], 
   return { written: store.applyAccounts(run.record.id, plan).then(() => deps.onCodes?.(plan.codes)) };
 }
 
-/** Accounts read per query when looking for the disappeared. */
-const UNSEEN_PAGE = 5000;
-
-/** The source's live accounts the run did not see, a page at a time. */
-async function* unseenAccounts(store: ImportStore, source: string, seen: SeenSet): AsyncGenerator<{ unseen: string[]; live: number }> {
+/** The source's live accounts the run did not see, a batch (`batchSize`) at a time. */
+async function* unseenAccounts(store: ImportStore, source: DirectorySourceConfig, seen: SeenSet): AsyncGenerator<{ unseen: string[]; live: number }> {
   for (let after: string | null = null; ;) {
-    const page = await store.liveAccountsOfSource(source, after, UNSEEN_PAGE);
+    const page = await store.liveAccountsOfSource(source.id, after, source.batchSize);
     if (page.length === 0) return;
     after = page[page.length - 1]!.id;
     yield { unseen: page.filter((a) => a.externalId === null || !seen.has(a.externalId)).map((a) => a.id), live: page.length };
@@ -292,7 +289,7 @@ async function* unseenAccounts(store: ImportStore, source: string, seen: SeenSet
 /** Only after a complete read, and never more than the configured share unless allowed. */
 async function markDisappeared(deps: ImportDeps, run: Run, request: ImportRequest): Promise<void> {
   const store = deps.scope.imports;
-  const source = request.source.id;
+  const { source } = request;
   let unseen = 0;
   let total = 0;
   for await (const page of unseenAccounts(store, source, run.seen)) {
@@ -301,8 +298,8 @@ async function markDisappeared(deps: ImportDeps, run: Run, request: ImportReques
   }
   if (unseen === 0) return;
   const share = total === 0 ? 0 : unseen / total;
-  if (share > request.source.maxDisappearedShare && !request.allowMassRemoval) {
-    throw new ImportRefused('mass_removal', `${unseen} of ${total} accounts (${(share * 100).toFixed(1)} %) are missing from the directory, more than the ${(request.source.maxDisappearedShare * 100).toFixed(1)} % allowed: nothing was marked disappeared; check the directory, then run again with --allow-mass-removal if it is right`);
+  if (share > source.maxDisappearedShare && !request.allowMassRemoval) {
+    throw new ImportRefused('mass_removal', `${unseen} of ${total} accounts (${(share * 100).toFixed(1)} %) are missing from the directory, more than the ${(source.maxDisappearedShare * 100).toFixed(1)} % allowed: nothing was marked disappeared; check the directory, then run again with --allow-mass-removal if it is right`);
   }
   if (request.dryRun) {
     run.counters.disappeared = unseen;

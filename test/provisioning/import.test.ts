@@ -12,7 +12,7 @@ import { tenantSchema, type DirectorySourceConfig, type TenantConfig } from '../
 import { writeSdet, type SdetWriteResult } from '../../src/provisioning/generator/sdet.js';
 import { ImportRefused, runImport, type ImportDeps, type ImportRequest } from '../../src/provisioning/job.js';
 import type { SdetMapperOptions } from '../../src/provisioning/sdet/mapping.js';
-import { DirectoryError, openLdapSource, type DirectorySource } from '../../src/provisioning/source/ldap.js';
+import { DirectoryError, openLdapSource, openLdapSourceInThisThread, type DirectorySource, type EntryKind, type LdapSourceOptions } from '../../src/provisioning/source/ldap.js';
 import { createLogger } from '../../src/shared/logger.js';
 import type { PlatformStore } from '../../src/storage/ports/index.js';
 import { createRedis, waitForRedis } from '../../src/storage/redis/client.js';
@@ -53,10 +53,11 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
   let fullRunWarnings: string[] = [];
   const log = createLogger('silent');
 
-  const sourceOf = (t: TenantConfig = tenant, password = slapd.rootPassword) => (mapping: SdetMapperOptions) => {
+  const ldapOptions = (t: TenantConfig = tenant, password = slapd.rootPassword): LdapSourceOptions => {
     const s = t.directorySources[0]!;
-    return openLdapSource({ url: s.url, bindDn: s.bindDn, bindPassword: password, rejectUnauthorized: true, pageSize: s.pageSize, timeLimitSeconds: 30, connectTimeoutSeconds: 2, maxRetries: 1 }, mapping);
+    return { url: s.url, bindDn: s.bindDn, bindPassword: password, rejectUnauthorized: true, pageSize: s.pageSize, timeLimitSeconds: 30, connectTimeoutSeconds: 2, maxRetries: 1 };
   };
+  const sourceOf = (t: TenantConfig = tenant, password = slapd.rootPassword) => (mapping: SdetMapperOptions) => openLdapSource(ldapOptions(t, password), mapping);
   const deps = (extra: Partial<ImportDeps> = {}): ImportDeps => ({ scope: store.forTenant('lille'), locks: new RedisLockService(redis), openSource: sourceOf(), log, ...extra });
   const request = (mode: 'full' | 'delta', extra: Partial<ImportRequest> = {}): ImportRequest => ({ tenant, source: tenant.directorySources[0]!, mode, dryRun: false, allowMassRemoval: false, ...extra });
   const lille = () => store.forTenant('lille');
@@ -98,6 +99,26 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
     expect(report.counters.created).to.be.greaterThan(PEOPLE - 50);
     expect(await lille().accounts.count()).to.equal(0);
     expect(await lille().structures.list()).to.deep.equal([]);
+  });
+
+  it('reads the same mapped entries, quarantined ones included, in the reader worker and in this thread', async () => {
+    const mapping = { source: 'AC-LILLE', externalIdPrefix: 'LILLE' };
+    const readAll = async (source: DirectorySource) => {
+      const items: unknown[] = [];
+      try {
+        for (const [base, kind] of [['structures', 'structure'], ['groups', 'group'], ['people', 'person']] as Array<[string, EntryKind]>) {
+          for await (const item of source.read(`ou=${base},${SUFFIX}`, '(objectClass=*)', kind)) items.push(item);
+        }
+      } finally {
+        await source.close();
+      }
+      return items;
+    };
+    const inWorker = await readAll(await openLdapSource(ldapOptions(), mapping));
+    const here = await readAll(await openLdapSourceInThisThread(ldapOptions(), mapping));
+    expect(inWorker.length).to.be.greaterThan(PEOPLE);
+    expect(inWorker.some((item) => !(item as { mapped: { ok: boolean } }).mapped.ok)).to.equal(true);
+    expect(here).to.deep.equal(inWorker);
   });
 
   it('maps with the source\'s mapping settings, and refuses wrong ones before reading anything', async () => {

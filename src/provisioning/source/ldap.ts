@@ -7,7 +7,7 @@
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { createSdetMapper, type SdetMapperOptions } from '../sdet/mapping.js';
-import { DirectoryError, openLdapClient, type LdapSourceOptions, type RawDirectory } from './ldap-client.js';
+import { DirectoryError, openLdapClient, type LdapSourceOptions } from './ldap-client.js';
 import type { FromReader, ReaderData, ToReader } from './ldap-protocol.js';
 import { readItem, type DirectorySource, type EntryKind, type ReadItem } from './read-items.js';
 
@@ -35,9 +35,10 @@ function startWorker(data: ReaderData): Worker {
   return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(script)}); });`, { eval: true, ...settings });
 }
 
-/** The same reads in the calling thread, when no worker can start. */
-function inThisThread(raw: RawDirectory, mapping: SdetMapperOptions): DirectorySource {
+/** The same reads in the calling thread: what `openLdapSource` falls back to when no worker can start. */
+export async function openLdapSourceInThisThread(options: LdapSourceOptions, mapping: SdetMapperOptions): Promise<DirectorySource> {
   const mapper = createSdetMapper(mapping);
+  const raw = await openLdapClient(options);
   return {
     checkBase: (baseDn) => raw.checkBase(baseDn),
     async *read<K extends EntryKind>(baseDn: string, filter: string, kind: K) {
@@ -54,7 +55,7 @@ export async function openLdapSource(options: LdapSourceOptions, mapping: SdetMa
   try {
     worker = startWorker({ options, mapping });
   } catch {
-    return inThisThread(await openLdapClient(options), mapping);
+    return openLdapSourceInThisThread(options, mapping);
   }
   const handlers = new Map<number, Handler>();
   let nextId = 1;
@@ -83,7 +84,7 @@ export async function openLdapSource(options: LdapSourceOptions, mapping: SdetMa
   });
   if (opened === 'unavailable') {
     await worker.terminate();
-    return inThisThread(await openLdapClient(options), mapping);
+    return openLdapSourceInThisThread(options, mapping);
   }
   worker.on('message', (m: FromReader) => {
     if (m.type !== 'ready' && m.id !== null) handlers.get(m.id)?.(m);
