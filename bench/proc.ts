@@ -10,27 +10,20 @@ const CLOCK_TICKS = (() => {
   }
 })();
 
-/** User + system CPU seconds of a process (all its threads); undefined off Linux or when gone. */
-export function processCpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
+/** The command name and the numeric fields after it (from `state`, field 3) of /proc/<pid>/stat. */
+function readStat(pid: number | string): { command: string; fields: string[] } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return { command: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), fields: stat.slice(stat.lastIndexOf(')') + 2).split(' ') };
   } catch {
     return undefined;
   }
 }
 
-/** utime + stime + cutime + cstime of one /proc/<pid>/stat, in ticks, with the command name. */
-function statTicks(pid: string): { command: string; ticks: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { command: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]) };
-  } catch {
-    return undefined;
-  }
+/** User + system CPU seconds of a process (all its threads); undefined off Linux or when gone. */
+export function processCpuSeconds(pid: number | undefined): number | undefined {
+  const stat = pid === undefined ? undefined : readStat(pid);
+  return stat && (Number(stat.fields[11]) + Number(stat.fields[12])) / CLOCK_TICKS;
 }
 
 /**
@@ -48,10 +41,11 @@ export function postgresCpuSeconds(): number | undefined {
   let ticks = 0;
   let found = false;
   for (const pid of pids) {
-    const stat = statTicks(pid);
+    const stat = readStat(pid);
     if (stat?.command !== 'postgres') continue;
     found = true;
-    ticks += stat.ticks;
+    // utime, stime, then the ended children's cutime, cstime.
+    ticks += stat.fields.slice(11, 15).reduce((sum, field) => sum + Number(field), 0);
   }
   return found ? ticks / CLOCK_TICKS : undefined;
 }

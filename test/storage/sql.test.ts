@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { ConfigError, NotFound, ServiceUnavailable } from '../../src/shared/errors.js';
 import { newId } from '../../src/shared/ids.js';
 import { runStoreConformance } from '../../src/storage/conformance/suite.js';
-import { migrateToLatest, migrationNames, openSqlStore, type SqlDialect, type SqlStore } from '../../src/storage/sql/index.js';
+import { migrateDownTo, migrateToLatest, migrationNames, openSqlStore, type SqlDialect, type SqlStore } from '../../src/storage/sql/index.js';
 import { createTestDatabase, freePort, type TestDatabase } from '../harness/postgres.js';
 
 function sqliteDatabase(): Promise<TestDatabase> {
@@ -73,6 +73,28 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
       await again.close();
       const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(store.db);
       expect(applied.rows.map((row) => row.name)).to.deep.equal([...migrationNames]);
+    });
+
+    it('undoes every migration, newest first, and applies them again', async () => {
+      const scratch = await createDatabase();
+      const fresh = await openSqlStore(scratch.url);
+      try {
+        const tables = async () => (await fresh.db.introspection.getTables()).map((t) => t.name).filter((n) => !n.startsWith('kysely_')).sort();
+        const latest = await tables();
+        expect(latest).to.include('import_pending_relations').and.not.include('import_seen');
+        // Back to before 0006: the staging table of seen people is there again.
+        expect(await migrateDownTo(fresh.db, '0005_import_indexes')).to.deep.equal(['0006_import_staging']);
+        expect(await tables()).to.include('import_seen');
+        expect(await migrateDownTo(fresh.db, null)).to.deep.equal([...migrationNames].slice(0, -1).reverse());
+        expect(await tables()).to.deep.equal([]);
+        expect(await migrateToLatest(fresh.db)).to.deep.equal([...migrationNames]);
+        expect(await tables()).to.deep.equal(latest);
+        const unknown = await migrateDownTo(fresh.db, '0099_nothing').catch((e: unknown) => e);
+        expect(unknown).to.be.instanceOf(Error).and.have.property('message').that.matches(/0099_nothing failed: no such migration/);
+      } finally {
+        await fresh.close();
+        await scratch.drop();
+      }
     });
 
     it('refuses, in the schema itself, a link row joining two tenants', async () => {

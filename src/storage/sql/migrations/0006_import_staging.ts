@@ -14,10 +14,12 @@ import { sql, type Kysely } from 'kysely';
 
 type AnyDb = Kysely<any>;
 
-async function pendingRelations(db: AnyDb, columns: string[], indexed: string[]): Promise<void> {
+/** `import_pending_relations` (re)created empty: `run_id`, then `required` and `optional` text columns. */
+async function pendingRelations(db: AnyDb, columns: { required: string[]; optional: string[] }, indexed: string[]): Promise<void> {
   await db.schema.dropTable('import_pending_relations').ifExists().execute();
   let table = db.schema.createTable('import_pending_relations').addColumn('run_id', 'text', (c) => c.notNull());
-  for (const column of columns) table = table.addColumn(column, 'text', (c) => (column === 'account_id' || column === 'side' ? c.notNull() : c));
+  for (const column of columns.required) table = table.addColumn(column, 'text', (c) => c.notNull());
+  for (const column of columns.optional) table = table.addColumn(column, 'text');
   await table.execute();
   await db.schema.createIndex('import_pending_relations_run_idx').on('import_pending_relations').columns(indexed).execute();
 }
@@ -33,11 +35,11 @@ export async function up(db: AnyDb): Promise<void> {
   // `side`: whether `account_id` is the parent or the child; the other side is named by
   // external id or DN.
   // Indexed by account too: links are resolved a range of accounts at a time.
-  await pendingRelations(db, ['account_id', 'side', 'other_external_id', 'other_dn'], ['run_id', 'account_id']);
+  await pendingRelations(db, { required: ['account_id', 'side'], optional: ['other_external_id', 'other_dn'] }, ['run_id', 'account_id']);
 }
 
 export async function down(db: AnyDb): Promise<void> {
-  await pendingRelations(db, ['parent_external_id', 'parent_dn', 'child_external_id', 'child_dn'], ['run_id']);
+  await pendingRelations(db, { required: [], optional: ['parent_external_id', 'parent_dn', 'child_external_id', 'child_dn'] }, ['run_id']);
   await db.schema.createTable('import_seen')
     .addColumn('run_id', 'text', (c) => c.notNull())
     .addColumn('external_id', 'text', (c) => c.notNull())

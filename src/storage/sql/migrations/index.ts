@@ -3,7 +3,7 @@
  * To change the schema, add `000N_what.ts` exporting `up(db, types)` and register it below:
  * Kysely applies pending migrations in name order and refuses to run if an applied one is missing.
  */
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, NO_MIGRATIONS, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { columnTypes, dialectOf, type ColumnTypes } from '../dialect.js';
 import * as initial from './0001_initial.js';
 import * as imports from './0002_import.js';
@@ -54,17 +54,35 @@ export class MigrationError extends Error {
   }
 }
 
+type MigrationRun = Awaited<ReturnType<Migrator['migrateToLatest']>>;
+
+/** The names a run applied (or undid); MigrationError naming the one that failed, rolled back. */
+function outcome({ error, results = [] }: MigrationRun): string[] {
+  if (error !== undefined) {
+    const failed = results.find((r) => r.status === 'Error')?.migrationName;
+    throw new MigrationError(failed, error);
+  }
+  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+function migrator(db: Kysely<any>): Migrator {
+  return new Migrator({ db, provider: provider(columnTypes(dialectOf(db))) });
+}
+
 /**
  * Applies pending migrations; returns the names applied now (empty when already up to date).
  * Throws MigrationError naming the failed migration, whose changes are rolled back. On
  * PostgreSQL, Kysely holds an advisory lock meanwhile, so replicas starting together are safe.
  */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: provider(columnTypes(dialectOf(db))) });
-  const { error, results = [] } = await migrator.migrateToLatest();
-  if (error !== undefined) {
-    const failed = results.find((r) => r.status === 'Error')?.migrationName;
-    throw new MigrationError(failed, error);
-  }
-  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  return outcome(await migrator(db).migrateToLatest());
+}
+
+/**
+ * Undoes the migrations after `target` (a name of `migrationNames`, or null for all of them),
+ * newest first, with their `down`; returns the names undone. For rolling back a release.
+ */
+export async function migrateDownTo(db: Kysely<any>, target: string | null): Promise<string[]> {
+  if (target !== null && !migrationNames.includes(target)) throw new MigrationError(target, new Error('no such migration'));
+  return outcome(await migrator(db).migrateTo(target ?? NO_MIGRATIONS));
 }
