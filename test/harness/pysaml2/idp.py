@@ -190,9 +190,7 @@ class Handler(BaseHTTPRequestHandler):
             raise ValueError("no SP metadata yet")
         if "Signature" not in query:
             raise ValueError("unsigned AuthnRequest")
-        certs = [c[1] if isinstance(c, tuple) else c for c in idp.metadata.certs(sp_entity, "spsso", "signing")]
-        if not any(verify_redirect_signature(query, idp.sec.sec_backend, cert="".join(c.split())) for c in certs):
-            raise ValueError("bad AuthnRequest signature")
+        self.check_signature(query, sp_entity, "AuthnRequest")
         args = idp.response_args(req.message, [BINDING_HTTP_POST])
         s = scenario
         irt = args["in_response_to"] if s["in_response_to"] is None else (s["in_response_to"] or None)
@@ -231,8 +229,12 @@ class Handler(BaseHTTPRequestHandler):
         ) % (html.escape(args["destination"]), encoded, html.escape(relay))
 
 
-    def sp_certs(self, sp_entity):
-        return [c[1] if isinstance(c, tuple) else c for c in self.server.idp.metadata.certs(sp_entity, "spsso", "signing")]
+    def check_signature(self, query, sp_entity, what):
+        """The redirect-binding signature of `query`, by one of the SP's signing certificates."""
+        idp = self.server.idp
+        certs = [c[1] if isinstance(c, tuple) else c for c in idp.metadata.certs(sp_entity, "spsso", "signing")]
+        if not any(verify_redirect_signature(query, idp.sec.sec_backend, cert="".join(c.split())) for c in certs):
+            raise ValueError("bad %s signature" % what)
 
     def slo(self, query):
         """The SP's LogoutRequest (answered with a signed LogoutResponse) or its LogoutResponse."""
@@ -243,8 +245,7 @@ class Handler(BaseHTTPRequestHandler):
         if "SAMLRequest" in query:
             req = idp.parse_logout_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT)
             sp_entity = req.message.issuer.text
-            if not any(verify_redirect_signature(query, idp.sec.sec_backend, cert="".join(c.split())) for c in self.sp_certs(sp_entity)):
-                raise ValueError("bad LogoutRequest signature")
+            self.check_signature(query, sp_entity, "LogoutRequest")
             last_logout = {
                 "kind": "request", "issuer": sp_entity, "destination": req.message.destination,
                 "name_id": req.message.name_id.text if req.message.name_id is not None else None,
@@ -262,8 +263,7 @@ class Handler(BaseHTTPRequestHandler):
         # The SP's answer to our LogoutRequest.
         resp = idp.parse_logout_request_response(query["SAMLResponse"], BINDING_HTTP_REDIRECT)
         sp_entity = resp.response.issuer.text
-        if not any(verify_redirect_signature(query, idp.sec.sec_backend, cert="".join(c.split())) for c in self.sp_certs(sp_entity)):
-            raise ValueError("bad LogoutResponse signature")
+        self.check_signature(query, sp_entity, "LogoutResponse")
         last_logout = {
             "kind": "response", "issuer": sp_entity, "in_response_to": resp.response.in_response_to,
             "status": resp.response.status.status_code.value, "destination": resp.response.destination,
