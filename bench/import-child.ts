@@ -3,8 +3,9 @@
  *
  *   node --import tsx bench/import-child.ts            (spec: JSON in env BENCH_IMPORT_SPEC)
  *
- * - `raw`: an ldapts paged search of the whole directory, as the import reads it (same page
- *   size, attributes `*` + modifyTimestamp, every value converted to a string), counting entries;
+ * - `raw`: an ldapts paged search of the whole directory (same page size as the import, every
+ *   value converted to a string), counting entries: whole entries (`*` + modifyTimestamp), or
+ *   only the attributes the import asks for (`attributes: 'import'`);
  * - `import`: one `runImport` (full or delta) into the SQL store at `databaseUrl`.
  *
  * Writes one JSON line (ChildResult) on stdout and exits; progress and warnings go to stderr.
@@ -16,6 +17,7 @@ import { Client } from 'ldapts';
 import { pino } from 'pino';
 import { tenantSchema } from '../src/config/tenant-schema.js';
 import { runImport, type ImportProgress } from '../src/provisioning/job.js';
+import { createSdetMapper } from '../src/provisioning/sdet/mapping.js';
 import { openLdapSource, toEntry } from '../src/provisioning/source/ldap.js';
 import { FileLockService } from '../src/storage/file/lock.js';
 import type { ImportCounters } from '../src/storage/ports/index.js';
@@ -28,6 +30,8 @@ export interface ChildSpec {
   bindPassword: string;
   suffix: string;
   pageSize: number;
+  /** raw only: whole entries (default), or the attributes the import's mapping asks for. */
+  attributes?: 'all' | 'import';
   /** import only */
   batchSize?: number;
   mode?: 'full' | 'delta';
@@ -78,6 +82,13 @@ export interface ChildResult {
 
 const note = (line: string): void => void process.stderr.write(`${line}\n`);
 
+/** One search reads every kind of entry: it asks for what the import asks of any kind. */
+function rawAttributes(spec: ChildSpec): string[] {
+  if (spec.attributes !== 'import') return ['*', 'modifyTimestamp'];
+  const mapper = createSdetMapper({ source: 'AC-LILLE' });
+  return [...new Set((['structure', 'group', 'person'] as const).flatMap((kind) => mapper.attributes(kind)))];
+}
+
 async function rawRead(spec: ChildSpec): Promise<Pick<ChildResult, 'read' | 'seconds' | 'values'>> {
   const client = new Client({ url: spec.ldapUrl, connectTimeout: 10_000, timeout: 3_600_000 });
   await client.bind(spec.bindDn, spec.bindPassword);
@@ -87,7 +98,7 @@ async function rawRead(spec: ChildSpec): Promise<Pick<ChildResult, 'read' | 'sec
     let values = 0;
     let lastNote = started;
     const pages = client.searchPaginated(spec.suffix, {
-      scope: 'sub', filter: '(objectClass=*)', attributes: ['*', 'modifyTimestamp'], timeLimit: 0,
+      scope: 'sub', filter: '(objectClass=*)', attributes: rawAttributes(spec), timeLimit: 0,
       paged: { pageSize: spec.pageSize },
     });
     for await (const page of pages) {

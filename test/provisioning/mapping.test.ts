@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import type { DirectoryEntry, MappingResult } from '../../src/provisioning/model.js';
-import { createSdetMapper, splitCommonName } from '../../src/provisioning/sdet/mapping.js';
+import { parseLdif } from '../../src/provisioning/generator/ldif.js';
+import { generateSdet } from '../../src/provisioning/generator/sdet.js';
+import { createSdetMapper, splitCommonName, type SdetMapper } from '../../src/provisioning/sdet/mapping.js';
 import {
   cleanValue, defaultExternalIdPrefix, normalizeDn, parentDn, parseBirthDate, parseBoolean,
   parseGroupRef, parseJointure, parsePupilRelation, parseUai,
@@ -394,6 +396,50 @@ describe('SDET mapping', () => {
       expect(reason(mapper.group(group('ENTClasse', `cn=4B,ou=groups,${BASE}`, { seeAlso: SCHOOL, cn: [] })))).to.equal('missing cn');
       expect(reason(mapper.group(group('ENTClasse', `cn=4B,ou=groups,${BASE}`, { seeAlso: 'lycée' })))).to.equal('seeAlso is not a DN');
       expect(reason(mapper.group(group('ENTProfil', `cn=ELEVES,ou=groups,${BASE}`)))).to.match(/^objectClass has none of ENTClasse, ENTGroupe/);
+    });
+  });
+
+  describe('the attributes asked of the directory', () => {
+    const kindOf = (dn: string): 'structure' | 'group' | 'person' | null =>
+      /,ou=people,/i.test(dn) ? 'person' : /,ou=structures,/i.test(dn) ? 'structure' : /,ou=groups,/i.test(dn) ? 'group' : null;
+    /** The entry as a server answers a search for `names` (matched without case, as LDAP does). */
+    const project = (e: DirectoryEntry, names: string[]): DirectoryEntry => {
+      const wanted = new Set(names.map((n) => n.toLowerCase()));
+      return { dn: e.dn, attributes: Object.fromEntries(Object.entries(e.attributes).filter(([n]) => wanted.has(n.toLowerCase()))) };
+    };
+    const sameMapping = (m: SdetMapper, entries: DirectoryEntry[]) => {
+      let compared = 0;
+      for (const e of entries) {
+        const kind = kindOf(e.dn);
+        if (!kind) continue;
+        expect(m[kind](project(e, m.attributes(kind))), e.dn).to.deep.equal(m[kind](e));
+        if (kind === 'person') expect(m.personExternalId(project(e, m.attributes(kind))), e.dn).to.equal(m.personExternalId(e));
+        compared += 1;
+      }
+      return compared;
+    };
+    // Generated entries carry what an annuaire holds besides (logins, sex, MEF, patronyms…), and bad ones.
+    const generated = parseLdif([...generateSdet({ entries: 400, bad: 40, seed: 7, suffix: BASE })].join(''))
+      .map((r): DirectoryEntry => ({ dn: r.dn, attributes: Object.fromEntries(r.attributes) }));
+
+    it('are enough to map every entry as the whole entry maps, quarantines included', () => {
+      expect(sameMapping(mapper, generated)).to.be.greaterThan(440);
+      expect(mapper.attributes('person')).to.include.members(['objectClass', 'modifyTimestamp', 'ENTPersonJointure', 'cn', 'ENTPersonFonctions']);
+      expect(mapper.attributes('person')).not.to.include.members(['ENTPersonLogin']);
+      expect(mapper.attributes('person').map((a) => a.toLowerCase())).not.to.include.members(['entpersonsexe', 'entelevemef', 'userpassword', '*']);
+    });
+
+    it('follow the renames of the configuration, and the group structure attribute', () => {
+      const renamed = createSdetMapper({
+        externalIdPrefix: 'LILLE',
+        overrides: { ENTEleve: { ENTEleveClasses: 'ESCOClasses' }, '*': { ENTPersonDateNaissance: 'birthDate' } },
+        groupStructureAttribute: 'ENTGroupeStructure',
+      });
+      expect(renamed.attributes('person')).to.include.members(['ESCOClasses', 'birthDate', 'ENTEleveClasses', 'ENTPersonDateNaissance']);
+      expect(renamed.attributes('group')).to.include('ENTGroupeStructure');
+      const e = pupil({ ESCOClasses: `${SCHOOL}$TS2`, birthDate: '01/01/2012', ENTPersonSexe: 'F' });
+      expect(value(renamed.person(project(e, renamed.attributes('person'))))).to.deep.equal(value(renamed.person(e)));
+      sameMapping(renamed, generated);
     });
   });
 });

@@ -53,6 +53,13 @@ export interface SdetMapper {
    * still counts as seen, so one bad attribute never makes an account disappear.
    */
   personExternalId(entry: DirectoryEntry): string | null;
+  /**
+   * The attributes to ask the directory for, per kind of entry: what the tables read (renames
+   * included), objectClass and modifyTimestamp. Annuaires hold much more about each person
+   * (addresses, phone numbers, schooling details…): the hub neither needs nor wants it, and
+   * every value asked for costs the server, the network and the decoder.
+   */
+  attributes(kind: 'structure' | 'group' | 'person'): string[];
 }
 
 export const DEFAULT_ACADEMIC_DOMAINS = ['ac-lille.fr', 'ac-amiens.fr'];
@@ -220,6 +227,8 @@ const GROUP_FIELDS: FieldRule<ImportedGroup>[] = [
 
 /** Attributes read outside the field tables; they may be renamed too. */
 const EXTRA_ATTRIBUTES = ['cn', 'ENTPersonFonctions'];
+/** Read from every entry: the class decides the mapping, the stamp drives delta runs. */
+const ALWAYS_READ = ['objectClass', 'modifyTimestamp'];
 
 // ——— Engine ————————————————————————————————————————————————————————————————————————
 
@@ -356,7 +365,21 @@ export function createSdetMapper(options: SdetMapperOptions): SdetMapper {
     return normalized.ok ? normalized : fail(`dn ${normalized.reason}`);
   };
 
+  /** The table's attributes and every name a rename reads instead (renames are per class: both may be read). */
+  const wanted = (rules: ReadonlyArray<{ attributes: readonly string[] }>, extra: readonly string[]): string[] => {
+    const names = [...ALWAYS_READ, ...extra, ...rules.flatMap((r) => r.attributes)];
+    const renamed = names.flatMap((n) => [...renames.values()].flatMap((scope) => scope.get(n.toLowerCase()) ?? []));
+    return [...new Map([...names, ...renamed].map((n) => [n.toLowerCase(), n])).values()];
+  };
+  const attributesOf = {
+    structure: wanted(STRUCTURE_FIELDS, []),
+    group: wanted(GROUP_FIELDS, [groupAttribute]),
+    person: wanted([...PERSON_FIELDS, ...PERSON_CLASSES.flatMap((c) => c.fields)], EXTRA_ATTRIBUTES),
+  };
+
   return {
+    attributes: (kind) => [...attributesOf[kind]],
+
     structure(entry) {
       const read = createReader(entry, renames, STRUCTURE_CLASSES);
       if (!STRUCTURE_CLASSES.some((c) => read.hasClass(c))) return quarantine(entry.dn, `objectClass has none of ${STRUCTURE_CLASSES.join(', ')}`);

@@ -37,12 +37,10 @@ export class DirectoryError extends HubError {
 export interface RawDirectory {
   /** Fails with DirectoryError when a base DN does not exist. */
   checkBase(baseDn: string): Promise<void>;
-  search(baseDn: string, filter: string): AsyncGenerator<DirectoryEntry>;
+  /** Entries with the `attributes` asked for (names as the server spells them). */
+  search(baseDn: string, filter: string, attributes: readonly string[]): AsyncGenerator<DirectoryEntry>;
   close(): Promise<void>;
 }
-
-/** Operational attribute the delta mode filters on; servers return it only when asked. */
-const ATTRIBUTES = ['*', 'modifyTimestamp'];
 
 /** ldapts's entry, values as UTF-8 strings (exported for the benchmark's raw read baseline). */
 export function toEntry(raw: Record<string, Buffer | Buffer[] | string[] | string>): DirectoryEntry {
@@ -81,13 +79,13 @@ export async function openLdapClient(options: LdapSourceOptions): Promise<RawDir
 
   let client = await connect();
 
-  async function* search(baseDn: string, filter: string): AsyncGenerator<DirectoryEntry> {
+  async function* search(baseDn: string, filter: string, attributes: readonly string[]): AsyncGenerator<DirectoryEntry> {
     let handedOut = 0;
     for (let attempt = 0; ; attempt += 1) {
       let skip = handedOut;
       try {
         const pages = client.searchPaginated(baseDn, {
-          scope: 'sub', filter, attributes: ATTRIBUTES, timeLimit: options.timeLimitSeconds,
+          scope: 'sub', filter, attributes: [...attributes], timeLimit: options.timeLimitSeconds,
           paged: { pageSize: options.pageSize },
         });
         for await (const page of pages) {

@@ -42,7 +42,7 @@ async function search(source: RawDirectory, m: Extract<ToReader, { type: 'search
   searches.set(m.id, state);
   try {
     let page: ReadItem[] = [];
-    for await (const entry of source.search(m.baseDn, m.filter)) {
+    for await (const entry of source.search(m.baseDn, m.filter, mapper.attributes(m.kind))) {
       page.push(readItem(mapper, m.kind, entry));
       if (page.length >= options.pageSize) {
         if (!(await sendPage(m.id, page, state))) return;

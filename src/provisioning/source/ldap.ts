@@ -42,7 +42,7 @@ export async function openLdapSourceInThisThread(options: LdapSourceOptions, map
   return {
     checkBase: (baseDn) => raw.checkBase(baseDn),
     async *read<K extends EntryKind>(baseDn: string, filter: string, kind: K) {
-      for await (const entry of raw.search(baseDn, filter)) yield readItem(mapper, kind, entry);
+      for await (const entry of raw.search(baseDn, filter, mapper.attributes(kind))) yield readItem(mapper, kind, entry);
     },
     close: () => raw.close(),
   };
