@@ -3,7 +3,7 @@
  * alphabet without look-alikes, handed out on paper by the school; the user activates with
  * login + code, then sets a password.
  */
-import { createHash, createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomInt, timingSafeEqual } from 'node:crypto';
 
 /** a–z without i, l, o, q, u (1/l/i, 0/o, q/g/9, u/v), and 3–9 (no 0, 1, 2: O, l, Z). */
 export const ACTIVATION_CODE_ALPHABET = 'abcdefghjkmnprstvwxyz3456789';
@@ -38,7 +38,7 @@ export function isActivationCodeShape(code: string): boolean {
  */
 export function hashActivationCode(code: string, pepper?: string | Buffer): string {
   const normalized = normalizeActivationCode(code);
-  return (pepper === undefined ? createHash('sha256') : createHmac('sha256', pepper)).update(normalized).digest('hex');
+  return pepper === undefined ? hash('sha256', normalized, 'hex') : createHmac('sha256', pepper).update(normalized).digest('hex');
 }
 
 /** Constant-time comparison; false for anything malformed, without throwing. */

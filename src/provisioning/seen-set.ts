@@ -8,7 +8,7 @@
  * n² / 2⁶⁴ (5 × 10⁻⁸ for a million people: one bit is spent on marking empty slots); the hash is cryptographic so that nobody can
  * craft two jointures that collide.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const INITIAL_SLOTS = 1 << 12;
 
@@ -69,7 +69,7 @@ export class SeenSet {
 }
 
 function fingerprint(externalId: string): [number, number] {
-  const digest = createHash('sha256').update(externalId).digest();
+  const digest = hash('sha256', externalId, 'buffer');
   // Never (0, 0): that is the empty slot.
   return [(digest.readUInt32LE(0) | 1) >>> 0, digest.readUInt32LE(4)];
 }
