@@ -14,6 +14,7 @@ import { auditStore } from './audit.js';
 import { platformClients } from './clients.js';
 import { connectorStore } from './connectors.js';
 import type { SqlDialect } from './dialect.js';
+import { preparedInserts, type RowInserter } from './imports/raw.js';
 import { migrateToLatest } from './migrations/index.js';
 import type { Database } from './schema.js';
 import { tenantScope } from './scope.js';
@@ -39,7 +40,7 @@ const SQLITE_BUSY_TIMEOUT_MS = 5_000;
  * ConfigError for an unsupported URL.
  */
 export async function openSqlStore(url: string, options: OpenSqlStoreOptions = {}): Promise<SqlStore> {
-  const { dialect, driver } = parseUrl(url);
+  const { dialect, driver, connection } = parseUrl(url);
   const db = new Kysely<Database>({ dialect: driver });
   try {
     await ping(db, describeDatabase(url));
@@ -48,21 +49,31 @@ export async function openSqlStore(url: string, options: OpenSqlStoreOptions = {
     await db.destroy().catch(() => undefined);
     throw error;
   }
-  return createStore(db, dialect);
+  // Opened by the ping: Kysely's SQLite driver keeps this one connection for good.
+  const sqlite = connection?.();
+  return createStore(db, dialect, sqlite ? preparedInserts(sqlite) : undefined);
 }
 
-function parseUrl(url: string): { dialect: SqlDialect; driver: Dialect } {
-  if (url === 'sqlite::memory:') return { dialect: 'sqlite', driver: sqliteDriver(':memory:') };
+interface Engine {
+  dialect: SqlDialect;
+  driver: Dialect;
+  /** SQLite's connection, once Kysely has opened it. */
+  connection?: () => BetterSqlite3.Database | undefined;
+}
+
+function parseUrl(url: string): Engine {
+  if (url === 'sqlite::memory:') return sqliteEngine(':memory:');
   // `sqlite:///abs/path` is accepted as well as `sqlite:/abs/path`.
-  if (url.startsWith('sqlite:')) return { dialect: 'sqlite', driver: sqliteDriver(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')) };
+  if (url.startsWith('sqlite:')) return sqliteEngine(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''));
   if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', driver: postgresDriver(url) };
   // The URL itself may carry a password: only its scheme goes into the message.
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? '(none)';
   throw new ConfigError('database URL', [`unsupported scheme ${scheme} (expected sqlite:<path>, sqlite::memory: or postgres://…)`]);
 }
 
-function sqliteDriver(path: string): Dialect {
+function sqliteEngine(path: string): Engine {
   if (path === '') throw new ConfigError('database URL', ['sqlite: needs a file path, e.g. sqlite:data/hub.db']);
+  let opened: BetterSqlite3.Database | undefined;
   // Opened lazily by Kysely, so a bad path surfaces in the first ping as ServiceUnavailable.
   const database = async () => {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -84,9 +95,9 @@ function sqliteDriver(path: string): Dialect {
     // SQLite ignores foreign keys (and their cascades) unless asked, per connection.
     handle.pragma('foreign_keys = ON');
     handle.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-    return handle;
+    return (opened = handle);
   };
-  return new SqliteDialect({ database });
+  return { dialect: 'sqlite', driver: new SqliteDialect({ database }), connection: () => opened };
 }
 
 function postgresDriver(url: string): Dialect {
@@ -112,13 +123,13 @@ async function ping(db: Kysely<Database>, what = 'database'): Promise<void> {
   }
 }
 
-function createStore(db: Kysely<Database>, dialect: SqlDialect): SqlStore {
+function createStore(db: Kysely<Database>, dialect: SqlDialect, sqliteRows: RowInserter | undefined): SqlStore {
   let closing: Promise<void> | undefined;
   return {
     db,
     dialect,
     tenants: tenantStore(db),
-    forTenant: (tenantId) => tenantScope(db, tenantId),
+    forTenant: (tenantId) => tenantScope(db, tenantId, sqliteRows),
     accounts: platformAccounts(db),
     clients: platformClients(db),
     connectors: connectorStore(db, null),

@@ -7,14 +7,18 @@ import { connectorStore } from './connectors.js';
 import { tenantGroups } from './groups.js';
 import { tenantIdentities } from './identities.js';
 import { tenantImports } from './imports/index.js';
+import type { RowInserter } from './imports/raw.js';
 import { tenantMemberships } from './memberships.js';
 import { tenantMfa } from './mfa.js';
 import { tenantRelations } from './relations.js';
 import type { Database } from './schema.js';
 import { tenantStructures } from './structures.js';
 
-/** Every store of the scope receives the tenant once, here, and filters every query by it. */
-export function tenantScope(db: Kysely<Database>, tenantId: string): TenantScope {
+/**
+ * Every store of the scope receives the tenant once, here, and filters every query by it.
+ * `sqliteRows`: the SQLite connection's row inserter, for imports (none on PostgreSQL).
+ */
+export function tenantScope(db: Kysely<Database>, tenantId: string, sqliteRows?: RowInserter): TenantScope {
   return {
     tenantId,
     accounts: tenantAccounts(db, tenantId),
@@ -27,6 +31,6 @@ export function tenantScope(db: Kysely<Database>, tenantId: string): TenantScope
     mfa: tenantMfa(db, tenantId),
     connectors: connectorStore(db, tenantId),
     audit: auditStore(db, tenantId),
-    imports: tenantImports(db, tenantId),
+    imports: tenantImports(db, tenantId, sqliteRows),
   };
 }

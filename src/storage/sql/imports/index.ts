@@ -3,8 +3,9 @@ import type { ImportStore } from '../../ports/imports.js';
 import type { Database } from '../schema.js';
 import { importDirectory } from './directory.js';
 import { importPeople } from './people.js';
+import type { RowInserter } from './raw.js';
 import { importRuns } from './runs.js';
 
-export function tenantImports(db: Kysely<Database>, tenantId: string): ImportStore {
-  return { ...importRuns(db, tenantId), ...importDirectory(db, tenantId), ...importPeople(db, tenantId) };
+export function tenantImports(db: Kysely<Database>, tenantId: string, sqliteRows?: RowInserter): ImportStore {
+  return { ...importRuns(db, tenantId), ...importDirectory(db, tenantId), ...importPeople(db, tenantId, sqliteRows) };
 }

@@ -9,7 +9,7 @@ import type { AccountStatus } from '../../ports/model.js';
 import { nowTimestamp, toTimestamp } from '../rows.js';
 import type { Database } from '../schema.js';
 import { chunks } from './batches.js';
-import { rawSql, type Param, type Value } from './raw.js';
+import { rawSql, type Param, type RowInserter, type Value } from './raw.js';
 
 /** The columns an import writes on an account, in the order of `fieldValues`. */
 const FIELD_COLUMNS = ['dn', 'external_id', 'source', 'profile', 'first_name', 'last_name', 'display_name', 'birth_date', 'email', 'academic_email', 'ine', 'gar_id', 'content_hash'] as const;
@@ -31,28 +31,26 @@ const OTHER_KEYS = [
   { column: 'dn', pending: 'other_dn' },
 ] as const;
 
-export function importPeople(db: Kysely<Database>, tenantId: string) {
+/** `sqliteRows`: how rows reach a SQLite store (unused on PostgreSQL). */
+export function importPeople(db: Kysely<Database>, tenantId: string, sqliteRows?: RowInserter) {
   const raw = rawSql(db);
   const { param, tuples } = raw;
   const pg = raw.dialect === 'postgres';
 
   /**
-   * Multi-row INSERT of `rows` (each `columns.length` values; text, or ISO timestamps), in one
-   * statement whose text stays the same whatever the number of rows. SQLite gets them as one JSON
-   * parameter, PostgreSQL as one array per column: binding thousands of parameters one by one,
-   * and preparing a statement as long, cost more than inserting the rows.
+   * Inserts `rows` (each `columns.length` values; text, or ISO timestamps). SQLite runs one
+   * prepared statement per row on its connection (`RowInserter`); PostgreSQL gets one statement
+   * whose text stays the same whatever the number of rows, one array per column: a multi-row
+   * VALUES list took a statement per 500 rows, each with thousands of parameters to bind and a
+   * long text to parse and plan.
    */
-  async function insertRows(target: Kysely<Database>, table: string, columns: readonly string[], rows: Value[][], tail = ''): Promise<Array<Record<string, unknown>>> {
-    if (rows.length === 0) return [];
+  async function insertRows(target: Kysely<Database>, table: string, columns: readonly string[], rows: Value[][]): Promise<void> {
+    if (rows.length === 0) return;
     if (!pg) {
-      // Each row is turned into JSONB once (a materialized CTE): `->>` on JSON text parses the
-      // row again for every column, which cost more than the index writes of a 22-column row.
-      const select = columns.map((_, i) => `v ->> ${i}`).join(', ');
-      // `where true`: without it SQLite reads the ON CONFLICT of `tail` as part of a join.
-      return (await raw.run(target, `insert into ${table} (${columns.join(', ')}) with r(v) as materialized (select jsonb(value) from json_each(?)) select ${select} from r where true ${tail}`, [JSON.stringify(rows)])).rows;
+      if (!sqliteRows) throw new Error('a SQLite import store needs the connection to insert rows');
+      sqliteRows.insert(table, columns, rows);
+      return;
     }
-    // A multi-row VALUES list took a statement per 500 rows, each with thousands of parameters
-    // to bind and a long text to parse and plan: unnest() of text arrays is one short statement.
     const select = columns.map((c, i) => (TIMESTAMP_COLUMNS.has(c) ? `u.c${i}::timestamptz` : `u.c${i}`)).join(', ');
     const arrays = columns.map((_, i) => `${param(i + 1)}::text[]`).join(', ');
     const names = columns.map((_, i) => `c${i}`).join(', ');
@@ -60,7 +58,7 @@ export function importPeople(db: Kysely<Database>, tenantId: string) {
       const value = row[i] ?? null;
       return value === null ? null : String(value);
     }));
-    return (await raw.run(target, `insert into ${table} (${columns.join(', ')}) select ${select} from unnest(${arrays}) as u(${names}) ${tail}`, parameters)).rows;
+    await raw.run(target, `insert into ${table} (${columns.join(', ')}) select ${select} from unnest(${arrays}) as u(${names})`, parameters);
   }
 
   /** `column in (…)` of `values` (non-empty, any number), its one parameter numbered `first`. */

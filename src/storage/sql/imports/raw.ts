@@ -3,6 +3,7 @@
  * more than running them (one AST node per value, compiled again for every chunk), so their
  * text is built once per shape and dialect and only the parameters change.
  */
+import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, PostgresAdapter, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
@@ -43,6 +44,28 @@ export function rawSql(db: Kysely<Database>): RawSql {
     async run<R>(target: Kysely<Database>, text: string, parameters: readonly Param[]) {
       const result = await target.executeQuery<R>(CompiledQuery.raw(text, [...parameters]));
       return { rows: result.rows, affected: Number(result.numAffectedRows ?? 0n) };
+    },
+  };
+}
+
+/**
+ * Rows inserted one prepared statement run at a time, straight on SQLite's connection: cheaper
+ * than any single statement carrying them all (a 2,000-row JSON list cost 7 % more of a
+ * 100,000-person import), since SQLite is in-process and a run costs no round trip. The
+ * connection is the store's only one: called inside a Kysely transaction, the rows are part of it.
+ */
+export interface RowInserter {
+  insert(table: string, columns: readonly string[], rows: readonly Value[][]): void;
+}
+
+export function preparedInserts(connection: BetterSqlite3.Database): RowInserter {
+  const statements = new Map<string, BetterSqlite3.Statement<Value[]>>();
+  return {
+    insert(table, columns, rows) {
+      const text = `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`;
+      let statement = statements.get(text);
+      if (!statement) statements.set(text, (statement = connection.prepare<Value[]>(text)));
+      for (const row of rows) statement.run(...row);
     },
   };
 }
