@@ -94,8 +94,8 @@ export function importPeople(db: Kysely<Database>, tenantId: string, sqliteRows?
         [...bounds, tenantId]);
       }
       // Most links are stated two to four times (the pupil's guardians by jointure and by DN,
-      // the parent's children by DN): each distinct pair is inserted once, in key order (a
-      // group by sorts once for both). `where true`: without it SQLite reads the ON CONFLICT
+      // the parent's children by DN): each distinct pair is inserted once (on SQLite in key
+      // order too: its group by sorts). `where true`: without it SQLite reads the ON CONFLICT
       // as part of the FROM clause.
       const { affected: linked } = await raw.run(trx, `insert into relations (tenant_id, parent_id, child_id) select ${param(1)}, parent_id, child_id from import_resolved where true group by parent_id, child_id on conflict do nothing`, [tenantId]);
       const count = async (text: string, parameters: string[]) => Number((await raw.run<{ n: number | string }>(trx, text, parameters)).rows[0]!.n);
