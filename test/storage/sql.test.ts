@@ -132,6 +132,35 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
       await rejection(lille.accounts.get(child.id)).then((error) => expect(error).to.be.instanceOf(NotFound));
     });
 
+    it('writes an import batch all or nothing, rows inserted one by one on SQLite included', async () => {
+      const lille = await newTenant();
+      const school = await lille.structures.upsert({ uai: '0590002B', name: 'École' });
+      const run = await lille.imports.startRun({ sourceId: 'AC-LILLE', mode: 'full', dryRun: false });
+      const person = (n: number, structureIds: string[]) => ({
+        id: newId(), dn: `uid=${n},ou=people`, externalId: `LILLE-${n}`, source: 'AC-LILLE', profile: 'Student' as const,
+        firstName: 'Éloïse', lastName: `N${n}`, birthDate: null, email: null, academicEmail: null, ine: null, garId: null,
+        contentHash: `h${n}`, structureIds, groupIds: [], login: `eloise.n${n}-${newId()}`, activationCodeHash: 'x'.repeat(64),
+      });
+      // The second person's structure does not exist: its membership row fails, after both
+      // accounts, the first membership and nothing else are in.
+      const creates = [person(1, [school.id]), person(2, [newId()])];
+      const relations = [{ accountId: creates[0]!.id, side: 'child' as const, other: { externalId: 'LILLE-9' } }];
+      const error = await rejection(lille.imports.applyAccounts(run.id, { creates, updates: [], relations, replaceParentsOf: [] }));
+      expect((error as { code?: string }).code).to.be.oneOf(['SQLITE_CONSTRAINT_FOREIGNKEY', '23503']);
+      expect(await lille.imports.findAccounts({ externalIds: ['LILLE-1', 'LILLE-2'], ines: [] })).to.deep.equal([]);
+      const left = async (table: 'account_structures' | 'import_pending_relations', column: 'tenant_id' | 'run_id', value: string) =>
+        Number((await store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where(column, '=', value).executeTakeFirstOrThrow()).n);
+      expect(await left('account_structures', 'tenant_id', lille.tenantId)).to.equal(0);
+      expect(await left('import_pending_relations', 'run_id', run.id)).to.equal(0);
+
+      // The same batch with the structure fixed is written whole.
+      creates[1]!.structureIds = [school.id];
+      await lille.imports.applyAccounts(run.id, { creates, updates: [], relations, replaceParentsOf: [] });
+      expect((await lille.imports.findAccounts({ externalIds: ['LILLE-1', 'LILLE-2'], ines: [] })).map((a) => a.externalId).sort()).to.deep.equal(['LILLE-1', 'LILLE-2']);
+      expect(await left('account_structures', 'tenant_id', lille.tenantId)).to.equal(2);
+      expect(await left('import_pending_relations', 'run_id', run.id)).to.equal(1);
+    });
+
     it('answers ping with ServiceUnavailable once closed', async () => {
       const closing = await openSqlStore(database.url);
       await closing.close();
