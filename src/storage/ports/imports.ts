@@ -132,8 +132,8 @@ export interface ImportStore {
   takenLogins(bases: string[]): Promise<Set<string>>;
   /** One transaction: creates, updates (fields and memberships), pending links. */
   applyAccounts(runId: string, batch: { creates: AccountCreate[]; updates: AccountWrite[]; relations: PendingRelation[]; replaceParentsOf: string[] }): Promise<void>;
-  /** Links the run's pending relations, about `perTransaction` at a time; returns how many name nobody. */
-  resolveRelations(runId: string, perTransaction: number): Promise<{ linked: number; unresolved: number }>;
+  /** Links the run's pending relations, the links of about `perTransaction` accounts at a time (default: the store's); returns how many name nobody. */
+  resolveRelations(runId: string, perTransaction?: number): Promise<{ linked: number; unresolved: number }>;
   /** The source's active, pending or disabled accounts, by id, `limit` at a time after `afterId`. */
   liveAccountsOfSource(source: string, afterId: string | null, limit: number): Promise<SourceAccount[]>;
   /** Marks these accounts disappeared (those still active, pending or disabled); returns how many. */

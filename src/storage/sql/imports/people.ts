@@ -186,11 +186,12 @@ export function importPeople(db: Kysely<Database>, tenantId: string, sqliteRows?
       });
     },
 
-    async resolveRelations(runId: string, perTransaction: number): Promise<{ linked: number; unresolved: number }> {
+    async resolveRelations(runId: string, perTransaction = pg ? 250_000 : 50_000): Promise<{ linked: number; unresolved: number }> {
       let linked = 0;
       let unresolved = 0;
       // A chunk at a time, by account id: the resolved pairs wait in a temporary table (in
-      // memory on SQLite), which must not grow with the directory.
+      // memory on SQLite), which must not grow with the directory. PostgreSQL joins each
+      // chunk with all the accounts (a hash join over a full read): larger chunks, fewer reads.
       for (let after = ''; ;) {
         const { rows } = await raw.run<{ account_id: string }>(db,
           `select account_id from import_pending_relations where run_id = ${param(1)} and account_id > ${param(2)} order by account_id limit 1 offset ${param(3)}`,
