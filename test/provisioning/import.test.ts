@@ -11,7 +11,8 @@ import { Client } from 'ldapts';
 import { tenantSchema, type DirectorySourceConfig, type TenantConfig } from '../../src/config/tenant-schema.js';
 import { writeSdet, type SdetWriteResult } from '../../src/provisioning/generator/sdet.js';
 import { ImportRefused, runImport, type ImportDeps, type ImportRequest } from '../../src/provisioning/job.js';
-import type { SdetMapperOptions } from '../../src/provisioning/sdet/mapping.js';
+import { createSdetMapper, type SdetMapperOptions } from '../../src/provisioning/sdet/mapping.js';
+import { openLdapClient } from '../../src/provisioning/source/ldap-client.js';
 import { DirectoryError, openLdapSource, openLdapSourceInThisThread, type DirectorySource, type EntryKind, type LdapSourceOptions } from '../../src/provisioning/source/ldap.js';
 import { createLogger } from '../../src/shared/logger.js';
 import type { PlatformStore } from '../../src/storage/ports/index.js';
@@ -119,6 +120,25 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
     expect(inWorker.length).to.be.greaterThan(PEOPLE);
     expect(inWorker.some((item) => !(item as { mapped: { ok: boolean } }).mapped.ok)).to.equal(true);
     expect(here).to.deep.equal(inWorker);
+  });
+
+  it('asks the directory only for the attributes the mapping reads', async () => {
+    const wanted = createSdetMapper({ source: 'AC-LILLE' }).attributes('person');
+    const client = await openLdapClient(ldapOptions());
+    const names = new Set<string>();
+    let entries = 0;
+    try {
+      for await (const entry of client.search(`ou=people,${SUFFIX}`, '(objectClass=ENTEleve)', wanted)) {
+        entries += 1;
+        for (const name of Object.keys(entry.attributes)) names.add(name.toLowerCase());
+      }
+    } finally {
+      await client.close();
+    }
+    expect(entries).to.be.greaterThan(0);
+    // Pupils carry a login, a sex and a MEF in the directory: none of them comes back.
+    expect([...names]).to.include.members(['objectclass', 'modifytimestamp', 'entpersonjointure', 'enteleveine']);
+    expect([...names].filter((n) => !wanted.some((w) => w.toLowerCase() === n))).to.deep.equal([]);
   });
 
   it('maps with the source\'s mapping settings, and refuses wrong ones before reading anything', async () => {
