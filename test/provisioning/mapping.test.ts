@@ -115,7 +115,9 @@ describe('SDET parsers', () => {
     expect(normalizeDn('cn=a\\ ,ou=x')).to.deep.equal({ ok: true, value: 'cn=a\\ ,ou=x' });
     expect(normalizeDn('cn=A + sn=B,ou=x')).to.deep.equal({ ok: true, value: 'cn=a+sn=b,ou=x' });
     expect(normalizeDn('sn=B+cn=A,ou=x')).to.deep.equal({ ok: true, value: 'cn=a+sn=b,ou=x' });
-    for (const bad of ['', 'people', 'uid=,ou=x', '=x,ou=y', 'ou=x,,dc=y']) expect(normalizeDn(bad).ok, bad).to.equal(false);
+    for (const bad of ['', 'people', 'uid=,ou=x', '=x,ou=y', 'ou=x,,dc=y', 'uid=a,ou=x,,dc=y', 'uid=a,']) expect(normalizeDn(bad).ok, bad).to.equal(false);
+    // Parents are normalised once and remembered: the same parent under another RDN gives the same key.
+    expect(normalizeDn('uid=B,OU=People,  DC=Ent-HDF,dc=fr')).to.deep.equal({ ok: true, value: 'uid=b,ou=people,dc=ent-hdf,dc=fr' });
     expect(parentDn('cn=4b,ou=groups,dc=x')).to.equal('ou=groups,dc=x');
   });
 });

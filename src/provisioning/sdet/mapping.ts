@@ -235,63 +235,108 @@ const ALWAYS_READ = ['objectClass', 'modifyTimestamp'];
 /** Case-insensitive view of an entry (servers return `entpersonjointure`, `ENTPersonJointure`…). */
 export interface Reader {
   /** The names actually read for an SDET attribute (itself, or its renames). */
-  names(attribute: string): string[];
+  names(attribute: string): readonly string[];
+  /** The values of one name, as is (no renames); none when the entry lacks it. */
+  valuesOf(name: string): readonly string[];
   /** Raw values of an attribute, after renames, in the order the names are tried. */
   raw(attribute: string): string[];
-  values(attribute: string): Array<{ attribute: string; value: string }>;
+  /** The first value of an attribute (after renames), with the name it was read under. */
+  first(attribute: string): { name: string; value: string } | undefined;
+  /** How the entry spells a name (for messages): `entpersonjointure` as the server sent it. */
+  spelling(name: string): string;
   hasClass(objectClass: string): boolean;
 }
 
 type Renames = Map<string, Map<string, string[]>>;
 
-function createReader(entry: DirectoryEntry, renames: Renames, classOrder: readonly string[]): Reader {
-  const byName = new Map<string, { name: string; values: string[] }>();
-  for (const name in entry.attributes) {
-    const values = entry.attributes[name]!;
-    const key = name.toLowerCase();
-    const known = byName.get(key);
-    byName.set(key, known ? { name: known.name, values: [...known.values, ...values] } : { name, values });
+/** Lower-cased names, memoised: every entry of a directory spells the same few names. */
+const lowerCased = new Map<string, string>();
+function lower(name: string): string {
+  let key = lowerCased.get(name);
+  if (key === undefined) {
+    if (lowerCased.size >= 10_000) lowerCased.clear();
+    lowerCased.set(name, (key = name.toLowerCase()));
   }
-  const classes = new Set((byName.get('objectclass')?.values ?? []).map((c) => c.trim().toLowerCase()));
-  // Renames of the entry's highest-priority class win, then other classes, then `*`. Without
-  // renames (the usual case) every attribute reads itself, and the scopes are not needed.
-  const scopes = renames.size === 0 ? [] : [...classOrder.map((c) => c.toLowerCase()).filter((c) => classes.has(c)), ...classes, '*'];
-  const namesFor = (attribute: string): string[] => {
-    if (scopes.length === 0) return [attribute];
-    const key = attribute.toLowerCase();
-    for (const scope of scopes) {
-      const renamed = renames.get(scope)?.get(key);
+  return key;
+}
+
+const NO_VALUES: readonly string[] = [];
+
+/**
+ * Built for every entry read, so it allocates little: the entry's value lists are used as they
+ * are, and its methods are shared rather than closures made per entry.
+ */
+class EntryReader implements Reader {
+  private readonly byName = new Map<string, readonly string[]>();
+  private readonly classes: Set<string>;
+  /** Where renames are looked up, in priority order; empty without renames (the usual case). */
+  private readonly scopes: string[];
+
+  constructor(private readonly entry: DirectoryEntry, private readonly renames: Renames, classOrder: readonly string[]) {
+    for (const name in entry.attributes) {
+      const key = lower(name);
+      const known = this.byName.get(key);
+      const values = entry.attributes[name]!;
+      this.byName.set(key, known ? [...known, ...values] : values);
+    }
+    this.classes = new Set((this.byName.get('objectclass') ?? NO_VALUES).map((c) => lower(c).trim()));
+    // Renames of the entry's highest-priority class win, then other classes, then `*`.
+    this.scopes = renames.size === 0 ? [] : [...classOrder.map(lower).filter((c) => this.classes.has(c)), ...this.classes, '*'];
+  }
+
+  names(attribute: string): readonly string[] {
+    const key = lower(attribute);
+    for (const scope of this.scopes) {
+      const renamed = this.renames.get(scope)?.get(key);
       if (renamed) return renamed;
     }
     return [attribute];
-  };
-  const valuesOf = (name: string): Array<{ attribute: string; value: string }> => {
-    const found = byName.get(name.toLowerCase());
-    return found ? found.values.map((value) => ({ attribute: found.name, value })) : [];
-  };
-  const values = (attribute: string) => (scopes.length === 0 ? valuesOf(attribute) : namesFor(attribute).flatMap(valuesOf));
-  return {
-    names: namesFor,
-    raw: (attribute) => values(attribute).map((v) => v.value),
-    values,
-    hasClass: (objectClass) => classes.has(objectClass.toLowerCase()),
-  };
+  }
+
+  valuesOf(name: string): readonly string[] {
+    return this.byName.get(lower(name)) ?? NO_VALUES;
+  }
+
+  raw(attribute: string): string[] {
+    return this.names(attribute).flatMap((name) => this.valuesOf(name));
+  }
+
+  first(attribute: string): { name: string; value: string } | undefined {
+    for (const name of this.names(attribute)) {
+      const value = this.valuesOf(name)[0];
+      if (value !== undefined) return { name, value };
+    }
+    return undefined;
+  }
+
+  spelling(name: string): string {
+    const key = lower(name);
+    for (const spelled in this.entry.attributes) if (lower(spelled) === key) return spelled;
+    return name;
+  }
+
+  hasClass(objectClass: string): boolean {
+    return this.classes.has(lower(objectClass));
+  }
 }
 
 /** Runs table rows into `draft`; returns a quarantine reason, or null. */
 function applyRules<R>(rules: readonly FieldRule<R>[], read: Reader, ctx: Context, maxLength: number, draft: Partial<Record<keyof R, unknown>>): string | null {
   for (const r of rules) {
     const found: unknown[] = [];
-    const names = r.attributes.length === 1 ? read.values(r.attributes[0]!) : r.attributes.flatMap((a) => read.values(a));
-    for (const { attribute, value } of names) {
-      const clean = cleanValue(value, maxLength);
-      if (!clean.ok) return `${attribute} ${clean.reason}`;
-      if (clean.value === '') continue;
-      const parsed = r.parse(clean.value, ctx);
-      if (!parsed.ok) return `${attribute} ${parsed.reason}`;
-      if (parsed.value === null) continue;
-      found.push(parsed.value);
-      if (!r.multi) break;
+    search: for (const attribute of r.attributes) {
+      for (const name of read.names(attribute)) {
+        for (const value of read.valuesOf(name)) {
+          const clean = cleanValue(value, maxLength);
+          if (!clean.ok) return `${read.spelling(name)} ${clean.reason}`;
+          if (clean.value === '') continue;
+          const parsed = r.parse(clean.value, ctx);
+          if (!parsed.ok) return `${read.spelling(name)} ${parsed.reason}`;
+          if (parsed.value === null) continue;
+          found.push(parsed.value);
+          if (!r.multi) break search;
+        }
+      }
     }
     if (r.required && found.length === 0) {
       const tried = [...new Set(r.attributes.flatMap((a) => read.names(a)))];
@@ -381,7 +426,7 @@ export function createSdetMapper(options: SdetMapperOptions): SdetMapper {
     attributes: (kind) => [...attributesOf[kind]],
 
     structure(entry) {
-      const read = createReader(entry, renames, STRUCTURE_CLASSES);
+      const read = new EntryReader(entry, renames, STRUCTURE_CLASSES);
       if (!STRUCTURE_CLASSES.some((c) => read.hasClass(c))) return quarantine(entry.dn, `objectClass has none of ${STRUCTURE_CLASSES.join(', ')}`);
       const dnValue = entryDn(entry);
       if (!dnValue.ok) return quarantine(entry.dn, dnValue.reason);
@@ -393,7 +438,7 @@ export function createSdetMapper(options: SdetMapperOptions): SdetMapper {
     },
 
     group(entry) {
-      const read = createReader(entry, renames, GROUP_CLASSES.map((c) => c.objectClass));
+      const read = new EntryReader(entry, renames, GROUP_CLASSES.map((c) => c.objectClass));
       const groupClass = GROUP_CLASSES.find((c) => read.hasClass(c.objectClass));
       if (!groupClass) return quarantine(entry.dn, `objectClass has none of ${GROUP_CLASSES.map((c) => c.objectClass).join(', ')}`);
       const dnValue = entryDn(entry);
@@ -407,7 +452,7 @@ export function createSdetMapper(options: SdetMapperOptions): SdetMapper {
     },
 
     person(entry) {
-      const read = createReader(entry, renames, personOrder);
+      const read = new EntryReader(entry, renames, personOrder);
       const classes = PERSON_CLASSES.filter((c) => read.hasClass(c.objectClass));
       const main = classes[0];
       if (!main) return quarantine(entry.dn, `objectClass has no person profile class (${personOrder.join(', ')})`);
@@ -449,7 +494,7 @@ export function createSdetMapper(options: SdetMapperOptions): SdetMapper {
     },
 
     personExternalId(entry) {
-      const value = createReader(entry, renames, personOrder).raw('ENTPersonJointure')[0];
+      const value = new EntryReader(entry, renames, personOrder).raw('ENTPersonJointure')[0];
       const parsed = value === undefined ? undefined : jointure(value.trim(), ctx);
       return parsed?.ok ? parsed.value : null;
     },
@@ -461,11 +506,11 @@ export function createSdetMapper(options: SdetMapperOptions): SdetMapper {
    * unless it is that `ou=groups` container (directories that nest groups under structures).
    */
   function groupStructureDn(read: Reader, groupDn: string): Parsed<string> {
-    const value = read.values(groupAttribute)[0];
+    const value = read.first(groupAttribute);
     if (value) {
       const clean = cleanValue(value.value, maxLength);
       const normalized = clean.ok ? normalizeDn(clean.value) : clean;
-      return normalized.ok ? normalized : fail(`${value.attribute} ${normalized.reason}`);
+      return normalized.ok ? normalized : fail(`${read.spelling(value.name)} ${normalized.reason}`);
     }
     const parent = parentDn(groupDn);
     if (parent === null || rdnValue(parent) === 'groups') return fail(`missing ${groupAttribute} (the DN of the group's structure)`);
@@ -476,9 +521,9 @@ export function createSdetMapper(options: SdetMapperOptions): SdetMapper {
 /** givenName/sn, completed from cn when one is missing; a person needs at least a family name. */
 function personNames(read: Reader, firstName: string | undefined, lastName: string | undefined, maxLength: number): Parsed<{ firstName: string; lastName: string }> {
   if (firstName && lastName) return ok({ firstName, lastName });
-  const cnValue = read.values('cn')[0];
+  const cnValue = read.first('cn');
   const cn = cnValue ? cleanValue(cnValue.value, maxLength) : ok('');
-  if (!cn.ok) return fail(`${cnValue!.attribute} ${cn.reason}`);
+  if (!cn.ok) return fail(`${read.spelling(cnValue!.name)} ${cn.reason}`);
   const split = cn.value ? splitCommonName(cn.value, { firstName, lastName }) : null;
   if (split) return ok(split);
   // Only a family name, and cn adds nothing: people registered without a first name exist.

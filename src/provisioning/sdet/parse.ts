@@ -150,21 +150,39 @@ const ATTRIBUTE_TYPE = /^[a-z][a-z0-9-]*$|^\d+(\.\d+)*$/;
  * the character-by-character walk (imports normalise several DNs per entry).
  */
 function normalizePlainDn(dn: string): Parsed<string> {
-  const parts = dn.split(',');
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
-    const eq = part.indexOf('=');
-    if (eq < 1) return fail('is not a DN');
-    const type = part.slice(0, eq).trim().toLowerCase();
-    // As trimUnescaped: leading whitespace, trailing spaces (nothing is escaped here).
-    let value = part.slice(eq + 1).trimStart();
-    let end = value.length;
-    while (end > 0 && value.charCodeAt(end - 1) === 0x20) end--;
-    value = value.slice(0, end).toLowerCase();
-    if (!ATTRIBUTE_TYPE.test(type) || value === '') return fail('is not a DN');
-    parts[i] = `${type}=${value}`;
+  const comma = dn.indexOf(',');
+  const rdn = normalizePlainRdn(comma < 0 ? dn : dn.slice(0, comma));
+  if (rdn === null) return fail('is not a DN');
+  if (comma < 0) return ok(rdn);
+  const parent = normalizedParent(dn.slice(comma + 1));
+  return parent.ok ? ok(`${rdn},${parent.value}`) : parent;
+}
+
+/**
+ * Parents normalised once each, within a bound: the DNs of a directory's people share a few
+ * containers (`ou=people,dc=ac-lille,dc=fr`), and an import normalises millions of DNs.
+ */
+const normalizedParents = new Map<string, Parsed<string>>();
+function normalizedParent(dn: string): Parsed<string> {
+  let parsed = normalizedParents.get(dn);
+  if (parsed === undefined) {
+    parsed = normalizePlainDn(dn);
+    if (normalizedParents.size >= 10_000) normalizedParents.clear();
+    normalizedParents.set(dn, parsed);
   }
-  return ok(parts.join(','));
+  return parsed;
+}
+
+/** `Type = Value ` → `type=value` (as trimUnescaped: leading whitespace, trailing spaces; nothing is escaped here); null if not an RDN. */
+function normalizePlainRdn(part: string): string | null {
+  const eq = part.indexOf('=');
+  if (eq < 1) return null;
+  const type = part.slice(0, eq).trim().toLowerCase();
+  let value = part.slice(eq + 1).trimStart();
+  let end = value.length;
+  while (end > 0 && value.charCodeAt(end - 1) === 0x20) end--;
+  value = value.slice(0, end).toLowerCase();
+  return ATTRIBUTE_TYPE.test(type) && value !== '' ? `${type}=${value}` : null;
 }
 
 /** The parent of a normalised DN (`cn=3a,ou=groups,dc=x` → `ou=groups,dc=x`), null at the top. */

@@ -45,10 +45,14 @@ export interface RawDirectory {
 /** ldapts's entry, values as UTF-8 strings (exported for the benchmark's raw read baseline). */
 export function toEntry(raw: Record<string, Buffer | Buffer[] | string[] | string>): DirectoryEntry {
   const attributes: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(raw)) {
+  for (const name in raw) {
     if (name === 'dn') continue;
-    const values = Array.isArray(value) ? value : [value];
-    attributes[name] = values.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : v));
+    const value = raw[name]!;
+    // ldapts already decodes values to strings (none is asked as a Buffer): its lists are
+    // taken as they are, not copied, as the entry is read once and dropped.
+    attributes[name] = typeof value === 'string' ? [value]
+      : Buffer.isBuffer(value) ? [value.toString('utf8')]
+        : value.some((v) => typeof v !== 'string') ? value.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : v)) : value as string[];
   }
   return { dn: String(raw.dn), attributes };
 }
