@@ -7,7 +7,7 @@ import { hash } from 'node:crypto';
 import { generateActivationCode, hashActivationCode } from '../identity/activation-code.js';
 import { baseLogin } from '../identity/login-generator.js';
 import { newId } from '../shared/ids.js';
-import type { AccountCreate, AccountWrite, ExistingAccount, ImportStore, PendingRelation } from '../storage/ports/imports.js';
+import type { AccountChanges, AccountCreate, AccountUpdate, AccountWrite, ExistingAccount, ImportStore, PendingRelation } from '../storage/ports/imports.js';
 import type { LoginAllocator } from './logins.js';
 import type { ImportedPerson, Quarantined } from './model.js';
 import type { SeenSet } from './seen-set.js';
@@ -19,7 +19,7 @@ export interface DirectoryMaps {
 
 export interface BatchPlan {
   creates: AccountCreate[];
-  updates: AccountWrite[];
+  updates: AccountUpdate[];
   unchanged: number;
   relations: PendingRelation[];
   replaceParentsOf: string[];
@@ -66,13 +66,35 @@ function relationsOf(p: ImportedPerson, accountId: string): PendingRelation[] {
   ];
 }
 
+/**
+ * An account's content hash: one hash per part an update may rewrite on its own (the indexed
+ * keys, the other fields, memberships, links), dot-joined. Equal hashes: nothing to write;
+ * otherwise the parts that differ say what to rewrite.
+ */
+function accountHash(r: Resolved): string {
+  const p = r.person;
+  return [
+    [p.dn, p.externalId, p.ine, p.academicEmail],
+    [p.profile, p.firstName, p.lastName, p.birthDate, p.email, p.garId],
+    [r.structureIds, r.groupIds],
+    linksOf(p),
+  ].map((part) => contentHash(part).slice(0, 16)).join('.');
+}
+
+/** What differs between two account hashes; a hash of another shape (an older format) differs in every part. */
+function changedParts(before: string | null, after: string): AccountChanges & { links: boolean } {
+  const old = before?.split('.') ?? [];
+  const now = after.split('.');
+  const changed = (i: number) => old.length !== now.length || old[i] !== now[i];
+  return { keys: changed(0), fields: changed(1), memberships: changed(2), links: changed(3) };
+}
+
 function write(r: Resolved, id: string, source: string): AccountWrite {
   const p = r.person;
-  const hash = contentHash([p.dn, p.profile, p.firstName, p.lastName, p.birthDate, p.email, p.academicEmail, p.ine, p.garId, r.structureIds, r.groupIds, linksOf(p)]);
   return {
     id, dn: p.dn, externalId: p.externalId, source, profile: p.profile, firstName: p.firstName, lastName: p.lastName,
     birthDate: p.birthDate, email: p.email, academicEmail: p.academicEmail, ine: p.ine, garId: p.garId,
-    contentHash: hash, structureIds: r.structureIds, groupIds: r.groupIds,
+    contentHash: accountHash(r), structureIds: r.structureIds, groupIds: r.groupIds,
   };
 }
 
@@ -117,8 +139,10 @@ export async function planBatch(people: ImportedPerson[], maps: DirectoryMaps, s
       plan.unchanged += 1;
       continue;
     }
-    plan.updates.push(update);
-    addRelations(plan, r.person, match.id);
+    const { links, ...changes } = changedParts(match.contentHash, update.contentHash);
+    plan.updates.push({ ...update, changes });
+    // Links stated as before are linked already: restating them would rewrite them all.
+    if (links) addRelations(plan, r.person, match.id);
   }
   await planCreates(plan, fresh, logins, source);
   return plan;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
+import { CompiledQuery } from 'kysely';
 import { Client } from 'ldapts';
 import { tenantSchema, type DirectorySourceConfig, type TenantConfig } from '../../src/config/tenant-schema.js';
 import { writeSdet, type SdetWriteResult } from '../../src/provisioning/generator/sdet.js';
@@ -18,7 +19,7 @@ import { createLogger } from '../../src/shared/logger.js';
 import type { PlatformStore } from '../../src/storage/ports/index.js';
 import { createRedis, waitForRedis } from '../../src/storage/redis/client.js';
 import { RedisLockService } from '../../src/storage/redis/lock.js';
-import { openSqlStore } from '../../src/storage/sql/database.js';
+import { openSqlStore, type SqlStore } from '../../src/storage/sql/database.js';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
 import { randomPrefix, testRedisUrl } from '../harness/redis.js';
 import { startSlapd, type Slapd } from '../harness/slapd.js';
@@ -246,6 +247,59 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
     expect(again.counters.updated).to.equal(0);
   });
 
+  it('a delta run rewrites only the parts of an account that changed: fields, memberships or links', async () => {
+    const accounts = await lille().accounts.list({ limit: 5000 });
+    const pupils = accounts.filter((a) => a.profile === 'Student');
+    let pupil: (typeof pupils)[number] | undefined;
+    for (const p of pupils) if ((await lille().memberships.groupsOf(p.id)).some((g) => g.kind === 'class') && (await lille().relations.parentsOf(p.id)).length > 0) { pupil = p; break; }
+    const dn = dnOf(pupil!.externalId!);
+    const client = new Client({ url: slapd.url });
+    await client.bind(slapd.rootDn, slapd.rootPassword);
+    const [entry] = (await client.search(dn, { scope: 'base', attributes: ['ENTEleveClasses', 'ENTEleveParents'] })).searchEntries;
+    await client.unbind();
+    const groupsOf = async () => (await lille().memberships.groupsOf(pupil!.id)).map((g) => g.id).sort();
+    const parentsOf = async () => (await lille().relations.parentsOf(pupil!.id)).map((a) => a.id).sort();
+    const [groups, parents] = [await groupsOf(), await parentsOf()];
+    const writes = await countWrites(store as SqlStore, ['account_structures', 'group_members', 'relations', 'import_pending_relations']);
+    const delta = async (ldif: string, target = dn) => {
+      await new Promise((r) => setTimeout(r, 1100)); // modifyTimestamp has a one-second resolution
+      await slapd.add(`dn: ${target}\nchangetype: modify\n${ldif}`);
+      const report = await runImport(deps(), request('delta'));
+      // The entry changed in the second of the last mark may be read again, unchanged.
+      expect(report.counters).to.include({ updated: 1, created: 0 });
+      return writes();
+    };
+
+    // A new family name: the account's row, nothing else.
+    expect(await delta('replace: sn\nsn: Autrenom\n')).to.deep.equal({ account_structures: 0, group_members: 0, relations: 0, import_pending_relations: 0 });
+    expect((await lille().accounts.get(pupil!.id)).lastName).to.equal('Autrenom');
+    expect([await groupsOf(), await parentsOf()]).to.deep.equal([groups, parents]);
+
+    // Another class of the same school: memberships, not links.
+    const [classRef] = [entry!.ENTEleveClasses].flat().map(String);
+    const membership = (await lille().memberships.groupsOf(pupil!.id)).find((g) => g.kind === 'class')!;
+    const other = (await lille().groups.listByStructure(membership.structureId)).find((g) => g.kind === 'class' && g.id !== membership.id)!;
+    const written = await delta(`replace: ENTEleveClasses\nENTEleveClasses: ${classRef!.slice(0, classRef!.lastIndexOf('$'))}$${other.code}\n`);
+    expect(written.group_members).to.be.greaterThan(0);
+    expect(written).to.include({ relations: 0, import_pending_relations: 0 });
+    expect(await groupsOf()).to.include(other.id).and.not.include(membership.id);
+    expect(await parentsOf()).to.deep.equal(parents);
+
+    // One more parent: links, not memberships.
+    const linked = new Set(parents);
+    const parent = accounts.find((a) => a.profile === 'Relative' && !linked.has(a.id))!;
+    const relinked = await delta(`add: ENTEleveParents\nENTEleveParents: ${dnOf(parent.externalId!)}\n`);
+    expect(relinked).to.include({ account_structures: 0, group_members: 0 });
+    expect(relinked.relations).to.be.greaterThan(0);
+    expect(await parentsOf()).to.deep.equal([...parents, parent.id].sort());
+    expect(entry!.ENTEleveParents).to.not.equal(undefined); // the pupil had parents by DN: the change adds one
+
+    // A new INE: an indexed key alone, found by it at once.
+    const ine = `9${String(Date.now()).slice(-9)}Z`;
+    expect(await delta(`replace: ENTEleveINE\nENTEleveINE: ${ine}\n`)).to.deep.equal({ account_structures: 0, group_members: 0, relations: 0, import_pending_relations: 0 });
+    expect((await lille().imports.findAccounts({ externalIds: [], ines: [ine] })).map((a) => a.id)).to.deep.equal([pupil!.id]);
+  });
+
   it('refuses a full run that would remove too many accounts, unless allowed', async () => {
     const narrowed = tenantWith(slapd, { filters: { people: '(&(objectClass=ENTPerson)(!(ENTPersonProfils=National_TUT)))' } });
     const narrowRequest = { ...request('full'), tenant: narrowed, source: narrowed.directorySources[0]! };
@@ -298,3 +352,30 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
   });
 
 });
+
+/**
+ * Counts the rows inserted or deleted in `tables` from now on (triggers into a table of its
+ * own); the function returned reads the counts since the last read.
+ */
+async function countWrites(store: SqlStore, tables: string[]): Promise<() => Promise<Record<string, number>>> {
+  const run = (text: string) => store.db.executeQuery(CompiledQuery.raw(text));
+  await run('create table if not exists test_writes (table_name text not null)');
+  if (store.dialect === 'postgres') {
+    await run("create or replace function test_count_write() returns trigger language plpgsql as $$ begin insert into test_writes values (tg_table_name); return null; end $$");
+  }
+  for (const table of tables) {
+    for (const event of ['insert', 'delete']) {
+      const name = `test_count_${event}_${table}`;
+      await run(store.dialect === 'postgres'
+        ? `create trigger ${name} after ${event} on ${table} for each row execute function test_count_write()`
+        : `create trigger ${name} after ${event} on ${table} begin insert into test_writes values ('${table}'); end`);
+    }
+  }
+  return async () => {
+    const { rows } = await run('select table_name, count(*) as n from test_writes group by table_name');
+    await run('delete from test_writes');
+    const counts = Object.fromEntries(tables.map((t) => [t, 0]));
+    for (const row of rows as Array<{ table_name: string; n: number | string }>) counts[row.table_name] = Number(row.n);
+    return counts;
+  };
+}

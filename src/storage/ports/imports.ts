@@ -76,6 +76,24 @@ export interface AccountWrite {
   groupIds: string[];
 }
 
+/**
+ * The parts of an existing account an update rewrites; the others stay as the last run wrote
+ * them. A delta typically changes one attribute: rewriting every index, membership and link of
+ * the account for it dominated a delta at a million people.
+ */
+export interface AccountChanges {
+  /** dn, external id, INE, académie e-mail: the columns the store indexes. */
+  keys: boolean;
+  /** The other fields: profile, names, birth date, e-mail, GAR id, source. */
+  fields: boolean;
+  /** Structures and groups. */
+  memberships: boolean;
+}
+
+export interface AccountUpdate extends AccountWrite {
+  changes: AccountChanges;
+}
+
 export interface AccountCreate extends AccountWrite {
   login: string;
   /** SHA-256 of the activation code handed to the user; the account stays pending until used. */
@@ -130,8 +148,11 @@ export interface ImportStore {
   findAccounts(query: { externalIds: string[]; ines: string[] }): Promise<ExistingAccount[]>;
   /** Logins already taken platform-wide among `base`, `base2`, `base3`… for each base. */
   takenLogins(bases: string[]): Promise<Set<string>>;
-  /** One transaction: creates, updates (fields and memberships), pending links. */
-  applyAccounts(runId: string, batch: { creates: AccountCreate[]; updates: AccountWrite[]; relations: PendingRelation[]; replaceParentsOf: string[] }): Promise<void>;
+  /**
+   * One transaction: creates, updates (the parts each has changed; its content hash and status
+   * always), pending links. An account that was disappeared is live again.
+   */
+  applyAccounts(runId: string, batch: { creates: AccountCreate[]; updates: AccountUpdate[]; relations: PendingRelation[]; replaceParentsOf: string[] }): Promise<void>;
   /** Links the run's pending relations, the links of about `perTransaction` accounts at a time (default: the store's); returns how many name nobody. */
   resolveRelations(runId: string, perTransaction?: number): Promise<{ linked: number; unresolved: number }>;
   /** The source's active, pending or disabled accounts, by id, `limit` at a time after `afterId`. */

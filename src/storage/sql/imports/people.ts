@@ -4,21 +4,32 @@
  * but the staging rows of links (`import_pending_relations`).
  */
 import type { Kysely, Transaction } from 'kysely';
-import type { AccountCreate, AccountWrite, ExistingAccount, PendingRelation, SourceAccount } from '../../ports/imports.js';
+import type { AccountChanges, AccountCreate, AccountUpdate, AccountWrite, ExistingAccount, PendingRelation, SourceAccount } from '../../ports/imports.js';
 import type { AccountStatus } from '../../ports/model.js';
 import { nowTimestamp, toTimestamp } from '../rows.js';
 import type { Database } from '../schema.js';
 import { chunks } from './batches.js';
 import { rawSql, type Param, type RowInserter, type Value } from './raw.js';
 
-/** The columns an import writes on an account, in the order of `fieldValues`. */
-const FIELD_COLUMNS = ['dn', 'external_id', 'source', 'profile', 'first_name', 'last_name', 'display_name', 'birth_date', 'email', 'academic_email', 'ine', 'gar_id', 'content_hash'] as const;
+/** The indexed columns an import writes on an account, in the order of `keyValues`. */
+const KEY_COLUMNS = ['dn', 'external_id', 'ine', 'academic_email'] as const;
+/** The other columns it writes, in the order of `fieldValues`. */
+const FIELD_COLUMNS = ['source', 'profile', 'first_name', 'last_name', 'display_name', 'birth_date', 'email', 'gar_id'] as const;
 
-function fieldValues(a: AccountWrite): Value[] {
-  return [a.dn, a.externalId, a.source, a.profile, a.firstName, a.lastName, `${a.firstName} ${a.lastName}`, a.birthDate, a.email, a.academicEmail, a.ine, a.garId, a.contentHash];
+const keyValues = (a: AccountWrite): Value[] => [a.dn, a.externalId, a.ine, a.academicEmail];
+const fieldValues = (a: AccountWrite): Value[] => [a.source, a.profile, a.firstName, a.lastName, `${a.firstName} ${a.lastName}`, a.birthDate, a.email, a.garId];
+
+/**
+ * The columns an update sets, from its VALUES row after the id: the changed parts and the
+ * content hash. Unchanged keys stay out of the SET list: SQLite rewrites the index entries of
+ * every column set, even to its own value.
+ */
+function updateColumns(changes: AccountChanges): { columns: string[]; values: (a: AccountUpdate) => Value[] } {
+  const columns = [...(changes.keys ? KEY_COLUMNS : []), ...(changes.fields ? FIELD_COLUMNS : []), 'content_hash'];
+  return { columns, values: (a) => [...(changes.keys ? keyValues(a) : []), ...(changes.fields ? fieldValues(a) : []), a.contentHash] };
 }
 
-const CREATE_COLUMNS = ['id', 'tenant_id', 'login', 'status', 'password_hash', 'activation_code_hash', 'created_at', 'updated_at', 'disappeared_at', ...FIELD_COLUMNS];
+const CREATE_COLUMNS = ['id', 'tenant_id', 'login', 'status', 'password_hash', 'activation_code_hash', 'created_at', 'updated_at', 'disappeared_at', ...KEY_COLUMNS, ...FIELD_COLUMNS, 'content_hash'];
 /** Columns of `insertRows` tables that PostgreSQL types timestamptz (sent as ISO text). */
 const TIMESTAMP_COLUMNS = new Set(['created_at', 'updated_at', 'disappeared_at']);
 const PENDING_COLUMNS = ['run_id', 'account_id', 'side', 'other_external_id', 'other_dn'];
@@ -109,18 +120,45 @@ export function importPeople(db: Kysely<Database>, tenantId: string, sqliteRows?
   /** Both engines take any number of values in one parameter (a JSON list, a text array). */
   const parts = <T>(items: readonly T[]): T[][] => (items.length === 0 ? [] : [[...items]]);
 
-  /** Existing accounts lose their old memberships first; new ones have none to delete. */
-  async function writeMemberships(trx: Transaction<Database>, accounts: AccountWrite[], replacing: AccountWrite[]): Promise<void> {
+  /** `replacing` (existing accounts) lose their old memberships first; `creates` have none to delete. */
+  async function writeMemberships(trx: Transaction<Database>, creates: AccountWrite[], replacing: AccountWrite[]): Promise<void> {
     for (const part of parts(replacing.map((a) => a.id))) {
       const ids = inList('account_id', part, 2);
       for (const table of ['account_structures', 'group_members']) {
         await raw.run(trx, `delete from ${table} where tenant_id = ${param(1)} and ${ids.text}`, [tenantId, ...ids.parameters]);
       }
     }
+    const accounts = [...creates, ...replacing];
     const structures = accounts.flatMap((a) => [...new Set(a.structureIds)].map((structureId): Value[] => [tenantId, a.id, structureId]));
     const groups = accounts.flatMap((a) => [...new Set(a.groupIds)].map((groupId): Value[] => [tenantId, a.id, groupId]));
     await insertRows(trx, 'account_structures', ['tenant_id', 'account_id', 'structure_id'], structures);
     await insertRows(trx, 'group_members', ['tenant_id', 'account_id', 'group_id'], groups);
+  }
+
+  /**
+   * One statement per shape (which parts changed) and chunk, from a VALUES list (column1 = id).
+   * A disappeared account that comes back is active again (or pending if never activated).
+   */
+  async function updateAccounts(trx: Transaction<Database>, updates: AccountUpdate[], now: string): Promise<void> {
+    const shapes = new Map<string, AccountUpdate[]>();
+    for (const a of updates) {
+      const key = `${a.changes.keys}|${a.changes.fields}`;
+      const same = shapes.get(key);
+      if (same) same.push(a);
+      else shapes.set(key, [a]);
+    }
+    for (const same of shapes.values()) {
+      const { columns, values } = updateColumns(same[0]!.changes);
+      const set = columns.map((c, i) => `${c} = v.column${i + 2}`).join(', ');
+      for (const part of chunks(same)) {
+        // Placeholders in text order: SQLite's `?` are positional.
+        await raw.run(trx,
+          `update accounts set ${set}, updated_at = ${param(1)}, disappeared_at = null, `
+          + `status = case when status = 'disappeared' then case when password_hash is null then 'pending' else 'active' end else status end `
+          + `from (values ${tuples(part.length, columns.length + 1, 2)}) as v where accounts.tenant_id = ${param(2 + part.length * (columns.length + 1))} and accounts.id = v.column1`,
+          [now, ...part.flatMap((a) => [a.id, ...values(a)]), tenantId]);
+      }
+    }
   }
 
   return {
@@ -155,27 +193,16 @@ export function importPeople(db: Kysely<Database>, tenantId: string, sqliteRows?
       return taken;
     },
 
-    async applyAccounts(runId: string, batch: { creates: AccountCreate[]; updates: AccountWrite[]; relations: PendingRelation[]; replaceParentsOf: string[] }): Promise<void> {
+    async applyAccounts(runId: string, batch: { creates: AccountCreate[]; updates: AccountUpdate[]; relations: PendingRelation[]; replaceParentsOf: string[] }): Promise<void> {
       const now = nowTimestamp();
       await db.transaction().execute(async (trx) => {
         await insertRows(trx, 'accounts', CREATE_COLUMNS, batch.creates.map((a) => [
-          a.id, tenantId, a.login, 'pending', null, a.activationCodeHash, now, now, null, ...fieldValues(a),
+          a.id, tenantId, a.login, 'pending', null, a.activationCodeHash, now, now, null, ...keyValues(a), ...fieldValues(a), a.contentHash,
         ]));
-        // One statement per chunk, from a VALUES list (column1 = id, then the fields), on both
-        // engines. A disappeared account that comes back is active again (or pending if never activated).
-        const width = 1 + FIELD_COLUMNS.length;
-        const set = FIELD_COLUMNS.map((c, i) => `${c} = v.column${i + 2}`).join(', ');
         // Row by row, the last write of an account won: a joined VALUES list must name it once.
         const updates = [...new Map(batch.updates.map((a) => [a.id, a])).values()];
-        for (const part of chunks(updates)) {
-          // Placeholders in text order: SQLite's `?` are positional.
-          await raw.run(trx,
-            `update accounts set ${set}, updated_at = ${param(1)}, disappeared_at = null, `
-            + `status = case when status = 'disappeared' then case when password_hash is null then 'pending' else 'active' end else status end `
-            + `from (values ${tuples(part.length, width, 2)}) as v where accounts.tenant_id = ${param(2 + part.length * width)} and accounts.id = v.column1`,
-            [now, ...part.flatMap((a) => [a.id, ...fieldValues(a)]), tenantId]);
-        }
-        await writeMemberships(trx, [...batch.creates, ...batch.updates], batch.updates);
+        await updateAccounts(trx, updates, now);
+        await writeMemberships(trx, batch.creates, updates.filter((a) => a.changes.memberships));
         for (const part of parts(batch.replaceParentsOf)) {
           const children = inList('child_id', part, 2);
           await raw.run(trx, `delete from relations where tenant_id = ${param(1)} and ${children.text}`, [tenantId, ...children.parameters]);
