@@ -300,6 +300,26 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
     expect((await lille().imports.findAccounts({ externalIds: [], ines: [ine] })).map((a) => a.id)).to.deep.equal([pupil!.id]);
   });
 
+  it('rewrites every part of an account whose content hash is of the older, single-hash format', async () => {
+    const accounts = await lille().accounts.list({ limit: 5000 });
+    let pupil: (typeof accounts)[number] | undefined;
+    for (const a of accounts.filter((x) => x.profile === 'Student')) if ((await lille().relations.parentsOf(a.id)).length > 0 && (await lille().memberships.groupsOf(a.id)).length > 0) { pupil = a; break; }
+    const groups = (await lille().memberships.groupsOf(pupil!.id)).map((g) => g.id).sort();
+    const parents = (await lille().relations.parentsOf(pupil!.id)).map((a) => a.id).sort();
+    // What earlier versions stored: one SHA-256 of the whole entry, base64url.
+    await (store as SqlStore).db.updateTable('accounts').set({ content_hash: 'x'.repeat(43) }).where('id', '=', pupil!.id).execute();
+    const writes = await countWrites(store as SqlStore, ['group_members', 'relations', 'import_pending_relations']);
+    const report = await runImport(deps(), request('full'));
+    expect(report.counters).to.include({ updated: 1, created: 0, disappeared: 0 });
+    const written = await writes();
+    expect(written.group_members).to.be.at.least(2 * groups.length); // deleted, then inserted again
+    expect(written.import_pending_relations).to.be.greaterThan(0);
+    expect(written.relations).to.be.greaterThan(0);
+    expect((await lille().memberships.groupsOf(pupil!.id)).map((g) => g.id).sort()).to.deep.equal(groups);
+    expect((await lille().relations.parentsOf(pupil!.id)).map((a) => a.id).sort()).to.deep.equal(parents);
+    expect((await runImport(deps(), request('full'))).counters.updated).to.equal(0);
+  });
+
   it('refuses a full run that would remove too many accounts, unless allowed', async () => {
     const narrowed = tenantWith(slapd, { filters: { people: '(&(objectClass=ENTPerson)(!(ENTPersonProfils=National_TUT)))' } });
     const narrowRequest = { ...request('full'), tenant: narrowed, source: narrowed.directorySources[0]! };
@@ -307,6 +327,9 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
     expect(refused).to.be.instanceOf(ImportRefused).and.have.property('code', 'mass_removal');
     const relatives = (await lille().accounts.list({ limit: 5000 })).filter((a) => a.profile === 'Relative');
     expect(relatives.every((a) => a.status !== 'disappeared')).to.equal(true);
+    const childrenOf = async () => Promise.all(relatives.map(async (r) => (await lille().relations.childrenOf(r.id)).map((c) => c.id).sort()));
+    const children = await childrenOf();
+    expect(children.flat().length).to.be.greaterThan(0);
     const allowed = await runImport(deps(), { ...narrowRequest, allowMassRemoval: true });
     expect(allowed.counters.disappeared).to.equal(relatives.length);
     expect((await lille().accounts.get(relatives[0]!.id)).status).to.equal('disappeared');
@@ -315,6 +338,8 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
     const back = await runImport(deps(), request('full'));
     expect(back.counters.updated).to.equal(relatives.length);
     expect((await lille().accounts.get(relatives[0]!.id)).status).to.equal('pending');
+    // Back with the links they had: an unchanged entry's links are not stated again, and were never removed.
+    expect(await childrenOf()).to.deep.equal(children);
   });
 
   it('refuses a second run while one holds the lock', async () => {
@@ -355,7 +380,7 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
 
 /**
  * Counts the rows inserted or deleted in `tables` from now on (triggers into a table of its
- * own); the function returned reads the counts since the last read.
+ * own, made once per database); the function returned reads the counts since the last read.
  */
 async function countWrites(store: SqlStore, tables: string[]): Promise<() => Promise<Record<string, number>>> {
   const run = (text: string) => store.db.executeQuery(CompiledQuery.raw(text));
@@ -367,8 +392,8 @@ async function countWrites(store: SqlStore, tables: string[]): Promise<() => Pro
     for (const event of ['insert', 'delete']) {
       const name = `test_count_${event}_${table}`;
       await run(store.dialect === 'postgres'
-        ? `create trigger ${name} after ${event} on ${table} for each row execute function test_count_write()`
-        : `create trigger ${name} after ${event} on ${table} begin insert into test_writes values ('${table}'); end`);
+        ? `create or replace trigger ${name} after ${event} on ${table} for each row execute function test_count_write()`
+        : `create trigger if not exists ${name} after ${event} on ${table} begin insert into test_writes values ('${table}'); end`);
     }
   }
   return async () => {
