@@ -121,6 +121,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
       provider,
       log,
       readiness: [{ name: 'database', check: () => store.ping() }, ...sessions.readiness],
+      aroundProvider: [federation.aroundProvider],
       routers: [interactions, ...federation.routers, ...(config.mode === 'development' ? [demoRouter(config.issuer)] : [])],
     });
     const [storage, connectors] = [sessions, federation];

@@ -8,6 +8,7 @@
  * its IdP is.
  */
 import { z } from 'zod';
+import { authnLevelSchema } from './core/authn-level.js';
 
 /** A secret is never written in a file: it is read from the environment or a file. */
 export const secretRefSchema = z.union([
@@ -165,6 +166,8 @@ function connectorSchema(defaultProfile: ConnectorProfile) {
      * domains matched); empty: the tenant's directory sources' `academicDomains`.
      */
     emailDomains: z.array(z.string().min(3)).default([]),
+    /** The `acr` of sign-ins through this connector (src/federation/core/authn-level.ts). */
+    acr: authnLevelSchema.prefault({}),
     saml: samlSettingsSchema.optional(),
     oidc: oidcSettingsSchema.optional(),
   }).superRefine((c, ctx) => {

@@ -4,7 +4,7 @@
  * connectors and those kept in the store (./stored.ts), read at start.
  */
 import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { HubConfig } from '../config/schema.js';
 import type { TenantConfig } from '../config/tenant-schema.js';
@@ -18,7 +18,7 @@ import { ConnectorRegistry } from './core/registry.js';
 import { oidcConnectorType } from './connectors/oidc.js';
 import { samlConnectorType } from './connectors/saml.js';
 import { choicesHtml, type Choice } from './http/pages.js';
-import { federationRouter, REMEMBERED_CHOICE_COOKIE } from './http/routes.js';
+import { federationRouters, interactionFederationPath, REMEMBERED_CHOICE_COOKIE, upstreamLogoutAfterEndSession } from './http/routes.js';
 import { sameAcademyCode } from './profiles/educonnect.js';
 import { loadStoredConnectors, mergeDeclared, type DeclaredConnector } from './stored.js';
 
@@ -42,8 +42,10 @@ export interface LoginPageContext {
 }
 
 export interface Federation {
-  /** Mounted under /federation/. */
+  /** The sign-in steps (under /interaction/:uid/federation/) and the upstreams' endpoints (/federation/). */
   routers: Router[];
+  /** Runs around oidc-provider: the upstream SAML logout after its end-session confirmation. */
+  aroundProvider: Middleware;
   /** The connector buttons of the login page, or false when none is enabled. */
   loginChoices(context: LoginPageContext): SafeHtml | false;
   /**
@@ -123,13 +125,13 @@ export async function createFederation(deps: FederationDeps, registry: Connector
   const families = enabled.filter((c) => c.config.profile === 'educonnect');
   const staff = enabled.filter((c) => c.config.profile === 'academie');
 
-  const startUrl = (connectorId: string, ctx: LoginPageContext) => `/federation/start/${connectorId}?${new URLSearchParams({ uid: ctx.uid, lang: ctx.lang })}`;
+  const startUrl = (connectorId: string, ctx: LoginPageContext) => `${interactionFederationPath(ctx.uid, `start/${connectorId}`)}?${new URLSearchParams({ lang: ctx.lang })}`;
 
   const loginChoices = (ctx: LoginPageContext): SafeHtml | false => {
     if (enabled.length === 0) return false;
     const choices: Choice[] = families.map((c) => ({ href: startUrl(c.id, ctx), label: t(ctx.lang, 'federation.choice.educonnect'), lastUsed: ctx.remembered === c.id }));
     if (staff.length > 0) {
-      choices.push({ href: `/federation/staff?${new URLSearchParams({ uid: ctx.uid, lang: ctx.lang })}`, label: t(ctx.lang, 'federation.choice.staff'), lastUsed: staff.some((c) => c.id === ctx.remembered) });
+      choices.push({ href: `${interactionFederationPath(ctx.uid, 'staff')}?${new URLSearchParams({ lang: ctx.lang })}`, label: t(ctx.lang, 'federation.choice.staff'), lastUsed: staff.some((c) => c.id === ctx.remembered) });
     }
     return choicesHtml(ctx.lang, choices);
   };
@@ -154,7 +156,7 @@ export async function createFederation(deps: FederationDeps, registry: Connector
     return value && connectors.has(value) ? value : undefined;
   };
 
-  const router = federationRouter({
+  const routeDeps = {
     provider: deps.provider,
     store: deps.store,
     ephemeral: deps.ephemeral,
@@ -163,10 +165,11 @@ export async function createFederation(deps: FederationDeps, registry: Connector
     tenantNames: new Map(deps.tenants.map((tenant) => [tenant.id, tenant.name])),
     rememberChoiceDays: deps.config.federation.rememberChoiceDays,
     sessionTtlSeconds: deps.config.oidc.ttl.session,
-  });
+  };
 
   return {
-    routers: [router],
+    routers: federationRouters(routeDeps),
+    aroundProvider: upstreamLogoutAfterEndSession(routeDeps),
     loginChoices,
     hintedRedirect,
     rememberedChoice,

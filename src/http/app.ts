@@ -22,6 +22,8 @@ export interface HttpDeps {
   log: Logger;
   /** The hub's own pages (interactions, federation, the development demo RP), before oidc-provider. */
   routers: Router[];
+  /** Middleware that runs around oidc-provider's own requests (after the hub's routes). */
+  aroundProvider: Koa.Middleware[];
 }
 
 const HUB_PATHS = /^\/(?:healthz$|readyz$|assets\/|interaction\/|federation\/|demo(?:\/|$))/;
@@ -38,6 +40,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
   // endpoint above all) skip their matching entirely.
   const hubRoutes = compose(routers.flatMap((router) => [router.routes(), router.allowedMethods()]) as Koa.Middleware[]);
   app.use((ctx, next) => (HUB_PATHS.test(ctx.path) ? hubRoutes(ctx, next) : next()));
+  for (const middleware of deps.aroundProvider) app.use(middleware);
   const prefix = new URL(deps.issuer).pathname.replace(/\/$/, '');
   app.use(prefix ? mount(prefix, deps.provider) : mount(deps.provider));
   return app;

@@ -117,6 +117,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     loadExistingGrant,
     interactions: { policy: signInPolicy(store), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     acrValues: ACR_VALUES,
+    // The RP names the upstream IdP (Keycloak's kc_idp_hint, here idp_hint): the login page is skipped.
+    extraParams: ['idp_hint'],
     // With a token (code, refresh, access): one issued before a password change no longer works.
     findAccount: async (_ctx, id, token) => {
       const account = await store.accounts.findById(id);

@@ -72,11 +72,21 @@ describe('académie staff IdP over OIDC (node-oidc-provider upstream)', function
     expect(s.browser).to.be.ok;
   }
 
+  it('gives two factors (acr loa:2, amr ext+mfa) when the upstream ID token says it used an OTP', async () => {
+    upstream.user(teacher('fim-marie'));
+    upstream.tamper((p) => ({ payload: { ...p, amr: ['pwd', 'otp'] } }));
+    const s = await openLoginPage(portal);
+    const page = await s.browser.follow(await staffStart(s, CONNECTOR), REDIRECT);
+    const claims = (await exchange(portal, { callback: new URL(page.location!), verifier: s.auth.verifier, state: s.auth.state, nonce: s.auth.nonce })).claims()!;
+    expect(claims).to.include({ sub: marie.id, acr: 'urn:ent-hdf:loa:2' });
+    expect(claims.amr).to.deep.equal(['ext', 'mfa']);
+  });
+
   it('logs a teacher in: RP gets an ID token with ENT claims for the account matched by académie e-mail', async () => {
     upstream.user(teacher('fim-marie'));
     const s = await openLoginPage(portal);
     expect(s.loginPage.body).to.include('Personnel de l’Éducation nationale');
-    const staff = await s.browser.request(new URL(`/federation/staff?uid=${s.uid}&lang=fr`, hub.url).href);
+    const staff = await s.browser.request(new URL(`/interaction/${s.uid}/federation/staff?lang=fr`, hub.url).href);
     expect(staff.body).to.include('Choisissez votre académie').and.include('Personnel de l’académie de Lille');
     const start = await s.browser.request(await staffStart(s, CONNECTOR));
     const authorize = new URL(start.location!);
@@ -91,6 +101,7 @@ describe('académie staff IdP over OIDC (node-oidc-provider upstream)', function
     const claims = tokens.claims()!;
     expect(claims.sub).to.equal(marie.id);
     expect(claims.amr).to.deep.equal(['ext']);
+    expect(claims.acr).to.equal('urn:ent-hdf:loa:1');
     const info = await fetchUserInfo(portal, tokens.access_token, claims.sub);
     expect(info).to.include({ ent_profile: 'Teacher', ent_national_profile: 'National_3', tenant: 'lille', preferred_username: 'marie.curie' });
     expect(await hub.hub.store.forTenant('lille').identities.find(CONNECTOR, 'fim-marie')).to.include({ accountId: marie.id });

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type * as oidc from 'openid-client';
+import * as oidc from 'openid-client';
 import { fetchUserInfo } from 'openid-client';
 import { REDIRECT, testClients, testResources } from '../harness/fixtures.js';
 import { startTestHub, type TestHub } from '../harness/hub.js';
@@ -71,13 +71,23 @@ describe('académie staff IdP over SAML (pysaml2 IdP)', function () {
     const page = await throughIdp(s);
     expect(page.location, page.body.slice(0, 400)).to.match(new RegExp(`^${REDIRECT}`));
     const tokens = await exchange(portal, { callback: new URL(page.location!), verifier: s.auth.verifier, state: s.auth.state, nonce: s.auth.nonce });
-    expect(tokens.claims()!.sub).to.equal(paul.id);
+    expect(tokens.claims()).to.include({ sub: paul.id, acr: 'urn:ent-hdf:loa:1' });
+    expect(tokens.claims()!.amr).to.deep.equal(['ext']);
     const info = await fetchUserInfo(portal, tokens.access_token, paul.id);
     expect(info).to.include({ ent_profile: 'Teacher', ent_national_profile: 'National_3', tenant: 'lille', preferred_username: 'paul.durand' });
     const lille = hub.hub.store.forTenant('lille');
     expect((await lille.accounts.get(paul.id)).status).to.equal('active');
     expect(await lille.identities.find(CONNECTOR, 'agent-paul')).to.include({ accountId: paul.id });
     expect(await lastAudit(hub.hub.store, 'lille', 'login.success')).to.deep.include({ connector: CONNECTOR, email: 'paul.durand@ac-lille.fr', uai: ['0590121L'] });
+  });
+
+  it('gives two factors when the assertion’s AuthnContextClassRef is a multi-factor one', async () => {
+    await idp.scenario({ name_id: 'agent-paul-mfa', authn_class_ref: 'https://refeds.org/profile/mfa', attributes: { mail: ['paul.durand@ac-lille.fr'], FrEduRne: [RNE] } });
+    const s = await openLoginPage(portal);
+    const page = await throughIdp(s);
+    const claims = (await exchange(portal, { callback: new URL(page.location!), verifier: s.auth.verifier, state: s.auth.state, nonce: s.auth.nonce })).claims()!;
+    expect(claims).to.include({ sub: paul.id, acr: 'urn:ent-hdf:loa:2' });
+    expect(claims.amr).to.deep.equal(['ext', 'mfa']);
   });
 
   it('falls back to ctemail', async () => {
@@ -137,11 +147,9 @@ describe('académie staff IdP over SAML (pysaml2 IdP)', function () {
       const confirm = await browser.request(ask.location!);
       expect(confirm.status).to.equal(200);
       expect(await hasHubSession(browser)).to.equal(true);
-      const signedOut = await browser.request(formAction(confirm, /\/session\/end\/confirm/), { form: { ...hiddenInputs(confirm), logout: 'yes' } });
-      const success = await browser.request(signedOut.location!);
-      expect(success.location).to.match(new RegExp(`^${hub.url}/federation/logout`));
-      const start = await browser.request(success.location!);
-      expect(start.status).to.equal(302);
+      // Once the hub session has ended, the browser goes to the IdP's logout before any "signed out" page.
+      const start = await browser.request(formAction(confirm, /\/session\/end\/confirm/), { form: { ...hiddenInputs(confirm), logout: 'yes' } });
+      expect(start.status).to.equal(303);
       expect(start.location).to.match(new RegExp(`^${idp.url}/slo\\?SAMLRequest=.*&SigAlg=.*&Signature=`));
       const atIdp = await browser.request(start.location!);
       expect(atIdp.status, atIdp.body).to.equal(302);
@@ -152,6 +160,36 @@ describe('académie staff IdP over SAML (pysaml2 IdP)', function () {
       expect(done.body).to.include('Vous êtes déconnecté').and.not.include('role="alert"');
       expect(await hasHubSession(browser)).to.equal(false);
       expect(await lastAudit(hub.hub.store, 'lille', 'federation.logout')).to.include({ connector: CONNECTOR, initiator: 'hub', upstreamStatus: 'urn:oasis:names:tc:SAML:2.0:status:Success' });
+    });
+
+    it('RP-initiated with post_logout_redirect_uri: the IdP logout runs first, then the browser lands at the RP with its state', async () => {
+      const browser = await loggedIn('agent-slo-5');
+      const auth = await startAuthorization(portal);
+      const callback = await browser.follow(auth.url.href, REDIRECT);
+      const tokens = await exchange(portal, { callback: new URL(callback.location!), ...auth });
+      const end = oidc.buildEndSessionUrl(portal, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://rp.example/bye', state: 'st-42' });
+      const confirm = await browser.request(end.href);
+      expect(confirm.status).to.equal(200);
+      const toIdp = await browser.request(formAction(confirm, /\/session\/end\/confirm/), { form: { ...hiddenInputs(confirm), logout: 'yes' } });
+      expect(toIdp.location).to.match(new RegExp(`^${idp.url}/slo\\?SAMLRequest=`));
+      const atIdp = await browser.request(toIdp.location!);
+      expect(await idp.lastLogout()).to.deep.include({ kind: 'request', name_id: 'agent-slo-5' });
+      const back = await browser.request(atIdp.location!);
+      expect(back.status).to.equal(303);
+      expect(back.location).to.equal('https://rp.example/bye?state=st-42');
+      expect(await hasHubSession(browser)).to.equal(false);
+    });
+
+    it('RP-initiated, "this application only": the hub session and the IdP session stay', async () => {
+      const browser = await loggedIn('agent-slo-6');
+      const auth = await startAuthorization(portal);
+      const callback = await browser.follow(auth.url.href, REDIRECT);
+      const tokens = await exchange(portal, { callback: new URL(callback.location!), ...auth });
+      const end = oidc.buildEndSessionUrl(portal, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://rp.example/bye' });
+      const confirm = await browser.request(end.href);
+      const stay = await browser.request(formAction(confirm, /\/session\/end\/confirm/), { form: hiddenInputs(confirm) });
+      expect(stay.location).to.equal('https://rp.example/bye');
+      expect(await hasHubSession(browser)).to.equal(true);
     });
 
     it('IdP-initiated: a signed LogoutRequest ends the hub session and gets a signed LogoutResponse', async () => {

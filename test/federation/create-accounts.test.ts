@@ -44,7 +44,7 @@ describe('linkOnly: false — accounts created from what the upstream vouches fo
     const rules = tenantConnectorSchema.parse({ id: 'x-agents', type: 'oidc', displayName: 'X', linkOnly: false }).accountCreation;
     const staff = (rne: string[], extra: Partial<UpstreamIdentity> = {}): UpstreamIdentity => ({
       connectorId: 'x-agents', subject: 's', tenantIds: ['lille'], match: { kind: 'academicEmail', tenantId: 'lille', email: 'a.b@ac-lille.fr' },
-      givenName: 'Anne', familyName: 'Bé', kind: 'staff', structures: rne.map((r) => ({ uai: r.split('$')[0]!, fields: r.split('$').slice(1) })), amr: ['ext'], auditDetails: {}, ...extra,
+      givenName: 'Anne', familyName: 'Bé', kind: 'staff', structures: rne.map((r) => ({ uai: r.split('$')[0]!, fields: r.split('$').slice(1) })), authnContexts: [], auditDetails: {}, ...extra,
     });
     const connector = { id: 'x-agents', tenantId: 'lille', accountCreation: rules };
 

@@ -9,9 +9,10 @@ import { fetchUserInfo } from 'openid-client';
 import { REDIRECT } from '../harness/fixtures.js';
 import type { TestHub } from '../harness/hub.js';
 import type { Pysaml2Idp } from '../harness/pysaml2.js';
-import { exchange } from '../harness/rp.js';
+import { Browser } from '../harness/browser.js';
+import { exchange, startAuthorization } from '../harness/rp.js';
 import type { Account } from '../../src/storage/ports/index.js';
-import { OID, openLoginPage, postToAcs, toIdpForm , startEduconnectHub, type EduconnectSetup } from './helpers.js';
+import { linkHref, OID, openLoginPage, postForm, postToAcs, toIdpForm, startEduconnectHub, type EduconnectSetup } from './helpers.js';
 
 const EDUCONNECT = /\/federation\/start\/educonnect\?/;
 
@@ -61,7 +62,8 @@ describe('ÉduConnect through a real pysaml2 IdP', function () {
     expect(page.location, page.body.slice(0, 500)).to.match(new RegExp(`^${REDIRECT}`));
     const tokens = await exchange(portal, { callback: new URL(page.location!), verifier: s.auth.verifier, state: s.auth.state, nonce: s.auth.nonce });
     const claims = tokens.claims()!;
-    expect(claims.sub).to.equal(pupil.id);
+    expect(claims).to.include({ sub: pupil.id, acr: 'urn:ent-hdf:loa:1' });
+    expect(claims.amr).to.deep.equal(['ext']);
     const info = await fetchUserInfo(portal, tokens.access_token, claims.sub);
     expect(info).to.include({ ent_profile: 'Student', tenant: 'lille', preferred_username: 'ines.lefevre' });
 
@@ -72,6 +74,58 @@ describe('ÉduConnect through a real pysaml2 IdP', function () {
     expect(await lille.identities.find('educonnect', 'a1b2c3d4e5')).to.include({ accountId: pupil.id });
     const types = (await auditTypes('lille')).map((e) => e.type);
     expect(types).to.include.members(['federation.link', 'federation.activation']);
+  });
+
+  it('keeps the interaction cookie on the interaction’s path: the sign-in steps live under it, the IdP’s endpoints do not need it', async () => {
+    const s = await openLoginPage(portal);
+    const start = linkHref(s.loginPage, EDUCONNECT);
+    expect(new URL(start).pathname).to.equal(`/interaction/${s.uid}/federation/start/educonnect`);
+    expect(await s.browser.cookieNames(start)).to.include('_interaction');
+    expect(await s.browser.cookieNames(`${hub.url}/federation/educonnect/acs`)).not.to.include('_interaction');
+  });
+
+  describe('hints and the remembered choice', () => {
+    const fromAuthorization = async (browser: Browser, extra: Record<string, string>) => {
+      const auth = await startAuthorization(portal, extra);
+      return { auth, page: await browser.follow(auth.url.href, REDIRECT) };
+    };
+
+    it('goes straight to ÉduConnect with idp_hint, never showing the login page, and back to the RP', async () => {
+      await idp.scenario({ attributes: pupilAttributes(['{AAF}09|X|1234567']), name_id: 'a1b2c3d4e5' });
+      const browser = new Browser();
+      const { auth, page: atIdp } = await fromAuthorization(browser, { idp_hint: 'educonnect' });
+      expect(atIdp.url).to.match(new RegExp(`^${idp.url}/sso\\?SAMLRequest=`));
+      expect(atIdp.status, atIdp.body).to.equal(200);
+      const page = await postToAcs({ browser, auth, loginPage: atIdp, uid: '' }, postForm(atIdp));
+      expect(page.location, page.body.slice(0, 300)).to.match(new RegExp(`^${REDIRECT}`));
+      expect((await exchange(portal, { callback: new URL(page.location!), ...auth })).claims()!.sub).to.equal(pupil.id);
+    });
+
+    it('shows the login page when idp_hint names no enabled connector', async () => {
+      const { page } = await fromAuthorization(new Browser(), { idp_hint: 'nowhere' });
+      expect(page.status).to.equal(200);
+      expect(page.url).to.match(/\/interaction\/[\w-]+/);
+      expect(page.body).to.match(EDUCONNECT);
+    });
+
+    it('remembers the last choice: the next sign-in goes there, "back" from it forgets the choice', async () => {
+      await idp.scenario({ attributes: pupilAttributes(['{AAF}09|X|1234567']), name_id: 'a1b2c3d4e5' });
+      const s = await openLoginPage(portal);
+      const done = await postToAcs(s, await toIdpForm(s, EDUCONNECT));
+      expect(done.location).to.match(new RegExp(`^${REDIRECT}`));
+      await s.browser.forget('_session');
+      const auth = await startAuthorization(portal);
+      const toInteraction = await s.browser.request(auth.url.href);
+      const uid = /\/interaction\/([\w-]+)/.exec(toInteraction.location ?? '')?.[1];
+      expect(uid, toInteraction.body).to.be.a('string');
+      const skipped = await s.browser.request(toInteraction.location!);
+      expect(skipped.location).to.equal(`${hub.url}/interaction/${uid}/federation/start/educonnect?lang=fr`);
+      const back = await s.browser.request(`${hub.url}/interaction/${uid}/federation/back?lang=fr`);
+      expect(back.location).to.equal(`${hub.url}/interaction/${uid}?lang=fr`);
+      const page = await s.browser.request(back.location!);
+      expect(page.status).to.equal(200);
+      expect(page.body).to.match(EDUCONNECT);
+    });
   });
 
   it('finds the remembered link first next time (even without a FrEduCtRefId)', async () => {

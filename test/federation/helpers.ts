@@ -57,9 +57,10 @@ export async function toIdpForm(s: Started, buttonPattern: RegExp): Promise<{ ac
 
 /** Posts the SAML response to the hub's ACS and follows redirects until the RP or a page. */
 export async function postToAcs(s: Started, form: { action: string; fields: Record<string, string> }): Promise<Page> {
-  const acs = await s.browser.request(form.action, { form: form.fields });
+  // The IdP's page posts the form: a cross-site POST, then a cross-site redirect chain.
+  const acs = await s.browser.request(form.action, { form: form.fields, crossSite: true });
   if (!acs.location) return acs;
-  return s.browser.follow(acs.location, REDIRECT);
+  return s.browser.follow(acs.location, REDIRECT, { crossSite: true });
 }
 
 /**

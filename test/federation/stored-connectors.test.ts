@@ -122,7 +122,7 @@ describe('connectors kept in the store', function () {
       });
       upstream.user({ sub: 'fim-marie', claims: { given_name: 'Marie', family_name: 'Curie', mail: 'marie.curie@ac-lille.fr' } });
       const s = await openLoginPage(portal);
-      const staff = await s.browser.request(new URL(`/federation/staff?uid=${s.uid}&lang=fr`, hub!.url).href);
+      const staff = await s.browser.request(new URL(`/interaction/${s.uid}/federation/staff?lang=fr`, hub!.url).href);
       expect(staff.body).to.include('Personnel (FIM) de l’académie de Lille').and.not.include('Broken');
       const page = await s.browser.follow(await staffStart(s, CONNECTOR), REDIRECT);
       expect(page.location, page.body.slice(0, 400)).to.match(new RegExp(`^${REDIRECT}`));

@@ -1,7 +1,10 @@
 /**
- * A minimal browser for HTTP flows: a cookie jar per origin-less host, manual redirects, and
- * form posting. Enough to drive the hub's login and consent pages without a real browser.
+ * A small HTTP browser for the non-browser tests: an RFC 6265 cookie jar (tough-cookie: path,
+ * domain, expiry, SameSite), manual redirects, and form posting. It sends a cookie only where a
+ * real browser would; the user flows themselves are also driven in Chromium (test/browser/).
  */
+import { CookieJar } from 'tough-cookie';
+
 export interface Page {
   status: number;
   url: string;
@@ -10,49 +13,58 @@ export interface Page {
   headers: Headers;
 }
 
+export interface RequestInit {
+  method?: string;
+  form?: Record<string, string>;
+  headers?: Record<string, string>;
+  /**
+   * The request comes from another site (an IdP's auto-posted form, a link on a partner's page):
+   * SameSite=Lax cookies go only with a top-level GET, SameSite=Strict ones never.
+   */
+  crossSite?: boolean;
+}
+
 export class Browser {
-  private readonly cookies = new Map<string, string>();
+  readonly jar = new CookieJar();
 
-  private remember(headers: Headers): void {
-    for (const line of headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-
-  private cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
-  async request(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Page> {
-    const headers: Record<string, string> = { accept: 'text/html', cookie: this.cookieHeader(), ...init.headers };
+  async request(url: string, init: RequestInit = {}): Promise<Page> {
+    const method = init.method ?? (init.form ? 'POST' : 'GET');
+    const sameSiteContext = !init.crossSite ? 'strict' : method === 'GET' ? 'lax' : 'none';
+    const cookie = await this.jar.getCookieString(url, { sameSiteContext });
+    const headers: Record<string, string> = { accept: 'text/html', ...(cookie ? { cookie } : {}), ...init.headers };
     let body: string | undefined;
     if (init.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(init.form).toString();
     }
-    const res = await fetch(url, { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
-    this.remember(res.headers);
+    const res = await fetch(url, { method, headers, body, redirect: 'manual' });
+    for (const line of res.headers.getSetCookie()) await this.jar.setCookie(line, url, { sameSiteContext, ignoreError: true });
     const location = res.headers.get('location');
     return { status: res.status, url, location: location && new URL(location, url).href, body: await res.text(), headers: res.headers };
   }
 
-  /** Follows redirects until a page answers or the location leaves `stopAt` (the RP's callback). */
-  async follow(url: string, stopAt: string, init: { form?: Record<string, string> } = {}): Promise<Page> {
+  /**
+   * Follows redirects until a page answers or the location leaves `stopAt` (the RP's callback).
+   * A chain started from another site stays cross-site, as browsers treat redirect chains.
+   */
+  async follow(url: string, stopAt: string, init: { form?: Record<string, string>; crossSite?: boolean } = {}): Promise<Page> {
     let page = await this.request(url, init);
     for (let hops = 0; page.location && !page.location.startsWith(stopAt); hops += 1) {
       if (hops > 10) throw new Error('too many redirects');
-      page = await this.request(page.location);
+      page = await this.request(page.location, { crossSite: Boolean(init.crossSite) });
     }
     return page;
   }
 
-  forget(name: string): void {
-    this.cookies.delete(name);
+  /** Drops every cookie of that name, whatever its domain and path. */
+  async forget(name: string): Promise<void> {
+    const store = this.jar.store;
+    for (const c of await store.getAllCookies()) if (c.key === name) await store.removeCookie(c.domain, c.path, c.key);
+  }
+
+  /** The names of the cookies this browser would send to `url`. */
+  async cookieNames(url: string): Promise<string[]> {
+    return (await this.jar.getCookies(url)).map((c) => c.key);
   }
 }
 

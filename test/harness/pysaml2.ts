@@ -38,6 +38,8 @@ export interface Scenario {
   lifetime_minutes?: number;
   in_response_to?: string | null;
   data_encryption?: 'tripledes-cbc' | 'aes256-cbc' | 'aes128-gcm';
+  /** The AuthnStatement's AuthnContextClassRef (PasswordProtectedTransport by default). */
+  authn_class_ref?: string;
 }
 
 export interface Pysaml2Idp {

@@ -146,6 +146,8 @@ async function open(config: ConnectorConfig, settings: OidcSettings, tenantId: s
         if (!subject) throw new FederationFailure('no_identifier', `no ${c.subject} claim`);
         const domains = context.routing.academicDomains(tenantId, config.emailDomains);
         const identity = academieIdentity(config.id, tenantId, subject, values, { givenName: [c.givenName], familyName: [c.familyName], email: c.email, rne: [c.rne] }, domains);
+        // Read from the signed ID token only (userinfo does not say how the user authenticated).
+        identity.authnContexts = [claims.acr, ...(Array.isArray(claims.amr) ? claims.amr : [])].filter((v): v is string => typeof v === 'string');
         if (released.email !== undefined && values.email === undefined) identity.auditDetails.unverifiedEmailIgnored = true;
         return { state: pending.state, identity };
       },

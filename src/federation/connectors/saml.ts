@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import * as samlify from 'samlify';
 import type { KeyObject } from 'node:crypto';
 import { ENCRYPTION_ALGORITHMS, SAFE_ENCRYPTION_ALGORITHMS, samlSettingsSchema, type ConnectorConfig, type SamlSettings } from '../config.js';
-import type { ConnectorContext, ConnectorType, IdpLogoutMessage, LoginState, OpenConnector, SamlLogout } from '../core/connector.js';
+import type { ConnectorContext, ConnectorType, IdpLogoutMessage, LoginState, LogoutContinuation, OpenConnector, SamlLogout } from '../core/connector.js';
 import { verifyLogoutMessage } from '../saml/logout.js';
 import { FederationFailure } from '../core/failure.js';
 import type { UpstreamIdentity } from '../core/identity.js';
@@ -93,12 +93,12 @@ async function open(config: ConnectorConfig, settings: SamlSettings, tenantId: s
   };
 
   const logout: SamlLogout = {
-    async requestUrl(session, lang) {
+    async requestUrl(session, after) {
       const idp = metadataSource.current();
       // samlify looks SLO endpoints up by its binding key ('redirect'), not by the binding URN.
       if (typeof idp.entityMeta.getSingleLogoutService('redirect') !== 'string') throw new FederationFailure('unavailable', 'the IdP offers no HTTP-Redirect SLO endpoint', 503);
       const { id, context: url } = sp.createLogoutRequest(idp, 'redirect', { logoutNameID: session.nameId, ...(session.sessionIndex ? { sessionIndex: session.sessionIndex } : {}) });
-      await context.ephemeral.put(logoutKey(config.id, id), JSON.stringify({ lang }), settings.requestTtlSeconds);
+      await context.ephemeral.put(logoutKey(config.id, id), JSON.stringify(after), settings.requestTtlSeconds);
       return url;
     },
     async handle(rawQuery): Promise<IdpLogoutMessage> {
@@ -110,7 +110,7 @@ async function open(config: ConnectorConfig, settings: SamlSettings, tenantId: s
       if (message.kind === 'response') {
         const pending = await context.ephemeral.take(logoutKey(config.id, message.inResponseTo));
         if (!pending) throw new FederationFailure('unknown_request', 'the LogoutResponse answers no pending request of this hub', 401);
-        return { kind: 'response', success: message.success, status: message.status, pending: JSON.parse(pending) as { lang: 'fr' | 'en' } };
+        return { kind: 'response', success: message.success, status: message.status, pending: JSON.parse(pending) as LogoutContinuation };
       }
       if (!(await context.ephemeral.claimOnce(logoutSeenKey(config.id, message.replayKey), settings.requestTtlSeconds + settings.clockSkewSeconds))) {
         throw new FederationFailure('replay', `LogoutRequest ${message.id} already received`, 401);
@@ -166,6 +166,7 @@ async function open(config: ConnectorConfig, settings: SamlSettings, tenantId: s
         const state = JSON.parse(pending) as LoginState;
         const identity = identityOf(config, settings, tenantId, context, assertion);
         if (!identity.subject) throw new FederationFailure('no_identifier', 'the assertion carries no stable identifier');
+        if (assertion.authnContextClassRef) identity.authnContexts = [assertion.authnContextClassRef];
         if (assertion.nameId) identity.upstreamSession = { nameId: assertion.nameId, sessionIndex: assertion.sessionIndex };
         return { state, identity };
       },

@@ -12,7 +12,7 @@ import type { Logger } from '../../shared/logger.js';
 
 /** Where the login started, carried through the upstream round trip (stored server-side). */
 export interface LoginState {
-  /** The oidc-provider interaction uid. */
+  /** The oidc-provider interaction uid (its cookie's path is `/interaction/<uid>`). */
   uid: string;
   connectorId: string;
   /** The tenant owning the connector (null: a platform connector). */
@@ -42,11 +42,17 @@ export interface SamlPostConnector {
 /** A LogoutRequest or LogoutResponse from the IdP, verified. */
 export type IdpLogoutMessage =
   | { kind: 'request'; nameId: string; sessionIndexes: string[]; relayState: string | null; respond(): string }
-  | { kind: 'response'; success: boolean; status: string; pending: { lang: 'fr' | 'en' } };
+  | { kind: 'response'; success: boolean; status: string; pending: LogoutContinuation };
+
+/** What follows the IdP's answer to our LogoutRequest: the page language, and where the browser goes (null: the hub's "signed out" page). */
+export interface LogoutContinuation {
+  lang: 'fr' | 'en';
+  then: string | null;
+}
 
 export interface SamlLogout {
   /** A signed LogoutRequest for this upstream session: the URL to send the browser to. */
-  requestUrl(session: UpstreamSession, lang: 'fr' | 'en'): Promise<string>;
+  requestUrl(session: UpstreamSession, after: LogoutContinuation): Promise<string>;
   /** Verifies a message received on our SLO endpoint (the raw query string, as signed). */
   handle(rawQuery: string): Promise<IdpLogoutMessage>;
 }

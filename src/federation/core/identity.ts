@@ -29,8 +29,11 @@ export interface UpstreamIdentity {
   /** ÉduConnect affiliation, or staff. */
   kind?: 'pupil' | 'parent' | 'staff' | undefined;
   structures?: RneEntry[] | undefined;
-  /** Authentication methods for the `amr` claim. */
-  amr: string[];
+  /**
+   * How the upstream says it authenticated the user (SAML AuthnContextClassRef, OIDC `acr` and
+   * `amr` values): with the connector's policy, the sign-in's `acr` and `amr`.
+   */
+  authnContexts: string[];
   /** The upstream's SAML session (NameID, SessionIndex), for single logout. */
   upstreamSession?: UpstreamSession | undefined;
   /** A few non-sensitive attributes for the audit trail. */

@@ -1,25 +1,29 @@
 /**
- * The federation endpoints, all under /federation/:
- *   GET  /federation/start/:connector?uid=     leave for the upstream (remembers the choice)
- *   GET  /federation/staff?uid=                 "Personnel de l'Éducation nationale": pick an académie
- *   GET  /federation/back/:uid                  back to the login page, forgetting the remembered choice
+ * The federation endpoints. Those that belong to one sign-in live under the interaction's own
+ * path, because oidc-provider scopes its interaction cookie to `/interaction/<uid>` and a browser
+ * sends it nowhere else (RFC 6265 path matching); a second tab's sign-in has its own cookie and
+ * path, so concurrent sign-ins do not overwrite each other:
+ *   GET  /interaction/:uid/federation/start/:connector   leave for the upstream (remembers the choice)
+ *   GET  /interaction/:uid/federation/staff              "Personnel de l'Éducation nationale": pick an académie
+ *   GET  /interaction/:uid/federation/back               back to the login page, forgetting the remembered choice
+ *   GET  /interaction/:uid/federation/continue/:ticket   resolve the account(s), finish the interaction
+ *   POST /interaction/:uid/federation/choose/:ticket     the account chosen among several
+ * The upstream's endpoints do not know the interaction and live under /federation/:
  *   GET  /federation/:connector/metadata        our SAML SP metadata
  *   POST /federation/:connector/acs             SAML responses (HTTP-POST binding)
  *   GET  /federation/:connector/callback        OIDC upstream callback
- *   GET  /federation/continue/:ticket           resolve the account(s), finish the interaction
- *   POST /federation/choose/:ticket             the account chosen among several
- *   GET  /federation/logout                     after the hub's end-session page: the SAML IdP's logout (SP-initiated SLO)
+ *   GET  /federation/logout                     the SAML IdP's logout (SP-initiated SLO)
  *   GET  /federation/:connector/slo             SAML LogoutRequest / LogoutResponse (HTTP-Redirect binding)
  *
  * The SAML POST arrives cross-site, so it carries no SameSite=Lax cookie: the response is
  * checked there, then the result waits under a one-time ticket and the browser is sent (a
- * top-level GET, which does carry the interaction cookie) to /continue, where oidc-provider
- * ties it to the interaction it started.
+ * top-level GET, which does carry the interaction cookie) to the interaction's /continue, where
+ * oidc-provider ties it to the interaction it started.
  */
 import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { langOf } from '../../oidc/provider-pages.js';
@@ -30,6 +34,7 @@ import type { Account, PlatformStore } from '../../storage/ports/index.js';
 import type { LoginState, OpenConnector } from '../core/connector.js';
 import { FederationFailure } from '../core/failure.js';
 import type { UpstreamIdentity } from '../core/identity.js';
+import { federatedAuthentication } from '../core/authn-level.js';
 import { candidateAccounts, completeFederatedLogin, type AuditContext } from '../linking/link.js';
 import { createFederatedAccount } from '../linking/provision.js';
 import { renderAccountChoice, renderFailure, renderLoggedOut, renderNoAccount, renderStaffChoice } from './pages.js';
@@ -88,10 +93,15 @@ async function interactionOf(ctx: Context, provider: Provider, uid: string) {
   }
 }
 
-export function federationRouter(deps: RouteDeps): Router {
-  const router = new Router({ prefix: '/federation' });
+/** The federation paths of one sign-in (under the interaction's cookie path). */
+export const interactionFederationPath = (uid: string, rest: string): string => `/interaction/${uid}/federation/${rest}`;
+
+/** The two routers: the sign-in's own steps, and the upstreams' endpoints. */
+export function federationRouters(deps: RouteDeps): Router[] {
   const samlBody = bodyParser({ enableTypes: ['form'], formLimit: SAML_BODY_LIMIT, encoding: 'utf-8' });
   const form = bodyParser({ enableTypes: ['form'], formLimit: '4kb', encoding: 'utf-8' });
+  const signIn = new Router({ prefix: '/interaction/:uid/federation' });
+  const upstream = new Router({ prefix: '/federation' });
 
   /** Refusals become a clear page and an audit event (in the connector's tenant, else the platform's). */
   const guarded = (connectorOf: (ctx: Context) => OpenConnector | undefined, handler: (ctx: Context) => Promise<void>) => async (ctx: Context) => {
@@ -117,11 +127,15 @@ export function federationRouter(deps: RouteDeps): Router {
     if (!c) throw new FederationFailure('unknown_connector', `no enabled connector ${String(ctx.params.connector).slice(0, 40)}`);
     return c;
   };
+  const uidOf = (ctx: Context): string => {
+    const uid = ctx.params.uid;
+    if (!uidOk(uid)) throw new FederationFailure('expired_interaction', 'malformed interaction uid');
+    return uid;
+  };
 
-  router.get('/start/:connector', guarded(byParam, async (ctx) => {
+  signIn.get('/start/:connector', guarded(byParam, async (ctx) => {
     const connector = connectorOrFail(ctx);
-    const uid = ctx.query.uid;
-    if (!uidOk(uid)) throw new FederationFailure('expired_interaction', 'no uid');
+    const uid = uidOf(ctx);
     await interactionOf(ctx, deps.provider, uid);
     const state: LoginState = { uid, connectorId: connector.id, tenantId: connector.tenantId, lang: langOf(ctx) };
     const url = connector.saml ? await connector.saml.loginUrl(state) : await connector.redirect!.loginUrl(state);
@@ -132,24 +146,23 @@ export function federationRouter(deps: RouteDeps): Router {
     ctx.redirect(url);
   }));
 
-  router.get('/staff', guarded(none, async (ctx) => {
-    const uid = ctx.query.uid;
-    if (!uidOk(uid)) throw new FederationFailure('expired_interaction', 'no uid');
+  signIn.get('/staff', guarded(none, async (ctx) => {
+    const uid = uidOf(ctx);
     const lang = langOf(ctx);
     const choices = [...deps.connectors.values()]
       .filter((c) => c.config.profile === 'academie')
-      .map((c) => ({ href: `/federation/start/${c.id}?${new URLSearchParams({ uid, lang })}`, label: c.config.displayName }));
+      .map((c) => ({ href: `${interactionFederationPath(uid, `start/${c.id}`)}?${new URLSearchParams({ lang })}`, label: c.config.displayName }));
     ctx.type = 'html';
-    ctx.body = renderStaffChoice({ lang, choices, backUrl: `/federation/back/${uid}?lang=${lang}`, langSwitchUrl: langSwitchOf(ctx, lang) });
+    ctx.body = renderStaffChoice({ lang, choices, backUrl: `${interactionFederationPath(uid, 'back')}?lang=${lang}`, langSwitchUrl: langSwitchOf(ctx, lang) });
   }));
 
-  router.get('/back/:uid', (ctx) => {
+  signIn.get('/back', (ctx) => {
     const uid = String(ctx.params.uid);
     ctx.cookies.set(REMEMBERED_CHOICE_COOKIE, null, { signed: true });
     ctx.redirect(uidOk(uid) ? `/interaction/${uid}?lang=${langOf(ctx)}` : '/');
   });
 
-  router.get('/:connector/metadata', guarded(byParam, async (ctx) => {
+  upstream.get('/:connector/metadata', guarded(byParam, async (ctx) => {
     const connector = connectorOrFail(ctx);
     if (!connector.saml) throw new FederationFailure('unknown_connector', 'not a SAML connector');
     ctx.type = 'application/samlmetadata+xml';
@@ -160,10 +173,10 @@ export function federationRouter(deps: RouteDeps): Router {
     const ticket = randomBytes(24).toString('base64url');
     await deps.ephemeral.put(ticketKey(ticket), JSON.stringify({ state: result.state, identity: result.identity } satisfies Ticket), TICKET_TTL_SECONDS);
     ctx.status = 303;
-    ctx.redirect(`/federation/continue/${ticket}?lang=${result.state.lang}`);
+    ctx.redirect(`${interactionFederationPath(result.state.uid, `continue/${ticket}`)}?lang=${result.state.lang}`);
   };
 
-  router.post('/:connector/acs', samlBody, guarded(byParam, async (ctx) => {
+  upstream.post('/:connector/acs', samlBody, guarded(byParam, async (ctx) => {
     const connector = connectorOrFail(ctx);
     if (!connector.saml) throw new FederationFailure('unknown_connector', 'not a SAML connector');
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
@@ -171,41 +184,45 @@ export function federationRouter(deps: RouteDeps): Router {
     await toContinue(ctx, await connector.saml.handlePost(strings));
   }));
 
-  router.get('/:connector/callback', guarded(byParam, async (ctx) => {
+  upstream.get('/:connector/callback', guarded(byParam, async (ctx) => {
     const connector = connectorOrFail(ctx);
     if (!connector.redirect) throw new FederationFailure('unknown_connector', 'not a redirect connector');
     const query = Object.fromEntries(Object.entries(ctx.query).filter((e): e is [string, string] => typeof e[1] === 'string'));
     await toContinue(ctx, await connector.redirect.handleCallback(query));
   }));
 
-  const loadTicket = async (ctx: Context): Promise<Ticket & { key: string }> => {
+  /** The ticket named by the path, for the interaction named by the path (and this browser's cookie). */
+  const loadTicket = async (ctx: Context): Promise<Ticket & { key: string; clientId: string }> => {
     const key = ticketKey(String(ctx.params.ticket));
     const raw = await deps.ephemeral.get(key);
     if (!raw) throw new FederationFailure('expired_interaction', 'unknown or used ticket');
-    return { ...(JSON.parse(raw) as Ticket), key };
+    const ticket = JSON.parse(raw) as Ticket;
+    ctx.state.federationConnector = ticket.state.connectorId;
+    if (ticket.state.uid !== uidOf(ctx)) throw new FederationFailure('expired_interaction', 'the ticket belongs to another sign-in');
+    const details = await interactionOf(ctx, deps.provider, ticket.state.uid);
+    return { ...ticket, key, clientId: String(details.params.client_id) };
   };
   const connectorOfTicketPath = (ctx: Context) => deps.connectors.get(String(ctx.state.federationConnector ?? ''));
 
-  const finish = async (ctx: Context, ticket: Ticket & { key: string }, account: Account, clientId: string) => {
+  const finish = async (ctx: Context, ticket: Ticket & { key: string; clientId: string }, account: Account) => {
     await deps.ephemeral.delete(ticket.key);
-    await completeFederatedLogin(deps.store, ticket.identity, account, auditContext(ctx, clientId));
-    const upstream = ticket.identity.upstreamSession;
-    if (upstream && deps.connectors.get(ticket.state.connectorId)?.saml?.logout) {
+    await completeFederatedLogin(deps.store, ticket.identity, account, auditContext(ctx, ticket.clientId));
+    const connector = deps.connectors.get(ticket.state.connectorId);
+    const session = ticket.identity.upstreamSession;
+    if (session && connector?.saml?.logout) {
       const id = randomBytes(24).toString('base64url');
-      const record: UpstreamSessionRecord = { connectorId: ticket.state.connectorId, tenantId: account.tenantId, accountId: account.id, ...upstream };
+      const record: UpstreamSessionRecord = { connectorId: ticket.state.connectorId, tenantId: account.tenantId, accountId: account.id, ...session };
       await deps.ephemeral.put(upstreamSessionKey(id), JSON.stringify(record), deps.sessionTtlSeconds);
       ctx.cookies.set(UPSTREAM_SESSION_COOKIE, id, { httpOnly: true, sameSite: 'lax', signed: true, secure: ctx.secure, maxAge: deps.sessionTtlSeconds * 1000, overwrite: true });
     }
-    const to = await deps.provider.interactionResult(ctx.req, ctx.res, { login: { accountId: account.id, amr: ticket.identity.amr } }, { mergeWithLastSubmission: false });
+    const { acr, amr } = federatedAuthentication(connector?.config.acr, ticket.identity.authnContexts);
+    const to = await deps.provider.interactionResult(ctx.req, ctx.res, { login: { accountId: account.id, acr, amr } }, { mergeWithLastSubmission: false });
     ctx.status = 303;
     ctx.redirect(to);
   };
 
-  router.get('/continue/:ticket', guarded(connectorOfTicketPath, async (ctx) => {
+  signIn.get('/continue/:ticket', guarded(connectorOfTicketPath, async (ctx) => {
     const ticket = await loadTicket(ctx);
-    ctx.state.federationConnector = ticket.state.connectorId;
-    const details = await interactionOf(ctx, deps.provider, ticket.state.uid);
-    const clientId = String(details.params.client_id);
     const accounts = await candidateAccounts(deps.store, ticket.identity);
     const lang = ticket.state.lang;
     if (accounts.length === 0) {
@@ -213,81 +230,65 @@ export function federationRouter(deps: RouteDeps): Router {
       let notCreated: string | null = null;
       if (connector && !connector.config.linkOnly) {
         const provisioning = { id: connector.id, tenantId: connector.tenantId, accountCreation: connector.config.accountCreation };
-        const outcome = await createFederatedAccount(deps.store, deps.ephemeral, ticket.identity, provisioning, auditContext(ctx, clientId));
-        if (outcome.account) return finish(ctx, ticket, outcome.account, clientId);
+        const outcome = await createFederatedAccount(deps.store, deps.ephemeral, ticket.identity, provisioning, auditContext(ctx, ticket.clientId));
+        if (outcome.account) return finish(ctx, ticket, outcome.account);
         notCreated = outcome.reason;
       }
       await deps.ephemeral.delete(ticket.key);
       const audit = connector?.tenantId ? deps.store.forTenant(connector.tenantId).audit : deps.store.audit;
-      await audit.record({ type: 'federation.no_account', ...auditContext(ctx, clientId), details: { connector: ticket.state.connectorId, subject: ticket.identity.subject, ...ticket.identity.auditDetails, ...(notCreated ? { notCreated } : {}) } });
+      await audit.record({ type: 'federation.no_account', ...auditContext(ctx, ticket.clientId), details: { connector: ticket.state.connectorId, subject: ticket.identity.subject, ...ticket.identity.auditDetails, ...(notCreated ? { notCreated } : {}) } });
       ctx.type = 'html';
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = renderNoAccount({ lang, kind: ticket.identity.kind === 'staff' ? 'staff' : 'family', backUrl: `/federation/back/${ticket.state.uid}?lang=${lang}` });
+      ctx.body = renderNoAccount({ lang, kind: ticket.identity.kind === 'staff' ? 'staff' : 'family', backUrl: `${interactionFederationPath(ticket.state.uid, 'back')}?lang=${lang}` });
       return;
     }
-    if (accounts.length === 1) return finish(ctx, ticket, accounts[0]!, clientId);
+    if (accounts.length === 1) return finish(ctx, ticket, accounts[0]!);
     await deps.ephemeral.put(ticket.key, JSON.stringify({ state: ticket.state, identity: ticket.identity, candidates: accounts.map((a) => a.id) } satisfies Ticket), TICKET_TTL_SECONDS);
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = renderAccountChoice({ lang, action: `/federation/choose/${String(ctx.params.ticket)}?lang=${lang}`, accounts: accounts.map((a) => ({ ...a, tenantName: deps.tenantNames.get(a.tenantId) ?? a.tenantId })) });
+    ctx.body = renderAccountChoice({ lang, action: `${interactionFederationPath(ticket.state.uid, `choose/${String(ctx.params.ticket)}`)}?lang=${lang}`, accounts: accounts.map((a) => ({ ...a, tenantName: deps.tenantNames.get(a.tenantId) ?? a.tenantId })) });
   }));
 
-  router.post('/choose/:ticket', form, guarded(connectorOfTicketPath, async (ctx) => {
+  signIn.post('/choose/:ticket', form, guarded(connectorOfTicketPath, async (ctx) => {
     const ticket = await loadTicket(ctx);
-    ctx.state.federationConnector = ticket.state.connectorId;
-    const details = await interactionOf(ctx, deps.provider, ticket.state.uid);
     const chosen = String((ctx.request.body as Record<string, unknown> | undefined)?.account ?? '');
     if (!ticket.candidates?.includes(chosen)) throw new FederationFailure('state', 'the chosen account was not offered');
     // Re-read: the account may have been disabled while the page was open.
     const account = (await candidateAccounts(deps.store, ticket.identity)).find((a) => a.id === chosen);
     if (!account) throw new FederationFailure('state', 'the chosen account is no longer available');
-    await finish(ctx, ticket, account, String(details.params.client_id));
+    await finish(ctx, ticket, account);
   }));
 
-  /** This browser's upstream session record, if any (the cookie is dropped either way). */
-  const takeUpstreamSession = async (ctx: Context): Promise<UpstreamSessionRecord | null> => {
-    const id = ctx.cookies.get(UPSTREAM_SESSION_COOKIE, { signed: true });
-    ctx.cookies.set(UPSTREAM_SESSION_COOKIE, null, { signed: true });
-    if (!id) return null;
-    const raw = await deps.ephemeral.take(upstreamSessionKey(id));
-    return raw ? (JSON.parse(raw) as UpstreamSessionRecord) : null;
-  };
-  const auditLogout = async (ctx: Context, connector: OpenConnector | undefined, accountId: string | null, details: Record<string, unknown>) => {
-    const audit = connector?.tenantId ? deps.store.forTenant(connector.tenantId).audit : deps.store.audit;
-    await audit.record({ type: 'federation.logout', accountId, ...auditContext(ctx), details: { connector: connector?.id ?? null, ...details } });
-  };
-  const loggedOut = (ctx: Context, lang: Lang, complete: boolean) => {
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = renderLoggedOut({ lang, complete });
-  };
-
-  // SP-initiated. A GET must not end the hub session (a link on another site could): while one
-  // lives, oidc-provider's end-session page asks first, with its xsrf token, and its "signed out"
-  // step comes back here; then the IdP is asked to end its own session.
-  router.get('/logout', guarded(none, async (ctx) => {
+  upstream.get('/logout', guarded(none, async (ctx) => {
     const lang = langOf(ctx);
+    // A GET must not end the hub session (a link on another site could): while one lives,
+    // oidc-provider's end-session page asks first, with its xsrf token, and the upstream
+    // logout follows its confirmation (upstreamLogoutAfterEndSession).
     if (await hubSessionAccount(deps.provider, ctx)) {
       ctx.redirect(`${new URL(deps.provider.issuer).pathname.replace(/\/$/, '')}/session/end?${new URLSearchParams({ ui_locales: lang })}`);
       return;
     }
-    const record = await takeUpstreamSession(ctx);
-    const connector = record ? deps.connectors.get(record.connectorId) : undefined;
-    await auditLogout(ctx, connector, record?.accountId ?? null, { initiator: 'hub', upstream: Boolean(record && connector?.saml?.logout) });
-    if (record && connector?.saml?.logout) {
+    const to = await upstreamLogoutUrl(ctx, deps, { lang, then: null });
+    if (to) {
       ctx.set('Cache-Control', 'no-store');
-      ctx.redirect(await connector.saml.logout.requestUrl({ nameId: record.nameId, sessionIndex: record.sessionIndex }, lang));
+      ctx.redirect(to);
       return;
     }
     loggedOut(ctx, lang, true);
   }));
 
-  router.get('/:connector/slo', guarded(byParam, async (ctx) => {
+  upstream.get('/:connector/slo', guarded(byParam, async (ctx) => {
     const connector = connectorOrFail(ctx);
     if (!connector.saml?.logout) throw new FederationFailure('unknown_connector', 'not a SAML connector');
     const message = await connector.saml.logout.handle(ctx.querystring);
     if (message.kind === 'response') {
-      await auditLogout(ctx, connector, null, { initiator: 'hub', upstreamStatus: message.status });
+      await auditLogout(ctx, deps, connector, null, { initiator: 'hub', upstreamStatus: message.status });
+      // The RP's post_logout_redirect_uri, when the logout started there: the browser ends where the RP asked.
+      if (message.pending.then) {
+        ctx.status = 303;
+        ctx.redirect(message.pending.then);
+        return;
+      }
       loggedOut(ctx, message.pending.lang, message.success);
       return;
     }
@@ -299,13 +300,78 @@ export function federationRouter(deps: RouteDeps): Router {
       && (message.sessionIndexes.length === 0 || record.sessionIndex === null || message.sessionIndexes.includes(record.sessionIndex));
     let ended = false;
     if (same) {
-      await takeUpstreamSession(ctx);
+      await takeUpstreamSession(ctx, deps);
       ended = await endHubSession(deps.provider, ctx, record.accountId, deps.log);
     }
-    await auditLogout(ctx, connector, same ? record.accountId : null, { initiator: 'idp', subject: message.nameId, matchedSession: same, hubSessionEnded: ended });
+    await auditLogout(ctx, deps, connector, same ? record.accountId : null, { initiator: 'idp', subject: message.nameId, matchedSession: same, hubSessionEnded: ended });
     ctx.set('Cache-Control', 'no-store');
     ctx.redirect(message.respond());
   }));
 
-  return router;
+  return [signIn, upstream];
+}
+
+/** This browser's upstream session record, if any (the cookie is dropped either way). */
+async function takeUpstreamSession(ctx: Context, deps: RouteDeps): Promise<UpstreamSessionRecord | null> {
+  const id = ctx.cookies.get(UPSTREAM_SESSION_COOKIE, { signed: true });
+  ctx.cookies.set(UPSTREAM_SESSION_COOKIE, null, { signed: true });
+  if (!id) return null;
+  const raw = await deps.ephemeral.take(upstreamSessionKey(id));
+  return raw ? (JSON.parse(raw) as UpstreamSessionRecord) : null;
+}
+
+async function auditLogout(ctx: Context, deps: RouteDeps, connector: OpenConnector | undefined, accountId: string | null, details: Record<string, unknown>): Promise<void> {
+  const audit = connector?.tenantId ? deps.store.forTenant(connector.tenantId).audit : deps.store.audit;
+  await audit.record({ type: 'federation.logout', accountId, ...auditContext(ctx), details: { connector: connector?.id ?? null, ...details } });
+}
+
+function loggedOut(ctx: Context, lang: Lang, complete: boolean): void {
+  ctx.type = 'html';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = renderLoggedOut({ lang, complete });
+}
+
+/**
+ * The signed LogoutRequest URL for this browser's upstream SAML session, or null when it has none
+ * (or its IdP offers no logout); `then` is where the browser goes once the IdP has answered.
+ */
+async function upstreamLogoutUrl(ctx: Context, deps: RouteDeps, after: { lang: Lang; then: string | null }): Promise<string | null> {
+  const record = await takeUpstreamSession(ctx, deps);
+  const connector = record ? deps.connectors.get(record.connectorId) : undefined;
+  const logout = connector?.saml?.logout;
+  await auditLogout(ctx, deps, connector, record?.accountId ?? null, { initiator: 'hub', upstream: Boolean(record && logout) });
+  if (!record || !logout) return null;
+  return logout.requestUrl({ nameId: record.nameId, sessionIndex: record.sessionIndex }, after);
+}
+
+/**
+ * Runs around oidc-provider: once its end-session confirmation has ended the hub session, a
+ * browser signed in through a SAML IdP goes to that IdP's logout first, and only then where
+ * oidc-provider was sending it (the RP's post_logout_redirect_uri, or the "signed out" page).
+ * RP libraries always send post_logout_redirect_uri, and oidc-provider redirects there directly,
+ * so this cannot wait for the "signed out" page.
+ */
+export function upstreamLogoutAfterEndSession(deps: RouteDeps): Middleware {
+  const issuerPath = new URL(deps.provider.issuer).pathname.replace(/\/$/, '');
+  const confirmPath = `${issuerPath}/session/end/confirm`;
+  const successPath = `${issuerPath}/session/end/success`;
+  const sessionCookie = deps.provider.cookieName('session');
+  return async (ctx, next) => {
+    if (ctx.method !== 'POST' || ctx.path !== confirmPath || !ctx.cookies.get(UPSTREAM_SESSION_COOKIE, { signed: true })) return next();
+    const sessionId = ctx.cookies.get(sessionCookie);
+    const before = sessionId ? await deps.provider.Session.find(sessionId) : undefined;
+    await next();
+    const location = ctx.response.get('location');
+    if (ctx.status < 300 || ctx.status >= 400 || !location) return;
+    // "Sign out of this application only" keeps the hub session (under a new id, same uid), and so the upstream one.
+    if (before && (await deps.provider.Session.findByUid(before.uid))) return;
+    const then = new URL(location, deps.provider.issuer);
+    const lang = langOf(ctx);
+    const to = await upstreamLogoutUrl(ctx, deps, { lang, then: then.pathname === successPath && then.origin === new URL(deps.provider.issuer).origin ? null : then.href });
+    if (to) {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.status = 303;
+      ctx.redirect(to);
+    }
+  };
 }

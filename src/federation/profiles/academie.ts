@@ -57,7 +57,7 @@ export function academieIdentity(
     familyName: firstOf(names.familyName),
     kind: 'staff',
     structures,
-    amr: ['ext'],
+    authnContexts: [],
     auditDetails: { email: email ?? null, ...(rawEmail && !email ? { refusedEmail: rawEmail } : {}), uai: structures.map((s) => s.uai) },
   };
 }

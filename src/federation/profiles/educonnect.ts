@@ -80,7 +80,7 @@ export function eduConnectIdentity(
     givenName: first('givenName'),
     familyName: first('lastName'),
     kind,
-    amr: ['ext'],
+    authnContexts: [],
     // No names, birth date or INE hash in the audit trail: the ids are enough to investigate.
     auditDetails: { affiliation, externalIds: candidates.map((c) => `${c.tenantId}:${c.externalId}`), ...(unknownAcademies.length ? { unknownAcademies } : {}) },
   };

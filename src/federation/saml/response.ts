@@ -39,6 +39,8 @@ export interface VerifiedAssertion {
   /** The earliest end of validity: the replay cache keeps the id until then (plus skew). */
   validUntil: Date;
   sessionIndex: string | null;
+  /** The AuthnStatement's AuthnContextClassRef, when there is one. */
+  authnContextClassRef: string | null;
   attributes: Record<string, string[]>;
 }
 
@@ -205,5 +207,6 @@ function readAssertion(assertion: XmlElement, responseIrt: string | null, e: Res
   }
   const authn = optional(assertion, NS.saml, 'AuthnStatement');
   const validUntil = new Date(Math.min(dataEnd.getTime(), condEnd?.getTime() ?? dataEnd.getTime()));
-  return { id, issuer, nameId, inResponseTo: dataIrt ?? responseIrt, validUntil, sessionIndex: authn ? attr(authn, 'SessionIndex') : null, attributes };
+  const classRef = authn ? kids(authn, NS.saml, 'AuthnContext').flatMap((c) => kids(c, NS.saml, 'AuthnContextClassRef'))[0]?.content.trim() ?? null : null;
+  return { id, issuer, nameId, inResponseTo: dataIrt ?? responseIrt, validUntil, sessionIndex: authn ? attr(authn, 'SessionIndex') : null, authnContextClassRef: classRef, attributes };
 }

@@ -51,6 +51,8 @@ DEFAULT_SCENARIO = {
     "in_response_to": None,
     # data encryption of the assertion (pysaml2's default is 3DES)
     "data_encryption": "tripledes-cbc",
+    # the AuthnStatement's AuthnContextClassRef
+    "authn_class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
 }
 scenario = dict(DEFAULT_SCENARIO)
 # What /slo last received from the SP (for the test to read at GET /last-logout).
@@ -217,7 +219,7 @@ class Handler(BaseHTTPRequestHandler):
             sign_alg=SIG_RSA_SHA256,
             digest_alg=DIGEST_SHA256,
             release_policy=policy_for(s["lifetime_minutes"], s["audience"]),
-            authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"},
+            authn={"class_ref": s["authn_class_ref"]},
         )
         encoded = base64.b64encode(str(resp).encode("utf-8")).decode("ascii")
         relay = query.get("RelayState", "")
