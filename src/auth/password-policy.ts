@@ -143,3 +143,49 @@ export function checkPassword(password: string, policy: PasswordPolicy, person: 
   }
   return problems;
 }
+
+/** The values a setting takes across several policies; `low === high` when they all agree. */
+export interface PolicyRange {
+  low: number;
+  high: number;
+}
+
+/**
+ * What can be said truthfully of several policies at once (e.g. every tenant's policy of every
+ * profile, when the page does not know the account yet): for each group of keys, the minimum
+ * length it may have; the maximum length; and whether every policy refuses common passwords and
+ * personal parts. Pages state the rule from this, so they never repeat a number of their own.
+ */
+export interface PolicySummary<K extends string> {
+  /** Keys sharing the same range of minimum lengths, in the order first seen. */
+  minLength: Array<{ keys: K[]; range: PolicyRange }>;
+  maxLength: PolicyRange;
+  /** True only when every policy refuses them. */
+  refuseCommon: boolean;
+  refusePersonal: boolean;
+}
+
+const widen = (range: PolicyRange | undefined, value: number): PolicyRange =>
+  range ? { low: Math.min(range.low, value), high: Math.max(range.high, value) } : { low: value, high: value };
+
+/** Summarizes `[key, policy]` pairs (a key may come several times, e.g. once per tenant); null when there are none. */
+export function summarizePolicies<K extends string>(entries: Iterable<readonly [K, PasswordPolicy]>): PolicySummary<K> | null {
+  const minByKey = new Map<K, PolicyRange>();
+  let maxLength: PolicyRange | undefined;
+  let refuseCommon = true;
+  let refusePersonal = true;
+  for (const [key, policy] of entries) {
+    minByKey.set(key, widen(minByKey.get(key), policy.minLength));
+    maxLength = widen(maxLength, policy.maxLength);
+    refuseCommon &&= policy.refuseCommon;
+    refusePersonal &&= policy.refusePersonal;
+  }
+  if (!maxLength) return null;
+  const groups: PolicySummary<K>['minLength'] = [];
+  for (const [key, range] of minByKey) {
+    const same = groups.find((g) => g.range.low === range.low && g.range.high === range.high);
+    if (same) same.keys.push(key);
+    else groups.push({ keys: [key], range });
+  }
+  return { minLength: groups, maxLength, refuseCommon, refusePersonal };
+}

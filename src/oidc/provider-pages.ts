@@ -2,8 +2,8 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Context } from 'koa';
 import { UPSTREAM_SESSION_COOKIE } from '../federation/session-cookie.js';
-import { pickLang, type Lang } from './views/i18n.js';
-import { renderError, renderLoggedOut as loggedOutPage, renderLogoutConfirm as logoutConfirmPage, type ErrorKind } from './views/pages.js';
+import { pickLang, t, type Lang } from './views/i18n.js';
+import { renderError, renderLoggedOut as loggedOutPage, renderLogoutConfirm as logoutConfirmPage, type ErrorAction, type ErrorKind } from './views/pages.js';
 
 /** `requestedLocales`: the authorization request's `ui_locales`, for pages of an interaction. */
 export function langOf(ctx: Context, requestedLocales?: unknown): Lang {
@@ -12,22 +12,61 @@ export function langOf(ctx: Context, requestedLocales?: unknown): Lang {
   return pickLang({ query, uiLocales, acceptLanguage: ctx.get('accept-language') || undefined });
 }
 
+/**
+ * The same page in the other language: this URL with `lang` swapped. Only for GET, since a link
+ * cannot repeat a POST. Built from `originalUrl`, so it holds under a mount prefix too.
+ */
+export function langSwitchOf(ctx: Context, lang: Lang): string | undefined {
+  if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return undefined;
+  const url = new URL(ctx.originalUrl, 'http://hub.invalid');
+  url.searchParams.set('lang', lang === 'fr' ? 'en' : 'fr');
+  return `${url.pathname}${url.search}`;
+}
+
 const KIND_OF_ERROR: Record<string, ErrorKind> = {
   invalid_client: 'unknown_client',
+  invalid_redirect_uri: 'invalid_redirect_uri',
+  access_denied: 'access_denied',
   temporarily_unavailable: 'unavailable',
   server_error: 'server_error',
   session_not_found: 'expired_interaction',
 };
 
+function endSessionUrl(ctx: KoaContextWithOIDC): string | undefined {
+  try {
+    return ctx.oidc.urlFor('end_session');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The end_session routes' own paths (`/session/end`, `/session/end/confirm`): their errors are failed sign-outs. */
+function isLogoutRequest(ctx: KoaContextWithOIDC): boolean {
+  const endSession = endSessionUrl(ctx);
+  return endSession !== undefined && new URL(ctx.originalUrl, 'http://hub.invalid').pathname.startsWith(new URL(endSession).pathname);
+}
+
+/**
+ * oidc-provider's errors that cannot go back to the RP. The page says in the reader's language
+ * what happened and what to do; the OAuth error code is in small print, its English description
+ * (e.g. `redirect_uri did not match …`) never on the page.
+ */
 export async function renderProviderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }): Promise<void> {
-  const kind = KIND_OF_ERROR[out.error] ?? 'invalid_request';
+  const lang = langOf(ctx);
+  const logout = isLogoutRequest(ctx);
+  const kind = logout && out.error === 'invalid_request' ? 'logout_failed' : (KIND_OF_ERROR[out.error] ?? 'invalid_request');
+  const endSession = logout ? endSessionUrl(ctx) : undefined;
+  const action: ErrorAction | undefined = endSession ? { href: `${new URL(endSession).pathname}?lang=${lang}`, label: t(lang, 'error.logout_restart') } : undefined;
+  const langSwitchUrl = langSwitchOf(ctx, lang);
   ctx.type = 'html';
   ctx.body = renderError({
-    lang: langOf(ctx),
+    lang,
     status: ctx.status,
     kind,
-    ...(kind === 'invalid_request' && out.error_description ? { detail: out.error_description } : {}),
+    code: out.error,
     requestId: String(ctx.state.requestId ?? ''),
+    ...(langSwitchUrl ? { langSwitchUrl } : {}),
+    ...(action ? { action } : {}),
   });
 }
 
@@ -38,8 +77,10 @@ function clientNameOf(ctx: KoaContextWithOIDC): string | undefined {
 
 export async function renderLogoutConfirm(ctx: KoaContextWithOIDC, form: string): Promise<void> {
   const clientName = clientNameOf(ctx);
+  const lang = langOf(ctx);
+  const langSwitchUrl = langSwitchOf(ctx, lang);
   ctx.type = 'html';
-  ctx.body = logoutConfirmPage({ lang: langOf(ctx), formHtml: form, formId: 'op.logoutForm', ...(clientName ? { clientName } : {}) });
+  ctx.body = logoutConfirmPage({ lang, formHtml: form, formId: 'op.logoutForm', ...(clientName ? { clientName } : {}), ...(langSwitchUrl ? { langSwitchUrl } : {}) });
 }
 
 export async function renderLoggedOut(ctx: KoaContextWithOIDC): Promise<void> {
@@ -49,6 +90,15 @@ export async function renderLoggedOut(ctx: KoaContextWithOIDC): Promise<void> {
     return;
   }
   const clientName = clientNameOf(ctx);
+  const lang = langOf(ctx);
+  const langSwitchUrl = langSwitchOf(ctx, lang);
+  // Named client: the user stayed signed in to the ENT; the confirmation page can end that too.
+  const endSession = clientName ? endSessionUrl(ctx) : undefined;
   ctx.type = 'html';
-  ctx.body = loggedOutPage({ lang: langOf(ctx), ...(clientName ? { clientName } : {}) });
+  ctx.body = loggedOutPage({
+    lang,
+    ...(clientName ? { clientName } : {}),
+    ...(langSwitchUrl ? { langSwitchUrl } : {}),
+    ...(endSession ? { everywhereUrl: `${new URL(endSession).pathname}?lang=${lang}` } : {}),
+  });
 }

@@ -50,6 +50,17 @@ function submit(browser: Browser, page: Page, action: RegExp, form: Record<strin
   return browser.follow(formAction(page, action), REDIRECT, { form });
 }
 
+/**
+ * The confirmation page after an activation or a password change: it says what was done, then
+ * its button goes on with the sign-in.
+ */
+async function throughConfirmation(browser: Browser, page: Page, what: 'Compte activé' | 'Mot de passe changé'): Promise<Page> {
+  expect(page.status, page.body.slice(0, 400)).to.equal(200);
+  expect(page.url).to.match(/\/done\?/);
+  expect(page.body).to.include(`<h1>${what}</h1>`).and.include('role="status"');
+  return submit(browser, page, /\/continue/, {});
+}
+
 function toRp(page: Page, start: Omit<Authorization, 'callback'>): Authorization {
   expect(page.location, `expected a redirect to the RP, got ${page.status}: ${page.body.slice(0, 400)}`).to.be.a('string');
   return { ...start, callback: new URL(page.location!) };
@@ -97,7 +108,11 @@ describe('local accounts over HTTP (Redis)', function () {
       expect(page.status).to.equal(200);
       expect(page.body).to.include('Activer mon compte').and.include('Code d’activation').and.include('charte d’utilisation');
       // The code as printed, with its dash and in capitals, is accepted.
-      const done = await submit(browser, page, /\/activate/, form(' Ines.Lefevre ', code.toUpperCase().replace(/^(.{4})/, '$1-'), { email: 'Ines@Example.org' }));
+      const confirmation = await submit(browser, page, /\/activate/, form(' Ines.Lefevre ', code.toUpperCase().replace(/^(.{4})/, '$1-'), { email: 'Ines@Example.org' }));
+      // Activated before the page says so; the page names the login to use from now on.
+      expect((await store.forTenant('lille').accounts.get(account.id)).status).to.equal('active');
+      expect(confirmation.body).to.include('Votre compte ENT est activé.').and.include('«\u00a0ines.lefevre\u00a0»');
+      const done = await throughConfirmation(browser, confirmation, 'Compte activé');
       const tokens = await exchange(portal, toRp(done, start));
       expect(tokens.claims()!.sub).to.equal(account.id);
       expect(tokens.claims()!.acr).to.equal(ACR_ONE_FACTOR);
@@ -111,7 +126,7 @@ describe('local accounts over HTTP (Redis)', function () {
       const { account, code } = await pendingAccount(store, { login: 'ines.reuse' });
       const browser = new Browser();
       const first = await activationPage(browser);
-      toRp(await submit(browser, first.page, /\/activate/, form('ines.reuse', code)), first.start);
+      toRp(await throughConfirmation(browser, await submit(browser, first.page, /\/activate/, form('ines.reuse', code)), 'Compte activé'), first.start);
       const reuser = new Browser();
       const reused = await submit(reuser, (await activationPage(reuser)).page, /\/activate/, form('ines.reuse', code));
       const { account: other } = await pendingAccount(store, { login: 'ines.wrong' });
@@ -158,7 +173,8 @@ describe('local accounts over HTTP (Redis)', function () {
     it('applies the per-profile policy: 8 characters are enough for a pupil, not for a teacher', async () => {
       const pupil = await pendingAccount(store, { login: 'ines.eleve' });
       const page = await tryActivation(form('ines.eleve', pupil.code, { password: 'girafe78', password2: 'girafe78' }));
-      expect(page.status, alertOf(page)).to.equal(303);
+      expect(page.status, alertOf(page)).to.equal(200);
+      expect(page.body).to.include('<h1>Compte activé</h1>');
     });
   });
 
@@ -181,7 +197,10 @@ describe('local accounts over HTTP (Redis)', function () {
       const same = await submit(deviceB, form, /\/password/, { login: 'paul.change', current: PASSWORD, password: PASSWORD, password2: PASSWORD });
       expect(alertOf(same)).to.include('différent');
       const changed = await submit(deviceB, form, /\/password/, { login: 'paul.change', current: PASSWORD, password: NEW_PASSWORD, password2: NEW_PASSWORD });
-      toRp(changed, b.start);
+      // Changed before the page says so.
+      expect((await store.forTenant('lille').accounts.get(account.id)).passwordChangedAt).to.be.instanceOf(Date);
+      expect(changed.body).to.include('Votre mot de passe a bien été changé.').and.include('autres appareils');
+      toRp(await throughConfirmation(deviceB, changed, 'Mot de passe changé'), b.start);
       expect((await events(store, 'lille', account.id)).map((e) => e.type)).to.include('password.changed');
 
       // A's refresh token is refused, and A's session no longer signs in silently.
@@ -289,7 +308,9 @@ describe('local accounts over HTTP (Redis)', function () {
       expect(mfa.body).to.include('Vérification en deux étapes');
       expect((await store.forTenant('lille').accounts.get(account.id)).passwordHash).to.equal(before);
       const settings = await submit(browser, await browser.request(link(mfa, /recovery=1/)), /recovery=1/, { recovery: recoveryCodes[2]! });
-      toRp(await submit(browser, settings, /\/continue/, {}), start);
+      expect((await store.forTenant('lille').accounts.get(account.id)).passwordHash).to.equal(before);
+      const confirmation = await submit(browser, settings, /\/continue/, {});
+      toRp(await throughConfirmation(browser, confirmation, 'Mot de passe changé'), start);
       const after = await store.forTenant('lille').accounts.get(account.id);
       expect(after.passwordHash).to.not.equal(before);
       expect(after.passwordChangedAt).to.be.instanceOf(Date);
@@ -298,7 +319,7 @@ describe('local accounts over HTTP (Redis)', function () {
       const again = await loginPage(other, portal);
       const mfa2 = await submit(other, await other.request(link(again.page, /\/password/)), /\/password/, { login: 'lea.totp', current: NEW_PASSWORD, password: PASSWORD, password2: PASSWORD });
       const settings2 = await submit(other, await other.request(link(mfa2, /recovery=1/)), /recovery=1/, { recovery: recoveryCodes[3]! });
-      toRp(await submit(other, settings2, /\/continue/, {}), again.start);
+      toRp(await throughConfirmation(other, await submit(other, settings2, /\/continue/, {}), 'Mot de passe changé'), again.start);
     });
 
     it('can be turned off when the policy allows it', async () => {

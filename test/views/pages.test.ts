@@ -1,14 +1,21 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { html, raw, escapeHtml, safeUrl } from '../../src/oidc/views/html.js';
+import { html, raw, escapeHtml, safeOtpauthUrl, safeUrl } from '../../src/oidc/views/html.js';
 import { catalogues, describeScope, isMessageKey, pickLang, t, type Lang, type MessageKey } from '../../src/oidc/views/i18n.js';
-import { renderActivation, renderEnrolment, renderMfaManagement, renderPasswordChange, renderRecoveryCodes, renderSecondFactor } from '../../src/oidc/views/account-pages.js';
+import { renderAccountDone, renderActivation, renderEnrolment, renderMfaManagement, renderPasswordChange, renderRecoveryCodes, renderSecondFactor, type PasswordRule } from '../../src/oidc/views/account-pages.js';
+import { passwordPolicySchema } from '../../src/auth/password-policy.js';
 import { choicesHtml, renderAccountChoice, renderFailure, renderLoggedOut as renderFederationLoggedOut, renderNoAccount, renderStaffChoice } from '../../src/federation/http/pages.js';
 import type { Account } from '../../src/storage/ports/index.js';
 import { layout, renderConsent, renderError, renderLoggedOut, renderLogin, renderLogoutConfirm } from '../../src/oidc/views/pages.js';
 
 const EVIL = '<script>alert(1)</script>';
 const EVIL_ESCAPED = '&lt;script&gt;alert(1)&lt;/script&gt;';
+/** The rules pages state: one account's policy, or what holds for every profile. */
+const TEACHER_RULE: PasswordRule = { kind: 'account', policy: passwordPolicySchema.parse({}) };
+const ANY_RULE: PasswordRule = {
+  kind: 'profiles',
+  summary: { minLength: [{ keys: ['Student'], range: { low: 8, high: 8 } }, { keys: ['Teacher', 'Personnel'], range: { low: 12, high: 12 } }], maxLength: { low: 128, high: 128 }, refuseCommon: true, refusePersonal: true },
+};
 const LOGOUT_FORM =
   '<form id="op.logoutForm" method="post" action="https://hub.example/session/end/confirm"><input type="hidden" name="xsrf" value="abc123"/></form>';
 
@@ -31,19 +38,24 @@ function allPages(lang: Lang): Record<string, string> {
       action: '/interaction/abc/confirm',
       abortAction: '/interaction/abc/abort',
       clientName: EVIL,
-      scopes: ['openid', 'profile', EVIL],
+      scopes: ['openid', 'profile', 'ent', EVIL],
       langSwitchUrl: '/interaction/abc?lang=en',
+      account: { name: EVIL, login: EVIL, profile: 'Student', structures: 1, classes: 1 },
     }),
-    error: renderError({ lang, status: 400, kind: 'invalid_request', detail: EVIL, requestId: EVIL }),
+    error: renderError({ lang, status: 400, kind: 'invalid_request', detail: EVIL, code: EVIL, requestId: EVIL }),
+    expired: renderError({ lang, status: 400, kind: 'expired_interaction', requestId: 'r1', langSwitchUrl: '/interaction/abc?lang=en', action: { href: '/auth?client_id=x', label: EVIL } }),
     logout: renderLogoutConfirm({ lang, formHtml: LOGOUT_FORM, formId: 'op.logoutForm', clientName: EVIL }),
-    loggedOut: renderLoggedOut({ lang, clientName: EVIL }),
+    loggedOut: renderLoggedOut({ lang, clientName: EVIL, everywhereUrl: '/session/end?lang=fr' }),
+    loggedOutEverywhere: renderLoggedOut({ lang, langSwitchUrl: '/session/end/success?lang=en' }),
     loginLinks: renderLogin({ lang, action: '/i/login', clientName: EVIL, langSwitchUrl: '/i?lang=en', intent: 'manage', links: { activate: '/i/activate', changePassword: '/i/password', security: '/i?intent=manage' }, error: 'locked', retryMinutes: 15 }),
-    activation: renderActivation({ ...base, action: '/i/activate', backUrl: '/i', termsVersion: '2026-09', login: EVIL, email: EVIL }),
-    activationError: renderActivation({ ...base, action: '/i/activate', backUrl: '/i', termsVersion: '2026-09', login: EVIL, error: { key: 'form.error.too_short', vars: { min: '12' }, fields: ['password', 'password2', 'terms'] } }),
-    passwordChange: renderPasswordChange({ ...base, action: '/i/password', backUrl: '/i', minLength: 8, login: EVIL, error: { key: 'form.error.invalid_credentials', fields: ['login', 'current'] } }),
+    activation: renderActivation({ ...base, action: '/i/activate', backUrl: '/i', termsVersion: '2026-09', rule: ANY_RULE, login: EVIL, email: EVIL }),
+    activationError: renderActivation({ ...base, action: '/i/activate', backUrl: '/i', termsVersion: '2026-09', rule: TEACHER_RULE, login: EVIL, code: EVIL, termsAccepted: true, error: { key: 'form.error.too_short', vars: { min: '12' }, fields: ['password', 'password2', 'terms'] } }),
+    passwordChange: renderPasswordChange({ ...base, action: '/i/password', backUrl: '/i', rule: ANY_RULE, login: EVIL, error: { key: 'form.error.invalid_credentials', fields: ['login', 'current'] } }),
+    accountDone: renderAccountDone({ ...base, what: 'activated', login: EVIL, clientName: EVIL, action: '/i/continue' }),
+    passwordDone: renderAccountDone({ ...base, what: 'password_changed', login: EVIL, clientName: EVIL, action: '/i/continue' }),
     secondFactor: renderSecondFactor({ ...base, action: '/i/mfa', switchUrl: '/i/mfa?recovery=1', recovery: false, error: { key: 'mfa.error.replayed', fields: ['code'] } }),
     recoveryForm: renderSecondFactor({ ...base, action: '/i/mfa?recovery=1', switchUrl: '/i/mfa', recovery: true }),
-    enrolment: renderEnrolment({ ...base, action: '/i/enrol', required: true, qrSvg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><path d="M0 0h1v1H0z"/></svg>', manualKey: EVIL }),
+    enrolment: renderEnrolment({ ...base, action: '/i/enrol', required: true, qrSvg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><path d="M0 0h1v1H0z"/></svg>', manualKey: EVIL, otpauthUrl: 'otpauth://totp/ENT:lea?secret=ABC&issuer=ENT' }),
     recoveryCodes: renderRecoveryCodes({ ...base, action: '/i/continue', codes: ['abcde-fghjk', EVIL] }),
     loginWithChoices: renderLogin({ lang, action: '/i/login', clientName: EVIL, langSwitchUrl: '/i?lang=en', choices: choicesHtml(lang, [{ href: '/federation/start/educonnect?uid=abc', label: EVIL, lastUsed: true }, { href: '/federation/staff?uid=abc', label: 'Personnel' }]) }),
     staffChoice: renderStaffChoice({ ...base, choices: [{ href: '/federation/start/lille-agents?uid=abc', label: EVIL }], backUrl: '/i' }),
@@ -51,13 +63,14 @@ function allPages(lang: Lang): Record<string, string> {
     noAccountFamily: renderNoAccount({ lang, kind: 'family', backUrl: '/i' }),
     noAccountStaff: renderNoAccount({ lang, kind: 'staff', backUrl: '/i' }),
     federationFailure: renderFailure({ lang, status: 401, reason: 'signature', requestId: EVIL, backUrl: '/i' }),
+    federationExpired: renderFailure({ lang, status: 400, reason: 'expired_interaction', requestId: 'r1', langSwitchUrl: '/federation/x?lang=en' }),
     federationLoggedOut: renderFederationLoggedOut({ lang, complete: true }),
     mfaSettings: renderMfaManagement({ ...base, enrolled: true, required: false, remainingCodes: 9, notice: 'mfa.recoveryUsed', noticeVars: { count: '9' }, enrolAction: '/i/manage/enrol', removeAction: '/i/manage/remove', continueAction: '/i/continue' }),
   };
 }
 
 /** Pages with no value a user or an RP controls. */
-const WITHOUT_HOSTILE_VALUES = new Set(['loginMissing', 'secondFactor', 'recoveryForm', 'mfaSettings', 'noAccountFamily', 'noAccountStaff', 'federationLoggedOut']);
+const WITHOUT_HOSTILE_VALUES = new Set(['loginMissing', 'secondFactor', 'recoveryForm', 'mfaSettings', 'noAccountFamily', 'noAccountStaff', 'federationLoggedOut', 'loggedOutEverywhere', 'federationExpired']);
 
 const LANGS: Lang[] = ['fr', 'en'];
 
@@ -103,6 +116,14 @@ describe('views/html', () => {
     expect(safeUrl('javascript:alert(1)')).to.equal('#');
     expect(safeUrl(' JavaScript:alert(1)')).to.equal('#');
     expect(safeUrl('data:text/html,x')).to.equal('#');
+  });
+
+  it('safeOtpauthUrl keeps an otpauth://totp/ URI and nothing else', () => {
+    expect(safeOtpauthUrl('otpauth://totp/ENT:lea?secret=ABC&issuer=ENT')).to.equal('otpauth://totp/ENT:lea?secret=ABC&issuer=ENT');
+    expect(safeUrl('otpauth://totp/ENT:lea?secret=ABC')).to.equal('#');
+    expect(safeOtpauthUrl('javascript:alert(1)//otpauth://totp/')).to.equal('#');
+    expect(safeOtpauthUrl('otpauth://totp/x y')).to.equal('#');
+    expect(safeOtpauthUrl('https://example.org/')).to.equal('#');
   });
 });
 
@@ -183,14 +204,14 @@ describe('views/i18n', () => {
       expect(t('en', 'error.status')).to.equal('Error {status}');
     });
 
-    it('describes every known scope and falls back to the raw name', () => {
+    it('describes every known scope, and names any other inside a sentence', () => {
       for (const scope of ['openid', 'profile', 'email', 'ent', 'ent_children', 'offline_access']) {
         for (const lang of LANGS) {
-          expect(describeScope(lang, scope), `${lang}:${scope}`).to.not.equal(scope);
+          expect(describeScope(lang, scope), `${lang}:${scope}`).to.not.equal(scope).and.not.equal(t(lang, 'scope.other', { scope }));
         }
       }
-      expect(describeScope('fr', 'api:read')).to.equal('api:read');
-      expect(describeScope('fr', 'toString')).to.equal('toString');
+      expect(describeScope('fr', 'api:read')).to.equal('Un accès au service «\u00a0api:read\u00a0» de l’ENT');
+      expect(describeScope('fr', 'toString')).to.include('«\u00a0toString\u00a0»');
     });
   });
 });
@@ -310,11 +331,32 @@ describe('views/pages', () => {
       });
 
       describe('consent', () => {
-        it('lists scope descriptions and falls back to the escaped raw scope name', () => {
+        it('lists scope descriptions, and an unknown scope escaped inside a sentence', () => {
           const doc = pages.consent ?? '';
           expect(doc).to.include(`<li>${escapeHtml(describeScope(lang, 'openid'))}</li>`);
           expect(doc).to.include(`<li>${escapeHtml(describeScope(lang, 'profile'))}</li>`);
-          expect(doc).to.include(`<li>${EVIL_ESCAPED}</li>`);
+          expect(doc).to.include(`<li>${escapeHtml(describeScope(lang, EVIL))}</li>`);
+          expect(doc).to.not.include(`<li>${EVIL_ESCAPED}</li>`);
+        });
+
+        it('names the signed-in account, display name and login', () => {
+          const doc = renderConsent({ lang, action: '/a', abortAction: '/b', clientName: 'X', scopes: ['openid'], langSwitchUrl: '/c', account: { name: 'Zoé Test', login: 'zoe.test', profile: 'Student', structures: 1, classes: 1 } });
+          expect(doc).to.match(/<p id="consent-account">[^]*<strong>Zoé Test<\/strong>[^]*<strong>zoe\.test<\/strong>/);
+          expect(renderConsent({ lang, action: '/a', abortAction: '/b', clientName: 'X', scopes: ['openid'], langSwitchUrl: '/c' })).to.not.include('consent-account');
+        });
+
+        it('describes the ent scope from the account: its profile, and schools and classes only if it has some', () => {
+          const consent = (account: { profile: 'Student' | 'Relative'; structures: number; classes: number }) =>
+            renderConsent({ lang, action: '/a', abortAction: '/b', clientName: 'X', scopes: ['ent'], langSwitchUrl: '/c', account: { name: 'N', login: 'l', ...account } });
+          const pupil = consent({ profile: 'Student', structures: 1, classes: 1 });
+          const parent = consent({ profile: 'Relative', structures: 0, classes: 0 });
+          if (lang === 'fr') {
+            expect(pupil).to.include('<li>Votre profil ENT (élève), votre établissement et votre classe</li>');
+            expect(parent).to.include('<li>Votre profil ENT (parent)</li>');
+          } else {
+            expect(pupil).to.include('<li>Your ENT profile (pupil), your school and your class</li>');
+            expect(parent).to.include('<li>Your ENT profile (parent)</li>');
+          }
         });
 
         it('posts allow to the action and deny to the abort action', () => {
@@ -344,15 +386,34 @@ describe('views/pages', () => {
           expect(doc).to.include('Votre session de connexion a expiré. Retournez à l’application et recommencez.');
         });
 
-        it('shortens a long detail to one line', () => {
-          const doc = renderError({ lang, status: 500, kind: 'server_error', detail: `${'x'.repeat(1000)}\n    at Foo (/app/x.ts:1:1)` });
-          const detail = doc.match(/<p class="detail">([^<]*)<\/p>/)?.[1] ?? '';
-          expect(detail.length).to.be.at.most(300);
-          expect(detail).to.not.include('\n');
+        it('never shows protocol text: the detail is left out, the code goes in small print with the request id', () => {
+          const description = 'redirect_uri did not match any of the client\'s registered redirect_uris';
+          const doc = renderError({ lang, status: 400, kind: 'invalid_redirect_uri', detail: description, code: 'invalid_redirect_uri', requestId: 'req-7' });
+          expect(doc).to.not.include('did not match').and.not.include('class="detail"');
+          expect(doc).to.include(`<p class="lead">${escapeHtml(t(lang, 'error.invalid_redirect_uri.text'))}</p>`);
+          expect(doc).to.match(/<p class="fine-print">[^<]*· [^<]*<code>invalid_redirect_uri<\/code><\/p>/);
+          expect(doc).to.include('<code>req-7</code>');
+        });
+
+        it('keeps a technical code to one short line of visible characters', () => {
+          const doc = renderError({ lang, status: 500, kind: 'server_error', code: `${'x'.repeat(1000)}\n    at Foo` });
+          const code = doc.match(/<code>([^<]*)<\/code>/)?.[1] ?? '';
+          expect(code.length).to.be.at.most(64);
+          expect(code).to.not.include('\n');
+        });
+
+        it('gives an expired sign-in its way back: the restart link when known, else how to start again', () => {
+          const withLink = pages.expired ?? '';
+          expect(withLink).to.include(`<a class="button button--primary" href="/auth?client_id=x">${EVIL_ESCAPED}</a>`);
+          expect(withLink).to.include(escapeHtml(t(lang, 'error.expired_interaction.why')));
+          expect(withLink).to.not.include(escapeHtml(t(lang, 'error.expired_interaction.how')));
+          expect(withLink).to.include('hreflang=');
+          const without = renderError({ lang, status: 400, kind: 'expired_interaction' });
+          expect(without).to.include(escapeHtml(t(lang, 'error.expired_interaction.how'))).and.not.include('button--primary');
         });
 
         it('has every kind titled and renders an unexpected kind as a server error', () => {
-          for (const kind of ['unknown_client', 'expired_interaction', 'invalid_request', 'unavailable', 'not_found', 'server_error'] as const) {
+          for (const kind of ['unknown_client', 'expired_interaction', 'stale_step', 'invalid_request', 'invalid_redirect_uri', 'access_denied', 'logout_failed', 'unavailable', 'not_found', 'server_error'] as const) {
             expect(renderError({ lang, status: 500, kind })).to.include(`<h1>${escapeHtml(t(lang, `error.${kind}.title`))}</h1>`);
           }
           const odd = renderError({ lang, status: 500, kind: 'nope' as 'server_error' });
@@ -392,6 +453,113 @@ describe('views/pages', () => {
         it('confirms the sign-out, with or without a client name', () => {
           expect(renderLoggedOut({ lang })).to.include(`<h1>${escapeHtml(t(lang, 'loggedOut.title'))}</h1>`);
           expect(pages.loggedOut).to.include(`<strong class="client-name">${EVIL_ESCAPED}</strong>`);
+        });
+
+        it('says the whole ENT session is over when no client is named', () => {
+          const doc = pages.loggedOutEverywhere ?? '';
+          expect(doc).to.include(`<div class="notice" role="status"><p>${escapeHtml(t(lang, 'loggedOut.text'))}</p></div>`);
+          expect(doc).to.not.include(escapeHtml(t(lang, 'loggedOut.stillSignedIn')));
+        });
+
+        it('says the ENT session goes on after leaving one client, and links to signing out of the ENT', () => {
+          const doc = pages.loggedOut ?? '';
+          expect(doc).to.include(escapeHtml(t(lang, 'loggedOut.stillSignedIn')));
+          expect(doc).to.not.include(escapeHtml(t(lang, 'loggedOut.text')));
+          expect(doc).to.include(`<a href="/session/end?lang=fr">${escapeHtml(t(lang, 'loggedOut.everywhere'))}</a>`);
+        });
+      });
+
+      describe('password rule', () => {
+        const hintOf = (doc: string) => doc.match(/<div class="hint" id="password-hint">([^]*?)<\/div>/)?.[1] ?? '';
+
+        it('states one account’s policy from the policy object: lengths, common and personal passwords', () => {
+          const hint = hintOf(pages.activationError ?? '');
+          expect(hint).to.include(escapeHtml(t(lang, 'rule.introAccount')));
+          expect(hint).to.include(`<li>${escapeHtml(t(lang, 'rule.length', { min: '12', max: '128' }))}</li>`);
+          expect(hint).to.include(`<li>${escapeHtml(t(lang, 'rule.common'))}</li>`).and.include(`<li>${escapeHtml(t(lang, 'rule.personal'))}</li>`);
+          const lax = renderPasswordChange({ lang, langSwitchUrl: '/x', action: '/a', backUrl: '/b', rule: { kind: 'account', policy: passwordPolicySchema.parse({ minLength: 9, refuseCommon: false, refusePersonal: false }) } });
+          expect(hintOf(lax)).to.include(escapeHtml(t(lang, 'rule.length', { min: '9', max: '128' })));
+          expect(hintOf(lax)).to.not.include(escapeHtml(t(lang, 'rule.common'))).and.not.include(escapeHtml(t(lang, 'rule.personal')));
+        });
+
+        it('lists every profile’s minimum when the account is not known, with ranges where tenants differ', () => {
+          const hint = hintOf(pages.activation ?? '');
+          expect(hint).to.include(escapeHtml(t(lang, 'rule.introProfiles'))).and.not.include(escapeHtml(t(lang, 'rule.introAccount')));
+          const expected = lang === 'fr'
+            ? 'avoir au moins 8\u00a0caractères pour les élèves et 12\u00a0caractères pour les enseignants et les personnels'
+            : 'have at least 8 characters for pupils and 12 characters for teachers and staff';
+          expect(hint).to.include(`<li>${escapeHtml(expected)}</li>`);
+          const varied = renderActivation({
+            lang, langSwitchUrl: '/x', action: '/a', backUrl: '/b', termsVersion: 'v',
+            rule: { kind: 'profiles', summary: { minLength: [{ keys: ['Student'], range: { low: 8, high: 9 } }], maxLength: { low: 64, high: 128 }, refuseCommon: false, refusePersonal: true } },
+          });
+          expect(hintOf(varied)).to.include(escapeHtml(t(lang, 'rule.countRange', { low: '8', high: '9' })));
+          expect(hintOf(varied)).to.include(escapeHtml(t(lang, 'rule.maxRange', { low: '64', high: '128' })));
+          expect(hintOf(varied)).to.not.include(escapeHtml(t(lang, 'rule.common')));
+        });
+
+        it('is the password field’s description, on both pages', () => {
+          for (const doc of [pages.activation ?? '', pages.passwordChange ?? '']) {
+            expect(tagWithId(doc, 'password')).to.match(/aria-describedby="password-hint/);
+          }
+        });
+      });
+
+      describe('activation form after an error', () => {
+        it('keeps the login, the code and the ticked terms box, never a password', () => {
+          const doc = pages.activationError ?? '';
+          expect(tagWithId(doc, 'login')).to.include(`value="${EVIL_ESCAPED}"`);
+          expect(tagWithId(doc, 'code')).to.include(`value="${EVIL_ESCAPED}"`);
+          expect(tagWithId(doc, 'terms')).to.match(/\schecked\b/);
+          expect(tagWithId(doc, 'password')).to.not.include('value=');
+          expect(tagWithId(doc, 'password2')).to.not.include('value=');
+        });
+
+        it('leaves the terms box unticked when it was not ticked', () => {
+          expect(tagWithId(pages.activation ?? '', 'terms')).to.not.include('checked');
+        });
+      });
+
+      describe('confirmation after activation and password change', () => {
+        it('says what was done and continues the sign-in with a form', () => {
+          for (const [doc, what] of [[pages.accountDone ?? '', 'activated'], [pages.passwordDone ?? '', 'password_changed']] as const) {
+            expect(doc).to.include(`<h1>${escapeHtml(t(lang, `done.${what}.title`))}</h1>`);
+            expect(doc).to.include(`<div class="notice" role="status"><p>${escapeHtml(t(lang, `done.${what}.text`))}</p></div>`);
+            expect(doc).to.match(/<form method="post" action="\/i\/continue">\s*<button class="button button--primary" type="submit">/);
+          }
+        });
+      });
+
+      describe('TOTP enrolment', () => {
+        it('has an otpauth:// link beside the QR code', () => {
+          const doc = pages.enrolment ?? '';
+          expect(doc).to.include(`<a class="otpauth-link" href="otpauth://totp/ENT:lea?secret=ABC&amp;issuer=ENT">${escapeHtml(t(lang, 'enrol.openApp'))}</a>`);
+          expect(doc.indexOf('otpauth-link')).to.be.greaterThan(doc.indexOf('<figure class="qr"'));
+        });
+
+        it('has no link without a URI', () => {
+          const doc = renderEnrolment({ lang, langSwitchUrl: '/x', action: '/i/enrol', required: false, qrSvg: '<svg></svg>', manualKey: 'K' });
+          expect(doc).to.not.include('otpauth');
+        });
+      });
+
+      describe('federation failure', () => {
+        it('reads as a sentence; the reason code is in small print beside the request id, never as a “reason”', () => {
+          const doc = pages.federationExpired ?? '';
+          expect(doc).to.include(`<h1>${escapeHtml(t(lang, 'error.expired_interaction.title'))}</h1>`);
+          expect(doc).to.include(escapeHtml(t(lang, 'federation.failure.expired_interaction')));
+          expect(doc).to.match(/<p class="fine-print">[^<]*· [^<]*<code>expired_interaction<\/code><\/p>/);
+          expect(doc).to.not.match(/Motif|Reason/);
+          expect(doc).to.include('<code>r1</code>');
+        });
+
+        it('gives an expired federated sign-in a way back and the language switch', () => {
+          const doc = pages.federationExpired ?? '';
+          expect(doc).to.include(escapeHtml(t(lang, 'error.expired_interaction.how')));
+          expect(doc).to.include('href="/federation/x?lang=en" hreflang=');
+          const withRestart = renderFailure({ lang, status: 400, reason: 'expired_interaction', requestId: '', restartUrl: '/auth?client_id=x' });
+          expect(withRestart).to.include(`<a class="button button--primary" href="/auth?client_id=x">${escapeHtml(t(lang, 'error.restartPlain'))}</a>`);
+          expect(withRestart).to.not.include(escapeHtml(t(lang, 'error.expired_interaction.how')));
         });
       });
     });

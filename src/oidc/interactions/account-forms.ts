@@ -1,23 +1,58 @@
 /**
  * Activation (login + code → password) and password change, both reached from the login page
- * of an interaction, both ending like a password login (second factor next, if any).
+ * of an interaction, both ending like a password login (second factor next, if any), then a
+ * page that confirms the change before the sign-in goes on.
  */
 import type { Context } from 'koa';
-import { renderActivation, renderPasswordChange } from '../views/account-pages.js';
+import type { Refusal } from '../../auth/local-auth.js';
+import { summarizePolicies } from '../../auth/password-policy.js';
+import { normalizeLogin } from '../../identity/login.js';
+import { PROFILES } from '../../storage/ports/index.js';
+import { renderAccountDone, renderActivation, renderPasswordChange, type FormError, type PasswordRule } from '../views/account-pages.js';
 import { proceed } from './auth-step.js';
-import { detailsOf, formField, originOf, pageUrls, type Details, type InteractionDeps } from './interaction.js';
+import { clientNameOf, detailsOf, formField, originOf, pageUrls, policyOfProfile, type Details, type InteractionDeps } from './interaction.js';
 import { formErrorOf, statusOf } from './refusals.js';
-import type { FormError } from '../views/account-pages.js';
+import { stepContext } from './second-factor.js';
 
-function activationPage(ctx: Context, deps: InteractionDeps, details: Details, values: { login?: string; email?: string; error?: FormError }): string {
+/**
+ * The rule a password field states. Before the account is proven (its activation code or
+ * current password checked), every profile's rule of every tenant: stating the typed login's
+ * rule would tell whether that login exists, and what profile it has.
+ */
+async function passwordRule(deps: InteractionDeps, provenLogin: string | null): Promise<PasswordRule> {
+  const account = provenLogin ? await deps.store.accounts.findByLogin(normalizeLogin(provenLogin)) : null;
+  if (account) return { kind: 'account', policy: deps.auth.policyOf(account).password };
+  const tenants = await deps.store.tenants.list();
+  const entries = tenants.flatMap((tenant) => PROFILES.map((profile) => [profile, policyOfProfile(deps, tenant.id, profile)] as const));
+  return { kind: 'profiles', summary: summarizePolicies(entries) };
+}
+
+/** Refusals given only once the activation code was found right (see LocalAuth.activate). */
+const AFTER_ACTIVATION_CODE: ReadonlySet<Refusal['error']> = new Set(['expired_code', 'terms', 'email', 'mismatch', 'too_short', 'too_long', 'common', 'personal']);
+
+/** Refusals given only once the current password was found right (see LocalAuth.preparePasswordChange). */
+const AFTER_CURRENT_PASSWORD: ReadonlySet<Refusal['error']> = new Set(['mismatch', 'same_password', 'too_short', 'too_long', 'common', 'personal']);
+
+interface ActivationValues {
+  login?: string;
+  code?: string;
+  termsAccepted?: boolean;
+  email?: string;
+  error?: FormError;
+}
+
+async function activationPage(ctx: Context, deps: InteractionDeps, details: Details, values: ActivationValues, provenLogin: string | null): Promise<string> {
   const urls = pageUrls(ctx, details);
-  return renderActivation({ lang: urls.lang, langSwitchUrl: urls.langSwitchUrl, action: urls.to('activate'), backUrl: urls.to(), termsVersion: deps.termsVersion, ...values });
+  return renderActivation({
+    lang: urls.lang, langSwitchUrl: urls.langSwitchUrl, action: urls.to('activate'), backUrl: urls.to(), termsVersion: deps.termsVersion,
+    rule: await passwordRule(deps, provenLogin), ...values,
+  });
 }
 
 export async function showActivation(ctx: Context, deps: InteractionDeps): Promise<void> {
   const details = await detailsOf(ctx, deps.provider, 'login');
   ctx.type = 'html';
-  ctx.body = activationPage(ctx, deps, details, {});
+  ctx.body = await activationPage(ctx, deps, details, {}, null);
 }
 
 export async function submitActivation(ctx: Context, deps: InteractionDeps): Promise<void> {
@@ -32,27 +67,29 @@ export async function submitActivation(ctx: Context, deps: InteractionDeps): Pro
   };
   const outcome = await deps.auth.activate(input, originOf(ctx, details));
   if (outcome.ok) {
-    await proceed(ctx, deps, details, outcome.account, { accountId: outcome.account.id, tenantId: outcome.account.tenantId, amr: ['pwd'], intent: 'login' });
+    const { account } = outcome;
+    await proceed(ctx, deps, details, account, { accountId: account.id, tenantId: account.tenantId, amr: ['pwd'], intent: 'login', confirm: 'activated' });
     return;
   }
   ctx.status = statusOf(outcome);
   ctx.type = 'html';
   const error = formErrorOf(outcome, { login: ['login'], secret: ['code'], password: ['password', 'password2'] });
-  ctx.body = activationPage(ctx, deps, details, { login: input.login, email: input.email, error });
+  // Everything typed comes back but the passwords; the box stays ticked if it was.
+  const values = { login: input.login, code: input.code.trim(), termsAccepted: input.terms === deps.termsVersion, email: input.email, error };
+  ctx.body = await activationPage(ctx, deps, details, values, AFTER_ACTIVATION_CODE.has(outcome.error) ? input.login : null);
 }
 
-/** The default policy's length is shown before the login is known; the real one is checked on submit. */
-const SHOWN_MIN_LENGTH = 8;
-
-function passwordPage(ctx: Context, details: Details, values: { login?: string; error?: FormError }): string {
+async function passwordPage(ctx: Context, deps: InteractionDeps, details: Details, values: { login?: string; error?: FormError }, provenLogin: string | null): Promise<string> {
   const urls = pageUrls(ctx, details);
-  return renderPasswordChange({ lang: urls.lang, langSwitchUrl: urls.langSwitchUrl, action: urls.to('password'), backUrl: urls.to(), minLength: SHOWN_MIN_LENGTH, ...values });
+  return renderPasswordChange({
+    lang: urls.lang, langSwitchUrl: urls.langSwitchUrl, action: urls.to('password'), backUrl: urls.to(), rule: await passwordRule(deps, provenLogin), ...values,
+  });
 }
 
 export async function showPasswordChange(ctx: Context, deps: InteractionDeps): Promise<void> {
   const details = await detailsOf(ctx, deps.provider, 'login');
   ctx.type = 'html';
-  ctx.body = passwordPage(ctx, details, {});
+  ctx.body = await passwordPage(ctx, deps, details, {}, null);
 }
 
 export async function submitPasswordChange(ctx: Context, deps: InteractionDeps): Promise<void> {
@@ -61,10 +98,32 @@ export async function submitPasswordChange(ctx: Context, deps: InteractionDeps):
   const outcome = await deps.auth.preparePasswordChange(input, originOf(ctx, details));
   if (outcome.ok) {
     const { account } = outcome;
-    await proceed(ctx, deps, details, account, { accountId: account.id, tenantId: account.tenantId, amr: ['pwd'], intent: 'login', pendingPasswordHash: outcome.newHash });
+    await proceed(ctx, deps, details, account, {
+      accountId: account.id, tenantId: account.tenantId, amr: ['pwd'], intent: 'login', pendingPasswordHash: outcome.newHash, confirm: 'password_changed',
+    });
     return;
   }
   ctx.status = statusOf(outcome);
   ctx.type = 'html';
-  ctx.body = passwordPage(ctx, details, { login: input.login, error: formErrorOf(outcome, { login: ['login'], secret: ['current'], password: ['password', 'password2'] }) });
+  const error = formErrorOf(outcome, { login: ['login'], secret: ['current'], password: ['password', 'password2'] });
+  ctx.body = await passwordPage(ctx, deps, details, { login: input.login, error }, AFTER_CURRENT_PASSWORD.has(outcome.error) ? input.login : null);
+}
+
+/** The confirmation of an activation or a password change; its button posts to `continue`. */
+export async function showAccountDone(ctx: Context, deps: InteractionDeps): Promise<void> {
+  const sc = await stepContext(ctx, deps);
+  if (!sc) return;
+  const { details, step, account } = sc;
+  const urls = pageUrls(ctx, details);
+  // Nothing to confirm (a typed URL, a step not reached): back to the sign-in's own page.
+  if (!step.confirm || !step.confirmed) {
+    ctx.status = 303;
+    ctx.redirect(urls.to());
+    return;
+  }
+  ctx.type = 'html';
+  ctx.body = renderAccountDone({
+    lang: urls.lang, langSwitchUrl: urls.langSwitchUrl, what: step.confirm, login: account.login,
+    clientName: await clientNameOf(deps.provider, details), action: urls.to('continue'),
+  });
 }

@@ -15,14 +15,14 @@ import { formErrorOf, statusOf } from './refusals.js';
 
 const CODE_FIELDS = { login: [], secret: ['code'], password: [] };
 
-interface StepContext {
+export interface StepContext {
   details: Details;
   step: AuthStep;
   account: Account;
 }
 
 /** The interaction's step and account; without them (expired, skipped), back to the login page. */
-async function stepContext(ctx: Context, deps: InteractionDeps): Promise<StepContext | null> {
+export async function stepContext(ctx: Context, deps: InteractionDeps): Promise<StepContext | null> {
   const details = await detailsOf(ctx, deps.provider, 'login');
   const step = await loadStep(deps, details.uid);
   const account = step && await deps.store.forTenant(step.tenantId).accounts.get(step.accountId).catch((err: unknown) => {
@@ -87,10 +87,11 @@ export async function submitSecondFactor(ctx: Context, deps: InteractionDeps): P
 async function enrolmentPage(ctx: Context, deps: InteractionDeps, sc: StepContext, sealed: string, error?: FormError): Promise<string> {
   const urls = pageUrls(ctx, sc.details);
   const secret = deps.auth.openSecret(sealed);
+  const uri = otpauthUri(secret, sc.account.login, deps.mfaIssuer);
   return renderEnrolment({
     lang: urls.lang, langSwitchUrl: urls.langSwitchUrl, action: urls.to('enrol'),
     required: deps.auth.policyOf(sc.account).mfa === 'required',
-    qrSvg: await qrCodeSvg(otpauthUri(secret, sc.account.login, deps.mfaIssuer)),
+    qrSvg: await qrCodeSvg(uri), otpauthUrl: uri,
     manualKey: formatTotpSecret(secret), ...(error ? { error } : {}),
   });
 }

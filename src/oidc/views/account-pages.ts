@@ -3,9 +3,11 @@
  * enrolment with a QR code, recovery codes shown once, management). Same constraints as
  * pages.ts: no script, no inline style, every value escaped, French first.
  */
-import { html, raw, safeUrl, type SafeHtml } from './html.js';
-import { t, type Lang, type MessageKey } from './i18n.js';
-import { layout } from './pages.js';
+import type { PasswordPolicy, PolicyRange, PolicySummary } from '../../auth/password-policy.js';
+import type { Profile } from '../../storage/ports/model.js';
+import { html, raw, safeOtpauthUrl, safeUrl, SafeHtml } from './html.js';
+import { joinList, t, type Lang, type MessageKey } from './i18n.js';
+import { layout, tHtml } from './pages.js';
 
 const ERROR_ID = 'form-error';
 
@@ -31,7 +33,8 @@ interface FieldSpec {
   type: 'text' | 'password' | 'email';
   autocomplete: string;
   value?: string;
-  hint?: string;
+  /** Text, or markup (a list of rules) rendered in a block instead of a paragraph. */
+  hint?: string | SafeHtml;
   inputmode?: 'numeric';
   required?: boolean;
 }
@@ -42,7 +45,7 @@ function field(lang: Lang, f: FieldSpec, error: FormError | undefined): SafeHtml
   const describedBy = [f.hint ? hintId : '', invalid ? ERROR_ID : ''].filter(Boolean).join(' ');
   return html`<div class="field">
             <label for="${f.name}">${t(lang, f.label)}</label>
-            ${f.hint && html`<p class="hint" id="${hintId}">${f.hint}</p>`}
+            ${f.hint instanceof SafeHtml ? html`<div class="hint" id="${hintId}">${f.hint}</div>` : f.hint && html`<p class="hint" id="${hintId}">${f.hint}</p>`}
             <input id="${f.name}" name="${f.name}" type="${f.type}" autocomplete="${f.autocomplete}"${f.value !== undefined && html` value="${f.value}"`}${f.type === 'text' && raw(' autocapitalize="none" autocorrect="off" spellcheck="false"')}${f.inputmode && html` inputmode="${f.inputmode}"`}${f.required !== false && raw(' required')}${invalid && raw(' aria-invalid="true"')}${describedBy && html` aria-describedby="${describedBy}"`}>
           </div>`;
 }
@@ -53,11 +56,58 @@ function page(p: PageBase, title: MessageKey, error: FormError | undefined, body
 
 const backLink = (lang: Lang, url: string): SafeHtml => html`<p class="note"><a href="${safeUrl(url)}">${t(lang, 'activate.back')}</a></p>`;
 
+/**
+ * The password rule a page states, from the policy objects the server checks with:
+ * `account`, the policy of the account (known once the person proved they hold it: the right
+ * activation code, the current password); `profiles`, what holds for every profile of every
+ * tenant when the account is not known yet (null: no tenant, nothing to state but the tip).
+ */
+export type PasswordRule = { kind: 'account'; policy: PasswordPolicy } | { kind: 'profiles'; summary: PolicySummary<Profile> | null };
+
+const count = (lang: Lang, range: PolicyRange): string =>
+  range.low === range.high ? t(lang, 'rule.count', { n: String(range.low) }) : t(lang, 'rule.countRange', { low: String(range.low), high: String(range.high) });
+
+function ruleItems(lang: Lang, rule: PasswordRule): string[] {
+  if (rule.kind === 'account') {
+    const { policy } = rule;
+    return [
+      t(lang, 'rule.length', { min: String(policy.minLength), max: String(policy.maxLength) }),
+      ...(policy.refuseCommon ? [t(lang, 'rule.common')] : []),
+      ...(policy.refusePersonal ? [t(lang, 'rule.personal')] : []),
+    ];
+  }
+  const { summary } = rule;
+  if (!summary) return [];
+  // "8 caractères pour les élèves, 10 caractères pour les parents et 12 caractères pour les enseignants, les personnels et les invités"
+  const perProfile = summary.minLength.map((group) =>
+    t(lang, 'rule.forProfiles', { count: count(lang, group.range), profiles: joinList(lang, group.keys.map((profile) => t(lang, `rule.profile.${profile}`))) }));
+  const max = summary.maxLength;
+  return [
+    t(lang, 'rule.minByProfile', { list: joinList(lang, perProfile) }),
+    max.low === max.high ? t(lang, 'rule.max', { max: String(max.low) }) : t(lang, 'rule.maxRange', { low: String(max.low), high: String(max.high) }),
+    ...(summary.refuseCommon ? [t(lang, 'rule.common')] : []),
+    ...(summary.refusePersonal ? [t(lang, 'rule.personal')] : []),
+  ];
+}
+
+/** The hint of a new-password field: the rule as a list, then the advice. */
+export function passwordRuleHtml(lang: Lang, rule: PasswordRule): SafeHtml {
+  const items = ruleItems(lang, rule);
+  return html`${items.length > 0 && html`<p class="hint">${t(lang, rule.kind === 'account' ? 'rule.introAccount' : 'rule.introProfiles')}</p>
+              <ul class="hint">${items.map((item) => html`<li>${item}</li>`)}</ul>`}
+              <p class="hint">${t(lang, 'rule.tip')}</p>`;
+}
+
 export function renderActivation(p: PageBase & {
   action: string;
   backUrl: string;
   termsVersion: string;
+  rule: PasswordRule;
   login?: string;
+  /** The activation code as typed, kept after an error (never the passwords). */
+  code?: string;
+  /** The terms box was ticked. */
+  termsAccepted?: boolean;
   email?: string;
   error?: FormError;
 }): string {
@@ -65,12 +115,12 @@ export function renderActivation(p: PageBase & {
         ${errorBox(p.lang, p.error)}
         <form class="form" method="post" action="${safeUrl(p.action)}" novalidate>
           ${field(p.lang, { name: 'login', label: 'activate.login', type: 'text', autocomplete: 'username', value: p.login ?? '' }, p.error)}
-          ${field(p.lang, { name: 'code', label: 'activate.code', type: 'text', autocomplete: 'one-time-code', hint: t(p.lang, 'activate.codeHint') }, p.error)}
-          ${field(p.lang, { name: 'password', label: 'activate.password', type: 'password', autocomplete: 'new-password' }, p.error)}
+          ${field(p.lang, { name: 'code', label: 'activate.code', type: 'text', autocomplete: 'one-time-code', value: p.code ?? '', hint: t(p.lang, 'activate.codeHint') }, p.error)}
+          ${field(p.lang, { name: 'password', label: 'activate.password', type: 'password', autocomplete: 'new-password', hint: passwordRuleHtml(p.lang, p.rule) }, p.error)}
           ${field(p.lang, { name: 'password2', label: 'activate.password2', type: 'password', autocomplete: 'new-password' }, p.error)}
           ${field(p.lang, { name: 'email', label: 'activate.email', type: 'email', autocomplete: 'email', value: p.email ?? '', hint: t(p.lang, 'activate.emailHint'), required: false }, p.error)}
           <div class="field field--check">
-            <input id="terms" name="terms" type="checkbox" value="${p.termsVersion}" required${p.error?.fields.includes('terms') && raw(` aria-invalid="true" aria-describedby="${ERROR_ID}"`)}>
+            <input id="terms" name="terms" type="checkbox" value="${p.termsVersion}"${p.termsAccepted && raw(' checked')} required${p.error?.fields.includes('terms') && raw(` aria-invalid="true" aria-describedby="${ERROR_ID}"`)}>
             <label for="terms">${t(p.lang, 'activate.terms', { version: p.termsVersion })}</label>
           </div>
           <button class="button button--primary" type="submit">${t(p.lang, 'activate.submit')}</button>
@@ -79,13 +129,13 @@ export function renderActivation(p: PageBase & {
   return page(p, 'activate.title', p.error, body);
 }
 
-export function renderPasswordChange(p: PageBase & { action: string; backUrl: string; minLength: number; login?: string; error?: FormError }): string {
+export function renderPasswordChange(p: PageBase & { action: string; backUrl: string; rule: PasswordRule; login?: string; error?: FormError }): string {
   const body = html`<p class="lead">${t(p.lang, 'password.intro')}</p>
         ${errorBox(p.lang, p.error)}
         <form class="form" method="post" action="${safeUrl(p.action)}" novalidate>
           ${field(p.lang, { name: 'login', label: 'password.login', type: 'text', autocomplete: 'username', value: p.login ?? '' }, p.error)}
           ${field(p.lang, { name: 'current', label: 'password.current', type: 'password', autocomplete: 'current-password' }, p.error)}
-          ${field(p.lang, { name: 'password', label: 'password.new', type: 'password', autocomplete: 'new-password', hint: t(p.lang, 'password.rules', { min: String(p.minLength) }) }, p.error)}
+          ${field(p.lang, { name: 'password', label: 'password.new', type: 'password', autocomplete: 'new-password', hint: passwordRuleHtml(p.lang, p.rule) }, p.error)}
           ${field(p.lang, { name: 'password2', label: 'password.new2', type: 'password', autocomplete: 'new-password' }, p.error)}
           <button class="button button--primary" type="submit">${t(p.lang, 'password.submit')}</button>
         </form>
@@ -107,7 +157,15 @@ export function renderSecondFactor(p: PageBase & { action: string; switchUrl: st
   return page(p, p.recovery ? 'mfa.recoveryTitle' : 'mfa.title', p.error, body);
 }
 
-export function renderEnrolment(p: PageBase & { action: string; required: boolean; qrSvg: string; manualKey: string; error?: FormError }): string {
+export function renderEnrolment(p: PageBase & {
+  action: string;
+  required: boolean;
+  qrSvg: string;
+  manualKey: string;
+  /** The otpauth:// URI the QR code holds: a link a phone user taps to add the account. */
+  otpauthUrl?: string;
+  error?: FormError;
+}): string {
   // The SVG comes from the qrcode library, drawn from our own otpauth URI: markup we build.
   const body = html`${p.required && html`<p class="lead">${t(p.lang, 'enrol.required')}</p>`}
         ${errorBox(p.lang, p.error)}
@@ -115,6 +173,7 @@ export function renderEnrolment(p: PageBase & { action: string; required: boolea
           <li>${t(p.lang, 'enrol.step1')}</li>
           <li>${t(p.lang, 'enrol.step2')}
             <figure class="qr" role="img" aria-label="${t(p.lang, 'enrol.qrLabel')}">${raw(p.qrSvg)}</figure>
+            ${p.otpauthUrl && html`<p>${t(p.lang, 'enrol.openAppIntro')} <a class="otpauth-link" href="${safeOtpauthUrl(p.otpauthUrl)}">${t(p.lang, 'enrol.openApp')}</a></p>`}
             <p>${t(p.lang, 'enrol.manualKey')} <code class="secret">${p.manualKey}</code></p>
           </li>
           <li>${t(p.lang, 'enrol.step3')}</li>
@@ -160,4 +219,17 @@ export function renderMfaManagement(p: PageBase & {
           ${button(p.continueAction, 'manage.continue', p.enrolled)}
         </div>`;
   return page(p, 'manage.title', undefined, body);
+}
+
+/**
+ * After an activation or a password change, once every factor passed: what was done, how to sign
+ * in from now on, and a button that goes on with the sign-in (a form: the sign-in ends on POST).
+ */
+export function renderAccountDone(p: PageBase & { what: 'activated' | 'password_changed'; login: string; clientName: string; action: string }): string {
+  const body = html`<div class="notice" role="status"><p>${t(p.lang, `done.${p.what}.text`)}</p></div>
+        <p class="lead">${t(p.lang, `done.${p.what}.next`, { login: p.login })}</p>
+        <form method="post" action="${safeUrl(p.action)}">
+          <button class="button button--primary" type="submit">${tHtml(p.lang, 'done.continue', { client: html`<strong class="client-name">${p.clientName}</strong>` })}</button>
+        </form>`;
+  return page(p, `done.${p.what}.title`, undefined, body);
 }

@@ -71,3 +71,13 @@ export function safeUrl(url: string): string {
   if (!/^[^/?#]*:/.test(trimmed)) return trimmed;
   return '#';
 }
+
+/**
+ * An `otpauth://totp/…` URI (the key-provisioning format of authenticator apps), kept for a link
+ * a phone user can tap; anything else becomes '#'. safeUrl refuses it, as it does every scheme
+ * but http(s): this is the one other scheme a hub page links to.
+ */
+export function safeOtpauthUrl(url: string): string {
+  const trimmed = url.trim();
+  return /^otpauth:\/\/totp\/[^\s]*$/i.test(trimmed) ? trimmed : '#';
+}

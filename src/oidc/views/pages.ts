@@ -7,16 +7,14 @@
  * - every dynamic value goes through `html`, which escapes it; `raw` is used only for markup we
  *   build ourselves and for oidc-provider's logout form.
  */
+import type { Profile } from '../../storage/ports/model.js';
 import { html, raw, escapeHtml, safeUrl, type SafeHtml } from './html.js';
-import { describeScope, t, type Lang, type MessageKey } from './i18n.js';
+import { capitalize, describeScope, joinList, t, type Lang, type MessageKey } from './i18n.js';
 
 export const STYLESHEET_URL = '/assets/hub.css';
 
 /** Language names are written in their own language: a reader looks for the one they can read. */
 const LANG_NAMES: Record<Lang, string> = { fr: 'Français', en: 'English' };
-
-/** Keeps an error page's `detail` a short hint, never a dump. */
-const MAX_DETAIL_LENGTH = 300;
 
 /**
  * A translated message in which `{name}` placeholders receive markup (e.g. a <strong> client
@@ -158,24 +156,51 @@ export function renderLogin(p: {
   return layout({ lang: p.lang, title: t(p.lang, 'login.title'), hasError: p.error !== undefined, langSwitchUrl: p.langSwitchUrl, showHelp: false, body });
 }
 
+/** The signed-in account, as the consent page names it and describes what `ent` releases of it. */
+export interface ConsentAccount {
+  name: string;
+  login: string;
+  profile: Profile;
+  /** How many structures and classes the `ent` scope would release. */
+  structures: number;
+  classes: number;
+}
+
+/** The `ent` scope for this account: its profile, and its schools and classes only if it has some. */
+function describeEnt(lang: Lang, account: ConsentAccount): string {
+  const profile = t(lang, `federation.profile.${account.profile}`).toLocaleLowerCase(lang);
+  const parts = [t(lang, 'scope.ent.profile', { profile })];
+  if (account.structures > 0) parts.push(t(lang, account.structures === 1 ? 'scope.ent.structure' : 'scope.ent.structures'));
+  if (account.classes > 0) parts.push(t(lang, account.classes === 1 ? 'scope.ent.class' : 'scope.ent.classes'));
+  return capitalize(joinList(lang, parts));
+}
+
 export function renderConsent(p: {
   lang: Lang;
   action: string;
   abortAction: string;
   clientName: string;
+  /** What the page lists: the caller leaves out the scopes that release nothing of this account. */
   scopes: string[];
   langSwitchUrl: string;
+  /** The account that would be shared; absent only if it cannot be read. */
+  account?: ConsentAccount;
 }): string {
   const scopes = [...new Set(p.scopes)];
+  const describe = (scope: string): string => (scope === 'ent' && p.account ? describeEnt(p.lang, p.account) : describeScope(p.lang, scope));
   const scopeList =
     scopes.length > 0 &&
     html`<p id="consent-scopes">${t(p.lang, 'consent.listIntro')}</p>
         <ul class="scopes" aria-labelledby="consent-scopes">
-          ${scopes.map((scope) => html`<li>${describeScope(p.lang, scope)}</li>`)}
+          ${scopes.map((scope) => html`<li>${describe(scope)}</li>`)}
         </ul>`;
+  const account =
+    p.account &&
+    html`<p id="consent-account">${tHtml(p.lang, 'consent.account', { name: html`<strong>${p.account.name}</strong>`, login: html`<strong>${p.account.login}</strong>` })}</p>`;
 
   // Two forms rather than one with `formaction`: each button's target is plain to read.
   const body = html`<p class="lead">${tHtml(p.lang, 'consent.intro', { client: clientHtml(p.clientName) })}</p>
+        ${account}
         ${scopeList}
         <div class="actions">
           <form method="post" action="${safeUrl(p.action)}">
@@ -190,7 +215,9 @@ export function renderConsent(p: {
   return layout({ lang: p.lang, title: t(p.lang, 'consent.title'), langSwitchUrl: p.langSwitchUrl, body });
 }
 
-const ERROR_KINDS = ['unknown_client', 'expired_interaction', 'invalid_request', 'unavailable', 'not_found', 'server_error'] as const;
+const ERROR_KINDS = [
+  'unknown_client', 'expired_interaction', 'stale_step', 'invalid_request', 'invalid_redirect_uri', 'access_denied', 'logout_failed', 'unavailable', 'not_found', 'server_error',
+] as const;
 
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
@@ -199,28 +226,58 @@ function knownErrorKind(kind: string): ErrorKind {
   return (ERROR_KINDS as readonly string[]).includes(kind) ? (kind as ErrorKind) : 'server_error';
 }
 
-function shortDetail(detail: string): string {
-  const oneLine = detail.replace(/\s+/g, ' ').trim();
-  return oneLine.length > MAX_DETAIL_LENGTH ? `${oneLine.slice(0, MAX_DETAIL_LENGTH - 1)}…` : oneLine;
+/** A technical code: short, one line, printable ASCII (it comes from a protocol or from our own code). */
+function shortCode(code: string): string {
+  return code.replace(/[^\x21-\x7e]+/g, ' ').trim().slice(0, 64);
+}
+
+/** A link shown as a button under an error's explanation: the way back, when one is known. */
+export interface ErrorAction {
+  href: string;
+  label: string;
+}
+
+/**
+ * The small print of an error page: status, technical code, request id. The person reads the
+ * sentence above it; support reads this.
+ */
+export function errorFinePrint(lang: Lang, p: { status: number; code?: string | undefined; requestId?: string | undefined }): SafeHtml {
+  const code = p.code ? shortCode(p.code) : '';
+  const status = t(lang, 'error.status', { status: String(p.status) });
+  return html`<p class="fine-print">${status}${code && html` · ${tHtml(lang, 'error.technical', { code: html`<code>${code}</code>` })}`}</p>
+        ${p.requestId && html`<p class="fine-print">${tHtml(lang, 'error.requestId', { id: html`<code>${p.requestId}</code>` })}</p>`}`;
+}
+
+export function errorActionHtml(action: ErrorAction | undefined): SafeHtml | false {
+  return action !== undefined && html`<p class="actions"><a class="button button--primary" href="${safeUrl(action.href)}">${action.label}</a></p>`;
 }
 
 export function renderError(p: {
   lang: Lang;
   status: number;
   kind: ErrorKind;
+  /**
+   * Protocol or exception text (an `error_description`, a message in English): never shown, a
+   * person cannot act on it and it is not in their language. Log it; show `code` instead.
+   */
   detail?: string;
+  /** A technical code (e.g. OAuth's `invalid_redirect_uri`), in small print beside the request id. */
+  code?: string;
   requestId?: string;
   langSwitchUrl?: string;
+  /** The way back when one is known (restart the sign-in, resume it, sign out again). */
+  action?: ErrorAction;
 }): string {
   const kind = knownErrorKind(p.kind);
-  const detail = p.detail ? shortDetail(p.detail) : '';
+  // An expired sign-in without a known way back: say why, and how to start again from the app.
+  const expired = kind === 'expired_interaction';
   const body = html`<p class="lead">${t(p.lang, `error.${kind}.text`)}</p>
-        ${detail && html`<p class="detail">${detail}</p>`}
-        <p class="fine-print">${t(p.lang, 'error.status', { status: String(p.status) })}</p>
-        ${p.requestId &&
-        html`<p class="fine-print">${tHtml(p.lang, 'error.requestId', { id: html`<code>${p.requestId}</code>` })}</p>`}`;
+        ${expired && html`<p>${t(p.lang, 'error.expired_interaction.why')}</p>`}
+        ${expired && !p.action && html`<p>${t(p.lang, 'error.expired_interaction.how')}</p>`}
+        ${errorActionHtml(p.action)}
+        ${errorFinePrint(p.lang, p)}`;
 
-  return layout({ lang: p.lang, title: t(p.lang, `error.${kind}.title`), langSwitchUrl: p.langSwitchUrl, body });
+  return layout({ lang: p.lang, title: t(p.lang, `error.${kind}.title`), hasError: true, langSwitchUrl: p.langSwitchUrl, body });
 }
 
 export function renderLogoutConfirm(p: {
@@ -245,9 +302,18 @@ export function renderLogoutConfirm(p: {
   return layout({ lang: p.lang, title: t(p.lang, 'logout.title'), langSwitchUrl: p.langSwitchUrl, body });
 }
 
-export function renderLoggedOut(p: { lang: Lang; clientName?: string; langSwitchUrl?: string }): string {
-  const body = html`${p.clientName && html`<p>${tHtml(p.lang, 'loggedOut.client', { client: clientHtml(p.clientName) })}</p>`}
-        <p class="lead">${t(p.lang, 'loggedOut.text')}</p>
+/**
+ * After RP-initiated logout. oidc-provider names the client only when the user chose to stay
+ * signed in to the ENT (it then ended that client's session alone): the page says so, and offers
+ * to sign out of the ENT too. Without a client, the whole ENT session is over.
+ */
+export function renderLoggedOut(p: { lang: Lang; clientName?: string; langSwitchUrl?: string; everywhereUrl?: string }): string {
+  const body = p.clientName
+    ? html`<div class="notice" role="status"><p>${tHtml(p.lang, 'loggedOut.client', { client: clientHtml(p.clientName) })}</p></div>
+        <p class="lead">${t(p.lang, 'loggedOut.stillSignedIn')}</p>
+        ${p.everywhereUrl && html`<p><a href="${safeUrl(p.everywhereUrl)}">${t(p.lang, 'loggedOut.everywhere')}</a></p>`}
+        <p class="note">${t(p.lang, 'logout.sharedDevice')}</p>`
+    : html`<div class="notice" role="status"><p>${t(p.lang, 'loggedOut.text')}</p></div>
         <p class="note">${t(p.lang, 'loggedOut.sharedDevice')}</p>`;
 
   return layout({ lang: p.lang, title: t(p.lang, 'loggedOut.title'), langSwitchUrl: p.langSwitchUrl, body });
