@@ -122,7 +122,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
       log,
       readiness: [{ name: 'database', check: () => store.ping() }, ...sessions.readiness],
       aroundProvider: [federation.aroundProvider],
-      routers: [interactions, ...federation.routers, ...(config.mode === 'development' ? [demoRouter(config.issuer)] : [])],
+      routers: [interactions, ...federation.routers, ...(config.mode === 'development' ? [demoRouter(config.issuer, log)] : [])],
     });
     const [storage, connectors] = [sessions, federation];
     return { app, provider, store, close: async () => { await connectors.close(); await storage.close(); await store.close(); } };

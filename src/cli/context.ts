@@ -2,8 +2,7 @@
 import { loadConfig } from '../config/load.js';
 import type { HubConfig } from '../config/schema.js';
 import { createLogger, type Logger } from '../shared/logger.js';
-import type { PlatformStore } from '../storage/ports/index.js';
-import { openSqlStore } from '../storage/sql/database.js';
+import { openSqlStore, type SqlStore } from '../storage/sql/database.js';
 import { mirrorDeclarations } from '../declarations.js';
 
 export function commandContext(): { config: HubConfig; log: Logger } {
@@ -12,7 +11,7 @@ export function commandContext(): { config: HubConfig; log: Logger } {
 }
 
 /** Opens the store (migrated, tenants and config clients mirrored), runs `fn`, and always closes it. */
-export async function withStore<T>(fn: (store: PlatformStore, config: HubConfig) => Promise<T>): Promise<T> {
+export async function withStore<T>(fn: (store: SqlStore, config: HubConfig) => Promise<T>): Promise<T> {
   const { config } = commandContext();
   const store = await openSqlStore(config.database.url, { migrate: true });
   try {

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
- * The `hub` command. Usage errors exit with 2, failures with 1 and one clear line on stderr;
- * a stack trace is never printed unless HUB_DEBUG is set.
+ * The `hub` command (`npx hub`, bin/hub.js, or `npm run hub --`). Exit codes: 0 done; 1 failure,
+ * with one clear `hub: …` line on stderr; 2 usage error (the message and the usage on stderr);
+ * 3 refused by a guard an operator may script around (another import holds the lock, the
+ * mass-removal guard). A stack trace is never printed unless HUB_DEBUG is set.
  */
 import { Command, CommanderError } from 'commander';
 import { HubError, ServiceUnavailable } from '../shared/errors.js';
@@ -19,7 +21,10 @@ function buildProgram(): Command {
   const program = new Command('hub')
     .description('ent-sso-hub: identity federation and single sign-on hub of the Hauts-de-France ENT')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .addHelpText('after', `
+Exit codes: 0 done; 1 failure (one "hub: …" line on stderr; HUB_DEBUG=1 adds the stack);
+2 usage error; 3 refused by a guard (import lock held, mass-removal guard).`);
   registerServeCommands(program);
   registerKeyCommands(program);
   registerTenantCommands(program);

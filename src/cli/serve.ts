@@ -3,6 +3,19 @@ import { openSqlStore } from '../storage/sql/database.js';
 import { migrateToLatest } from '../storage/sql/migrations/index.js';
 import { commandContext } from './context.js';
 
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * An issuer on this machine (localhost) but on another port than the hub's: redirects and the
+ * demo would go nowhere. Said at start; a reverse proxy on the same machine is the exception.
+ */
+export function loopbackIssuerMismatch(issuer: string, port: number): string | undefined {
+  const url = new URL(issuer);
+  const issuerPort = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  if (!LOOPBACK.has(url.hostname) || issuerPort === port) return undefined;
+  return `the issuer ${issuer} is on this machine but the hub listens on port ${port}: unless a proxy forwards it, set HUB_ISSUER to the URL this hub is reached at (e.g. http://localhost:${port})`;
+}
+
 export function registerServeCommands(program: Command): void {
   program
     .command('serve')
@@ -11,11 +24,14 @@ export function registerServeCommands(program: Command): void {
       const { config, log } = commandContext();
       // Loaded here: oidc-provider is only needed (and only warns about the runtime) when serving.
       const { buildHub } = await import('../app.js');
-      const { listen, stopOnSignals } = await import('../http/server.js');
+      const { listen, listeningMessage, stopOnSignals } = await import('../http/server.js');
       const hub = await buildHub(config, log);
       const running = await listen(hub, config.http.host, config.http.port);
       stopOnSignals(running, config.http.shutdownGraceSeconds, log);
-      log.info({ issuer: config.issuer, port: running.port, mode: config.mode }, 'hub listening');
+      log.info({ url: config.issuer, address: running.address, mode: config.mode }, listeningMessage(config.issuer, running.address));
+      const mismatch = loopbackIssuerMismatch(config.issuer, running.port);
+      if (mismatch && config.mode === 'development') log.warn({ issuer: config.issuer, port: running.port }, mismatch);
+      log.flush();
     });
 
   program

@@ -1,7 +1,8 @@
 /**
  * Loads the configuration: `config/default.yaml`, then the file named by HUB_CONFIG, then
  * environment variables, validated at once. Every problem is collected and reported together
- * with its path, so an operator fixes a file in one pass.
+ * with its path, so an operator fixes a file in one pass. An issuer nobody set follows the
+ * port and host the hub listens on (`derivedIssuer`).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -94,13 +95,53 @@ export interface LoadOptions {
   defaultFile?: string;
 }
 
+const DEFAULT_PORT = 3000;
+const DEFAULT_HOST = '0.0.0.0';
+/** Bind addresses meaning "every interface": the issuer then names this machine as `localhost`. */
+const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::', '[::]', '::0']);
+
+/**
+ * The issuer of a hub reached directly on the port it listens on: `http://localhost:<port>`
+ * (or `http://<host>:<port>` when it listens on one address only). Undefined when the port is
+ * not a valid number (validation reports it) or is 0 (only known once listening).
+ */
+export function derivedIssuer(http: unknown): string | undefined {
+  const settings = isTree(http) ? http : {};
+  const port = settings.port ?? DEFAULT_PORT;
+  const host = settings.host ?? DEFAULT_HOST;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535 || typeof host !== 'string') return undefined;
+  const name = WILDCARD_HOSTS.has(host) ? 'localhost' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `http://${name}:${port}`;
+}
+
+/**
+ * The issuer is explicit when HUB_ISSUER or the HUB_CONFIG file sets it, or when the default
+ * file sets it to something else than what its own http settings derive (the shipped file
+ * repeats the derived default `http://localhost:3000`, which must not pin the issuer to port 3000
+ * when PORT changes). Otherwise it is derived from the final http settings.
+ */
+function applyIssuerDefault(tree: Tree, defaults: Tree, overrides: Tree | undefined, env: NodeJS.ProcessEnv, issues: string[]): Tree {
+  if (env.HUB_ISSUER) return tree;
+  if (overrides && 'issuer' in overrides) return tree;
+  if ('issuer' in defaults && defaults.issuer !== derivedIssuer(defaults.http)) return tree;
+  const http = isTree(tree.http) ? tree.http : {};
+  if (http.port === 0) {
+    issues.push('issuer: required when http.port is 0 (the port is only known once listening): set HUB_ISSUER');
+    return tree;
+  }
+  const issuer = derivedIssuer(http);
+  return issuer === undefined ? tree : { ...tree, issuer };
+}
+
 /** Throws ConfigError listing every problem; never returns a half-valid config. */
 export function loadConfig(options: LoadOptions = {}): HubConfig {
   const env = options.env ?? process.env;
   const issues: string[] = [];
-  let tree = readYamlFile(options.defaultFile ?? DEFAULT_CONFIG_FILE, issues);
-  if (env.HUB_CONFIG) tree = deepMerge(tree, readYamlFile(resolve(env.HUB_CONFIG), issues));
+  const defaults = readYamlFile(options.defaultFile ?? DEFAULT_CONFIG_FILE, issues);
+  const overrides = env.HUB_CONFIG ? readYamlFile(resolve(env.HUB_CONFIG), issues) : undefined;
+  let tree = overrides ? deepMerge(defaults, overrides) : defaults;
   tree = applyEnv(tree, env);
+  tree = applyIssuerDefault(tree, defaults, overrides, env, issues);
   const parsed = configSchema.safeParse(tree);
   if (!parsed.success) issues.push(...formatIssues(parsed.error));
   else issues.push(...crossFieldIssues(parsed.data));

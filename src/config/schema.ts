@@ -20,6 +20,14 @@ const resourceSchema = z.strictObject({
   signingAlg: z.enum(['ES256', 'RS256']).default('ES256'),
 });
 
+/**
+ * The ID token algorithms a client may ask for: those of the hub's key set. PS256 is missing on
+ * purpose: the RSA key is pinned to `alg: RS256`, so oidc-provider offers no PS256 and would
+ * refuse such a client at its first request. Add PS256 here with a PS256 key in
+ * src/oidc/keys.ts.
+ */
+export const ID_TOKEN_ALGS = ['ES256', 'RS256'] as const;
+
 const clientSchema = z.strictObject({
   clientId: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'lower-case letters, digits, . _ -'),
   name: z.string().min(1),
@@ -32,19 +40,34 @@ const clientSchema = z.strictObject({
   grantTypes: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).default(['authorization_code', 'refresh_token']),
   /** Scopes the client may request. */
   scopes: z.array(z.string().min(1)).default(['openid', 'profile', 'email', 'ent']),
+  /**
+   * OpenID Connect Back-Channel Logout: the hub POSTs a logout token here when the user's
+   * session ends (the token carries `sid`). Absent: no back-channel logout. A private address
+   * must be listed in `oidc.outboundPrivateHosts`.
+   */
   backchannelLogoutUri: z.url().optional(),
-  idTokenSignedResponseAlg: z.enum(['ES256', 'RS256']).default('RS256'),
+  /**
+   * `id_token_signed_response_alg`: RS256 (default; what most RPs accept) or ES256. The key set
+   * holds one ES256 and one RS256 key (`hub keys generate`); see ID_TOKEN_ALGS.
+   */
+  idTokenSignedResponseAlg: z.enum(ID_TOKEN_ALGS).default('RS256'),
 });
 
 export const configSchema = z.strictObject({
   /** `production` refuses unsafe shortcuts: in-memory sessions, generated keys, demo data, default cookie keys. */
   mode: z.enum(['development', 'production']).default('development'),
-  /** Public issuer URL (env HUB_ISSUER). Must be https in production. */
+  /**
+   * Public issuer URL (env HUB_ISSUER): the address browsers and RPs reach the hub at, also the
+   * prefix of every endpoint. Must be https in production. When neither HUB_ISSUER nor the
+   * HUB_CONFIG file sets it, `loadConfig` derives it from `http`: `http://localhost:<port>`
+   * (`http://<host>:<port>` when the hub listens on one address only), so `PORT=3456 npm start`
+   * works as is. `http://localhost:3000` when this schema is used alone.
+   */
   issuer: z.url().default('http://localhost:3000'),
   http: z.strictObject({
-    /** env PORT. */
+    /** env PORT. Default 3000; 0 (a free port) needs an explicit issuer. */
     port: z.number().int().min(0).max(65535).default(3000),
-    /** env HOST. */
+    /** env HOST: the address to listen on. Default 0.0.0.0 (every IPv4 interface). */
     host: z.string().default('0.0.0.0'),
     /** Trust X-Forwarded-* (behind a reverse proxy only). */
     trustProxy: z.boolean().default(false),
@@ -90,9 +113,18 @@ export const configSchema = z.strictObject({
       grant: seconds.default(14 * 24 * 3600),
     }).prefault({}),
     /**
-     * Hosts the hub may call although they resolve to private or loopback addresses
-     * (back-channel logout to an RP inside the région's network). Everything else is refused
-     * by oidc-provider's SSRF protection.
+     * Hosts the hub may call although they resolve to private, loopback or other special-use
+     * addresses. Default `[]`: none. oidc-provider refuses, after DNS resolution, every outgoing
+     * request (back-channel logout, a client's `jwks_uri` for private_key_jwt, sector identifier
+     * URIs) to 10/8, 172.16/12, 192.168/16, 127/8, 169.254/16, 100.64/10, fc00::/7, ::1… so
+     * that a client's URL cannot make the hub probe the internal network (SSRF).
+     *
+     * An entry is compared, exactly, with the hostname of the URL being called (WHATWG
+     * `URL.hostname`: lower case, no port, IPv6 in brackets): `rp.intra.hdf.example`,
+     * `10.20.0.15`, `[fd00::15]`. No wildcards or ranges. For a listed host the address check
+     * is skipped entirely, whatever the name resolves to: list only hosts whose DNS the région
+     * controls, e.g. an RP receiving back-channel logout inside the région's network. Requests
+     * keep oidc-provider's 2.5 s timeout.
      */
     outboundPrivateHosts: z.array(z.string().min(1)).default([]),
     /** APIs that receive JWT access tokens. */
@@ -130,7 +162,7 @@ export function crossFieldIssues(config: HubConfig): string[] {
 
 function productionIssues(config: HubConfig): string[] {
   const issues: string[] = [];
-  if (!config.issuer.startsWith('https://')) issues.push('issuer: must be an https:// URL in production');
+  if (!config.issuer.startsWith('https://')) issues.push('issuer: must be an https:// URL in production (set HUB_ISSUER to the public address of the hub)');
   if (!config.redis.url) issues.push('redis.url: required in production (sessions and tokens must survive a restart and be shared)');
   if (!config.oidc.cookieKeys) issues.push('oidc.cookieKeys: required in production (set HUB_COOKIE_KEYS)');
   if (!config.auth.secretsKey) issues.push('auth.secretsKey: required in production (set HUB_SECRETS_KEY; it encrypts TOTP secrets)');

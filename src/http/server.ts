@@ -7,7 +7,19 @@ import type { Logger } from '../shared/logger.js';
 export interface RunningServer {
   server: Server;
   port: number;
+  /** The bound address as `host:port` (`[::]:3000` for IPv6). */
+  address: string;
   stop(): Promise<void>;
+}
+
+/** `host:port` of a listening server, IPv6 addresses in brackets. */
+export function formatAddress(info: AddressInfo): string {
+  return info.family === 'IPv6' || info.address.includes(':') ? `[${info.address}]:${info.port}` : `${info.address}:${info.port}`;
+}
+
+/** The one line saying where the hub is: its public URL (the issuer) and the bound address. */
+export function listeningMessage(issuer: string, address: string): string {
+  return `listening on ${issuer} (bound to ${address})`;
 }
 
 export async function listen(hub: Hub, host: string, port: number): Promise<RunningServer> {
@@ -26,7 +38,8 @@ export async function listen(hub: Hub, host: string, port: number): Promise<Runn
     })();
     return stopping;
   };
-  return { server, port: (server.address() as AddressInfo).port, stop };
+  const info = server.address() as AddressInfo;
+  return { server, port: info.port, address: formatAddress(info), stop };
 }
 
 /** Stops accepting, lets open requests finish for `graceSeconds`, then closes stores and exits. */
@@ -46,6 +59,7 @@ export function stopOnSignals(running: RunningServer, graceSeconds: number, log:
       },
       (err: unknown) => {
         log.error({ err }, 'error while stopping');
+        log.flush();
         process.exit(1);
       },
     );

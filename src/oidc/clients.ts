@@ -31,6 +31,31 @@ export function clientRecordFromConfig(c: ClientConfig): NewOidcClient {
   };
 }
 
+const strings = (value: unknown): string[] | undefined =>
+  Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
+
+/**
+ * The config-file form of a stored client (the inverse of `clientRecordFromConfig`), so that
+ * `hub clients update` can change some fields and validate the whole with the config schema.
+ * Fields a record lacks are left out and take the schema's defaults.
+ */
+export function clientConfigFromRecord(record: OidcClientRecord): Record<string, unknown> {
+  const m = record.metadata;
+  const scope = typeof m.scope === 'string' ? m.scope.split(' ').filter(Boolean) : undefined;
+  return {
+    clientId: record.clientId,
+    name: record.name,
+    firstParty: record.firstParty,
+    ...(record.secretHash ? { secretSha256: record.secretHash } : {}),
+    ...(strings(m.redirect_uris) ? { redirectUris: m.redirect_uris } : {}),
+    ...(strings(m.post_logout_redirect_uris) ? { postLogoutRedirectUris: m.post_logout_redirect_uris } : {}),
+    ...(strings(m.grant_types) ? { grantTypes: m.grant_types } : {}),
+    ...(scope ? { scopes: scope } : {}),
+    ...(typeof m.backchannel_logout_uri === 'string' ? { backchannelLogoutUri: m.backchannel_logout_uri } : {}),
+    ...(typeof m.id_token_signed_response_alg === 'string' ? { idTokenSignedResponseAlg: m.id_token_signed_response_alg } : {}),
+  };
+}
+
 export function providerMetadata(record: OidcClientRecord): AdapterPayload {
   const auth = record.secretHash
     ? { client_secret: record.secretHash, token_endpoint_auth_method: 'client_secret_basic' }

@@ -1,15 +1,83 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
+/** The longest a written line waits in the buffer before it reaches stdout. */
+export const LOG_FLUSH_INTERVAL_MS = 500;
+
+/** What the hub needs of pino's SonicBoom destination. */
+interface BufferedDestination extends DestinationStream {
+  flush(cb?: (err?: Error) => void): void;
+  flushSync(): void;
+  on(event: 'close', listener: () => void): unknown;
+}
+
+const destinations = new Set<BufferedDestination>();
+let timer: NodeJS.Timeout | undefined;
+
+/** Bytes waiting in a destination's buffer (SonicBoom keeps the count in `_len`). */
+function pending(dest: BufferedDestination): boolean {
+  const len = (dest as unknown as { _len?: unknown })._len;
+  return typeof len !== 'number' || len > 0;
+}
+
+function flushAll(): void {
+  for (const dest of destinations) {
+    if (!pending(dest)) continue;
+    try {
+      dest.flush();
+    } catch {
+      destinations.delete(dest); // destroyed
+    }
+  }
+}
+
+/** At exit nothing runs after this handler: the buffers are written synchronously. */
+export function flushLogsSync(): void {
+  for (const dest of destinations) {
+    try {
+      dest.flushSync();
+    } catch {
+      // A destroyed stream or a closed stdout: nothing more can be written.
+    }
+  }
+}
+
+/**
+ * SIGTERM / SIGINT: the buffers are written, then the signal keeps its meaning. When another
+ * handler is installed (`serve` stops gracefully and exits, flushing again at exit), it decides;
+ * otherwise the process ends by the signal, as it would have without this handler. Prepended,
+ * so it runs while the other handlers (even `once` ones) are still counted.
+ */
+function onSignal(signal: NodeJS.Signals): void {
+  flushLogsSync();
+  if (process.listenerCount(signal) > 1) return;
+  process.removeListener(signal, onSignal);
+  process.kill(process.pid, signal);
+}
+
+function watch(dest: BufferedDestination): void {
+  if (timer === undefined) {
+    // unref'd: a pending flush never keeps a finished command alive.
+    timer = setInterval(flushAll, LOG_FLUSH_INTERVAL_MS).unref();
+    process.on('exit', flushLogsSync);
+    process.prependListener('SIGTERM', onSignal);
+    process.prependListener('SIGINT', onSignal);
+  }
+  destinations.add(dest);
+  dest.on('close', () => destinations.delete(dest));
+}
+
 /**
  * JSON logs on stdout; secrets that might appear in request logs are redacted. Lines are written
- * in 4 KiB chunks (a write per request line cost ~30 µs on the token endpoint): call `flush()`
- * before exiting.
+ * in 4 KiB chunks (a write per request line cost ~30 µs on the token endpoint), yet never held
+ * more than LOG_FLUSH_INTERVAL_MS: a timer flushes the buffer, and it is written at exit and on
+ * SIGTERM / SIGINT.
  */
 export function createLogger(level: string): Logger {
-  return pino(
-    { level, base: { service: 'ent-sso-hub' }, redact: ['req.headers.authorization', 'req.headers.cookie', 'password', 'client_secret'] },
-    pino.destination({ fd: 1, minLength: 4096, sync: false }),
-  );
+  const options = { level, base: { service: 'ent-sso-hub' }, redact: ['req.headers.authorization', 'req.headers.cookie', 'password', 'client_secret'] };
+  if (level === 'silent') return pino(options);
+  const dest = pino.destination({ fd: 1, minLength: 4096, sync: false }) as unknown as BufferedDestination;
+  watch(dest);
+  return pino(options, dest);
 }

@@ -214,6 +214,54 @@ describe('config/load', () => {
     });
   });
 
+  describe('issuer', () => {
+    it('follows PORT when no one sets it (the shipped default file repeats the derived default)', () => {
+      expect(loadConfig({ env: { PORT: '3456' }, defaultFile: DEFAULT_CONFIG_FILE }).issuer).to.equal('http://localhost:3456');
+      expect(loadConfig({ env: { PORT: '3456' }, defaultFile: empty }).issuer).to.equal('http://localhost:3456');
+      expect(loadConfig({ env: {}, defaultFile: DEFAULT_CONFIG_FILE }).issuer).to.equal('http://localhost:3000');
+    });
+
+    it('keeps HUB_ISSUER, whatever the port', () => {
+      const config = loadConfig({ env: { PORT: '3456', HUB_ISSUER: 'https://sso.hdf.example' }, defaultFile: DEFAULT_CONFIG_FILE });
+      expect(config.issuer).to.equal('https://sso.hdf.example');
+      expect(config.http.port).to.equal(3456);
+    });
+
+    it('keeps an issuer set in the HUB_CONFIG file, or set in the default file to another URL', () => {
+      const over = yaml('issuer: http://hub.lan:8080\n');
+      expect(loadConfig({ env: { HUB_CONFIG: over, PORT: '3456' }, defaultFile: DEFAULT_CONFIG_FILE }).issuer).to.equal('http://hub.lan:8080');
+      const pinned = yaml('issuer: http://localhost:3000\n', 'pinned.yaml');
+      expect(loadConfig({ env: { HUB_CONFIG: pinned, PORT: '3456' }, defaultFile: empty }).issuer).to.equal('http://localhost:3000', 'an operator may pin it, even to the default');
+      const base = yaml('issuer: https://base.example\n');
+      expect(loadConfig({ env: { PORT: '3456' }, defaultFile: base }).issuer).to.equal('https://base.example');
+    });
+
+    it('follows the port and the host of the config files', () => {
+      expect(loadConfig({ env: { HUB_CONFIG: yaml('http:\n  port: 4000\n') }, defaultFile: DEFAULT_CONFIG_FILE }).issuer).to.equal('http://localhost:4000');
+      expect(loadConfig({ env: {}, defaultFile: yaml('http:\n  port: 4001\n  host: 127.0.0.1\n') }).issuer).to.equal('http://127.0.0.1:4001');
+    });
+
+    it('names a single bound address, IPv6 in brackets; every interface is localhost', () => {
+      const issuer = (host: string) => loadConfig({ env: { PORT: '8080', HOST: host }, defaultFile: DEFAULT_CONFIG_FILE }).issuer;
+      expect(issuer('127.0.0.1')).to.equal('http://127.0.0.1:8080');
+      expect(issuer('hub.local')).to.equal('http://hub.local:8080');
+      expect(issuer('::1')).to.equal('http://[::1]:8080');
+      expect(issuer('0.0.0.0')).to.equal('http://localhost:8080');
+      expect(issuer('::')).to.equal('http://localhost:8080');
+    });
+
+    it('asks for an issuer when the port is 0 (only known once listening)', () => {
+      const issues = issuesOf(() => loadConfig({ env: { PORT: '0' }, defaultFile: DEFAULT_CONFIG_FILE }));
+      expect(issues).to.deep.equal(['issuer: required when http.port is 0 (the port is only known once listening): set HUB_ISSUER']);
+      expect(loadConfig({ env: { PORT: '0', HUB_ISSUER: 'http://127.0.0.1:9999' }, defaultFile: empty }).issuer).to.equal('http://127.0.0.1:9999');
+    });
+
+    it('is still refused over http in production, with the variable to set', () => {
+      const issues = issuesOf(() => loadConfig({ env: { HUB_MODE: 'production', PORT: '8443' }, defaultFile: DEFAULT_CONFIG_FILE }));
+      expect(issues).to.include('issuer: must be an https:// URL in production (set HUB_ISSUER to the public address of the hub)');
+    });
+  });
+
   describe('production mode', () => {
     it('lists every unsafe setting', () => {
       const file = yaml('demo:\n  seed: true\n');

@@ -134,3 +134,79 @@ export function expectUsageError(result: CliResult, pattern: RegExp, command = '
   expect(result.stderr, detail).to.include(`Usage: ${command}`);
   expect(hasStackTrace(result.rawStderr), detail).to.equal(false);
 }
+
+/** A `hub serve` child process, with its stdout as it comes. */
+export interface ServingHub {
+  child: ChildProcess;
+  /** http://127.0.0.1:<port>: the hub's own address, whatever its issuer. */
+  url: string;
+  port: number;
+  /** stdout received so far. */
+  stdout(): string;
+  /** JSON log lines received so far (other lines left out). */
+  logLines(): Record<string, unknown>[];
+  /** Resolves with the first log line matching `test` once it arrives; rejects after `timeoutMs`. */
+  waitForLog(test: (line: Record<string, unknown>) => boolean, timeoutMs: number): Promise<Record<string, unknown>>;
+  /** SIGTERM, then the exit (SIGKILL after `timeoutMs`). */
+  stop(timeoutMs?: number): Promise<CliResult>;
+}
+
+function parseLogLines(text: string): Record<string, unknown>[] {
+  return text.split('\n').flatMap((line) => {
+    if (!line.startsWith('{')) return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * Starts `hub serve` in the sandbox on a free port (PORT is set; add HOST, HUB_ISSUER… in `env`)
+ * and waits until /healthz answers. Logs at info unless `env` says otherwise.
+ */
+export async function serveHub(box: CliSandbox, env: Record<string, string | undefined> = {}, timeoutMs = 60_000): Promise<ServingHub> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = box.spawn(['serve'], { LOG_LEVEL: 'info', PORT: String(port), ...env });
+  child.stdin?.end();
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const exited = collect(child, 10 * 60_000);
+  exited.catch(() => undefined);
+  const stop = async (graceMs = 15_000): Promise<CliResult> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    try {
+      const result = await exited;
+      return { ...result, stdout: out };
+    } finally {
+      clearTimeout(killer);
+    }
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const health = await fetch(`${url}/healthz`).catch(() => undefined);
+    if (health?.status === 200) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      const result = await stop();
+      throw new Error(`hub serve did not answer on ${url} (exit ${result.code})\nstdout: ${result.stdout}\nstderr: ${result.rawStderr}`);
+    }
+    await sleep(150);
+  }
+  return {
+    child, url, port, stop,
+    stdout: () => out,
+    logLines: () => parseLogLines(out),
+    async waitForLog(test, waitMs) {
+      const until = Date.now() + waitMs;
+      for (;;) {
+        const found = parseLogLines(out).find(test);
+        if (found) return found;
+        if (Date.now() > until) throw new Error(`no such log line within ${waitMs} ms; stdout so far:\n${out}`);
+        await sleep(25);
+      }
+    },
+  };
+}

@@ -39,7 +39,10 @@ describe('demo (development default)', function () {
     const href = /href="([^"]*\/activate[^"]*)"/.exec(loginPage.body)![1]!.replace(/&amp;/g, '&');
     const activation = await browser.request(new URL(href, loginPage.url).href);
     const form = { login: 'tom.martin', code: DEMO_ACTIVATION_CODE, password: 'girafe bleue du nord', password2: 'girafe bleue du nord', terms: '2026-09', email: '' };
-    const consent = await browser.follow(formAction(activation, /\/activate/), never, { form });
+    const activated = await browser.follow(formAction(activation, /\/activate/), never, { form });
+    // The hub confirms the activation on a page of its own, then goes on with the sign-in.
+    expect(activated.url).to.match(/\/done\b/);
+    const consent = await browser.follow(formAction(activated, /\/continue/), never, { form: {} });
     const done = await browser.follow(formAction(consent, /\/confirm/), never, { form: {} });
     expect(done.body).to.include('Bonjour Tom Martin');
   });
