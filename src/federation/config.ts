@@ -188,6 +188,14 @@ export const platformFederationSchema = z.strictObject({
   connectors: z.array(platformConnectorSchema).default([]),
   /** Remember the user's last choice on the login page for this many days (0: never). */
   rememberChoiceDays: z.number().int().min(0).max(400).default(180),
+  /**
+   * How often an unavailable connector is opened again, in seconds. A connector is unavailable
+   * (the login page says so; the hub runs) while a file it needs does not exist yet (the IdP's
+   * metadata before the metadata exchange, a key or certificate file) or its metadata URL does
+   * not answer; it opens at the first retry after the file appears, without a restart. Any
+   * other configuration error stops the start.
+   */
+  retrySeconds: z.number().int().min(1).max(3600).default(15),
 });
 
 export type TenantConnectorConfig = z.infer<typeof tenantConnectorSchema>;

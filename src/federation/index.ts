@@ -1,7 +1,9 @@
 /**
  * The federation module's door: what the hub wires (routers for the connectors' endpoints) and
  * what the login page shows (the home-realm choices). Built once by src/app.ts, from the YAML
- * connectors and those kept in the store (./stored.ts), read at start.
+ * connectors and those kept in the store (./stored.ts), read at start. A connector whose files
+ * are not there yet (or whose metadata URL does not answer) does not stop the start: it is
+ * unavailable (the login page says so) and opened again every `federation.retrySeconds`.
  */
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
@@ -14,10 +16,10 @@ import type { Logger } from '../shared/logger.js';
 import type { EphemeralStore } from '../storage/ports/ephemeral.js';
 import type { PlatformStore } from '../storage/ports/index.js';
 import type { ConnectorContext, OpenConnector } from './core/connector.js';
-import { ConnectorRegistry } from './core/registry.js';
+import { ConnectorRegistry, ConnectorSlot } from './core/registry.js';
 import { oidcConnectorType } from './connectors/oidc.js';
 import { samlConnectorType } from './connectors/saml.js';
-import { choicesHtml, type Choice } from './http/pages.js';
+import { choicesHtml } from './http/pages.js';
 import { federationRouters, interactionFederationPath, REMEMBERED_CHOICE_COOKIE, upstreamLogoutAfterEndSession } from './http/routes.js';
 import { sameAcademyCode } from './profiles/educonnect.js';
 import { loadStoredConnectors, mergeDeclared, type DeclaredConnector } from './stored.js';
@@ -96,64 +98,112 @@ export async function createFederation(deps: FederationDeps, registry: Connector
   ];
   const fromStore = await loadStoredConnectors(deps.store, deps.tenants.map((tenant) => tenant.id), deps.log);
   const declared = mergeDeclared(fromFiles, fromStore, deps.log);
+  // Each enabled connector has a slot: opened, or unavailable while a file it needs is not there
+  // yet (or its metadata URL does not answer). The routes see `connectors`: the open ones, and
+  // what an unavailable one still offers (a SAML SP's metadata); the login page reads the slots.
+  const slots: ConnectorSlot[] = [];
   const connectors = new Map<string, OpenConnector>();
+  const route = (slot: ConnectorSlot) => {
+    const routed = slot.routed;
+    if (routed) connectors.set(slot.id, routed);
+    else connectors.delete(slot.id);
+  };
+  const retrySeconds = deps.config.federation.retrySeconds;
+  const report = (slot: ConnectorSlot) => {
+    const state = slot.state;
+    const where = { connector: slot.id, tenant: slot.tenantId };
+    if (state.kind === 'opened') deps.log.info(where, `connector ${slot.id} opened: it is offered on the login page`);
+    else if (state.invalid) deps.log.error({ ...where, reason: state.reason }, `connector ${slot.id} still unavailable, its configuration is wrong (retrying every ${retrySeconds} s): ${state.reason}`);
+    else deps.log.warn({ ...where, reason: state.reason }, `connector ${slot.id} unavailable (retrying every ${retrySeconds} s${state.partial ? '; its SP metadata is served' : ''}): ${state.reason}`);
+  };
   try {
     for (const { config, tenantId, origin } of declared) {
       if (!config.enabled) continue;
-      if (origin === 'config') {
-        connectors.set(config.id, await registry.open(config, tenantId, context));
+      const slot = new ConnectorSlot(config, tenantId);
+      try {
+        // A file is reviewed before a start and stops it when wrong; a connector added at run
+        // time must not keep the whole hub down (unknown type, invalid key): it is skipped.
+        await slot.attempt(registry, context, true);
+      } catch (err) {
+        const message = (err as Error).message.replace(`connector ${config.id}: `, '');
+        if (origin === 'config') throw new Error(`connector ${config.id}${tenantId ? ` (tenant ${tenantId})` : ''} cannot be opened: ${message}`, { cause: err });
+        deps.log.error({ connector: config.id, tenant: tenantId, err: message }, `stored connector ${config.id} cannot be opened and was skipped: ${message}`);
         continue;
       }
-      // A file is reviewed before a start and stops it when wrong; a connector added at run
-      // time must not keep the whole hub down (missing key file, unknown type): it is skipped.
-      try {
-        connectors.set(config.id, await registry.open(config, tenantId, context));
-      } catch (err) {
-        deps.log.error({ connector: config.id, tenant: tenantId, err: (err as Error).message }, `stored connector ${config.id} cannot be opened and was skipped: ${(err as Error).message}`);
-      }
+      slots.push(slot);
+      route(slot);
+      if (!slot.opened) report(slot);
     }
   } catch (err) {
-    await Promise.all([...connectors.values()].map((c) => c.close()));
+    await Promise.all(slots.map((slot) => slot.close()));
     throw err;
   }
-  const enabled = [...connectors.values()];
-  for (const c of enabled) {
-    if (c.config.profile === 'academie' && c.tenantId && context.routing.academicDomains(c.tenantId, c.config.emailDomains).length === 0) {
-      deps.log.warn({ connector: c.id }, 'no académie e-mail domain for this staff connector (emailDomains or the tenant\'s academicDomains): no login will match an account');
+  for (const slot of slots) {
+    if (slot.config.profile === 'academie' && slot.tenantId && context.routing.academicDomains(slot.tenantId, slot.config.emailDomains).length === 0) {
+      deps.log.warn({ connector: slot.id }, 'no académie e-mail domain for this staff connector (emailDomains or the tenant\'s academicDomains): no login will match an account');
     }
   }
-  const families = enabled.filter((c) => c.config.profile === 'educonnect');
-  const staff = enabled.filter((c) => c.config.profile === 'academie');
+
+  // Unavailable slots are opened again every retrySeconds (one attempt at a time; a log line
+  // only when a slot's state changes), until all are open or the hub closes.
+  let closed = false;
+  let retrying: Promise<void> | null = null;
+  const retryAll = async () => {
+    for (const slot of slots) {
+      if (closed || slot.opened) continue;
+      if (await slot.attempt(registry, context, false)) report(slot);
+      if (closed) await slot.close(); // opened while the hub was closing
+      else route(slot);
+    }
+    if (slots.every((slot) => slot.opened)) clearInterval(timer);
+  };
+  const timer = setInterval(() => {
+    retrying ??= retryAll().catch((err: Error) => deps.log.error({ err: err.message }, 'connector retry failed')).finally(() => (retrying = null));
+  }, retrySeconds * 1000);
+  timer.unref();
+  if (slots.every((slot) => slot.opened)) clearInterval(timer);
+
+  const byId = new Map(slots.map((slot) => [slot.id, slot]));
+  const openedId = (id: string | undefined): id is string => id !== undefined && Boolean(byId.get(id)?.opened);
+  const families = slots.filter((slot) => slot.config.profile === 'educonnect');
+  const staff = slots.filter((slot) => slot.config.profile === 'academie');
 
   const startUrl = (connectorId: string, ctx: LoginPageContext) => `${interactionFederationPath(ctx.uid, `start/${connectorId}`)}?${new URLSearchParams({ lang: ctx.lang })}`;
 
   const loginChoices = (ctx: LoginPageContext): SafeHtml | false => {
-    if (enabled.length === 0) return false;
-    const choices: Choice[] = families.map((c) => ({ href: startUrl(c.id, ctx), label: t(ctx.lang, 'federation.choice.educonnect'), lastUsed: ctx.remembered === c.id }));
+    if (slots.length === 0) return false;
+    const choices: Parameters<typeof choicesHtml>[1] = families.map((slot) => {
+      const common = { label: t(ctx.lang, 'federation.choice.educonnect'), lastUsed: ctx.remembered === slot.id };
+      return slot.opened ? { ...common, href: startUrl(slot.id, ctx) } : { ...common, unavailable: t(ctx.lang, 'federation.choice.educonnectUnavailable') };
+    });
     if (staff.length > 0) {
-      choices.push({ href: `${interactionFederationPath(ctx.uid, 'staff')}?${new URLSearchParams({ lang: ctx.lang })}`, label: t(ctx.lang, 'federation.choice.staff'), lastUsed: staff.some((c) => c.id === ctx.remembered) });
+      const common = { label: t(ctx.lang, 'federation.choice.staff'), lastUsed: staff.some((slot) => slot.id === ctx.remembered) };
+      choices.push(staff.some((slot) => slot.opened)
+        ? { ...common, href: `${interactionFederationPath(ctx.uid, 'staff')}?${new URLSearchParams({ lang: ctx.lang })}` }
+        : { ...common, unavailable: t(ctx.lang, 'federation.choice.staffUnavailable') });
     }
     return choicesHtml(ctx.lang, choices);
   };
 
   const hintedRedirect = (ctx: LoginPageContext): string | null => {
     const hint = typeof ctx.params.idp_hint === 'string' ? ctx.params.idp_hint : undefined;
-    if (hint && connectors.has(hint)) return startUrl(hint, ctx);
+    // An unavailable connector is never a redirect: the login page says it is unavailable.
+    if (openedId(hint)) return startUrl(hint, ctx);
     const loginHint = typeof ctx.params.login_hint === 'string' ? ctx.params.login_hint.trim().toLowerCase() : '';
     const domain = loginHint.includes('@') ? loginHint.slice(loginHint.lastIndexOf('@') + 1) : '';
     if (domain) {
-      const byDomain = staff.find((c) => c.config.emailDomains.some((d) => d.toLowerCase() === domain)
-        || (c.tenantId !== null && tenantsById.get(c.tenantId)?.directorySources.some((s) => s.academicDomains.some((d) => d.toLowerCase() === domain))));
+      const byDomain = staff.find((slot) => slot.opened && (slot.config.emailDomains.some((d) => d.toLowerCase() === domain)
+        || (slot.tenantId !== null && tenantsById.get(slot.tenantId)?.directorySources.some((s) => s.academicDomains.some((d) => d.toLowerCase() === domain)))));
       if (byDomain) return startUrl(byDomain.id, ctx);
     }
     const prompt = typeof ctx.params.prompt === 'string' ? ctx.params.prompt.split(' ') : [];
-    if (ctx.remembered && connectors.has(ctx.remembered) && !prompt.includes('select_account')) return startUrl(ctx.remembered, ctx);
+    if (openedId(ctx.remembered) && !prompt.includes('select_account')) return startUrl(ctx.remembered, ctx);
     return null;
   };
 
   const rememberedChoice = (ctx: Context): string | undefined => {
     const value = ctx.cookies.get(REMEMBERED_CHOICE_COOKIE, { signed: true });
-    return value && connectors.has(value) ? value : undefined;
+    return value && byId.has(value) ? value : undefined;
   };
 
   const routeDeps = {
@@ -173,6 +223,11 @@ export async function createFederation(deps: FederationDeps, registry: Connector
     loginChoices,
     hintedRedirect,
     rememberedChoice,
-    close: async () => void (await Promise.all(enabled.map((c) => c.close()))),
+    close: async () => {
+      closed = true;
+      clearInterval(timer);
+      await retrying;
+      await Promise.all(slots.map((slot) => slot.close()));
+    },
   };
 }

@@ -39,12 +39,18 @@ const fr = {
   'federation.failure.expired_interaction': 'Votre session de connexion a expiré. Retournez à l’application et recommencez.',
   'federation.failure.unavailable': 'Le service d’authentification est momentanément indisponible. Réessayez dans quelques minutes ou utilisez votre identifiant ENT.',
   'federation.failure.generic': 'La réponse du service d’authentification n’est pas valide. Recommencez la connexion depuis l’application. Si le problème continue, contactez l’administrateur ENT de votre établissement.',
-  'federation.failure.code': 'Motif\u00a0: {reason}',
+  'federation.failure.upstream_error': 'La connexion n’a pas abouti auprès du service d’authentification (par exemple parce qu’elle a été annulée). Recommencez la connexion depuis l’application, ou utilisez votre identifiant ENT.',
+  'federation.failure.unknown_connector': 'Ce moyen de connexion n’est pas disponible. Revenez à la page de connexion et choisissez-en un autre, ou utilisez votre identifiant ENT.',
+  'federation.failure.no_identifier': 'Le service d’authentification n’a pas transmis de quoi vous reconnaître. Recommencez la connexion depuis l’application. Si le problème continue, contactez l’administrateur ENT de votre établissement.',
+  'federation.failure.interruptedTitle': 'Connexion interrompue',
 
   'federation.logout.title': 'Vous êtes déconnecté',
   'federation.logout.done': 'Votre session ENT est terminée.',
   'federation.logout.partial': 'Le service d’authentification n’a pas pu confirmer la fin de votre session chez lui.',
   'federation.logout.closeBrowser': 'Sur un ordinateur partagé, fermez le navigateur pour terminer aussi les autres sessions.',
+
+  'federation.choice.educonnectUnavailable': 'ÉduConnect est momentanément indisponible. Réessayez dans quelques minutes.',
+  'federation.choice.staffUnavailable': 'La connexion des personnels est momentanément indisponible. Réessayez dans quelques minutes.',
 } satisfies Record<string, string>;
 
 const en: Record<keyof typeof fr, string> = {
@@ -87,12 +93,18 @@ const en: Record<keyof typeof fr, string> = {
   'federation.failure.expired_interaction': 'Your sign-in session has expired. Go back to the application and start again.',
   'federation.failure.unavailable': 'The authentication service is temporarily unavailable. Try again in a few minutes or use your ENT username.',
   'federation.failure.generic': 'The answer of the authentication service is not valid. Start again from the application. If the problem continues, contact your school’s ENT administrator.',
-  'federation.failure.code': 'Reason: {reason}',
+  'federation.failure.upstream_error': 'The sign-in did not go through at the authentication service (for example because it was cancelled). Start again from the application, or use your ENT username.',
+  'federation.failure.unknown_connector': 'This way of signing in is not available. Go back to the sign-in page and choose another one, or use your ENT username.',
+  'federation.failure.no_identifier': 'The authentication service did not send anything to recognise you by. Start again from the application. If the problem continues, contact your school’s ENT administrator.',
+  'federation.failure.interruptedTitle': 'Sign-in interrupted',
 
   'federation.logout.title': 'You are signed out',
   'federation.logout.done': 'Your ENT session has ended.',
   'federation.logout.partial': 'The authentication service could not confirm that your session there has ended.',
   'federation.logout.closeBrowser': 'On a shared computer, close the browser to end the other sessions too.',
+
+  'federation.choice.educonnectUnavailable': 'ÉduConnect is temporarily unavailable. Try again in a few minutes.',
+  'federation.choice.staffUnavailable': 'Staff sign-in is temporarily unavailable. Try again in a few minutes.',
 };
 
 export const federationMessages: { fr: typeof fr; en: Record<keyof typeof fr, string> } = { fr, en };

@@ -8,7 +8,19 @@ import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { PlatformStore } from '../storage/ports/index.js';
 import { ACR_TWO_FACTORS, requestsTwoFactors } from './acr.js';
 
-const { Check } = interactionPolicy;
+const { Check, Prompt } = interactionPolicy;
+
+/**
+ * `prompt=select_account` (OIDC Core 3.1.2.1): the login page with its choices, even with a
+ * session and a remembered IdP. Its interaction is a sign-in like `login`.
+ */
+const SELECT_ACCOUNT = 'select_account';
+
+/** Whether an interaction's prompt is answered by signing in (the login page). */
+export const isSignInPrompt = (name: string): boolean => name === 'login' || name === SELECT_ACCOUNT;
+
+/** The interaction result of a sign-in: it answers a requested select_account too. */
+export const signInResult = (login: { accountId: string; acr?: string; amr?: string[] }) => ({ login, [SELECT_ACCOUNT]: {} });
 
 /** Whole seconds, as oidc-provider stamps sessions and tokens: a login in the same second still counts. */
 export const issuedBeforeChange = (issuedAtSeconds: number, changedAt: Date | null): boolean =>
@@ -30,5 +42,6 @@ export function signInPolicy(store: PlatformStore): interactionPolicy.Prompt[] {
   login.checks.add(new Check('two_factors_requested', 'a second factor was requested', 'login_required', (ctx: KoaContextWithOIDC) =>
     Boolean(ctx.oidc.session?.accountId) && !ctx.oidc.result?.login && requestsTwoFactors(ctx.oidc.params ?? {}) && ctx.oidc.acr !== ACR_TWO_FACTORS));
 
+  policy.add(new Prompt({ name: SELECT_ACCOUNT, requestable: true }), 0);
   return policy;
 }

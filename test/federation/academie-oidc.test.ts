@@ -66,7 +66,7 @@ describe('académie staff IdP over OIDC (node-oidc-provider upstream)', function
   async function expectRefused(s: Started, page: { status: number; body: string; location: string | null }, reason: string, status = 401) {
     expect(page.location, 'no redirect').to.equal(null);
     expect(page.status, page.body.slice(0, 300)).to.equal(status);
-    expect(page.body).to.include('Connexion refusée').and.include(`Motif\u00a0: ${reason}`).and.include('<html lang="fr"');
+    expect(page.body).to.include('Connexion refusée').and.include(`Code technique\u00a0: <code>${reason}</code>`).and.include('<html lang="fr"');
     expect(page.body).not.to.match(/^\s+at .+/m);
     expect(await lastAudit(hub.hub.store, 'lille', 'federation.failure')).to.include({ connector: CONNECTOR, reason });
     expect(s.browser).to.be.ok;
@@ -172,7 +172,7 @@ describe('académie staff IdP over OIDC (node-oidc-provider upstream)', function
     callback.searchParams.set('lang', 'en');
     const page = await s.browser.request(callback.href);
     expect(page.status).to.equal(401);
-    expect(page.body).to.include('Sign-in refused').and.include('Reason: state').and.include('<html lang="en"');
+    expect(page.body).to.include('Sign-in refused').and.include('Technical code: <code>state</code>').and.include('<html lang="en"');
   });
 
   it('does not match an e-mail outside the académie’s domains (no-account page, audited)', async () => {

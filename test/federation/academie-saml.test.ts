@@ -219,7 +219,7 @@ describe('académie staff IdP over SAML (pysaml2 IdP)', function () {
         const page = await browser.request(url);
         expect(page.status, page.body.slice(0, 300)).to.equal(401);
         expect(page.location).to.equal(null);
-        expect(page.body).to.include('Connexion refusée').and.include(`Motif\u00a0: ${reason}`);
+        expect(page.body).to.include('Connexion refusée').and.include(`Code technique\u00a0: <code>${reason}</code>`);
         expect(await lastAudit(hub.hub.store, 'lille', 'federation.failure')).to.include({ connector: CONNECTOR, reason });
       }
 

@@ -128,6 +128,18 @@ describe('ÉduConnect through a real pysaml2 IdP', function () {
     });
   });
 
+  it('prompt=select_account shows the login page despite the remembered choice and a live session, and signs in from it', async () => {
+    await idp.scenario({ attributes: pupilAttributes(['{AAF}09|X|1234567']), name_id: 'a1b2c3d4e5' });
+    const s = await openLoginPage(portal);
+    expect((await postToAcs(s, await toIdpForm(s, EDUCONNECT))).location).to.match(new RegExp(`^${REDIRECT}`));
+    const again = await openLoginPage(portal, { prompt: 'select_account' }, s.browser);
+    expect(again.loginPage.status).to.equal(200);
+    expect(again.loginPage.body).to.match(EDUCONNECT);
+    const done = await postToAcs(again, await toIdpForm(again, EDUCONNECT));
+    expect(done.location, done.body.slice(0, 300)).to.match(new RegExp(`^${REDIRECT}`));
+    expect((await exchange(portal, { callback: new URL(done.location!), ...again.auth })).claims()!.sub).to.equal(pupil.id);
+  });
+
   it('finds the remembered link first next time (even without a FrEduCtRefId)', async () => {
     await idp.scenario({ attributes: pupilAttributes([]), name_id: 'a1b2c3d4e5' });
     const s = await openLoginPage(portal);

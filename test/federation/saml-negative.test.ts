@@ -36,7 +36,7 @@ describe('ÉduConnect refusals (pysaml2 IdP)', function () {
   async function expectRefused(page: { status: number; body: string; location: string | null }, reason: string, status = 401) {
     expect(page.location, 'no redirect to the RP').to.equal(null);
     expect(page.status, page.body.slice(0, 300)).to.equal(status);
-    expect(page.body).to.include('Connexion refusée').and.include(`Motif\u00a0: ${reason}`);
+    expect(page.body).to.include(reason === 'expired_interaction' ? 'Session expirée' : 'Connexion refusée').and.include(`Code technique\u00a0: <code>${reason}</code>`);
     expect(page.body).not.to.match(/^\s+at .+/m);
     expect(await lastFailure()).to.include({ connector: 'educonnect', reason });
   }

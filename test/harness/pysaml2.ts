@@ -4,7 +4,7 @@
  * saml2). Keys are throwaway ones made with openssl.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +42,13 @@ export interface Scenario {
   authn_class_ref?: string;
 }
 
+/** A person the IdP knows in its users mode (login form and IdP session, like a real IdP). */
+export interface IdpUser {
+  password: string;
+  name_id: string;
+  attributes: Record<string, string[]>;
+}
+
 export interface Pysaml2Idp {
   url: string;
   entityId: string;
@@ -63,14 +70,16 @@ export interface Pysaml2Idp {
  * Starts the IdP (keys, port, its metadata file); `serve` gives it the SP's metadata once the
  * hub runs. The process binds its port at once, so the hub cannot pick the same free port.
  */
-export async function preparePysaml2Idp(): Promise<Pysaml2Idp> {
+export async function preparePysaml2Idp(options: { users?: Record<string, IdpUser> } = {}): Promise<Pysaml2Idp> {
   const dir = mkdtempSync(join(tmpdir(), 'pysaml2-idp-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const entityId = `${url}/idp`;
   const keys = await makeKeyPair(dir, 'idp');
   const metadataFile = join(dir, 'idp-metadata.xml');
-  const base = { base: url, port, entityid: entityId, key: keys.keyFile, cert: keys.certFile };
+  const usersFile = join(dir, 'users.json');
+  if (options.users) writeFileSync(usersFile, JSON.stringify(options.users));
+  const base = { base: url, port, entityid: entityId, key: keys.keyFile, cert: keys.certFile, ...(options.users ? { users: usersFile } : {}) };
   const child: ChildProcess = spawn(PYTHON, [SCRIPT, JSON.stringify({ ...base, mode: 'serve', metadata_out: metadataFile })], { stdio: ['ignore', 'pipe', 'pipe'] });
   process.once('exit', () => child.kill('SIGKILL'));
   let stderr = '';

@@ -11,6 +11,7 @@ import { ENCRYPTION_ALGORITHMS, SAFE_ENCRYPTION_ALGORITHMS, samlSettingsSchema, 
 import type { ConnectorContext, ConnectorType, IdpLogoutMessage, LoginState, LogoutContinuation, OpenConnector, SamlLogout } from '../core/connector.js';
 import { verifyLogoutMessage } from '../saml/logout.js';
 import { FederationFailure } from '../core/failure.js';
+import { ConnectorUnavailable } from '../core/registry.js';
 import type { UpstreamIdentity } from '../core/identity.js';
 import { ACADEMIE_SAML_NAMES, academieIdentity } from '../profiles/academie.js';
 import { EDUCONNECT_ATTRIBUTES, eduConnectIdentity, type EduConnectAttribute } from '../profiles/educonnect.js';
@@ -59,15 +60,22 @@ function identityOf(config: ConnectorConfig, settings: SamlSettings, tenantId: s
   return academieIdentity(config.id, tenantId, a.nameId, a.attributes, { givenName: override('givenName'), familyName: override('familyName'), email: override('email'), rne: override('rne') }, context.routing.academicDomains(tenantId, config.emailDomains));
 }
 
+/** An unavailable SAML connector: its SP metadata, and "unavailable" for everything else. */
+function metadataOnly(config: ConnectorConfig, tenantId: string | null, spMetadata: string, reason: string): OpenConnector {
+  const unavailable = async (): Promise<never> => {
+    throw new FederationFailure('unavailable', `connector ${config.id} is unavailable: ${reason}`, 503);
+  };
+  return { id: config.id, config, tenantId, saml: { metadata: () => spMetadata, loginUrl: unavailable, handlePost: unavailable }, close: async () => undefined };
+}
+
 async function open(config: ConnectorConfig, settings: SamlSettings, tenantId: string | null, context: ConnectorContext): Promise<OpenConnector> {
   await warmUpSchemaValidator();
   const acsUrl = context.issuer + federationPath(config.id, 'acs');
   const sloUrl = context.issuer + federationPath(config.id, 'slo');
   const spEntityId = settings.spEntityId ?? context.issuer + federationPath(config.id, 'metadata');
-  const signing = loadKeyPair(settings.signing, `connector ${config.id} signing`);
-  const encryption = settings.encryption ? loadKeyPair(settings.encryption, `connector ${config.id} encryption`) : null;
+  const signing = loadKeyPair(settings.signing, 'signing key pair');
+  const encryption = settings.encryption ? loadKeyPair(settings.encryption, 'encryption key pair') : null;
   const encryptionAlgorithms = acceptedEncryptionAlgorithms(settings, context.production);
-  const metadataSource = await openIdpMetadata(settings.idpMetadata, (err) => context.log.warn({ connector: config.id, err: err.message }, 'IdP metadata refresh failed; keeping the last good copy'));
 
   const sp = samlify.ServiceProvider({
     entityID: spEntityId,
@@ -84,6 +92,16 @@ async function open(config: ConnectorConfig, settings: SamlSettings, tenantId: s
     nameIDFormat: ['urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient'],
   });
   const spMetadata = sp.getMetadata();
+
+  // Our SP metadata needs only our keys: while the IdP's metadata is not there yet (the IdP
+  // needs ours to produce its own), the connector is unavailable but still publishes it.
+  let metadataSource: Awaited<ReturnType<typeof openIdpMetadata>>;
+  try {
+    metadataSource = await openIdpMetadata(settings.idpMetadata, (err) => context.log.warn({ connector: config.id, err: err.message }, 'IdP metadata refresh failed; keeping the last good copy'));
+  } catch (err) {
+    if (err instanceof ConnectorUnavailable) throw err.withPartial(metadataOnly(config, tenantId, spMetadata, err.message));
+    throw err;
+  }
 
   // Keys are parsed once per metadata copy, not per response (ARCHITECTURE.md: key parsing dominates).
   let keysFor: { idp: samlify.IdentityProviderInstance; keys: KeyObject[] } | undefined;

@@ -1,6 +1,88 @@
-/** The registry of connector types: one entry per kind, looked up by the config's `type`. */
+/**
+ * The registry of connector types (one entry per kind, looked up by the config's `type`), and the
+ * slot each declared connector lives in: opened, or unavailable while a file it needs is not
+ * there yet (an IdP's metadata before the metadata exchange) or its metadata URL cannot be
+ * reached. createFederation (../index.ts) retries unavailable slots until they open.
+ */
 import type { ConnectorConfig } from '../config.js';
 import type { ConnectorContext, ConnectorType, OpenConnector } from './connector.js';
+
+/**
+ * Thrown by a type's open() when the connector cannot open *yet*: a file it needs does not exist
+ * (ENOENT) or its IdP metadata URL does not answer. Anything else it throws is a configuration
+ * error. `partial` is what the connector can already offer without the upstream (a SAML SP's own
+ * metadata, which the IdP needs to produce its own); its other capabilities answer "unavailable".
+ */
+export class ConnectorUnavailable extends Error {
+  constructor(message: string, readonly partial: OpenConnector | null = null) {
+    super(message);
+    this.name = 'ConnectorUnavailable';
+  }
+
+  withPartial(partial: OpenConnector): ConnectorUnavailable {
+    return new ConnectorUnavailable(this.message, partial);
+  }
+}
+
+/** `err` as a ConnectorUnavailable when it is a missing file (ENOENT), else null. */
+export function missingFile(err: unknown, what: string, file: string): ConnectorUnavailable | null {
+  return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT' ? new ConnectorUnavailable(`${what}: ${file} is not there yet`) : null;
+}
+
+export type SlotState =
+  | { kind: 'opened'; connector: OpenConnector }
+  /** `reason` is stable from one attempt to the next while nothing changes (it is logged once). */
+  | { kind: 'unavailable'; reason: string; partial: OpenConnector | null; invalid: boolean };
+
+/** A declared, enabled connector and its state. */
+export class ConnectorSlot {
+  #state: SlotState = { kind: 'unavailable', reason: 'not opened yet', partial: null, invalid: false };
+
+  constructor(readonly config: ConnectorConfig, readonly tenantId: string | null) {}
+
+  get id(): string {
+    return this.config.id;
+  }
+
+  get state(): SlotState {
+    return this.#state;
+  }
+
+  /** The open connector, or null while unavailable. */
+  get opened(): OpenConnector | null {
+    return this.#state.kind === 'opened' ? this.#state.connector : null;
+  }
+
+  /** What the HTTP routes see: the open connector, else what an unavailable one already offers (or nothing). */
+  get routed(): OpenConnector | null {
+    return this.#state.kind === 'opened' ? this.#state.connector : this.#state.partial;
+  }
+
+  /**
+   * Tries to open the connector. Returns true when the state changed (opened, or unavailable for
+   * another reason). A configuration error is thrown when `fatal` (at start: it stops the hub);
+   * on a retry it leaves the slot unavailable with that reason (`invalid`), and is tried again.
+   */
+  async attempt(registry: ConnectorRegistry, context: ConnectorContext, fatal: boolean): Promise<boolean> {
+    if (this.#state.kind === 'opened') return false;
+    let next: SlotState;
+    try {
+      next = { kind: 'opened', connector: await registry.open(this.config, this.tenantId, context) };
+    } catch (err) {
+      if (err instanceof ConnectorUnavailable) next = { kind: 'unavailable', reason: err.message, partial: err.partial, invalid: false };
+      else if (fatal) throw err;
+      else next = { kind: 'unavailable', reason: (err as Error).message, partial: null, invalid: true };
+    }
+    const previous = this.#state;
+    this.#state = next;
+    if (previous.kind === 'unavailable') await previous.partial?.close();
+    return next.kind === 'opened' || next.reason !== (previous.kind === 'unavailable' ? previous.reason : '');
+  }
+
+  async close(): Promise<void> {
+    await this.routed?.close();
+  }
+}
 
 export class ConnectorRegistry {
   readonly #types = new Map<string, ConnectorType>();
@@ -15,7 +97,10 @@ export class ConnectorRegistry {
     return this.#types.has(type);
   }
 
-  /** Opens an enabled connector; its settings are validated again by the type's own schema. */
+  /**
+   * Opens an enabled connector; its settings are validated again by the type's own schema.
+   * Throws ConnectorUnavailable when it cannot open yet (see there), any other error otherwise.
+   */
   async open(config: ConnectorConfig, tenantId: string | null, context: ConnectorContext): Promise<OpenConnector> {
     const type = this.#types.get(config.type);
     if (!type) throw new Error(`connector ${config.id}: unknown type ${config.type}`);

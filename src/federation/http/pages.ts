@@ -1,5 +1,5 @@
 /** The federation pages, in the hub's layout: escaped with `html`, no script, French first. */
-import { layout } from '../../oidc/views/pages.js';
+import { errorActionHtml, errorFinePrint, layout } from '../../oidc/views/pages.js';
 import { html, safeUrl, type SafeHtml } from '../../oidc/views/html.js';
 import { t, type Lang, type MessageKey } from '../../oidc/views/i18n.js';
 import type { Account } from '../../storage/ports/index.js';
@@ -11,12 +11,19 @@ export interface Choice {
   lastUsed?: boolean;
 }
 
-/** The buttons above the local login form. */
-export function choicesHtml(lang: Lang, choices: Choice[]): SafeHtml {
+/**
+ * The buttons above the local login form. An unavailable choice (its IdP cannot be reached yet)
+ * is a disabled button, not a link, with its `unavailable` sentence under it.
+ */
+export function choicesHtml(lang: Lang, choices: Array<Choice | (Omit<Choice, 'href'> & { unavailable: string })>): SafeHtml {
+  const content = (c: { label: string; lastUsed?: boolean | undefined }) => html`${c.label}${c.lastUsed && html` <span class="federation-choice__last">(${t(lang, 'federation.choice.lastUsed')})</span>`}`;
   return html`<section class="federation-choices" aria-labelledby="federation-choices-heading">
           <h2 id="federation-choices-heading" class="federation-choices__heading">${t(lang, 'federation.choice.heading')}</h2>
           <ul class="federation-choices__list">
-            ${choices.map((c) => html`<li><a class="button button--secondary federation-choice" href="${safeUrl(c.href)}">${c.label}${c.lastUsed && html` <span class="federation-choice__last">(${t(lang, 'federation.choice.lastUsed')})</span>`}</a></li>`)}
+            ${choices.map((c, i) => ('unavailable' in c
+              ? html`<li><button type="button" class="button button--secondary federation-choice federation-choice--unavailable" disabled aria-describedby="federation-choice-${String(i)}-unavailable">${content(c)}</button>
+              <p class="notice federation-choice__unavailable" id="federation-choice-${String(i)}-unavailable">${c.unavailable}</p></li>`
+              : html`<li><a class="button button--secondary federation-choice" href="${safeUrl(c.href)}">${content(c)}</a></li>`))}
           </ul>
           <p class="federation-choices__local">${t(lang, 'federation.choice.local')}</p>
         </section>`;
@@ -33,7 +40,7 @@ export function renderStaffChoice(p: { lang: Lang; choices: Choice[]; backUrl: s
   return layout({ lang: p.lang, title: t(p.lang, 'federation.staff.title'), langSwitchUrl: p.langSwitchUrl, body });
 }
 
-export function renderAccountChoice(p: { lang: Lang; action: string; accounts: Array<Account & { tenantName: string }> }): string {
+export function renderAccountChoice(p: { lang: Lang; action: string; accounts: Array<Account & { tenantName: string }>; langSwitchUrl?: string | undefined }): string {
   const body = html`<p class="lead">${t(p.lang, 'federation.accounts.intro')}</p>
         <form class="form" method="post" action="${safeUrl(p.action)}">
           <fieldset class="federation-accounts">
@@ -46,15 +53,15 @@ export function renderAccountChoice(p: { lang: Lang; action: string; accounts: A
           </fieldset>
           <button class="button button--primary" type="submit">${t(p.lang, 'federation.accounts.submit')}</button>
         </form>`;
-  return layout({ lang: p.lang, title: t(p.lang, 'federation.accounts.title'), body });
+  return layout({ lang: p.lang, title: t(p.lang, 'federation.accounts.title'), langSwitchUrl: p.langSwitchUrl, body });
 }
 
-export function renderNoAccount(p: { lang: Lang; kind: 'family' | 'staff'; backUrl: string }): string {
+export function renderNoAccount(p: { lang: Lang; kind: 'family' | 'staff'; backUrl: string; langSwitchUrl?: string | undefined }): string {
   const body = html`<p class="lead">${t(p.lang, 'federation.noAccount.lead')}</p>
         <p>${t(p.lang, p.kind === 'staff' ? 'federation.noAccount.staff' : 'federation.noAccount.family')}</p>
         ${p.kind === 'family' && html`<p>${t(p.lang, 'federation.noAccount.activationCode')}</p>`}
         <p class="note"><a href="${safeUrl(p.backUrl)}">${t(p.lang, 'federation.back')}</a></p>`;
-  return layout({ lang: p.lang, title: t(p.lang, 'federation.noAccount.title'), body });
+  return layout({ lang: p.lang, title: t(p.lang, 'federation.noAccount.title'), langSwitchUrl: p.langSwitchUrl, body });
 }
 
 const TEXT_OF: Partial<Record<FailureReason, MessageKey>> = {
@@ -76,21 +83,47 @@ const TEXT_OF: Partial<Record<FailureReason, MessageKey>> = {
   issuer: 'federation.failure.signature',
   expired_interaction: 'federation.failure.expired_interaction',
   unavailable: 'federation.failure.unavailable',
+  upstream_error: 'federation.failure.upstream_error',
+  unknown_connector: 'federation.failure.unknown_connector',
+  no_identifier: 'federation.failure.no_identifier',
 };
 
-export function renderFailure(p: { lang: Lang; status: number; reason: FailureReason; requestId: string; backUrl?: string | undefined }): string {
+/** Titles other than "Connexion refusée": an expired sign-in or an unavailable IdP refused nothing. */
+const TITLE_OF: Partial<Record<FailureReason, MessageKey>> = {
+  expired_interaction: 'error.expired_interaction.title',
+  unavailable: 'error.unavailable.title',
+  upstream_error: 'federation.failure.interruptedTitle',
+};
+
+/**
+ * A refused or failed federated sign-in. The reason code is technical: it goes in small print
+ * with the status and request id; the reader gets a sentence and, when the caller knows one, a
+ * way back: `restartUrl` (start the sign-in again) or `backUrl` (the interaction's login page).
+ * Without either, an expired sign-in says how to start again from the application.
+ */
+export function renderFailure(p: {
+  lang: Lang;
+  status: number;
+  reason: FailureReason;
+  requestId: string;
+  backUrl?: string | undefined;
+  restartUrl?: string | undefined;
+  langSwitchUrl?: string | undefined;
+}): string {
+  const expired = p.reason === 'expired_interaction';
   const body = html`<div class="alert" role="alert"><p>${t(p.lang, TEXT_OF[p.reason] ?? 'federation.failure.generic')}</p></div>
-        <p class="fine-print">${t(p.lang, 'federation.failure.code', { reason: p.reason })}</p>
-        <p class="fine-print">${t(p.lang, 'error.status', { status: String(p.status) })}</p>
-        ${p.requestId && html`<p class="fine-print">${t(p.lang, 'error.requestId', { id: p.requestId })}</p>`}
-        ${p.backUrl && html`<p class="note"><a href="${safeUrl(p.backUrl)}">${t(p.lang, 'federation.back')}</a></p>`}`;
-  return layout({ lang: p.lang, title: t(p.lang, 'federation.failure.title'), hasError: true, body });
+        ${expired && html`<p>${t(p.lang, 'error.expired_interaction.why')}</p>`}
+        ${expired && !p.restartUrl && !p.backUrl && html`<p>${t(p.lang, 'error.expired_interaction.how')}</p>`}
+        ${p.restartUrl && errorActionHtml({ href: p.restartUrl, label: t(p.lang, 'error.restartPlain') })}
+        ${p.backUrl && html`<p class="note"><a href="${safeUrl(p.backUrl)}">${t(p.lang, 'federation.back')}</a></p>`}
+        ${errorFinePrint(p.lang, { status: p.status, code: p.reason, requestId: p.requestId })}`;
+  return layout({ lang: p.lang, title: t(p.lang, TITLE_OF[p.reason] ?? 'federation.failure.title'), hasError: true, langSwitchUrl: p.langSwitchUrl, body });
 }
 
 /** After single logout: the hub session is over; `complete` false when the IdP reported a partial logout. */
-export function renderLoggedOut(p: { lang: Lang; complete: boolean }): string {
-  const body = html`<p class="lead">${t(p.lang, 'federation.logout.done')}</p>
+export function renderLoggedOut(p: { lang: Lang; complete: boolean; langSwitchUrl?: string | undefined }): string {
+  const body = html`<div class="notice" role="status"><p>${t(p.lang, 'federation.logout.done')}</p></div>
         ${!p.complete && html`<div class="alert" role="alert"><p>${t(p.lang, 'federation.logout.partial')}</p></div>`}
         <p>${t(p.lang, 'federation.logout.closeBrowser')}</p>`;
-  return layout({ lang: p.lang, title: t(p.lang, 'federation.logout.title'), body });
+  return layout({ lang: p.lang, title: t(p.lang, 'federation.logout.title'), langSwitchUrl: p.langSwitchUrl, body });
 }

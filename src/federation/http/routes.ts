@@ -26,7 +26,9 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import { authorizationUrl, recallRestart } from '../../oidc/interactions/interaction.js';
 import { langOf } from '../../oidc/provider-pages.js';
+import { isSignInPrompt, signInResult } from '../../oidc/sign-in-policy.js';
 import type { Lang } from '../../oidc/views/i18n.js';
 import type { Logger } from '../../shared/logger.js';
 import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
@@ -85,7 +87,7 @@ function auditContext(ctx: Context, clientId: string | null = null): AuditContex
 async function interactionOf(ctx: Context, provider: Provider, uid: string) {
   try {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
-    if (details.uid !== uid || details.prompt.name !== 'login') throw new FederationFailure('expired_interaction', 'interaction mismatch');
+    if (details.uid !== uid || !isSignInPrompt(details.prompt.name)) throw new FederationFailure('expired_interaction', 'interaction mismatch');
     return details;
   } catch (err) {
     if (err instanceof errors.SessionNotFound) throw new FederationFailure('expired_interaction', 'no interaction cookie');
@@ -117,8 +119,19 @@ export function federationRouters(deps: RouteDeps): Router[] {
       ctx.status = err.status;
       ctx.type = 'html';
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = renderFailure({ lang: langOf(ctx), status: err.status, reason: err.reason, requestId: String(ctx.state.requestId ?? '') });
+      const lang = langOf(ctx);
+      ctx.body = renderFailure({
+        lang, status: err.status, reason: err.reason, requestId: String(ctx.state.requestId ?? ''),
+        ...(ctx.method === 'GET' ? { langSwitchUrl: langSwitchOf(ctx, lang) } : {}),
+        ...(err.reason === 'expired_interaction' ? { restartUrl: await restartUrlOf(ctx) } : {}),
+      });
     }
+  };
+  /** The sign-in's first authorization request again, when its uid is known and was kept. */
+  const restartUrlOf = async (ctx: Context): Promise<string | undefined> => {
+    const uid = ctx.params.uid ?? (ctx.state.federationUid as string | undefined);
+    const restart = uidOk(uid) ? await recallRestart(deps, uid) : null;
+    return restart ? authorizationUrl(deps.provider, restart.query) : undefined;
   };
   const byParam = (ctx: Context) => deps.connectors.get(String(ctx.params.connector));
   const none = () => undefined;
@@ -216,7 +229,7 @@ export function federationRouters(deps: RouteDeps): Router[] {
       ctx.cookies.set(UPSTREAM_SESSION_COOKIE, id, { httpOnly: true, sameSite: 'lax', signed: true, secure: ctx.secure, maxAge: deps.sessionTtlSeconds * 1000, overwrite: true });
     }
     const { acr, amr } = federatedAuthentication(connector?.config.acr, ticket.identity.authnContexts);
-    const to = await deps.provider.interactionResult(ctx.req, ctx.res, { login: { accountId: account.id, acr, amr } }, { mergeWithLastSubmission: false });
+    const to = await deps.provider.interactionResult(ctx.req, ctx.res, signInResult({ accountId: account.id, acr, amr }), { mergeWithLastSubmission: false });
     ctx.status = 303;
     ctx.redirect(to);
   };

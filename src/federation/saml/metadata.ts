@@ -4,11 +4,16 @@
  * when a metadata signing certificate is configured, must first carry a valid enveloped
  * signature on its root made with that certificate's key (a copy fetched over a tampered
  * channel is then refused, and the last good copy kept).
+ *
+ * A metadata file (or metadata signing certificate) that does not exist yet, or a URL that does
+ * not answer (without a fallback file to read instead), makes the connector unavailable
+ * (ConnectorUnavailable): it is opened again later, which bootstraps the metadata exchange.
  */
 import { readFileSync } from 'node:fs';
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { IdentityProvider, type IdentityProviderInstance } from 'samlify';
 import type { SamlSettings } from '../config.js';
+import { ConnectorUnavailable, missingFile } from '../core/registry.js';
 import { libxml } from './libxml.js';
 import { SignatureInvalid, verifyEnveloped } from './xmldsig.js';
 
@@ -43,26 +48,49 @@ function parseWith(xml: string, trust: KeyObject | null): IdentityProviderInstan
   return idp;
 }
 
+/** A metadata URL that does not answer (the same message while the cause stays the same). */
+class Unreachable extends Error {}
+
 async function fetchMetadata(url: string): Promise<string> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
-  if (!res.ok) throw new Error(`IdP metadata at ${url}: HTTP ${res.status}`);
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: unknown } }).cause;
+    throw new Unreachable(`IdP metadata at ${url} cannot be reached (${typeof cause?.code === 'string' ? cause.code : (err as Error).name})`);
+  }
+  if (!res.ok) throw new Unreachable(`IdP metadata at ${url}: HTTP ${res.status}`);
   return res.text();
 }
 
+/** A file's text; a file that does not exist yet makes the connector unavailable. */
+function readSource(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw missingFile(err, what, file) ?? new Error(`${what} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
 export async function openIdpMetadata(source: SamlSettings['idpMetadata'], onRefreshError: (err: Error) => void): Promise<IdpMetadataSource> {
-  const trust = source.signingCertFile ? new X509Certificate(readFileSync(source.signingCertFile)).publicKey : null;
+  const trust = source.signingCertFile ? new X509Certificate(readSource(source.signingCertFile, 'IdP metadata signing certificate')).publicKey : null;
   const parse = (xml: string) => parseWith(xml, trust);
   if ('file' in source) {
-    const idp = parse(readFileSync(source.file, 'utf8'));
+    const idp = parse(readSource(source.file, 'IdP metadata'));
     return { current: () => idp, close: () => undefined };
   }
   let idp: IdentityProviderInstance;
   try {
     idp = parse(await fetchMetadata(source.url));
   } catch (err) {
-    if (!source.fallbackFile) throw err;
+    if (!source.fallbackFile) {
+      if (err instanceof Unreachable) throw new ConnectorUnavailable(err.message);
+      throw err;
+    }
+    // Read first: while the fallback is not there either, retries log nothing more.
+    const fallback = readSource(source.fallbackFile, `${(err as Error).message}; fallback IdP metadata`);
     onRefreshError(err as Error);
-    idp = parse(readFileSync(source.fallbackFile, 'utf8'));
+    idp = parse(fallback);
   }
   const timer = setInterval(() => {
     fetchMetadata(source.url).then((xml) => (idp = parse(xml))).catch((err: Error) => onRefreshError(err));

@@ -6,6 +6,7 @@
 import type { Context } from 'koa';
 import type { Account } from '../../storage/ports/index.js';
 import { ACR_ONE_FACTOR, ACR_TWO_FACTORS, requestsTwoFactors } from '../acr.js';
+import { signInResult } from '../sign-in-policy.js';
 import { finish, originOf, pageUrls, type Details, type InteractionDeps } from './interaction.js';
 
 export interface AuthStep {
@@ -23,6 +24,10 @@ export interface AuthStep {
   managed?: boolean;
   /** Set when a recovery code was just used: the settings page says how many are left. */
   recoveryCodesLeft?: number;
+  /** What to confirm once every factor passed, on a page of its own before the sign-in goes on. */
+  confirm?: 'activated' | 'password_changed';
+  /** The change is done and its confirmation page may show; "continue" then ends the sign-in. */
+  confirmed?: boolean;
 }
 
 const key = (uid: string) => `auth-step:${uid}`;
@@ -41,7 +46,8 @@ export const hasSecondFactor = (step: AuthStep): boolean => step.amr.includes('o
 /**
  * After a factor passed: the next page this sign-in needs, or the end of the interaction.
  * Order: second factor if enrolled; enrolment if required by policy or asked by the RP; the
- * settings page if the user came for it; then the pending password change and the login.
+ * settings page if the user came for it; the pending password change, and the confirmation of
+ * an activation or a password change (its own page, whose button comes back here); the login.
  */
 export async function proceed(ctx: Context, deps: InteractionDeps, details: Details, account: Account, step: AuthStep): Promise<void> {
   await saveStep(deps, details.uid, step);
@@ -53,6 +59,13 @@ export async function proceed(ctx: Context, deps: InteractionDeps, details: Deta
     if (twoFactorsWanted) return redirect(ctx, urls.to('enrol'));
   }
   if (step.intent === 'manage' && !step.managed) return redirect(ctx, urls.to('manage'));
+  if (step.confirm && !step.confirmed) {
+    // Applied before the page says so: the confirmation is true when it shows.
+    const { pendingPasswordHash, ...rest } = step;
+    if (pendingPasswordHash) await deps.auth.applyPasswordChange(account, pendingPasswordHash, originOf(ctx, details));
+    await saveStep(deps, details.uid, { ...rest, confirmed: true });
+    return redirect(ctx, urls.to('done'));
+  }
   await complete(ctx, deps, details, account, step);
 }
 
@@ -62,7 +75,7 @@ async function complete(ctx: Context, deps: InteractionDeps, details: Details, a
   await deps.ephemeral.delete(key(details.uid));
   const acr = hasSecondFactor(step) ? ACR_TWO_FACTORS : ACR_ONE_FACTOR;
   await deps.auth.audit(account, 'login.success', origin, { method: step.amr.join('+'), acr });
-  await finish(ctx, deps.provider, { login: { accountId: account.id, amr: step.amr, acr } }, false);
+  await finish(ctx, deps.provider, signInResult({ accountId: account.id, amr: step.amr, acr }), false);
 }
 
 function redirect(ctx: Context, url: string): void {

@@ -9,8 +9,10 @@ import type { LocalAuth, RequestOrigin } from '../../auth/local-auth.js';
 import type { Federation } from '../../federation/index.js';
 import { HubError } from '../../shared/errors.js';
 import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
-import type { PlatformStore } from '../../storage/ports/index.js';
+import type { Account, PlatformStore, Profile } from '../../storage/ports/index.js';
+import type { PasswordPolicy } from '../../auth/password-policy.js';
 import { langOf } from '../provider-pages.js';
+import { isSignInPrompt } from '../sign-in-policy.js';
 import type { Lang } from '../views/i18n.js';
 
 export interface InteractionDeps {
@@ -31,9 +33,13 @@ export interface InteractionDeps {
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-/** An unknown, expired or already-used interaction: the user must start again from the app. */
+/**
+ * An unknown, expired or already-used interaction: the user must start again from the app.
+ * `stale`: the interaction lives on but is at another step (a page from before going back);
+ * the page then offers to resume it rather than to start again.
+ */
 export class InteractionExpired extends HubError {
-  constructor() {
+  constructor(readonly stale = false) {
     super('expired_interaction', 'this sign-in attempt has expired; go back to the application and start again', { status: 400 });
   }
 }
@@ -46,8 +52,57 @@ export async function detailsOf(ctx: Context, provider: Provider, expectedPrompt
     if (err instanceof errors.SessionNotFound) throw new InteractionExpired();
     throw err;
   }
-  if (details.uid !== ctx.params.uid || (expectedPrompt && details.prompt.name !== expectedPrompt)) throw new InteractionExpired();
+  if (details.uid !== ctx.params.uid) throw new InteractionExpired();
+  const prompt = isSignInPrompt(details.prompt.name) ? 'login' : details.prompt.name;
+  if (expectedPrompt && prompt !== expectedPrompt) throw new InteractionExpired(true);
   return details;
+}
+
+/**
+ * How to start a sign-in again once its interaction has expired: the client, and the
+ * authorization request to send again. Kept (an hour beyond the interaction) under the
+ * interaction's uid, since an expired interaction tells nothing of where it came from.
+ */
+export interface RestartInfo {
+  clientId: string;
+  /** The authorization endpoint's query of the first request, without hints that name a person. */
+  query: string;
+}
+
+/** Lifetime beyond the interaction's own: a tab left open over lunch still gets its way back. */
+const RESTART_EXTRA_SECONDS = 3600;
+
+/** Parameters never kept: they name a person (hints) or cannot be sent twice (request objects). */
+const NOT_RESENT = new Set(['login_hint', 'id_token_hint', 'request', 'request_uri']);
+
+const restartKey = (uid: string) => `interaction-restart:${uid}`;
+
+export async function rememberRestart(deps: Pick<InteractionDeps, 'ephemeral' | 'interactionTtl'>, details: Details): Promise<void> {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(details.params)) {
+    if (NOT_RESENT.has(name)) continue;
+    for (const v of Array.isArray(value) ? value : [value]) if (typeof v === 'string') query.append(name, v);
+  }
+  const info: RestartInfo = { clientId: String(details.params.client_id ?? ''), query: query.toString() };
+  await deps.ephemeral.put(restartKey(details.uid), JSON.stringify(info), deps.interactionTtl + RESTART_EXTRA_SECONDS);
+}
+
+export async function recallRestart(deps: Pick<InteractionDeps, 'ephemeral'>, uid: string): Promise<RestartInfo | null> {
+  const raw = await deps.ephemeral.get(restartKey(uid));
+  return raw ? (JSON.parse(raw) as RestartInfo) : null;
+}
+
+/** The authorization endpoint (oidc-provider's default `/auth`, under the issuer). */
+export function authorizationUrl(provider: Provider, query: string): string {
+  return `${provider.issuer.replace(/\/$/, '')}/auth?${query}`;
+}
+
+/**
+ * The password policy of a profile in a tenant, from the same policies the server checks with.
+ * LocalAuth.policyOf reads only the account's tenant and profile (see src/auth/policy.ts).
+ */
+export function policyOfProfile(deps: Pick<InteractionDeps, 'auth'>, tenantId: string, profile: Profile): PasswordPolicy {
+  return deps.auth.policyOf({ tenantId, profile } as Account).password;
 }
 
 export async function finish(ctx: Context, provider: Provider, result: InteractionResults, merge: boolean): Promise<void> {

@@ -7,11 +7,17 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import type { LoginPageContext } from '../../federation/index.js';
-import { renderConsent, renderLogin, type LoginError } from '../views/pages.js';
-import { showActivation, showPasswordChange, submitActivation, submitPasswordChange } from './account-forms.js';
+import type { Account } from '../../storage/ports/index.js';
+import { langOf } from '../provider-pages.js';
+import { isSignInPrompt } from '../sign-in-policy.js';
+import { t } from '../views/i18n.js';
+import { renderConsent, renderError, renderLogin, type ConsentAccount, type ErrorAction, type LoginError } from '../views/pages.js';
+import { showAccountDone, showActivation, showPasswordChange, submitActivation, submitPasswordChange } from './account-forms.js';
 import { proceed } from './auth-step.js';
 import { retryMinutes } from './refusals.js';
-import { clientNameOf, detailsOf, finish, formField, InteractionExpired, originOf, pageUrls, type Details, type InteractionDeps } from './interaction.js';
+import {
+  authorizationUrl, clientNameOf, detailsOf, finish, formField, InteractionExpired, originOf, pageUrls, recallRestart, rememberRestart, type Details, type InteractionDeps,
+} from './interaction.js';
 import {
   continueSignIn, removeSecondFactor, restartEnrolment, showEnrolment, showManagement, showSecondFactor, submitEnrolment, submitSecondFactor,
 } from './second-factor.js';
@@ -21,6 +27,38 @@ export { InteractionExpired, type InteractionDeps };
 function requestedScopes(details: Details): string[] {
   const missing = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
   return [...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()];
+}
+
+/**
+ * The scopes that release something of this account (see claimsFor in src/oidc/claims.ts):
+ * `ent_children` only for a parent, `email` only if the account has an address. The grant
+ * still records every scope asked, so the page is not shown again for ones that gave nothing.
+ */
+function scopesFor(account: Account | null, scopes: string[]): string[] {
+  if (!account) return scopes;
+  return scopes.filter((scope) => (scope === 'ent_children' ? account.profile === 'Relative' : scope === 'email' ? Boolean(account.email) : true));
+}
+
+async function consentAccount(deps: InteractionDeps, account: Account | null, scopes: string[]): Promise<ConsentAccount | undefined> {
+  if (!account) return undefined;
+  const tenant = deps.store.forTenant(account.tenantId);
+  const [structures, groups] = scopes.includes('ent') ? await Promise.all([tenant.memberships.structuresOf(account.id), tenant.memberships.groupsOf(account.id)]) : [[], []];
+  return {
+    name: account.displayName || `${account.firstName} ${account.lastName}`.trim(), login: account.login, profile: account.profile,
+    structures: structures.length, classes: groups.filter((g) => g.kind === 'class').length,
+  };
+}
+
+async function consentPage(ctx: Context, deps: InteractionDeps, details: Details): Promise<string> {
+  const urls = pageUrls(ctx, details);
+  const accountId = details.session?.accountId;
+  const account = accountId ? await deps.store.accounts.findById(accountId) : null;
+  const scopes = scopesFor(account, requestedScopes(details));
+  const shown = await consentAccount(deps, account, scopes);
+  return renderConsent({
+    lang: urls.lang, action: urls.to('confirm'), abortAction: urls.to('abort'), clientName: await clientNameOf(deps.provider, details),
+    scopes, langSwitchUrl: urls.langSwitchUrl, ...(shown ? { account: shown } : {}),
+  });
 }
 
 function realmContext(ctx: Context, deps: InteractionDeps, details: Details): LoginPageContext {
@@ -46,9 +84,9 @@ async function loginPage(ctx: Context, deps: InteractionDeps, details: Details, 
 
 async function showInteraction(ctx: Context, deps: InteractionDeps): Promise<void> {
   const details = await detailsOf(ctx, deps.provider);
-  const urls = pageUrls(ctx, details);
+  await rememberRestart(deps, details);
   const manage = ctx.query.intent === 'manage';
-  if (details.prompt.name === 'login' && !manage) {
+  if (isSignInPrompt(details.prompt.name) && !manage) {
     // An RP's idp_hint / login_hint, or the user's last choice, goes straight to that IdP.
     const upstream = deps.federation.hintedRedirect(realmContext(ctx, deps, details));
     if (upstream) {
@@ -58,10 +96,7 @@ async function showInteraction(ctx: Context, deps: InteractionDeps): Promise<voi
     }
   }
   ctx.type = 'html';
-  ctx.body =
-    details.prompt.name === 'login'
-      ? await loginPage(ctx, deps, details, { manage })
-      : renderConsent({ lang: urls.lang, action: urls.to('confirm'), abortAction: urls.to('abort'), clientName: await clientNameOf(deps.provider, details), scopes: requestedScopes(details), langSwitchUrl: urls.langSwitchUrl });
+  ctx.body = isSignInPrompt(details.prompt.name) ? await loginPage(ctx, deps, details, { manage }) : await consentPage(ctx, deps, details);
 }
 
 async function submitLogin(ctx: Context, deps: InteractionDeps): Promise<void> {
@@ -99,16 +134,55 @@ async function confirmConsent(ctx: Context, deps: InteractionDeps): Promise<void
   await finish(ctx, provider, { consent: details.grantId ? {} : { grantId } }, true);
 }
 
+/** The RP gets `access_denied` (its description is for the RP's logs, never a hub page's text). */
 async function abort(ctx: Context, deps: InteractionDeps): Promise<void> {
   await detailsOf(ctx, deps.provider);
   await finish(ctx, deps.provider, { error: 'access_denied', error_description: 'the user denied the request' }, false);
 }
 
+/**
+ * The page of an expired (or stale) interaction, for a browser; other clients get the JSON error
+ * of the app's error handler. Its way back: resume a stale interaction where it is; restart an
+ * expired one with its first authorization request, if still remembered; else the instruction.
+ */
+async function expiredPage(ctx: Context, deps: InteractionDeps, err: InteractionExpired): Promise<void> {
+  const uid = String(ctx.params.uid ?? '');
+  // oidc-provider's uids are short url-safe strings; anything else was never remembered.
+  const restart = err.stale || !/^[\w-]{1,64}$/.test(uid) ? null : await recallRestart(deps, uid);
+  const requestedLocales = restart ? new URLSearchParams(restart.query).get('ui_locales') ?? undefined : undefined;
+  const lang = langOf(ctx, requestedLocales);
+  const base = `/interaction/${encodeURIComponent(uid)}`;
+  let action: ErrorAction | undefined;
+  if (err.stale) {
+    action = { href: `${base}?lang=${lang}`, label: t(lang, 'error.resume') };
+  } else if (restart) {
+    const client = await deps.provider.Client.find(restart.clientId).catch(() => undefined);
+    if (client) action = { href: authorizationUrl(deps.provider, restart.query), label: t(lang, 'error.restart', { client: String(client.clientName ?? client.clientId) }) };
+  }
+  // A GET page switches language in place; after a POST, the interaction's page shows the same answer.
+  const switchTo = new URLSearchParams({ ...(ctx.method === 'GET' ? Object.fromEntries(Object.entries(ctx.query).filter((e): e is [string, string] => typeof e[1] === 'string')) : {}), lang: lang === 'fr' ? 'en' : 'fr' });
+  ctx.status = 400;
+  ctx.type = 'html';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = renderError({
+    lang, status: 400, kind: err.stale ? 'stale_step' : 'expired_interaction', code: 'expired_interaction',
+    requestId: String(ctx.state.requestId ?? ''), langSwitchUrl: `${ctx.method === 'GET' ? ctx.path : base}?${switchTo.toString()}`, ...(action ? { action } : {}),
+  });
+}
+
 export function interactionRouter(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction' });
   const form = bodyParser({ enableTypes: ['form'], formLimit: `${deps.maxBodyBytes}b`, encoding: 'utf-8' });
-  const get = (path: string, action: (ctx: Context, deps: InteractionDeps) => Promise<void>) => router.get(`/:uid${path}`, (ctx) => action(ctx, deps));
-  const post = (path: string, action: (ctx: Context, deps: InteractionDeps) => Promise<void>) => router.post(`/:uid${path}`, form, (ctx) => action(ctx, deps));
+  const guarded = (action: (ctx: Context, deps: InteractionDeps) => Promise<void>) => async (ctx: Context) => {
+    try {
+      await action(ctx, deps);
+    } catch (err) {
+      if (!(err instanceof InteractionExpired) || ctx.accepts('html', 'json') !== 'html') throw err;
+      await expiredPage(ctx, deps, err);
+    }
+  };
+  const get = (path: string, action: (ctx: Context, deps: InteractionDeps) => Promise<void>) => router.get(`/:uid${path}`, guarded(action));
+  const post = (path: string, action: (ctx: Context, deps: InteractionDeps) => Promise<void>) => router.post(`/:uid${path}`, form, guarded(action));
   get('', showInteraction);
   post('/login', submitLogin);
   post('/confirm', confirmConsent);
@@ -125,5 +199,6 @@ export function interactionRouter(deps: InteractionDeps): Router {
   post('/manage/remove', removeSecondFactor);
   post('/manage/enrol', restartEnrolment);
   post('/continue', continueSignIn);
+  get('/done', showAccountDone);
   return router;
 }

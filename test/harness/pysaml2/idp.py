@@ -12,6 +12,10 @@ Endpoints (serve):
                   its port first, so the port cannot be taken by the hub meanwhile.
   POST /scenario  JSON: the next answers' identity and tweaks (see DEFAULT_SCENARIO).
   GET  /health
+With "users" (a JSON file {"<login>": {"password", "name_id", "attributes"}}), it behaves like a
+real IdP instead (the browser tests and `npm run educonnect:local`): /sso shows a login form unless
+the browser has an IdP session (a cookie), POST /login checks the password and answers with that
+user's identity in an auto-posted form, and an SP's LogoutRequest on /slo ends the IdP session.
 """
 import json
 import sys
@@ -29,6 +33,9 @@ from saml2.sigver import verify_redirect_signature
 from saml2.xmldsig import SIG_RSA_SHA256, DIGEST_SHA256
 from saml2.assertion import Policy
 from saml2.s_utils import UnknownPrincipal, UnsupportedBinding
+import secrets
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qsl
 import saml2.entity
 import saml2.sigver
 from saml2.metadata import sign_entity_descriptor
@@ -55,6 +62,14 @@ DEFAULT_SCENARIO = {
     "authn_class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
 }
 scenario = dict(DEFAULT_SCENARIO)
+USERS = None
+if ARGS.get("users"):
+    with open(ARGS["users"]) as f:
+        USERS = json.load(f)
+SESSION_COOKIE = "pysaml2_idp_session"
+# IdP sessions (cookie value -> login) and AuthnRequests waiting for a login (key -> query).
+sessions = {}
+waiting = {}
 # What /slo last received from the SP (for the test to read at GET /last-logout).
 last_logout = {}
 
@@ -148,8 +163,43 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def session_login(self):
+        cookie = SimpleCookie(self.headers.get("Cookie", ""))
+        sid = cookie[SESSION_COOKIE].value if SESSION_COOKIE in cookie else None
+        return sid, sessions.get(sid) if sid else None
+
+    def login_form(self, key, error=""):
+        return (
+            '<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>ÉduConnect (local)</title></head><body>'
+            '<main><h1>ÉduConnect — environnement local</h1>%s'
+            '<form method="post" action="/login"><input type="hidden" name="key" value="%s">'
+            '<p><label for="username">Identifiant</label> <input id="username" name="username" autocomplete="username"></p>'
+            '<p><label for="password">Mot de passe</label> <input id="password" type="password" name="password" autocomplete="current-password"></p>'
+            '<p><button type="submit">Se connecter</button></p></form></main></body></html>'
+        ) % (('<p role="alert">%s</p>' % html.escape(error)) if error else "", html.escape(key))
+
+    def do_login(self, form):
+        query = waiting.get(form.get("key", ""))
+        if query is None:
+            return self.reply(400, "IdP refused: no pending AuthnRequest (expired)", "text/plain")
+        user = USERS.get(form.get("username", ""))
+        if not user or user["password"] != form.get("password"):
+            return self.reply(401, self.login_form(form.get("key", ""), "Identifiant ou mot de passe incorrect."))
+        del waiting[form["key"]]
+        sid = secrets.token_urlsafe(24)
+        sessions[sid] = form["username"]
+        body = self.answer(query, user).encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Set-Cookie", "%s=%s; Path=/; HttpOnly; SameSite=Lax" % (SESSION_COOKIE, sid))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
+        if self.path == "/login" and USERS is not None:
+            return self.do_login(dict(parse_qsl(self.rfile.read(length).decode("utf-8"))))
         if self.path == "/sp":
             path = ARGS["metadata_out"] + ".sp.xml"
             with open(path, "wb") as out:
@@ -167,11 +217,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         url = urlparse(self.path)
+        if url.path == "/favicon.ico":
+            return self.reply(204, "", "image/x-icon")
         if url.path == "/health":
             return self.reply(200, "ok", "text/plain")
         if url.path == "/last-logout":
             return self.reply(200, json.dumps(last_logout), "application/json")
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if url.path == "/idp-logout" and USERS is not None:
+            return self.idp_logout(query)
         if url.path == "/slo":
             try:
                 return self.slo(query)
@@ -180,19 +234,33 @@ class Handler(BaseHTTPRequestHandler):
         if url.path != "/sso":
             return self.reply(404, "not found")
         try:
+            if USERS is not None:
+                _, login = self.session_login()
+                if login is None:
+                    self.check_request(query)
+                    key = secrets.token_urlsafe(16)
+                    waiting[key] = query
+                    return self.reply(200, self.login_form(key))
+                return self.reply(200, self.answer(query, USERS[login]))
             self.reply(200, self.answer(query))
         except Exception as err:  # the test reads the reason
             self.reply(400, "IdP refused: %s: %s" % (type(err).__name__, err), "text/plain")
 
-    def answer(self, query):
+    def check_request(self, query):
+        """The AuthnRequest of `query`, its redirect signature checked."""
         idp = self.server.idp
-        req = idp.parse_authn_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT)
-        sp_entity = req.message.issuer.text
         if idp is None:
             raise ValueError("no SP metadata yet")
+        req = idp.parse_authn_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT)
         if "Signature" not in query:
             raise ValueError("unsigned AuthnRequest")
-        self.check_signature(query, sp_entity, "AuthnRequest")
+        self.check_signature(query, req.message.issuer.text, "AuthnRequest")
+        return req
+
+    def answer(self, query, user=None):
+        idp = self.server.idp
+        req = self.check_request(query)
+        sp_entity = req.message.issuer.text
         args = idp.response_args(req.message, [BINDING_HTTP_POST])
         s = scenario
         irt = args["in_response_to"] if s["in_response_to"] is None else (s["in_response_to"] or None)
@@ -203,8 +271,8 @@ class Handler(BaseHTTPRequestHandler):
             if enc_certs:
                 c = enc_certs[0][1] if isinstance(enc_certs[0], tuple) else enc_certs[0]
                 enc_cert = "-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n" % "".join(c.split())
-        identity = {k: v for k, v in s["attributes"].items()}
-        name_id = NameID(format=NAMEID_FORMAT_PERSISTENT, text=s["name_id"], sp_name_qualifier=sp_entity, name_qualifier=idp.config.entityid)
+        identity = {k: v for k, v in (user["attributes"] if user else s["attributes"]).items()}
+        name_id = NameID(format=NAMEID_FORMAT_PERSISTENT, text=user["name_id"] if user else s["name_id"], sp_name_qualifier=sp_entity, name_qualifier=idp.config.entityid)
         resp = idp.create_authn_response(
             identity,
             in_response_to=irt,
@@ -227,8 +295,10 @@ class Handler(BaseHTTPRequestHandler):
             '<!doctype html><html><body><form method="post" action="%s">'
             '<input type="hidden" name="SAMLResponse" value="%s">'
             '<input type="hidden" name="RelayState" value="%s">'
-            '<button type="submit">Continue</button></form></body></html>'
-        ) % (html.escape(args["destination"]), encoded, html.escape(relay))
+            '<button type="submit">Continue</button></form>%s</body></html>'
+        ) % (html.escape(args["destination"]), encoded, html.escape(relay),
+             # A real IdP posts the form by itself (the scenario mode leaves it to the test).
+             "<script>document.forms[0].submit()</script>" if user else "")
 
 
     def check_signature(self, query, sp_entity, what):
@@ -253,12 +323,17 @@ class Handler(BaseHTTPRequestHandler):
                 "name_id": req.message.name_id.text if req.message.name_id is not None else None,
                 "session_indexes": [s.text for s in req.message.session_index],
             }
+            sid, _ = self.session_login()
+            ended = sessions.pop(sid, None) if sid else None
+            last_logout["idp_session_ended"] = ended is not None
             resp = idp.create_logout_response(req.message, [BINDING_HTTP_REDIRECT], sign=False)
             dest = idp.metadata.single_logout_service(sp_entity, BINDING_HTTP_REDIRECT, "spsso")[0]["location"]
             info = idp.apply_binding(BINDING_HTTP_REDIRECT, str(resp), dest, query.get("RelayState", ""), response=True, sign=True, sigalg=SIG_RSA_SHA256)
             location = dict(info["headers"])["Location"]
             self.send_response(302)
             self.send_header("Location", location)
+            if sid:
+                self.send_header("Set-Cookie", "%s=; Path=/; Max-Age=0" % SESSION_COOKIE)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return None
@@ -271,6 +346,19 @@ class Handler(BaseHTTPRequestHandler):
             "status": resp.response.status.status_code.value, "destination": resp.response.destination,
         }
         return self.reply(200, "<!doctype html><p>logged out at the IdP</p>")
+
+    def idp_logout(self, query):
+        """IdP-initiated logout as a person starts it at the IdP: its own session ends, then the SP is told."""
+        sid, login = self.session_login()
+        if login is None:
+            return self.reply(400, "IdP refused: no IdP session in this browser", "text/plain")
+        del sessions[sid]
+        url = self.logout_request({"sp": query["sp"], "name_id": USERS[login]["name_id"], "relay_state": query.get("RelayState", "")})["url"]
+        self.send_response(302)
+        self.send_header("Location", url)
+        self.send_header("Set-Cookie", "%s=; Path=/; Max-Age=0" % SESSION_COOKIE)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def logout_request(self, spec):
         """Builds an IdP-initiated LogoutRequest for the test to send: returns its redirect URL."""

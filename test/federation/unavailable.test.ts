@@ -1,0 +1,214 @@
+/**
+ * A connector whose IdP metadata file is not there yet (the metadata exchange is being
+ * bootstrapped): the hub starts, the login page says ÉduConnect is unavailable, our SP metadata
+ * is still published, and once the file appears the next retry opens the connector, without a
+ * restart. Only a missing file or an unreachable metadata URL does that: any other configuration
+ * error still stops the start.
+ */
+import { expect } from 'chai';
+import { copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type * as oidc from 'openid-client';
+import { pino } from 'pino';
+import { buildHub } from '../../src/app.js';
+import { PROJECT_ROOT } from '../../src/config/load.js';
+import { configSchema } from '../../src/config/schema.js';
+import { listen } from '../../src/http/server.js';
+import { freePort } from '../../src/shared/net.js';
+import type { Account } from '../../src/storage/ports/index.js';
+import { Browser } from '../harness/browser.js';
+import { REDIRECT, testClients, testResources } from '../harness/fixtures.js';
+import { startTestHub, testKeysDir, type TestHub } from '../harness/hub.js';
+import { makeKeyPair, preparePysaml2Idp, type KeyFiles, type Pysaml2Idp } from '../harness/pysaml2.js';
+import { randomPrefix, testRedisUrl } from '../harness/redis.js';
+import { discover, exchange, startAuthorization } from '../harness/rp.js';
+import { OID, openLoginPage, postToAcs, toIdpForm } from './helpers.js';
+
+const EDUCONNECT = /\/federation\/start\/educonnect\?/;
+const NOTICE_FR = 'ÉduConnect est momentanément indisponible. Réessayez dans quelques minutes.';
+const DISABLED_BUTTON = /<button type="button" class="[^"]*federation-choice[^"]*" disabled[^>]*>Élève ou parent — ÉduConnect<\/button>/;
+
+/** A test hub (as test/harness/hub.ts) whose log lines are kept. */
+async function startLoggedHub(federation: Record<string, unknown>): Promise<TestHub & { lines: Array<{ level: number; msg: string; connector?: string }> }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'hub-test-'));
+  const redisUrl = await testRedisUrl();
+  const config = configSchema.parse({
+    issuer: `http://127.0.0.1:${port}`,
+    http: { port, host: '127.0.0.1' },
+    database: { url: `sqlite:${join(dir, 'hub.sqlite')}` },
+    redis: { url: redisUrl, keyPrefix: randomPrefix() },
+    keys: { dir: await testKeysDir() },
+    tenants: { dir: join(PROJECT_ROOT, 'tenants') },
+    log: { level: 'info' },
+    clients: testClients(),
+    oidc: { resources: testResources },
+    federation,
+  });
+  const lines: Array<{ level: number; msg: string; connector?: string }> = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+  const hub = await buildHub(config, log);
+  const running = await listen(hub, '127.0.0.1', port);
+  return {
+    url: `http://127.0.0.1:${port}`, hub, config, lines,
+    stop: async () => {
+      await running.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const saml = (metadataFile: string, keys: { signing: KeyFiles; encryption: KeyFiles }) => ({ idpMetadata: { file: metadataFile }, ...keys });
+
+describe('a connector whose IdP metadata is not there yet', function () {
+  this.timeout(60_000);
+  let idp: Pysaml2Idp;
+  let dir: string;
+  let metadataFile: string;
+  let hub: Awaited<ReturnType<typeof startLoggedHub>>;
+  let portal: oidc.Configuration;
+  let pupil: Account;
+  const linesAbout = (pattern: RegExp) => hub.lines.filter((l) => l.connector === 'educonnect' && pattern.test(l.msg));
+
+  before(async () => {
+    idp = await preparePysaml2Idp();
+    dir = mkdtempSync(join(tmpdir(), 'unavailable-'));
+    metadataFile = join(dir, 'idp-metadata.xml');
+    const [signing, encryption] = await Promise.all([makeKeyPair(dir, 'sp-sign'), makeKeyPair(dir, 'sp-enc')]);
+    hub = await startLoggedHub({
+      retrySeconds: 1,
+      connectors: [{ id: 'educonnect', type: 'saml', displayName: 'ÉduConnect', enabled: true, saml: saml(metadataFile, { signing, encryption }) }],
+    });
+    portal = await discover(hub.url, 'portal');
+    pupil = await hub.hub.store.forTenant('lille').accounts.create({ login: 'ines.lefevre', firstName: 'Inès', lastName: 'Lefèvre', profile: 'Student', status: 'active', externalId: 'LILLE-1234567', source: 'AC-LILLE' });
+  });
+  after(async () => {
+    await hub?.stop();
+    await idp?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the hub starts; the login page shows ÉduConnect as a disabled button with a short notice, and no link', async () => {
+    const { loginPage } = await openLoginPage(portal);
+    expect(loginPage.status).to.equal(200);
+    expect(loginPage.body).to.include(NOTICE_FR).and.match(DISABLED_BUTTON);
+    expect(loginPage.body).not.to.match(/\/federation\/start\//);
+    expect(loginPage.body).not.to.match(/SAML|metadata|IdP/);
+    const english = await openLoginPage(portal, { ui_locales: 'en' });
+    expect(english.loginPage.body).to.include('ÉduConnect is temporarily unavailable. Try again in a few minutes.');
+  });
+
+  it('shows the login page for idp_hint=educonnect instead of sending the browser to it', async () => {
+    const browser = new Browser();
+    const auth = await startAuthorization(portal, { idp_hint: 'educonnect' });
+    const page = await browser.follow(auth.url.href, REDIRECT);
+    expect(page.status).to.equal(200);
+    expect(page.url).to.match(/\/interaction\/[\w-]+/);
+    expect(page.body).to.include(NOTICE_FR);
+  });
+
+  it('answers a direct start with the "unavailable" page (503)', async () => {
+    const s = await openLoginPage(portal);
+    const page = await s.browser.request(`${hub.url}/interaction/${s.uid}/federation/start/educonnect?lang=fr`);
+    expect(page.status).to.equal(503);
+    expect(page.body).to.include('momentanément indisponible');
+  });
+
+  it('still publishes our SP metadata (the IdP needs it to produce its own)', async () => {
+    const res = await fetch(`${hub.url}/federation/educonnect/metadata`);
+    expect(res.status).to.equal(200);
+    const xml = await res.text();
+    expect(xml).to.include(`entityID="${hub.url}/federation/educonnect/metadata"`).and.include('AssertionConsumerService');
+    await idp.serve(xml);
+  });
+
+  it('logs the unavailability once, not at every retry', async () => {
+    await new Promise((r) => setTimeout(r, 2_500)); // two retries at least
+    const unavailable = linesAbout(/unavailable/);
+    expect(unavailable, JSON.stringify(hub.lines)).to.have.length(1);
+    expect(unavailable[0]!.msg).to.include(metadataFile).and.include('not there yet');
+  });
+
+  it('opens at the next retry once the file appears: the button works and a full login succeeds, without a restart', async () => {
+    // Written whole (a rename), as an operator's deployment would.
+    copyFileSync(idp.metadataFile, `${metadataFile}.tmp`);
+    renameSync(`${metadataFile}.tmp`, metadataFile);
+    let s = await openLoginPage(portal);
+    for (const deadline = Date.now() + 5_000; !EDUCONNECT.test(s.loginPage.body) && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 200));
+      s = await openLoginPage(portal);
+    }
+    expect(s.loginPage.body).to.match(EDUCONNECT).and.not.include(NOTICE_FR);
+    expect(linesAbout(/opened/)).to.have.length(1);
+
+    await idp.scenario({ attributes: { [`${OID}57`]: ['fedu-ines'], [`${OID}7`]: ['eleve2d'], FrEduCtRefId: ['{AAF}09|X|1234567'] }, name_id: 'fedu-ines' });
+    const page = await postToAcs(s, await toIdpForm(s, EDUCONNECT));
+    expect(page.location, page.body.slice(0, 400)).to.match(new RegExp(`^${REDIRECT}`));
+    const tokens = await exchange(portal, { callback: new URL(page.location!), verifier: s.auth.verifier, state: s.auth.state, nonce: s.auth.nonce });
+    expect(tokens.claims()!.sub).to.equal(pupil.id);
+  });
+
+  it('goes straight to ÉduConnect with idp_hint now', async () => {
+    const auth = await startAuthorization(portal, { idp_hint: 'educonnect' });
+    const atIdp = await new Browser().follow(auth.url.href, REDIRECT);
+    expect(atIdp.url).to.match(new RegExp(`^${idp.url}/sso\\?SAMLRequest=`));
+  });
+});
+
+describe('what makes a connector unavailable, and what still stops the start', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let keys: { signing: KeyFiles; encryption: KeyFiles };
+  const base = { type: 'saml', enabled: true } as const;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'unavailable-'));
+    const [signing, encryption] = await Promise.all([makeKeyPair(dir, 'sp-sign'), makeKeyPair(dir, 'sp-enc')]);
+    keys = { signing, encryption };
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a missing key file, or a metadata URL that does not answer: the hub starts, the connectors are unavailable', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}/idp/metadata`;
+    const hub = await startTestHub({
+      redis: 'memory',
+      config: {
+        clients: testClients(),
+        oidc: { resources: testResources },
+        federation: {
+          connectors: [
+            { ...base, id: 'educonnect', displayName: 'ÉduConnect', saml: { ...keys, idpMetadata: { url: closed } } },
+            { ...base, id: 'educonnect-b', displayName: 'ÉduConnect B', saml: saml(join(dir, 'nowhere.xml'), { ...keys, signing: { keyFile: join(dir, 'missing.key'), certFile: keys.signing.certFile } }) },
+          ],
+        },
+      },
+    });
+    try {
+      const s = await openLoginPage(await discover(hub.url, 'portal'));
+      expect(s.loginPage.body.split(NOTICE_FR)).to.have.length(3);
+      expect(s.loginPage.body).not.to.match(/\/federation\/start\//);
+      // The URL's connector has its keys: its SP metadata is published; the other one has none to publish.
+      expect((await fetch(`${hub.url}/federation/educonnect/metadata`)).status).to.equal(200);
+      expect((await fetch(`${hub.url}/federation/educonnect-b/metadata`)).status).to.equal(400);
+    } finally {
+      await hub.stop();
+    }
+  });
+
+  it('a metadata file that is there but is not metadata stops the start, naming the connector', async () => {
+    const bad = join(dir, 'bad.xml');
+    writeFileSync(bad, '<!DOCTYPE x><x/>');
+    const start = startTestHub({ redis: 'memory', config: { federation: { connectors: [{ ...base, id: 'educonnect', displayName: 'ÉduConnect', saml: saml(bad, keys) }] } } });
+    const err = await start.then(async (hub) => { await hub.stop(); return null; }, (e: Error) => e);
+    expect(err?.message).to.equal('connector educonnect cannot be opened: IdP metadata must not contain a DOCTYPE');
+  });
+
+  it('an unreadable key file (not a missing one) stops the start too', async () => {
+    const notAKey = join(dir, 'not-a-key.pem');
+    writeFileSync(notAKey, 'hello');
+    const start = startTestHub({ redis: 'memory', config: { federation: { connectors: [{ ...base, id: 'educonnect', displayName: 'ÉduConnect', saml: saml(join(dir, 'nowhere.xml'), { ...keys, signing: { keyFile: notAKey, certFile: keys.signing.certFile } }) }] } } });
+    const err = await start.then(async (hub) => { await hub.stop(); return null; }, (e: Error) => e);
+    expect(err?.message).to.match(/^connector educonnect cannot be opened: signing key pair: .*not-a-key\.pem is not a PEM private key$/);
+  });
+});
