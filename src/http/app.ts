@@ -26,7 +26,7 @@ export interface HttpDeps {
   aroundProvider: Koa.Middleware[];
 }
 
-const HUB_PATHS = /^\/(?:healthz$|readyz$|assets\/|interaction\/|federation\/|demo(?:\/|$))/;
+const HUB_PATHS = /^\/(?:healthz$|readyz$|favicon\.ico$|assets\/|interaction\/|federation\/|demo(?:\/|$))/;
 
 export function createHttpApp(deps: HttpDeps): Koa {
   const app = new Koa({ proxy: deps.trustProxy });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
 
-/** The one stylesheet of the hub's pages, read once at start. */
+/** The one stylesheet of the hub's pages, read once at start; no icon (browsers ask for one on every page). */
 export function assetsRouter(): Router {
   const css = readFileSync(new URL('../oidc/views/hub.css', import.meta.url), 'utf8');
   const router = new Router();
@@ -9,6 +9,10 @@ export function assetsRouter(): Router {
     ctx.type = 'text/css; charset=utf-8';
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = css;
+  });
+  router.get('/favicon.ico', (ctx) => {
+    ctx.status = 204;
+    ctx.set('Cache-Control', 'public, max-age=86400');
   });
   return router;
 }

@@ -52,6 +52,12 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       receiver?.server.close();
     });
 
+    it('answers a browser’s /favicon.ico with an empty 204, not an HTML error page', async () => {
+      const res = await fetch(`${hub.url}/favicon.ico`);
+      expect(res.status).to.equal(204);
+      expect(await res.text()).to.equal('');
+    });
+
     it('issues an ID token with ENT claims for a first-party client without consent', async () => {
       const auth = await signIn(new Browser(), portal, 'zoe.test', PASSWORD);
       const tokens = await exchange(portal, auth);
