@@ -11,9 +11,7 @@ import { Conflict, HubError, NotFound } from '../shared/errors.js';
 import { newSecret, sha256Hex } from '../shared/ids.js';
 import { BASE_SCOPES, ID_TOKEN_ALGS, configSchema, type HubConfig } from '../config/schema.js';
 import { formatIssues } from '../config/load.js';
-import type { NewOidcClient, OidcClientRecord } from '../storage/ports/index.js';
-import type { SqlStore } from '../storage/sql/database.js';
-import { toFlag, toJsonText } from '../storage/sql/rows.js';
+import type { NewOidcClient, OidcClientRecord, PlatformStore } from '../storage/ports/index.js';
 import { printJsonOr, withStore } from './context.js';
 
 /** The client the development hub registers for its /demo page, rewritten at every start. */
@@ -74,20 +72,7 @@ function parseClient(candidate: Record<string, unknown>, config: HubConfig): New
   return clientRecordFromConfig(parsed.data[0]!);
 }
 
-/**
- * Rewrites a tenant's client. The store port has no update for tenant clients yet
- * (TenantClientStore: create, list), so the row is updated here, scoped by client id and tenant.
- */
-async function updateTenantClient(store: SqlStore, tenantId: string, record: NewOidcClient): Promise<void> {
-  const result = await store.db.updateTable('oidc_clients')
-    .set({ name: record.name, first_party: toFlag(record.firstParty), secret_hash: record.secretHash, metadata: toJsonText(record.metadata) })
-    .where('client_id', '=', record.clientId)
-    .where('tenant_id', '=', tenantId)
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) throw new NotFound(`client "${record.clientId}" of tenant ${tenantId}`);
-}
-
-const auditOf = (store: SqlStore, tenantId: string | null) => (tenantId === null ? store.audit : store.forTenant(tenantId).audit);
+const auditOf = (store: PlatformStore, tenantId: string | null) => (tenantId === null ? store.audit : store.forTenant(tenantId).audit);
 
 /** The metadata fields an operator sets, for the audit log (never the secret hash). */
 function changedFields(before: OidcClientRecord, after: NewOidcClient): string[] {
@@ -131,7 +116,7 @@ async function update(command: Command, o: UpdateOptions): Promise<void> {
     const diff = changedFields(current, record);
     if (diff.length === 0) return diff;
     if (current.tenantId === null) await store.clients.upsert(record);
-    else await updateTenantClient(store, current.tenantId, record);
+    else await store.forTenant(current.tenantId).clients.update(record);
     await auditOf(store, current.tenantId).record({ type: 'client.updated', clientId: record.clientId, details: { by: 'cli', changed: diff } });
     return diff;
   });

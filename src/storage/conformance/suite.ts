@@ -441,6 +441,23 @@ function describeClients(store: StoreRef, newTenant: TenantFactory): void {
       expect((await store().clients.list()).filter((c) => c.clientId === id)).to.deep.equal([replaced]);
     });
 
+    it('updates a tenant client in its own tenant only', async () => {
+      const [lille, amiens] = [await newTenant(), await newTenant()];
+      const id = unique('editor');
+      const original = await lille.clients.create(client(id));
+      const changed = { ...client(id, { firstParty: true, secretHash: null }), name: 'Renamed', metadata: { redirect_uris: ['https://rp.example/other'] } };
+      const updated = await lille.clients.update(changed);
+      expect(updated).to.deep.include({ ...changed, tenantId: lille.tenantId, createdAt: original.createdAt });
+      expect(await store().clients.find(id)).to.deep.equal(updated);
+      // Another tenant cannot change it, nor a platform client through a tenant.
+      await rejection(amiens.clients.update(client(id)), NotFound);
+      expect(await store().clients.find(id)).to.deep.equal(updated);
+      const platformId = unique('one');
+      const platform = await store().clients.upsert(client(platformId));
+      await rejection(lille.clients.update({ ...client(platformId), name: 'Taken over' }), NotFound);
+      expect(await store().clients.find(platformId)).to.deep.equal(platform);
+    });
+
     it('keeps client ids unique across tenants and the platform', async () => {
       const [lille, amiens] = [await newTenant(), await newTenant()];
       const id = unique('partner');

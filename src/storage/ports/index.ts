@@ -77,6 +77,8 @@ export interface IdentityStore {
 export interface TenantClientStore {
   /** Conflict('clientId') if the id exists anywhere. */
   create(client: NewOidcClient): Promise<OidcClientRecord>;
+  /** Rewrites this tenant's client (name, first party, secret hash, metadata); NotFound when it is not one. */
+  update(client: NewOidcClient): Promise<OidcClientRecord>;
   list(): Promise<OidcClientRecord[]>;
 }
 

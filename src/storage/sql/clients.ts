@@ -1,5 +1,5 @@
 import type { Insertable, Kysely } from 'kysely';
-import { Conflict } from '../../shared/errors.js';
+import { Conflict, NotFound } from '../../shared/errors.js';
 import type { NewOidcClient, OidcClientRecord, PlatformStore, TenantClientStore } from '../ports/index.js';
 import { guarded, type Guard } from './constraints.js';
 import { tenantLabel } from './queries.js';
@@ -29,6 +29,17 @@ export function tenantClients(db: Kysely<Database>, tenantId: string): TenantCli
       const guard: Guard = { conflicts: { client_id: () => clientIdTaken(client.clientId) }, missing: tenantLabel(tenantId) };
       const row = await guarded(guard, () =>
         db.insertInto('oidc_clients').values(insertRow(client, tenantId)).returningAll().executeTakeFirstOrThrow());
+      return toClient(row);
+    },
+
+    async update(client: NewOidcClient): Promise<OidcClientRecord> {
+      const row = await db.updateTable('oidc_clients')
+        .set({ name: client.name, first_party: toFlag(client.firstParty), secret_hash: client.secretHash, metadata: toJsonText(client.metadata) })
+        .where('client_id', '=', client.clientId)
+        .where('tenant_id', '=', tenantId)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) throw new NotFound(`client "${client.clientId}" of tenant ${tenantId}`);
       return toClient(row);
     },
 
