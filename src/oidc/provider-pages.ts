@@ -1,7 +1,6 @@
 /** oidc-provider's page hooks (errors, logout) rendered with the hub's own views. */
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Context } from 'koa';
-import { UPSTREAM_SESSION_COOKIE } from '../federation/session-cookie.js';
 import { pickLang, t, type Lang } from './views/i18n.js';
 import { renderError, renderLoggedOut as loggedOutPage, renderLogoutConfirm as logoutConfirmPage, type ErrorAction, type ErrorKind } from './views/pages.js';
 
@@ -84,11 +83,6 @@ export async function renderLogoutConfirm(ctx: KoaContextWithOIDC, form: string)
 }
 
 export async function renderLoggedOut(ctx: KoaContextWithOIDC): Promise<void> {
-  // Signed in through a SAML IdP: its session ends too (the federation route sends the request).
-  if (ctx.cookies.get(UPSTREAM_SESSION_COOKIE, { signed: true })) {
-    ctx.redirect(`/federation/logout?lang=${langOf(ctx)}`);
-    return;
-  }
   const clientName = clientNameOf(ctx);
   const lang = langOf(ctx);
   const langSwitchUrl = langSwitchOf(ctx, lang);

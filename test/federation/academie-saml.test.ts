@@ -192,6 +192,19 @@ describe('académie staff IdP over SAML (pysaml2 IdP)', function () {
       expect(await hasHubSession(browser)).to.equal(true);
     });
 
+    it('RP-initiated without post_logout_redirect_uri, "this application only": the hub’s page says the ENT session stays, and it does', async () => {
+      const browser = await loggedIn('agent-slo-7');
+      const auth = await startAuthorization(portal);
+      const callback = await browser.follow(auth.url.href, REDIRECT);
+      const tokens = await exchange(portal, { callback: new URL(callback.location!), ...auth });
+      const confirm = await browser.request(oidc.buildEndSessionUrl(portal, { id_token_hint: tokens.id_token! }).href);
+      const page = await browser.follow(formAction(confirm, /\/session\/end\/confirm/), REDIRECT, { form: hiddenInputs(confirm) });
+      expect(page.status, `${page.url} ${page.body.slice(0, 300)}`).to.equal(200);
+      expect(page.url).to.match(new RegExp(`^${hub.url}/session/end/success`));
+      expect(await hasHubSession(browser)).to.equal(true);
+      expect(await idp.lastLogout()).not.to.deep.include({ name_id: 'agent-slo-7' });
+    });
+
     it('IdP-initiated: a signed LogoutRequest ends the hub session and gets a signed LogoutResponse', async () => {
       const browser = await loggedIn('agent-slo-2');
       const { url, id } = await idp.logoutRequest({ sp: spEntityId(), name_id: 'agent-slo-2', relay_state: 'rs-1' });

@@ -140,6 +140,32 @@ describe('ÉduConnect through a real pysaml2 IdP', function () {
     expect((await exchange(portal, { callback: new URL(done.location!), ...again.auth })).claims()!.sub).to.equal(pupil.id);
   });
 
+  it('an expired sign-in step offers to start that sign-in again, and the other language', async () => {
+    const s = await openLoginPage(portal);
+    // Another browser (or this one once the interaction cookie has expired) follows the link.
+    const page = await new Browser().request(linkHref(s.loginPage, EDUCONNECT));
+    expect(page.status).to.equal(400);
+    expect(page.body).to.include('Session expirée').and.include('<code>expired_interaction</code>');
+    const restart = /href="([^"]*\/auth\?[^"]*)"/.exec(page.body)?.[1]?.replace(/&amp;/g, '&');
+    expect(restart, page.body).to.be.a('string');
+    const params = new URL(restart!, hub.url).searchParams;
+    expect({ client: params.get('client_id'), state: params.get('state') }).to.deep.equal({ client: 'portal', state: s.auth.state });
+    expect(page.body).to.match(new RegExp(`href="/interaction/${s.uid}/federation/start/educonnect\\?lang=en"`));
+  });
+
+  it('refuses a ticket brought to another sign-in’s path', async () => {
+    await idp.scenario({ attributes: pupilAttributes(['{AAF}09|X|1234567']), name_id: 'a1b2c3d4e5' });
+    const mallory = await openLoginPage(portal);
+    const form = await toIdpForm(mallory, EDUCONNECT);
+    const acs = await mallory.browser.request(form.action, { form: form.fields, crossSite: true });
+    expect(acs.location).to.match(new RegExp(`/interaction/${mallory.uid}/federation/continue/`));
+    const victim = await openLoginPage(portal, {}, new Browser());
+    const page = await victim.browser.request(acs.location!.replace(`/interaction/${mallory.uid}/`, `/interaction/${victim.uid}/`));
+    expect(page.status).to.equal(400);
+    expect(page.location).to.equal(null);
+    expect(page.body).to.include('<code>expired_interaction</code>');
+  });
+
   it('finds the remembered link first next time (even without a FrEduCtRefId)', async () => {
     await idp.scenario({ attributes: pupilAttributes([]), name_id: 'a1b2c3d4e5' });
     const s = await openLoginPage(portal);

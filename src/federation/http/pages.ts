@@ -29,7 +29,7 @@ export function choicesHtml(lang: Lang, choices: Array<Choice | (Omit<Choice, 'h
         </section>`;
 }
 
-export function renderStaffChoice(p: { lang: Lang; choices: Choice[]; backUrl: string; langSwitchUrl: string }): string {
+export function renderStaffChoice(p: { lang: Lang; choices: Choice[]; backUrl: string; langSwitchUrl?: string | undefined }): string {
   const body = html`<p class="lead">${t(p.lang, 'federation.staff.intro')}</p>
         ${p.choices.length === 0
           ? html`<p>${t(p.lang, 'federation.staff.none')}</p>`

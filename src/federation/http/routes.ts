@@ -27,7 +27,7 @@ import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { authorizationUrl, recallRestart } from '../../oidc/interactions/interaction.js';
-import { langOf } from '../../oidc/provider-pages.js';
+import { langOf, langSwitchOf } from '../../oidc/provider-pages.js';
 import { isSignInPrompt, signInResult } from '../../oidc/sign-in-policy.js';
 import type { Lang } from '../../oidc/views/i18n.js';
 import type { Logger } from '../../shared/logger.js';
@@ -40,10 +40,11 @@ import { federatedAuthentication } from '../core/authn-level.js';
 import { candidateAccounts, completeFederatedLogin, type AuditContext } from '../linking/link.js';
 import { createFederatedAccount } from '../linking/provision.js';
 import { renderAccountChoice, renderFailure, renderLoggedOut, renderNoAccount, renderStaffChoice } from './pages.js';
-import { UPSTREAM_SESSION_COOKIE } from '../session-cookie.js';
 import { endHubSession, hubSessionAccount } from './hub-session.js';
 
 export const REMEMBERED_CHOICE_COOKIE = 'hub_fed_choice';
+/** The signed cookie naming this browser's upstream SAML session (kept server-side), for single logout. */
+const UPSTREAM_SESSION_COOKIE = 'hub_fed_slo';
 const TICKET_TTL_SECONDS = 300;
 const SAML_BODY_LIMIT = '256kb';
 
@@ -78,7 +79,6 @@ interface Ticket {
 
 const ticketKey = (ticket: string) => `fed:ticket:${ticket}`;
 const uidOk = (uid: unknown): uid is string => typeof uid === 'string' && /^[\w-]{10,64}$/.test(uid);
-const langSwitchOf = (ctx: Context, lang: Lang) => `${ctx.path}?${new URLSearchParams({ ...(ctx.query as Record<string, string>), lang: lang === 'fr' ? 'en' : 'fr' })}`;
 
 function auditContext(ctx: Context, clientId: string | null = null): AuditContext {
   return { ip: ctx.ip || null, userAgent: ctx.get('user-agent') || null, clientId };
@@ -122,14 +122,14 @@ export function federationRouters(deps: RouteDeps): Router[] {
       const lang = langOf(ctx);
       ctx.body = renderFailure({
         lang, status: err.status, reason: err.reason, requestId: String(ctx.state.requestId ?? ''),
-        ...(ctx.method === 'GET' ? { langSwitchUrl: langSwitchOf(ctx, lang) } : {}),
+        langSwitchUrl: langSwitchOf(ctx, lang),
         ...(err.reason === 'expired_interaction' ? { restartUrl: await restartUrlOf(ctx) } : {}),
       });
     }
   };
   /** The sign-in's first authorization request again, when its uid is known and was kept. */
   const restartUrlOf = async (ctx: Context): Promise<string | undefined> => {
-    const uid = ctx.params.uid ?? (ctx.state.federationUid as string | undefined);
+    const uid = ctx.params.uid;
     const restart = uidOk(uid) ? await recallRestart(deps, uid) : null;
     return restart ? authorizationUrl(deps.provider, restart.query) : undefined;
   };
@@ -211,7 +211,7 @@ export function federationRouters(deps: RouteDeps): Router[] {
     if (!raw) throw new FederationFailure('expired_interaction', 'unknown or used ticket');
     const ticket = JSON.parse(raw) as Ticket;
     ctx.state.federationConnector = ticket.state.connectorId;
-    if (ticket.state.uid !== uidOf(ctx)) throw new FederationFailure('expired_interaction', 'the ticket belongs to another sign-in');
+    // This browser's interaction (its cookie on the path it came by) must be the ticket's.
     const details = await interactionOf(ctx, deps.provider, ticket.state.uid);
     return { ...ticket, key, clientId: String(details.params.client_id) };
   };
