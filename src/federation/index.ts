@@ -214,6 +214,7 @@ export async function createFederation(deps: FederationDeps, registry: Connector
     connectors,
     tenantNames: new Map(deps.tenants.map((tenant) => [tenant.id, tenant.name])),
     rememberChoiceDays: deps.config.federation.rememberChoiceDays,
+    isAvailable: openedId,
     sessionTtlSeconds: deps.config.oidc.ttl.session,
   };
 

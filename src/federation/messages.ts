@@ -51,6 +51,7 @@ const fr = {
 
   'federation.choice.educonnectUnavailable': 'ÉduConnect est momentanément indisponible. Réessayez dans quelques minutes.',
   'federation.choice.staffUnavailable': 'La connexion des personnels est momentanément indisponible. Réessayez dans quelques minutes.',
+  'federation.choice.academieUnavailable': 'La connexion de cette académie est momentanément indisponible. Réessayez dans quelques minutes.',
 } satisfies Record<string, string>;
 
 const en: Record<keyof typeof fr, string> = {
@@ -105,6 +106,7 @@ const en: Record<keyof typeof fr, string> = {
 
   'federation.choice.educonnectUnavailable': 'ÉduConnect is temporarily unavailable. Try again in a few minutes.',
   'federation.choice.staffUnavailable': 'Staff sign-in is temporarily unavailable. Try again in a few minutes.',
+  'federation.choice.academieUnavailable': 'Sign-in for this académie is temporarily unavailable. Try again in a few minutes.',
 };
 
 export const federationMessages: { fr: typeof fr; en: Record<keyof typeof fr, string> } = { fr, en };

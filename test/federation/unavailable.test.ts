@@ -23,7 +23,7 @@ import { startTestHub, testKeysDir, type TestHub } from '../harness/hub.js';
 import { makeKeyPair, preparePysaml2Idp, type KeyFiles, type Pysaml2Idp } from '../harness/pysaml2.js';
 import { randomPrefix, testRedisUrl } from '../harness/redis.js';
 import { discover, exchange, startAuthorization } from '../harness/rp.js';
-import { OID, openLoginPage, postToAcs, toIdpForm } from './helpers.js';
+import { OID, openLoginPage, postToAcs, tenantsWith, toIdpForm } from './helpers.js';
 
 const EDUCONNECT = /\/federation\/start\/educonnect\?/;
 const NOTICE_FR = 'ÉduConnect est momentanément indisponible. Réessayez dans quelques minutes.';
@@ -193,6 +193,22 @@ describe('what makes a connector unavailable, and what still stops the start', f
       expect((await fetch(`${hub.url}/federation/educonnect-b/metadata`)).status).to.equal(400);
     } finally {
       await hub.stop();
+    }
+  });
+
+  it('the staff page shows an unavailable académie as a disabled button with its notice, not as a link', async () => {
+    const tenantsDir = tenantsWith({ lille: [{ ...base, id: 'lille-agents', displayName: 'Personnel de l’académie de Lille', emailDomains: ['ac-lille.fr'], saml: saml(join(dir, 'nowhere.xml'), keys) }] });
+    const hub = await startTestHub({ redis: 'memory', config: { clients: testClients(), oidc: { resources: testResources }, tenants: { dir: tenantsDir } } });
+    try {
+      const s = await openLoginPage(await discover(hub.url, 'portal'));
+      const staff = await s.browser.request(new URL(`/interaction/${s.uid}/federation/staff?lang=fr`, hub.url).href);
+      expect(staff.status).to.equal(200);
+      expect(staff.body).to.match(/<button type="button" class="[^"]*federation-choice--unavailable[^"]*" disabled[^>]*>Personnel de l’académie de Lille<\/button>/);
+      expect(staff.body).to.include('La connexion de cette académie est momentanément indisponible.');
+      expect(staff.body).not.to.match(/\/federation\/start\/lille-agents/);
+    } finally {
+      await hub.stop();
+      rmSync(tenantsDir, { recursive: true, force: true });
     }
   });
 

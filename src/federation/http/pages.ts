@@ -11,30 +11,38 @@ export interface Choice {
   lastUsed?: boolean;
 }
 
+/** A choice whose IdP cannot be reached yet: its `unavailable` sentence instead of a link. */
+export type ChoiceItem = Choice | (Omit<Choice, 'href'> & { unavailable: string });
+
 /**
- * The buttons above the local login form. An unavailable choice (its IdP cannot be reached yet)
- * is a disabled button, not a link, with its `unavailable` sentence under it.
+ * One connector choice: a link, or, while its IdP cannot be reached yet, a disabled button with
+ * its `unavailable` sentence under it. `key` makes the sentence's id unique in the page.
  */
-export function choicesHtml(lang: Lang, choices: Array<Choice | (Omit<Choice, 'href'> & { unavailable: string })>): SafeHtml {
-  const content = (c: { label: string; lastUsed?: boolean | undefined }) => html`${c.label}${c.lastUsed && html` <span class="federation-choice__last">(${t(lang, 'federation.choice.lastUsed')})</span>`}`;
+function choiceItemHtml(lang: Lang, c: ChoiceItem, key: string): SafeHtml {
+  const content = html`${c.label}${c.lastUsed && html` <span class="federation-choice__last">(${t(lang, 'federation.choice.lastUsed')})</span>`}`;
+  return 'unavailable' in c
+    ? html`<li><button type="button" class="button button--secondary federation-choice federation-choice--unavailable" disabled aria-describedby="federation-choice-${key}-unavailable">${content}</button>
+              <p class="notice federation-choice__unavailable" id="federation-choice-${key}-unavailable">${c.unavailable}</p></li>`
+    : html`<li><a class="button button--secondary federation-choice" href="${safeUrl(c.href)}">${content}</a></li>`;
+}
+
+/** The buttons above the local login form. */
+export function choicesHtml(lang: Lang, choices: ChoiceItem[]): SafeHtml {
   return html`<section class="federation-choices" aria-labelledby="federation-choices-heading">
           <h2 id="federation-choices-heading" class="federation-choices__heading">${t(lang, 'federation.choice.heading')}</h2>
           <ul class="federation-choices__list">
-            ${choices.map((c, i) => ('unavailable' in c
-              ? html`<li><button type="button" class="button button--secondary federation-choice federation-choice--unavailable" disabled aria-describedby="federation-choice-${String(i)}-unavailable">${content(c)}</button>
-              <p class="notice federation-choice__unavailable" id="federation-choice-${String(i)}-unavailable">${c.unavailable}</p></li>`
-              : html`<li><a class="button button--secondary federation-choice" href="${safeUrl(c.href)}">${content(c)}</a></li>`))}
+            ${choices.map((c, i) => choiceItemHtml(lang, c, String(i)))}
           </ul>
           <p class="federation-choices__local">${t(lang, 'federation.choice.local')}</p>
         </section>`;
 }
 
-export function renderStaffChoice(p: { lang: Lang; choices: Choice[]; backUrl: string; langSwitchUrl?: string | undefined }): string {
+export function renderStaffChoice(p: { lang: Lang; choices: ChoiceItem[]; backUrl: string; langSwitchUrl?: string | undefined }): string {
   const body = html`<p class="lead">${t(p.lang, 'federation.staff.intro')}</p>
         ${p.choices.length === 0
           ? html`<p>${t(p.lang, 'federation.staff.none')}</p>`
           : html`<ul class="federation-choices__list">
-          ${p.choices.map((c) => html`<li><a class="button button--secondary federation-choice" href="${safeUrl(c.href)}">${c.label}</a></li>`)}
+          ${p.choices.map((c, i) => choiceItemHtml(p.lang, c, `staff-${String(i)}`))}
         </ul>`}
         <p class="note"><a href="${safeUrl(p.backUrl)}">${t(p.lang, 'federation.back')}</a></p>`;
   return layout({ lang: p.lang, title: t(p.lang, 'federation.staff.title'), langSwitchUrl: p.langSwitchUrl, body });

@@ -29,7 +29,7 @@ import { errors } from 'oidc-provider';
 import { authorizationUrl, recallRestart } from '../../oidc/interactions/interaction.js';
 import { langOf, langSwitchOf } from '../../oidc/provider-pages.js';
 import { isSignInPrompt, signInResult } from '../../oidc/sign-in-policy.js';
-import type { Lang } from '../../oidc/views/i18n.js';
+import { t, type Lang } from '../../oidc/views/i18n.js';
 import type { Logger } from '../../shared/logger.js';
 import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
 import type { Account, PlatformStore } from '../../storage/ports/index.js';
@@ -58,6 +58,8 @@ export interface RouteDeps {
   rememberChoiceDays: number;
   /** The hub session's lifetime: the upstream session record lives as long. */
   sessionTtlSeconds: number;
+  /** Whether a connector is open (an unavailable one may still serve its SP metadata). */
+  isAvailable(connectorId: string): boolean;
 }
 
 /** What single logout needs, kept server-side under the cookie's random id. */
@@ -164,7 +166,9 @@ export function federationRouters(deps: RouteDeps): Router[] {
     const lang = langOf(ctx);
     const choices = [...deps.connectors.values()]
       .filter((c) => c.config.profile === 'academie')
-      .map((c) => ({ href: `${interactionFederationPath(uid, `start/${c.id}`)}?${new URLSearchParams({ lang })}`, label: c.config.displayName }));
+      .map((c) => (deps.isAvailable(c.id)
+        ? { href: `${interactionFederationPath(uid, `start/${c.id}`)}?${new URLSearchParams({ lang })}`, label: c.config.displayName }
+        : { label: c.config.displayName, unavailable: t(lang, 'federation.choice.academieUnavailable') }));
     ctx.type = 'html';
     ctx.body = renderStaffChoice({ lang, choices, backUrl: `${interactionFederationPath(uid, 'back')}?lang=${lang}`, langSwitchUrl: langSwitchOf(ctx, lang) });
   }));
