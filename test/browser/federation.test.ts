@@ -122,6 +122,14 @@ describe('browser: federated sign-in and single logout, from the web RP through 
     await Promise.all([page.waitForEvent('framenavigated'), page.locator('button[type="submit"][name="logout"][value="yes"]').click()]);
   }
 
+  /** The pupil signs in through ÉduConnect, then the RP sends her to the hub's logout, confirmed "everywhere". */
+  async function signInThenLogOutEverywhere(page: Page, name: string, postLogout: boolean): Promise<void> {
+    await throughEduConnectButton(page, 'ines', name);
+    await rpResult(page, env.rp);
+    await page.goto(env.rp.logoutUrl(postLogout));
+    await confirmLogoutEverywhere(page, `${name}-confirm`);
+  }
+
   it('ÉduConnect through the home-realm button: the IdP’s own form, then the RP gets the pupil with acr and amr', async () => {
     const { page } = browser;
     await throughEduConnectButton(page, 'ines', 'educonnect');
@@ -133,10 +141,7 @@ describe('browser: federated sign-in and single logout, from the web RP through 
 
   it('RP-initiated logout with post_logout_redirect_uri: the ÉduConnect session ends first, the browser lands on the RP with its state, the next login asks the IdP password', async () => {
     const { page } = browser;
-    await throughEduConnectButton(page, 'ines', 'slo-rp');
-    await rpResult(page, env.rp);
-    await page.goto(env.rp.logoutUrl(true));
-    await confirmLogoutEverywhere(page, 'slo-rp-confirm');
+    await signInThenLogOutEverywhere(page, 'slo-rp', true);
     const bye = await rpBye(page, env.rp);
     expect(bye.state).to.be.a('string').and.equal(bye.expected);
     expect(await educonnect.lastLogout()).to.deep.include({ kind: 'request', name_id: 'ec-ines', idp_session_ended: true });
@@ -148,10 +153,7 @@ describe('browser: federated sign-in and single logout, from the web RP through 
 
   it('RP-initiated logout without post_logout_redirect_uri: through the IdP, ends on the hub’s signed-out page', async () => {
     const { page } = browser;
-    await throughEduConnectButton(page, 'ines', 'slo-plain');
-    await rpResult(page, env.rp);
-    await page.goto(env.rp.logoutUrl(false));
-    await confirmLogoutEverywhere(page, 'slo-plain-confirm');
+    await signInThenLogOutEverywhere(page, 'slo-plain', false);
     await onHub(page, env.hub, /\/federation\/educonnect\/slo/);
     await visit(page, 'slo-plain-signed-out', 'federation-signed-out');
     expect(await educonnect.lastLogout()).to.deep.include({ kind: 'request', name_id: 'ec-ines', idp_session_ended: true });

@@ -71,6 +71,19 @@ describe('browser: local accounts, from the web RP through the hub and back', fu
       expect(silent.claims).to.include({ sub: people.pupilId, aud: WEB_PUBLIC });
     });
 
+    it('prompt=select_account on a shared computer: the login page despite the pupil’s session, and the parent signs in', async () => {
+      const { page } = browser;
+      await startLogin(page, rp);
+      await signInLocally(page, 'zoe.test', PASSWORD);
+      expect((await rpResult(page, rp)).claims!.sub).to.equal(people.pupilId);
+      await startLogin(page, rp, { prompt: 'select_account' });
+      await onHub(page, hubOf(), /^\/interaction\/[^/]+(\?|$)/);
+      await visit(page, 'login-select-account');
+      // Another account: oidc-provider ends the pupil's session with its own self-submitting form, then resumes.
+      await signInLocally(page, 'marc.test', PASSWORD);
+      expect((await rpResult(page, rp)).claims!.sub).to.equal(people.parentId);
+    });
+
     it('refuses a wrong password and an unknown login with the same message, on the login page, then signs in', async () => {
       const { page } = browser;
       await startLogin(page, rp);

@@ -58,6 +58,14 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       expect(await res.text()).to.equal('');
     });
 
+    it('shows the login page again for prompt=select_account despite a live session, and signs in from it', async () => {
+      const browser = new Browser();
+      await signIn(browser, portal, 'zoe.test', PASSWORD);
+      // Another account would go through oidc-provider's self-submitting logout form: the browser suite drives that one.
+      const auth = await signIn(browser, portal, 'zoe.test', PASSWORD, { prompt: 'select_account' });
+      expect((await exchange(portal, auth)).claims()!.sub).to.equal(people.pupilId);
+    });
+
     it('issues an ID token with ENT claims for a first-party client without consent', async () => {
       const auth = await signIn(new Browser(), portal, 'zoe.test', PASSWORD);
       const tokens = await exchange(portal, auth);
