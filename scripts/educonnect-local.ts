@@ -22,6 +22,7 @@ import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../src/config/load.js';
 import { loadTenants } from '../src/config/tenants.js';
+import { LOCAL_STANDIN_DIR } from '../src/federation/config.js';
 import { EDUCONNECT_ATTRIBUTES } from '../src/federation/profiles/educonnect.js';
 import { DEMO_PASSWORD, demoFamilies } from '../src/identity/demo-seed.js';
 
@@ -62,7 +63,7 @@ function options() {
   } catch {
     fail(`--hub: not a URL: ${hub}`);
   }
-  const dir = resolve(PROJECT_ROOT, parsed.dir ?? env.EDUCONNECT_LOCAL_DIR ?? 'data/educonnect-local');
+  const dir = resolve(PROJECT_ROOT, parsed.dir ?? env.EDUCONNECT_LOCAL_DIR ?? LOCAL_STANDIN_DIR);
   return { hub, port, dir };
 }
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { authConfigSchema } from '../auth/config.js';
-import { platformFederationSchema } from '../federation/config.js';
+import { LOCAL_STANDIN_DIR, platformFederationSchema, samlFilesOf } from '../federation/config.js';
 
 const seconds = z.number().int().positive();
 
@@ -168,5 +168,10 @@ function productionIssues(config: HubConfig): string[] {
   if (!config.auth.secretsKey) issues.push('auth.secretsKey: required in production (set HUB_SECRETS_KEY; it encrypts TOTP secrets)');
   if (config.demo.seed) issues.push('demo.seed: must be false in production');
   if (config.database.url.startsWith('sqlite:')) issues.push('database.url: PostgreSQL is required in production');
+  config.federation.connectors.forEach((c, i) => {
+    if (c.saml && samlFilesOf(c.saml).some((file) => file.replace(/^\.\//, '').startsWith(LOCAL_STANDIN_DIR))) {
+      issues.push(`federation.connectors.${i}: "${c.id}" is the local ÉduConnect stand-in of development (${LOCAL_STANDIN_DIR}): declare the real connector under federation.connectors in the HUB_CONFIG file`);
+    }
+  });
   return issues;
 }

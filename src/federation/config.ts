@@ -127,6 +127,19 @@ export type OidcSettings = z.infer<typeof oidcSettingsSchema>;
 export const CONNECTOR_PROFILES = ['educonnect', 'academie'] as const;
 export type ConnectorProfile = (typeof CONNECTOR_PROFILES)[number];
 
+/** Where `npm run educonnect:local` (scripts/educonnect-local.ts) writes its files: development only. */
+export const LOCAL_STANDIN_DIR = 'data/educonnect-local';
+
+/** The files a SAML connector reads: IdP metadata (or its fallback), its signing certificate, our key pairs. */
+export function samlFilesOf(settings: SamlSettings): string[] {
+  const metadata = settings.idpMetadata;
+  return [
+    'file' in metadata ? metadata.file : metadata.fallbackFile,
+    metadata.signingCertFile,
+    ...[settings.signing, settings.encryption].flatMap((pair) => (pair ? [pair.keyFile, pair.certFile] : [])),
+  ].filter((file): file is string => file !== undefined);
+}
+
 /** First path segments of the federation routes: a connector with one of these ids would be shadowed. */
 export const RESERVED_CONNECTOR_IDS = ['start', 'staff', 'back', 'continue', 'choose', 'logout', 'metadata', 'acs', 'callback', 'slo'] as const;
 

@@ -269,8 +269,17 @@ describe('config/load', () => {
       expect(issues.map((i) => i.split(':')[0])).to.have.members(['issuer', 'redis.url', 'oidc.cookieKeys', 'auth.secretsKey', 'demo.seed', 'database.url']);
     });
 
-    it('refuses the shipped defaults in production', () => {
+    it('refuses the shipped defaults in production, the local ÉduConnect stand-in included', () => {
       const issues = issuesOf(() => loadConfig({ env: { HUB_MODE: 'production' }, defaultFile: DEFAULT_CONFIG_FILE }));
+      expect(issues).to.have.length(7);
+      expect(issues).to.include('federation.connectors.0: "educonnect" is the local ÉduConnect stand-in of development (data/educonnect-local): declare the real connector under federation.connectors in the HUB_CONFIG file');
+    });
+
+    it('takes the ÉduConnect connector of the HUB_CONFIG file over the development stand-in', () => {
+      const real = { idpMetadata: { file: '/etc/hub/educonnect-metadata.xml' }, signing: { keyFile: '/etc/hub/sp.key', certFile: '/etc/hub/sp.crt' }, encryption: { keyFile: '/etc/hub/sp-enc.key', certFile: '/etc/hub/sp-enc.crt' } };
+      const file = yaml(`federation:\n  connectors:\n    - ${JSON.stringify({ id: 'educonnect', type: 'saml', displayName: 'ÉduConnect', enabled: true, saml: real })}\n`, 'prod.yaml');
+      const issues = issuesOf(() => loadConfig({ env: { HUB_MODE: 'production', HUB_CONFIG: file }, defaultFile: DEFAULT_CONFIG_FILE }));
+      expect(issues.filter((i) => i.startsWith('federation.'))).to.deep.equal([]);
       expect(issues).to.have.length(6);
     });
 
