@@ -19,6 +19,7 @@ import { interactionRouter } from './oidc/interactions/routes.js';
 import { demoClientRecord, demoRouter } from './http/demo-rp.js';
 import type { ReadinessCheck } from './http/health.js';
 import { loadOrCreateKeys } from './oidc/keys.js';
+import { corsGuard } from './oidc/cors.js';
 import { cookieKeysOf, createProvider } from './oidc/provider.js';
 import { seedDemo } from './identity/demo-seed.js';
 import type { Logger } from './shared/logger.js';
@@ -78,12 +79,12 @@ async function openSessionStorage(config: HubConfig, log: Logger): Promise<Sessi
 /** Production refuses to start without a secrets key (config checks); development gets a labelled one. */
 const DEVELOPMENT_SECRETS_KEY = 'development-only secrets key: set HUB_SECRETS_KEY in production';
 
-function createLocalAuth(config: HubConfig, tenants: TenantConfig[], store: PlatformStore, ephemeral: EphemeralStore): LocalAuth {
+function createLocalAuth(config: HubConfig, tenants: TenantConfig[], store: PlatformStore, ephemeral: EphemeralStore, throttle: LoginThrottle): LocalAuth {
   const tenantRules = new Map(tenants.flatMap((t) => (t.auth ? [[t.id, t.auth] as const] : [])));
   return new LocalAuth({
     store,
     ephemeral,
-    throttle: new LoginThrottle(ephemeral, config.auth.throttle),
+    throttle,
     policies: new AuthPolicies(config.auth, tenantRules),
     secrets: new SecretBox(config.auth.secretsKey ?? DEVELOPMENT_SECRETS_KEY, 'totp'),
     config: config.auth,
@@ -96,17 +97,18 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
   let federation: Federation | undefined;
   try {
     const keys = await loadOrCreateKeys(config.keys.dir, config.mode, log);
-    await mirrorDeclarations(config, store);
+    await mirrorDeclarations(config, store, log);
     if (config.demo.seed) await seedDemo(store, log);
-    if (config.mode === 'development') await store.clients.upsert(demoClientRecord(config.issuer));
+    if (config.mode === 'development') await store.clients.upsert(demoClientRecord(config.issuer), 'development');
     sessions = await openSessionStorage(config, log);
-    const provider = createProvider({ config, store, keys, modelAdapter: sessions.modelAdapter, log });
     const { ephemeral } = sessions;
+    const throttle = new LoginThrottle(ephemeral, config.auth.throttle);
+    const provider = createProvider({ config, store, keys, modelAdapter: sessions.modelAdapter, isLocked: (login) => throttle.isLocked(login), log });
     const tenants = loadTenants(config.tenants.dir);
     federation = await createFederation({ config, tenants, store, ephemeral, provider, log });
     const interactions = interactionRouter({
       provider, store, ephemeral,
-      auth: createLocalAuth(config, tenants, store, ephemeral),
+      auth: createLocalAuth(config, tenants, store, ephemeral, throttle),
       termsVersion: config.auth.termsVersion,
       mfaIssuer: config.auth.mfaIssuer,
       interactionTtl: config.oidc.ttl.interaction,
@@ -121,7 +123,8 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
       provider,
       log,
       readiness: [{ name: 'database', check: () => store.ping() }, ...sessions.readiness],
-      aroundProvider: [federation.aroundProvider],
+      audit: store.audit,
+      aroundProvider: [corsGuard(store), federation.aroundProvider],
       routers: [interactions, ...federation.routers, ...(config.mode === 'development' ? [demoRouter(config.issuer, log)] : [])],
     });
     const [storage, connectors] = [sessions, federation];

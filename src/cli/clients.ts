@@ -3,7 +3,8 @@
  * config files' own schema (src/config/schema.ts, `clients`), plus the scopes the hub knows,
  * before anything is written; oidc-provider sees a change within its client cache delay (30 s).
  * Clients declared in the configuration are mirrored from it at every start: they are edited
- * there, not here.
+ * there, not here, and one it no longer declares is disabled (`hub clients list` shows each
+ * client's origin and state).
  */
 import { Command, Option } from 'commander';
 import { clientConfigFromRecord, clientRecordFromConfig } from '../oidc/clients.js';
@@ -29,6 +30,10 @@ interface ClientOptions {
   scope?: string[];
   grantType?: string[];
   firstParty?: boolean;
+  /** `false`: --no-served-tenant (update: back to the default, see servedTenants in the schema). */
+  servedTenant?: string[] | false;
+  /** `false`: --no-web-origin (update: remove them all). */
+  webOrigin?: string[] | false;
 }
 
 interface AddOptions extends ClientOptions {
@@ -56,7 +61,16 @@ function fieldsOf(o: ClientOptions): Record<string, unknown> {
     ...(o.scope !== undefined ? { scopes: o.scope } : {}),
     ...(o.grantType !== undefined ? { grantTypes: o.grantType } : {}),
     ...(o.firstParty !== undefined ? { firstParty: o.firstParty } : {}),
+    ...(Array.isArray(o.servedTenant) ? { servedTenants: o.servedTenant } : {}),
+    ...(o.webOrigin !== undefined ? { webOrigins: o.webOrigin || [] } : {}),
   };
+}
+
+/** Served tenants must exist: a typo would shut every account out of the client. */
+async function checkServedTenants(store: PlatformStore, o: ClientOptions): Promise<void> {
+  for (const tenant of Array.isArray(o.servedTenant) ? o.servedTenant : []) {
+    if (!(await store.tenants.get(tenant))) throw invalid(`unknown tenant "${tenant}" in --served-tenant (see hub tenants list)`);
+  }
 }
 
 /** Validates a client as a config file entry would be, including the scopes the hub knows. */
@@ -82,17 +96,26 @@ function changedFields(before: OidcClientRecord, after: NewOidcClient): string[]
   return changed.sort();
 }
 
+/** Only the configuration (or development mode) brings back a client it disabled. */
+function disabledReason(c: OidcClientRecord): string {
+  return c.origin === 'development'
+    ? `client "${c.clientId}" is disabled: it is the demo client of development mode`
+    : `client "${c.clientId}" is disabled: the hub configuration no longer declares it (clients); declare it there again to use it`;
+}
+
 async function add(o: AddOptions): Promise<void> {
   if (o.firstParty && o.tenant) throw invalid('--first-party is reserved to platform clients');
   const secret = o.public ? undefined : newSecret();
   await withStore(async (store, config) => {
     const record = parseClient({ clientId: o.id, ...fieldsOf(o), ...(secret ? { secretSha256: sha256Hex(secret) } : {}) }, config);
-    if (await store.clients.find(record.clientId)) throw new Conflict('clientId', `client id "${record.clientId}" is already taken`);
+    await checkServedTenants(store, o);
+    // A disabled client keeps its id: its audit trail must not be mistaken for a new client's.
+    if (await store.clients.get(record.clientId)) throw new Conflict('clientId', `client id "${record.clientId}" is already taken`);
     if (o.tenant) {
       if (!(await store.tenants.get(o.tenant))) throw invalid(`unknown tenant "${o.tenant}" (see hub tenants list)`);
-      await store.forTenant(o.tenant).clients.create(record);
+      await store.forTenant(o.tenant).clients.create(record, 'cli');
     } else {
-      await store.clients.upsert(record);
+      await store.clients.upsert(record, 'cli');
     }
     await auditOf(store, o.tenant ?? null).record({ type: 'client.created', clientId: record.clientId, details: { by: 'cli', public: !secret } });
   });
@@ -103,19 +126,23 @@ async function add(o: AddOptions): Promise<void> {
 async function update(command: Command, o: UpdateOptions): Promise<void> {
   const fields = fieldsOf(o);
   const removesBackchannel = o.backchannelLogoutUri === false;
-  if (Object.keys(fields).length === 0 && !removesBackchannel) command.error('error: nothing to update: give at least one option to change');
+  const removesServedTenants = o.servedTenant === false;
+  if (Object.keys(fields).length === 0 && !removesBackchannel && !removesServedTenants) command.error('error: nothing to update: give at least one option to change');
   const changed = await withStore(async (store, config) => {
     if (config.clients.some((c) => c.clientId === o.id)) throw invalid(`client "${o.id}" is declared in the hub configuration (clients): edit that file, the hub mirrors it at start`);
     if (o.id === DEMO_CLIENT_ID && config.mode === 'development') throw invalid(`client "${o.id}" is the demo's, rewritten by the hub at every start in development`);
-    const current = await store.clients.find(o.id);
+    const current = await store.clients.get(o.id);
     if (!current) throw new NotFound(`client "${o.id}" (see hub clients list)`);
+    if (current.disabledAt) throw invalid(disabledReason(current));
     if (current.tenantId !== null && o.firstParty) throw invalid('--first-party is reserved to platform clients');
     const base = clientConfigFromRecord(current);
     if (removesBackchannel) delete base.backchannelLogoutUri;
+    if (removesServedTenants) delete base.servedTenants;
+    await checkServedTenants(store, o);
     const record = parseClient({ ...base, ...fields }, config);
     const diff = changedFields(current, record);
     if (diff.length === 0) return diff;
-    if (current.tenantId === null) await store.clients.upsert(record);
+    if (current.tenantId === null) await store.clients.upsert(record, current.origin);
     else await store.forTenant(current.tenantId).clients.update(record);
     await auditOf(store, current.tenantId).record({ type: 'client.updated', clientId: record.clientId, details: { by: 'cli', changed: diff } });
     return diff;
@@ -132,19 +159,43 @@ function clientOptions(command: Command, update: boolean): Command {
     .addOption(new Option('--id-token-alg <alg>', `ID token signing algorithm${update ? '' : ' (default RS256)'}`).choices([...ID_TOKEN_ALGS]))
     .option('--scope <scope...>', `scopes the client may request${update ? ' (replace the current ones)' : ' (default: openid profile email ent)'}`)
     .addOption(new Option('--grant-type <type...>', `grant types${update ? ' (replace the current ones)' : ' (default: authorization_code refresh_token)'}`).choices(['authorization_code', 'refresh_token', 'client_credentials']))
-    .option('--first-party', 'skip the consent page (platform applications only)');
+    .option('--first-party', 'skip the consent page (platform applications only)')
+    .option('--served-tenant <id...>', `tenants whose accounts the client serves${update ? ' (replace the current ones)' : ' (default: every tenant for a platform client, its own for a tenant client)'}`)
+    .option('--web-origin <origin...>', `origins a public browser client calls the hub from (CORS)${update ? ' (replace the current ones)' : ''}`);
   if (update) {
     command
       .option('--no-post-logout-redirect-uri', 'remove every post-logout redirect URI')
       .option('--no-backchannel-logout-uri', 'remove the back-channel logout URI')
-      .option('--no-first-party', 'show the consent page again');
+      .option('--no-first-party', 'show the consent page again')
+      .option('--no-served-tenant', 'back to the default tenants (every one for a platform client, its own for a tenant client)')
+      .option('--no-web-origin', 'remove every web origin');
   }
   return command;
 }
 
+/** What `hub clients list` shows of a client (never its secret hash). */
+function listed(c: OidcClientRecord) {
+  return {
+    clientId: c.clientId,
+    name: c.name,
+    tenant: c.tenantId,
+    origin: c.origin,
+    state: c.disabledAt ? 'disabled' : 'enabled',
+    disabledAt: c.disabledAt?.toISOString() ?? null,
+    firstParty: c.firstParty,
+    public: c.secretHash === null,
+  };
+}
+
+/** id, owner, origin, state, type[, first-party], name: tab-separated. */
+function listLine(c: ReturnType<typeof listed>): string {
+  return [c.clientId, c.tenant ?? 'platform', c.origin, c.state, c.public ? 'public' : 'confidential', ...(c.firstParty ? ['first-party'] : []), c.name].join('\t');
+}
+
 const EXIT_CODES = `
 Exit codes: 0 done; 1 refused or failed (one "hub: …" line on stderr: invalid client, unknown
-client or tenant, id taken, client declared in the configuration); 2 usage error.`;
+client or tenant, id taken, client declared in the configuration, disabled client); 2 usage
+error.`;
 
 export function registerClientCommands(program: Command): void {
   const clients = program.command('clients').description('OIDC clients (relying parties)');
@@ -170,7 +221,7 @@ export function registerClientCommands(program: Command): void {
     });
   clients
     .command('list')
-    .description('list platform and tenant clients')
+    .description('list platform and tenant clients, with where each comes from (config, cli, development) and its state')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const rows = await withStore(async (store) => {
@@ -178,7 +229,7 @@ export function registerClientCommands(program: Command): void {
         const perTenant = await Promise.all(tenants.map((t) => store.forTenant(t.id).clients.list()));
         return [...(await store.clients.list()), ...perTenant.flat()];
       });
-      const view = rows.map((c) => ({ clientId: c.clientId, name: c.name, tenant: c.tenantId, firstParty: c.firstParty, public: c.secretHash === null }));
-      printJsonOr(Boolean(o.json), view, () => view.map((c) => `${c.clientId}\t${c.tenant ?? 'platform'}\t${c.public ? 'public' : 'confidential'}${c.firstParty ? '\tfirst-party' : ''}\t${c.name}`).join('\n'));
+      const view = rows.map(listed);
+      printJsonOr(Boolean(o.json), view, () => view.map(listLine).join('\n'));
     });
 }

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../shared/errors.js';
+import { sha256Hex } from '../shared/ids.js';
 import { configSchema, crossFieldIssues, type HubConfig } from './schema.js';
 
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -133,6 +134,30 @@ function applyIssuerDefault(tree: Tree, defaults: Tree, overrides: Tree | undefi
   return issuer === undefined ? tree : { ...tree, issuer };
 }
 
+/**
+ * The secrets of the sample clients of config/default.yaml. They are published (README, the
+ * file's comments): a client with one of them is open to anyone who read the documentation.
+ */
+const DEMO_SECRETS = ['one-demo-secret', 'neo-demo-secret'];
+const DEMO_SECRET_OF_HASH = new Map(DEMO_SECRETS.map((secret) => [sha256Hex(secret), secret]));
+
+/**
+ * Production clients are the operator's own. The samples of the default file would ride along
+ * silently with a HUB_CONFIG that declares no `clients` (a list is replaced only when the
+ * file names it), so they are refused as a whole; and no client may keep a published secret.
+ */
+function productionClientIssues(config: HubConfig, clientsFromDefaults: boolean): string[] {
+  if (config.mode !== 'production') return [];
+  if (clientsFromDefaults && config.clients.length > 0) {
+    const ids = config.clients.map((c) => c.clientId).join(', ');
+    return [`clients: the sample clients of the default configuration (${ids}) are not used in production: declare the platform's clients under clients in the HUB_CONFIG file (clients: [] for none)`];
+  }
+  return config.clients.flatMap((client, i) => {
+    const secret = DEMO_SECRET_OF_HASH.get(client.secretSha256 ?? '');
+    return secret === undefined ? [] : [`clients.${i}.secretSha256: "${client.clientId}" has the published demo secret "${secret}": give it a secret of its own (secretSha256 is the SHA-256 hex of the secret)`];
+  });
+}
+
 /** Throws ConfigError listing every problem; never returns a half-valid config. */
 export function loadConfig(options: LoadOptions = {}): HubConfig {
   const env = options.env ?? process.env;
@@ -144,7 +169,7 @@ export function loadConfig(options: LoadOptions = {}): HubConfig {
   tree = applyIssuerDefault(tree, defaults, overrides, env, issues);
   const parsed = configSchema.safeParse(tree);
   if (!parsed.success) issues.push(...formatIssues(parsed.error));
-  else issues.push(...crossFieldIssues(parsed.data));
+  else issues.push(...crossFieldIssues(parsed.data), ...productionClientIssues(parsed.data, !(overrides && 'clients' in overrides)));
   if (issues.length > 0 || !parsed.success) throw new ConfigError('configuration', issues);
   return resolvePaths(parsed.data);
 }

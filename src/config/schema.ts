@@ -3,11 +3,21 @@
  * shipped `config/default.yaml` repeats them for operators. Every object is strict: an unknown
  * key is a typo, and a typo in a security setting must stop the start, not be ignored.
  */
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 import { authConfigSchema } from '../auth/config.js';
 import { LOCAL_STANDIN_DIR, platformFederationSchema, samlFilesOf } from '../federation/config.js';
 
 const seconds = z.number().int().positive();
+
+function compilesAsProxyList(list: string[]): boolean {
+  try {
+    proxyaddr.compile(list);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const resourceSchema = z.strictObject({
   /** The resource indicator (RFC 8707) clients ask for, usually the API's base URL. */
@@ -51,7 +61,19 @@ const clientSchema = z.strictObject({
    * holds one ES256 and one RS256 key (`hub keys generate`); see ID_TOKEN_ALGS.
    */
   idTokenSignedResponseAlg: z.enum(ID_TOKEN_ALGS).default('RS256'),
-});
+  /**
+   * Tenants whose accounts the client serves. Absent: a platform client serves every tenant, a
+   * client registered for a tenant (`hub clients create --tenant`) serves that tenant only.
+   * Another tenant's account gets a refusal page, and the client nothing of it.
+   */
+  servedTenants: z.array(z.string().regex(/^[a-z0-9-]{1,32}$/, 'a tenant id')).min(1).optional(),
+  /**
+   * Origins (`https://app.example`, no path) from which a public browser client (no secret) calls
+   * the token, userinfo, revocation and PAR endpoints. Default none: no cross-origin call is
+   * allowed; a confidential client may not declare any (its secret never belongs in a browser).
+   */
+  webOrigins: z.array(z.url().refine((u) => URL.parse(u)?.origin === u, 'an origin: scheme, host and port, no path')).default([]),
+}).refine((c) => !(c.secretSha256 && c.webOrigins.length), { path: ['webOrigins'], message: 'only a public client (without secretSha256) calls the hub from a browser' });
 
 export const configSchema = z.strictObject({
   /** `production` refuses unsafe shortcuts: in-memory sessions, generated keys, demo data, default cookie keys. */
@@ -69,8 +91,19 @@ export const configSchema = z.strictObject({
     port: z.number().int().min(0).max(65535).default(3000),
     /** env HOST: the address to listen on. Default 0.0.0.0 (every IPv4 interface). */
     host: z.string().default('0.0.0.0'),
-    /** Trust X-Forwarded-* (behind a reverse proxy only). */
-    trustProxy: z.boolean().default(false),
+    /**
+     * The reverse proxies in front of the hub, whose X-Forwarded-* headers are believed. Default
+     * `false`: none, the TCP peer is the client. A list of the proxies' addresses or CIDR ranges
+     * (`['10.0.0.0/8']`; `loopback`, `linklocal`, `uniquelocal` stand for their ranges) is the
+     * safest; a number N trusts the N nearest hops whatever their address; `true` means 1 (one
+     * proxy). The client's address is the rightmost X-Forwarded-For entry not added by a trusted
+     * proxy: the throttles and the audit log can no longer be given a made-up address.
+     */
+    trustProxy: z.union([
+      z.boolean(),
+      z.number().int().min(0).max(10),
+      z.array(z.string().min(1)).min(1).refine(compilesAsProxyList, 'IP addresses, CIDR ranges, or loopback / linklocal / uniquelocal'),
+    ]).default(false),
     /** Largest request body accepted on the hub's own forms. */
     maxBodyBytes: z.number().int().positive().default(16 * 1024),
     /** Seconds given to open requests on SIGTERM before connections are closed. */

@@ -4,8 +4,11 @@ import compose from 'koa-compose';
 import mount from 'koa-mount';
 import type Provider from 'oidc-provider';
 import type { Logger } from '../shared/logger.js';
+import type { AuditStore } from '../storage/ports/index.js';
 import { assetsRouter } from './assets.js';
+import { clientAddress, type TrustProxy } from './client-address.js';
 import { errorHandler } from './errors.js';
+import { inputGuard } from './input-guard.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
 import { requestContext } from './request-context.js';
 import { securityHeaders } from './security-headers.js';
@@ -13,13 +16,16 @@ import type Router from '@koa/router';
 
 export interface HttpDeps {
   issuer: string;
-  trustProxy: boolean;
+  /** The reverse proxies whose X-Forwarded-* headers are believed (see client-address.ts). */
+  trustProxy: TrustProxy;
   maxBodyBytes: number;
   /** The provider's cookie keys: koa-mount runs oidc-provider with this app's context, so both must sign alike. */
   cookieKeys: string[];
   provider: Provider;
   readiness: ReadinessCheck[];
   log: Logger;
+  /** Where the input guard records refused requests (the platform's audit log). */
+  audit: Pick<AuditStore, 'record'>;
   /** The hub's own pages (interactions, federation, the development demo RP), before oidc-provider. */
   routers: Router[];
   /** Middleware that runs around oidc-provider's own requests (after the hub's routes). */
@@ -29,13 +35,17 @@ export interface HttpDeps {
 const HUB_PATHS = /^\/(?:healthz$|readyz$|favicon\.ico$|assets\/|interaction\/|federation\/|demo(?:\/|$))/;
 
 export function createHttpApp(deps: HttpDeps): Koa {
-  const app = new Koa({ proxy: deps.trustProxy });
+  // Koa reads X-Forwarded-Proto/Host only when proxied; clientAddress drops them from untrusted peers.
+  const app = new Koa({ proxy: deps.trustProxy !== false && deps.trustProxy !== 0 });
   app.keys = deps.cookieKeys;
   app.silent = true; // errors are logged by errorHandler, with the request id
   const routers = [healthRouter(deps.readiness), assetsRouter(), ...deps.routers];
+  app.use(clientAddress(deps.trustProxy));
   app.use(requestContext(deps.log));
   app.use(errorHandler(deps.log));
   app.use(securityHeaders(deps.issuer.startsWith('https://')));
+  // Before any route or oidc-provider: bad bytes get a 400 here, never reach a store (input-guard.ts).
+  app.use(inputGuard({ log: deps.log, hubPaths: HUB_PATHS, maxBodyBytes: deps.maxBodyBytes, audit: deps.audit }));
   // The hub's routers run only for the hub's own paths: oidc-provider's requests (the token
   // endpoint above all) skip their matching entirely.
   const hubRoutes = compose(routers.flatMap((router) => [router.routes(), router.allowedMethods()]) as Koa.Middleware[]);

@@ -9,6 +9,8 @@ import type { ClientConfig } from '../config/schema.js';
 import { constantTimeEqualHex, sha256Hex } from '../shared/ids.js';
 import type { NewOidcClient, OidcClientRecord, PlatformStore } from '../storage/ports/index.js';
 import type { AdapterPayload, OidcModelAdapter } from '../storage/ports/oidc-adapter.js';
+import { CLIENT_TENANT, SERVED_TENANTS } from './account-access.js';
+import { WEB_ORIGINS } from './cors.js';
 
 /** Metadata key marking first-party clients (declared as extra client metadata). */
 export const FIRST_PARTY = 'first_party';
@@ -26,6 +28,8 @@ export function clientRecordFromConfig(c: ClientConfig): NewOidcClient {
       response_types: c.grantTypes.includes('authorization_code') ? ['code'] : [],
       scope: c.scopes.join(' '),
       id_token_signed_response_alg: c.idTokenSignedResponseAlg,
+      ...(c.servedTenants ? { [SERVED_TENANTS]: c.servedTenants } : {}),
+      ...(c.webOrigins.length ? { [WEB_ORIGINS]: c.webOrigins } : {}),
       ...(c.backchannelLogoutUri ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
     },
   };
@@ -52,6 +56,8 @@ export function clientConfigFromRecord(record: OidcClientRecord): Record<string,
     ...(strings(m.grant_types) ? { grantTypes: m.grant_types } : {}),
     ...(scope ? { scopes: scope } : {}),
     ...(typeof m.backchannel_logout_uri === 'string' ? { backchannelLogoutUri: m.backchannel_logout_uri } : {}),
+    ...(strings(m[SERVED_TENANTS]) ? { servedTenants: m[SERVED_TENANTS] } : {}),
+    ...(strings(m[WEB_ORIGINS]) ? { webOrigins: m[WEB_ORIGINS] } : {}),
     ...(typeof m.id_token_signed_response_alg === 'string' ? { idTokenSignedResponseAlg: m.id_token_signed_response_alg } : {}),
   };
 }
@@ -60,7 +66,7 @@ export function providerMetadata(record: OidcClientRecord): AdapterPayload {
   const auth = record.secretHash
     ? { client_secret: record.secretHash, token_endpoint_auth_method: 'client_secret_basic' }
     : { token_endpoint_auth_method: 'none' };
-  return { ...auth, ...record.metadata, client_id: record.clientId, client_name: record.name, [FIRST_PARTY]: record.firstParty };
+  return { ...auth, ...record.metadata, client_id: record.clientId, client_name: record.name, [FIRST_PARTY]: record.firstParty, [CLIENT_TENANT]: record.tenantId };
 }
 
 export function installHashedSecretCheck(provider: Provider): void {

@@ -10,8 +10,10 @@ import type { PlatformStore } from '../storage/ports/index.js';
 import type { OidcModelAdapter } from '../storage/ports/oidc-adapter.js';
 import { ACR_VALUES } from './acr.js';
 import { claimsFor, SCOPE_CLAIMS } from './claims.js';
-import { issuedBeforeChange, signInPolicy } from './sign-in-policy.js';
+import { accountForToken, type AccountAccessDeps, CLIENT_TENANT, SERVED_TENANTS, servesTenant, type TenantBoundClient } from './account-access.js';
+import { signInPolicy } from './sign-in-policy.js';
 import { FIRST_PARTY, installHashedSecretCheck, StoreClientAdapter } from './clients.js';
+import { clientAllowsOrigin, WEB_ORIGINS } from './cors.js';
 import { providerJwks, type KeySet } from './keys.js';
 import { renderProviderError, renderLogoutConfirm, renderLoggedOut } from './provider-pages.js';
 
@@ -21,6 +23,8 @@ export interface ProviderDeps {
   keys: KeySet;
   /** Storage for every model but Client. */
   modelAdapter: (model: string) => OidcModelAdapter;
+  /** Whether a login is locked by the brute-force limit: its tokens stop working meanwhile. */
+  isLocked(login: string): Promise<boolean>;
   log: Logger;
 }
 
@@ -74,12 +78,30 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC) {
   return grant;
 }
 
+/**
+ * RFC 7662 `active` answers what the hub itself would do with the token: false once its account
+ * may no longer use it (see accountForToken), or when the client it was issued to or the client
+ * asking does not serve the account's tenant.
+ * oidc-provider's own rule stays: a public client introspects only its own tokens.
+ */
+async function introspectionAllowed(ctx: KoaContextWithOIDC, access: AccountAccessDeps, client: { clientId: string; clientAuthMethod?: string }, token: { clientId?: string; accountId?: string; iat: number }): Promise<boolean> {
+  if (client.clientAuthMethod === 'none' && token.clientId !== client.clientId) return false;
+  if (!token.accountId) return true;
+  const account = await accountForToken(access, token.accountId, token.iat);
+  if (!account) return false;
+  // Neither the client the token was issued to nor the one asking may be foreign to the account's tenant.
+  if (!servesTenant(client as TenantBoundClient, account.tenantId)) return false;
+  const issuedTo = token.clientId === client.clientId ? client : await ctx.oidc.provider.Client.find(String(token.clientId));
+  return Boolean(issuedTo) && servesTenant(issuedTo as TenantBoundClient, account.tenantId);
+}
+
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, store } = deps;
   const clientAdapter = new StoreClientAdapter(store);
   const resources = new Map(config.oidc.resources.map((r) => [r.indicator, r]));
   const ttl = config.oidc.ttl;
   const privateHosts = new Set(config.oidc.outboundPrivateHosts);
+  const access = { store, isLocked: deps.isLocked };
 
   const configuration: Configuration = {
     adapter: (model: string) => (model === 'Client' ? clientAdapter : translatingAdapter(deps.modelAdapter(model))) as never,
@@ -90,7 +112,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr', 'auth_time'] } as unknown as Configuration['claims'],
     // Resource scopes are listed too: oidc-provider only accepts client scopes it knows.
     scopes: [...BASE_SCOPES, ...config.oidc.resources.flatMap((r) => r.scopes)],
-    extraClientMetadata: { properties: [FIRST_PARTY] },
+    extraClientMetadata: { properties: [FIRST_PARTY, CLIENT_TENANT, SERVED_TENANTS, WEB_ORIGINS] },
+    clientBasedCORS: (_ctx, origin, client) => clientAllowsOrigin(client as never, origin),
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     enabledJWA: {
       idTokenSigningAlgValues: ['ES256', 'RS256', 'PS256'],
@@ -119,11 +142,12 @@ export function createProvider(deps: ProviderDeps): Provider {
     acrValues: ACR_VALUES,
     // The RP names the upstream IdP (Keycloak's kc_idp_hint, here idp_hint): the login page is skipped.
     extraParams: ['idp_hint'],
-    // With a token (code, refresh, access): one issued before a password change no longer works.
-    findAccount: async (_ctx, id, token) => {
-      const account = await store.accounts.findById(id);
+    // With a token (code, refresh, access), the account must still be allowed to use it, and the
+    // client to serve its tenant; without one (a session), only an active account is found.
+    findAccount: async (ctx, id, token) => {
+      const account = token ? await accountForToken(access, id, token.iat) : await store.accounts.findById(id);
       if (!account || account.status !== 'active') return undefined;
-      if (token && issuedBeforeChange(token.iat, account.passwordChangedAt)) return undefined;
+      if (token && ctx.oidc?.client && !servesTenant(ctx.oidc.client as TenantBoundClient, account.tenantId)) return undefined;
       return {
         accountId: account.id,
         claims: async (_use, scope) => claimsFor(account, new Set(scope.split(' ')), store.forTenant(account.tenantId)),
@@ -138,7 +162,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
+      // The claims parameter (OIDC Core 5.5) is how an RP asks for an essential `acr`: two factors.
+      claimsParameter: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: (ctx, client, token) => introspectionAllowed(ctx, access, client, token) },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       backchannelLogout: { enabled: true },
@@ -150,9 +176,12 @@ export function createProvider(deps: ProviderDeps): Provider {
         getResourceServerInfo: async (_ctx, indicator, client) => {
           const resource = resources.get(indicator);
           if (!resource) throw new errors.InvalidTarget();
+          // A client reaches an API only through the API's scopes it was given.
           const allowed = new Set(String(client.scope ?? '').split(' '));
+          const scopes = resource.scopes.filter((s) => allowed.has(s));
+          if (scopes.length === 0) throw new errors.InvalidTarget(`this client may not obtain tokens for ${indicator}`);
           return {
-            scope: resource.scopes.filter((s) => allowed.has(s)).join(' '),
+            scope: scopes.join(' '),
             audience: resource.indicator,
             accessTokenTTL: resource.accessTokenTtl,
             accessTokenFormat: 'jwt',
@@ -165,7 +194,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const prefix = new URL(config.issuer).pathname.replace(/\/$/, '');
   const provider = new Provider(`${new URL(config.issuer).origin}${prefix}`, configuration);
-  provider.proxy = config.http.trustProxy;
+  provider.proxy = config.http.trustProxy !== false && config.http.trustProxy !== 0;
   installHashedSecretCheck(provider);
   provider.on('server_error', (ctx, err) => deps.log.error({ err, path: ctx.path, requestId: ctx.state.requestId }, 'oidc server error'));
   provider.on('backchannel.error', (_ctx, err, client) => deps.log.warn({ err: (err as Error).message, clientId: client.clientId }, 'back-channel logout failed'));

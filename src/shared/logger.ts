@@ -69,13 +69,26 @@ function watch(dest: BufferedDestination): void {
 }
 
 /**
- * JSON logs on stdout; secrets that might appear in request logs are redacted. Lines are written
+ * Keys whose values are secrets or personal data (often minors': ÉduConnect pupils), redacted at
+ * the top level and one level down (`{ identity: … }`, `{ err: { nameId } }`): a refusal or an
+ * error logged with what a SAML or OIDC upstream sent must not copy it into the logs.
+ */
+const SENSITIVE_KEYS = [
+  'password', 'client_secret', 'SAMLResponse', 'SAMLRequest', 'assertion', 'attributes', 'identity', 'nameId', 'subject',
+  'firstName', 'lastName', 'givenName', 'familyName', 'email', 'birthDate', 'externalId', 'claims', 'id_token',
+];
+export const LOG_REDACT_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'req.body', ...SENSITIVE_KEYS, ...SENSITIVE_KEYS.map((k) => `*.${k}`)];
+
+/**
+ * JSON logs on stdout (or `destination`, for tests); secrets and personal data that might appear
+ * in logs are redacted (LOG_REDACT_PATHS). Lines are written
  * in 4 KiB chunks (a write per request line cost ~30 µs on the token endpoint), yet never held
  * more than LOG_FLUSH_INTERVAL_MS: a timer flushes the buffer, and it is written at exit and on
  * SIGTERM / SIGINT.
  */
-export function createLogger(level: string): Logger {
-  const options = { level, base: { service: 'ent-sso-hub' }, redact: ['req.headers.authorization', 'req.headers.cookie', 'password', 'client_secret'] };
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = { level, base: { service: 'ent-sso-hub' }, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } };
+  if (destination) return pino(options, destination);
   if (level === 'silent') return pino(options);
   const dest = pino.destination({ fd: 1, minLength: 4096, sync: false }) as unknown as BufferedDestination;
   watch(dest);

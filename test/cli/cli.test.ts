@@ -206,9 +206,9 @@ describe('cli (child process)', function () {
       const json = await box.run(['clients', 'list', '--json']);
       expect(json.code, json.rawStderr).to.equal(0);
       const partner = (JSON.parse(json.stdout) as Record<string, unknown>[]).find((c) => c.clientId === 'partner-x');
-      expect(partner).to.deep.equal({ clientId: 'partner-x', name: 'X', tenant: null, firstParty: false, public: false });
+      expect(partner).to.deep.equal({ clientId: 'partner-x', name: 'X', tenant: null, origin: 'cli', state: 'enabled', disabledAt: null, firstParty: false, public: false });
       const text = await box.run(['clients', 'list']);
-      expect(text.stdout).to.match(/^partner-x\tplatform\tconfidential\tX$/m);
+      expect(text.stdout).to.match(/^partner-x\tplatform\tcli\tenabled\tconfidential\tX$/m);
       const hash = createHash('sha256').update(secret!).digest('hex');
       for (const out of [json.stdout, text.stdout]) {
         expect(out).not.to.include(secret!);

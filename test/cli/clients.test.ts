@@ -3,6 +3,7 @@
  * the config files' schema, and read back by oidc-provider itself from the same database.
  */
 import { expect } from 'chai';
+import { writeFileSync } from 'node:fs';
 import { openSqlStore } from '../../src/storage/sql/database.js';
 import type { OidcClientRecord } from '../../src/storage/ports/index.js';
 import { startTestHub } from '../harness/hub.js';
@@ -121,6 +122,21 @@ describe('cli: clients add and update', function () {
     expect((await stored('partner-x')).firstParty).to.equal(false);
   });
 
+  it('sets the tenants a client serves and the origins a public client calls from, and checks both', async () => {
+    expect((await box.run([...ADD, '--tenant', 'lille', '--served-tenant', 'amiens'])).code).to.equal(0);
+    expect((await stored('partner-x')).metadata.served_tenants).to.deep.equal(['amiens']);
+    expectFailure(await box.run(['clients', 'update', '--id', 'partner-x', '--served-tenant', 'nowhere']), /unknown tenant "nowhere" in --served-tenant/);
+    expect((await box.run(['clients', 'update', '--id', 'partner-x', '--no-served-tenant'])).code).to.equal(0);
+    expect((await stored('partner-x')).metadata).not.to.have.property('served_tenants');
+    expectFailure(await box.run(['clients', 'update', '--id', 'partner-x', '--web-origin', 'https://x.example']), /webOrigins: only a public client/);
+    const spa = ['clients', 'add', '--id', 'spa-x', '--name', 'SPA', '--redirect-uri', 'https://spa.example/cb', '--public'];
+    expectFailure(await box.run([...spa, '--web-origin', 'https://spa.example/app']), /webOrigins\.0: an origin/);
+    expect((await box.run([...spa, '--web-origin', 'https://spa.example'])).code).to.equal(0);
+    expect((await stored('spa-x')).metadata.web_origins).to.deep.equal(['https://spa.example']);
+    expect((await box.run(['clients', 'update', '--id', 'spa-x', '--no-web-origin'])).code).to.equal(0);
+    expect((await stored('spa-x')).metadata).not.to.have.property('web_origins');
+  });
+
   it('refuses an unknown client, a client of the configuration, an invalid value; nothing is written', async () => {
     expectFailure(await box.run(['clients', 'update', '--id', 'nobody', '--name', 'N']), /^hub: client "nobody" \(see hub clients list\) not found/);
     expectFailure(await box.run(['clients', 'update', '--id', 'one', '--name', 'Fake ONE']), /client "one" is declared in the hub configuration \(clients\): edit that file/);
@@ -134,6 +150,31 @@ describe('cli: clients add and update', function () {
     expectFailure(scopes, /^  - scopes: unknown scope\(s\) secrets\.read \(known: openid, /m);
     expectFailure(await box.run([...ADD.map((a) => (a === 'partner-x' ? 'partner-y' : a)), '--scope', 'openid', 'secrets.read']), /unknown scope\(s\) secrets\.read/);
     expect(await stored('partner-x')).to.deep.equal(before);
+  });
+
+  it('list tells where each client comes from and whether it is enabled; a client the configuration dropped is disabled', async () => {
+    expect((await box.run([...ADD, '--public'])).code).to.equal(0);
+    const listed = async (env: Record<string, string> = {}) => {
+      const r = await box.run(['clients', 'list'], { env });
+      expect(r.code, r.rawStderr).to.equal(0);
+      return r.stdout;
+    };
+    expect(await listed()).to.equal([
+      'neo\tplatform\tconfig\tenabled\tconfidential\tfirst-party\tNEO',
+      'one\tplatform\tconfig\tenabled\tconfidential\tfirst-party\tONE',
+      'partner-x\tplatform\tcli\tenabled\tpublic\tPartner X',
+      '',
+    ].join('\n'));
+    // An operator's file keeping ONE only: NEO is disabled by the next command (or start).
+    const file = `${box.dir}/hub.yaml`;
+    writeFileSync(file, `clients:\n  - { clientId: one, name: ONE, firstParty: true, redirectUris: ["https://one.example/cb"] }\n`);
+    expect(await listed({ HUB_CONFIG: file })).to.match(/^neo\tplatform\tconfig\tdisabled\tconfidential\tfirst-party\tNEO$/m)
+      .and.match(/^partner-x\tplatform\tcli\tenabled\t/m);
+    expect((await auditOf('neo')).map((e) => e.type)).to.deep.equal(['client.disabled']);
+    expectFailure(await box.run(['clients', 'update', '--id', 'neo', '--name', 'N'], { env: { HUB_CONFIG: file } }), /client "neo" is disabled: the hub configuration no longer declares it/);
+    // Declared again: enabled again, and audited.
+    expect(await listed()).to.match(/^neo\tplatform\tconfig\tenabled\t/m);
+    expect((await auditOf('neo')).map((e) => e.type)).to.deep.equal(['client.enabled', 'client.disabled']);
   });
 
   it('usage errors exit 2: nothing to update, an algorithm the key set cannot sign, a missing --id', async () => {

@@ -4,9 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG_FILE, PROJECT_ROOT, loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/shared/errors.js';
+import { sha256Hex } from '../../src/shared/ids.js';
 
 const COOKIE_A = 'a'.repeat(32);
 const COOKIE_B = 'b'.repeat(40);
+
+/** Every production setting but the configuration files. */
+const PRODUCTION_ENV = {
+  HUB_MODE: 'production',
+  HUB_ISSUER: 'https://sso.hdf.example',
+  REDIS_URL: 'rediss://cache.example:6380',
+  DATABASE_URL: 'postgresql://hub@db.example/hub',
+  HUB_COOKIE_KEYS: COOKIE_A,
+  HUB_SECRETS_KEY: COOKIE_A,
+};
+
+const SAMPLE_CLIENTS_ISSUE = 'clients: the sample clients of the default configuration (one, neo) are not used in production: declare the platform\'s clients under clients in the HUB_CONFIG file (clients: [] for none)';
 
 let dir: string;
 let n = 0;
@@ -271,7 +284,8 @@ describe('config/load', () => {
 
     it('refuses the shipped defaults in production, the local ÉduConnect stand-in included', () => {
       const issues = issuesOf(() => loadConfig({ env: { HUB_MODE: 'production' }, defaultFile: DEFAULT_CONFIG_FILE }));
-      expect(issues).to.have.length(7);
+      expect(issues).to.have.length(8);
+      expect(issues).to.include(SAMPLE_CLIENTS_ISSUE);
       expect(issues).to.include('federation.connectors.0: "educonnect" is the local ÉduConnect stand-in of development (data/educonnect-local): declare the real connector under federation.connectors in the HUB_CONFIG file');
     });
 
@@ -280,7 +294,32 @@ describe('config/load', () => {
       const file = yaml(`federation:\n  connectors:\n    - ${JSON.stringify({ id: 'educonnect', type: 'saml', displayName: 'ÉduConnect', enabled: true, saml: real })}\n`, 'prod.yaml');
       const issues = issuesOf(() => loadConfig({ env: { HUB_MODE: 'production', HUB_CONFIG: file }, defaultFile: DEFAULT_CONFIG_FILE }));
       expect(issues.filter((i) => i.startsWith('federation.'))).to.deep.equal([]);
-      expect(issues).to.have.length(6);
+      expect(issues).to.have.length(7);
+      expect(issues).to.include(SAMPLE_CLIENTS_ISSUE, 'a HUB_CONFIG without clients keeps the samples');
+    });
+
+    it('refuses a client with a published demo secret, wherever it is declared', () => {
+      const neo = { clientId: 'neo', name: 'NEO', secretSha256: sha256Hex('neo-demo-secret'), redirectUris: ['https://neo.example/cb'] };
+      const own = { clientId: 'one', name: 'ONE', secretSha256: sha256Hex('a secret of its own, long enough'), redirectUris: ['https://one.example/cb'] };
+      const file = yaml(`clients:\n  - ${JSON.stringify(own)}\n  - ${JSON.stringify({ ...neo, secretSha256: sha256Hex('one-demo-secret') })}\n`);
+      const issues = issuesOf(() => loadConfig({ env: { ...PRODUCTION_ENV, HUB_CONFIG: file }, defaultFile: DEFAULT_CONFIG_FILE }));
+      expect(issues.filter((i) => i.startsWith('clients'))).to.deep.equal([
+        'clients.1.secretSha256: "neo" has the published demo secret "one-demo-secret": give it a secret of its own (secretSha256 is the SHA-256 hex of the secret)',
+      ]);
+      // The same clients outside production: development keeps its samples.
+      const dev = loadConfig({ env: { HUB_CONFIG: yaml(`clients:\n  - ${JSON.stringify(neo)}\n`) }, defaultFile: DEFAULT_CONFIG_FILE });
+      expect(dev.clients.map((c) => c.clientId)).to.deep.equal(['neo']);
+    });
+
+    it('refuses the default file\'s sample clients in production, even with other secrets; a HUB_CONFIG declaring clients replaces them', () => {
+      const base = yaml(`demo:\n  seed: false\nclients:\n  - ${JSON.stringify({ clientId: 'one', name: 'ONE', secretSha256: 'c'.repeat(64), redirectUris: ['https://one.example/cb'] })}\n`);
+      expect(issuesOf(() => loadConfig({ env: PRODUCTION_ENV, defaultFile: base }))).to.deep.equal([
+        'clients: the sample clients of the default configuration (one) are not used in production: declare the platform\'s clients under clients in the HUB_CONFIG file (clients: [] for none)',
+      ]);
+      expect(loadConfig({ env: { ...PRODUCTION_ENV, HUB_CONFIG: yaml('clients: []\n') }, defaultFile: base }).clients).to.deep.equal([]);
+      const own = { clientId: 'ent', name: 'ENT', secretSha256: 'd'.repeat(64), redirectUris: ['https://ent.example/cb'] };
+      const config = loadConfig({ env: { ...PRODUCTION_ENV, HUB_CONFIG: yaml(`clients:\n  - ${JSON.stringify(own)}\n`) }, defaultFile: base });
+      expect(config.clients.map((c) => c.clientId)).to.deep.equal(['ent']);
     });
 
     it('accepts a complete production setup', () => {

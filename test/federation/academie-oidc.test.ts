@@ -187,6 +187,14 @@ describe('académie staff IdP over OIDC (node-oidc-provider upstream)', function
     expect(await hub.hub.store.forTenant('lille').identities.find(CONNECTOR, 'fim-gmail')).to.equal(null);
   });
 
+  it('refuses an upstream identity holding a control character (a NUL no store would take), with a page', async () => {
+    upstream.user(teacher('fim-nul', { family_name: 'Cu\u0000rie', mail: 'marie.curie@ac-lille.fr' }));
+    const s = await openLoginPage(portal);
+    const page = await s.browser.follow(await staffStart(s, CONNECTOR), REDIRECT);
+    await expectRefused(s, page, 'malformed', 400);
+    expect(await hub.hub.store.forTenant('lille').identities.find(CONNECTOR, 'fim-nul')).to.equal(null);
+  });
+
   it('creates no account for a vouched académie e-mail that matches none (link only by default)', async () => {
     const before = await hub.hub.store.forTenant('lille').accounts.count();
     upstream.user(teacher('fim-unknown', { mail: 'inconnu.du.bataillon@ac-lille.fr' }));

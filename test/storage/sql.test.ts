@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { ConfigError, NotFound, ServiceUnavailable } from '../../src/shared/errors.js';
 import { newId } from '../../src/shared/ids.js';
 import { runStoreConformance } from '../../src/storage/conformance/suite.js';
@@ -83,9 +83,9 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
         const latest = await tables();
         expect(latest).to.include('import_pending_relations').and.not.include('import_seen');
         // Back to before 0006: the staging table of seen people is there again.
-        expect(await migrateDownTo(fresh.db, '0005_import_indexes')).to.deep.equal(['0006_import_staging']);
+        expect(await migrateDownTo(fresh.db, '0005_import_indexes')).to.deep.equal(['0007_client_origin', '0006_import_staging']);
         expect(await tables()).to.include('import_seen');
-        expect(await migrateDownTo(fresh.db, null)).to.deep.equal([...migrationNames].slice(0, -1).reverse());
+        expect(await migrateDownTo(fresh.db, null)).to.deep.equal(migrationNames.slice(0, migrationNames.indexOf('0005_import_indexes') + 1).reverse());
         expect(await tables()).to.deep.equal([]);
         expect(await migrateToLatest(fresh.db)).to.deep.equal([...migrationNames]);
         expect(await tables()).to.deep.equal(latest);
@@ -93,6 +93,30 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
         expect(unknown).to.be.instanceOf(Error).and.have.property('message').that.matches(/0099_nothing failed: no such migration/);
       } finally {
         await fresh.close();
+        await scratch.drop();
+      }
+    });
+
+    it('gives existing clients an origin when 0007 adds it: the CLI\'s (audited client.created), the configuration\'s, the demo\'s', async () => {
+      const scratch = await createDatabase();
+      const old = await openSqlStore(scratch.url);
+      try {
+        await migrateDownTo(old.db, '0006_import_staging');
+        await old.tenants.upsert({ id: 'lille', name: 'Lille', academyCode: '09' });
+        const row = (clientId: string, tenantId: string | null) => ({
+          client_id: clientId, tenant_id: tenantId, name: clientId, first_party: 0, secret_hash: null, metadata: '{}', created_at: new Date().toISOString(),
+        });
+        // Untyped: the table as it was before 0007.
+        const db = old.db as unknown as Kysely<any>;
+        await db.insertInto('oidc_clients').values([row('neo', null), row('demo', null), row('partner-x', null), row('lille-app', 'lille')]).execute();
+        await old.audit.record({ type: 'client.created', clientId: 'partner-x', details: { by: 'cli' } });
+        await old.forTenant('lille').audit.record({ type: 'client.created', clientId: 'lille-app', details: { by: 'cli' } });
+        expect(await migrateToLatest(old.db)).to.deep.equal(['0007_client_origin']);
+        const origins = Object.fromEntries(await Promise.all(['neo', 'demo', 'partner-x', 'lille-app'].map(async (id) => [id, (await old.clients.get(id))?.origin])));
+        expect(origins).to.deep.equal({ neo: 'config', demo: 'development', 'partner-x': 'cli', 'lille-app': 'cli' });
+        expect((await old.clients.list()).every((c) => c.disabledAt === null)).to.equal(true);
+      } finally {
+        await old.close();
         await scratch.drop();
       }
     });

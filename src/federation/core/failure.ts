@@ -6,6 +6,8 @@ export const FAILURE_REASONS = [
   'malformed', 'schema', 'status', 'signature', 'response_unsigned', 'assertion_unsigned', 'not_encrypted', 'decryption', 'encryption_algorithm',
   'issuer', 'destination', 'recipient', 'audience', 'expired', 'not_yet_valid', 'replay', 'unsolicited', 'unknown_request',
   'state', 'nonce', 'token', 'upstream_error', 'expired_interaction', 'unknown_connector', 'no_identifier', 'unavailable', 'logout',
+  // SAML: XML-Encryption structure, SAML profile rules, forbidden XML constructs.
+  'encryption_structure', 'in_response_to', 'authn_statement', 'issue_instant', 'lifetime', 'duplicate_id', 'forbidden_xml',
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 

@@ -2,6 +2,7 @@
  * What a connector hands to the linking step: who the upstream says the user is, and the
  * identifiers it vouches for. Linking trusts only `match` (never a self-declared e-mail).
  */
+import { FederationFailure } from './failure.js';
 
 /** A school the person belongs to, from the académie's `FrEduRne` (`uai$type$category$function$…`). */
 export interface RneEntry {
@@ -44,4 +45,21 @@ export interface UpstreamIdentity {
 export interface UpstreamSession {
   nameId: string;
   sessionIndex: string | null;
+}
+
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+function holdsControlCharacter(value: unknown): boolean {
+  if (typeof value === 'string') return CONTROL_CHARACTER.test(value);
+  if (Array.isArray(value)) return value.some(holdsControlCharacter);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(holdsControlCharacter);
+  return false;
+}
+
+/**
+ * An upstream's values go into the store and onto pages: one holding a control character (a NUL
+ * in an OIDC claim, which PostgreSQL would refuse) makes the sign-in a clear refusal, not a 500.
+ */
+export function checkIdentityText(identity: UpstreamIdentity): void {
+  if (holdsControlCharacter(identity)) throw new FederationFailure('malformed', 'a value of the upstream identity holds a control character');
 }

@@ -35,7 +35,7 @@ import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
 import type { Account, PlatformStore } from '../../storage/ports/index.js';
 import type { LoginState, OpenConnector } from '../core/connector.js';
 import { FederationFailure } from '../core/failure.js';
-import type { UpstreamIdentity } from '../core/identity.js';
+import { checkIdentityText, type UpstreamIdentity } from '../core/identity.js';
 import { federatedAuthentication } from '../core/authn-level.js';
 import { candidateAccounts, completeFederatedLogin, type AuditContext } from '../linking/link.js';
 import { createFederatedAccount } from '../linking/provision.js';
@@ -187,6 +187,7 @@ export function federationRouters(deps: RouteDeps): Router[] {
   }));
 
   const toContinue = async (ctx: Context, result: { state: LoginState; identity: UpstreamIdentity }) => {
+    checkIdentityText(result.identity);
     const ticket = randomBytes(24).toString('base64url');
     await deps.ephemeral.put(ticketKey(ticket), JSON.stringify({ state: result.state, identity: result.identity } satisfies Ticket), TICKET_TTL_SECONDS);
     ctx.status = 303;

@@ -4,6 +4,7 @@
  * require(esm) (tsx's CJS hook), and a static import anywhere in their graph would fail there.
  */
 import type * as Libxml from 'libxml2-wasm';
+import type { XmlElement } from 'libxml2-wasm';
 
 export type LibxmlModule = typeof Libxml;
 let loaded: LibxmlModule | undefined;
@@ -17,4 +18,20 @@ export async function loadLibxml(): Promise<LibxmlModule> {
 export function libxml(): LibxmlModule {
   if (!loaded) throw new Error('libxml2-wasm is not loaded yet');
   return loaded;
+}
+
+/**
+ * Every child element of `el`, in document order. Never walk `firstChild` / `next` instead: in
+ * libxml2-wasm 0.7.2 a processing instruction's node class has no `next`, so that walk stops
+ * there and the elements after it are not seen. XPath's child axis sees them all, whatever
+ * comments, processing instructions, CDATA or text sit between them.
+ */
+export function childElements(el: XmlElement): XmlElement[] {
+  const { XmlElement: Element } = libxml();
+  return el.find('*').filter((n): n is XmlElement => n instanceof Element);
+}
+
+/** The child elements of `el` with this namespace and local name (the prefix does not matter). */
+export function childrenNamed(el: XmlElement, ns: string, local: string): XmlElement[] {
+  return childElements(el).filter((c) => c.namespaceUri === ns && c.name === local);
 }

@@ -9,8 +9,8 @@ import { createHash, verify as verifySignature, type KeyObject } from 'node:cryp
 import { inflateRawSync } from 'node:zlib';
 import type { XmlElement } from 'libxml2-wasm';
 import { FederationFailure } from '../core/failure.js';
-import { libxml } from './libxml.js';
-import { MAX_SAML_XML_BYTES, SchemaInvalid, validateSamlXml } from './schema-validator.js';
+import { childrenNamed, libxml } from './libxml.js';
+import { ForbiddenXml, MAX_SAML_XML_BYTES, SchemaInvalid, validateSamlXml } from './schema-validator.js';
 import { NS } from './xmldsig.js';
 
 const SIG_ALGS: Record<string, string> = {
@@ -87,16 +87,14 @@ function verifiedXml(rawQuery: string, keys: KeyObject[]): { param: 'SAMLRequest
   try {
     validateSamlXml(xml);
   } catch (err) {
+    if (err instanceof ForbiddenXml) throw new FederationFailure('forbidden_xml', err.message);
     throw new FederationFailure('schema', err instanceof SchemaInvalid ? err.message : 'schema validation failed');
   }
   return { param, xml, relayState: relayRaw !== undefined ? decode(relayRaw) : null };
 }
 
-function child(el: XmlElement, ns: string, local: string): XmlElement[] {
-  const out: XmlElement[] = [];
-  for (let n = el.firstChild; n; n = n.next) if (n instanceof libxml().XmlElement && n.namespaceUri === ns && n.name === local) out.push(n);
-  return out;
-}
+/** Never the firstChild / next walk: it stops at a processing instruction (libxml.ts). */
+const child = childrenNamed;
 const attr = (el: XmlElement, name: string): string | null => el.attr(name)?.value ?? null;
 
 function instant(value: string | null, what: string): Date | null {

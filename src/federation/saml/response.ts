@@ -3,17 +3,26 @@
  * from DOM nodes whose signature was verified (xmldsig.ts), at fixed absolute positions; the
  * checks are those of the SAML Web Browser SSO profile: issuer, destination, recipient, audience,
  * validity window with bounded skew, bearer subject confirmation, InResponseTo.
+ * Before anything is read, the whole tree is checked for what a SAML Response never holds: a
+ * DTD or processing instruction, a repeated ID (across the envelope and the decrypted assertion),
+ * a Response, Assertion, Issuer or Signature elsewhere than where it is read, an XML-Encryption
+ * element outside the one EncryptedAssertion structure decrypt.ts decrypts.
  */
 import type { KeyObject } from 'node:crypto';
-// SamlLib is a getter on samlify's CommonJS exports, invisible to Node's ESM named-export detection.
-import samlify from 'samlify';
-
-const { SamlLib } = samlify;
 import type { XmlDocument, XmlElement } from 'libxml2-wasm';
-import { libxml } from './libxml.js';
+import { childElements, childrenNamed, libxml } from './libxml.js';
 import { FederationFailure } from '../core/failure.js';
-import { SchemaInvalid, validateSamlXml, MAX_SAML_XML_BYTES } from './schema-validator.js';
+import { countXencElements, decryptAssertion, encryptionPlan } from './decrypt.js';
+import { ForbiddenXml, SchemaInvalid, validateSamlXml, MAX_SAML_XML_BYTES } from './schema-validator.js';
 import { NS, SignatureInvalid, verifyEnveloped } from './xmldsig.js';
+
+/**
+ * The longest an assertion may be valid, from its IssueInstant to its NotOnOrAfter (Conditions and
+ * bearer confirmation): the replay cache keeps its id that long, so it must be bounded.
+ */
+export const MAX_ASSERTION_LIFETIME_SECONDS = 600;
+/** The oldest a Response or Assertion IssueInstant may be (plus the skew): the POST follows at once. */
+export const MAX_MESSAGE_AGE_SECONDS = 300;
 
 export interface ResponseExpectations {
   idpEntityId: string;
@@ -45,14 +54,12 @@ export interface VerifiedAssertion {
 }
 
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
+const ENTITY = 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity';
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 const SAFE_ID = /^[A-Za-z_][\w.-]{0,255}$/;
 
-function kids(el: XmlElement, ns: string, local: string): XmlElement[] {
-  const out: XmlElement[] = [];
-  for (let n = el.firstChild; n; n = n.next) if (n instanceof libxml().XmlElement && n.namespaceUri === ns && n.name === local) out.push(n);
-  return out;
-}
+/** Never the firstChild / next walk: it stops at a processing instruction (libxml.ts). */
+const kids = childrenNamed;
 function one(el: XmlElement, ns: string, local: string, reason: 'malformed' = 'malformed'): XmlElement {
   const found = kids(el, ns, local);
   if (found.length !== 1) throw new FederationFailure(reason, `expected one ${local}, found ${found.length}`);
@@ -69,9 +76,86 @@ function parse(xml: string): XmlDocument {
   try {
     validateSamlXml(xml);
   } catch (err) {
+    if (err instanceof ForbiddenXml) throw new FederationFailure('forbidden_xml', err.message);
     throw new FederationFailure('schema', err instanceof SchemaInvalid ? err.message : 'schema validation failed');
   }
   return libxml().XmlDocument.fromString(xml);
+}
+
+interface Ids {
+  /** Every ID-like attribute value (SAML ID, XML-DSig / XML-Enc Id, xml:id): unique in its document. */
+  all: Set<string>;
+  /** The SAML IDs (what signatures reference): unique across the envelope and the decrypted assertion. */
+  saml: Set<string>;
+}
+
+function collectIds(doc: XmlDocument): Ids {
+  const ids: Ids = { all: new Set(), saml: new Set() };
+  for (const node of doc.find("//@*[local-name()='ID' or local-name()='Id' or local-name()='id']")) {
+    const { name, value } = node as unknown as { name: string; value: string };
+    if (ids.all.has(value)) throw new FederationFailure('duplicate_id', 'an ID is used twice in the message');
+    ids.all.add(value);
+    if (name === 'ID') ids.saml.add(value);
+  }
+  return ids;
+}
+
+/**
+ * The decrypted assertion is a document of its own, so a signature check there cannot see the
+ * envelope: no SAML ID of one may be an ID of the other. (Signature Ids may repeat across the
+ * two: pysaml2 names both signatures "Signature1".)
+ */
+function checkIdsAcross(envelope: Ids, assertion: Ids): void {
+  for (const id of envelope.saml) if (assertion.all.has(id)) throw new FederationFailure('duplicate_id', 'an ID of the envelope is used again in the decrypted assertion');
+  for (const id of assertion.saml) if (envelope.all.has(id)) throw new FederationFailure('duplicate_id', 'an ID of the decrypted assertion is used again in the envelope');
+}
+
+/** How many elements of this local name, in any namespace, anywhere in `doc`. */
+function countNamed(doc: XmlDocument, local: string): number {
+  return doc.find(`//*[local-name()='${local}']`).length;
+}
+
+/**
+ * The elements the checks read, in any namespace, occur only where they are read: a copy hidden
+ * in an extension point (Extensions, Advice, AttributeValue, KeyInfo, ds:Object) is refused.
+ */
+function expectOnly(doc: XmlDocument, expected: Record<string, number>, xencElements: number): void {
+  for (const [local, count] of Object.entries(expected)) {
+    if (countNamed(doc, local) !== count) throw new FederationFailure('malformed', `unexpected ${local} element`);
+  }
+  if (countXencElements(doc) !== xencElements) throw new FederationFailure('encryption_structure', 'XML-Encryption element outside the EncryptedAssertion structure');
+}
+
+/** The Signatures (and Issuers) where they are read: direct children of the Response or Assertion. */
+function signatureCount(...elements: XmlElement[]): number {
+  return elements.reduce((n, el) => n + kids(el, NS.ds, 'Signature').length, 0);
+}
+function issuerCount(...elements: XmlElement[]): number {
+  return elements.reduce((n, el) => n + kids(el, NS.saml, 'Issuer').length, 0);
+}
+
+/** SAML core 2.2.5: an Issuer names an entity; it must be the IdP. */
+function checkIssuer(issuer: XmlElement | null, e: ResponseExpectations, what: string): void {
+  if (!issuer) throw new FederationFailure('issuer', `${what} without Issuer`, 401);
+  const format = attr(issuer, 'Format');
+  if ((format !== null && format !== ENTITY) || issuer.content.trim() !== e.idpEntityId) throw new FederationFailure('issuer', `${what} issuer is not the IdP`, 401);
+}
+
+/** Issued neither in the future nor too long ago (both beyond the skew). */
+function checkIssueInstant(el: XmlElement, e: ResponseExpectations, what: string): Date {
+  const issued = time(attr(el, 'IssueInstant'), `${what} IssueInstant`);
+  const skew = e.skewSeconds * 1000;
+  if (!issued) throw new FederationFailure('malformed', `${what} without IssueInstant`);
+  if (issued.getTime() > e.now.getTime() + skew) throw new FederationFailure('issue_instant', `${what} issued in the future`, 401);
+  if (issued.getTime() < e.now.getTime() - skew - MAX_MESSAGE_AGE_SECONDS * 1000) throw new FederationFailure('issue_instant', `${what} issued too long ago`, 401);
+  return issued;
+}
+
+/** A NotOnOrAfter no later than the assertion's IssueInstant plus the maximum lifetime. */
+function checkLifetime(end: Date | null, issued: Date, what: string): void {
+  if (end && end.getTime() - issued.getTime() > MAX_ASSERTION_LIFETIME_SECONDS * 1000) {
+    throw new FederationFailure('lifetime', `${what} NotOnOrAfter is more than ${MAX_ASSERTION_LIFETIME_SECONDS} s after IssueInstant`, 401);
+  }
 }
 
 function verify(doc: XmlDocument, el: XmlElement, keys: KeyObject[]): boolean {
@@ -98,28 +182,6 @@ function checkWindow(notBefore: Date | null, notOnOrAfter: Date | null, e: Respo
   if (notOnOrAfter && e.now.getTime() - skew >= notOnOrAfter.getTime()) throw new FederationFailure('expired', `${what} expired at ${notOnOrAfter.toISOString()}`, 401);
 }
 
-/**
- * Every EncryptionMethod under the EncryptedAssertion (the data's, and the key transport's inside
- * KeyInfo or beside it) must be an accepted one, before anything is decrypted: 3DES and RSA 1.5
- * are what a downgrade would pick.
- */
-function checkEncryptionAlgorithms(encrypted: XmlElement, accepted: readonly string[]): void {
-  const methods = encrypted.find('.//xenc:EncryptionMethod', { xenc: NS.xenc });
-  if (methods.length === 0) throw new FederationFailure('malformed', 'EncryptedAssertion without EncryptionMethod');
-  for (const method of methods) {
-    const algorithm = method instanceof libxml().XmlElement ? attr(method, 'Algorithm') : null;
-    if (!algorithm || !accepted.includes(algorithm)) throw new FederationFailure('encryption_algorithm', `encryption algorithm ${algorithm ?? 'none'} not accepted`);
-  }
-}
-
-async function decrypt(xml: string, key: string): Promise<string> {
-  try {
-    const [, assertion] = await SamlLib.decryptAssertion({ entitySetting: { encPrivateKey: key } } as never, xml);
-    return assertion;
-  } catch {
-    throw new FederationFailure('decryption', 'the encrypted assertion could not be decrypted with our key', 400);
-  }
-}
 
 /** Validates the base64 SAMLResponse; throws FederationFailure with the first reason found. */
 export async function verifySamlResponse(encoded: string, e: ResponseExpectations): Promise<VerifiedAssertion> {
@@ -129,36 +191,47 @@ export async function verifySamlResponse(encoded: string, e: ResponseExpectation
   try {
     const response = doc.root;
     if (response.namespaceUri !== NS.samlp || response.name !== 'Response') throw new FederationFailure('malformed', 'not a SAML Response');
-    const responseSigned = verify(doc, response, e.idpKeys);
-    if (e.wantResponseSigned && !responseSigned) throw new FederationFailure('response_unsigned', 'the Response is not signed', 401);
-
-    const issuer = optional(response, NS.saml, 'Issuer');
-    if (issuer && issuer.content.trim() !== e.idpEntityId) throw new FederationFailure('issuer', 'Response issuer is not the IdP', 401);
-    const status = one(one(response, NS.samlp, 'Status'), NS.samlp, 'StatusCode');
-    if (attr(status, 'Value') !== SUCCESS) throw new FederationFailure('status', `IdP status ${attr(status, 'Value') ?? 'none'}`, 401);
-    const destination = attr(response, 'Destination');
-    if (destination !== null ? destination !== e.acsUrl : responseSigned) throw new FederationFailure('destination', 'Response destination is not our ACS', 401);
-    const responseIrt = attr(response, 'InResponseTo');
-
+    const ids = collectIds(doc);
     const encrypted = kids(response, NS.saml, 'EncryptedAssertion');
     const clear = kids(response, NS.saml, 'Assertion');
     if (encrypted.length + clear.length !== 1) throw new FederationFailure('malformed', 'exactly one assertion expected');
     if (e.wantEncrypted && encrypted.length !== 1) throw new FederationFailure('not_encrypted', 'the assertion is not encrypted', 401);
+    const structure = { Response: 1, Assertion: clear.length, EncryptedAssertion: encrypted.length, Issuer: issuerCount(response, ...clear), Signature: signatureCount(response, ...clear) };
+    if (encrypted.length === 1) {
+      if (!e.decryptionKey) throw new FederationFailure('decryption', 'no decryption key configured');
+      // Read now: what is decrypted below is exactly this checked structure.
+      expectOnly(doc, structure, encryptionPlan(encrypted[0]!).xencElements);
+    } else {
+      expectOnly(doc, structure, 0);
+    }
+
+    const responseSigned = verify(doc, response, e.idpKeys);
+    if (e.wantResponseSigned && !responseSigned) throw new FederationFailure('response_unsigned', 'the Response is not signed', 401);
+    checkIssuer(kids(response, NS.saml, 'Issuer')[0] ?? null, e, 'Response');
+    const status = one(one(response, NS.samlp, 'Status'), NS.samlp, 'StatusCode');
+    if (attr(status, 'Value') !== SUCCESS) throw new FederationFailure('status', `IdP status ${attr(status, 'Value') ?? 'none'}`, 401);
+    const destination = attr(response, 'Destination');
+    if (destination !== null ? destination !== e.acsUrl : responseSigned) throw new FederationFailure('destination', 'Response destination is not our ACS', 401);
+    checkIssueInstant(response, e, 'Response');
+    const responseIrt = attr(response, 'InResponseTo');
 
     let assertionDoc = doc;
     let assertion: XmlElement;
     if (encrypted.length === 1) {
-      if (!e.decryptionKey) throw new FederationFailure('decryption', 'no decryption key configured');
-      checkEncryptionAlgorithms(encrypted[0]!, e.encryptionAlgorithms);
       // What is decrypted is the one EncryptedAssertion child of the Response verified above.
-      const plain = await decrypt(xml, e.decryptionKey);
-      assertionDoc = parse(plain);
+      const plain = decryptAssertion(encrypted[0]!, e.decryptionKey!, e.encryptionAlgorithms);
+      assertionDoc = parse(plain.xml);
       assertion = assertionDoc.root;
     } else {
       assertion = clear[0]!;
     }
     try {
       if (assertion.namespaceUri !== NS.saml || assertion.name !== 'Assertion') throw new FederationFailure('malformed', 'not an Assertion');
+      if (assertionDoc !== doc) {
+        // The decrypted assertion is a document of its own: its IDs must not repeat the envelope's.
+        checkIdsAcross(ids, collectIds(assertionDoc));
+        expectOnly(assertionDoc, { Response: 0, Assertion: 1, EncryptedAssertion: 0, Issuer: issuerCount(assertion), Signature: signatureCount(assertion) }, 0);
+      }
       const assertionSigned = verify(assertionDoc, assertion, e.idpKeys);
       if (e.wantAssertionSigned && !assertionSigned) throw new FederationFailure('assertion_unsigned', 'the Assertion is not signed', 401);
       if (!responseSigned && !assertionSigned) throw new FederationFailure('response_unsigned', 'nothing is signed', 401);
@@ -171,25 +244,38 @@ export async function verifySamlResponse(encoded: string, e: ResponseExpectation
   }
 }
 
-function readAssertion(assertion: XmlElement, responseIrt: string | null, e: ResponseExpectations): VerifiedAssertion {
-  const id = attr(assertion, 'ID')!;
-  const issuer = one(assertion, NS.saml, 'Issuer').content.trim();
-  if (issuer !== e.idpEntityId) throw new FederationFailure('issuer', 'Assertion issuer is not the IdP', 401);
-
-  const subject = one(assertion, NS.saml, 'Subject');
-  const nameId = optional(subject, NS.saml, 'NameID')?.content.trim() ?? null;
+/** The one bearer confirmation (SAML profiles 4.1.4.2): for our ACS, answering our request, bounded in time. */
+function readBearer(subject: XmlElement, responseIrt: string | null, issued: Date, e: ResponseExpectations): { end: Date; inResponseTo: string } {
   const bearer = kids(subject, NS.saml, 'SubjectConfirmation').filter((c) => attr(c, 'Method') === BEARER);
   if (bearer.length !== 1) throw new FederationFailure('malformed', 'one bearer SubjectConfirmation expected');
   const data = one(bearer[0]!, NS.saml, 'SubjectConfirmationData');
   if (attr(data, 'Recipient') !== e.acsUrl) throw new FederationFailure('recipient', 'SubjectConfirmation recipient is not our ACS', 401);
-  const dataEnd = time(attr(data, 'NotOnOrAfter'), 'SubjectConfirmationData NotOnOrAfter');
-  if (!dataEnd) throw new FederationFailure('malformed', 'SubjectConfirmationData without NotOnOrAfter');
-  checkWindow(time(attr(data, 'NotBefore'), 'SubjectConfirmationData NotBefore'), dataEnd, e, 'subject confirmation');
-  const dataIrt = attr(data, 'InResponseTo');
-  if (dataIrt && responseIrt && dataIrt !== responseIrt) throw new FederationFailure('unknown_request', 'InResponseTo values differ');
+  if (attr(data, 'NotBefore') !== null) throw new FederationFailure('malformed', 'a bearer SubjectConfirmationData must not carry NotBefore');
+  const end = time(attr(data, 'NotOnOrAfter'), 'SubjectConfirmationData NotOnOrAfter');
+  if (!end) throw new FederationFailure('malformed', 'SubjectConfirmationData without NotOnOrAfter');
+  checkLifetime(end, issued, 'SubjectConfirmationData');
+  checkWindow(null, end, e, 'subject confirmation');
+  const inResponseTo = attr(data, 'InResponseTo');
+  // Neither says which request is answered: IdP-initiated, refused as such by the connector.
+  if (!inResponseTo && responseIrt === null) throw new FederationFailure('unsolicited', 'IdP-initiated (unsolicited) responses are not accepted', 401);
+  if (!inResponseTo) throw new FederationFailure('in_response_to', 'the bearer SubjectConfirmationData carries no InResponseTo', 401);
+  if (responseIrt !== null && responseIrt !== inResponseTo) throw new FederationFailure('in_response_to', 'InResponseTo values differ', 401);
+  return { end, inResponseTo };
+}
+
+function readAssertion(assertion: XmlElement, responseIrt: string | null, e: ResponseExpectations): VerifiedAssertion {
+  const id = attr(assertion, 'ID')!;
+  checkIssuer(kids(assertion, NS.saml, 'Issuer')[0] ?? null, e, 'Assertion');
+  const issuer = e.idpEntityId;
+  const issued = checkIssueInstant(assertion, e, 'Assertion');
+
+  const subject = one(assertion, NS.saml, 'Subject');
+  const nameId = optional(subject, NS.saml, 'NameID')?.content.trim() ?? null;
+  const bearer = readBearer(subject, responseIrt, issued, e);
 
   const conditions = one(assertion, NS.saml, 'Conditions');
   const condEnd = time(attr(conditions, 'NotOnOrAfter'), 'Conditions NotOnOrAfter');
+  checkLifetime(condEnd, issued, 'Conditions');
   checkWindow(time(attr(conditions, 'NotBefore'), 'Conditions NotBefore'), condEnd, e, 'assertion');
   const restrictions = kids(conditions, NS.saml, 'AudienceRestriction');
   // Each AudienceRestriction must name us (SAML core 2.5.1.4: they are all required to hold).
@@ -205,8 +291,10 @@ function readAssertion(assertion: XmlElement, responseIrt: string | null, e: Res
       (attributes[name] ??= []).push(...kids(a, NS.saml, 'AttributeValue').map((v) => v.content.trim()));
     }
   }
-  const authn = optional(assertion, NS.saml, 'AuthnStatement');
-  const validUntil = new Date(Math.min(dataEnd.getTime(), condEnd?.getTime() ?? dataEnd.getTime()));
-  const classRef = authn ? kids(authn, NS.saml, 'AuthnContext').flatMap((c) => kids(c, NS.saml, 'AuthnContextClassRef'))[0]?.content.trim() ?? null : null;
-  return { id, issuer, nameId, inResponseTo: dataIrt ?? responseIrt, validUntil, sessionIndex: authn ? attr(authn, 'SessionIndex') : null, authnContextClassRef: classRef, attributes };
+  // SAML profiles 4.1.4.2: the assertion says how the user authenticated.
+  const authn = kids(assertion, NS.saml, 'AuthnStatement');
+  if (authn.length !== 1) throw new FederationFailure('authn_statement', `one AuthnStatement expected, found ${authn.length}`, 401);
+  const validUntil = new Date(Math.min(bearer.end.getTime(), condEnd?.getTime() ?? bearer.end.getTime()));
+  const classRef = childElements(authn[0]!).filter((c) => c.namespaceUri === NS.saml && c.name === 'AuthnContext').flatMap((c) => kids(c, NS.saml, 'AuthnContextClassRef'))[0]?.content.trim() ?? null;
+  return { id, issuer, nameId, inResponseTo: bearer.inResponseTo, validUntil, sessionIndex: attr(authn[0]!, 'SessionIndex'), authnContextClassRef: classRef, attributes };
 }

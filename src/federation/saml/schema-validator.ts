@@ -26,6 +26,27 @@ export class SchemaInvalid extends Error {
   }
 }
 
+/** A DTD or a processing instruction: SAML messages carry neither (SAML core 1.3, bindings 3.5.4). */
+export class ForbiddenXml extends Error {
+  constructor(reason: string) {
+    super(`SAML message refused: ${reason}`);
+    this.name = 'ForbiddenXml';
+  }
+}
+
+/**
+ * libxml2's schema messages quote the offending values ("'Jean' is not a valid value…"), and a
+ * decrypted assertion holds pupils' data: only qualified element names, attribute names and
+ * XSD type names stay readable, any other quoted text is replaced.
+ */
+export function redactSchemaMessage(message: string): string {
+  return message.replace(/(attribute |type )?'([^']*)'/g, (quoted, before: string | undefined, inner: string) => {
+    if (/^\{[^}]*\}[\w.-]+$/.test(inner) || /^xs:[\w.-]+$/.test(inner)) return quoted;
+    if (before && /^[\w.:-]{1,64}$/.test(inner)) return quoted;
+    return `${before ?? ''}'…'`;
+  });
+}
+
 let compiled: XsdValidator | undefined;
 
 function validator(): XsdValidator {
@@ -44,12 +65,14 @@ function validator(): XsdValidator {
 }
 
 /**
- * Throws SchemaInvalid unless `xml` is one well-formed SAML protocol message valid against the
- * schema. A DOCTYPE is refused outright: SAML forbids it, and it is the door of entity attacks.
+ * Throws ForbiddenXml for a DTD or a processing instruction anywhere (the prolog included), and
+ * SchemaInvalid unless `xml` is one well-formed SAML protocol message valid against the schema.
+ * A DOCTYPE is refused before parsing: it is the door of entity attacks. A processing instruction
+ * is invisible to the schema, yet libxml2-wasm's sibling walk stops at it (libxml.ts).
  */
 export function validateSamlXml(xml: string): void {
   if (Buffer.byteLength(xml, 'utf8') > MAX_SAML_XML_BYTES) throw new SchemaInvalid('message too large');
-  if (/<!DOCTYPE/i.test(xml)) throw new SchemaInvalid('DOCTYPE is not allowed');
+  if (/<!DOCTYPE/i.test(xml)) throw new ForbiddenXml('a DOCTYPE is not allowed');
   const schema = validator();
   let doc: XmlDocument;
   try {
@@ -58,9 +81,12 @@ export function validateSamlXml(xml: string): void {
     throw new SchemaInvalid('not well-formed XML');
   }
   try {
+    if (doc.dtd) throw new ForbiddenXml('a DTD is not allowed');
+    if (doc.find('//processing-instruction()').length > 0) throw new ForbiddenXml('processing instructions are not allowed');
     schema.validate(doc);
   } catch (err) {
-    const detail = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 200) : 'invalid';
+    if (err instanceof ForbiddenXml) throw err;
+    const detail = err instanceof Error ? redactSchemaMessage(err.message.split('\n')[0]!).slice(0, 200) : 'invalid';
     throw new SchemaInvalid(detail);
   } finally {
     doc.dispose();

@@ -11,7 +11,7 @@
  */
 import { createHash, createPublicKey, verify as verifySignature, X509Certificate, type KeyObject } from 'node:crypto';
 import type { XmlDocument, XmlElement, XmlNode } from 'libxml2-wasm';
-import { libxml } from './libxml.js';
+import { childrenNamed, libxml } from './libxml.js';
 
 export const NS = {
   samlp: 'urn:oasis:names:tc:SAML:2.0:protocol',
@@ -45,11 +45,8 @@ export function publicKeysOf(certsBase64: string[]): KeyObject[] {
   return certsBase64.map((b64) => new X509Certificate(Buffer.from(b64.replace(/\s+/g, ''), 'base64')).publicKey).map((k) => createPublicKey(k.export({ format: 'pem', type: 'spki' })));
 }
 
-function children(el: XmlElement, ns: string, local: string): XmlElement[] {
-  const out: XmlElement[] = [];
-  for (let n = el.firstChild; n; n = n.next) if (n instanceof libxml().XmlElement && n.namespaceUri === ns && n.name === local) out.push(n);
-  return out;
-}
+/** Never the firstChild / next walk: it stops at a processing instruction (libxml.ts). */
+const children = childrenNamed;
 
 function onlyChild(el: XmlElement, ns: string, local: string): XmlElement {
   const found = children(el, ns, local);

@@ -9,7 +9,7 @@ import type { Context } from 'koa';
 import type { LoginPageContext } from '../../federation/index.js';
 import type { Account } from '../../storage/ports/index.js';
 import { langOf } from '../provider-pages.js';
-import { isSignInPrompt } from '../sign-in-policy.js';
+import { isSignInPrompt, TENANT_REFUSED } from '../sign-in-policy.js';
 import { t } from '../views/i18n.js';
 import { renderConsent, renderError, renderLogin, type ConsentAccount, type ErrorAction, type LoginError } from '../views/pages.js';
 import { showAccountDone, showActivation, showPasswordChange, submitActivation, submitPasswordChange } from './account-forms.js';
@@ -82,11 +82,37 @@ async function loginPage(ctx: Context, deps: InteractionDeps, details: Details, 
   });
 }
 
+/**
+ * The signed-in account belongs to a tenant the client does not serve (see TENANT_REFUSED): the
+ * person is told, the refusal audited, and another account may be used. Nothing reached the client.
+ */
+async function tenantRefusedPage(ctx: Context, deps: InteractionDeps, details: Details): Promise<void> {
+  const urls = pageUrls(ctx, details);
+  const accountId = details.session?.accountId;
+  const account = accountId ? await deps.store.accounts.findById(accountId) : null;
+  await deps.store.audit.record({
+    type: 'client.tenant_refused', accountId: account?.id ?? null, clientId: String(details.params.client_id ?? ''), ip: ctx.ip,
+    details: { tenant: account?.tenantId ?? null },
+  });
+  ctx.status = 403;
+  ctx.type = 'html';
+  ctx.body = renderError({
+    lang: urls.lang, status: 403, kind: TENANT_REFUSED, code: TENANT_REFUSED, requestId: String(ctx.state.requestId ?? ''), langSwitchUrl: urls.langSwitchUrl,
+    action: { href: urls.to(undefined, { account: 'other' }), label: t(urls.lang, 'error.tenant_not_served.switch') },
+  });
+}
+
 async function showInteraction(ctx: Context, deps: InteractionDeps): Promise<void> {
   const details = await detailsOf(ctx, deps.provider);
   await rememberRestart(deps, details);
+  const otherAccount = ctx.query.account === 'other';
+  if (details.prompt.reasons.includes(TENANT_REFUSED) && !otherAccount) {
+    await tenantRefusedPage(ctx, deps, details);
+    return;
+  }
   const manage = ctx.query.intent === 'manage';
-  if (isSignInPrompt(details.prompt.name) && !manage) {
+  // Hints would send the browser straight back to the account just refused.
+  if (isSignInPrompt(details.prompt.name) && !manage && !otherAccount) {
     // An RP's idp_hint / login_hint, or the user's last choice, goes straight to that IdP.
     const upstream = deps.federation.hintedRedirect(realmContext(ctx, deps, details));
     if (upstream) {

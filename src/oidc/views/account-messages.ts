@@ -105,6 +105,10 @@ const fr = {
   'manage.requiredNote': 'Elle est obligatoire pour votre profil\u00a0: vous pouvez la remplacer, pas la désactiver.',
   'manage.continue': 'Continuer vers l’application',
   'manage.removed': 'La double authentification est désactivée.',
+
+  'error.tenant_not_served.title': 'Application non ouverte à votre compte',
+  'error.tenant_not_served.text': 'Cette application est réservée aux comptes d’une autre académie ou d’autres établissements que le vôtre\u00a0: l’ENT ne lui transmet rien de votre compte. Si vous avez un autre compte ENT, connectez-vous avec celui-ci\u00a0; sinon, retournez à l’application.',
+  'error.tenant_not_served.switch': 'Se connecter avec un autre compte',
 } satisfies Record<string, string>;
 
 const en: Record<keyof typeof fr, string> = {
@@ -213,6 +217,10 @@ const en: Record<keyof typeof fr, string> = {
   'manage.requiredNote': 'It is required for your profile: you can replace it, not turn it off.',
   'manage.continue': 'Continue to the application',
   'manage.removed': 'Two-step verification is off.',
+
+  'error.tenant_not_served.title': 'This application is not open to your account',
+  'error.tenant_not_served.text': 'This application is reserved for the accounts of another académie or of other schools than yours: the ENT gives it nothing of your account. If you have another ENT account, sign in with it; otherwise, go back to the application.',
+  'error.tenant_not_served.switch': 'Sign in with another account',
 };
 
 export const accountMessages = { fr, en };

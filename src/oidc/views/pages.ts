@@ -216,7 +216,8 @@ export function renderConsent(p: {
 }
 
 const ERROR_KINDS = [
-  'unknown_client', 'expired_interaction', 'stale_step', 'invalid_request', 'invalid_redirect_uri', 'access_denied', 'logout_failed', 'unavailable', 'not_found', 'server_error',
+  'unknown_client', 'expired_interaction', 'stale_step', 'invalid_request', 'invalid_input', 'invalid_redirect_uri', 'access_denied', 'logout_failed', 'unavailable', 'not_found', 'server_error',
+  'tenant_not_served',
 ] as const;
 
 export type ErrorKind = (typeof ERROR_KINDS)[number];

@@ -6,7 +6,7 @@
  */
 import type {
   Account, AccountPatch, AuditEvent, FederatedIdentity, Group, GroupWithStructure, NewAccount,
-  NewAuditEvent, NewGroup, NewOidcClient, NewStructure, OidcClientRecord, Page, Structure, Tenant, TotpEnrolment,
+  ClientOrigin, NewAuditEvent, NewGroup, NewOidcClient, NewStructure, OidcClientRecord, Page, Structure, Tenant, TotpEnrolment,
 } from './model.js';
 import type { NewStoredConnector, StoredConnector } from './model.js';
 
@@ -75,10 +75,11 @@ export interface IdentityStore {
 }
 
 export interface TenantClientStore {
-  /** Conflict('clientId') if the id exists anywhere. */
-  create(client: NewOidcClient): Promise<OidcClientRecord>;
-  /** Rewrites this tenant's client (name, first party, secret hash, metadata); NotFound when it is not one. */
+  /** Conflict('clientId') if the id exists anywhere (a disabled client's included). */
+  create(client: NewOidcClient, origin: ClientOrigin): Promise<OidcClientRecord>;
+  /** Rewrites this tenant's client (name, first party, secret hash, metadata; origin and state kept); NotFound when it is not one. */
   update(client: NewOidcClient): Promise<OidcClientRecord>;
+  /** Disabled ones included. */
   list(): Promise<OidcClientRecord[]>;
 }
 
@@ -149,10 +150,19 @@ export interface PlatformStore {
   };
   /** Platform clients (tenantId null) and lookups by id across tenants, for oidc-provider. */
   readonly clients: {
+    /** An enabled client, platform or tenant: what oidc-provider may use. A disabled one is null. */
     find(clientId: string): Promise<OidcClientRecord | null>;
-    /** Insert or replace a platform client (config mirror, CLI). */
-    upsert(client: NewOidcClient): Promise<OidcClientRecord>;
+    /** A client whatever its state, for the CLI (an id stays taken by a disabled client). */
+    get(clientId: string): Promise<OidcClientRecord | null>;
+    /** Insert or replace a platform client, enabled, with its origin (config mirror, CLI, development demo). */
+    upsert(client: NewOidcClient, origin: ClientOrigin): Promise<OidcClientRecord>;
+    /** Platform clients, disabled ones included. */
     list(): Promise<OidcClientRecord[]>;
+    /**
+     * Disables the enabled platform clients of `origin` whose id is not in `declared`, in one
+     * statement, and returns them (now disabled). Tenant clients are never touched.
+     */
+    disableUndeclared(origin: ClientOrigin, declared: readonly string[]): Promise<OidcClientRecord[]>;
   };
   /** Platform connectors (tenantId null) registered at run time; a tenant's are in its scope. */
   readonly connectors: ConnectorStore;

@@ -98,6 +98,14 @@ export interface FederatedIdentity {
   createdAt: Date;
 }
 
+/**
+ * Where a client comes from. `config`: the configuration's `clients`, mirrored at every start
+ * (and disabled once no longer declared); `cli`: `hub clients add`; `development`: the demo
+ * client of the development hub (disabled in production).
+ */
+export const CLIENT_ORIGINS = ['config', 'cli', 'development'] as const;
+export type ClientOrigin = (typeof CLIENT_ORIGINS)[number];
+
 export interface OidcClientRecord {
   clientId: string;
   /** null: a platform client (ONE, NEO); else the tenant that registered it. */
@@ -109,9 +117,16 @@ export interface OidcClientRecord {
   secretHash: string | null;
   /** oidc-provider client metadata (redirect_uris, grant_types…), without client_secret. */
   metadata: Record<string, unknown>;
+  origin: ClientOrigin;
+  /**
+   * Set when the client was disabled (its declaration disappeared). The record stays for the
+   * audit trail and `hub clients list`, but the OIDC layer no longer finds it: no token at all.
+   */
+  disabledAt: Date | null;
   createdAt: Date;
 }
-export type NewOidcClient = Omit<OidcClientRecord, 'createdAt' | 'tenantId'>;
+/** A client's settings; its origin is given apart, by whoever writes it. */
+export type NewOidcClient = Omit<OidcClientRecord, 'createdAt' | 'tenantId' | 'origin' | 'disabledAt'>;
 
 export interface AuditEvent {
   id: string;

@@ -1,6 +1,6 @@
 /** Row ⇄ model conversions, the only place that knows how each engine returns a value. */
 import type {
-  Account, AccountStatus, AuditEvent, FederatedIdentity, Group, GroupKind, OidcClientRecord, Profile,
+  Account, AccountStatus, AuditEvent, ClientOrigin, FederatedIdentity, Group, GroupKind, OidcClientRecord, Profile,
   Structure, Tenant,
 } from '../ports/index.js';
 import type {
@@ -88,6 +88,8 @@ export function toClient(row: ClientRow): OidcClientRecord {
     firstParty: Number(row.first_party) === 1,
     secretHash: row.secret_hash,
     metadata: fromJson(row.metadata),
+    origin: row.origin as ClientOrigin,
+    disabledAt: toDateOrNull(row.disabled_at),
     createdAt: toDate(row.created_at),
   };
 }

@@ -127,6 +127,10 @@ export interface OidcClientsTable {
   secret_hash: string | null;
   metadata: Json;
   created_at: Timestamp;
+  // Added by 0007_client_origin.
+  /** `config`, `cli` or `development` (ClientOrigin). */
+  origin: string;
+  disabled_at: Timestamp | null;
 }
 
 export interface AuditEventsTable {

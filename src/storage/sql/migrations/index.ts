@@ -11,6 +11,7 @@ import * as localAccounts from './0003_local_accounts.js';
 import * as connectors from './0004_connectors.js';
 import * as importIndexes from './0005_import_indexes.js';
 import * as importStaging from './0006_import_staging.js';
+import * as clientOrigin from './0007_client_origin.js';
 
 interface SqlMigration {
   // Migrations see an untyped database: they describe past schemas, not the current one.
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, SqlMigration> = {
   '0004_connectors': connectors,
   '0005_import_indexes': importIndexes,
   '0006_import_staging': importStaging,
+  '0007_client_origin': clientOrigin,
 };
 
 export const migrationNames: readonly string[] = Object.keys(MIGRATIONS).sort();
