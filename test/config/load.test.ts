@@ -324,14 +324,7 @@ describe('config/load', () => {
 
     it('accepts a complete production setup', () => {
       const config = loadConfig({
-        env: {
-          HUB_MODE: 'production',
-          HUB_ISSUER: 'https://sso.hdf.example',
-          REDIS_URL: 'rediss://cache.example:6380',
-          DATABASE_URL: 'postgresql://hub@db.example/hub',
-          HUB_COOKIE_KEYS: COOKIE_A,
-          HUB_SECRETS_KEY: COOKIE_A,
-        },
+        env: PRODUCTION_ENV,
         defaultFile: yaml('demo:\n  seed: false\n'),
       });
       expect(config.mode).to.equal('production');
