@@ -199,7 +199,7 @@ async function prepare(settings: Settings): Promise<Fixture> {
   const saml = connector.saml!;
 
   await idp.serve(saml.metadata());
-  await idp.scenario({ attributes: ATTRIBUTES, name_id: SUBJECT, data_encryption: settings.encryption, lifetime_minutes: 30 });
+  await idp.scenario({ attributes: ATTRIBUTES, name_id: SUBJECT, data_encryption: settings.encryption, lifetime_minutes: 10 });
   const loginUrl = await saml.loginUrl(STATE);
   const page = await fetch(loginUrl);
   const body = await page.text();
