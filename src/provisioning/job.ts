@@ -11,11 +11,11 @@ import type { ImportCounters, ImportMode, ImportRun, ImportStore, TenantScope } 
 import type { LockService } from '../storage/ports/locks.js';
 import type { ImportedPerson, Quarantined } from './model.js';
 import { LoginAllocator } from './logins.js';
-import { contentHash, planBatch, type BatchPlan, type DirectoryMaps } from './people.js';
+import { contentHash, planBatch, referencedClasses, type BatchPlan, type DirectoryMaps, type QuarantinedPerson } from './people.js';
 import { SeenSet } from './seen-set.js';
 import type { DirectorySource, ReadItem } from './source/ldap.js';
 import { createSdetMapper, type SdetMapperOptions } from './sdet/mapping.js';
-import { defaultExternalIdPrefix } from './sdet/parse.js';
+import { defaultExternalIdPrefix, normalizeDn } from './sdet/parse.js';
 
 export interface ImportRequest {
   tenant: TenantConfig;
@@ -53,21 +53,53 @@ export interface ImportDeps {
 const LOCK_TTL_MS = 60_000;
 
 export class ImportRefused extends HubError {
-  constructor(code: 'import_locked' | 'no_previous_run' | 'mass_removal' | 'bad_mapping', message: string) {
+  constructor(
+    code: 'import_locked' | 'no_previous_run' | 'mass_removal' | 'bad_mapping' | 'too_many_quarantined',
+    message: string,
+    /** The run as recorded (failed), when the refusal came after it started. */
+    readonly run?: ImportRun,
+  ) {
     super(code, message, { status: 409, expose: true });
   }
 }
 
+/** A run that failed after it started (directory lost, database error): what it had committed stays. */
+export class ImportFailed extends HubError {
+  constructor(readonly run: ImportRun, cause: unknown) {
+    const c = run.counters;
+    const committed = c.created + c.updated + c.merged;
+    super('import_failed', `the import failed after committing ${committed} account(s) (created ${c.created}, updated ${c.updated}, merged ${c.merged}), which stay; the next run completes the work: ${(cause as Error).message}`, { status: 500, expose: true, cause });
+  }
+}
+
+/**
+ * Above this share of quarantined entries a run is "completed with errors"; above the second it
+ * fails before writing what remains, and marks nothing disappeared: a directory that breaks one
+ * of the mapping's assumptions must not pass for an import.
+ */
+export const QUARANTINE_SHARES = { withErrors: 0.1, failure: 0.9 };
+
 /** Quarantine reasons are kept per run in the store; the report keeps the first ones in memory. */
 const REPORT_QUARANTINE_LIMIT = 1000;
 
+/** Warnings of one kind beyond this many are counted, not listed. */
+const REPORT_WARNING_EXAMPLES = 5;
+
 class Run {
-  readonly counters: ImportCounters = { read: 0, created: 0, updated: 0, unchanged: 0, disappeared: 0, quarantined: 0 };
+  /** What the run has planned; `committed` holds what the store has of it. */
+  readonly counters: ImportCounters = { read: 0, created: 0, updated: 0, unchanged: 0, merged: 0, disappeared: 0, quarantined: 0 };
+  readonly committed = { created: 0, updated: 0, unchanged: 0, merged: 0 };
   readonly quarantined: Quarantined[] = [];
   readonly warnings: string[] = [];
   /** External ids of the people read, quarantined ones included: they have not disappeared. */
   readonly seen = new SeenSet();
   highWaterMark: string | null = null;
+  people = 0;
+  quarantinedPeople = 0;
+  /** Quarantined structures (DN → reason) and how many people were quarantined for naming them. */
+  readonly badStructures = new Map<string, { reason: string; people: number }>();
+  private readonly mappingWarnings: string[] = [];
+  private mappingWarningCount = 0;
 
   constructor(readonly record: ImportRun, private readonly store: ImportStore) {}
 
@@ -76,12 +108,49 @@ class Run {
     if (stamp && (this.highWaterMark === null || stamp > this.highWaterMark)) this.highWaterMark = stamp;
   }
 
-  async quarantine(items: Quarantined[]): Promise<void> {
+  async quarantine(items: QuarantinedPerson[]): Promise<void> {
     if (items.length === 0) return;
     this.counters.quarantined += items.length;
-    this.quarantined.push(...items.slice(0, Math.max(0, REPORT_QUARANTINE_LIMIT - this.quarantined.length)));
-    await this.store.addQuarantine(this.record.id, items);
+    for (const item of items) {
+      const structure = item.missingStructure === undefined ? undefined : this.badStructures.get(item.missingStructure);
+      if (structure) structure.people += 1;
+    }
+    this.quarantined.push(...items.map(({ dn, reason }) => ({ dn, reason })).slice(0, Math.max(0, REPORT_QUARANTINE_LIMIT - this.quarantined.length)));
+    await this.store.addQuarantine(this.record.id, items.map(({ dn, reason }) => ({ dn, reason })));
   }
+
+  mappingWarning(warnings: readonly string[] | undefined): void {
+    for (const warning of warnings ?? []) {
+      this.mappingWarningCount += 1;
+      if (this.mappingWarnings.length < REPORT_WARNING_EXAMPLES) this.mappingWarnings.push(warning);
+    }
+  }
+
+  /** What the store holds of this run so far: kept on the run's row after every batch. */
+  committedCounters(): ImportCounters {
+    return { ...this.counters, ...this.committed };
+  }
+
+  /** The warnings the report ends with: mapping fixes, and what each quarantined structure took with it. */
+  finalWarnings(): string[] {
+    const out = [...this.mappingWarnings];
+    if (this.mappingWarningCount > this.mappingWarnings.length) out.push(`… ${this.mappingWarningCount - this.mappingWarnings.length} more value(s) kept with a warning (hub import show ${this.record.id} --tenant ${this.record.tenantId})`);
+    for (const [dn, { reason, people }] of this.badStructures) {
+      out.push(`structure ${dn} was quarantined (${reason}): ${people} person(s) attached to it were quarantined with it`);
+    }
+    return [...out, ...this.warnings];
+  }
+
+  /** The share of people quarantined, once enough are read to judge. */
+  quarantinedShare(): number {
+    return this.people === 0 ? 0 : this.quarantinedPeople / this.people;
+  }
+}
+
+/** Optional warnings a mapper may attach to an entry it kept (a value it had to correct). */
+function warningsOf(mapped: unknown): readonly string[] | undefined {
+  const warnings = (mapped as { warnings?: unknown }).warnings;
+  return Array.isArray(warnings) ? (warnings as string[]) : undefined;
 }
 
 /** Where a delta run starts: after the last completed run's high-water mark. */
@@ -116,6 +185,7 @@ function mappingOf(cfg: DirectorySourceConfig): SdetMapperOptions {
     externalIdPrefix: cfg.externalIdPrefix ?? defaultExternalIdPrefix(cfg.id),
     ...(cfg.academicDomains.length ? { academicDomains: cfg.academicDomains } : {}),
     overrides: cfg.mapping.overrides,
+    strictUai: cfg.mapping.strictUai,
     ...(cfg.mapping.groupStructureAttribute ? { groupStructureAttribute: cfg.mapping.groupStructureAttribute } : {}),
     ...(cfg.mapping.maxValueLength ? { maxValueLength: cfg.mapping.maxValueLength } : {}),
   };
@@ -133,7 +203,7 @@ function checkedMapping(cfg: DirectorySourceConfig): SdetMapperOptions {
 }
 
 export async function runImport(deps: ImportDeps, request: ImportRequest): Promise<ImportReport> {
-  const { scope, log } = deps;
+  const { scope } = deps;
   const mapping = checkedMapping(request.source);
   const store = scope.imports;
   const started = Date.now();
@@ -142,31 +212,45 @@ export async function runImport(deps: ImportDeps, request: ImportRequest): Promi
   if (!lease) throw new ImportRefused('import_locked', `an import of ${request.source.id} for ${scope.tenantId} is already running`);
   try {
     const abandoned = await store.abandonStaleRuns(request.source.id);
-    for (const runId of abandoned) await store.cleanupRun(runId);
-    if (abandoned.length > 0) log.warn({ abandoned }, 'earlier import runs had stopped half-way; this run completes their work');
     const since = request.mode === 'delta' ? await deltaStart(store, request.source) : null;
     const source = await deps.openSource(mapping);
     try {
       for (const base of Object.values(request.source.baseDn)) await source.checkBase(base);
       const record = await store.startRun({ sourceId: request.source.id, mode: request.mode, dryRun: request.dryRun });
       const run = new Run(record, store);
-      try {
-        await readAndReconcile(deps, request, source, run, since);
-        const highWaterMark = run.highWaterMark ?? since?.stamp ?? null;
-        await store.finishRun(record.id, { status: 'completed', counters: run.counters, highWaterMark });
-        log.info({ runId: record.id, counters: run.counters }, 'import completed');
-        return { run: { ...record, status: 'completed', highWaterMark }, counters: run.counters, quarantined: run.quarantined, warnings: run.warnings, seconds: (Date.now() - started) / 1000 };
-      } catch (err) {
-        await store.finishRun(record.id, { status: 'failed', counters: run.counters, highWaterMark: null, error: (err as Error).message }).catch(() => undefined);
-        throw err;
-      } finally {
-        await store.cleanupRun(record.id).catch(() => undefined);
-      }
+      if (abandoned.length > 0) run.warnings.push(`${abandoned.length} earlier run(s) had stopped half-way (${abandoned.join(', ')}): this run completes their work`);
+      return await completeRun(deps, request, source, run, since, started);
     } finally {
       await source.close();
     }
   } finally {
     await lease.release().catch(() => undefined);
+  }
+}
+
+/** Reads and reconciles, then records the outcome; a failure is recorded with what was committed. */
+async function completeRun(deps: ImportDeps, request: ImportRequest, source: DirectorySource, run: Run, since: Since | null, started: number): Promise<ImportReport> {
+  const store = deps.scope.imports;
+  const { record } = run;
+  try {
+    await readAndReconcile(deps, request, source, run, since);
+    const status = run.quarantinedShare() > QUARANTINE_SHARES.withErrors ? 'completed_with_errors' : 'completed';
+    const highWaterMark = run.highWaterMark ?? since?.stamp ?? null;
+    const finishedAt = await store.finishRun(record.id, { status, counters: run.counters, highWaterMark });
+    // Only a run that got to the end has linked what it staged; a failed run's links wait for the next.
+    await store.cleanupRun(record.id).catch(() => undefined);
+    deps.log.info({ runId: record.id, status, counters: run.counters }, 'import finished');
+    return {
+      run: { ...record, status, finishedAt, highWaterMark, counters: run.counters },
+      counters: run.counters, quarantined: run.quarantined, warnings: run.finalWarnings(), seconds: (Date.now() - started) / 1000,
+    };
+  } catch (err) {
+    const counters = run.committedCounters();
+    const error = (err as Error).message;
+    const finishedAt = await store.finishRun(record.id, { status: 'failed', counters, highWaterMark: null, error }).catch(() => null);
+    const failed: ImportRun = { ...record, status: 'failed', finishedAt, highWaterMark: null, counters, error };
+    if (err instanceof ImportRefused) throw new ImportRefused(err.code as ConstructorParameters<typeof ImportRefused>[0], err.message, failed);
+    throw new ImportFailed(failed, err);
   }
 }
 
@@ -182,20 +266,26 @@ async function deltaStart(store: ImportStore, source: DirectorySourceConfig): Pr
   return { stamp: last.highWaterMark, strict: secondEnd + source.clockSkewSeconds * 1000 <= last.startedAt.getTime() };
 }
 
-async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source: DirectorySource, run: Run, since: Since | null): Promise<void> {
+/** Structures, then groups: the maps people are resolved with. */
+async function readDirectoryTree(deps: ImportDeps, request: ImportRequest, source: DirectorySource, run: Run, since: Since | null): Promise<DirectoryMaps> {
   const { source: cfg } = request;
   const store = deps.scope.imports;
   const write = !request.dryRun;
-  const progress = (phase: ImportProgress['phase']) => deps.onProgress?.({ phase, read: run.counters.read });
-
   const structures = [];
   for await (const item of source.read(cfg.baseDn.structures, withSince(cfg.filters.structures, since), 'structure')) {
     run.read(item);
     const { mapped } = item;
-    if (mapped.ok) structures.push({ ...mapped.value, contentHash: contentHash(mapped.value) });
-    else await run.quarantine([mapped.quarantined]);
+    if (mapped.ok) {
+      run.mappingWarning(warningsOf(mapped));
+      structures.push({ ...mapped.value, contentHash: contentHash(mapped.value) });
+    } else {
+      // People name their structures by normalised DN.
+      const dn = normalizeDn(mapped.quarantined.dn);
+      run.badStructures.set(dn.ok ? dn.value : mapped.quarantined.dn, { reason: mapped.quarantined.reason, people: 0 });
+      await run.quarantine([mapped.quarantined]);
+    }
   }
-  progress('structures');
+  deps.onProgress?.({ phase: 'structures', read: run.counters.read });
   const structureOutcome = await store.upsertStructures(structures, write);
   const maps: DirectoryMaps = { structureIdsByDn: new Map([...(await store.structureIdsByDn()), ...structureOutcome.idsByDn]), groupIdsByKey: new Map() };
 
@@ -204,13 +294,33 @@ async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source
     run.read(item);
     const { mapped } = item;
     const structureId = mapped.ok ? maps.structureIdsByDn.get(mapped.value.structureDn) : undefined;
-    if (mapped.ok && structureId) groups.push({ ...mapped.value, structureId, contentHash: contentHash(mapped.value) });
-    else await run.quarantine([mapped.ok ? { dn: mapped.value.dn, reason: `dangling structure DN ${mapped.value.structureDn}` } : mapped.quarantined]);
+    if (mapped.ok && structureId) {
+      run.mappingWarning(warningsOf(mapped));
+      groups.push({ ...mapped.value, structureId, contentHash: contentHash(mapped.value) });
+    } else await run.quarantine([mapped.ok ? { dn: mapped.value.dn, reason: `dangling structure DN ${mapped.value.structureDn}` } : mapped.quarantined]);
   }
-  progress('groups');
+  deps.onProgress?.({ phase: 'groups', read: run.counters.read });
   const groupOutcome = await store.upsertGroups(groups, write);
   maps.groupIdsByKey = await store.groupIdsByKey();
   for (const g of groups) maps.groupIdsByKey.set(`${g.structureId}|${g.kind}|${g.code}`, groupOutcome.idsByDn.get(g.dn)!);
+  return maps;
+}
+
+/** Refuses to go on once most people are quarantined: the mapping does not fit this directory. */
+function checkQuarantineShare(run: Run, atEnd: boolean): void {
+  const share = run.quarantinedShare();
+  const allQuarantined = atEnd && run.people > 0 && run.quarantinedPeople === run.people;
+  if (share <= QUARANTINE_SHARES.failure && !allQuarantined) return;
+  throw new ImportRefused('too_many_quarantined', `${run.quarantinedPeople} of ${run.people} people read (${(share * 100).toFixed(1)} %) were quarantined, more than ${QUARANTINE_SHARES.failure * 100} %: the import stopped${atEnd ? '' : ' before writing the rest'}, marked nothing disappeared and kept no delta mark; see the quarantine reasons (hub import show ${run.record.id} --tenant ${run.record.tenantId})`);
+}
+
+async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source: DirectorySource, run: Run, since: Since | null): Promise<void> {
+  const { source: cfg } = request;
+  const store = deps.scope.imports;
+  const write = !request.dryRun;
+  const maps = await readDirectoryTree(deps, request, source, run, since);
+  // Links earlier runs staged but never made: linked at the end, unless this run states them anew.
+  const leftover = write ? await store.leftoverRelationRuns(cfg.id) : [];
 
   let batch: ImportedPerson[] = [];
   let quarantinedIds: string[] = [];
@@ -230,18 +340,22 @@ async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source
     const seenIds = quarantinedIds;
     batch = [];
     quarantinedIds = [];
-    writing = (await applyBatch(deps, run, people, maps, request, logins))?.written ?? null;
+    writing = (await applyBatch(deps, run, people, maps, request, { logins, leftover }))?.written ?? null;
     // Rejections surface at the next flush or after the loop; until then they are not unhandled.
     writing?.catch(() => undefined);
     for (const id of seenIds) run.seen.add(id);
-    progress('people');
+    deps.onProgress?.({ phase: 'people', read: run.counters.read });
   };
   try {
     for await (const item of source.read(cfg.baseDn.people, withSince(cfg.filters.people, since), 'person')) {
       run.read(item);
+      run.people += 1;
       const { mapped } = item;
-      if (mapped.ok) batch.push(mapped.value);
-      else {
+      if (mapped.ok) {
+        run.mappingWarning(warningsOf(mapped));
+        batch.push(mapped.value);
+      } else {
+        run.quarantinedPeople += 1;
         await run.quarantine([mapped.quarantined]);
         if (item.externalId) quarantinedIds.push(item.externalId);
       }
@@ -253,27 +367,45 @@ async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source
     // A failed read must not leave a transaction running while the run is recorded and cleaned up.
     if (writing) await (writing as Promise<void>).catch(() => undefined);
   }
+  checkQuarantineShare(run, true);
 
   if (write) {
-    progress('relations');
+    deps.onProgress?.({ phase: 'relations', read: run.counters.read });
+    if (leftover.length > 0) await store.adoptPendingRelations(leftover, run.record.id);
     const { unresolved } = await store.resolveRelations(run.record.id, cfg.linkBatchSize);
-    if (unresolved > 0) run.warnings.push(`${unresolved} parent–child link(s) name a person the directory does not have`);
+    if (unresolved > 0) run.warnings.push(`${unresolved} parent–child link(s) name a person who was not imported (absent from the directory, or quarantined)`);
   }
   if (request.mode === 'full') await markDisappeared(deps, run, request);
 }
 
-/** Plans a batch and starts its writes; returns them (null when there are none) without waiting. */
-async function applyBatch(deps: ImportDeps, run: Run, people: ImportedPerson[], maps: DirectoryMaps, request: ImportRequest, logins: LoginAllocator): Promise<{ written: Promise<void> } | null> {
+/**
+ * Plans a batch and starts its writes; returns them (null when there are none) without waiting.
+ * Classes people name without an entry of their own are created first, from the reference.
+ */
+async function applyBatch(deps: ImportDeps, run: Run, people: ImportedPerson[], maps: DirectoryMaps, request: ImportRequest, context: { logins: LoginAllocator; leftover: string[] }): Promise<{ written: Promise<void> } | null> {
   if (people.length === 0) return null;
   const store = deps.scope.imports;
-  const plan = await planBatch(people, maps, store, run.seen, request.source.id, logins);
+  const classes = referencedClasses(people, maps);
+  if (classes.length > 0) {
+    const outcome = await store.upsertGroups(classes, !request.dryRun);
+    classes.forEach((g, i) => maps.groupIdsByKey.set(`${g.structureId}|${g.kind}|${g.code}`, outcome.ids[i]!));
+  }
+  const plan = await planBatch(people, maps, store, run.seen, request.source.id, context.logins);
+  run.quarantinedPeople += plan.quarantined.length;
   await run.quarantine(plan.quarantined);
-  run.counters.created += plan.creates.length;
-  run.counters.updated += plan.updates.length;
-  run.counters.unchanged += plan.unchanged;
+  const planned = { created: plan.creates.length, updated: plan.updates.length, unchanged: plan.unchanged, merged: plan.merges.length };
+  for (const [key, value] of Object.entries(planned) as Array<[keyof typeof planned, number]>) run.counters[key] += value;
+  if (run.people >= request.source.batchSize) checkQuarantineShare(run, false);
   if (request.dryRun) return null;
+  const batch = { ...plan, supersededRuns: context.leftover };
   // Wrapped: an async function returning the promise itself would wait for it.
-  return { written: store.applyAccounts(run.record.id, plan).then(() => deps.onCodes?.(plan.codes)) };
+  return {
+    written: store.applyAccounts(run.record.id, batch).then(async () => {
+      for (const [key, value] of Object.entries(planned) as Array<[keyof typeof planned, number]>) run.committed[key] += value;
+      deps.onCodes?.(plan.codes);
+      await store.saveCounters(run.record.id, run.committedCounters());
+    }),
+  };
 }
 
 /** The source's live accounts the run did not see, a batch (`batchSize`) at a time. */

@@ -7,7 +7,9 @@ import { hash } from 'node:crypto';
 import { generateActivationCode, hashActivationCode } from '../identity/activation-code.js';
 import { baseLogin } from '../identity/login-generator.js';
 import { newId } from '../shared/ids.js';
-import type { AccountChanges, AccountCreate, AccountUpdate, AccountWrite, ExistingAccount, ImportStore, PendingRelation } from '../storage/ports/imports.js';
+import type {
+  AccountChanges, AccountCreate, AccountMerge, AccountUpdate, AccountWrite, ExistingAccount, GroupWrite, ImportStore, PendingRelation,
+} from '../storage/ports/imports.js';
 import type { LoginAllocator } from './logins.js';
 import type { ImportedPerson, Quarantined } from './model.js';
 import type { SeenSet } from './seen-set.js';
@@ -23,10 +25,17 @@ export interface BatchPlan {
   unchanged: number;
   relations: PendingRelation[];
   replaceParentsOf: string[];
-  quarantined: Quarantined[];
+  /** Accounts whose links the batch states anew. */
+  restated: string[];
+  /** Second entries of a pupil (same INE) folded into the pupil's one account. */
+  merges: AccountMerge[];
+  quarantined: QuarantinedPerson[];
   /** Activation codes of the accounts created, in clear: handed out once, never stored. */
   codes: Array<{ login: string; code: string; externalId: string }>;
 }
+
+/** `missingStructure`: the entry names a structure the run does not have (a quarantined one, say). */
+export type QuarantinedPerson = Quarantined & { missingStructure?: string };
 
 /** One-shot `hash`: a Hash object per person cost more than hashing its few hundred bytes. */
 export function contentHash(value: unknown): string {
@@ -36,11 +45,11 @@ export function contentHash(value: unknown): string {
 type Resolved = { person: ImportedPerson; structureIds: string[]; groupIds: string[] };
 
 /** Ids of the person's structures and groups; a reference to nothing quarantines the entry. */
-function resolve(person: ImportedPerson, maps: DirectoryMaps): Resolved | Quarantined {
+function resolve(person: ImportedPerson, maps: DirectoryMaps): Resolved | QuarantinedPerson {
   const structureIds: string[] = [];
   for (const dn of person.structureDns) {
     const id = maps.structureIdsByDn.get(dn);
-    if (!id) return { dn: person.dn, reason: `dangling structure DN ${dn}` };
+    if (!id) return { dn: person.dn, reason: `dangling structure DN ${dn}`, missingStructure: dn };
     structureIds.push(id);
   }
   const groupIds: string[] = [];
@@ -111,12 +120,33 @@ function indexExisting(existing: ExistingAccount[]): { byExternalId: Map<string,
   return { byExternalId, byIne };
 }
 
-function matchExisting(p: ImportedPerson, existing: ReturnType<typeof indexExisting>): ExistingAccount | undefined {
-  return existing.byExternalId.get(p.externalId) ?? (p.profile === 'Student' && p.ine ? existing.byIne.get(p.ine) : undefined);
+/** A pupil's account found by INE: moving school gives a pupil a new jointure, not a new account. */
+const byIne = (p: ImportedPerson, existing: ReturnType<typeof indexExisting>): ExistingAccount | undefined =>
+  (p.profile === 'Student' && p.ine ? existing.byIne.get(p.ine) : undefined);
+
+/**
+ * Two entries name the same pupil when they share an INE, unless their birth dates differ: then
+ * one INE was typed on two children, and merging would show one minor another's classes.
+ */
+function samePupil(a: { birthDate: string | null }, b: { birthDate: string | null }): boolean {
+  return a.birthDate === null || b.birthDate === null || a.birthDate === b.birthDate;
+}
+
+/** The classes named by people that have no entry of their own, to create from the reference (as entcore does). */
+export function referencedClasses(people: ImportedPerson[], maps: DirectoryMaps): GroupWrite[] {
+  const missing = new Map<string, GroupWrite>();
+  for (const ref of people.flatMap((p) => p.groups)) {
+    const structureId = maps.structureIdsByDn.get(ref.structureDn);
+    const key = `${structureId}|${ref.kind}|${ref.code}`;
+    if (ref.kind !== 'class' || !structureId || maps.groupIdsByKey.has(key) || missing.has(key)) continue;
+    const group = { structureId, kind: ref.kind, code: ref.code, name: ref.code };
+    missing.set(key, { ...group, dn: null, contentHash: contentHash(group) });
+  }
+  return [...missing.values()];
 }
 
 export async function planBatch(people: ImportedPerson[], maps: DirectoryMaps, store: ImportStore, seen: SeenSet, source: string, logins: LoginAllocator): Promise<BatchPlan> {
-  const plan: BatchPlan = { creates: [], updates: [], unchanged: 0, relations: [], replaceParentsOf: [], quarantined: [], codes: [] };
+  const plan: BatchPlan = { creates: [], updates: [], unchanged: 0, relations: [], replaceParentsOf: [], restated: [], merges: [], quarantined: [], codes: [] };
   const resolved: Resolved[] = [];
   for (const person of people) {
     // The first entry with a jointure wins; later ones (this batch or an earlier one) are quarantined.
@@ -129,11 +159,25 @@ export async function planBatch(people: ImportedPerson[], maps: DirectoryMaps, s
     else resolved.push(r);
   }
   const existing = indexExisting(await store.findAccounts({ externalIds: resolved.map((r) => r.person.externalId), ines: resolved.flatMap((r) => (r.person.ine ? [r.person.ine] : [])) }));
-  const fresh: Resolved[] = [];
+  const fresh: Array<Resolved & { id: string }> = [];
+  const freshByIne = new Map<string, Resolved & { id: string }>();
   for (const r of resolved) {
-    const match = matchExisting(r.person, existing);
+    const own = existing.byExternalId.get(r.person.externalId);
+    const pupil = own ? undefined : byIne(r.person, existing);
+    // The pupil's account already stands for another entry of this run: this one is folded in.
+    if (pupil && pupil.externalId !== null && seen.has(pupil.externalId)) {
+      mergeInto(plan, r, pupil);
+      continue;
+    }
+    const match = own ?? pupil;
     if (!match) {
-      fresh.push(r);
+      const twin = r.person.profile === 'Student' && r.person.ine ? freshByIne.get(r.person.ine) : undefined;
+      if (twin) mergeInto(plan, r, { id: twin.id, birthDate: twin.person.birthDate, ine: twin.person.ine });
+      else {
+        const entry = { ...r, id: newId() };
+        fresh.push(entry);
+        if (r.person.profile === 'Student' && r.person.ine) freshByIne.set(r.person.ine, entry);
+      }
       continue;
     }
     const update = write(r, match.id, source);
@@ -152,16 +196,31 @@ export async function planBatch(people: ImportedPerson[], maps: DirectoryMaps, s
 
 function addRelations(plan: BatchPlan, person: ImportedPerson, accountId: string): void {
   plan.relations.push(...relationsOf(person, accountId));
+  plan.restated.push(accountId);
   // The pupil's side is authoritative (DOMAIN.md: the legal-guardian field): its parents are replaced.
   if (person.profile === 'Student') plan.replaceParentsOf.push(accountId);
 }
 
-async function planCreates(plan: BatchPlan, fresh: Resolved[], allocator: LoginAllocator, source: string): Promise<void> {
+/**
+ * A second entry of a pupil (same INE, a move between schools the directory shows twice): its
+ * structures, classes and links are added to the pupil's account; the account keeps the first
+ * entry's identity and fields. Entries with different birth dates are not one pupil.
+ */
+function mergeInto(plan: BatchPlan, r: Resolved, pupil: { id: string; birthDate: string | null; ine: string | null }): void {
+  if (!samePupil(r.person, pupil)) {
+    plan.quarantined.push({ dn: r.person.dn, reason: `INE ${r.person.ine} is another pupil's (different birth date)` });
+    return;
+  }
+  plan.merges.push({ accountId: pupil.id, structureIds: r.structureIds, groupIds: r.groupIds });
+  plan.relations.push(...relationsOf(r.person, pupil.id));
+}
+
+async function planCreates(plan: BatchPlan, fresh: Array<Resolved & { id: string }>, allocator: LoginAllocator, source: string): Promise<void> {
   if (fresh.length === 0) return;
   const logins = await allocator.pick(fresh.map((r) => baseLogin(r.person.firstName, r.person.lastName)));
   fresh.forEach((r, i) => {
     const code = generateActivationCode();
-    const account = { ...write(r, newId(), source), login: logins[i]!, activationCodeHash: hashActivationCode(code) };
+    const account = { ...write(r, r.id, source), login: logins[i]!, activationCodeHash: hashActivationCode(code) };
     plan.creates.push(account);
     plan.codes.push({ login: account.login, code, externalId: account.externalId });
     addRelations(plan, r.person, account.id);

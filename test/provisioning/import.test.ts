@@ -151,9 +151,13 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
     expect((await lille().imports.listRuns(100)).length).to.equal(runsBefore);
     // The reader worker maps with them: every person's DN is longer than 24 characters.
     const strict = tenantWith(slapd, { mapping: { maxValueLength: 24 } });
-    const report = await runImport(deps(), { ...request('full', { dryRun: true }), tenant: strict, source: strict.directorySources[0]! });
-    expect(report.counters.created).to.equal(0);
-    expect(report.quarantined[0]?.reason).to.match(/longer than 24 characters/);
+    const everyone = await runImport(deps(), { ...request('full', { dryRun: true }), tenant: strict, source: strict.directorySources[0]! }).catch((e: unknown) => e);
+    // Every person quarantined: not an import, whatever the counters say.
+    expect(everyone).to.be.instanceOf(ImportRefused).and.have.property('code', 'too_many_quarantined');
+    const run = (everyone as ImportRefused).run!;
+    expect(run).to.include({ status: 'failed' });
+    expect(run.counters.created).to.equal(0);
+    expect((await lille().imports.listQuarantine(run.id))[0]?.reason).to.match(/longer than 24 characters/);
   });
 
   it('imports everything on a full run, quarantining bad entries with their reasons', async () => {
@@ -216,7 +220,7 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
     // A statement naming nobody the run imported is reported, once per statement.
     const dangling = made.filter((s) => !imported.has(s.parent) || !imported.has(s.child)).length;
     expect(dangling).to.be.greaterThan(0);
-    expect(fullRunWarnings).to.deep.equal([`${dangling} parent–child link(s) name a person the directory does not have`]);
+    expect(fullRunWarnings).to.deep.equal([`${dangling} parent–child link(s) name a person who was not imported (absent from the directory, or quarantined)`]);
     const linked: string[] = [];
     for (const parent of accounts.filter((a) => a.profile === 'Relative')) {
       for (const child of await lille().relations.childrenOf(parent.id)) linked.push(`${parent.externalId}>${child.externalId}`);

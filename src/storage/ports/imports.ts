@@ -5,13 +5,16 @@
 import type { AccountStatus, GroupKind, Profile } from './model.js';
 
 export type ImportMode = 'full' | 'delta';
-export type ImportStatus = 'running' | 'completed' | 'failed';
+/** `completed_with_errors`: complete, but more of its entries quarantined than the source allows. */
+export type ImportStatus = 'running' | 'completed' | 'completed_with_errors' | 'failed';
 
 export interface ImportCounters {
   read: number;
   created: number;
   updated: number;
   unchanged: number;
+  /** Entries folded into another entry's account: the same pupil (INE) listed twice. */
+  merged: number;
   disappeared: number;
   quarantined: number;
 }
@@ -39,7 +42,8 @@ export interface StructureWrite {
 }
 
 export interface GroupWrite {
-  dn: string;
+  /** null: a class created from the people's references, the directory having no entry for it. */
+  dn: string | null;
   structureId: string;
   kind: GroupKind;
   code: string;
@@ -52,6 +56,8 @@ export interface ExistingAccount {
   id: string;
   externalId: string | null;
   ine: string | null;
+  /** ISO date: two entries sharing an INE are one pupil only if their birth dates agree. */
+  birthDate: string | null;
   login: string;
   status: AccountStatus;
   contentHash: string | null;
@@ -111,6 +117,28 @@ export interface PendingRelation {
   other: { externalId: string } | { dn: string };
 }
 
+/**
+ * One batch's account writes. `restated`: accounts whose links the batch states anew (their
+ * pending links left by `supersededRuns`, earlier runs that stopped before linking, are dropped:
+ * the new statement replaces them). `merges`: memberships and links added to an account by a
+ * second directory entry of the same pupil (same INE), never removing anything.
+ */
+export interface AccountBatch {
+  creates: AccountCreate[];
+  updates: AccountUpdate[];
+  relations: PendingRelation[];
+  replaceParentsOf: string[];
+  restated: string[];
+  merges: AccountMerge[];
+  supersededRuns: string[];
+}
+
+export interface AccountMerge {
+  accountId: string;
+  structureIds: string[];
+  groupIds: string[];
+}
+
 /** An account an import may mark disappeared. */
 export interface SourceAccount {
   id: string;
@@ -123,11 +151,15 @@ export interface UpsertOutcome {
   updated: number;
   unchanged: number;
   idsByDn: Map<string, string>;
+  /** The row id of each item, in the order given. */
+  ids: string[];
 }
 
 export interface ImportStore {
   startRun(run: { sourceId: string; mode: ImportMode; dryRun: boolean }): Promise<ImportRun>;
-  finishRun(runId: string, outcome: { status: Exclude<ImportStatus, 'running'>; counters: ImportCounters; highWaterMark: string | null; error?: string }): Promise<void>;
+  finishRun(runId: string, outcome: { status: Exclude<ImportStatus, 'running'>; counters: ImportCounters; highWaterMark: string | null; error?: string }): Promise<Date>;
+  /** The counters of a running run (what its committed batches did), kept if the process dies. */
+  saveCounters(runId: string, counters: ImportCounters): Promise<void>;
   /** Marks the source's runs still `running` as failed (their process died: the caller holds the lock); returns their ids. */
   abandonStaleRuns(sourceId: string): Promise<string[]>;
   /** The newest completed, non-dry run of the source (of that mode): its high-water mark feeds the next delta. */
@@ -152,7 +184,15 @@ export interface ImportStore {
    * One transaction: creates, updates (the parts each has changed; its content hash and status
    * always), pending links. An account that was disappeared is live again.
    */
-  applyAccounts(runId: string, batch: { creates: AccountCreate[]; updates: AccountUpdate[]; relations: PendingRelation[]; replaceParentsOf: string[] }): Promise<void>;
+  applyAccounts(runId: string, batch: AccountBatch): Promise<void>;
+  /**
+   * Earlier runs of the source that still hold pending links: they stopped (failed, killed)
+   * after committing accounts but before linking them. Their links are not lost: the next run
+   * links them (`adoptPendingRelations`) unless its own batches state them anew.
+   */
+  leftoverRelationRuns(sourceId: string): Promise<string[]>;
+  /** Makes the pending links of `fromRuns` this run's (those of accounts since deleted are dropped). */
+  adoptPendingRelations(fromRuns: string[], runId: string): Promise<void>;
   /** Links the run's pending relations, the links of about `perTransaction` accounts at a time (default: the store's); returns how many name nobody. */
   resolveRelations(runId: string, perTransaction?: number): Promise<{ linked: number; unresolved: number }>;
   /** The source's active, pending or disabled accounts, by id, `limit` at a time after `afterId`. */
@@ -161,7 +201,7 @@ export interface ImportStore {
   markDisappeared(ids: string[], at: Date): Promise<number>;
   /** Deletes accounts of the tenant that disappeared before `before`. */
   purgeDisappeared(before: Date): Promise<number>;
-  /** Drops the run's staging rows. */
+  /** Drops the staging rows of a run that completed (a failed run's wait for the next one). */
   cleanupRun(runId: string): Promise<void>;
   /**
    * Brings the query planner's statistics of the tables an import fills up to date (a server

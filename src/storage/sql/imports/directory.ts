@@ -14,13 +14,13 @@ interface Existing {
 }
 
 /** Shared decision of both upserts: create, update, or leave an unchanged row alone. */
-async function upsertBy<T extends { dn: string; contentHash: string }>(
+async function upsertBy<T extends { dn: string | null; contentHash: string }>(
   items: T[],
   keyOf: (item: T) => string,
   existing: Map<string, Existing>,
   write: { create(rows: Array<{ item: T; id: string }>): Promise<void>; update(item: T, id: string): Promise<void> } | null,
 ): Promise<UpsertOutcome> {
-  const outcome: UpsertOutcome = { created: 0, updated: 0, unchanged: 0, idsByDn: new Map() };
+  const outcome: UpsertOutcome = { created: 0, updated: 0, unchanged: 0, idsByDn: new Map(), ids: [] };
   // Created rows go in multi-row inserts: a full import creates every class and group at once.
   const creates: Array<{ item: T; id: string }> = [];
   for (const item of items) {
@@ -35,7 +35,8 @@ async function upsertBy<T extends { dn: string; contentHash: string }>(
     } else {
       outcome.unchanged += 1;
     }
-    outcome.idsByDn.set(item.dn, id);
+    if (item.dn !== null) outcome.idsByDn.set(item.dn, id);
+    outcome.ids.push(id);
   }
   for (const part of chunks(creates, 200)) await write?.create(part);
   return outcome;

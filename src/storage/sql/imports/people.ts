@@ -4,7 +4,7 @@
  * but the staging rows of links (`import_pending_relations`).
  */
 import type { Kysely, Transaction } from 'kysely';
-import type { AccountChanges, AccountCreate, AccountUpdate, AccountWrite, ExistingAccount, PendingRelation, SourceAccount } from '../../ports/imports.js';
+import type { AccountBatch, AccountChanges, AccountMerge, AccountUpdate, AccountWrite, ExistingAccount, SourceAccount } from '../../ports/imports.js';
 import type { AccountStatus } from '../../ports/model.js';
 import { nowTimestamp, toTimestamp } from '../rows.js';
 import type { Database } from '../schema.js';
@@ -161,17 +161,37 @@ export function importPeople(db: Kysely<Database>, tenantId: string, sqliteRows?
     }
   }
 
+  /** The pending links earlier runs left for accounts whose links this batch states anew. */
+  async function dropSuperseded(trx: Transaction<Database>, runs: string[], accountIds: string[]): Promise<void> {
+    if (runs.length === 0 || accountIds.length === 0) return;
+    const inRuns = inList('run_id', runs, 1);
+    const ofAccounts = inList('account_id', accountIds, 2);
+    await raw.run(trx, `delete from import_pending_relations where ${inRuns.text} and ${ofAccounts.text}`, [...inRuns.parameters, ...ofAccounts.parameters]);
+  }
+
+  /** Memberships a merged entry adds; those the account has already stay as they are. */
+  async function addMemberships(trx: Transaction<Database>, merges: AccountMerge[]): Promise<void> {
+    const structures = merges.flatMap((m) => m.structureIds.map((id) => [m.accountId, id]));
+    const groups = merges.flatMap((m) => m.groupIds.map((id) => [m.accountId, id]));
+    for (const [table, column, rows] of [['account_structures', 'structure_id', structures], ['group_members', 'group_id', groups]] as const) {
+      for (const part of chunks(rows)) {
+        await raw.run(trx, `insert into ${table} (tenant_id, account_id, ${column}) select ${param(1)}, v.column1, v.column2 from (values ${tuples(part.length, 2, 2)}) as v where true on conflict do nothing`,
+          [tenantId, ...part.flat()]);
+      }
+    }
+  }
+
   return {
     async findAccounts(query: { externalIds: string[]; ines: string[] }): Promise<ExistingAccount[]> {
       const out = new Map<string, ExistingAccount>();
-      type Row = { id: string; external_id: string | null; ine: string | null; login: string; status: string; content_hash: string | null };
+      type Row = { id: string; external_id: string | null; ine: string | null; birth_date: string | null; login: string; status: string; content_hash: string | null };
       const find = async (column: 'external_id' | 'ine', values: string[]) => {
         for (const part of parts(values)) {
           const where = inList(column, part, 2);
           const { rows } = await raw.run<Row>(db,
-            `select id, external_id, ine, login, status, content_hash from accounts where tenant_id = ${param(1)} and ${where.text}`,
+            `select id, external_id, ine, birth_date, login, status, content_hash from accounts where tenant_id = ${param(1)} and ${where.text}`,
             [tenantId, ...where.parameters]);
-          for (const r of rows) out.set(r.id, { id: r.id, externalId: r.external_id, ine: r.ine, login: r.login, status: r.status as AccountStatus, contentHash: r.content_hash });
+          for (const r of rows) out.set(r.id, { id: r.id, externalId: r.external_id, ine: r.ine, birthDate: r.birth_date, login: r.login, status: r.status as AccountStatus, contentHash: r.content_hash });
         }
       };
       await find('external_id', query.externalIds);
@@ -193,9 +213,10 @@ export function importPeople(db: Kysely<Database>, tenantId: string, sqliteRows?
       return taken;
     },
 
-    async applyAccounts(runId: string, batch: { creates: AccountCreate[]; updates: AccountUpdate[]; relations: PendingRelation[]; replaceParentsOf: string[] }): Promise<void> {
+    async applyAccounts(runId: string, batch: AccountBatch): Promise<void> {
       const now = nowTimestamp();
       await db.transaction().execute(async (trx) => {
+        await dropSuperseded(trx, batch.supersededRuns, batch.restated);
         await insertRows(trx, 'accounts', CREATE_COLUMNS, batch.creates.map((a) => [
           a.id, tenantId, a.login, 'pending', null, a.activationCodeHash, now, now, null, ...keyValues(a), ...fieldValues(a), a.contentHash,
         ]));
@@ -203,6 +224,7 @@ export function importPeople(db: Kysely<Database>, tenantId: string, sqliteRows?
         const updates = [...new Map(batch.updates.map((a) => [a.id, a])).values()];
         await updateAccounts(trx, updates, now);
         await writeMemberships(trx, batch.creates, updates.filter((a) => a.changes.memberships));
+        await addMemberships(trx, batch.merges);
         for (const part of parts(batch.replaceParentsOf)) {
           const children = inList('child_id', part, 2);
           await raw.run(trx, `delete from relations where tenant_id = ${param(1)} and ${children.text}`, [tenantId, ...children.parameters]);
@@ -211,6 +233,17 @@ export function importPeople(db: Kysely<Database>, tenantId: string, sqliteRows?
           runId, r.accountId, r.side, 'externalId' in r.other ? r.other.externalId : null, 'dn' in r.other ? r.other.dn : null,
         ]));
       });
+    },
+
+    async adoptPendingRelations(fromRuns: string[], runId: string): Promise<void> {
+      for (const part of parts(fromRuns)) {
+        const runs = inList('run_id', part, 2);
+        // Accounts purged since their run stopped have nothing left to link.
+        await raw.run(db, `delete from import_pending_relations where not exists (select 1 from accounts a where a.tenant_id = ${param(1)} and a.id = import_pending_relations.account_id) and ${runs.text}`,
+          [tenantId, ...runs.parameters]);
+        const moved = inList('run_id', part, 2);
+        await raw.run(db, `update import_pending_relations set run_id = ${param(1)} where ${moved.text}`, [runId, ...moved.parameters]);
+      }
     },
 
     async resolveRelations(runId: string, perTransaction = pg ? 250_000 : 50_000): Promise<{ linked: number; unresolved: number }> {

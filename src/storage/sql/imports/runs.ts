@@ -5,7 +5,7 @@ import type { ImportCounters, ImportMode, ImportRun, ImportStatus } from '../../
 import { fromJson, nowTimestamp, toDate, toFlag } from '../rows.js';
 import type { Database, ImportRunsTable } from '../schema.js';
 
-export const ZERO_COUNTERS: ImportCounters = { read: 0, created: 0, updated: 0, unchanged: 0, disappeared: 0, quarantined: 0 };
+export const ZERO_COUNTERS: ImportCounters = { read: 0, created: 0, updated: 0, unchanged: 0, merged: 0, disappeared: 0, quarantined: 0 };
 
 function toRun(row: Selectable<ImportRunsTable>): ImportRun {
   return {
@@ -36,11 +36,26 @@ export function importRuns(db: Kysely<Database>, tenantId: string) {
       return toRun({ ...row, counters: ZERO_COUNTERS });
     },
 
-    async finishRun(runId: string, outcome: { status: Exclude<ImportStatus, 'running'>; counters: ImportCounters; highWaterMark: string | null; error?: string }): Promise<void> {
+    async finishRun(runId: string, outcome: { status: Exclude<ImportStatus, 'running'>; counters: ImportCounters; highWaterMark: string | null; error?: string }): Promise<Date> {
+      const finishedAt = nowTimestamp();
       await db.updateTable('import_runs')
-        .set({ status: outcome.status, finished_at: nowTimestamp(), counters: JSON.stringify(outcome.counters), high_water_mark: outcome.highWaterMark, error: outcome.error ?? null })
+        .set({ status: outcome.status, finished_at: finishedAt, counters: JSON.stringify(outcome.counters), high_water_mark: outcome.highWaterMark, error: outcome.error ?? null })
         .where('tenant_id', '=', tenantId).where('id', '=', runId)
         .execute();
+      return toDate(finishedAt);
+    },
+
+    async saveCounters(runId: string, counters: ImportCounters): Promise<void> {
+      await db.updateTable('import_runs').set({ counters: JSON.stringify(counters) })
+        .where('tenant_id', '=', tenantId).where('id', '=', runId).where('status', '=', 'running')
+        .execute();
+    },
+
+    async leftoverRelationRuns(sourceId: string): Promise<string[]> {
+      const rows = await runs().where('source_id', '=', sourceId).where('status', '<>', 'running')
+        .where((eb) => eb.exists(eb.selectFrom('import_pending_relations as p').select('p.run_id').whereRef('p.run_id', '=', 'import_runs.id')))
+        .select('id').execute();
+      return rows.map((r) => r.id);
     },
 
     async abandonStaleRuns(sourceId: string): Promise<string[]> {
