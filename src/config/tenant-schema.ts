@@ -71,6 +71,11 @@ const directorySourceSchema = z.strictObject({
     groupStructureAttribute: z.string().min(1).optional(),
     /** Longest attribute value accepted (default 256); a longer one quarantines its entry. */
     maxValueLength: z.number().int().min(16).max(65536).optional(),
+    /**
+     * Quarantine a structure whose UAI has a wrong check letter (and with it, every person
+     * attached to it). Default false: the structure is imported and the run reports a warning.
+     */
+    strictUai: z.boolean().default(false),
   }).prefault({}),
 });
 

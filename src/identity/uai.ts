@@ -4,12 +4,29 @@
  * without I, O and Q.
  */
 const CHECK_ALPHABET = 'ABCDEFGHJKLMNPRSTUVWXYZ';
+const UAI_SHAPE = /^(\d{7})([A-Z])$/;
 
 export function uaiCheckLetter(digits: string): string {
   return CHECK_ALPHABET[Number(digits) % 23]!;
 }
 
+/** 7 digits and an upper-case letter, whatever the letter: what a UAI looks like. */
+export function hasUaiShape(uai: string): boolean {
+  return UAI_SHAPE.test(uai);
+}
+
+/**
+ * The letter a UAI-shaped value should end with, or null when it has the right one (or is not
+ * UAI-shaped). Real annuaires hold a few UAIs whose letter was mistyped once and copied
+ * everywhere since: callers decide whether that is fatal.
+ */
+export function wrongUaiCheckLetter(uai: string): string | null {
+  const match = UAI_SHAPE.exec(uai);
+  if (!match) return null;
+  const expected = uaiCheckLetter(match[1]!);
+  return expected === match[2] ? null : expected;
+}
+
 export function isValidUai(uai: string): boolean {
-  const match = /^(\d{7})([A-Z])$/.exec(uai);
-  return match !== null && uaiCheckLetter(match[1]!) === match[2];
+  return hasUaiShape(uai) && wrongUaiCheckLetter(uai) === null;
 }

@@ -67,4 +67,10 @@ export interface Quarantined {
   reason: string;
 }
 
-export type MappingResult<T> = { ok: true; value: T } | { ok: false; quarantined: Quarantined };
+/**
+ * An entry mapped, or quarantined. `warnings`: what was wrong with an entry imported all the
+ * same, as short sentences naming it (`structure <dn>: ENTStructureUAI 0590121X has a wrong
+ * check letter (expected L)`), for the run's report; absent when there is nothing to say.
+ * Never personal data: only DNs, attribute names and school ids (UAIs).
+ */
+export type MappingResult<T> = { ok: true; value: T; warnings?: string[] } | { ok: false; quarantined: Quarantined };

@@ -15,7 +15,7 @@ import type {
 import type { GroupKind, Profile } from '../../storage/ports/index.js';
 import {
   type Parsed, DEFAULT_MAX_VALUE_LENGTH, cleanValue, defaultExternalIdPrefix, externalId, fail,
-  normalizeDn, ok, parentDn, parseBirthDate, parseEmail, parseGroupRef, parseJointure,
+  isBareJointureId, normalizeDn, ok, parentDn, parseBirthDate, parseEmail, parseGroupRef, parseJointure,
   parsePupilRelation, parseUai, rdnValue,
 } from './parse.js';
 
@@ -42,6 +42,11 @@ export interface SdetMapperOptions {
    * annuaire uses another attribute sets it here).
    */
   groupStructureAttribute?: string;
+  /**
+   * Quarantine a structure whose UAI has the right shape but a wrong check letter. Default
+   * false: the structure is imported and the result carries a warning (its people depend on it).
+   */
+  strictUai?: boolean;
 }
 
 export interface SdetMapper {
@@ -71,6 +76,7 @@ interface Context {
   prefix: string;
   source: string | undefined;
   academicDomains: string[];
+  strictUai: boolean;
 }
 
 /** A value parser; `null` means "ignore this value" (not worth refusing the entry for). */
@@ -83,16 +89,29 @@ interface FieldRule<R> {
   parse: Parse<unknown>;
   required?: boolean;
   multi?: boolean;
+  /**
+   * An identity key (jointure, UAI, INE): every value the entry holds must agree, since LDAP
+   * does not order values and taking "the first" could give the entry another identity next run.
+   * `'quarantine'` when they do not; `'lowest'` keeps the lowest (the same whatever the order)
+   * with a warning, for keys that are not personal data and that no account hangs on.
+   */
+  unique?: 'quarantine' | 'lowest';
+  /**
+   * A value that does not parse is left out with a warning instead of quarantining the entry:
+   * for references (classes, parents, structures) whose loss costs one link, not an account.
+   */
+  dropBad?: boolean;
 }
 
 type Elem<T> = T extends readonly (infer E)[] ? E : Exclude<T, null>;
 /** Typed table rows: `parse` must produce what the field holds. */
 const rule = <R>() => <K extends keyof R & string>(r: {
-  field: K; attributes: readonly string[]; parse: Parse<Elem<R[K]>>; required?: boolean; multi?: boolean;
+  field: K; attributes: readonly string[]; parse: Parse<Elem<R[K]>>; required?: boolean; multi?: boolean; unique?: 'quarantine' | 'lowest'; dropBad?: boolean;
 }): FieldRule<R> => r;
 const personRule = rule<ImportedPerson>();
 
-const text: Parse<string> = (v) => ok(v);
+/** Names: doubled and no-break spaces become one plain space (cleanValue refuses tabs and line breaks). */
+const name: Parse<string> = (v) => ok(collapseSpaces(v));
 const dn: Parse<string> = (v) => normalizeDn(v);
 const uuid: Parse<string> = (v) => ok(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v) ? v.toLowerCase() : null);
 /** A bad contact address is dropped, not a reason to lock a pupil out. */
@@ -112,6 +131,16 @@ const jointure: Parse<string> = (v, ctx) => {
   }
   return ok(externalId(ctx.prefix, parsed.value.id));
 };
+/**
+ * Structures also accept a bare id (`9000`): some annuaires write ENTStructureJointure without
+ * its `SOURCE$`. It is read as this source's id, so `9000` and `AC-LILLE$9000` give the same
+ * external id (`LILLE-9000`) and the structure keeps it whichever form the directory uses.
+ * People do not get this leniency: their external id is the ÉduConnect join key, and a bare
+ * value may be some other id (a login, a local number) that would match a stranger's account.
+ */
+const structureJointure: Parse<string> = (v, ctx) =>
+  !v.includes('$') && isBareJointureId(v) ? ok(externalId(ctx.prefix, v)) : jointure(v, ctx);
+const uai: Parse<string> = (v, ctx) => parseUai(v, ctx.strictUai);
 /** INE: 11 letters or digits. It drives merges of pupils who move school, so it must be right. */
 const ine: Parse<string> = (v) => (/^[0-9A-Z]{11}$/.test(v.toUpperCase()) ? ok(v.toUpperCase()) : fail('is not an INE (11 letters or digits)'));
 /**
@@ -144,13 +173,15 @@ const guardian: Parse<string> = (v, ctx) => {
 
 /** Read for every person, whatever the class. */
 const PERSON_FIELDS: FieldRule<ImportedPerson>[] = [
-  personRule({ field: 'externalId', attributes: ['ENTPersonJointure'], parse: jointure, required: true }),
-  personRule({ field: 'firstName', attributes: ['givenName'], parse: text }),
-  personRule({ field: 'lastName', attributes: ['sn'], parse: text }),
+  personRule({ field: 'externalId', attributes: ['ENTPersonJointure'], parse: jointure, required: true, unique: 'quarantine' }),
+  personRule({ field: 'firstName', attributes: ['givenName'], parse: name }),
+  personRule({ field: 'lastName', attributes: ['sn'], parse: name }),
   personRule({ field: 'birthDate', attributes: ['ENTPersonDateNaissance'], parse: parseBirthDate }),
   personRule({ field: 'email', attributes: ['mail', 'ENTPersonMailDiffusion'], parse: email }),
   personRule({ field: 'garId', attributes: ['ENTPersonGARIdentifiant'], parse: uuid }),
-  personRule({ field: 'mainStructureDn', attributes: ['ENTPersonStructRattach'], parse: structureDn }),
+  // Single-valued in SDET, yet some annuaires list every structure a person works in: the first
+  // is the main one, and none of the others is lost (they join structureDns).
+  personRule({ field: 'structureDns', attributes: ['ENTPersonStructRattach'], parse: structureDn, multi: true, dropBad: true }),
 ];
 
 const TEACHING_FUNCTION = /\$(ENS|DOC)\$/i;
@@ -173,18 +204,18 @@ export const PERSON_CLASSES: ReadonlyArray<{
 }> = [
   {
     objectClass: 'ENTEleve', profile: 'Student', fields: [
-      personRule({ field: 'ine', attributes: ['ENTEleveINE'], parse: ine }),
-      personRule({ field: 'groups', attributes: ['ENTEleveClasses'], parse: groupRef('class'), multi: true }),
-      personRule({ field: 'groups', attributes: ['ENTEleveGroupes'], parse: groupRef('group'), multi: true }),
+      personRule({ field: 'ine', attributes: ['ENTEleveINE'], parse: ine, unique: 'quarantine' }),
+      personRule({ field: 'groups', attributes: ['ENTEleveClasses'], parse: groupRef('class'), multi: true, dropBad: true }),
+      personRule({ field: 'groups', attributes: ['ENTEleveGroupes'], parse: groupRef('group'), multi: true, dropBad: true }),
       personRule({ field: 'guardianExternalIds', attributes: ['ENTElevePersRelEleve'], parse: guardian, multi: true }),
-      personRule({ field: 'parentDns', attributes: ['ENTEleveParents', 'ENTEleveAutoriteParentale'], parse: dn, multi: true }),
+      personRule({ field: 'parentDns', attributes: ['ENTEleveParents', 'ENTEleveAutoriteParentale'], parse: dn, multi: true, dropBad: true }),
     ],
   },
   {
     objectClass: 'ENTAuxEnseignant', profile: 'Teacher', fields: [
       ...STAFF_FIELDS,
-      personRule({ field: 'groups', attributes: ['ENTAuxEnsClasses'], parse: groupRef('class'), multi: true }),
-      personRule({ field: 'groups', attributes: ['ENTAuxEnsGroupes'], parse: groupRef('group'), multi: true }),
+      personRule({ field: 'groups', attributes: ['ENTAuxEnsClasses'], parse: groupRef('class'), multi: true, dropBad: true }),
+      personRule({ field: 'groups', attributes: ['ENTAuxEnsGroupes'], parse: groupRef('group'), multi: true, dropBad: true }),
     ],
   },
   { objectClass: 'ENTAuxNonEnsEtab', profile: staffProfile, fields: STAFF_FIELDS },
@@ -192,7 +223,7 @@ export const PERSON_CLASSES: ReadonlyArray<{
   { objectClass: 'ENTAuxNonEnsCollLoc', profile: staffProfile, fields: STAFF_FIELDS },
   {
     objectClass: 'ENTAuxPersRelEleve', profile: 'Relative', fields: [
-      personRule({ field: 'childDns', attributes: ['ENTAuxPersRelEleveEleve'], parse: dn, multi: true }),
+      personRule({ field: 'childDns', attributes: ['ENTAuxPersRelEleveEleve'], parse: dn, multi: true, dropBad: true }),
     ],
   },
   { objectClass: 'ENTAuxPersExt', profile: 'Guest', fields: [] },
@@ -204,9 +235,13 @@ const structureRule = rule<ImportedStructure>();
 const STRUCTURE_FIELDS: FieldRule<ImportedStructure>[] = [
   // The UAI is required: the store keys structures by it (services and collectivities without
   // one cannot be stored yet).
-  structureRule({ field: 'uai', attributes: ['ENTStructureUAI'], parse: parseUai, required: true }),
-  structureRule({ field: 'externalId', attributes: ['ENTStructureJointure'], parse: jointure }),
-  structureRule({ field: 'name', attributes: ['ENTStructureNomCourant', 'ou'], parse: text, required: true }),
+  structureRule({ field: 'uai', attributes: ['ENTStructureUAI'], parse: uai, required: true, unique: 'quarantine' }),
+  // The store keys structures by UAI: two jointures leave the structure's key alone, so the
+  // structure (and its people) is kept, under the lowest one.
+  structureRule({ field: 'externalId', attributes: ['ENTStructureJointure'], parse: structureJointure, unique: 'lowest' }),
+  // Not required: a structure without a name is named after its UAI (with a warning) rather
+  // than refused with all its people.
+  structureRule({ field: 'name', attributes: ['ENTStructureNomCourant', 'ou'], parse: name }),
 ];
 
 export const GROUP_CLASSES: ReadonlyArray<{ objectClass: string; kind: GroupKind }> = [
@@ -222,7 +257,7 @@ const groupCode: Parse<string> = (v) => ok(v.slice(v.lastIndexOf('$') + 1));
 
 const GROUP_FIELDS: FieldRule<ImportedGroup>[] = [
   groupRule({ field: 'code', attributes: ['cn'], parse: groupCode, required: true }),
-  groupRule({ field: 'name', attributes: ['description', 'cn'], parse: text, required: true }),
+  groupRule({ field: 'name', attributes: ['description', 'cn'], parse: name, required: true }),
 ];
 
 /** Attributes read outside the field tables; they may be renamed too. */
@@ -320,8 +355,13 @@ class EntryReader implements Reader {
   }
 }
 
-/** Runs table rows into `draft`; returns a quarantine reason, or null. */
-function applyRules<R>(rules: readonly FieldRule<R>[], read: Reader, ctx: Context, maxLength: number, draft: Partial<Record<keyof R, unknown>>): string | null {
+/**
+ * Runs table rows into `draft`; returns a quarantine reason, or null. Problems that leave the
+ * entry importable go to `warnings` (`<attribute> <problem>`, without the entry's DN).
+ */
+function applyRules<R>(
+  rules: readonly FieldRule<R>[], read: Reader, ctx: Context, maxLength: number, draft: Partial<Record<keyof R, unknown>>, warnings: string[],
+): string | null {
   for (const r of rules) {
     const found: unknown[] = [];
     search: for (const attribute of r.attributes) {
@@ -331,16 +371,25 @@ function applyRules<R>(rules: readonly FieldRule<R>[], read: Reader, ctx: Contex
           if (!clean.ok) return `${read.spelling(name)} ${clean.reason}`;
           if (clean.value === '') continue;
           const parsed = r.parse(clean.value, ctx);
-          if (!parsed.ok) return `${read.spelling(name)} ${parsed.reason}`;
+          if (!parsed.ok) {
+            if (!r.dropBad) return `${read.spelling(name)} ${parsed.reason}`;
+            warnings.push(`${read.spelling(name)} ${parsed.reason}: value ignored`);
+            continue;
+          }
+          if (parsed.warning) warnings.push(`${read.spelling(name)} ${parsed.warning}`);
           if (parsed.value === null) continue;
           found.push(parsed.value);
-          if (!r.multi) break search;
+          // A unique field reads on: a second value must be checked against the first.
+          if (!r.multi && !r.unique) break search;
         }
       }
     }
-    if (r.required && found.length === 0) {
-      const tried = [...new Set(r.attributes.flatMap((a) => read.names(a)))];
-      return `missing ${tried.join(' or ')}`;
+    if (r.required && found.length === 0) return `missing ${namesRead(r, read)}`;
+    const distinct = r.unique && found.length > 1 ? [...new Set(found.map(String))].sort() : [];
+    if (distinct.length > 1) {
+      if (r.unique === 'quarantine') return `${namesRead(r, read)} has ${distinct.length} different values`;
+      warnings.push(`${namesRead(r, read)} has ${distinct.length} different values: ${distinct[0]} kept`);
+      found.splice(0, found.length, distinct[0]);
     }
     if (r.multi) draft[r.field] = [...((draft[r.field] as unknown[] | undefined) ?? []), ...found];
     else if (found.length > 0) draft[r.field] = found[0];
@@ -348,7 +397,22 @@ function applyRules<R>(rules: readonly FieldRule<R>[], read: Reader, ctx: Contex
   return null;
 }
 
+/** The attribute names a rule reads, for messages: `ENTStructureNomCourant or ou`. */
+function namesRead(r: { attributes: readonly string[] }, read: Reader): string {
+  return [...new Set(r.attributes.flatMap((a) => read.names(a)))].join(' or ');
+}
+
 const quarantine = <T>(dn: string, reason: string): MappingResult<T> => ({ ok: false, quarantined: { dn, reason } });
+/**
+ * An imported entry, with its warnings as sentences naming it (`structure <dn>: …`) when there
+ * are any: the key is left out otherwise, so that most results stay as small as before.
+ */
+function mapped<T>(kind: string, dn: string, value: T, warnings: string[]): MappingResult<T> {
+  if (warnings.length === 0) return { ok: true, value };
+  return { ok: true, value, warnings: [...new Set(warnings)].map((w) => `${kind} ${dn}: ${w}`) };
+}
+/** Runs of white space (no-break spaces included) → one space. */
+const collapseSpaces = (v: string): string => (/\s\s|[^\S ]/.test(v) ? v.replace(/\s+/g, ' ') : v);
 const unique = <T>(items: T[], key: (item: T) => string = String): T[] => [...new Map(items.map((i) => [key(i), i])).values()];
 
 /**
@@ -387,7 +451,12 @@ export function splitCommonName(cn: string, known: { firstName?: string; lastNam
 export function createSdetMapper(options: SdetMapperOptions): SdetMapper {
   const prefix = options.externalIdPrefix ?? (options.source ? defaultExternalIdPrefix(options.source) : undefined);
   if (!prefix || !/^[A-Za-z0-9_-]+$/.test(prefix)) throw new Error('SDET mapping: externalIdPrefix (or source) is required: letters, digits, _ and -');
-  const ctx: Context = { prefix, source: options.source, academicDomains: (options.academicDomains ?? DEFAULT_ACADEMIC_DOMAINS).map((d) => d.toLowerCase()) };
+  const ctx: Context = {
+    prefix,
+    source: options.source,
+    academicDomains: (options.academicDomains ?? DEFAULT_ACADEMIC_DOMAINS).map((d) => d.toLowerCase()),
+    strictUai: options.strictUai ?? false,
+  };
   const maxLength = options.maxValueLength ?? DEFAULT_MAX_VALUE_LENGTH;
   const renames = compileOverrides(options.overrides ?? {});
   const personOrder = PERSON_CLASSES.map((c) => c.objectClass);
@@ -431,10 +500,13 @@ export function createSdetMapper(options: SdetMapperOptions): SdetMapper {
       const dnValue = entryDn(entry);
       if (!dnValue.ok) return quarantine(entry.dn, dnValue.reason);
       const draft: Partial<ImportedStructure> = {};
-      const problem = applyRules(STRUCTURE_FIELDS, read, ctx, maxLength, draft);
+      const warnings: string[] = [];
+      const problem = applyRules(STRUCTURE_FIELDS, read, ctx, maxLength, draft, warnings);
       if (problem) return quarantine(entry.dn, problem);
+      const uai = draft.uai!;
+      if (!draft.name) warnings.push(`has no ${[...read.names('ENTStructureNomCourant'), ...read.names('ou')].join(' or ')}: named after its UAI`);
       // No jointure: the UAI is the stable key (ImportedStructure.externalId).
-      return { ok: true, value: { dn: dnValue.value, externalId: draft.externalId ?? draft.uai!, uai: draft.uai!, name: draft.name! } };
+      return mapped('structure', entry.dn, { dn: dnValue.value, externalId: draft.externalId ?? uai, uai, name: draft.name ?? uai }, warnings);
     },
 
     group(entry) {
@@ -444,11 +516,12 @@ export function createSdetMapper(options: SdetMapperOptions): SdetMapper {
       const dnValue = entryDn(entry);
       if (!dnValue.ok) return quarantine(entry.dn, dnValue.reason);
       const draft: Partial<ImportedGroup> = {};
-      const problem = applyRules(GROUP_FIELDS, read, ctx, maxLength, draft);
+      const warnings: string[] = [];
+      const problem = applyRules(GROUP_FIELDS, read, ctx, maxLength, draft, warnings);
       if (problem) return quarantine(entry.dn, problem);
       const structureDn = groupStructureDn(read, dnValue.value);
       if (!structureDn.ok) return quarantine(entry.dn, structureDn.reason);
-      return { ok: true, value: { dn: dnValue.value, structureDn: structureDn.value, kind: groupClass.kind, code: draft.code!, name: draft.name! } };
+      return mapped('group', entry.dn, { dn: dnValue.value, structureDn: structureDn.value, kind: groupClass.kind, code: draft.code!, name: draft.name! }, warnings);
     },
 
     person(entry) {
@@ -459,38 +532,37 @@ export function createSdetMapper(options: SdetMapperOptions): SdetMapper {
       const dnValue = entryDn(entry);
       if (!dnValue.ok) return quarantine(entry.dn, dnValue.reason);
       const draft: Partial<Record<keyof ImportedPerson, unknown>> = {};
-      const problem = applyRules(personRules(classes), read, ctx, maxLength, draft);
+      const warnings: string[] = [];
+      const problem = applyRules(personRules(classes), read, ctx, maxLength, draft, warnings);
       if (problem) return quarantine(entry.dn, problem);
       const d = draft as Partial<ImportedPerson>;
 
       const names = personNames(read, d.firstName, d.lastName, maxLength);
       if (!names.ok) return quarantine(entry.dn, names.reason);
       const groups = unique(d.groups ?? [], (g) => `${g.kind}\u0000${g.structureDn}\u0000${g.code}`);
-      const mainStructureDn = d.mainStructureDn ?? null;
+      const attached = d.structureDns ?? [];
+      const mainStructureDn = attached[0] ?? null;
       const profile = typeof main.profile === 'function' ? main.profile(read) : main.profile;
-      return {
-        ok: true,
-        value: {
-          dn: dnValue.value,
-          externalId: d.externalId!,
-          profile,
-          ...names.value,
-          birthDate: d.birthDate ?? null,
-          email: d.email ?? null,
-          // Read from the staff classes; a pupil who also carries one (bad data) gets none.
-          academicEmail: profile === 'Teacher' || profile === 'Personnel' ? d.academicEmail ?? null : null,
-          ine: d.ine ?? null,
-          garId: d.garId ?? null,
-          mainStructureDn,
-          // Main structure + the structures of the person's classes and groups. Not
-          // ENTEleveStructRattachId: it is an AAF structure id, not a DN (GIP-RECIA sample).
-          structureDns: unique([...(mainStructureDn ? [mainStructureDn] : []), ...groups.map((g) => g.structureDn)]),
-          groups,
-          guardianExternalIds: unique(d.guardianExternalIds ?? []),
-          parentDns: unique(d.parentDns ?? []),
-          childDns: unique(d.childDns ?? []),
-        },
-      };
+      return mapped('person', entry.dn, {
+        dn: dnValue.value,
+        externalId: d.externalId!,
+        profile,
+        ...names.value,
+        birthDate: d.birthDate ?? null,
+        email: d.email ?? null,
+        // Read from the staff classes; a pupil who also carries one (bad data) gets none.
+        academicEmail: profile === 'Teacher' || profile === 'Personnel' ? d.academicEmail ?? null : null,
+        ine: d.ine ?? null,
+        garId: d.garId ?? null,
+        mainStructureDn,
+        // Main structure(s) + the structures of the person's classes and groups. Not
+        // ENTEleveStructRattachId: it is an AAF structure id, not a DN (GIP-RECIA sample).
+        structureDns: unique([...attached, ...groups.map((g) => g.structureDn)]),
+        groups,
+        guardianExternalIds: unique(d.guardianExternalIds ?? []),
+        parentDns: unique(d.parentDns ?? []),
+        childDns: unique(d.childDns ?? []),
+      }, warnings);
     },
 
     personExternalId(entry) {
@@ -524,7 +596,7 @@ function personNames(read: Reader, firstName: string | undefined, lastName: stri
   const cnValue = read.first('cn');
   const cn = cnValue ? cleanValue(cnValue.value, maxLength) : ok('');
   if (!cn.ok) return fail(`${read.spelling(cnValue!.name)} ${cn.reason}`);
-  const split = cn.value ? splitCommonName(cn.value, { firstName, lastName }) : null;
+  const split = cn.value ? splitCommonName(collapseSpaces(cn.value), { firstName, lastName }) : null;
   if (split) return ok(split);
   // Only a family name, and cn adds nothing: people registered without a first name exist.
   if (lastName) return ok({ firstName: '', lastName });

@@ -6,9 +6,13 @@
  */
 import type { GroupRef } from '../model.js';
 import type { GroupKind } from '../../storage/ports/index.js';
-import { isValidUai } from '../../identity/uai.js';
+import { hasUaiShape, wrongUaiCheckLetter } from '../../identity/uai.js';
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+/**
+ * A parsed value, or why there is none. `warning`: the value was kept but something about it
+ * deserves a human's eye (the mapper passes it on to the run's report).
+ */
+export type Parsed<T> = { ok: true; value: T; warning?: string } | { ok: false; reason: string };
 
 export const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 export const fail = <T = never>(reason: string): Parsed<T> => ({ ok: false, reason });
@@ -50,18 +54,40 @@ export function cleanValue(raw: string, maxLength = DEFAULT_MAX_VALUE_LENGTH): P
   return ok(value);
 }
 
-/** `DD/MM/YYYY` → `YYYY-MM-DD`; impossible dates (31/02/2010, 29/02/2023) are refused. */
+/** SDET's `DD/MM/YYYY`, also unpadded (`1/9/2015`) or with `.`/`-`: French dates are always day first. */
+const DAY_FIRST = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/;
+/** ISO `YYYY-MM-DD`, as exports from other tools write it. */
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/**
+ * `YYYYMMDD`, or a generalized time at midnight UTC (`YYYYMMDD000000Z`, directories whose
+ * attribute has that syntax). Another time of day is refused: `20120228230000Z` may well be
+ * 29/02/2012 at midnight in Paris, and guessing a pupil's birth date is not an option.
+ */
+const COMPACT_DATE = /^(\d{4})(\d{2})(\d{2})(?:000000(?:\.0+)?Z?)?$/;
+
+/**
+ * A birth date → `YYYY-MM-DD`. Read in every unambiguous form (see above); refused when the
+ * year has 2 digits (which century?) and when the date does not exist (31/02/2010, 29/02/2023).
+ */
 export function parseBirthDate(value: string): Parsed<string> {
-  const m = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(value);
-  if (!m) return fail('is not a date DD/MM/YYYY');
-  const [day, month, year] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const parts = dateParts(value);
+  if (!parts) return fail('is not a date DD/MM/YYYY');
+  const [year, month, day] = parts;
   // Date.UTC rolls 31/02 over to 03/03: a round trip that changes the date reveals it.
   const date = new Date(Date.UTC(year, month - 1, day));
   // Year 0–99 would be shifted by Date.UTC, and nobody in a school was born before 1900.
   if (year < 1900 || date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
     return fail('is not an existing date');
   }
-  return ok(`${m[3]}-${m[2]}-${m[1]}`);
+  return ok(`${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`);
+}
+
+/** [year, month, day] of a date in one of the accepted forms, or null. */
+function dateParts(value: string): [number, number, number] | null {
+  const dayFirst = DAY_FIRST.exec(value);
+  if (dayFirst) return [Number(dayFirst[3]), Number(dayFirst[2]), Number(dayFirst[1])];
+  const yearFirst = ISO_DATE.exec(value) ?? COMPACT_DATE.exec(value);
+  return yearFirst ? [Number(yearFirst[1]), Number(yearFirst[2]), Number(yearFirst[3])] : null;
 }
 
 export interface Jointure {
@@ -71,12 +97,18 @@ export interface Jointure {
 
 /**
  * `SOURCE$id` (e.g. `AC-LILLE$1234567`). Both parts are restricted to a safe alphabet because
- * they become the external id, a key matched against ÉduConnect's FrEduCtRefId.
+ * they become the external id, a key matched against ÉduConnect's FrEduCtRefId. Spaces around
+ * the `$` (`AC-LILLE $ 1234567`, hand-edited entries) cannot be part of either, so they are dropped.
  */
 export function parseJointure(value: string): Parsed<Jointure> {
-  const m = /^([A-Za-z0-9_-]+)\$([A-Za-z0-9._-]+)$/.exec(value);
+  const m = /^([A-Za-z0-9_-]+) *\$ *([A-Za-z0-9._-]+)$/.exec(value);
   if (!m) return fail('is not SOURCE$id');
   return ok({ source: m[1]!, id: m[2]! });
+}
+
+/** An id without its `SOURCE$` (a bare `9000`): the same alphabet as the id of a jointure. */
+export function isBareJointureId(value: string): boolean {
+  return /^[A-Za-z0-9._-]+$/.test(value);
 }
 
 /** The default external-id prefix of a source: `AC-LILLE` → `LILLE` (entcore: `LILLE-1234567`). */
@@ -89,16 +121,29 @@ export function externalId(prefix: string, id: string): string {
   return `${prefix}-${id}`;
 }
 
-/** `O`/`N` (oui/non), as SDET writes booleans. */
+/**
+ * SDET writes booleans `O`/`N` (oui/non); exports also write them in full (`Oui`, `NON`) or
+ * in English (`TRUE`, `false`). Each spelling has one meaning, so all are read, in any case.
+ */
+const BOOLEANS = new Map([['O', true], ['OUI', true], ['TRUE', true], ['N', false], ['NON', false], ['FALSE', false]]);
 export function parseBoolean(value: string): Parsed<boolean> {
-  const v = value.toUpperCase();
-  return v === 'O' ? ok(true) : v === 'N' ? ok(false) : fail('is not O or N');
+  const v = BOOLEANS.get(value.trim().toUpperCase());
+  return v === undefined ? fail('is not O or N') : ok(v);
 }
 
-/** A UAI, upper-cased (some directories store `0590121l`), with its check letter verified. */
-export function parseUai(value: string): Parsed<string> {
-  const uai = value.toUpperCase();
-  return isValidUai(uai) ? ok(uai) : fail('is not a valid UAI (7 digits and the matching check letter)');
+/**
+ * A UAI, upper-cased (some directories store `0590121l`) and without spaces (`0590121 L`).
+ * A value of the right shape whose check letter is wrong is kept with a warning unless `strict`:
+ * real annuaires carry such UAIs for years, and refusing the structure would refuse its people.
+ */
+export function parseUai(value: string, strict = true): Parsed<string> {
+  const uai = value.replace(/\s+/g, '').toUpperCase();
+  if (!hasUaiShape(uai)) return fail('is not a UAI (7 digits and a letter)');
+  const expected = wrongUaiCheckLetter(uai);
+  if (expected === null) return ok(uai);
+  // A UAI is a public school id, not personal data: quoting it helps whoever fixes the annuaire.
+  const problem = `${uai} has a wrong check letter (expected ${expected})`;
+  return strict ? fail(problem) : { ok: true, value: uai, warning: problem };
 }
 
 /**
