@@ -58,6 +58,12 @@ const directorySourceSchema = z.strictObject({
   clockSkewSeconds: z.number().int().min(0).default(5),
   /** A full run marks at most this share of the source's accounts disappeared, unless told otherwise. */
   maxDisappearedShare: z.number().min(0).max(1).default(0.05),
+  /**
+   * Share of the people read that may be quarantined before a run ends "completed with errors"
+   * (its own exit code). Default 10 %. Above 90 %, or when every person is quarantined, the run
+   * fails: it stops before writing more, marks nothing disappeared and keeps no delta mark.
+   */
+  maxQuarantinedShare: z.number().min(0).max(0.9).default(0.1),
   /** Days between disappearance and deletion by `hub import purge`. */
   disappearedGraceDays: z.number().int().min(0).default(90),
   /** Adjustments of the SDET mapping (src/provisioning/sdet/mapping.ts) for this annuaire. */

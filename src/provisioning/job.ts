@@ -73,11 +73,11 @@ export class ImportFailed extends HubError {
 }
 
 /**
- * Above this share of quarantined entries a run is "completed with errors"; above the second it
- * fails before writing what remains, and marks nothing disappeared: a directory that breaks one
- * of the mapping's assumptions must not pass for an import.
+ * Above this share of quarantined people a run fails before writing what remains, and marks
+ * nothing disappeared: a directory that breaks one of the mapping's assumptions must not pass
+ * for an import. (Above the source's `maxQuarantinedShare` it is "completed with errors".)
  */
-export const QUARANTINE_SHARES = { withErrors: 0.1, failure: 0.9 };
+const FAILING_QUARANTINED_SHARE = 0.9;
 
 /** Quarantine reasons are kept per run in the store; the report keeps the first ones in memory. */
 const REPORT_QUARANTINE_LIMIT = 1000;
@@ -234,7 +234,7 @@ async function completeRun(deps: ImportDeps, request: ImportRequest, source: Dir
   const { record } = run;
   try {
     await readAndReconcile(deps, request, source, run, since);
-    const status = run.quarantinedShare() > QUARANTINE_SHARES.withErrors ? 'completed_with_errors' : 'completed';
+    const status = run.quarantinedShare() > request.source.maxQuarantinedShare ? 'completed_with_errors' : 'completed';
     const highWaterMark = run.highWaterMark ?? since?.stamp ?? null;
     const finishedAt = await store.finishRun(record.id, { status, counters: run.counters, highWaterMark });
     // Only a run that got to the end has linked what it staged; a failed run's links wait for the next.
@@ -310,8 +310,8 @@ async function readDirectoryTree(deps: ImportDeps, request: ImportRequest, sourc
 function checkQuarantineShare(run: Run, atEnd: boolean): void {
   const share = run.quarantinedShare();
   const allQuarantined = atEnd && run.people > 0 && run.quarantinedPeople === run.people;
-  if (share <= QUARANTINE_SHARES.failure && !allQuarantined) return;
-  throw new ImportRefused('too_many_quarantined', `${run.quarantinedPeople} of ${run.people} people read (${(share * 100).toFixed(1)} %) were quarantined, more than ${QUARANTINE_SHARES.failure * 100} %: the import stopped${atEnd ? '' : ' before writing the rest'}, marked nothing disappeared and kept no delta mark; see the quarantine reasons (hub import show ${run.record.id} --tenant ${run.record.tenantId})`);
+  if (share <= FAILING_QUARANTINED_SHARE && !allQuarantined) return;
+  throw new ImportRefused('too_many_quarantined', `${run.quarantinedPeople} of ${run.people} people read (${(share * 100).toFixed(1)} %) were quarantined, more than ${FAILING_QUARANTINED_SHARE * 100} %: the import stopped${atEnd ? '' : ' before writing the rest'}, marked nothing disappeared and kept no delta mark; see the quarantine reasons (hub import show ${run.record.id} --tenant ${run.record.tenantId})`);
 }
 
 async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source: DirectorySource, run: Run, since: Since | null): Promise<void> {

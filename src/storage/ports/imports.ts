@@ -162,7 +162,7 @@ export interface ImportStore {
   saveCounters(runId: string, counters: ImportCounters): Promise<void>;
   /** Marks the source's runs still `running` as failed (their process died: the caller holds the lock); returns their ids. */
   abandonStaleRuns(sourceId: string): Promise<string[]>;
-  /** The newest completed, non-dry run of the source (of that mode): its high-water mark feeds the next delta. */
+  /** The newest completed (with errors or not), non-dry run of the source (of that mode): its high-water mark feeds the next delta. */
   lastCompletedRun(sourceId: string, mode?: ImportMode): Promise<ImportRun | null>;
   listRuns(limit?: number): Promise<ImportRun[]>;
   getRun(runId: string): Promise<ImportRun | null>;

@@ -68,7 +68,7 @@ export function importRuns(db: Kysely<Database>, tenantId: string) {
     },
 
     async lastCompletedRun(sourceId: string, mode?: ImportMode): Promise<ImportRun | null> {
-      let query = runs().where('source_id', '=', sourceId).where('status', '=', 'completed').where('dry_run', '=', 0);
+      let query = runs().where('source_id', '=', sourceId).where('status', 'in', ['completed', 'completed_with_errors']).where('dry_run', '=', 0);
       if (mode) query = query.where('mode', '=', mode);
       const row = await query.orderBy('started_at', 'desc').limit(1).executeTakeFirst();
       return row ? toRun(row) : null;
