@@ -134,7 +134,7 @@ class Run {
   /** The warnings the report ends with: mapping fixes, and what each quarantined structure took with it. */
   finalWarnings(): string[] {
     const out = [...this.mappingWarnings];
-    if (this.mappingWarningCount > this.mappingWarnings.length) out.push(`… ${this.mappingWarningCount - this.mappingWarnings.length} more value(s) kept with a warning (hub import show ${this.record.id} --tenant ${this.record.tenantId})`);
+    if (this.mappingWarningCount > this.mappingWarnings.length) out.push(`… and ${this.mappingWarningCount - this.mappingWarnings.length} more value(s) kept with a warning like these`);
     for (const [dn, { reason, people }] of this.badStructures) {
       out.push(`structure ${dn} was quarantined (${reason}): ${people} person(s) attached to it were quarantined with it`);
     }
@@ -245,10 +245,10 @@ async function completeRun(deps: ImportDeps, request: ImportRequest, source: Dir
       counters: run.counters, quarantined: run.quarantined, warnings: run.finalWarnings(), seconds: (Date.now() - started) / 1000,
     };
   } catch (err) {
-    const counters = run.committedCounters();
     const error = (err as Error).message;
-    const finishedAt = await store.finishRun(record.id, { status: 'failed', counters, highWaterMark: null, error }).catch(() => null);
-    const failed: ImportRun = { ...record, status: 'failed', finishedAt, highWaterMark: null, counters, error };
+    // The row's counters are those its last committed batch wrote, in that batch's transaction.
+    await store.finishRun(record.id, { status: 'failed', highWaterMark: null, error }).catch(() => undefined);
+    const failed: ImportRun = (await store.getRun(record.id).catch(() => null)) ?? { ...record, status: 'failed', finishedAt: null, counters: run.committedCounters(), error };
     if (err instanceof ImportRefused) throw new ImportRefused(err.code as ConstructorParameters<typeof ImportRefused>[0], err.message, failed);
     throw new ImportFailed(failed, err);
   }
@@ -311,7 +311,7 @@ function checkQuarantineShare(run: Run, atEnd: boolean): void {
   const share = run.quarantinedShare();
   const allQuarantined = atEnd && run.people > 0 && run.quarantinedPeople === run.people;
   if (share <= FAILING_QUARANTINED_SHARE && !allQuarantined) return;
-  throw new ImportRefused('too_many_quarantined', `${run.quarantinedPeople} of ${run.people} people read (${(share * 100).toFixed(1)} %) were quarantined, more than ${FAILING_QUARANTINED_SHARE * 100} %: the import stopped${atEnd ? '' : ' before writing the rest'}, marked nothing disappeared and kept no delta mark; see the quarantine reasons (hub import show ${run.record.id} --tenant ${run.record.tenantId})`);
+  throw new ImportRefused('too_many_quarantined', `${run.quarantinedPeople} of ${run.people} people read (${(share * 100).toFixed(1)} %) were quarantined, more than ${FAILING_QUARANTINED_SHARE * 100} %: the import stopped${atEnd ? '' : ' before writing the rest'}, marked nothing disappeared and kept no delta mark; the quarantine reasons say what the directory breaks`);
 }
 
 async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source: DirectorySource, run: Run, since: Since | null): Promise<void> {
@@ -397,13 +397,14 @@ async function applyBatch(deps: ImportDeps, run: Run, people: ImportedPerson[], 
   for (const [key, value] of Object.entries(planned) as Array<[keyof typeof planned, number]>) run.counters[key] += value;
   if (run.people >= request.source.batchSize) checkQuarantineShare(run, false);
   if (request.dryRun) return null;
-  const batch = { ...plan, supersededRuns: context.leftover };
+  const committed = { ...run.committed };
+  for (const [key, value] of Object.entries(planned) as Array<[keyof typeof planned, number]>) committed[key] += value;
+  const batch = { ...plan, supersededRuns: context.leftover, runCounters: { ...run.counters, ...committed } };
   // Wrapped: an async function returning the promise itself would wait for it.
   return {
-    written: store.applyAccounts(run.record.id, batch).then(async () => {
-      for (const [key, value] of Object.entries(planned) as Array<[keyof typeof planned, number]>) run.committed[key] += value;
+    written: store.applyAccounts(run.record.id, batch).then(() => {
+      Object.assign(run.committed, committed);
       deps.onCodes?.(plan.codes);
-      await store.saveCounters(run.record.id, run.committedCounters());
     }),
   };
 }

@@ -171,6 +171,8 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`interrupted i
         expect(failed, 'the faulty run fails').to.be.instanceOf(Error).and.have.property('message').that.matches(/injected/);
         const [stopped] = await store.forTenant('lille').imports.listRuns(1);
         expect(stopped).to.include({ status: 'failed' });
+        // Its row shows what its committed batches did, not what it had planned.
+        expect(stopped!.counters.created, 'created by the stopped run').to.equal(await store.forTenant('lille').accounts.count());
         const resumed = await runImport(deps(store), request);
         expect(resumed.run.status).to.equal('completed');
         expectSameStore(await dumpTenant(store, 'lille'), reference);

@@ -7,6 +7,7 @@ import { ConfigError, NotFound, ServiceUnavailable } from '../../src/shared/erro
 import { newId } from '../../src/shared/ids.js';
 import { runStoreConformance } from '../../src/storage/conformance/suite.js';
 import { migrateDownTo, migrateToLatest, migrationNames, openSqlStore, type SqlDialect, type SqlStore } from '../../src/storage/sql/index.js';
+import { ZERO_COUNTERS } from '../../src/storage/sql/imports/runs.js';
 import { createTestDatabase, freePort, type TestDatabase } from '../harness/postgres.js';
 
 function sqliteDatabase(): Promise<TestDatabase> {
@@ -169,7 +170,7 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
       // accounts, the first membership and nothing else are in.
       const creates = [person(1, [school.id]), person(2, [newId()])];
       const relations = [{ accountId: creates[0]!.id, side: 'child' as const, other: { externalId: 'LILLE-9' } }];
-      const error = await rejection(lille.imports.applyAccounts(run.id, { creates, updates: [], relations, replaceParentsOf: [], restated: [], merges: [], supersededRuns: [] }));
+      const error = await rejection(lille.imports.applyAccounts(run.id, { creates, updates: [], relations, replaceParentsOf: [], restated: [], merges: [], supersededRuns: [], runCounters: ZERO_COUNTERS }));
       expect((error as { code?: string }).code).to.be.oneOf(['SQLITE_CONSTRAINT_FOREIGNKEY', '23503']);
       expect(await lille.imports.findAccounts({ externalIds: ['LILLE-1', 'LILLE-2'], ines: [] })).to.deep.equal([]);
       const left = async (table: 'account_structures' | 'import_pending_relations', column: 'tenant_id' | 'run_id', value: string) =>
@@ -179,7 +180,7 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
 
       // The same batch with the structure fixed is written whole.
       creates[1]!.structureIds = [school.id];
-      await lille.imports.applyAccounts(run.id, { creates, updates: [], relations, replaceParentsOf: [], restated: [], merges: [], supersededRuns: [] });
+      await lille.imports.applyAccounts(run.id, { creates, updates: [], relations, replaceParentsOf: [], restated: [], merges: [], supersededRuns: [], runCounters: ZERO_COUNTERS });
       expect((await lille.imports.findAccounts({ externalIds: ['LILLE-1', 'LILLE-2'], ines: [] })).map((a) => a.externalId).sort()).to.deep.equal(['LILLE-1', 'LILLE-2']);
       expect(await left('account_structures', 'tenant_id', lille.tenantId)).to.equal(2);
       expect(await left('import_pending_relations', 'run_id', run.id)).to.equal(1);

@@ -224,6 +224,58 @@ function describeAccounts(store: StoreRef, newTenant: TenantFactory): void {
       expect(await lille.accounts.count()).to.equal(2);
     });
 
+    it('lists the accounts of a structure or of one of its classes, by login, whatever their status', async () => {
+      const [lille, amiens] = [await newTenant(), await newTenant()];
+      const school = await lille.structures.upsert({ uai: '0590001A', name: 'Lycée A' });
+      const other = await lille.structures.upsert({ uai: '0590002B', name: 'Lycée B' });
+      const sixA = await lille.groups.upsert({ structureId: school.id, kind: 'class', code: '6A', name: '6A' });
+      const club = await lille.groups.upsert({ structureId: school.id, kind: 'group', code: '6A', name: 'club 6A' });
+      const otherSixA = await lille.groups.upsert({ structureId: other.id, kind: 'class', code: '6A', name: '6A' });
+      const [b, a, c, d] = await Promise.all(['b', 'a', 'c', 'd'].map((l) => lille.accounts.create(person({ login: unique(l), status: l === 'c' ? 'active' : 'pending' }))));
+      for (const account of [a!, b!, c!]) await lille.memberships.attachToStructure(account.id, school.id);
+      await lille.memberships.attachToStructure(d!.id, other.id);
+      await lille.memberships.addToGroup(a!.id, sixA.id);
+      await lille.memberships.addToGroup(c!.id, sixA.id);
+      await lille.memberships.addToGroup(b!.id, club.id);
+      await lille.memberships.addToGroup(d!.id, otherSixA.id);
+      expect(ids(await lille.accounts.listInStructure('0590001A'))).to.deep.equal(ids([a!, b!, c!]));
+      expect(ids(await lille.accounts.listInStructure('0590001A', undefined, { offset: 1, limit: 1 }))).to.deep.equal([b!.id]);
+      expect(ids(await lille.accounts.listInStructure('0590001A', '6A'))).to.deep.equal(ids([a!, c!]));
+      expect(await lille.accounts.listInStructure('0590001A', '5B')).to.deep.equal([]);
+      expect(await lille.accounts.listInStructure('0000000X')).to.deep.equal([]);
+      expect(await amiens.accounts.listInStructure('0590001A')).to.deep.equal([]);
+    });
+
+    it('lists the accounts of a source created within a time window', async () => {
+      const [lille, amiens] = [await newTenant(), await newTenant()];
+      const pause = () => new Promise((resolve) => setTimeout(resolve, 15));
+      await lille.accounts.create(person({ source: 'AC-LILLE' }));
+      await pause();
+      const from = new Date();
+      const inside = [await lille.accounts.create(person({ login: unique('b'), source: 'AC-LILLE' })), await lille.accounts.create(person({ login: unique('a'), source: 'AC-LILLE', status: 'active' }))];
+      await lille.accounts.create(person({ source: 'local' }));
+      await amiens.accounts.create(person({ source: 'AC-LILLE' }));
+      const to = new Date();
+      await pause();
+      await lille.accounts.create(person({ source: 'AC-LILLE' }));
+      expect(ids(await lille.accounts.listCreatedBySource('AC-LILLE', from, to))).to.deep.equal(ids([inside[1]!, inside[0]!]));
+      expect(ids(await lille.accounts.listCreatedBySource('AC-LILLE', from, to, { limit: 1 }))).to.deep.equal([inside[1]!.id]);
+      expect(await lille.accounts.listCreatedBySource('AC-AMIENS', from, to)).to.deep.equal([]);
+    });
+
+    it('updates an account only while it is pending (updatePending)', async () => {
+      const lille = await newTenant();
+      const pending = await lille.accounts.create(person({ status: 'pending' }));
+      const active = await lille.accounts.create(person({ status: 'active' }));
+      const expires = new Date('2030-01-01T00:00:00.000Z');
+      const updated = await lille.accounts.updatePending(pending.id, { activationCodeHash: 'h1', activationExpiresAt: expires });
+      expect(updated?.activationExpiresAt?.toISOString()).to.equal(expires.toISOString());
+      expect(updated?.status).to.equal('pending');
+      expect(await lille.accounts.updatePending(active.id, { activationCodeHash: 'h2' })).to.equal(null);
+      expect(await lille.accounts.get(active.id)).to.deep.equal(active);
+      expect(await lille.accounts.updatePending(newId(), { activationCodeHash: 'h3' })).to.equal(null);
+    });
+
     it('finds accounts platform-wide by login and id', async () => {
       const [lille, amiens] = [await newTenant(), await newTenant()];
       const jean = await lille.accounts.create(person());

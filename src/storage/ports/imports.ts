@@ -131,6 +131,8 @@ export interface AccountBatch {
   restated: string[];
   merges: AccountMerge[];
   supersededRuns: string[];
+  /** The run's counters once this batch is in, written in the same transaction: a killed run's row tells what it committed. */
+  runCounters: ImportCounters;
 }
 
 export interface AccountMerge {
@@ -157,9 +159,8 @@ export interface UpsertOutcome {
 
 export interface ImportStore {
   startRun(run: { sourceId: string; mode: ImportMode; dryRun: boolean }): Promise<ImportRun>;
-  finishRun(runId: string, outcome: { status: Exclude<ImportStatus, 'running'>; counters: ImportCounters; highWaterMark: string | null; error?: string }): Promise<Date>;
-  /** The counters of a running run (what its committed batches did), kept if the process dies. */
-  saveCounters(runId: string, counters: ImportCounters): Promise<void>;
+  /** Without `counters`, the row keeps those its last committed batch wrote (a failed run's). */
+  finishRun(runId: string, outcome: { status: Exclude<ImportStatus, 'running'>; counters?: ImportCounters; highWaterMark: string | null; error?: string }): Promise<Date>;
   /** Marks the source's runs still `running` as failed (their process died: the caller holds the lock); returns their ids. */
   abandonStaleRuns(sourceId: string): Promise<string[]>;
   /** The newest completed (with errors or not), non-dry run of the source (of that mode): its high-water mark feeds the next delta. */

@@ -30,8 +30,23 @@ export interface AccountStore {
    * statement: of two concurrent activations with the same code, one gets the account, the other null.
    */
   consumeActivationCode(id: string, codeHash: string, patch: AccountPatch): Promise<Account | null>;
+  /**
+   * Applies `patch` only if the account is still pending (never activated, or reset since), in
+   * one statement; null otherwise (activated meanwhile, or gone). Issuing codes in bulk uses it.
+   */
+  updatePending(id: string, patch: AccountPatch): Promise<Account | null>;
   list(page?: Page): Promise<Account[]>;
   count(): Promise<number>;
+  /**
+   * Accounts attached to the structure with this UAI, whatever their status, by login; with
+   * `classCode`, only members of that class of the structure. Empty for an unknown UAI or class.
+   */
+  listInStructure(uai: string, classCode?: string, page?: Page): Promise<Account[]>;
+  /**
+   * Accounts of a directory source created between `from` and `to` (both included), whatever
+   * their status, by login: an import run's accounts (runs of a source are serialized).
+   */
+  listCreatedBySource(source: string, from: Date, to: Date, page?: Page): Promise<Account[]>;
   /** NotFound if absent; removes its memberships, relations and identities too. */
   delete(id: string): Promise<void>;
 }

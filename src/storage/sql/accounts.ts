@@ -120,6 +120,46 @@ export function tenantAccounts(db: Kysely<Database>, tenantId: string): AccountS
       return row ? toAccount(row) : null;
     },
 
+    async updatePending(id: string, patch: AccountPatch): Promise<Account | null> {
+      const row = await guarded({ conflicts: accountConflicts(patch) }, () => db.updateTable('accounts')
+        .set(updateRow(patch))
+        .where('id', '=', id)
+        .where('tenant_id', '=', tenantId)
+        .where('status', '=', 'pending')
+        .returningAll()
+        .executeTakeFirst());
+      return row ? toAccount(row) : null;
+    },
+
+    async listInStructure(uai: string, classCode?: string, page?: Page): Promise<Account[]> {
+      const structure = await db.selectFrom('structures').select('id').where('tenant_id', '=', tenantId).where('uai', '=', uai).executeTakeFirst();
+      if (!structure) return [];
+      let query = db.selectFrom('accounts').selectAll('accounts').where('accounts.tenant_id', '=', tenantId);
+      if (classCode === undefined) {
+        query = query.where('accounts.id', 'in', db.selectFrom('account_structures').select('account_id')
+          .where('tenant_id', '=', tenantId).where('structure_id', '=', structure.id));
+      } else {
+        query = query.where('accounts.id', 'in', db.selectFrom('group_members').select('group_members.account_id')
+          .innerJoin('groups', 'groups.id', 'group_members.group_id')
+          .where('group_members.tenant_id', '=', tenantId)
+          .where('groups.tenant_id', '=', tenantId)
+          .where('groups.structure_id', '=', structure.id)
+          .where('groups.kind', '=', 'class')
+          .where('groups.code', '=', classCode));
+      }
+      const rows = await paged(query.orderBy('accounts.login'), page).execute();
+      return rows.map(toAccount);
+    },
+
+    async listCreatedBySource(source: string, from: Date, to: Date, page?: Page): Promise<Account[]> {
+      const rows = await paged(scoped()
+        .where('source', '=', source)
+        .where('created_at', '>=', toTimestamp(from))
+        .where('created_at', '<=', toTimestamp(to))
+        .orderBy('login'), page).execute();
+      return rows.map(toAccount);
+    },
+
     async list(page?: Page): Promise<Account[]> {
       const rows = await paged(scoped().orderBy('login'), page).execute();
       return rows.map(toAccount);

@@ -229,6 +229,7 @@ export function importPeople(db: Kysely<Database>, tenantId: string, sqliteRows?
           const children = inList('child_id', part, 2);
           await raw.run(trx, `delete from relations where tenant_id = ${param(1)} and ${children.text}`, [tenantId, ...children.parameters]);
         }
+        await trx.updateTable('import_runs').set({ counters: JSON.stringify(batch.runCounters) }).where('tenant_id', '=', tenantId).where('id', '=', runId).execute();
         await insertRows(trx, 'import_pending_relations', PENDING_COLUMNS, batch.relations.map((r) => [
           runId, r.accountId, r.side, 'externalId' in r.other ? r.other.externalId : null, 'dn' in r.other ? r.other.dn : null,
         ]));

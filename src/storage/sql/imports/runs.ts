@@ -36,19 +36,16 @@ export function importRuns(db: Kysely<Database>, tenantId: string) {
       return toRun({ ...row, counters: ZERO_COUNTERS });
     },
 
-    async finishRun(runId: string, outcome: { status: Exclude<ImportStatus, 'running'>; counters: ImportCounters; highWaterMark: string | null; error?: string }): Promise<Date> {
+    async finishRun(runId: string, outcome: { status: Exclude<ImportStatus, 'running'>; counters?: ImportCounters; highWaterMark: string | null; error?: string }): Promise<Date> {
       const finishedAt = nowTimestamp();
       await db.updateTable('import_runs')
-        .set({ status: outcome.status, finished_at: finishedAt, counters: JSON.stringify(outcome.counters), high_water_mark: outcome.highWaterMark, error: outcome.error ?? null })
+        .set({
+          status: outcome.status, finished_at: finishedAt, high_water_mark: outcome.highWaterMark, error: outcome.error ?? null,
+          ...(outcome.counters ? { counters: JSON.stringify(outcome.counters) } : {}),
+        })
         .where('tenant_id', '=', tenantId).where('id', '=', runId)
         .execute();
       return toDate(finishedAt);
-    },
-
-    async saveCounters(runId: string, counters: ImportCounters): Promise<void> {
-      await db.updateTable('import_runs').set({ counters: JSON.stringify(counters) })
-        .where('tenant_id', '=', tenantId).where('id', '=', runId).where('status', '=', 'running')
-        .execute();
     },
 
     async leftoverRelationRuns(sourceId: string): Promise<string[]> {
