@@ -335,3 +335,22 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
     },
   };
 }
+
+/**
+ * A tenant file (`lille`) whose one directory source reads this slapd under `suffix`; `lines`
+ * are appended to the source (YAML, indented by four spaces).
+ */
+export function ldapTenantYaml(slapd: Slapd, suffix: string, extra: { enabled?: boolean; lines?: string } = {}): string {
+  return `id: lille
+name: Académie de Lille
+academyCode: "09"
+directorySources:
+  - id: AC-LILLE
+    type: ldap
+    url: ${slapd.url}
+    enabled: ${extra.enabled ?? true}
+    bindDn: ${slapd.rootDn}
+    bindPassword: { env: TEST_LDAP_PASSWORD }
+    baseDn: { people: "ou=people,${suffix}", structures: "ou=structures,${suffix}", groups: "ou=groups,${suffix}" }
+${extra.lines ?? ''}`;
+}

@@ -7,25 +7,14 @@ import type { ImportProgress, ImportReport } from '../../src/provisioning/job.js
 import { formatReport, progressPrinter } from '../../src/provisioning/report.js';
 import { openSqlStore } from '../../src/storage/sql/database.js';
 import { CliSandbox, collect, expectUsageError, hasStackTrace, sleep, stderrLines, type CliResult } from '../harness/cli.js';
-import { startSlapd, type Slapd } from '../harness/slapd.js';
+import { ldapTenantYaml, startSlapd, type Slapd } from '../harness/slapd.js';
 
 const SUFFIX = 'dc=ac-lille,dc=fr';
 const PEOPLE = 6000;
 
+/** The tenant file of these tests: batches of 200. */
 function tenantFile(slapd: Slapd, extra: { enabled?: boolean; lines?: string } = {}): string {
-  return `id: lille
-name: Académie de Lille
-academyCode: "09"
-directorySources:
-  - id: AC-LILLE
-    type: ldap
-    url: ${slapd.url}
-    enabled: ${extra.enabled ?? true}
-    bindDn: ${slapd.rootDn}
-    bindPassword: { env: TEST_LDAP_PASSWORD }
-    baseDn: { people: "ou=people,${SUFFIX}", structures: "ou=structures,${SUFFIX}", groups: "ou=groups,${SUFFIX}" }
-    batchSize: 200
-${extra.lines ?? ''}`;
+  return ldapTenantYaml(slapd, SUFFIX, { ...extra, lines: `    batchSize: 200\n${extra.lines ?? ''}` });
 }
 
 /** A tenants folder of its own, with the lille tenant file as given. */

@@ -11,7 +11,7 @@ import { writeSdet } from '../../src/provisioning/generator/sdet.js';
 import { openSqlStore } from '../../src/storage/sql/database.js';
 import { CliSandbox, sleep } from '../harness/cli.js';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
-import { startSlapd, type Slapd } from '../harness/slapd.js';
+import { ldapTenantYaml, startSlapd, type Slapd } from '../harness/slapd.js';
 import { dumpTenant } from '../harness/store-dump.js';
 
 const SUFFIX = 'dc=ac-lille,dc=fr';
@@ -68,20 +68,7 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`hub import ki
     await writeSdet({ entries: PEOPLE, seed: 5, suffix: SUFFIX }, join(box.dir, 'data.ldif'));
     slapd = await startSlapd({ ldif: join(box.dir, 'data.ldif'), suffix: SUFFIX });
     mkdirSync(join(box.dir, 'tenants'));
-    writeFileSync(join(box.dir, 'tenants', 'lille.yaml'), `id: lille
-name: Académie de Lille
-academyCode: "09"
-directorySources:
-  - id: AC-LILLE
-    type: ldap
-    url: ${slapd.url}
-    enabled: true
-    bindDn: ${slapd.rootDn}
-    bindPassword: { env: TEST_LDAP_PASSWORD }
-    baseDn: { people: "ou=people,${SUFFIX}", structures: "ou=structures,${SUFFIX}", groups: "ou=groups,${SUFFIX}" }
-    batchSize: 100
-    linkBatchSize: 100
-`);
+    writeFileSync(join(box.dir, 'tenants', 'lille.yaml'), ldapTenantYaml(slapd, SUFFIX, { lines: '    batchSize: 100\n    linkBatchSize: 100\n' }));
     env = { HUB_TENANTS_DIR: join(box.dir, 'tenants'), TEST_LDAP_PASSWORD: slapd.rootPassword };
     const url = await freshDatabase('reference');
     await runToEnd(url);

@@ -3,34 +3,18 @@
  * safely (with a warning when a human should look), quarantines with a clear reason where not.
  */
 import { expect } from 'chai';
-import type { DirectoryEntry, MappingResult } from '../../src/provisioning/model.js';
+import type { MappingResult } from '../../src/provisioning/model.js';
+import { BASE, entry, OTHER_SCHOOL, reason, SCHOOL, SCHOOL_KEY, value } from '../harness/sdet-mapping.js';
 import { createSdetMapper } from '../../src/provisioning/sdet/mapping.js';
 import { parseBirthDate, parseBoolean, parseJointure, parseUai } from '../../src/provisioning/sdet/parse.js';
 import { hasUaiShape, isValidUai, wrongUaiCheckLetter } from '../../src/identity/uai.js';
 import { tenantSchema } from '../../src/config/tenant-schema.js';
 
-const BASE = 'dc=ent-hdf,dc=fr';
-const SCHOOL = `ENTStructureSIREN=19590121700015,ou=structures,${BASE}`;
-const SCHOOL_KEY = SCHOOL.toLowerCase();
-const OTHER_SCHOOL = `ENTStructureSIREN=19800001200011,ou=structures,${BASE}`;
 const PUPIL_DN = `uid=E1234567,ou=people,${BASE}`;
 
-const entry = (dn: string, attributes: Record<string, string | string[]>): DirectoryEntry => ({
-  dn,
-  attributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])),
-});
-
-function value<T>(result: MappingResult<T>): T {
-  if (!result.ok) throw new Error(`quarantined: ${result.quarantined.reason}`);
-  return result.value;
-}
 function warnings<T>(result: MappingResult<T>): string[] {
   if (!result.ok) throw new Error(`quarantined: ${result.quarantined.reason}`);
   return result.warnings ?? [];
-}
-function reason<T>(result: MappingResult<T>): string {
-  if (result.ok) throw new Error('expected a quarantine');
-  return result.quarantined.reason;
 }
 
 const school = (extra: Record<string, string | string[]> = {}) => entry(SCHOOL, {

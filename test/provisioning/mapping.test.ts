@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import type { DirectoryEntry, MappingResult } from '../../src/provisioning/model.js';
+import type { DirectoryEntry } from '../../src/provisioning/model.js';
+import { BASE, entry, OTHER_SCHOOL, reason, SCHOOL, SCHOOL_KEY, value } from '../harness/sdet-mapping.js';
 import { parseLdif } from '../../src/provisioning/generator/ldif.js';
 import { generateSdet } from '../../src/provisioning/generator/sdet.js';
 import { createSdetMapper, splitCommonName, type SdetMapper } from '../../src/provisioning/sdet/mapping.js';
@@ -8,24 +9,7 @@ import {
   parseGroupRef, parseJointure, parsePupilRelation, parseUai,
 } from '../../src/provisioning/sdet/parse.js';
 
-const BASE = 'dc=ent-hdf,dc=fr';
-const SCHOOL = `ENTStructureSIREN=19590121700015,ou=structures,${BASE}`;
-const SCHOOL_KEY = `entstructuresiren=19590121700015,ou=structures,${BASE}`;
-const OTHER_SCHOOL = `ENTStructureSIREN=19800001200011,ou=structures,${BASE}`;
 
-const entry = (dn: string, attributes: Record<string, string | string[]>): DirectoryEntry => ({
-  dn,
-  attributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])),
-});
-
-function value<T>(result: MappingResult<T>): T {
-  if (!result.ok) throw new Error(`quarantined: ${result.quarantined.reason}`);
-  return result.value;
-}
-function reason<T>(result: MappingResult<T>): string {
-  if (result.ok) throw new Error('expected a quarantine');
-  return result.quarantined.reason;
-}
 
 const pupil = (extra: Record<string, string | string[]> = {}) =>
   entry(`uid=E1234567,ou=people,${BASE}`, {
