@@ -82,7 +82,7 @@ const FAILING_QUARANTINED_SHARE = 0.9;
 /** Quarantine reasons are kept per run in the store; the report keeps the first ones in memory. */
 const REPORT_QUARANTINE_LIMIT = 1000;
 
-/** Warnings of one kind beyond this many are counted, not listed. */
+/** Mapping warnings beyond this many are counted, not listed. */
 const REPORT_WARNING_EXAMPLES = 5;
 
 class Run {
