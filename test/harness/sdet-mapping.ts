@@ -21,3 +21,13 @@ export function reason<T>(result: MappingResult<T>): string {
   if (result.ok) throw new Error('expected a quarantine');
   return result.quarantined.reason;
 }
+
+/** A school entry (Lycée Baggio, Lille), with `extra` attributes replacing its own. */
+export const school = (extra: Record<string, string | string[]> = {}): DirectoryEntry => entry(SCHOOL, {
+  objectClass: ['organizationalUnit', 'ENTStructure', 'ENTEtablissement'],
+  ou: 'LYC BAGGIO',
+  ENTStructureJointure: 'AC-LILLE$4321',
+  ENTStructureNomCourant: 'LYCÉE PROFESSIONNEL BAGGIO',
+  ENTStructureUAI: '0590121L',
+  ...extra,
+});

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import type { MappingResult } from '../../src/provisioning/model.js';
-import { BASE, entry, OTHER_SCHOOL, reason, SCHOOL, SCHOOL_KEY, value } from '../harness/sdet-mapping.js';
+import { BASE, entry, OTHER_SCHOOL, reason, school, SCHOOL, SCHOOL_KEY, value } from '../harness/sdet-mapping.js';
 import { createSdetMapper } from '../../src/provisioning/sdet/mapping.js';
 import { parseBirthDate, parseBoolean, parseJointure, parseUai } from '../../src/provisioning/sdet/parse.js';
 import { hasUaiShape, isValidUai, wrongUaiCheckLetter } from '../../src/identity/uai.js';
@@ -16,15 +16,6 @@ function warnings<T>(result: MappingResult<T>): string[] {
   if (!result.ok) throw new Error(`quarantined: ${result.quarantined.reason}`);
   return result.warnings ?? [];
 }
-
-const school = (extra: Record<string, string | string[]> = {}) => entry(SCHOOL, {
-  objectClass: ['organizationalUnit', 'ENTStructure', 'ENTEtablissement'],
-  ou: 'LYC BAGGIO',
-  ENTStructureJointure: 'AC-LILLE$4321',
-  ENTStructureNomCourant: 'LYCÉE PROFESSIONNEL BAGGIO',
-  ENTStructureUAI: '0590121L',
-  ...extra,
-});
 
 const pupil = (extra: Record<string, string | string[]> = {}) => entry(PUPIL_DN, {
   objectClass: ['top', 'inetOrgPerson', 'ENTPerson', 'ENTEleve'],

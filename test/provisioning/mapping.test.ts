@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { DirectoryEntry } from '../../src/provisioning/model.js';
-import { BASE, entry, OTHER_SCHOOL, reason, SCHOOL, SCHOOL_KEY, value } from '../harness/sdet-mapping.js';
+import { BASE, entry, OTHER_SCHOOL, reason, school, SCHOOL, SCHOOL_KEY, value } from '../harness/sdet-mapping.js';
 import { parseLdif } from '../../src/provisioning/generator/ldif.js';
 import { generateSdet } from '../../src/provisioning/generator/sdet.js';
 import { createSdetMapper, splitCommonName, type SdetMapper } from '../../src/provisioning/sdet/mapping.js';
@@ -333,15 +333,6 @@ describe('SDET mapping', () => {
   });
 
   describe('structures', () => {
-    const school = (extra: Record<string, string | string[]> = {}) => entry(SCHOOL, {
-      objectClass: ['organizationalUnit', 'ENTStructure', 'ENTEtablissement'],
-      ou: 'LYC BAGGIO',
-      ENTStructureJointure: 'AC-LILLE$4321',
-      ENTStructureNomCourant: 'LYCÉE PROFESSIONNEL BAGGIO',
-      ENTStructureUAI: '0590121L',
-      ...extra,
-    });
-
     it('maps a school', () => {
       expect(value(mapper.structure(school()))).to.deep.equal({ dn: SCHOOL_KEY, externalId: 'LILLE-4321', uai: '0590121L', name: 'LYCÉE PROFESSIONNEL BAGGIO' });
     });
