@@ -2,7 +2,7 @@
  * `npm run bench:saml`: SAML responses per second the hub's ACS can check, in process, next to
  * the crypto floor of the same message.
  *
- * The input is a real response from Debian's pysaml2 IdP (test/harness/pysaml2.ts, run with
+ * The input is a real response from Debian's pysaml2 IdP (testing/harness/pysaml2.ts, run with
  * /usr/bin/python3): Response signed, Assertion signed then encrypted (RSA-OAEP key transport,
  * AES data encryption by default), ÉduConnect pupil attributes. At start the bench spawns the IdP,
  * opens the ÉduConnect SAML connector the way the hub does (ConnectorRegistry.open, the repo's
@@ -64,12 +64,12 @@ import type { ConnectorContext, LoginState, OpenConnector } from '../src/federat
 import { samlConnectorType } from '../src/federation/connectors/saml.js';
 import { ConnectorRegistry } from '../src/federation/core/registry.js';
 import { sameAcademyCode } from '../src/federation/profiles/educonnect.js';
-import { libxml, loadLibxml } from '../src/federation/saml/libxml.js';
-import { validateSamlXml, warmUpSchemaValidator } from '../src/federation/saml/schema-validator.js';
-import { NS } from '../src/federation/saml/xmldsig.js';
+import { libxml, loadLibxml } from '../src/saml/core/libxml.js';
+import { validateSamlXml, warmUpSchemaValidator } from '../src/saml/core/schema-validator.js';
+import { NS } from '../src/saml/core/xmldsig.js';
 import { createLogger } from '../src/shared/logger.js';
 import { MemoryEphemeralStore } from '../src/storage/memory/ephemeral.js';
-import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../test/harness/pysaml2.js';
+import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../testing/harness/pysaml2.js';
 import { envNumber, fmt, median, printHelpIfAsked, table } from './format.js';
 
 // ---------------------------------------------------------------------------------------------

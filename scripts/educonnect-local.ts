@@ -1,7 +1,7 @@
 /**
  * `npm run educonnect:local`: a local stand-in for ÉduConnect, to try "Élève ou parent —
  * ÉduConnect" with the demo accounts. It is the SAML IdP of the federation tests (Debian's
- * python3-pysaml2, test/harness/pysaml2/idp.py) in its "users" mode: a login form, then a signed,
+ * python3-pysaml2, testing/harness/pysaml2/idp.py) in its "users" mode: a login form, then a signed,
  * encrypted assertion with ÉduConnect's attributes for the demo pupils and parents.
  *
  * Everything goes under data/educonnect-local/ (kept across runs, so the hub's view stays
@@ -24,11 +24,11 @@ import { PROJECT_ROOT } from '../src/config/load.js';
 import { loadTenants } from '../src/config/tenants.js';
 import { LOCAL_STANDIN_DIR } from '../src/federation/config.js';
 import { EDUCONNECT_ATTRIBUTES } from '../src/federation/profiles/educonnect.js';
-import { DEMO_PASSWORD, demoFamilies } from '../src/identity/demo-seed.js';
+import { DEMO_PASSWORD, demoFamilies } from '../src/dev/demo-seed.js';
 
 const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3';
-const IDP_SCRIPT = join(PROJECT_ROOT, 'test/harness/pysaml2/idp.py');
+const IDP_SCRIPT = join(PROJECT_ROOT, 'testing/harness/pysaml2/idp.py');
 const CONNECTOR = 'educonnect';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);

@@ -5,7 +5,7 @@
  */
 import { writeSync } from 'node:fs';
 
-export { freePort } from '../../src/shared/net.js';
+export { freePort } from '../../testing/net.js';
 
 export interface ServerSpec {
   /** Folder holding the `jwks.json` the parent generated (same keys for every server). */

@@ -4,9 +4,9 @@
  * tenant may override the per-profile entries under `auth` in its `tenants/*.yaml`.
  */
 import { z } from 'zod';
-import { PROFILES } from '../storage/ports/model.js';
 import { loginThrottleSchema } from './login-throttle.js';
 import { passwordPolicySchema } from './password-policy.js';
+import { PROFILES } from '../identity/vocabulary.js';
 
 /** off: never asked; optional: the user may enrol; required: no login without it (enrolment is forced). */
 export const MFA_MODES = ['off', 'optional', 'required'] as const;

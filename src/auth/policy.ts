@@ -1,7 +1,7 @@
 /** The rules that apply to one account, from the platform's `auth` config and its tenant's overrides. */
-import type { Profile } from '../storage/ports/model.js';
 import type { AuthConfig, MfaMode, TenantAuthConfig } from './config.js';
 import { passwordPolicySchema, type PasswordPolicy } from './password-policy.js';
+import type { Profile } from '../identity/vocabulary.js';
 
 export interface AccountPolicy {
   password: PasswordPolicy;

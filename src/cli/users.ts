@@ -8,10 +8,11 @@ import { loadTenants } from '../config/tenants.js';
 import { formatActivationCode, generateActivationCode, hashActivationCode } from '../identity/activation-code.js';
 import { loginProblem, normalizeLogin } from '../identity/login.js';
 import { HubError, NotFound } from '../shared/errors.js';
-import { PROFILES, type Account, type NewAccount, type PlatformStore, type Profile } from '../storage/ports/index.js';
+import { type Account, type NewAccount, type PlatformStore } from '../storage/ports/index.js';
 import { createRedis, waitForRedis } from '../storage/redis/client.js';
 import { RedisEphemeralStore } from '../storage/redis/ephemeral.js';
 import { annotate, CodesFile, commandContext, printJsonOr, UsageError, withStore } from './context.js';
+import { PROFILES, type Profile } from '../identity/vocabulary.js';
 
 interface CreateOptions {
   tenant: string;

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 
 /** The one stylesheet of the hub's pages, read once at start; no icon (browsers ask for one on every page). */
 export function assetsRouter(): Router {
-  const css = readFileSync(new URL('../oidc/views/hub.css', import.meta.url), 'utf8');
+  const css = readFileSync(new URL('../ui/hub.css', import.meta.url), 'utf8');
   const router = new Router();
   router.get('/assets/hub.css', (ctx) => {
     ctx.type = 'text/css; charset=utf-8';

@@ -1,7 +1,7 @@
 /** oidc-provider's page hooks (errors, logout) rendered with the hub's own views. */
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Context } from 'koa';
-import { pickLang, t, type Lang } from './views/i18n.js';
+import { pickLang, t, type Lang } from '../ui/i18n.js';
 import { renderError, renderLoggedOut as loggedOutPage, renderLogoutConfirm as logoutConfirmPage, type ErrorAction, type ErrorKind } from './views/pages.js';
 
 /** `requestedLocales`: the authorization request's `ui_locales`, for pages of an interaction. */

@@ -8,7 +8,7 @@ import { ServiceUnavailable } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { PlatformStore } from '../storage/ports/index.js';
 import type { OidcModelAdapter } from '../storage/ports/oidc-adapter.js';
-import { ACR_VALUES } from './acr.js';
+import { ACR_VALUES } from '../identity/acr.js';
 import { claimsFor, SCOPE_CLAIMS } from './claims.js';
 import { accountForToken, type AccountAccessDeps, CLIENT_TENANT, SERVED_TENANTS, servesTenant, type TenantBoundClient } from './account-access.js';
 import { signInPolicy } from './sign-in-policy.js';

@@ -7,7 +7,7 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { PlatformStore } from '../storage/ports/index.js';
 import { issuedBeforeChange, servesEveryTenant, servesTenant, type TenantBoundClient } from './account-access.js';
-import { ACR_TWO_FACTORS, requestsTwoFactors } from './acr.js';
+import { ACR_TWO_FACTORS, requestsTwoFactors } from '../identity/acr.js';
 
 const { Check, Prompt } = interactionPolicy;
 

@@ -1,8 +1,8 @@
+import type { GroupKind, Profile } from '../identity/vocabulary.js';
 /**
  * What an import reads from a directory, once mapped from SDET: plain records keyed by the
  * directory's own identifiers (DNs, jointures). The reconciler turns them into store rows.
  */
-import type { GroupKind, Profile } from '../storage/ports/index.js';
 
 /** A raw directory entry: attribute name (as the server spells it) → values. */
 export interface DirectoryEntry {

@@ -9,13 +9,13 @@ import * as oidc from 'openid-client';
 import { generate } from 'otplib';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { generateActivationCode, hashActivationCode } from '../../src/identity/activation-code.js';
-import { ACR_ONE_FACTOR, ACR_TWO_FACTORS } from '../../src/oidc/acr.js';
+import { ACR_ONE_FACTOR, ACR_TWO_FACTORS } from '../../src/identity/acr.js';
 import type { Account, AuditEvent, NewAccount, PlatformStore } from '../../src/storage/ports/index.js';
-import { Browser, formAction, type Page } from '../harness/browser.js';
-import { PASSWORD, REDIRECT, seedPeople, testClients, testResources } from '../harness/fixtures.js';
-import { startTestHub, type TestHub } from '../harness/hub.js';
-import { randomPrefix, testRedisUrl } from '../harness/redis.js';
-import { discover, exchange, startAuthorization, type Authorization } from '../harness/rp.js';
+import { Browser, formAction, type Page } from '../../testing/harness/browser.js';
+import { PASSWORD, REDIRECT, seedPeople, testClients, testResources } from '../../testing/harness/fixtures.js';
+import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
+import { randomPrefix, testRedisUrl } from '../../testing/harness/redis.js';
+import { discover, exchange, startAuthorization, type Authorization } from '../../testing/harness/rp.js';
 
 const NEW_PASSWORD = 'trois petits chats gris';
 /** Small delays: the progressive delay is exercised, without making the 50-attempt test slow. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { applyDelay, LoginThrottle, loginThrottleSchema, normalizeThrottleIp, normalizeThrottleLogin, type LoginThrottleConfig, type ThrottleDecision } from '../../src/auth/login-throttle.js';
 import type { EphemeralStore } from '../../src/storage/ports/ephemeral.js';
-import { memoryPair, redisPair, type EphemeralPair } from '../harness/ephemeral.js';
+import { memoryPair, redisPair, type EphemeralPair } from '../../testing/harness/ephemeral.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const config = (overrides: Partial<LoginThrottleConfig> = {}): LoginThrottleConfig => loginThrottleSchema.parse(overrides);

@@ -9,11 +9,11 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ACR_ONE_FACTOR } from '../../src/oidc/acr.js';
+import { ACR_ONE_FACTOR } from '../../src/identity/acr.js';
 import type { Account } from '../../src/storage/ports/index.js';
 import { tenantsWith } from '../federation/helpers.js';
-import { prepareOidcUpstream, type OidcUpstream } from '../harness/oidc-upstream.js';
-import { makeKeyPair, preparePysaml2Idp, type IdpUser, type Pysaml2Idp } from '../harness/pysaml2.js';
+import { prepareOidcUpstream, type OidcUpstream } from '../../testing/harness/oidc-upstream.js';
+import { makeKeyPair, preparePysaml2Idp, type IdpUser, type Pysaml2Idp } from '../../testing/harness/pysaml2.js';
 import {
   followLink, onHub, rpBye, rpResult, startHubWithRp, startLogin, submitForm, useBrowser, visit, waitForUrl,
   type HubWithRp, type Page,

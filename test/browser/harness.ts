@@ -11,7 +11,7 @@
  * - `expectAccessible(page)`: axe-core run in the page, fails on any violation of impact
  *   serious or critical, listing rule ids and nodes; `visit(page, name, kind)` = snap + axe once
  *   per page kind in the run.
- * - `startHubWithRp()`: a web RP (web-rp.ts) and a hub (test/harness/hub.ts) that knows the RP's
+ * - `startHubWithRp()`: a web RP (web-rp.ts) and a hub (testing/harness/hub.ts) that knows the RP's
  *   clients; form and RP helpers below drive a flow by input names and form actions, never by
  *   page wording.
  */
@@ -22,7 +22,7 @@ import type { AxeResults } from 'axe-core';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../../src/config/load.js';
-import { startTestHub, type TestHub, type TestHubOptions } from '../harness/hub.js';
+import { startTestHub, type TestHub, type TestHubOptions } from '../../testing/harness/hub.js';
 import { startWebRp, type WebRp, type WebRpOptions } from './web-rp.js';
 
 export type { Browser, BrowserContext, Page, Locator };

@@ -8,9 +8,9 @@ import { expect } from 'chai';
 import { generate } from 'otplib';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { generateActivationCode, hashActivationCode } from '../../src/identity/activation-code.js';
-import { ACR_ONE_FACTOR, ACR_TWO_FACTORS } from '../../src/oidc/acr.js';
+import { ACR_ONE_FACTOR, ACR_TWO_FACTORS } from '../../src/identity/acr.js';
 import type { Account, NewAccount, PlatformStore } from '../../src/storage/ports/index.js';
-import { PASSWORD, seedPeople, type Fixture } from '../harness/fixtures.js';
+import { PASSWORD, seedPeople, type Fixture } from '../../testing/harness/fixtures.js';
 import {
   alertText, followLink, onHub, rpBye, rpResult, signInLocally, startHubWithRp, startLogin, submitForm, useBrowser, visit,
   type HubWithRp, type Page,

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { PROJECT_ROOT } from '../../src/config/load.js';
-import { CliSandbox, collect, expectFailure, expectUsageError, type CliResult } from '../harness/cli.js';
+import { CliSandbox, collect, expectFailure, expectUsageError, type CliResult } from '../../testing/harness/cli.js';
 
 const BIN = join(PROJECT_ROOT, 'bin/hub.js');
 

@@ -7,11 +7,11 @@ import { LoginThrottle, loginThrottleSchema } from '../../src/auth/login-throttl
 import { createRedis, waitForRedis } from '../../src/storage/redis/client.js';
 import { RedisEphemeralStore } from '../../src/storage/redis/ephemeral.js';
 import { openSqlStore } from '../../src/storage/sql/database.js';
-import { testRedisUrl } from '../harness/redis.js';
+import { testRedisUrl } from '../../testing/harness/redis.js';
 import { statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { CliSandbox, collect, expectFailure, expectUsageError, freePort, hasStackTrace, sleep, stderrLines } from '../harness/cli.js';
+import { CliSandbox, collect, expectFailure, expectUsageError, freePort, hasStackTrace, sleep, stderrLines } from '../../testing/harness/cli.js';
 
 const USER = ['users', 'create', '--tenant', 'lille', '--login', 'jean.dupont', '--first-name', 'Jean', '--last-name', 'Dupont', '--profile', 'Teacher', '--password-stdin'];
 

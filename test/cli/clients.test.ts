@@ -6,8 +6,8 @@ import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { openSqlStore } from '../../src/storage/sql/database.js';
 import type { OidcClientRecord } from '../../src/storage/ports/index.js';
-import { startTestHub } from '../harness/hub.js';
-import { CliSandbox, expectFailure, expectUsageError } from '../harness/cli.js';
+import { startTestHub } from '../../testing/harness/hub.js';
+import { CliSandbox, expectFailure, expectUsageError } from '../../testing/harness/cli.js';
 
 const ADD = ['clients', 'add', '--id', 'partner-x', '--name', 'Partner X', '--redirect-uri', 'https://x.example/cb'];
 

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { openSqlStore } from '../../src/storage/sql/database.js';
-import { CliSandbox, expectFailure, expectUsageError } from '../harness/cli.js';
+import { CliSandbox, expectFailure, expectUsageError } from '../../testing/harness/cli.js';
 
 const OIDC = [
   'id: lille-fim',

@@ -4,9 +4,9 @@
  * folder out of the repository). Then the same with an issuer that points nowhere.
  */
 import { expect } from 'chai';
-import { DEMO_PASSWORD } from '../../src/identity/demo-seed.js';
-import { Browser, formAction } from '../harness/browser.js';
-import { CliSandbox, freePort, hasStackTrace, serveHub, type ServingHub } from '../harness/cli.js';
+import { DEMO_PASSWORD } from '../../src/dev/demo-seed.js';
+import { Browser, formAction } from '../../testing/harness/browser.js';
+import { CliSandbox, freePort, hasStackTrace, serveHub, type ServingHub } from '../../testing/harness/cli.js';
 
 const msgOf = (line: Record<string, unknown>) => String(line.msg);
 

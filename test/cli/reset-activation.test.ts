@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { hashActivationCode } from '../../src/identity/activation-code.js';
 import type { Account, ImportRun, NewAccount, PlatformStore } from '../../src/storage/ports/index.js';
 import { openSqlStore } from '../../src/storage/sql/database.js';
-import { CliSandbox, expectUsageError, sleep } from '../harness/cli.js';
+import { CliSandbox, expectUsageError, sleep } from '../../testing/harness/cli.js';
 
 const HEADER = 'login,activation_code,external_id';
 

@@ -9,10 +9,10 @@ import { expect } from 'chai';
 import { rmSync } from 'node:fs';
 import type * as oidc from 'openid-client';
 import { fetchUserInfo } from 'openid-client';
-import { REDIRECT, testClients, testResources } from '../harness/fixtures.js';
-import { startTestHub, type TestHub } from '../harness/hub.js';
-import { prepareOidcUpstream, type OidcUpstream, type UpstreamUser } from '../harness/oidc-upstream.js';
-import { discover, exchange } from '../harness/rp.js';
+import { REDIRECT, testClients, testResources } from '../../testing/harness/fixtures.js';
+import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
+import { prepareOidcUpstream, type OidcUpstream, type UpstreamUser } from '../../testing/harness/oidc-upstream.js';
+import { discover, exchange } from '../../testing/harness/rp.js';
 import type { Account } from '../../src/storage/ports/index.js';
 import { lastAudit, openLoginPage, staffStart, tenantsWith, type Started } from './helpers.js';
 

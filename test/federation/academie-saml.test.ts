@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { fetchUserInfo } from 'openid-client';
-import { REDIRECT, testClients, testResources } from '../harness/fixtures.js';
-import { startTestHub, type TestHub } from '../harness/hub.js';
-import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../harness/pysaml2.js';
-import { discover, exchange, startAuthorization } from '../harness/rp.js';
-import { Browser, formAction, hiddenInputs } from '../harness/browser.js';
+import { REDIRECT, testClients, testResources } from '../../testing/harness/fixtures.js';
+import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
+import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../../testing/harness/pysaml2.js';
+import { discover, exchange, startAuthorization } from '../../testing/harness/rp.js';
+import { Browser, formAction, hiddenInputs } from '../../testing/harness/browser.js';
 import type { Account } from '../../src/storage/ports/index.js';
 import { lastAudit, openLoginPage, postForm, staffStart, tenantsWith, type Started } from './helpers.js';
 

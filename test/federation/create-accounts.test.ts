@@ -13,11 +13,11 @@ import { tenantConnectorSchema } from '../../src/federation/config.js';
 import type { UpstreamIdentity } from '../../src/federation/core/identity.js';
 import { accountPlan } from '../../src/federation/linking/provision.js';
 import type { Account, PlatformStore } from '../../src/storage/ports/index.js';
-import { REDIRECT, testClients, testResources } from '../harness/fixtures.js';
-import { startTestHub, type TestHub } from '../harness/hub.js';
-import { prepareOidcUpstream, type OidcUpstream } from '../harness/oidc-upstream.js';
-import type { Pysaml2Idp } from '../harness/pysaml2.js';
-import { discover, exchange } from '../harness/rp.js';
+import { REDIRECT, testClients, testResources } from '../../testing/harness/fixtures.js';
+import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
+import { prepareOidcUpstream, type OidcUpstream } from '../../testing/harness/oidc-upstream.js';
+import type { Pysaml2Idp } from '../../testing/harness/pysaml2.js';
+import { discover, exchange } from '../../testing/harness/rp.js';
 import { lastAudit, OID, openLoginPage, postToAcs, staffStart, tenantsWith, toIdpForm, type Started , startEduconnectHub, type EduconnectSetup } from './helpers.js';
 
 const EDUCONNECT = /\/federation\/start\/educonnect\?/;

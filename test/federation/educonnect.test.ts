@@ -6,11 +6,11 @@
 import { expect } from 'chai';
 import type * as oidc from 'openid-client';
 import { fetchUserInfo } from 'openid-client';
-import { REDIRECT } from '../harness/fixtures.js';
-import type { TestHub } from '../harness/hub.js';
-import type { Pysaml2Idp } from '../harness/pysaml2.js';
-import { Browser } from '../harness/browser.js';
-import { exchange, startAuthorization } from '../harness/rp.js';
+import { REDIRECT } from '../../testing/harness/fixtures.js';
+import type { TestHub } from '../../testing/harness/hub.js';
+import type { Pysaml2Idp } from '../../testing/harness/pysaml2.js';
+import { Browser } from '../../testing/harness/browser.js';
+import { exchange, startAuthorization } from '../../testing/harness/rp.js';
 import type { Account } from '../../src/storage/ports/index.js';
 import { linkHref, OID, openLoginPage, postForm, postToAcs, toIdpForm, startEduconnectHub, type EduconnectSetup } from './helpers.js';
 

@@ -12,11 +12,11 @@ import type * as oidc from 'openid-client';
 import { platformFederationSchema, tenantConnectorSchema } from '../../src/federation/config.js';
 import { acceptedEncryptionAlgorithms } from '../../src/federation/connectors/saml.js';
 import { openIdpMetadata } from '../../src/federation/saml/metadata.js';
-import { warmUpSchemaValidator } from '../../src/federation/saml/schema-validator.js';
-import { REDIRECT, testClients, testResources } from '../harness/fixtures.js';
-import { startTestHub, type TestHub } from '../harness/hub.js';
-import { makeKeyPair, preparePysaml2Idp, type KeyFiles, type Pysaml2Idp } from '../harness/pysaml2.js';
-import { discover } from '../harness/rp.js';
+import { warmUpSchemaValidator } from '../../src/saml/core/schema-validator.js';
+import { REDIRECT, testClients, testResources } from '../../testing/harness/fixtures.js';
+import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
+import { makeKeyPair, preparePysaml2Idp, type KeyFiles, type Pysaml2Idp } from '../../testing/harness/pysaml2.js';
+import { discover } from '../../testing/harness/rp.js';
 import { lastAudit, OID, openLoginPage, postToAcs, toIdpForm } from './helpers.js';
 
 const EDUCONNECT = /\/federation\/start\/educonnect\?/;

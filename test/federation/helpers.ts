@@ -7,11 +7,11 @@ import YAML from 'yaml';
 import { PROJECT_ROOT } from '../../src/config/load.js';
 import type { PlatformStore } from '../../src/storage/ports/index.js';
 import type * as oidc from 'openid-client';
-import { Browser, type Page } from '../harness/browser.js';
-import { REDIRECT, testClients, testResources } from '../harness/fixtures.js';
-import { startTestHub, type TestHub } from '../harness/hub.js';
-import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../harness/pysaml2.js';
-import { discover, startAuthorization } from '../harness/rp.js';
+import { Browser, type Page } from '../../testing/harness/browser.js';
+import { REDIRECT, testClients, testResources } from '../../testing/harness/fixtures.js';
+import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
+import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../../testing/harness/pysaml2.js';
+import { discover, startAuthorization } from '../../testing/harness/rp.js';
 
 export const OID = 'urn:oid:1.3.6.1.4.1.20326.10.999.1.';
 

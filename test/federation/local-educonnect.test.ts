@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import type * as oidc from 'openid-client';
 import { PROJECT_ROOT } from '../../src/config/load.js';
 import { loadTenants } from '../../src/config/tenants.js';
-import { DEMO_PASSWORD, demoFamilies, seedDemo } from '../../src/identity/demo-seed.js';
-import { freePort } from '../../src/shared/net.js';
+import { DEMO_PASSWORD, demoFamilies, seedDemo } from '../../src/dev/demo-seed.js';
+import { freePort } from '../../testing/net.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { REDIRECT, testClients, testResources } from '../harness/fixtures.js';
-import { startTestHub, type TestHub } from '../harness/hub.js';
-import { discover, exchange } from '../harness/rp.js';
+import { REDIRECT, testClients, testResources } from '../../testing/harness/fixtures.js';
+import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
+import { discover, exchange } from '../../testing/harness/rp.js';
 import { lastAudit, openLoginPage, postForm, postToAcs, linkHref } from './helpers.js';
 
 const SCRIPT = join(PROJECT_ROOT, 'scripts/educonnect-local.ts');

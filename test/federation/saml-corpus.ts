@@ -5,7 +5,7 @@
  * holds and the case tests the rule it is about, not the signature check.
  */
 import { constants, createCipheriv, createHash, publicEncrypt, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { loadLibxml } from '../../src/federation/saml/libxml.js';
+import { loadLibxml } from '../../src/saml/core/libxml.js';
 
 export const SAMLP = 'urn:oasis:names:tc:SAML:2.0:protocol';
 export const SAML = 'urn:oasis:names:tc:SAML:2.0:assertion';

@@ -17,12 +17,12 @@ import { PROJECT_ROOT } from '../../src/config/load.js';
 import { configSchema } from '../../src/config/schema.js';
 import { listen, type RunningServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/shared/logger.js';
-import type { Page } from '../harness/browser.js';
-import { REDIRECT, testClients, testResources } from '../harness/fixtures.js';
-import { testKeysDir } from '../harness/hub.js';
-import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../harness/pysaml2.js';
-import { freePort, randomPrefix, testRedisUrl } from '../harness/redis.js';
-import { discover } from '../harness/rp.js';
+import type { Page } from '../../testing/harness/browser.js';
+import { REDIRECT, testClients, testResources } from '../../testing/harness/fixtures.js';
+import { testKeysDir } from '../../testing/harness/hub.js';
+import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../../testing/harness/pysaml2.js';
+import { freePort, randomPrefix, testRedisUrl } from '../../testing/harness/redis.js';
+import { discover } from '../../testing/harness/rp.js';
 import { lastAudit, OID, openLoginPage, postToAcs } from './helpers.js';
 import { buildResponse, instant, SAML, validSpec, XENC, type MessageSpec } from './saml-corpus.js';
 

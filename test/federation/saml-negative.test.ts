@@ -5,9 +5,9 @@
  */
 import { expect } from 'chai';
 import type * as oidc from 'openid-client';
-import { Browser } from '../harness/browser.js';
-import type { TestHub } from '../harness/hub.js';
-import type { Pysaml2Idp, Scenario } from '../harness/pysaml2.js';
+import { Browser } from '../../testing/harness/browser.js';
+import type { TestHub } from '../../testing/harness/hub.js';
+import type { Pysaml2Idp, Scenario } from '../../testing/harness/pysaml2.js';
 import { OID, openLoginPage, postToAcs, toIdpForm , startEduconnectHub, type EduconnectSetup } from './helpers.js';
 
 const EDUCONNECT = /\/federation\/start\/educonnect\?/;

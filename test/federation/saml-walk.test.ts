@@ -1,13 +1,13 @@
 /**
- * The walk every structural check of a SAML message relies on (src/federation/saml/libxml.ts),
+ * The walk every structural check of a SAML message relies on (src/saml/core/libxml.ts),
  * the refusal of DTDs and processing instructions (schema-validator.ts), and the redaction of
  * what may be personal data in schema messages and log lines.
  */
 import { expect } from 'chai';
 import { Writable } from 'node:stream';
 import type { XmlDocument } from 'libxml2-wasm';
-import { childElements, childrenNamed, libxml, loadLibxml } from '../../src/federation/saml/libxml.js';
-import { ForbiddenXml, redactSchemaMessage, validateSamlXml, warmUpSchemaValidator } from '../../src/federation/saml/schema-validator.js';
+import { childElements, childrenNamed, libxml, loadLibxml } from '../../src/saml/core/libxml.js';
+import { ForbiddenXml, redactSchemaMessage, validateSamlXml, warmUpSchemaValidator } from '../../src/saml/core/schema-validator.js';
 import { createLogger } from '../../src/shared/logger.js';
 
 const NS_A = 'urn:example:a';

@@ -15,21 +15,21 @@ import { buildHub } from '../../src/app.js';
 import { PROJECT_ROOT } from '../../src/config/load.js';
 import { configSchema } from '../../src/config/schema.js';
 import { listen } from '../../src/http/server.js';
-import { freePort } from '../../src/shared/net.js';
+import { freePort } from '../../testing/net.js';
 import type { Account } from '../../src/storage/ports/index.js';
-import { Browser } from '../harness/browser.js';
-import { REDIRECT, testClients, testResources } from '../harness/fixtures.js';
-import { startTestHub, testKeysDir, type TestHub } from '../harness/hub.js';
-import { makeKeyPair, preparePysaml2Idp, type KeyFiles, type Pysaml2Idp } from '../harness/pysaml2.js';
-import { randomPrefix, testRedisUrl } from '../harness/redis.js';
-import { discover, exchange, startAuthorization } from '../harness/rp.js';
+import { Browser } from '../../testing/harness/browser.js';
+import { REDIRECT, testClients, testResources } from '../../testing/harness/fixtures.js';
+import { startTestHub, testKeysDir, type TestHub } from '../../testing/harness/hub.js';
+import { makeKeyPair, preparePysaml2Idp, type KeyFiles, type Pysaml2Idp } from '../../testing/harness/pysaml2.js';
+import { randomPrefix, testRedisUrl } from '../../testing/harness/redis.js';
+import { discover, exchange, startAuthorization } from '../../testing/harness/rp.js';
 import { OID, openLoginPage, postToAcs, tenantsWith, toIdpForm } from './helpers.js';
 
 const EDUCONNECT = /\/federation\/start\/educonnect\?/;
 const NOTICE_FR = 'ÉduConnect est momentanément indisponible. Réessayez dans quelques minutes.';
 const DISABLED_BUTTON = /<button type="button" class="[^"]*federation-choice[^"]*" disabled[^>]*>Élève ou parent — ÉduConnect<\/button>/;
 
-/** A test hub (as test/harness/hub.ts) whose log lines are kept. */
+/** A test hub (as testing/harness/hub.ts) whose log lines are kept. */
 async function startLoggedHub(federation: Record<string, unknown>): Promise<TestHub & { lines: Array<{ level: number; msg: string; connector?: string }> }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'hub-test-'));

@@ -10,10 +10,10 @@ import { expect } from 'chai';
 import Koa from 'koa';
 import { configSchema } from '../../src/config/schema.js';
 import { clientAddress, type TrustProxy } from '../../src/http/client-address.js';
-import { Browser, formAction } from '../harness/browser.js';
-import { REDIRECT, seedPeople, testClients, testResources } from '../harness/fixtures.js';
-import { startTestHub, type TestHub } from '../harness/hub.js';
-import { discover, startAuthorization } from '../harness/rp.js';
+import { Browser, formAction } from '../../testing/harness/browser.js';
+import { REDIRECT, seedPeople, testClients, testResources } from '../../testing/harness/fixtures.js';
+import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
+import { discover, startAuthorization } from '../../testing/harness/rp.js';
 
 async function echoServer(trust: TrustProxy): Promise<{ url: string; server: Server }> {
   const app = new Koa({ proxy: trust !== false });

@@ -1,8 +1,8 @@
 /** The development default: demo accounts and the /demo relying party, as a newcomer uses them. */
 import { expect } from 'chai';
-import { DEMO_ACTIVATION_CODE, DEMO_PASSWORD } from '../../src/identity/demo-seed.js';
-import { Browser, formAction } from '../harness/browser.js';
-import { startTestHub, type TestHub } from '../harness/hub.js';
+import { DEMO_ACTIVATION_CODE, DEMO_PASSWORD } from '../../src/dev/demo-seed.js';
+import { Browser, formAction } from '../../testing/harness/browser.js';
+import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
 
 describe('demo (development default)', function () {
   let hub: TestHub;
@@ -50,7 +50,7 @@ describe('demo (development default)', function () {
   it('seeds the demo data once, whatever the number of starts', async () => {
     const lille = hub.hub.store.forTenant('lille');
     const before = await lille.accounts.count();
-    const { seedDemo } = await import('../../src/identity/demo-seed.js');
+    const { seedDemo } = await import('../../src/dev/demo-seed.js');
     const { createLogger } = await import('../../src/shared/logger.js');
     await seedDemo(hub.hub.store, createLogger('silent'));
     expect(await lille.accounts.count()).to.equal(before);

@@ -7,12 +7,12 @@ import { createServer, type Server } from 'node:http';
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
-import { Browser, formAction, hiddenInputs } from '../harness/browser.js';
-import { API, PASSWORD, REDIRECT, seedPeople, testClients, testResources, type Fixture } from '../harness/fixtures.js';
-import { startTestHub, type TestHub } from '../harness/hub.js';
-import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
-import { freePort } from '../harness/redis.js';
-import { discover, exchange, signIn } from '../harness/rp.js';
+import { Browser, formAction, hiddenInputs } from '../../testing/harness/browser.js';
+import { API, PASSWORD, REDIRECT, seedPeople, testClients, testResources, type Fixture } from '../../testing/harness/fixtures.js';
+import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
+import { createTestDatabase, type TestDatabase } from '../../testing/harness/postgres.js';
+import { freePort } from '../../testing/harness/redis.js';
+import { discover, exchange, signIn } from '../../testing/harness/rp.js';
 
 /** Receives back-channel logout tokens. */
 async function logoutReceiver(): Promise<{ url: string; tokens: string[]; server: Server }> {

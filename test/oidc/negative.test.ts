@@ -1,10 +1,10 @@
 /** Bad requests and faults: each gets a clear answer with the right status, never internals. */
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
-import { Browser, formAction } from '../harness/browser.js';
-import { PASSWORD, REDIRECT, seedPeople, testClients, testResources } from '../harness/fixtures.js';
-import { startTestHub, type TestHub } from '../harness/hub.js';
-import { discover, exchange, signIn, startAuthorization } from '../harness/rp.js';
+import { Browser, formAction } from '../../testing/harness/browser.js';
+import { PASSWORD, REDIRECT, seedPeople, testClients, testResources } from '../../testing/harness/fixtures.js';
+import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
+import { discover, exchange, signIn, startAuthorization } from '../../testing/harness/rp.js';
 
 const noInternals = (body: string) => {
   expect(body).not.to.match(/\n\s+at |node_modules|SQLITE|ECONNREFUSED|TypeError/);

@@ -1,10 +1,10 @@
 /** Redis stops while the hub runs: clear 503 answers, then the hub recovers on its own. */
 import { expect } from 'chai';
-import { Browser } from '../harness/browser.js';
-import { PASSWORD, PORTAL_SECRET, REDIRECT, seedPeople, testClients, testResources } from '../harness/fixtures.js';
-import { startTestHub, type TestHub } from '../harness/hub.js';
-import { spawnRedis, type RedisServer } from '../harness/redis.js';
-import { discover, exchange, signIn, startAuthorization } from '../harness/rp.js';
+import { Browser } from '../../testing/harness/browser.js';
+import { PASSWORD, PORTAL_SECRET, REDIRECT, seedPeople, testClients, testResources } from '../../testing/harness/fixtures.js';
+import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
+import { spawnRedis, type RedisServer } from '../../testing/harness/redis.js';
+import { discover, exchange, signIn, startAuthorization } from '../../testing/harness/rp.js';
 
 async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -11,10 +11,10 @@ import { hashPassword } from '../../src/auth/passwords.js';
 import { clientRecordFromConfig } from '../../src/oidc/clients.js';
 import { configSchema } from '../../src/config/schema.js';
 import { sha256Hex } from '../../src/shared/ids.js';
-import { Browser, formAction, hiddenInputs } from '../harness/browser.js';
-import { API, PASSWORD, PORTAL_SECRET, REDIRECT, seedPeople, testClients, testResources, type Fixture } from '../harness/fixtures.js';
-import { startTestHub, type TestHub } from '../harness/hub.js';
-import { discover, exchange, signIn, startAuthorization } from '../harness/rp.js';
+import { Browser, formAction, hiddenInputs } from '../../testing/harness/browser.js';
+import { API, PASSWORD, PORTAL_SECRET, REDIRECT, seedPeople, testClients, testResources, type Fixture } from '../../testing/harness/fixtures.js';
+import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
+import { discover, exchange, signIn, startAuthorization } from '../../testing/harness/rp.js';
 
 const PARTNER_SECRET = 'partner-secret-for-tests-only';
 const SPA_ORIGIN = 'https://spa.example';

@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isValidUai } from '../../src/identity/uai.js';
-import { parseLdif, type LdifRecord } from '../../src/provisioning/generator/ldif.js';
-import { BAD_REASONS, badDescription, generateSdet, planSdet, writeSdet, type SdetPlan } from '../../src/provisioning/generator/sdet.js';
-import { startSlapd, type Slapd } from '../harness/slapd.js';
+import { parseLdif, type LdifRecord } from '../../testing/sdet/ldif.js';
+import { BAD_REASONS, badDescription, generateSdet, planSdet, writeSdet, type SdetPlan } from '../../testing/sdet/sdet.js';
+import { startSlapd, type Slapd } from '../../testing/harness/slapd.js';
 
 const values = (entry: Entry, name: string): string[] => {
   const key = Object.keys(entry).find((k) => k.toLowerCase() === name.toLowerCase());

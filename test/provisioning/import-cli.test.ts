@@ -2,12 +2,12 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { writeSdet } from '../../src/provisioning/generator/sdet.js';
+import { writeSdet } from '../../testing/sdet/sdet.js';
 import type { ImportProgress, ImportReport } from '../../src/provisioning/job.js';
 import { formatReport, progressPrinter } from '../../src/provisioning/report.js';
 import { openSqlStore } from '../../src/storage/sql/database.js';
-import { CliSandbox, collect, expectUsageError, hasStackTrace, sleep, stderrLines, type CliResult } from '../harness/cli.js';
-import { ldapTenantYaml, startSlapd, type Slapd } from '../harness/slapd.js';
+import { CliSandbox, collect, expectUsageError, hasStackTrace, sleep, stderrLines, type CliResult } from '../../testing/harness/cli.js';
+import { ldapTenantYaml, startSlapd, type Slapd } from '../../testing/harness/slapd.js';
 
 const SUFFIX = 'dc=ac-lille,dc=fr';
 const PEOPLE = 6000;

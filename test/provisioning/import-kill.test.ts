@@ -7,12 +7,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { CompiledQuery } from 'kysely';
-import { writeSdet } from '../../src/provisioning/generator/sdet.js';
+import { writeSdet } from '../../testing/sdet/sdet.js';
 import { openSqlStore } from '../../src/storage/sql/database.js';
-import { CliSandbox, sleep } from '../harness/cli.js';
-import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
-import { ldapTenantYaml, startSlapd, type Slapd } from '../harness/slapd.js';
-import { dumpTenant } from '../harness/store-dump.js';
+import { CliSandbox, sleep } from '../../testing/harness/cli.js';
+import { createTestDatabase, type TestDatabase } from '../../testing/harness/postgres.js';
+import { ldapTenantYaml, startSlapd, type Slapd } from '../../testing/harness/slapd.js';
+import { dumpTenant } from '../../testing/harness/store-dump.js';
 
 const SUFFIX = 'dc=ac-lille,dc=fr';
 const PEOPLE = 2000;

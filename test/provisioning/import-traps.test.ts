@@ -19,9 +19,9 @@ import { createLogger } from '../../src/shared/logger.js';
 import { createRedis, waitForRedis } from '../../src/storage/redis/client.js';
 import { RedisLockService } from '../../src/storage/redis/lock.js';
 import { openSqlStore, type SqlStore } from '../../src/storage/sql/database.js';
-import { randomPrefix, testRedisUrl } from '../harness/redis.js';
-import { startSlapd, type Slapd } from '../harness/slapd.js';
-import { dumpTenant } from '../harness/store-dump.js';
+import { randomPrefix, testRedisUrl } from '../../testing/harness/redis.js';
+import { startSlapd, type Slapd } from '../../testing/harness/slapd.js';
+import { dumpTenant } from '../../testing/harness/store-dump.js';
 
 const SUFFIX = 'dc=ac-lille,dc=fr';
 const GOOD_UAI = `0590121${uaiCheckLetter('0590121')}`;

@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { CompiledQuery } from 'kysely';
 import { Client } from 'ldapts';
 import { tenantSchema, type DirectorySourceConfig, type TenantConfig } from '../../src/config/tenant-schema.js';
-import { writeSdet, type SdetWriteResult } from '../../src/provisioning/generator/sdet.js';
+import { writeSdet, type SdetWriteResult } from '../../testing/sdet/sdet.js';
 import { ImportRefused, runImport, type ImportDeps, type ImportRequest } from '../../src/provisioning/job.js';
 import { createSdetMapper, type SdetMapperOptions } from '../../src/provisioning/sdet/mapping.js';
 import { openLdapClient } from '../../src/provisioning/source/ldap-client.js';
@@ -20,9 +20,9 @@ import type { PlatformStore } from '../../src/storage/ports/index.js';
 import { createRedis, waitForRedis } from '../../src/storage/redis/client.js';
 import { RedisLockService } from '../../src/storage/redis/lock.js';
 import { openSqlStore, type SqlStore } from '../../src/storage/sql/database.js';
-import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
-import { randomPrefix, testRedisUrl } from '../harness/redis.js';
-import { startSlapd, type Slapd } from '../harness/slapd.js';
+import { createTestDatabase, type TestDatabase } from '../../testing/harness/postgres.js';
+import { randomPrefix, testRedisUrl } from '../../testing/harness/redis.js';
+import { startSlapd, type Slapd } from '../../testing/harness/slapd.js';
 
 const SUFFIX = 'dc=ac-lille,dc=fr';
 /** The generator names people `uid=L<AAF id>`; the external id is `LILLE-<AAF id>`. */

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import { tenantSchema, type TenantConfig } from '../../src/config/tenant-schema.js';
-import { writeSdet } from '../../src/provisioning/generator/sdet.js';
+import { writeSdet } from '../../testing/sdet/sdet.js';
 import { runImport, type ImportDeps } from '../../src/provisioning/job.js';
 import type { SdetMapperOptions } from '../../src/provisioning/sdet/mapping.js';
 import { openLdapSource, type DirectorySource } from '../../src/provisioning/source/ldap.js';
@@ -21,10 +21,10 @@ import type { ImportStore, TenantScope } from '../../src/storage/ports/index.js'
 import { createRedis, waitForRedis } from '../../src/storage/redis/client.js';
 import { RedisLockService } from '../../src/storage/redis/lock.js';
 import { openSqlStore, type SqlStore } from '../../src/storage/sql/database.js';
-import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
-import { randomPrefix, testRedisUrl } from '../harness/redis.js';
-import { startSlapd, type Slapd } from '../harness/slapd.js';
-import { dumpTenant } from '../harness/store-dump.js';
+import { createTestDatabase, type TestDatabase } from '../../testing/harness/postgres.js';
+import { randomPrefix, testRedisUrl } from '../../testing/harness/redis.js';
+import { startSlapd, type Slapd } from '../../testing/harness/slapd.js';
+import { dumpTenant } from '../../testing/harness/store-dump.js';
 
 const SUFFIX = 'dc=ac-lille,dc=fr';
 const PEOPLE = 900;

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import type { MappingResult } from '../../src/provisioning/model.js';
-import { BASE, entry, OTHER_SCHOOL, reason, school, SCHOOL, SCHOOL_KEY, value } from '../harness/sdet-mapping.js';
+import { BASE, entry, OTHER_SCHOOL, reason, school, SCHOOL, SCHOOL_KEY, value } from '../../testing/harness/sdet-mapping.js';
 import { createSdetMapper } from '../../src/provisioning/sdet/mapping.js';
 import { parseBirthDate, parseBoolean, parseJointure, parseUai } from '../../src/provisioning/sdet/parse.js';
 import { hasUaiShape, isValidUai, wrongUaiCheckLetter } from '../../src/identity/uai.js';

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import type { DirectoryEntry } from '../../src/provisioning/model.js';
-import { BASE, entry, OTHER_SCHOOL, reason, school, SCHOOL, SCHOOL_KEY, value } from '../harness/sdet-mapping.js';
-import { parseLdif } from '../../src/provisioning/generator/ldif.js';
-import { generateSdet } from '../../src/provisioning/generator/sdet.js';
+import { BASE, entry, OTHER_SCHOOL, reason, school, SCHOOL, SCHOOL_KEY, value } from '../../testing/harness/sdet-mapping.js';
+import { parseLdif } from '../../testing/sdet/ldif.js';
+import { generateSdet } from '../../testing/sdet/sdet.js';
 import { createSdetMapper, splitCommonName, type SdetMapper } from '../../src/provisioning/sdet/mapping.js';
 import {
   cleanValue, defaultExternalIdPrefix, normalizeDn, parentDn, parseBirthDate, parseBoolean,

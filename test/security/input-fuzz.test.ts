@@ -16,11 +16,11 @@ import { generate } from 'otplib';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { generateActivationCode, hashActivationCode } from '../../src/identity/activation-code.js';
 import type { PlatformStore } from '../../src/storage/ports/index.js';
-import { Browser, formAction, hiddenInputs, type Page } from '../harness/browser.js';
-import { PASSWORD, PORTAL_SECRET, REDIRECT, seedPeople, testClients, testResources } from '../harness/fixtures.js';
-import { startTestHub, type TestHub } from '../harness/hub.js';
-import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
-import { discover, signIn, startAuthorization } from '../harness/rp.js';
+import { Browser, formAction, hiddenInputs, type Page } from '../../testing/harness/browser.js';
+import { PASSWORD, PORTAL_SECRET, REDIRECT, seedPeople, testClients, testResources } from '../../testing/harness/fixtures.js';
+import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
+import { createTestDatabase, type TestDatabase } from '../../testing/harness/postgres.js';
+import { discover, signIn, startAuthorization } from '../../testing/harness/rp.js';
 
 const SEED = 20_240_6;
 const RUNS = 30;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { EphemeralStore } from '../../src/storage/ports/ephemeral.js';
-import { memoryPair, redisPair, type EphemeralPair } from '../harness/ephemeral.js';
+import { memoryPair, redisPair, type EphemeralPair } from '../../testing/harness/ephemeral.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

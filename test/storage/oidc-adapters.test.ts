@@ -6,7 +6,7 @@ import { RedisOidcAdapter } from '../../src/storage/redis/oidc-adapter.js';
 import { MemoryOidcAdapter, MemoryOidcStore } from '../../src/storage/memory/oidc-adapter.js';
 import type { OidcModelAdapter } from '../../src/storage/ports/oidc-adapter.js';
 import { ServiceUnavailable } from '../../src/shared/errors.js';
-import { randomPrefix, spawnRedis, testRedisUrl } from '../harness/redis.js';
+import { randomPrefix, spawnRedis, testRedisUrl } from '../../testing/harness/redis.js';
 
 type Factory = (model: string) => OidcModelAdapter;
 

@@ -9,7 +9,7 @@ import { runStoreConformance } from '../../src/storage/conformance/suite.js';
 import { migrateDownTo, migrateToLatest, migrationNames, openSqlStore, type SqlDialect, type SqlStore } from '../../src/storage/sql/index.js';
 import { ZERO_COUNTERS } from '../../src/storage/sql/imports/runs.js';
 import type { AccountBatch } from '../../src/storage/ports/index.js';
-import { createTestDatabase, freePort, type TestDatabase } from '../harness/postgres.js';
+import { createTestDatabase, freePort, type TestDatabase } from '../../testing/harness/postgres.js';
 
 function sqliteDatabase(): Promise<TestDatabase> {
   const dir = mkdtempSync(join(tmpdir(), 'hub-sqlite-'));

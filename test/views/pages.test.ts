@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { html, raw, escapeHtml, safeOtpauthUrl, safeUrl } from '../../src/oidc/views/html.js';
-import { catalogues, describeScope, isMessageKey, pickLang, t, type Lang, type MessageKey } from '../../src/oidc/views/i18n.js';
+import { html, raw, escapeHtml, safeOtpauthUrl, safeUrl } from '../../src/ui/html.js';
+import { catalogues, describeScope, isMessageKey, pickLang, t, type Lang, type MessageKey } from '../../src/ui/i18n.js';
 import { renderAccountDone, renderActivation, renderEnrolment, renderMfaManagement, renderPasswordChange, renderRecoveryCodes, renderSecondFactor, type PasswordRule } from '../../src/oidc/views/account-pages.js';
 import { passwordPolicySchema } from '../../src/auth/password-policy.js';
 import { choicesHtml, renderAccountChoice, renderFailure, renderLoggedOut as renderFederationLoggedOut, renderNoAccount, renderStaffChoice } from '../../src/federation/http/pages.js';
@@ -584,7 +584,7 @@ describe('views/pages', () => {
 });
 
 describe('views/hub.css', () => {
-  const css = readFileSync(new URL('../../src/oidc/views/hub.css', import.meta.url), 'utf8');
+  const css = readFileSync(new URL('../../src/ui/hub.css', import.meta.url), 'utf8');
 
   it('has visible focus styles and loads nothing external', () => {
     expect(css).to.include(':focus-visible');

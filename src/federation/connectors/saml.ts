@@ -18,8 +18,8 @@ import { EDUCONNECT_ATTRIBUTES, eduConnectIdentity, type EduConnectAttribute } f
 import { loadKeyPair } from '../saml/keys.js';
 import { openIdpMetadata } from '../saml/metadata.js';
 import { verifySamlResponse, type VerifiedAssertion } from '../saml/response.js';
-import { samlSchemaValidator, warmUpSchemaValidator } from '../saml/schema-validator.js';
-import { publicKeysOf } from '../saml/xmldsig.js';
+import { samlSchemaValidator, warmUpSchemaValidator } from '../../saml/core/schema-validator.js';
+import { publicKeysOf } from '../../saml/core/xmldsig.js';
 
 const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
 const POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';

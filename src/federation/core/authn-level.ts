@@ -4,7 +4,7 @@
  * AuthnContextClassRef, an OIDC IdP's `acr` or `amr` value named in the connector's policy).
  */
 import { z } from 'zod';
-import { ACR_ONE_FACTOR, ACR_TWO_FACTORS } from '../../oidc/acr.js';
+import { ACR_ONE_FACTOR, ACR_TWO_FACTORS } from '../../identity/acr.js';
 
 /** Upstream authentication contexts that mean two factors, unless a connector lists its own. */
 export const DEFAULT_TWO_FACTOR_CONTEXTS = [

@@ -1,7 +1,7 @@
 /** The federation pages, in the hub's layout: escaped with `html`, no script, French first. */
 import { errorActionHtml, errorFinePrint, layout } from '../../oidc/views/pages.js';
-import { html, safeUrl, type SafeHtml } from '../../oidc/views/html.js';
-import { t, type Lang, type MessageKey } from '../../oidc/views/i18n.js';
+import { html, safeUrl, type SafeHtml } from '../../ui/html.js';
+import { t, type Lang, type MessageKey } from '../../ui/i18n.js';
 import type { Account } from '../../storage/ports/index.js';
 import type { FailureReason } from '../core/failure.js';
 

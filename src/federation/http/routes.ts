@@ -29,7 +29,7 @@ import { errors } from 'oidc-provider';
 import { authorizationUrl, recallRestart } from '../../oidc/interactions/interaction.js';
 import { langOf, langSwitchOf } from '../../oidc/provider-pages.js';
 import { isSignInPrompt, signInResult } from '../../oidc/sign-in-policy.js';
-import { t, type Lang } from '../../oidc/views/i18n.js';
+import { t, type Lang } from '../../ui/i18n.js';
 import type { Logger } from '../../shared/logger.js';
 import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
 import type { Account, PlatformStore } from '../../storage/ports/index.js';

@@ -16,11 +16,12 @@ import { createHash } from 'node:crypto';
 import { baseLogin, pickLogins } from '../../identity/login-generator.js';
 import { Conflict } from '../../shared/errors.js';
 import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
-import type { Account, NewAccount, PlatformStore, Profile } from '../../storage/ports/index.js';
+import type { Account, NewAccount, PlatformStore } from '../../storage/ports/index.js';
 import type { AccountCreationConfig } from '../config.js';
 import { FederationFailure } from '../core/failure.js';
 import type { UpstreamIdentity } from '../core/identity.js';
 import type { AuditContext } from './link.js';
+import type { Profile } from '../../identity/vocabulary.js';
 
 /** What creation needs to know of the connector. */
 export interface ProvisioningConnector {

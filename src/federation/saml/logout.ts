@@ -9,9 +9,9 @@ import { createHash, verify as verifySignature, type KeyObject } from 'node:cryp
 import { inflateRawSync } from 'node:zlib';
 import type { XmlElement } from 'libxml2-wasm';
 import { FederationFailure } from '../core/failure.js';
-import { childrenNamed, libxml } from './libxml.js';
-import { ForbiddenXml, MAX_SAML_XML_BYTES, SchemaInvalid, validateSamlXml } from './schema-validator.js';
-import { NS } from './xmldsig.js';
+import { childrenNamed, libxml } from '../../saml/core/libxml.js';
+import { ForbiddenXml, MAX_SAML_XML_BYTES, SchemaInvalid, validateSamlXml } from '../../saml/core/schema-validator.js';
+import { NS } from '../../saml/core/xmldsig.js';
 
 const SIG_ALGS: Record<string, string> = {
   'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256': 'sha256',

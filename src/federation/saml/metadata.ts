@@ -14,8 +14,8 @@ import { X509Certificate, type KeyObject } from 'node:crypto';
 import { IdentityProvider, type IdentityProviderInstance } from 'samlify';
 import type { SamlSettings } from '../config.js';
 import { ConnectorUnavailable, missingFile } from '../core/registry.js';
-import { libxml } from './libxml.js';
-import { SignatureInvalid, verifyEnveloped } from './xmldsig.js';
+import { libxml } from '../../saml/core/libxml.js';
+import { SignatureInvalid, verifyEnveloped } from '../../saml/core/xmldsig.js';
 
 export interface IdpMetadataSource {
   current(): IdentityProviderInstance;

@@ -10,11 +10,11 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { XmlDocument, XmlElement } from 'libxml2-wasm';
-import { childElements, childrenNamed, libxml } from './libxml.js';
+import { childElements, childrenNamed, libxml } from '../../saml/core/libxml.js';
 import { FederationFailure } from '../core/failure.js';
-import { countXencElements, decryptAssertion, encryptionPlan } from './decrypt.js';
-import { ForbiddenXml, SchemaInvalid, validateSamlXml, MAX_SAML_XML_BYTES } from './schema-validator.js';
-import { NS, SignatureInvalid, verifyEnveloped } from './xmldsig.js';
+import { countXencElements, decryptAssertion, encryptionPlan } from '../../saml/core/decrypt.js';
+import { ForbiddenXml, SchemaInvalid, validateSamlXml, MAX_SAML_XML_BYTES } from '../../saml/core/schema-validator.js';
+import { NS, SignatureInvalid, verifyEnveloped } from '../../saml/core/xmldsig.js';
 
 /**
  * The longest an assertion may be valid, from its IssueInstant to its NotOnOrAfter (Conditions and

@@ -7,12 +7,12 @@ import type { Context } from 'koa';
 import type { Refusal } from '../../auth/local-auth.js';
 import { summarizePolicies } from '../../auth/password-policy.js';
 import { normalizeLogin } from '../../identity/login.js';
-import { PROFILES } from '../../storage/ports/index.js';
 import { renderAccountDone, renderActivation, renderPasswordChange, type FormError, type PasswordRule } from '../views/account-pages.js';
 import { proceed } from './auth-step.js';
 import { clientNameOf, detailsOf, formField, originOf, pageUrls, policyOfProfile, type Details, type InteractionDeps } from './interaction.js';
 import { formErrorOf, statusOf } from './refusals.js';
 import { stepContext } from './second-factor.js';
+import { PROFILES } from '../../identity/vocabulary.js';
 
 /**
  * The rule a password field states. Before the account is proven (its activation code or

@@ -5,7 +5,7 @@
  */
 import type { Context } from 'koa';
 import type { Account } from '../../storage/ports/index.js';
-import { ACR_ONE_FACTOR, ACR_TWO_FACTORS, requestsTwoFactors } from '../acr.js';
+import { ACR_ONE_FACTOR, ACR_TWO_FACTORS, requestsTwoFactors } from '../../identity/acr.js';
 import { signInResult } from '../sign-in-policy.js';
 import { finish, originOf, pageUrls, type Details, type InteractionDeps } from './interaction.js';
 

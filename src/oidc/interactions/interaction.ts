@@ -9,11 +9,12 @@ import type { LocalAuth, RequestOrigin } from '../../auth/local-auth.js';
 import type { Federation } from '../../federation/index.js';
 import { HubError } from '../../shared/errors.js';
 import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
-import type { Account, PlatformStore, Profile } from '../../storage/ports/index.js';
+import type { Account, PlatformStore } from '../../storage/ports/index.js';
 import type { PasswordPolicy } from '../../auth/password-policy.js';
 import { langOf } from '../provider-pages.js';
 import { isSignInPrompt } from '../sign-in-policy.js';
-import type { Lang } from '../views/i18n.js';
+import type { Lang } from '../../ui/i18n.js';
+import type { Profile } from '../../identity/vocabulary.js';
 
 export interface InteractionDeps {
   provider: Provider;

@@ -10,7 +10,7 @@ import type { LoginPageContext } from '../../federation/index.js';
 import type { Account } from '../../storage/ports/index.js';
 import { langOf } from '../provider-pages.js';
 import { isSignInPrompt, TENANT_REFUSED } from '../sign-in-policy.js';
-import { t } from '../views/i18n.js';
+import { t } from '../../ui/i18n.js';
 import { renderConsent, renderError, renderLogin, type ConsentAccount, type ErrorAction, type LoginError } from '../views/pages.js';
 import { showAccountDone, showActivation, showPasswordChange, submitActivation, submitPasswordChange } from './account-forms.js';
 import { proceed } from './auth-step.js';

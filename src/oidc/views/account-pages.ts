@@ -4,10 +4,10 @@
  * pages.ts: no script, no inline style, every value escaped, French first.
  */
 import type { PasswordPolicy, PolicyRange, PolicySummary } from '../../auth/password-policy.js';
-import type { Profile } from '../../storage/ports/model.js';
-import { html, raw, safeOtpauthUrl, safeUrl, SafeHtml } from './html.js';
-import { joinList, t, type Lang, type MessageKey } from './i18n.js';
+import { html, raw, safeOtpauthUrl, safeUrl, SafeHtml } from '../../ui/html.js';
+import { joinList, t, type Lang, type MessageKey } from '../../ui/i18n.js';
 import { layout, tHtml } from './pages.js';
+import type { Profile } from '../../identity/vocabulary.js';
 
 const ERROR_ID = 'form-error';
 

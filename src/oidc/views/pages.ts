@@ -7,9 +7,9 @@
  * - every dynamic value goes through `html`, which escapes it; `raw` is used only for markup we
  *   build ourselves and for oidc-provider's logout form.
  */
-import type { Profile } from '../../storage/ports/model.js';
-import { html, raw, escapeHtml, safeUrl, type SafeHtml } from './html.js';
-import { capitalize, describeScope, joinList, t, type Lang, type MessageKey } from './i18n.js';
+import { html, raw, escapeHtml, safeUrl, type SafeHtml } from '../../ui/html.js';
+import { capitalize, describeScope, joinList, t, type Lang, type MessageKey } from '../../ui/i18n.js';
+import type { Profile } from '../../identity/vocabulary.js';
 
 export const STYLESHEET_URL = '/assets/hub.css';
 

@@ -12,12 +12,12 @@
 import type {
   DirectoryEntry, GroupRef, ImportedGroup, ImportedPerson, ImportedStructure, MappingResult,
 } from '../model.js';
-import type { GroupKind, Profile } from '../../storage/ports/index.js';
 import {
   type Parsed, DEFAULT_MAX_VALUE_LENGTH, cleanValue, defaultExternalIdPrefix, externalId, fail,
   isBareJointureId, normalizeDn, ok, parentDn, parseBirthDate, parseEmail, parseGroupRef, parseJointure,
   parsePupilRelation, parseUai, rdnValue,
 } from './parse.js';
+import type { GroupKind, Profile } from '../../identity/vocabulary.js';
 
 export interface SdetMapperOptions {
   /** Prefix of external ids: `LILLE` gives `LILLE-1234567`. Default: the `source` without `AC-`. */

@@ -5,8 +5,8 @@
  * minors' personal data (birth dates, INE…); the DN is enough to find the entry.
  */
 import type { GroupRef } from '../model.js';
-import type { GroupKind } from '../../storage/ports/index.js';
 import { hasUaiShape, wrongUaiCheckLetter } from '../../identity/uai.js';
+import type { GroupKind } from '../../identity/vocabulary.js';
 
 /**
  * A parsed value, or why there is none. `warning`: the value was kept but something about it

@@ -2,7 +2,7 @@
  * What an import job needs from the store, in batches: one call per batch of entries, never one
  * per entry, and maps from directory identifiers to row ids built as the run goes.
  */
-import type { AccountStatus, GroupKind, Profile } from './model.js';
+import type { AccountStatus, GroupKind, Profile } from '../../identity/vocabulary.js';
 
 export type ImportMode = 'full' | 'delta';
 /** `completed_with_errors`: complete, but more of its entries quarantined than the source allows. */

@@ -1,12 +1,6 @@
 /** The hub's stored entities, as every storage backend returns them. */
+import type { AccountStatus, GroupKind, Profile } from '../../identity/vocabulary.js';
 
-/** ENT profiles (DOMAIN.md): Student ↔ National_1, Relative ↔ National_2, Teacher ↔ National_3, Personnel ↔ National_4. */
-export const PROFILES = ['Student', 'Relative', 'Teacher', 'Personnel', 'Guest'] as const;
-export type Profile = (typeof PROFILES)[number];
-
-/** pending: waits for activation; disappeared: missing from a complete import, purged later. */
-export const ACCOUNT_STATUSES = ['active', 'pending', 'disabled', 'disappeared'] as const;
-export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
 
 export interface Tenant {
   id: string;
@@ -74,7 +68,6 @@ export interface Structure {
 }
 export type NewStructure = Pick<Structure, 'uai' | 'name'> & Partial<Pick<Structure, 'id' | 'externalId'>>;
 
-export type GroupKind = 'class' | 'group';
 export interface Group {
   id: string;
   tenantId: string;

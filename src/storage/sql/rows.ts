@@ -1,8 +1,9 @@
 /** Row ⇄ model conversions, the only place that knows how each engine returns a value. */
 import type {
-  Account, AccountStatus, AuditEvent, ClientOrigin, FederatedIdentity, Group, GroupKind, OidcClientRecord, Profile,
+  Account, AuditEvent, ClientOrigin, FederatedIdentity, Group, OidcClientRecord,
   Structure, Tenant,
 } from '../ports/index.js';
+import type { AccountStatus, GroupKind, Profile } from '../../identity/vocabulary.js';
 import type {
   AccountRow, AuditRow, ClientRow, GroupRow, IdentityRow, StructureRow, TenantRow,
 } from './schema.js';

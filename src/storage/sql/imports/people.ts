@@ -5,7 +5,7 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import type { AccountBatch, AccountChanges, AccountMerge, AccountUpdate, AccountWrite, ExistingAccount, SourceAccount } from '../../ports/imports.js';
-import type { AccountStatus } from '../../ports/model.js';
+import type { AccountStatus } from '../../../identity/vocabulary.js';
 import { nowTimestamp, toTimestamp } from '../rows.js';
 import type { Database } from '../schema.js';
 import { chunks } from './batches.js';

@@ -8,7 +8,7 @@ import type { ColumnTypes } from '../dialect.js';
 
 type AnyDb = Kysely<any>;
 
-/** The id of the development hub's demo client (src/http/demo-rp.ts), as it was when this migration was written. */
+/** The id of the development hub's demo client (now src/dev/demo-rp.ts), as it was when this migration was written. */
 const DEMO_CLIENT_ID = 'demo';
 
 export async function up(db: AnyDb, types: ColumnTypes): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * A real SAML IdP not written here: Debian's python3-pysaml2 (with xmlsec1), driven by
- * test/harness/pysaml2/idp.py. It must run with /usr/bin/python3 (the system Python that has
+ * testing/harness/pysaml2/idp.py. It must run with /usr/bin/python3 (the system Python that has
  * saml2). Keys are throwaway ones made with openssl.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort } from '../../src/shared/net.js';
+import { freePort } from '../net.js';
 
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('./pysaml2/idp.py', import.meta.url));

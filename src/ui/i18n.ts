@@ -6,8 +6,8 @@
  * so that punctuation never wraps alone onto the next line on a narrow phone screen.
  */
 
-import { federationMessages } from '../../federation/messages.js';
-import { accountMessages } from './account-messages.js';
+import { federationMessages } from '../federation/messages.js';
+import { accountMessages } from '../oidc/views/account-messages.js';
 
 export type Lang = 'fr' | 'en';
 

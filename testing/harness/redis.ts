@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { freePort } from '../../src/shared/net.js';
+import { freePort } from '../net.js';
 
 export { freePort };
 

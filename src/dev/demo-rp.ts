@@ -5,7 +5,7 @@
  */
 import Router from '@koa/router';
 import * as oidc from 'openid-client';
-import { html } from '../oidc/views/html.js';
+import { html } from '../ui/html.js';
 import { layout } from '../oidc/views/pages.js';
 import type { Logger } from '../shared/logger.js';
 import type { NewOidcClient } from '../storage/ports/index.js';

@@ -30,7 +30,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import { uaiCheckLetter } from '../../identity/uai.js';
+import { uaiCheckLetter } from '../../src/identity/uai.js';
 import { isSafeLdifTail, isSafeLdifValue, ldifLine, pushAttribute } from './ldif.js';
 import {
   ADULT_FIRST_NAMES_F,

@@ -10,7 +10,7 @@
 import { createServer, type Server } from 'node:http';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type CryptoKey } from 'jose';
 import Provider, { type Configuration } from 'oidc-provider';
-import { freePort } from '../../src/shared/net.js';
+import { freePort } from '../net.js';
 
 export interface UpstreamUser {
   sub: string;

@@ -22,7 +22,7 @@
  */
 import { constants, createDecipheriv, createPrivateKey, privateDecrypt } from 'node:crypto';
 import type { XmlDocument, XmlElement } from 'libxml2-wasm';
-import { FederationFailure } from '../core/failure.js';
+import { FederationFailure } from '../../federation/core/failure.js';
 import { childElements } from './libxml.js';
 import { NS } from './xmldsig.js';
 

@@ -11,8 +11,8 @@
 import { hashPassword } from '../auth/passwords.js';
 import type { Logger } from '../shared/logger.js';
 import type { NewAccount, PlatformStore } from '../storage/ports/index.js';
-import { hashActivationCode } from './activation-code.js';
-import { uaiCheckLetter } from './uai.js';
+import { hashActivationCode } from '../identity/activation-code.js';
+import { uaiCheckLetter } from '../identity/uai.js';
 
 /** Documented in the README. */
 export const DEMO_PASSWORD = 'demo-ent-2026';
