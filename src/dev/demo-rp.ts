@@ -6,9 +6,9 @@
 import Router from '@koa/router';
 import * as oidc from 'openid-client';
 import { html } from '../ui/html.js';
-import { layout } from '../oidc/views/pages.js';
 import type { Logger } from '../shared/logger.js';
 import type { NewOidcClient } from '../storage/ports/index.js';
+import { layout } from '../ui/layout.js';
 
 const CLIENT_ID = 'demo';
 const SCOPE = 'openid profile email ent ent_children';

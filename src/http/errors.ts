@@ -5,8 +5,8 @@
 import type { Context, Middleware } from 'koa';
 import { HubError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { langOf } from '../oidc/provider-pages.js';
-import { renderError, type ErrorKind } from '../oidc/views/pages.js';
+import { renderError, type ErrorKind } from '../ui/error-page.js';
+import { langOf } from '../ui/request-lang.js';
 
 interface Answer {
   status: number;

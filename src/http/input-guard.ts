@@ -17,9 +17,9 @@
 import type { Context, Middleware } from 'koa';
 import type { Logger } from '../shared/logger.js';
 import type { AuditStore } from '../storage/ports/index.js';
-import { langOf } from '../oidc/provider-pages.js';
-import { renderError } from '../oidc/views/pages.js';
 import { checkParams, checkPath, checkRawTarget, hubFormBody, utf8Text, type InputProblem, type Reason } from './input-rules.js';
+import { renderError } from '../ui/error-page.js';
+import { langOf } from '../ui/request-lang.js';
 
 export interface InputGuardOptions {
   log: Logger;

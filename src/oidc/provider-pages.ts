@@ -1,26 +1,10 @@
 /** oidc-provider's page hooks (errors, logout) rendered with the hub's own views. */
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Context } from 'koa';
-import { pickLang, t, type Lang } from '../ui/i18n.js';
-import { renderError, renderLoggedOut as loggedOutPage, renderLogoutConfirm as logoutConfirmPage, type ErrorAction, type ErrorKind } from './views/pages.js';
-
-/** `requestedLocales`: the authorization request's `ui_locales`, for pages of an interaction. */
-export function langOf(ctx: Context, requestedLocales?: unknown): Lang {
-  const uiLocales = typeof ctx.query.ui_locales === 'string' ? ctx.query.ui_locales : typeof requestedLocales === 'string' ? requestedLocales : undefined;
-  const query = typeof ctx.query.lang === 'string' ? ctx.query.lang : undefined;
-  return pickLang({ query, uiLocales, acceptLanguage: ctx.get('accept-language') || undefined });
-}
-
-/**
- * The same page in the other language: this URL with `lang` swapped. Only for GET, since a link
- * cannot repeat a POST. Built from `originalUrl`, so it holds under a mount prefix too.
- */
-export function langSwitchOf(ctx: Context, lang: Lang): string | undefined {
-  if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return undefined;
-  const url = new URL(ctx.originalUrl, 'http://hub.invalid');
-  url.searchParams.set('lang', lang === 'fr' ? 'en' : 'fr');
-  return `${url.pathname}${url.search}`;
-}
+import { t } from '../ui/i18n.js';
+import { langOf, langSwitchOf } from '../ui/request-lang.js';
+import { renderLoggedOut as loggedOutPage, renderLogoutConfirm as logoutConfirmPage } from './views/pages.js';
+import { renderError, type ErrorAction, type ErrorKind } from '../ui/error-page.js';
 
 const KIND_OF_ERROR: Record<string, ErrorKind> = {
   invalid_client: 'unknown_client',

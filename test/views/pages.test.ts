@@ -6,7 +6,9 @@ import { renderAccountDone, renderActivation, renderEnrolment, renderMfaManageme
 import { passwordPolicySchema } from '../../src/auth/password-policy.js';
 import { choicesHtml, renderAccountChoice, renderFailure, renderLoggedOut as renderFederationLoggedOut, renderNoAccount, renderStaffChoice } from '../../src/federation/http/pages.js';
 import type { Account } from '../../src/storage/ports/index.js';
-import { layout, renderConsent, renderError, renderLoggedOut, renderLogin, renderLogoutConfirm } from '../../src/oidc/views/pages.js';
+import { renderConsent, renderLoggedOut, renderLogin, renderLogoutConfirm } from '../../src/oidc/views/pages.js';
+import { layout } from '../../src/ui/layout.js';
+import { renderError } from '../../src/ui/error-page.js';
 
 const EVIL = '<script>alert(1)</script>';
 const EVIL_ESCAPED = '&lt;script&gt;alert(1)&lt;/script&gt;';

@@ -1,9 +1,10 @@
 /** The federation pages, in the hub's layout: escaped with `html`, no script, French first. */
-import { errorActionHtml, errorFinePrint, layout } from '../../oidc/views/pages.js';
 import { html, safeUrl, type SafeHtml } from '../../ui/html.js';
 import { t, type Lang, type MessageKey } from '../../ui/i18n.js';
 import type { Account } from '../../storage/ports/index.js';
 import type { FailureReason } from '../core/failure.js';
+import { errorActionHtml, errorFinePrint } from '../../ui/error-page.js';
+import { layout } from '../../ui/layout.js';
 
 export interface Choice {
   href: string;

@@ -27,7 +27,6 @@ import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { authorizationUrl, recallRestart } from '../../oidc/interactions/interaction.js';
-import { langOf, langSwitchOf } from '../../oidc/provider-pages.js';
 import { isSignInPrompt, signInResult } from '../../oidc/sign-in-policy.js';
 import { t, type Lang } from '../../ui/i18n.js';
 import type { Logger } from '../../shared/logger.js';
@@ -41,6 +40,7 @@ import { candidateAccounts, completeFederatedLogin, type AuditContext } from '..
 import { createFederatedAccount } from '../linking/provision.js';
 import { renderAccountChoice, renderFailure, renderLoggedOut, renderNoAccount, renderStaffChoice } from './pages.js';
 import { endHubSession, hubSessionAccount } from './hub-session.js';
+import { langOf, langSwitchOf } from '../../ui/request-lang.js';
 
 export const REMEMBERED_CHOICE_COOKIE = 'hub_fed_choice';
 /** The signed cookie naming this browser's upstream SAML session (kept server-side), for single logout. */

@@ -11,10 +11,10 @@ import { HubError } from '../../shared/errors.js';
 import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
 import type { Account, PlatformStore } from '../../storage/ports/index.js';
 import type { PasswordPolicy } from '../../auth/password-policy.js';
-import { langOf } from '../provider-pages.js';
 import { isSignInPrompt } from '../sign-in-policy.js';
 import type { Lang } from '../../ui/i18n.js';
 import type { Profile } from '../../identity/vocabulary.js';
+import { langOf } from '../../ui/request-lang.js';
 
 export interface InteractionDeps {
   provider: Provider;

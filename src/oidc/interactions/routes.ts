@@ -8,10 +8,9 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import type { LoginPageContext } from '../../federation/index.js';
 import type { Account } from '../../storage/ports/index.js';
-import { langOf } from '../provider-pages.js';
 import { isSignInPrompt, TENANT_REFUSED } from '../sign-in-policy.js';
 import { t } from '../../ui/i18n.js';
-import { renderConsent, renderError, renderLogin, type ConsentAccount, type ErrorAction, type LoginError } from '../views/pages.js';
+import { renderConsent, renderLogin, type ConsentAccount, type LoginError } from '../views/pages.js';
 import { showAccountDone, showActivation, showPasswordChange, submitActivation, submitPasswordChange } from './account-forms.js';
 import { proceed } from './auth-step.js';
 import { retryMinutes } from './refusals.js';
@@ -21,6 +20,8 @@ import {
 import {
   continueSignIn, removeSecondFactor, restartEnrolment, showEnrolment, showManagement, showSecondFactor, submitEnrolment, submitSecondFactor,
 } from './second-factor.js';
+import { renderError, type ErrorAction } from '../../ui/error-page.js';
+import { langOf } from '../../ui/request-lang.js';
 
 export { InteractionExpired, type InteractionDeps };
 

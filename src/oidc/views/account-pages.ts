@@ -6,7 +6,7 @@
 import type { PasswordPolicy, PolicyRange, PolicySummary } from '../../auth/password-policy.js';
 import { html, raw, safeOtpauthUrl, safeUrl, SafeHtml } from '../../ui/html.js';
 import { joinList, t, type Lang, type MessageKey } from '../../ui/i18n.js';
-import { layout, tHtml } from './pages.js';
+import { layout, tHtml } from '../../ui/layout.js';
 import type { Profile } from '../../identity/vocabulary.js';
 
 const ERROR_ID = 'form-error';

@@ -10,89 +10,10 @@
 import { html, raw, escapeHtml, safeUrl, type SafeHtml } from '../../ui/html.js';
 import { capitalize, describeScope, joinList, t, type Lang, type MessageKey } from '../../ui/i18n.js';
 import type { Profile } from '../../identity/vocabulary.js';
-
-export const STYLESHEET_URL = '/assets/hub.css';
-
-/** Language names are written in their own language: a reader looks for the one they can read. */
-const LANG_NAMES: Record<Lang, string> = { fr: 'Français', en: 'English' };
-
-/**
- * A translated message in which `{name}` placeholders receive markup (e.g. a <strong> client
- * name). The message text itself is escaped like any other text.
- */
-export function tHtml(lang: Lang, key: MessageKey, vars: Record<string, SafeHtml>): SafeHtml {
-  // Splitting on a capturing group puts placeholder names at odd indexes.
-  const parts = t(lang, key).split(/\{(\w+)\}/);
-  return raw(
-    parts
-      .map((part, i) => (i % 2 === 0 ? escapeHtml(part) : (vars[part]?.toString() ?? escapeHtml(`{${part}}`))))
-      .join(''),
-  );
-}
+import { layout, tHtml } from '../../ui/layout.js';
 
 function clientHtml(clientName: string): SafeHtml {
   return html`<strong class="client-name">${clientName}</strong>`;
-}
-
-function langSwitch(lang: Lang, langSwitchUrl: string | undefined): SafeHtml | false {
-  if (!langSwitchUrl) return false;
-  const other: Lang = lang === 'fr' ? 'en' : 'fr';
-  return html`<nav class="lang-switch" aria-label="${t(lang, 'site.langSwitchLabel')}">
-        <a href="${safeUrl(langSwitchUrl)}" hreflang="${other}" lang="${other}">${LANG_NAMES[other]}</a>
-      </nav>`;
-}
-
-export interface LayoutOptions {
-  lang: Lang;
-  /** Page title, also the <h1> of the card. */
-  title: string;
-  /** Prefixes the <title> with "Erreur :" so screen readers announce the problem first. */
-  hasError?: boolean;
-  langSwitchUrl?: string | undefined;
-  /** The footer's "who to ask" line; the login page already says it in the card. */
-  showHelp?: boolean;
-  /** Card content after the <h1>. */
-  body: SafeHtml;
-}
-
-/**
- * The common document: header with the ENT name, one card, footer. Exported for other simple
- * hub pages (e.g. the development demo application); `body` must come from `html`.
- */
-export function layout(o: LayoutOptions): string {
-  const siteName = t(o.lang, 'site.name');
-  const documentTitle = o.hasError ? t(o.lang, 'site.errorTitle', { title: o.title }) : o.title;
-  return html`<!doctype html>
-<html lang="${o.lang}">
-  <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <meta name="robots" content="noindex, nofollow">
-    <meta name="color-scheme" content="light">
-    <title>${documentTitle} – ${siteName}</title>
-    <link rel="stylesheet" href="${STYLESHEET_URL}">
-  </head>
-  <body>
-    <a class="skip-link" href="#main">${t(o.lang, 'site.skipToContent')}</a>
-    <header class="site-header">
-      <div class="site-header__inner">
-        <p class="brand"><span class="brand__mark" aria-hidden="true">ENT</span> <span class="brand__name">${siteName}</span></p>
-      ${langSwitch(o.lang, o.langSwitchUrl)}
-      </div>
-    </header>
-    <main id="main" class="page" tabindex="-1">
-      <div class="card">
-        <h1>${o.title}</h1>
-        ${o.body}
-      </div>
-    </main>
-    <footer class="site-footer">
-      ${o.showHelp !== false && html`<p>${t(o.lang, 'site.help')}</p>`}
-      <p>${t(o.lang, 'site.footer')}</p>
-    </footer>
-  </body>
-</html>
-`.toString();
 }
 
 export type LoginError = 'invalid_credentials' | 'missing_fields' | 'locked' | 'ip_limited';
@@ -213,72 +134,6 @@ export function renderConsent(p: {
         <p class="note">${t(p.lang, 'consent.note')}</p>`;
 
   return layout({ lang: p.lang, title: t(p.lang, 'consent.title'), langSwitchUrl: p.langSwitchUrl, body });
-}
-
-const ERROR_KINDS = [
-  'unknown_client', 'expired_interaction', 'stale_step', 'invalid_request', 'invalid_input', 'invalid_redirect_uri', 'access_denied', 'logout_failed', 'unavailable', 'not_found', 'server_error',
-  'tenant_not_served',
-] as const;
-
-export type ErrorKind = (typeof ERROR_KINDS)[number];
-
-/** The error page is the last resort: an unexpected kind must still render, as a generic error. */
-function knownErrorKind(kind: string): ErrorKind {
-  return (ERROR_KINDS as readonly string[]).includes(kind) ? (kind as ErrorKind) : 'server_error';
-}
-
-/** A technical code: short, one line, printable ASCII (it comes from a protocol or from our own code). */
-function shortCode(code: string): string {
-  return code.replace(/[^\x21-\x7e]+/g, ' ').trim().slice(0, 64);
-}
-
-/** A link shown as a button under an error's explanation: the way back, when one is known. */
-export interface ErrorAction {
-  href: string;
-  label: string;
-}
-
-/**
- * The small print of an error page: status, technical code, request id. The person reads the
- * sentence above it; support reads this.
- */
-export function errorFinePrint(lang: Lang, p: { status: number; code?: string | undefined; requestId?: string | undefined }): SafeHtml {
-  const code = p.code ? shortCode(p.code) : '';
-  const status = t(lang, 'error.status', { status: String(p.status) });
-  return html`<p class="fine-print">${status}${code && html` · ${tHtml(lang, 'error.technical', { code: html`<code>${code}</code>` })}`}</p>
-        ${p.requestId && html`<p class="fine-print">${tHtml(lang, 'error.requestId', { id: html`<code>${p.requestId}</code>` })}</p>`}`;
-}
-
-export function errorActionHtml(action: ErrorAction | undefined): SafeHtml | false {
-  return action !== undefined && html`<p class="actions"><a class="button button--primary" href="${safeUrl(action.href)}">${action.label}</a></p>`;
-}
-
-export function renderError(p: {
-  lang: Lang;
-  status: number;
-  kind: ErrorKind;
-  /**
-   * Protocol or exception text (an `error_description`, a message in English): never shown, a
-   * person cannot act on it and it is not in their language. Log it; show `code` instead.
-   */
-  detail?: string;
-  /** A technical code (e.g. OAuth's `invalid_redirect_uri`), in small print beside the request id. */
-  code?: string;
-  requestId?: string;
-  langSwitchUrl?: string;
-  /** The way back when one is known (restart the sign-in, resume it, sign out again). */
-  action?: ErrorAction;
-}): string {
-  const kind = knownErrorKind(p.kind);
-  // An expired sign-in without a known way back: say why, and how to start again from the app.
-  const expired = kind === 'expired_interaction';
-  const body = html`<p class="lead">${t(p.lang, `error.${kind}.text`)}</p>
-        ${expired && html`<p>${t(p.lang, 'error.expired_interaction.why')}</p>`}
-        ${expired && !p.action && html`<p>${t(p.lang, 'error.expired_interaction.how')}</p>`}
-        ${errorActionHtml(p.action)}
-        ${errorFinePrint(p.lang, p)}`;
-
-  return layout({ lang: p.lang, title: t(p.lang, `error.${kind}.title`), hasError: true, langSwitchUrl: p.langSwitchUrl, body });
 }
 
 export function renderLogoutConfirm(p: {
