@@ -1,6 +1,6 @@
 /**
- * Password hashing with argon2id. Parameters: OWASP's first recommended set (19 MiB, t=2, p=1),
- * which costs ~20–40 ms here; hashes made with other parameters are upgraded at the next login.
+ * Password hashing with argon2id. Parameters: OWASP's first recommended set (19 MiB, t=2, p=1);
+ * hashes made with other parameters are upgraded at the next login.
  */
 import { hash, verify, type Algorithm } from '@node-rs/argon2';
 
