@@ -11,7 +11,7 @@ import { ACR_TWO_FACTORS, requestsTwoFactors } from '../identity/acr.js';
 import type { EphemeralStore } from '../storage/ports/ephemeral.js';
 import { langOf } from '../ui/request-lang.js';
 import { CLIENT_TENANT, type TenantBoundClient } from './account-access.js';
-import { detailsOf, type Details } from './interactions/interaction.js';
+import { detailsOf, interactionResultUrl, type Details } from './interactions/interaction.js';
 import { authorizationUrl, recallRestart } from './restart.js';
 import { signInResult } from './sign-in-policy.js';
 
@@ -43,8 +43,7 @@ export function oidcLoginProtocol(deps: { provider: Provider; ephemeral: Ephemer
   const { provider } = deps;
   return {
     transaction: async (ctx, id) => transactionOf(ctx, provider, await detailsOf(ctx, provider, 'login', id)),
-    complete: async (ctx, _transaction, signedIn) =>
-      provider.interactionResult(ctx.req, ctx.res, signInResult(signedIn), { mergeWithLastSubmission: false }),
+    complete: async (ctx, _transaction, signedIn) => interactionResultUrl(ctx, provider, signInResult(signedIn), false),
     restartUrl: async (id) => {
       const restart = await recallRestart(deps, id);
       return restart ? authorizationUrl(provider, restart.query) : undefined;

@@ -60,8 +60,13 @@ export function policyOfProfile(deps: Pick<InteractionDeps, 'auth'>, tenantId: s
   return deps.auth.policyOf({ tenantId, profile } as Account).password;
 }
 
+/** Hands oidc-provider this browser's interaction result: returns where the browser goes next. */
+export async function interactionResultUrl(ctx: Context, provider: Provider, result: InteractionResults, merge: boolean): Promise<string> {
+  return provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+}
+
 export async function finish(ctx: Context, provider: Provider, result: InteractionResults, merge: boolean): Promise<void> {
-  const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+  const to = await interactionResultUrl(ctx, provider, result, merge);
   ctx.status = 303;
   ctx.redirect(to);
 }
