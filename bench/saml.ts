@@ -117,7 +117,7 @@ const ATTRIBUTES = {
   'urn:oid:2.5.4.42': ['Inès'],
   FrEduCtRefId: ['{AAF}09|X|1234567'],
 };
-const STATE: LoginState = { uid: 'bench-interaction', connectorId: CONNECTOR_ID, tenantId: null, lang: 'fr' };
+const STATE: LoginState = { transactionId: 'bench-interaction', connectorId: CONNECTOR_ID, tenantId: null, lang: 'fr' };
 /** As src/federation/connectors/saml.ts writes the pending request (not exported there). */
 const requestKey = (requestId: string) => `fed:saml:req:${CONNECTOR_ID}:${requestId}`;
 

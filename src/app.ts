@@ -21,6 +21,7 @@ import type { ReadinessCheck } from './http/health.js';
 import { loadOrCreateKeys } from './oidc/keys.js';
 import { corsGuard } from './oidc/cors.js';
 import { cookieKeysOf, createProvider } from './oidc/provider.js';
+import { oidcSignIn } from './oidc/sign-in.js';
 import { seedDemo } from './dev/demo-seed.js';
 import type { Logger } from './shared/logger.js';
 import { ServiceUnavailable } from './shared/errors.js';
@@ -105,7 +106,8 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
     const throttle = new LoginThrottle(ephemeral, config.auth.throttle);
     const provider = createProvider({ config, store, keys, modelAdapter: sessions.modelAdapter, isLocked: (login) => throttle.isLocked(login), log });
     const tenants = loadTenants(config.tenants.dir);
-    federation = await createFederation({ config, tenants, store, ephemeral, provider, log });
+    const signIn = oidcSignIn({ provider, ephemeral, log });
+    federation = await createFederation({ config, tenants, store, ephemeral, login: signIn.protocol, logout: signIn.logout, log });
     const interactions = interactionRouter({
       provider, store, ephemeral,
       auth: createLocalAuth(config, tenants, store, ephemeral, throttle),
@@ -124,7 +126,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
       log,
       readiness: [{ name: 'database', check: () => store.ping() }, ...sessions.readiness],
       audit: store.audit,
-      aroundProvider: [corsGuard(store), federation.aroundProvider],
+      aroundProvider: [corsGuard(store), signIn.afterEndSession],
       routers: [interactions, ...federation.routers, ...(config.mode === 'development' ? [demoRouter(config.issuer, log)] : [])],
     });
     const [storage, connectors] = [sessions, federation];

@@ -6,12 +6,14 @@
  * unavailable (the login page says so) and opened again every `federation.retrySeconds`.
  */
 import type Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
-import type Provider from 'oidc-provider';
+import type { Context } from 'koa';
 import type { HubConfig } from '../config/schema.js';
 import type { TenantConfig } from '../config/tenant-schema.js';
 import type { SafeHtml } from '../ui/html.js';
-import { t, type Lang } from '../ui/i18n.js';
+import { t } from '../ui/i18n.js';
+import type { LoginProtocol } from '../login/completion.js';
+import type { LogoutOrchestrator } from '../login/logout.js';
+import type { LoginTransaction } from '../login/transaction.js';
 import type { Logger } from '../shared/logger.js';
 import type { EphemeralStore } from '../storage/ports/ephemeral.js';
 import type { PlatformStore } from '../storage/ports/index.js';
@@ -20,7 +22,7 @@ import { ConnectorRegistry, ConnectorSlot } from './core/registry.js';
 import { oidcConnectorType } from './connectors/oidc.js';
 import { samlConnectorType } from './connectors/saml.js';
 import { choicesHtml } from './http/pages.js';
-import { federationRouters, interactionFederationPath, REMEMBERED_CHOICE_COOKIE, upstreamLogoutAfterEndSession } from './http/routes.js';
+import { federationRouters, federationStepPath, REMEMBERED_CHOICE_COOKIE, upstreamLogout } from './http/routes.js';
 import { sameAcademyCode } from './profiles/educonnect.js';
 import { loadStoredConnectors, mergeDeclared, type DeclaredConnector } from './stored.js';
 
@@ -29,33 +31,27 @@ export interface FederationDeps {
   tenants: TenantConfig[];
   store: PlatformStore;
   ephemeral: EphemeralStore;
-  provider: Provider;
+  /** The protocol whose sign-ins the connectors finish. */
+  login: LoginProtocol;
+  /** Federation registers its upstream logout there. */
+  logout: LogoutOrchestrator;
   log: Logger;
 }
 
-export interface LoginPageContext {
-  lang: Lang;
-  /** The oidc-provider interaction uid. */
-  uid: string;
-  /** The authorization request's parameters (login_hint, idp_hint…). */
-  params: Record<string, unknown>;
-  /** The connector the user chose last time (rememberedChoice(ctx)); marks or skips to it. */
-  remembered?: string | undefined;
-}
-
 export interface Federation {
-  /** The sign-in steps (under /interaction/:uid/federation/) and the upstreams' endpoints (/federation/). */
+  /** The sign-in steps (under /interaction/:id/federation/) and the upstreams' endpoints (/federation/). */
   routers: Router[];
-  /** Runs around oidc-provider: the upstream SAML logout after its end-session confirmation. */
-  aroundProvider: Middleware;
-  /** The connector buttons of the login page, or false when none is enabled. */
-  loginChoices(context: LoginPageContext): SafeHtml | false;
   /**
-   * Where to send the browser instead of showing the login page, or null: an RP's `idp_hint`
-   * naming an enabled connector, a `login_hint` in an académie's e-mail domain, or the
-   * remembered choice (unless the RP asked `prompt=select_account`).
+   * The connector buttons of the login page, or false when none is enabled. `remembered`: the
+   * connector the user chose last time (rememberedChoice(ctx)), marked.
    */
-  hintedRedirect(context: LoginPageContext): string | null;
+  loginChoices(transaction: LoginTransaction, remembered: string | undefined): SafeHtml | false;
+  /**
+   * Where to send the browser instead of showing the login page, or null: a client's IdP hint
+   * naming an enabled connector, a login hint in an académie's e-mail domain, or the remembered
+   * choice (unless the client asked to select an account).
+   */
+  hintedRedirect(transaction: LoginTransaction, remembered: string | undefined): string | null;
   /** The remembered connector id from the signed cookie, if any. */
   rememberedChoice(ctx: Context): string | undefined;
   close(): Promise<void>;
@@ -168,36 +164,36 @@ export async function createFederation(deps: FederationDeps, registry: Connector
   const families = slots.filter((slot) => slot.config.profile === 'educonnect');
   const staff = slots.filter((slot) => slot.config.profile === 'academie');
 
-  const startUrl = (connectorId: string, ctx: LoginPageContext) => `${interactionFederationPath(ctx.uid, `start/${connectorId}`)}?${new URLSearchParams({ lang: ctx.lang })}`;
+  const stepUrl = (tx: LoginTransaction, rest: string) => `${federationStepPath(tx.id, rest)}?${new URLSearchParams({ lang: tx.lang })}`;
+  const startUrl = (connectorId: string, tx: LoginTransaction) => stepUrl(tx, `start/${connectorId}`);
 
-  const loginChoices = (ctx: LoginPageContext): SafeHtml | false => {
+  const loginChoices = (tx: LoginTransaction, remembered: string | undefined): SafeHtml | false => {
     if (slots.length === 0) return false;
     const choices: Parameters<typeof choicesHtml>[1] = families.map((slot) => {
-      const common = { label: t(ctx.lang, 'federation.choice.educonnect'), lastUsed: ctx.remembered === slot.id };
-      return slot.opened ? { ...common, href: startUrl(slot.id, ctx) } : { ...common, unavailable: t(ctx.lang, 'federation.choice.educonnectUnavailable') };
+      const common = { label: t(tx.lang, 'federation.choice.educonnect'), lastUsed: remembered === slot.id };
+      return slot.opened ? { ...common, href: startUrl(slot.id, tx) } : { ...common, unavailable: t(tx.lang, 'federation.choice.educonnectUnavailable') };
     });
     if (staff.length > 0) {
-      const common = { label: t(ctx.lang, 'federation.choice.staff'), lastUsed: staff.some((slot) => slot.id === ctx.remembered) };
+      const common = { label: t(tx.lang, 'federation.choice.staff'), lastUsed: staff.some((slot) => slot.id === remembered) };
       choices.push(staff.some((slot) => slot.opened)
-        ? { ...common, href: `${interactionFederationPath(ctx.uid, 'staff')}?${new URLSearchParams({ lang: ctx.lang })}` }
-        : { ...common, unavailable: t(ctx.lang, 'federation.choice.staffUnavailable') });
+        ? { ...common, href: stepUrl(tx, 'staff') }
+        : { ...common, unavailable: t(tx.lang, 'federation.choice.staffUnavailable') });
     }
-    return choicesHtml(ctx.lang, choices);
+    return choicesHtml(tx.lang, choices);
   };
 
-  const hintedRedirect = (ctx: LoginPageContext): string | null => {
-    const hint = typeof ctx.params.idp_hint === 'string' ? ctx.params.idp_hint : undefined;
+  const hintedRedirect = (tx: LoginTransaction, remembered: string | undefined): string | null => {
+    const hint = tx.hints.idp ?? undefined;
     // An unavailable connector is never a redirect: the login page says it is unavailable.
-    if (openedId(hint)) return startUrl(hint, ctx);
-    const loginHint = typeof ctx.params.login_hint === 'string' ? ctx.params.login_hint.trim().toLowerCase() : '';
+    if (openedId(hint)) return startUrl(hint, tx);
+    const loginHint = tx.hints.login?.trim().toLowerCase() ?? '';
     const domain = loginHint.includes('@') ? loginHint.slice(loginHint.lastIndexOf('@') + 1) : '';
     if (domain) {
       const byDomain = staff.find((slot) => slot.opened && (slot.config.emailDomains.some((d) => d.toLowerCase() === domain)
         || (slot.tenantId !== null && tenantsById.get(slot.tenantId)?.directorySources.some((s) => s.academicDomains.some((d) => d.toLowerCase() === domain)))));
-      if (byDomain) return startUrl(byDomain.id, ctx);
+      if (byDomain) return startUrl(byDomain.id, tx);
     }
-    const prompt = typeof ctx.params.prompt === 'string' ? ctx.params.prompt.split(' ') : [];
-    if (openedId(ctx.remembered) && !prompt.includes('select_account')) return startUrl(ctx.remembered, ctx);
+    if (openedId(remembered) && !tx.hints.selectAccount) return startUrl(remembered, tx);
     return null;
   };
 
@@ -207,7 +203,8 @@ export async function createFederation(deps: FederationDeps, registry: Connector
   };
 
   const routeDeps = {
-    provider: deps.provider,
+    login: deps.login,
+    logout: deps.logout,
     store: deps.store,
     ephemeral: deps.ephemeral,
     log: deps.log,
@@ -218,9 +215,9 @@ export async function createFederation(deps: FederationDeps, registry: Connector
     sessionTtlSeconds: deps.config.oidc.ttl.session,
   };
 
+  deps.logout.setUpstream(upstreamLogout(routeDeps));
   return {
     routers: federationRouters(routeDeps),
-    aroundProvider: upstreamLogoutAfterEndSession(routeDeps),
     loginChoices,
     hintedRedirect,
     rememberedChoice,

@@ -9,6 +9,7 @@ import type { Logger } from '../shared/logger.js';
 import type { PlatformStore } from '../storage/ports/index.js';
 import type { OidcModelAdapter } from '../storage/ports/oidc-adapter.js';
 import { ACR_VALUES } from '../identity/acr.js';
+import { stepsPathOf } from '../login/transaction.js';
 import { claimsFor, SCOPE_CLAIMS } from './claims.js';
 import { accountForToken, type AccountAccessDeps, CLIENT_TENANT, SERVED_TENANTS, servesTenant, type TenantBoundClient } from './account-access.js';
 import { signInPolicy } from './sign-in-policy.js';
@@ -138,7 +139,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
     loadExistingGrant,
-    interactions: { policy: signInPolicy(store), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: signInPolicy(store), url: (_ctx, interaction) => stepsPathOf(interaction.uid) },
     acrValues: ACR_VALUES,
     // The RP names the upstream IdP (Keycloak's kc_idp_hint, here idp_hint): the login page is skipped.
     extraParams: ['idp_hint'],

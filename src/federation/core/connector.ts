@@ -12,8 +12,8 @@ import type { Logger } from '../../shared/logger.js';
 
 /** Where the login started, carried through the upstream round trip (stored server-side). */
 export interface LoginState {
-  /** The oidc-provider interaction uid (its cookie's path is `/interaction/<uid>`). */
-  uid: string;
+  /** The sign-in's transaction id (src/login/transaction.ts). */
+  transactionId: string;
   connectorId: string;
   /** The tenant owning the connector (null: a platform connector). */
   tenantId: string | null;
@@ -57,18 +57,12 @@ export interface SamlLogout {
   handle(rawQuery: string): Promise<IdpLogoutMessage>;
 }
 
-/** Login + password checked by the connector itself (local accounts: src/oidc/interactions today). */
-export interface PasswordConnector {
-  login(username: string, password: string): Promise<UpstreamIdentity | null>;
-}
-
 export interface OpenConnector {
   readonly id: string;
   readonly config: ConnectorConfig;
   readonly tenantId: string | null;
   readonly redirect?: RedirectCallbackConnector;
   readonly saml?: SamlPostConnector;
-  readonly password?: PasswordConnector;
   close(): Promise<void>;
 }
 

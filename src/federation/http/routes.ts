@@ -1,14 +1,13 @@
 /**
- * The federation endpoints. Those that belong to one sign-in live under the interaction's own
- * path, because oidc-provider scopes its interaction cookie to `/interaction/<uid>` and a browser
- * sends it nowhere else (RFC 6265 path matching); a second tab's sign-in has its own cookie and
- * path, so concurrent sign-ins do not overwrite each other:
- *   GET  /interaction/:uid/federation/start/:connector   leave for the upstream (remembers the choice)
- *   GET  /interaction/:uid/federation/staff              "Personnel de l'Éducation nationale": pick an académie
- *   GET  /interaction/:uid/federation/back               back to the login page, forgetting the remembered choice
- *   GET  /interaction/:uid/federation/continue/:ticket   resolve the account(s), finish the interaction
- *   POST /interaction/:uid/federation/choose/:ticket     the account chosen among several
- * The upstream's endpoints do not know the interaction and live under /federation/:
+ * The federation endpoints. Those that belong to one sign-in live under the sign-in's own steps
+ * path (`/interaction/<id>`, see src/login/transaction.ts), so concurrent sign-ins in two tabs
+ * do not overwrite each other:
+ *   GET  /interaction/:id/federation/start/:connector   leave for the upstream (remembers the choice)
+ *   GET  /interaction/:id/federation/staff              "Personnel de l'Éducation nationale": pick an académie
+ *   GET  /interaction/:id/federation/back               back to the login page, forgetting the remembered choice
+ *   GET  /interaction/:id/federation/continue/:ticket   resolve the account(s), finish the sign-in
+ *   POST /interaction/:id/federation/choose/:ticket     the account chosen among several
+ * The upstream's endpoints do not know the sign-in and live under /federation/:
  *   GET  /federation/:connector/metadata        our SAML SP metadata
  *   POST /federation/:connector/acs             SAML responses (HTTP-POST binding)
  *   GET  /federation/:connector/callback        OIDC upstream callback
@@ -17,17 +16,16 @@
  *
  * The SAML POST arrives cross-site, so it carries no SameSite=Lax cookie: the response is
  * checked there, then the result waits under a one-time ticket and the browser is sent (a
- * top-level GET, which does carry the interaction cookie) to the interaction's /continue, where
- * oidc-provider ties it to the interaction it started.
+ * top-level GET, which does carry the sign-in's cookie) to the sign-in's /continue, where the
+ * protocol that started the sign-in (src/login/completion.ts) ties it to this browser.
  */
 import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import type { Context, Middleware } from 'koa';
-import type Provider from 'oidc-provider';
-import { errors } from 'oidc-provider';
-import { authorizationUrl, recallRestart } from '../../oidc/interactions/interaction.js';
-import { isSignInPrompt, signInResult } from '../../oidc/sign-in-policy.js';
+import type { Context } from 'koa';
+import type { LoginProtocol } from '../../login/completion.js';
+import type { LogoutOrchestrator, UpstreamLogout } from '../../login/logout.js';
+import { isTransactionId, LoginExpired, stepsPathOf, type LoginTransaction } from '../../login/transaction.js';
 import { t, type Lang } from '../../ui/i18n.js';
 import type { Logger } from '../../shared/logger.js';
 import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
@@ -39,7 +37,6 @@ import { federatedAuthentication } from '../core/authn-level.js';
 import { candidateAccounts, completeFederatedLogin, type AuditContext } from '../linking/link.js';
 import { createFederatedAccount } from '../linking/provision.js';
 import { renderAccountChoice, renderFailure, renderLoggedOut, renderNoAccount, renderStaffChoice } from './pages.js';
-import { endHubSession, hubSessionAccount } from './hub-session.js';
 import { langOf, langSwitchOf } from '../../ui/request-lang.js';
 
 export const REMEMBERED_CHOICE_COOKIE = 'hub_fed_choice';
@@ -49,7 +46,9 @@ const TICKET_TTL_SECONDS = 300;
 const SAML_BODY_LIMIT = '256kb';
 
 export interface RouteDeps {
-  provider: Provider;
+  /** The protocol of the sign-ins (OIDC today): their transactions, their completion. */
+  login: LoginProtocol;
+  logout: LogoutOrchestrator;
   store: PlatformStore;
   ephemeral: EphemeralStore;
   log: Logger;
@@ -80,31 +79,29 @@ interface Ticket {
 }
 
 const ticketKey = (ticket: string) => `fed:ticket:${ticket}`;
-const uidOk = (uid: unknown): uid is string => typeof uid === 'string' && /^[\w-]{10,64}$/.test(uid);
 
 function auditContext(ctx: Context, clientId: string | null = null): AuditContext {
   return { ip: ctx.ip || null, userAgent: ctx.get('user-agent') || null, clientId };
 }
 
-async function interactionOf(ctx: Context, provider: Provider, uid: string) {
+/** This browser's sign-in `id`; an expired one is a federation failure (its page offers a restart). */
+async function transactionOf(ctx: Context, login: LoginProtocol, id: string): Promise<LoginTransaction> {
   try {
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
-    if (details.uid !== uid || !isSignInPrompt(details.prompt.name)) throw new FederationFailure('expired_interaction', 'interaction mismatch');
-    return details;
+    return await login.transaction(ctx, id);
   } catch (err) {
-    if (err instanceof errors.SessionNotFound) throw new FederationFailure('expired_interaction', 'no interaction cookie');
+    if (err instanceof LoginExpired) throw new FederationFailure('expired_interaction', err.detail);
     throw err;
   }
 }
 
-/** The federation paths of one sign-in (under the interaction's cookie path). */
-export const interactionFederationPath = (uid: string, rest: string): string => `/interaction/${uid}/federation/${rest}`;
+/** The federation paths of one sign-in (under its steps path). */
+export const federationStepPath = (transactionId: string, rest: string): string => `${stepsPathOf(transactionId)}/federation/${rest}`;
 
 /** The two routers: the sign-in's own steps, and the upstreams' endpoints. */
 export function federationRouters(deps: RouteDeps): Router[] {
   const samlBody = bodyParser({ enableTypes: ['form'], formLimit: SAML_BODY_LIMIT, encoding: 'utf-8' });
   const form = bodyParser({ enableTypes: ['form'], formLimit: '4kb', encoding: 'utf-8' });
-  const signIn = new Router({ prefix: '/interaction/:uid/federation' });
+  const signIn = new Router({ prefix: `${stepsPathOf(':transaction')}/federation` });
   const upstream = new Router({ prefix: '/federation' });
 
   /** Refusals become a clear page and an audit event (in the connector's tenant, else the platform's). */
@@ -129,11 +126,10 @@ export function federationRouters(deps: RouteDeps): Router[] {
       });
     }
   };
-  /** The sign-in's first authorization request again, when its uid is known and was kept. */
+  /** The sign-in's first request again, when its id is known and was kept. */
   const restartUrlOf = async (ctx: Context): Promise<string | undefined> => {
-    const uid = ctx.params.uid;
-    const restart = uidOk(uid) ? await recallRestart(deps, uid) : null;
-    return restart ? authorizationUrl(deps.provider, restart.query) : undefined;
+    const id = ctx.params.transaction;
+    return isTransactionId(id) ? deps.login.restartUrl(id) : undefined;
   };
   const byParam = (ctx: Context) => deps.connectors.get(String(ctx.params.connector));
   const none = () => undefined;
@@ -142,17 +138,17 @@ export function federationRouters(deps: RouteDeps): Router[] {
     if (!c) throw new FederationFailure('unknown_connector', `no enabled connector ${String(ctx.params.connector).slice(0, 40)}`);
     return c;
   };
-  const uidOf = (ctx: Context): string => {
-    const uid = ctx.params.uid;
-    if (!uidOk(uid)) throw new FederationFailure('expired_interaction', 'malformed interaction uid');
-    return uid;
+  const transactionIdOf = (ctx: Context): string => {
+    const id = ctx.params.transaction;
+    if (!isTransactionId(id)) throw new FederationFailure('expired_interaction', 'malformed interaction uid');
+    return id;
   };
 
   signIn.get('/start/:connector', guarded(byParam, async (ctx) => {
     const connector = connectorOrFail(ctx);
-    const uid = uidOf(ctx);
-    await interactionOf(ctx, deps.provider, uid);
-    const state: LoginState = { uid, connectorId: connector.id, tenantId: connector.tenantId, lang: langOf(ctx) };
+    const transactionId = transactionIdOf(ctx);
+    await transactionOf(ctx, deps.login, transactionId);
+    const state: LoginState = { transactionId, connectorId: connector.id, tenantId: connector.tenantId, lang: langOf(ctx) };
     const url = connector.saml ? await connector.saml.loginUrl(state) : await connector.redirect!.loginUrl(state);
     if (deps.rememberChoiceDays > 0) {
       ctx.cookies.set(REMEMBERED_CHOICE_COOKIE, connector.id, { httpOnly: true, sameSite: 'lax', signed: true, secure: ctx.secure, maxAge: deps.rememberChoiceDays * 86_400_000, overwrite: true });
@@ -162,21 +158,21 @@ export function federationRouters(deps: RouteDeps): Router[] {
   }));
 
   signIn.get('/staff', guarded(none, async (ctx) => {
-    const uid = uidOf(ctx);
+    const transactionId = transactionIdOf(ctx);
     const lang = langOf(ctx);
     const choices = [...deps.connectors.values()]
       .filter((c) => c.config.profile === 'academie')
       .map((c) => (deps.isAvailable(c.id)
-        ? { href: `${interactionFederationPath(uid, `start/${c.id}`)}?${new URLSearchParams({ lang })}`, label: c.config.displayName }
+        ? { href: `${federationStepPath(transactionId, `start/${c.id}`)}?${new URLSearchParams({ lang })}`, label: c.config.displayName }
         : { label: c.config.displayName, unavailable: t(lang, 'federation.choice.academieUnavailable') }));
     ctx.type = 'html';
-    ctx.body = renderStaffChoice({ lang, choices, backUrl: `${interactionFederationPath(uid, 'back')}?lang=${lang}`, langSwitchUrl: langSwitchOf(ctx, lang) });
+    ctx.body = renderStaffChoice({ lang, choices, backUrl: `${federationStepPath(transactionId, 'back')}?lang=${lang}`, langSwitchUrl: langSwitchOf(ctx, lang) });
   }));
 
   signIn.get('/back', (ctx) => {
-    const uid = String(ctx.params.uid);
+    const id = String(ctx.params.transaction);
     ctx.cookies.set(REMEMBERED_CHOICE_COOKIE, null, { signed: true });
-    ctx.redirect(uidOk(uid) ? `/interaction/${uid}?lang=${langOf(ctx)}` : '/');
+    ctx.redirect(isTransactionId(id) ? `${stepsPathOf(id)}?lang=${langOf(ctx)}` : '/');
   });
 
   upstream.get('/:connector/metadata', guarded(byParam, async (ctx) => {
@@ -191,7 +187,7 @@ export function federationRouters(deps: RouteDeps): Router[] {
     const ticket = randomBytes(24).toString('base64url');
     await deps.ephemeral.put(ticketKey(ticket), JSON.stringify({ state: result.state, identity: result.identity } satisfies Ticket), TICKET_TTL_SECONDS);
     ctx.status = 303;
-    ctx.redirect(`${interactionFederationPath(result.state.uid, `continue/${ticket}`)}?lang=${result.state.lang}`);
+    ctx.redirect(`${federationStepPath(result.state.transactionId, `continue/${ticket}`)}?lang=${result.state.lang}`);
   };
 
   upstream.post('/:connector/acs', samlBody, guarded(byParam, async (ctx) => {
@@ -209,22 +205,22 @@ export function federationRouters(deps: RouteDeps): Router[] {
     await toContinue(ctx, await connector.redirect.handleCallback(query));
   }));
 
-  /** The ticket named by the path, for the interaction named by the path (and this browser's cookie). */
-  const loadTicket = async (ctx: Context): Promise<Ticket & { key: string; clientId: string }> => {
+  /** The ticket named by the path, with its sign-in (which must be this browser's). */
+  const loadTicket = async (ctx: Context): Promise<Ticket & { key: string; transaction: LoginTransaction }> => {
     const key = ticketKey(String(ctx.params.ticket));
     const raw = await deps.ephemeral.get(key);
     if (!raw) throw new FederationFailure('expired_interaction', 'unknown or used ticket');
     const ticket = JSON.parse(raw) as Ticket;
     ctx.state.federationConnector = ticket.state.connectorId;
-    // This browser's interaction (its cookie on the path it came by) must be the ticket's.
-    const details = await interactionOf(ctx, deps.provider, ticket.state.uid);
-    return { ...ticket, key, clientId: String(details.params.client_id) };
+    // This browser's sign-in (its cookie on the path it came by) must be the ticket's.
+    const transaction = await transactionOf(ctx, deps.login, ticket.state.transactionId);
+    return { ...ticket, key, transaction };
   };
   const connectorOfTicketPath = (ctx: Context) => deps.connectors.get(String(ctx.state.federationConnector ?? ''));
 
-  const finish = async (ctx: Context, ticket: Ticket & { key: string; clientId: string }, account: Account) => {
+  const finish = async (ctx: Context, ticket: Ticket & { key: string; transaction: LoginTransaction }, account: Account) => {
     await deps.ephemeral.delete(ticket.key);
-    await completeFederatedLogin(deps.store, ticket.identity, account, auditContext(ctx, ticket.clientId));
+    await completeFederatedLogin(deps.store, ticket.identity, account, auditContext(ctx, ticket.transaction.client.id));
     const connector = deps.connectors.get(ticket.state.connectorId);
     const session = ticket.identity.upstreamSession;
     if (session && connector?.saml?.logout) {
@@ -234,7 +230,7 @@ export function federationRouters(deps: RouteDeps): Router[] {
       ctx.cookies.set(UPSTREAM_SESSION_COOKIE, id, { httpOnly: true, sameSite: 'lax', signed: true, secure: ctx.secure, maxAge: deps.sessionTtlSeconds * 1000, overwrite: true });
     }
     const { acr, amr } = federatedAuthentication(connector?.config.acr, ticket.identity.authnContexts);
-    const to = await deps.provider.interactionResult(ctx.req, ctx.res, signInResult({ accountId: account.id, acr, amr }), { mergeWithLastSubmission: false });
+    const to = await deps.login.complete(ctx, ticket.transaction, { accountId: account.id, acr, amr });
     ctx.status = 303;
     ctx.redirect(to);
   };
@@ -248,23 +244,23 @@ export function federationRouters(deps: RouteDeps): Router[] {
       let notCreated: string | null = null;
       if (connector && !connector.config.linkOnly) {
         const provisioning = { id: connector.id, tenantId: connector.tenantId, accountCreation: connector.config.accountCreation };
-        const outcome = await createFederatedAccount(deps.store, deps.ephemeral, ticket.identity, provisioning, auditContext(ctx, ticket.clientId));
+        const outcome = await createFederatedAccount(deps.store, deps.ephemeral, ticket.identity, provisioning, auditContext(ctx, ticket.transaction.client.id));
         if (outcome.account) return finish(ctx, ticket, outcome.account);
         notCreated = outcome.reason;
       }
       await deps.ephemeral.delete(ticket.key);
       const audit = connector?.tenantId ? deps.store.forTenant(connector.tenantId).audit : deps.store.audit;
-      await audit.record({ type: 'federation.no_account', ...auditContext(ctx, ticket.clientId), details: { connector: ticket.state.connectorId, subject: ticket.identity.subject, ...ticket.identity.auditDetails, ...(notCreated ? { notCreated } : {}) } });
+      await audit.record({ type: 'federation.no_account', ...auditContext(ctx, ticket.transaction.client.id), details: { connector: ticket.state.connectorId, subject: ticket.identity.subject, ...ticket.identity.auditDetails, ...(notCreated ? { notCreated } : {}) } });
       ctx.type = 'html';
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = renderNoAccount({ lang, kind: ticket.identity.kind === 'staff' ? 'staff' : 'family', backUrl: `${interactionFederationPath(ticket.state.uid, 'back')}?lang=${lang}` });
+      ctx.body = renderNoAccount({ lang, kind: ticket.identity.kind === 'staff' ? 'staff' : 'family', backUrl: `${federationStepPath(ticket.state.transactionId, 'back')}?lang=${lang}` });
       return;
     }
     if (accounts.length === 1) return finish(ctx, ticket, accounts[0]!);
     await deps.ephemeral.put(ticket.key, JSON.stringify({ state: ticket.state, identity: ticket.identity, candidates: accounts.map((a) => a.id) } satisfies Ticket), TICKET_TTL_SECONDS);
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = renderAccountChoice({ lang, action: `${interactionFederationPath(ticket.state.uid, `choose/${String(ctx.params.ticket)}`)}?lang=${lang}`, accounts: accounts.map((a) => ({ ...a, tenantName: deps.tenantNames.get(a.tenantId) ?? a.tenantId })) });
+    ctx.body = renderAccountChoice({ lang, action: `${federationStepPath(ticket.state.transactionId, `choose/${String(ctx.params.ticket)}`)}?lang=${lang}`, accounts: accounts.map((a) => ({ ...a, tenantName: deps.tenantNames.get(a.tenantId) ?? a.tenantId })) });
   }));
 
   signIn.post('/choose/:ticket', form, guarded(connectorOfTicketPath, async (ctx) => {
@@ -279,14 +275,13 @@ export function federationRouters(deps: RouteDeps): Router[] {
 
   upstream.get('/logout', guarded(none, async (ctx) => {
     const lang = langOf(ctx);
-    // A GET must not end the hub session (a link on another site could): while one lives,
-    // oidc-provider's end-session page asks first, with its xsrf token, and the upstream
-    // logout follows its confirmation (upstreamLogoutAfterEndSession).
-    if (await hubSessionAccount(deps.provider, ctx)) {
-      ctx.redirect(`${new URL(deps.provider.issuer).pathname.replace(/\/$/, '')}/session/end?${new URLSearchParams({ ui_locales: lang })}`);
+    // While a hub session lives, its confirmation page asks first; the upstream logout follows it.
+    const confirmation = await deps.logout.confirmationUrl(ctx, lang);
+    if (confirmation) {
+      ctx.redirect(confirmation);
       return;
     }
-    const to = await upstreamLogoutUrl(ctx, deps, { lang, then: null });
+    const to = await deps.logout.afterHubSession(ctx, { lang, then: null });
     if (to) {
       ctx.set('Cache-Control', 'no-store');
       ctx.redirect(to);
@@ -319,7 +314,7 @@ export function federationRouters(deps: RouteDeps): Router[] {
     let ended = false;
     if (same) {
       await takeUpstreamSession(ctx, deps);
-      ended = await endHubSession(deps.provider, ctx, record.accountId, deps.log);
+      ended = await deps.logout.upstreamEnded(ctx, record.accountId);
     }
     await auditLogout(ctx, deps, connector, same ? record.accountId : null, { initiator: 'idp', subject: message.nameId, matchedSession: same, hubSessionEnded: ended });
     ctx.set('Cache-Control', 'no-store');
@@ -330,7 +325,7 @@ export function federationRouters(deps: RouteDeps): Router[] {
 }
 
 /** This browser's upstream session record, if any (the cookie is dropped either way). */
-async function takeUpstreamSession(ctx: Context, deps: RouteDeps): Promise<UpstreamSessionRecord | null> {
+async function takeUpstreamSession(ctx: Context, deps: Pick<RouteDeps, 'ephemeral'>): Promise<UpstreamSessionRecord | null> {
   const id = ctx.cookies.get(UPSTREAM_SESSION_COOKIE, { signed: true });
   ctx.cookies.set(UPSTREAM_SESSION_COOKIE, null, { signed: true });
   if (!id) return null;
@@ -338,7 +333,7 @@ async function takeUpstreamSession(ctx: Context, deps: RouteDeps): Promise<Upstr
   return raw ? (JSON.parse(raw) as UpstreamSessionRecord) : null;
 }
 
-async function auditLogout(ctx: Context, deps: RouteDeps, connector: OpenConnector | undefined, accountId: string | null, details: Record<string, unknown>): Promise<void> {
+async function auditLogout(ctx: Context, deps: Pick<RouteDeps, 'store'>, connector: OpenConnector | undefined, accountId: string | null, details: Record<string, unknown>): Promise<void> {
   const audit = connector?.tenantId ? deps.store.forTenant(connector.tenantId).audit : deps.store.audit;
   await audit.record({ type: 'federation.logout', accountId, ...auditContext(ctx), details: { connector: connector?.id ?? null, ...details } });
 }
@@ -350,46 +345,20 @@ function loggedOut(ctx: Context, lang: Lang, complete: boolean): void {
 }
 
 /**
- * The signed LogoutRequest URL for this browser's upstream SAML session, or null when it has none
- * (or its IdP offers no logout); `then` is where the browser goes once the IdP has answered.
+ * The upstream side of the hub's logout (src/login/logout.ts): the signed LogoutRequest URL for
+ * this browser's upstream SAML session, or null when it has none (or its IdP offers no logout);
+ * `then` is where the browser goes once the IdP has answered.
  */
-async function upstreamLogoutUrl(ctx: Context, deps: RouteDeps, after: { lang: Lang; then: string | null }): Promise<string | null> {
-  const record = await takeUpstreamSession(ctx, deps);
-  const connector = record ? deps.connectors.get(record.connectorId) : undefined;
-  const logout = connector?.saml?.logout;
-  await auditLogout(ctx, deps, connector, record?.accountId ?? null, { initiator: 'hub', upstream: Boolean(record && logout) });
-  if (!record || !logout) return null;
-  return logout.requestUrl({ nameId: record.nameId, sessionIndex: record.sessionIndex }, after);
-}
-
-/**
- * Runs around oidc-provider: once its end-session confirmation has ended the hub session, a
- * browser signed in through a SAML IdP goes to that IdP's logout first, and only then where
- * oidc-provider was sending it (the RP's post_logout_redirect_uri, or the "signed out" page).
- * RP libraries always send post_logout_redirect_uri, and oidc-provider redirects there directly,
- * so this cannot wait for the "signed out" page.
- */
-export function upstreamLogoutAfterEndSession(deps: RouteDeps): Middleware {
-  const issuerPath = new URL(deps.provider.issuer).pathname.replace(/\/$/, '');
-  const confirmPath = `${issuerPath}/session/end/confirm`;
-  const successPath = `${issuerPath}/session/end/success`;
-  const sessionCookie = deps.provider.cookieName('session');
-  return async (ctx, next) => {
-    if (ctx.method !== 'POST' || ctx.path !== confirmPath || !ctx.cookies.get(UPSTREAM_SESSION_COOKIE, { signed: true })) return next();
-    const sessionId = ctx.cookies.get(sessionCookie);
-    const before = sessionId ? await deps.provider.Session.find(sessionId) : undefined;
-    await next();
-    const location = ctx.response.get('location');
-    if (ctx.status < 300 || ctx.status >= 400 || !location) return;
-    // "Sign out of this application only" keeps the hub session (under a new id, same uid), and so the upstream one.
-    if (before && (await deps.provider.Session.findByUid(before.uid))) return;
-    const then = new URL(location, deps.provider.issuer);
-    const lang = langOf(ctx);
-    const to = await upstreamLogoutUrl(ctx, deps, { lang, then: then.pathname === successPath && then.origin === new URL(deps.provider.issuer).origin ? null : then.href });
-    if (to) {
-      ctx.set('Cache-Control', 'no-store');
-      ctx.status = 303;
-      ctx.redirect(to);
-    }
+export function upstreamLogout(deps: Pick<RouteDeps, 'connectors' | 'ephemeral' | 'store'>): UpstreamLogout {
+  return {
+    holds: (ctx) => Boolean(ctx.cookies.get(UPSTREAM_SESSION_COOKIE, { signed: true })),
+    logoutUrl: async (ctx, after) => {
+      const record = await takeUpstreamSession(ctx, deps);
+      const connector = record ? deps.connectors.get(record.connectorId) : undefined;
+      const logout = connector?.saml?.logout;
+      await auditLogout(ctx, deps, connector, record?.accountId ?? null, { initiator: 'hub', upstream: Boolean(record && logout) });
+      if (!record || !logout) return null;
+      return logout.requestUrl({ nameId: record.nameId, sessionIndex: record.sessionIndex }, after);
+    },
   };
 }

@@ -7,7 +7,7 @@ import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
 import type { LocalAuth, RequestOrigin } from '../../auth/local-auth.js';
 import type { Federation } from '../../federation/index.js';
-import { HubError } from '../../shared/errors.js';
+import { LoginExpired, stepsPathOf } from '../../login/transaction.js';
 import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
 import type { Account, PlatformStore } from '../../storage/ports/index.js';
 import type { PasswordPolicy } from '../../auth/password-policy.js';
@@ -35,67 +35,21 @@ export interface InteractionDeps {
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 /**
- * An unknown, expired or already-used interaction: the user must start again from the app.
- * `stale`: the interaction lives on but is at another step (a page from before going back);
- * the page then offers to resume it rather than to start again.
+ * This browser's interaction `uid` (the one in the path unless told), at the `expectedPrompt`
+ * (`login` for any sign-in prompt); LoginExpired when it is not.
  */
-export class InteractionExpired extends HubError {
-  constructor(readonly stale = false) {
-    super('expired_interaction', 'this sign-in attempt has expired; go back to the application and start again', { status: 400 });
-  }
-}
-
-export async function detailsOf(ctx: Context, provider: Provider, expectedPrompt?: string): Promise<Details> {
+export async function detailsOf(ctx: Context, provider: Provider, expectedPrompt?: string, uid: unknown = ctx.params.uid): Promise<Details> {
   let details: Details;
   try {
     details = await provider.interactionDetails(ctx.req, ctx.res);
   } catch (err) {
-    if (err instanceof errors.SessionNotFound) throw new InteractionExpired();
+    if (err instanceof errors.SessionNotFound) throw new LoginExpired({ detail: 'no interaction cookie' });
     throw err;
   }
-  if (details.uid !== ctx.params.uid) throw new InteractionExpired();
+  if (details.uid !== uid) throw new LoginExpired({ detail: 'interaction mismatch' });
   const prompt = isSignInPrompt(details.prompt.name) ? 'login' : details.prompt.name;
-  if (expectedPrompt && prompt !== expectedPrompt) throw new InteractionExpired(true);
+  if (expectedPrompt && prompt !== expectedPrompt) throw new LoginExpired({ stale: true, detail: 'interaction mismatch' });
   return details;
-}
-
-/**
- * How to start a sign-in again once its interaction has expired: the client, and the
- * authorization request to send again. Kept (an hour beyond the interaction) under the
- * interaction's uid, since an expired interaction tells nothing of where it came from.
- */
-export interface RestartInfo {
-  clientId: string;
-  /** The authorization endpoint's query of the first request, without hints that name a person. */
-  query: string;
-}
-
-/** Lifetime beyond the interaction's own: a tab left open over lunch still gets its way back. */
-const RESTART_EXTRA_SECONDS = 3600;
-
-/** Parameters never kept: they name a person (hints) or cannot be sent twice (request objects). */
-const NOT_RESENT = new Set(['login_hint', 'id_token_hint', 'request', 'request_uri']);
-
-const restartKey = (uid: string) => `interaction-restart:${uid}`;
-
-export async function rememberRestart(deps: Pick<InteractionDeps, 'ephemeral' | 'interactionTtl'>, details: Details): Promise<void> {
-  const query = new URLSearchParams();
-  for (const [name, value] of Object.entries(details.params)) {
-    if (NOT_RESENT.has(name)) continue;
-    for (const v of Array.isArray(value) ? value : [value]) if (typeof v === 'string') query.append(name, v);
-  }
-  const info: RestartInfo = { clientId: String(details.params.client_id ?? ''), query: query.toString() };
-  await deps.ephemeral.put(restartKey(details.uid), JSON.stringify(info), deps.interactionTtl + RESTART_EXTRA_SECONDS);
-}
-
-export async function recallRestart(deps: Pick<InteractionDeps, 'ephemeral'>, uid: string): Promise<RestartInfo | null> {
-  const raw = await deps.ephemeral.get(restartKey(uid));
-  return raw ? (JSON.parse(raw) as RestartInfo) : null;
-}
-
-/** The authorization endpoint (oidc-provider's default `/auth`, under the issuer). */
-export function authorizationUrl(provider: Provider, query: string): string {
-  return `${provider.issuer.replace(/\/$/, '')}/auth?${query}`;
 }
 
 /**
@@ -106,8 +60,13 @@ export function policyOfProfile(deps: Pick<InteractionDeps, 'auth'>, tenantId: s
   return deps.auth.policyOf({ tenantId, profile } as Account).password;
 }
 
+/** Hands oidc-provider this browser's interaction result: returns where the browser goes next. */
+export async function interactionResultUrl(ctx: Context, provider: Provider, result: InteractionResults, merge: boolean): Promise<string> {
+  return provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+}
+
 export async function finish(ctx: Context, provider: Provider, result: InteractionResults, merge: boolean): Promise<void> {
-  const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+  const to = await interactionResultUrl(ctx, provider, result, merge);
   ctx.status = 303;
   ctx.redirect(to);
 }
@@ -127,7 +86,7 @@ export interface PageUrls {
 
 export function pageUrls(ctx: Context, details: Details): PageUrls {
   const lang = langOf(ctx, details.params.ui_locales);
-  const base = `/interaction/${details.uid}`;
+  const base = stepsPathOf(details.uid);
   const to = (action?: string, query: Record<string, string> = {}) =>
     `${action ? `${base}/${action}` : base}?${new URLSearchParams({ lang, ...query }).toString()}`;
   const other = lang === 'fr' ? 'en' : 'fr';

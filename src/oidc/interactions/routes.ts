@@ -6,7 +6,7 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
-import type { LoginPageContext } from '../../federation/index.js';
+import { LoginExpired, type LoginTransaction } from '../../login/transaction.js';
 import type { Account } from '../../storage/ports/index.js';
 import { isSignInPrompt, TENANT_REFUSED } from '../sign-in-policy.js';
 import { t } from '../../ui/i18n.js';
@@ -14,16 +14,16 @@ import { renderConsent, renderLogin, type ConsentAccount, type LoginError } from
 import { showAccountDone, showActivation, showPasswordChange, submitActivation, submitPasswordChange } from './account-forms.js';
 import { proceed } from './auth-step.js';
 import { retryMinutes } from './refusals.js';
-import {
-  authorizationUrl, clientNameOf, detailsOf, finish, formField, InteractionExpired, originOf, pageUrls, recallRestart, rememberRestart, type Details, type InteractionDeps,
-} from './interaction.js';
+import { clientNameOf, detailsOf, finish, formField, originOf, pageUrls, type Details, type InteractionDeps } from './interaction.js';
+import { transactionOf } from '../login-protocol.js';
+import { authorizationUrl, recallRestart, rememberRestart } from '../restart.js';
 import {
   continueSignIn, removeSecondFactor, restartEnrolment, showEnrolment, showManagement, showSecondFactor, submitEnrolment, submitSecondFactor,
 } from './second-factor.js';
 import { renderError, type ErrorAction } from '../../ui/error-page.js';
 import { langOf } from '../../ui/request-lang.js';
 
-export { InteractionExpired, type InteractionDeps };
+export type { InteractionDeps };
 
 function requestedScopes(details: Details): string[] {
   const missing = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
@@ -62,19 +62,16 @@ async function consentPage(ctx: Context, deps: InteractionDeps, details: Details
   });
 }
 
-function realmContext(ctx: Context, deps: InteractionDeps, details: Details): LoginPageContext {
-  const remembered = deps.federation.rememberedChoice(ctx);
-  return { lang: pageUrls(ctx, details).lang, uid: details.uid, params: details.params, ...(remembered ? { remembered } : {}) };
-}
-
-async function loginPage(ctx: Context, deps: InteractionDeps, details: Details, state: { login?: string; error?: LoginError; retryMinutes?: number; manage: boolean }): Promise<string> {
+async function loginPage(
+  ctx: Context, deps: InteractionDeps, details: Details, transaction: LoginTransaction, state: { login?: string; error?: LoginError; retryMinutes?: number; manage: boolean },
+): Promise<string> {
   const urls = pageUrls(ctx, details);
   return renderLogin({
     lang: urls.lang,
     action: urls.to('login'),
-    clientName: await clientNameOf(deps.provider, details),
+    clientName: transaction.client.name,
     langSwitchUrl: urls.langSwitchUrl,
-    choices: deps.federation.loginChoices(realmContext(ctx, deps, details)),
+    choices: deps.federation.loginChoices(transaction, deps.federation.rememberedChoice(ctx)),
     links: { activate: urls.to('activate'), changePassword: urls.to('password'), security: urls.to(undefined, { intent: 'manage' }) },
     ...(state.manage ? { intent: 'manage' as const } : {}),
     ...(state.login !== undefined ? { login: state.login } : {}),
@@ -111,11 +108,17 @@ async function showInteraction(ctx: Context, deps: InteractionDeps): Promise<voi
     await tenantRefusedPage(ctx, deps, details);
     return;
   }
+  if (!isSignInPrompt(details.prompt.name)) {
+    ctx.type = 'html';
+    ctx.body = await consentPage(ctx, deps, details);
+    return;
+  }
   const manage = ctx.query.intent === 'manage';
+  const transaction = await transactionOf(ctx, deps.provider, details);
   // Hints would send the browser straight back to the account just refused.
-  if (isSignInPrompt(details.prompt.name) && !manage && !otherAccount) {
+  if (!manage && !otherAccount) {
     // An RP's idp_hint / login_hint, or the user's last choice, goes straight to that IdP.
-    const upstream = deps.federation.hintedRedirect(realmContext(ctx, deps, details));
+    const upstream = deps.federation.hintedRedirect(transaction, deps.federation.rememberedChoice(ctx));
     if (upstream) {
       ctx.status = 303;
       ctx.redirect(upstream);
@@ -123,7 +126,7 @@ async function showInteraction(ctx: Context, deps: InteractionDeps): Promise<voi
     }
   }
   ctx.type = 'html';
-  ctx.body = isSignInPrompt(details.prompt.name) ? await loginPage(ctx, deps, details, { manage }) : await consentPage(ctx, deps, details);
+  ctx.body = await loginPage(ctx, deps, details, transaction, { manage });
 }
 
 async function submitLogin(ctx: Context, deps: InteractionDeps): Promise<void> {
@@ -139,7 +142,7 @@ async function submitLogin(ctx: Context, deps: InteractionDeps): Promise<void> {
   const limited = 'retryAfterSeconds' in outcome;
   ctx.status = limited ? 429 : outcome.error === 'missing_fields' ? 400 : 401;
   ctx.type = 'html';
-  ctx.body = await loginPage(ctx, deps, details, {
+  ctx.body = await loginPage(ctx, deps, details, await transactionOf(ctx, deps.provider, details), {
     login, manage,
     error: limited ? outcome.error : outcome.error === 'missing_fields' ? 'missing_fields' : 'invalid_credentials',
     ...(limited ? { retryMinutes: retryMinutes(outcome.retryAfterSeconds) } : {}),
@@ -153,7 +156,7 @@ async function confirmConsent(ctx: Context, deps: InteractionDeps): Promise<void
   const grant = details.grantId
     ? await provider.Grant.find(details.grantId)
     : new provider.Grant({ accountId: details.session?.accountId, clientId: String(details.params.client_id) });
-  if (!grant) throw new InteractionExpired();
+  if (!grant) throw new LoginExpired();
   if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
   if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
   for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
@@ -172,7 +175,7 @@ async function abort(ctx: Context, deps: InteractionDeps): Promise<void> {
  * of the app's error handler. Its way back: resume a stale interaction where it is; restart an
  * expired one with its first authorization request, if still remembered; else the instruction.
  */
-async function expiredPage(ctx: Context, deps: InteractionDeps, err: InteractionExpired): Promise<void> {
+async function expiredPage(ctx: Context, deps: InteractionDeps, err: LoginExpired): Promise<void> {
   const uid = String(ctx.params.uid ?? '');
   // oidc-provider's uids are short url-safe strings; anything else was never remembered.
   const restart = err.stale || !/^[\w-]{1,64}$/.test(uid) ? null : await recallRestart(deps, uid);
@@ -204,7 +207,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     try {
       await action(ctx, deps);
     } catch (err) {
-      if (!(err instanceof InteractionExpired) || ctx.accepts('html', 'json') !== 'html') throw err;
+      if (!(err instanceof LoginExpired) || ctx.accepts('html', 'json') !== 'html') throw err;
       await expiredPage(ctx, deps, err);
     }
   };

@@ -1,0 +1,30 @@
+/**
+ * What the hub's login needs of OIDC, built once: the completion port of its sign-ins, the
+ * logout orchestrator over oidc-provider's hub session, and the middleware that carries the
+ * logout on after oidc-provider's end-session confirmation.
+ */
+import type { Middleware } from 'koa';
+import type Provider from 'oidc-provider';
+import type { LoginProtocol } from '../login/completion.js';
+import { LogoutOrchestrator } from '../login/logout.js';
+import type { Logger } from '../shared/logger.js';
+import type { EphemeralStore } from '../storage/ports/ephemeral.js';
+import { logoutAfterEndSession } from './end-session.js';
+import { oidcHubSession } from './hub-session.js';
+import { oidcLoginProtocol } from './login-protocol.js';
+
+export interface OidcSignIn {
+  protocol: LoginProtocol;
+  logout: LogoutOrchestrator;
+  /** Runs around oidc-provider (see end-session.ts). */
+  afterEndSession: Middleware;
+}
+
+export function oidcSignIn(deps: { provider: Provider; ephemeral: EphemeralStore; log: Logger }): OidcSignIn {
+  const logout = new LogoutOrchestrator(oidcHubSession(deps.provider, deps.log));
+  return {
+    protocol: oidcLoginProtocol(deps),
+    logout,
+    afterEndSession: logoutAfterEndSession(deps.provider, logout),
+  };
+}
