@@ -4,7 +4,10 @@
  * there yet (an IdP's metadata before the metadata exchange) or its metadata URL cannot be
  * reached. createFederation (../index.ts) retries unavailable slots until they open.
  */
-import type { ConnectorConfig } from '../config.js';
+import { z } from 'zod';
+import { formatIssues } from '../../config/load.js';
+import { HubError } from '../../shared/errors.js';
+import { platformConnectorSchema, tenantConnectorSchema, type ConnectorConfig, type ConnectorSettingsCheck } from '../config.js';
 import type { ConnectorContext, ConnectorType, OpenConnector } from './connector.js';
 
 /**
@@ -13,14 +16,20 @@ import type { ConnectorContext, ConnectorType, OpenConnector } from './connector
  * error. `partial` is what the connector can already offer without the upstream (a SAML SP's own
  * metadata, which the IdP needs to produce its own); its other capabilities answer "unavailable".
  */
-export class ConnectorUnavailable extends Error {
+export class ConnectorUnavailable extends HubError {
   constructor(message: string, readonly partial: OpenConnector | null = null) {
-    super(message);
-    this.name = 'ConnectorUnavailable';
+    super('connector_unavailable', message, { status: 503, expose: false });
   }
 
   withPartial(partial: OpenConnector): ConnectorUnavailable {
     return new ConnectorUnavailable(this.message, partial);
+  }
+}
+
+/** Thrown by a type's open() when the connector's configuration is wrong: it stops the start (see ConnectorSlot.attempt). */
+export class ConnectorMisconfigured extends HubError {
+  constructor(message: string) {
+    super('connector_misconfigured', message, { status: 500, expose: false });
   }
 }
 
@@ -84,11 +93,20 @@ export class ConnectorSlot {
   }
 }
 
+/** `null`: the platform's; else a tenant id. */
+export type ConnectorOwner = string | null;
+
+/**
+ * The connector types, by name: a new type is its folder (connectors/<type>/) and one
+ * `register` line in defaultRegistry() (../index.ts). Each type validates the section of the
+ * connector named after it, here rather than in the shared schema of ../config.ts, so that the
+ * configuration loaders need no connector type (they are handed `settingsCheck`).
+ */
 export class ConnectorRegistry {
   readonly #types = new Map<string, ConnectorType>();
 
   register(type: ConnectorType): this {
-    if (this.#types.has(type.type)) throw new Error(`connector type ${type.type} registered twice`);
+    if (this.#types.has(type.type)) throw new HubError('connector_type_registered_twice', `connector type ${type.type} registered twice`);
     this.#types.set(type.type, type);
     return this;
   }
@@ -97,15 +115,37 @@ export class ConnectorRegistry {
     return this.#types.has(type);
   }
 
+  /** Problems of a document's type and of its section, with paths from the connector (`saml.signing`). */
+  settingsProblems(document: Record<string, unknown>): z.core.$ZodIssue[] {
+    const { type } = document;
+    if (typeof type !== 'string') return [];
+    const connectorType = this.#types.get(type);
+    if (!connectorType) {
+      const names = [...this.#types.keys()].map((name) => JSON.stringify(name)).join('|');
+      return [{ code: 'custom', path: ['type'], message: `Invalid option: expected one of ${names}`, input: type }];
+    }
+    if (document[type] === undefined) return [];
+    const parsed = connectorType.configSchema.safeParse(document[type]);
+    return parsed.success ? [] : parsed.error.issues.map((issue) => ({ ...issue, path: [type, ...issue.path] }));
+  }
+
+  /** The second pass of the configuration loaders, as `path: message` lines. */
+  readonly settingsCheck: ConnectorSettingsCheck = (document) => formatIssues(new z.ZodError(this.settingsProblems(document)));
+
+  /** The whole schema of a connector of this owner: shared fields, then its type's section. */
+  connectorSchema(owner: ConnectorOwner) {
+    return (owner === null ? platformConnectorSchema : tenantConnectorSchema).superRefine((c, ctx) => {
+      for (const issue of this.settingsProblems({ type: c.type, [c.type]: c.settings })) ctx.addIssue(issue as z.core.$ZodSuperRefineIssue);
+    });
+  }
+
   /**
-   * Opens an enabled connector; its settings are validated again by the type's own schema.
+   * Opens an enabled connector; its settings are read by the type's own schema (defaults applied).
    * Throws ConnectorUnavailable when it cannot open yet (see there), any other error otherwise.
    */
   async open(config: ConnectorConfig, tenantId: string | null, context: ConnectorContext): Promise<OpenConnector> {
     const type = this.#types.get(config.type);
-    if (!type) throw new Error(`connector ${config.id}: unknown type ${config.type}`);
-    const section = config.type === 'saml' ? config.saml : config.oidc;
-    const settings = type.configSchema.parse(section);
-    return type.open(config, settings, tenantId, context);
+    if (!type) throw new ConnectorMisconfigured(`connector ${config.id}: unknown type ${config.type}`);
+    return type.open(config, type.configSchema.parse(config.settings), tenantId, context);
   }
 }
