@@ -65,16 +65,28 @@ function sharedFields(defaultProfile: ConnectorProfile) {
 }
 
 /**
- * A connector document: the shared fields, and one section named after its type (`saml:` for a
- * SAML connector), required once it is enabled. The section is kept as written: its type's own
- * schema validates it (ConnectorSettingsCheck), so this module needs no connector type.
+ * The connector registry's check of a connector document: its type is registered and its section
+ * is valid for that type. Issue paths start at the connector (`saml.signing.keyFile`).
  */
-function connectorSchema(defaultProfile: ConnectorProfile) {
+export type ConnectorSettingsCheck = (document: Record<string, unknown>) => z.core.$ZodIssue[];
+
+/** `null`: the platform's; else a tenant id. */
+export type ConnectorOwner = string | null;
+
+/**
+ * A connector document: the shared fields, and one section named after its type (`saml:` for a
+ * SAML connector), required once it is enabled. The section is kept as written and validated by
+ * `settingsCheck` when there is one; without, by its type when the connector opens: the
+ * configuration loaders need no connector type, they are handed the check.
+ */
+function connectorSchema(defaultProfile: ConnectorProfile, settingsCheck: ConnectorSettingsCheck | null) {
   const fields = sharedFields(defaultProfile);
   return z.looseObject(fields)
-    // Every unknown key is reported, with the other problems of the document.
-    .superRefine((c, ctx) => {
+    // Run even when a shared field is wrong: every problem of the document is reported at once.
+    .superRefine((c: Record<string, unknown>, ctx) => {
+      if (typeof c !== 'object' || c === null) return;
       for (const key of Object.keys(c)) if (!(key in fields) && key !== c.type) ctx.addIssue({ code: 'custom', path: [key], message: 'unknown key' });
+      for (const issue of settingsCheck?.(c) ?? []) ctx.addIssue(issue as z.core.$ZodSuperRefineIssue);
     }, { when: () => true })
     .superRefine((c, ctx) => {
       if (c.enabled && c[c.type] === undefined) ctx.addIssue({ code: 'custom', path: [c.type], message: 'required when the connector is enabled' });
@@ -83,13 +95,6 @@ function connectorSchema(defaultProfile: ConnectorProfile) {
       { id, type, displayName, enabled, profile, linkOnly, accountCreation, emailDomains, acr, settings: sections[type] }
     ));
 }
-
-/**
- * The second pass over a connector document, given by the connector registry: its type is
- * registered and its section is valid for that type. Issues are `path: message`, the path
- * relative to the connector (`saml.signing.keyFile: …`), as the loaders prefix them.
- */
-export type ConnectorSettingsCheck = (document: Record<string, unknown>) => string[];
 
 /** Whether a connector's settings name a file of the local ÉduConnect stand-in (development only). */
 export function usesLocalStandIn(connector: ConnectorConfig): boolean {
@@ -102,10 +107,15 @@ export function usesLocalStandIn(connector: ConnectorConfig): boolean {
 }
 
 /** A tenant's connector: its académie staff IdP. */
-export const tenantConnectorSchema = connectorSchema('academie');
+export const tenantConnectorSchema = connectorSchema('academie', null);
 
 /** A platform connector (ÉduConnect): the profile defaults to educonnect. */
-export const platformConnectorSchema = connectorSchema('educonnect');
+export const platformConnectorSchema = connectorSchema('educonnect', null);
+
+/** The whole schema of a connector of this owner, its type's section included. */
+export function checkedConnectorSchema(owner: ConnectorOwner, settingsCheck: ConnectorSettingsCheck) {
+  return connectorSchema(owner === null ? 'educonnect' : 'academie', settingsCheck);
+}
 
 export const platformFederationSchema = z.strictObject({
   /** Platform-wide connectors (ÉduConnect). */

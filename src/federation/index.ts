@@ -96,7 +96,7 @@ export async function createFederation(deps: FederationDeps, registry: Connector
     ...deps.config.federation.connectors.map((config) => ({ config, tenantId: null, origin: 'config' as const })),
     ...deps.tenants.flatMap((tenant) => tenant.connectors.map((config) => ({ config, tenantId: tenant.id, origin: 'config' as const }))),
   ];
-  const fromStore = await loadStoredConnectors(deps.store, deps.tenants.map((tenant) => tenant.id), deps.log);
+  const fromStore = await loadStoredConnectors(deps.store, deps.tenants.map((tenant) => tenant.id), deps.log, registry);
   const declared = mergeDeclared(fromFiles, fromStore, deps.log);
   // Each enabled connector has a slot: opened, or unavailable while a file it needs is not there
   // yet (or its metadata URL does not answer). The routes see `connectors`: the open ones, and

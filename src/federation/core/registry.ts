@@ -4,10 +4,9 @@
  * there yet (an IdP's metadata before the metadata exchange) or its metadata URL cannot be
  * reached. createFederation (../index.ts) retries unavailable slots until they open.
  */
-import { z } from 'zod';
-import { formatIssues } from '../../config/load.js';
+import type { z } from 'zod';
 import { HubError } from '../../shared/errors.js';
-import { platformConnectorSchema, tenantConnectorSchema, type ConnectorConfig, type ConnectorSettingsCheck } from '../config.js';
+import { checkedConnectorSchema, type ConnectorConfig, type ConnectorOwner, type ConnectorSettingsCheck } from '../config.js';
 import type { ConnectorContext, ConnectorType, OpenConnector } from './connector.js';
 
 /**
@@ -93,14 +92,11 @@ export class ConnectorSlot {
   }
 }
 
-/** `null`: the platform's; else a tenant id. */
-export type ConnectorOwner = string | null;
-
 /**
  * The connector types, by name: a new type is its folder (connectors/<type>/) and one
  * `register` line in defaultRegistry() (../index.ts). Each type validates the section of the
- * connector named after it, here rather than in the shared schema of ../config.ts, so that the
- * configuration loaders need no connector type (they are handed `settingsCheck`).
+ * connector named after it (`settingsCheck`), so that the shared schema of ../config.ts and the
+ * configuration loaders, which are handed the check, need no connector type.
  */
 export class ConnectorRegistry {
   readonly #types = new Map<string, ConnectorType>();
@@ -116,7 +112,7 @@ export class ConnectorRegistry {
   }
 
   /** Problems of a document's type and of its section, with paths from the connector (`saml.signing`). */
-  settingsProblems(document: Record<string, unknown>): z.core.$ZodIssue[] {
+  readonly settingsCheck: ConnectorSettingsCheck = (document) => {
     const { type } = document;
     if (typeof type !== 'string') return [];
     const connectorType = this.#types.get(type);
@@ -126,17 +122,12 @@ export class ConnectorRegistry {
     }
     if (document[type] === undefined) return [];
     const parsed = connectorType.configSchema.safeParse(document[type]);
-    return parsed.success ? [] : parsed.error.issues.map((issue) => ({ ...issue, path: [type, ...issue.path] }));
-  }
+    return parsed.success ? [] : parsed.error.issues.map((issue): z.core.$ZodIssue => ({ ...issue, path: [type, ...issue.path] }));
+  };
 
-  /** The second pass of the configuration loaders, as `path: message` lines. */
-  readonly settingsCheck: ConnectorSettingsCheck = (document) => formatIssues(new z.ZodError(this.settingsProblems(document)));
-
-  /** The whole schema of a connector of this owner: shared fields, then its type's section. */
+  /** The whole schema of a connector of this owner: the shared fields and its type's section. */
   connectorSchema(owner: ConnectorOwner) {
-    return (owner === null ? platformConnectorSchema : tenantConnectorSchema).superRefine((c, ctx) => {
-      for (const issue of this.settingsProblems({ type: c.type, [c.type]: c.settings })) ctx.addIssue(issue as z.core.$ZodSuperRefineIssue);
-    });
+    return checkedConnectorSchema(owner, this.settingsCheck);
   }
 
   /**

@@ -4,7 +4,7 @@
  * which takes them as text.
  */
 import { createPrivateKey, createPublicKey, sign, X509Certificate, type KeyObject } from 'node:crypto';
-import { SamlLib } from 'samlify';
+import * as samlify from 'samlify';
 import { HubError } from '../../shared/errors.js';
 
 export const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
@@ -55,7 +55,7 @@ export function signRsaSha256(octets: string, pair: KeyPair): Buffer {
  * xml-crypto (through samlify) does the signing: verifyEnveloped (xmldsig.ts) reads the result.
  */
 export function signEnveloped(xml: string, referenceXPath: string, pair: KeyPair): string {
-  return SamlLib.constructSAMLSignature({
+  return samlify.SamlLib.constructSAMLSignature({
     rawSamlMessage: xml,
     referenceTagXPath: referenceXPath,
     privateKey: pair.keyPem,
