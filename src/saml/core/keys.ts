@@ -34,6 +34,11 @@ export function keyPairFromPem(keyPem: string, certPem: string, names: { key: st
   return { privateKey, keyPem, certPem };
 }
 
+/** A PEM certificate's base64 body, as metadata and KeyInfo carry it. */
+export function certificateBody(certPem: string): string {
+  return certPem.replace(/-----[^-]+-----|\s/g, '');
+}
+
 /** The public key of a PEM certificate (a metadata signing certificate). */
 export function certificateKey(certPem: string): KeyObject {
   return new X509Certificate(certPem).publicKey;
@@ -59,7 +64,7 @@ export function signEnveloped(xml: string, referenceXPath: string, pair: KeyPair
     rawSamlMessage: xml,
     referenceTagXPath: referenceXPath,
     privateKey: pair.keyPem,
-    signingCert: pair.certPem,
+    signingCert: certificateBody(pair.certPem),
     signatureAlgorithm: RSA_SHA256,
     isBase64Output: false,
     signatureConfig: {
