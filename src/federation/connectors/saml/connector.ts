@@ -1,6 +1,6 @@
 /**
- * The SAML SP connector (samlify for requests, metadata and decryption; our own strict
- * response validation in ../saml/response.ts). AuthnRequests go out signed on the
+ * The SAML SP connector (samlify for requests and metadata; our own strict response validation
+ * and decryption in ./response.ts, on the SAML kit of src/saml/core). AuthnRequests go out signed on the
  * HTTP-Redirect binding (no auto-submitted form: the hub's CSP allows no inline script);
  * responses come back on the HTTP-POST binding to `/federation/<id>/acs`.
  */
