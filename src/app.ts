@@ -13,7 +13,7 @@ import { AuthPolicies } from './auth/policy.js';
 import { SecretBox } from './auth/secret-box.js';
 import type { TenantConfig } from './config/tenant-schema.js';
 import { loadTenants } from './config/tenants.js';
-import { createFederation, type Federation } from './federation/index.js';
+import { createFederation, defaultRegistry, type Federation } from './federation/index.js';
 import { createHttpApp } from './http/app.js';
 import { interactionRouter } from './oidc/interactions/routes.js';
 import { demoClientRecord, demoRouter } from './dev/demo-rp.js';
@@ -105,7 +105,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
     const { ephemeral } = sessions;
     const throttle = new LoginThrottle(ephemeral, config.auth.throttle);
     const provider = createProvider({ config, store, keys, modelAdapter: sessions.modelAdapter, isLocked: (login) => throttle.isLocked(login), log });
-    const tenants = loadTenants(config.tenants.dir);
+    const tenants = loadTenants(config.tenants.dir, defaultRegistry().settingsCheck);
     const signIn = oidcSignIn({ provider, ephemeral, log });
     federation = await createFederation({ config, tenants, store, ephemeral, login: signIn.protocol, logout: signIn.logout, log });
     const interactions = interactionRouter({

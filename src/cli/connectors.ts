@@ -10,6 +10,7 @@ import { readYamlFile } from '../config/load.js';
 import type { HubConfig } from '../config/schema.js';
 import { loadTenants } from '../config/tenants.js';
 import type { ConnectorConfig } from '../federation/config.js';
+import { defaultRegistry } from '../federation/index.js';
 import { connectorRecord, parseConnectorDocument, storedConnectorConfig, type ConnectorOwner } from '../federation/stored.js';
 import { ConfigError, Conflict, HubError, NotFound } from '../shared/errors.js';
 import type { ConnectorStore, PlatformStore } from '../storage/ports/index.js';
@@ -65,7 +66,7 @@ async function add(command: Command, o: OwnerOptions & { file: string }): Promis
   const readIssues: string[] = [];
   const document = readYamlFile(file, readIssues);
   if (readIssues.length > 0) throw new ConfigError(`connector file ${o.file}`, readIssues.map((i) => i.replace(`${file}: `, '')));
-  const parsed = parseConnectorDocument(document, owner);
+  const parsed = parseConnectorDocument(document, owner, defaultRegistry());
   if (!parsed.ok) throw new ConfigError(`connector file ${o.file}`, parsed.issues);
   const config = parsed.config;
   const created = await withStore(async (store, hubConfig) => {
@@ -94,7 +95,7 @@ async function list(o: { tenant?: string; json?: boolean }): Promise<void> {
       .filter((d) => o.tenant === undefined || d.tenantId === o.tenant)
       .map((d) => ({ id: d.config.id, tenant: d.tenantId, origin: 'config', type: d.config.type, profile: d.config.profile, displayName: d.config.displayName, enabled: d.config.enabled, linkOnly: d.config.linkOnly, state: 'ok' }));
     const fromStore: ConnectorView[] = rows.map((row) => {
-      const parsed = storedConnectorConfig(row);
+      const parsed = storedConnectorConfig(row, defaultRegistry());
       const base = { id: row.id, tenant: row.tenantId, origin: 'store' as const, type: row.type, profile: row.profile, displayName: row.displayName, enabled: row.enabled };
       if (!parsed.ok) return { ...base, linkOnly: null, state: 'invalid', problems: parsed.issues };
       return { ...base, linkOnly: parsed.config.linkOnly, state: files.some((d) => d.config.id === row.id) ? 'shadowed' : 'ok' };

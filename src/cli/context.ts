@@ -2,6 +2,7 @@
 import { closeSync, constants as fsConstants, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import type { HubConfig } from '../config/schema.js';
+import { defaultRegistry } from '../federation/index.js';
 import { HubError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { openSqlStore, type SqlStore } from '../storage/sql/database.js';
@@ -83,7 +84,7 @@ export class UsageError extends HubError {
 }
 
 export function commandContext(): { config: HubConfig; log: Logger } {
-  const config = loadConfig();
+  const config = loadConfig({ connectorSettings: defaultRegistry().settingsCheck });
   return { config, log: createLogger(config.log.level) };
 }
 

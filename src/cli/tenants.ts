@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadTenants } from '../config/tenants.js';
+import { defaultRegistry } from '../federation/index.js';
 import { commandContext, printJsonOr } from './context.js';
 
 export function registerTenantCommands(program: Command): void {
@@ -9,7 +10,7 @@ export function registerTenantCommands(program: Command): void {
     .description('check every tenant file and report all problems, without starting the hub')
     .action(() => {
       const { config } = commandContext();
-      const list = loadTenants(config.tenants.dir);
+      const list = loadTenants(config.tenants.dir, defaultRegistry().settingsCheck);
       process.stdout.write(`${list.length} tenant file(s) valid: ${list.map((t) => t.id).join(', ')}\n`);
     });
   tenants

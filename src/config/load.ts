@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import YAML from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
+import type { ConnectorSettingsCheck } from '../federation/config.js';
 import { ConfigError } from '../shared/errors.js';
 import { sha256Hex } from '../shared/ids.js';
 import { configSchema, crossFieldIssues, type HubConfig } from './schema.js';
@@ -68,6 +69,15 @@ function isTree(value: unknown): value is Tree {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * The second pass over the connector documents found at `path` (the connector registry's check of
+ * each type's section), run even when the first found problems, so all are reported together.
+ */
+export function connectorSettingsIssues(documents: unknown, path: string, check: ConnectorSettingsCheck | undefined): string[] {
+  if (!check || !Array.isArray(documents)) return [];
+  return documents.flatMap((document, i) => (isTree(document) ? formatIssues(new z.ZodError(check(document))).map((issue) => `${path}.${i}.${issue}`) : []));
+}
+
 /** Merges `over` into `base`: mappings are merged key by key, anything else is replaced. */
 export function deepMerge(base: Tree, over: Tree): Tree {
   const out: Tree = { ...base };
@@ -94,6 +104,11 @@ function applyEnv(tree: Tree, env: NodeJS.ProcessEnv): Tree {
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   defaultFile?: string;
+  /**
+   * The connector registry's check of each connector's type and section (federation/index.ts:
+   * defaultRegistry().settingsCheck). Without it, those are checked when the connector opens.
+   */
+  connectorSettings?: ConnectorSettingsCheck;
 }
 
 const DEFAULT_PORT = 3000;
@@ -170,6 +185,7 @@ export function loadConfig(options: LoadOptions = {}): HubConfig {
   const parsed = configSchema.safeParse(tree);
   if (!parsed.success) issues.push(...formatIssues(parsed.error));
   else issues.push(...crossFieldIssues(parsed.data), ...productionClientIssues(parsed.data, !(overrides && 'clients' in overrides)));
+  issues.push(...connectorSettingsIssues(isTree(tree.federation) ? tree.federation.connectors : undefined, 'federation.connectors', options.connectorSettings));
   if (issues.length > 0 || !parsed.success) throw new ConfigError('configuration', issues);
   return resolvePaths(parsed.data);
 }

@@ -6,7 +6,7 @@
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 import { authConfigSchema } from '../auth/config.js';
-import { LOCAL_STANDIN_DIR, platformFederationSchema, samlFilesOf } from '../federation/config.js';
+import { LOCAL_STANDIN_DIR, platformFederationSchema, usesLocalStandIn } from '../federation/config.js';
 
 const seconds = z.number().int().positive();
 
@@ -202,7 +202,7 @@ function productionIssues(config: HubConfig): string[] {
   if (config.demo.seed) issues.push('demo.seed: must be false in production');
   if (config.database.url.startsWith('sqlite:')) issues.push('database.url: PostgreSQL is required in production');
   config.federation.connectors.forEach((c, i) => {
-    if (c.saml && samlFilesOf(c.saml).some((file) => file.replace(/^\.\//, '').startsWith(LOCAL_STANDIN_DIR))) {
+    if (usesLocalStandIn(c)) {
       issues.push(`federation.connectors.${i}: "${c.id}" is the local ÉduConnect stand-in of development (${LOCAL_STANDIN_DIR}): declare the real connector under federation.connectors in the HUB_CONFIG file`);
     }
   });

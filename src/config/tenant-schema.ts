@@ -6,12 +6,7 @@
 import { z } from 'zod';
 import { tenantAuthSchema } from '../auth/config.js';
 import { tenantConnectorSchema } from '../federation/config.js';
-
-/** A secret is never written in a tenant file: it is read from the environment or a file. */
-const secretRefSchema = z.union([
-  z.strictObject({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name') }),
-  z.strictObject({ file: z.string().min(1) }),
-]);
+import { secretRefSchema } from './secrets.js';
 
 const directorySourceSchema = z.strictObject({
   /** Source id as the directory writes it in jointures, e.g. `AC-LILLE`. */

@@ -2,10 +2,12 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../shared/errors.js';
-import { formatIssues, readYamlFile } from './load.js';
+import type { ConnectorSettingsCheck } from '../federation/config.js';
+import { connectorSettingsIssues, formatIssues, readYamlFile } from './load.js';
 import { tenantSchema, type TenantConfig } from './tenant-schema.js';
 
-export function loadTenants(dir: string): TenantConfig[] {
+/** `connectorSettings`: the connector registry's check of each connector's section (see LoadOptions). */
+export function loadTenants(dir: string, connectorSettings?: ConnectorSettingsCheck): TenantConfig[] {
   const issues: string[] = [];
   let files: string[];
   try {
@@ -19,7 +21,8 @@ export function loadTenants(dir: string): TenantConfig[] {
     const tree = readYamlFile(join(dir, file), fileIssues);
     const parsed = fileIssues.length ? undefined : tenantSchema.safeParse(tree);
     if (parsed && !parsed.success) fileIssues.push(...formatIssues(parsed.error).map((i) => `${file}: ${i}`));
-    else if (parsed?.success) tenants.push({ file, tenant: parsed.data });
+    if (parsed) fileIssues.push(...connectorSettingsIssues(tree.connectors, 'connectors', connectorSettings).map((i) => `${file}: ${i}`));
+    if (parsed?.success && fileIssues.length === 0) tenants.push({ file, tenant: parsed.data });
     issues.push(...fileIssues);
   }
   issues.push(...crossFileIssues(tenants));

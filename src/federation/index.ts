@@ -19,8 +19,8 @@ import type { EphemeralStore } from '../storage/ports/ephemeral.js';
 import type { PlatformStore } from '../storage/ports/index.js';
 import type { ConnectorContext, OpenConnector } from './core/connector.js';
 import { ConnectorRegistry, ConnectorSlot } from './core/registry.js';
-import { oidcConnectorType } from './connectors/oidc.js';
-import { samlConnectorType } from './connectors/saml.js';
+import { oidcConnectorType } from './connectors/oidc/connector.js';
+import { samlConnectorType } from './connectors/saml/connector.js';
 import { choicesHtml } from './http/pages.js';
 import { federationRouters, federationStepPath, REMEMBERED_CHOICE_COOKIE, upstreamLogout } from './http/routes.js';
 import { sameAcademyCode } from './profiles/educonnect.js';
@@ -92,7 +92,7 @@ export async function createFederation(deps: FederationDeps, registry: Connector
     ...deps.config.federation.connectors.map((config) => ({ config, tenantId: null, origin: 'config' as const })),
     ...deps.tenants.flatMap((tenant) => tenant.connectors.map((config) => ({ config, tenantId: tenant.id, origin: 'config' as const }))),
   ];
-  const fromStore = await loadStoredConnectors(deps.store, deps.tenants.map((tenant) => tenant.id), deps.log);
+  const fromStore = await loadStoredConnectors(deps.store, deps.tenants.map((tenant) => tenant.id), deps.log, registry);
   const declared = mergeDeclared(fromFiles, fromStore, deps.log);
   // Each enabled connector has a slot: opened, or unavailable while a file it needs is not there
   // yet (or its metadata URL does not answer). The routes see `connectors`: the open ones, and

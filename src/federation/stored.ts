@@ -1,19 +1,18 @@
 /**
  * Connectors registered in the store (`hub connectors add`) rather than in YAML. The store keeps
  * the document as the operator wrote it; it is validated here with the very schemas of the YAML
- * (config.ts) when it is written, and again when it is read: a row written by an older hub, or
- * edited by hand, that no longer validates is reported and skipped, never fatal.
+ * (config.ts, and its type's through the registry) when it is written, and again when it is
+ * read: a row written by an older hub, or edited by hand, that no longer validates is reported
+ * and skipped, never fatal.
  */
 import type { z } from 'zod';
 import { formatIssues } from '../config/load.js';
 import type { Logger } from '../shared/logger.js';
 import type { NewStoredConnector, PlatformStore, StoredConnector } from '../storage/ports/index.js';
-import { platformConnectorSchema, tenantConnectorSchema, type ConnectorConfig } from './config.js';
+import type { ConnectorConfig, ConnectorOwner } from './config.js';
+import { ConnectorMisconfigured, type ConnectorRegistry } from './core/registry.js';
 
-/** `null`: the platform's; else a tenant id. */
-export type ConnectorOwner = string | null;
-
-const schemaOf = (owner: ConnectorOwner) => (owner === null ? platformConnectorSchema : tenantConnectorSchema);
+export type { ConnectorOwner };
 
 export type ParsedConnector = { ok: true; config: ConnectorConfig } | { ok: false; issues: string[] };
 
@@ -30,8 +29,8 @@ function ownerIssues(config: ConnectorConfig, owner: ConnectorOwner): string[] {
 }
 
 /** Validates a connector document with the YAML's schema (the platform's or a tenant's); issues as `path: message`. */
-export function parseConnectorDocument(document: unknown, owner: ConnectorOwner): ParsedConnector {
-  const parsed = schemaOf(owner).safeParse(document);
+export function parseConnectorDocument(document: unknown, owner: ConnectorOwner, registry: ConnectorRegistry): ParsedConnector {
+  const parsed = registry.connectorSchema(owner).safeParse(document);
   if (!parsed.success) return { ok: false, issues: formatIssues(parsed.error as z.ZodError) };
   const issues = ownerIssues(parsed.data, owner);
   return issues.length > 0 ? { ok: false, issues } : { ok: true, config: parsed.data };
@@ -46,8 +45,8 @@ export function connectorRecord(document: Record<string, unknown>, config: Conne
 }
 
 /** A stored row back to a configuration, or its problems (the document's own, or a row that disagrees with it). */
-export function storedConnectorConfig(row: StoredConnector): ParsedConnector {
-  const parsed = parseConnectorDocument(row.config, row.tenantId);
+export function storedConnectorConfig(row: StoredConnector, registry: ConnectorRegistry): ParsedConnector {
+  const parsed = parseConnectorDocument(row.config, row.tenantId, registry);
   if (!parsed.ok) return parsed;
   // The id is the row's key: a document naming another id would be routed under the wrong name.
   if (parsed.config.id !== row.id) return { ok: false, issues: [`id: the document says "${parsed.config.id}", the row "${row.id}"`] };
@@ -65,14 +64,14 @@ export interface DeclaredConnector {
  * (one line each, with every problem) and left out; a store that cannot be read is left to fail
  * the start like any other database error.
  */
-export async function loadStoredConnectors(store: PlatformStore, tenantIds: string[], log: Logger): Promise<DeclaredConnector[]> {
+export async function loadStoredConnectors(store: PlatformStore, tenantIds: string[], log: Logger, registry: ConnectorRegistry): Promise<DeclaredConnector[]> {
   const rows = [
     ...(await store.connectors.list()),
     ...(await Promise.all(tenantIds.map((id) => store.forTenant(id).connectors.list()))).flat(),
   ];
   const valid: DeclaredConnector[] = [];
   for (const row of rows) {
-    const parsed = storedConnectorConfig(row);
+    const parsed = storedConnectorConfig(row, registry);
     if (parsed.ok) valid.push({ config: parsed.config, tenantId: row.tenantId, origin: 'store' });
     else log.error({ connector: row.id, tenant: row.tenantId, issues: parsed.issues }, `stored connector ${row.id} is invalid and was skipped: ${parsed.issues.join('; ')}`);
   }
@@ -88,7 +87,7 @@ export function mergeDeclared(fromFiles: DeclaredConnector[], fromStore: Declare
   for (const declared of fromFiles) {
     const earlier = seen.get(declared.config.id);
     // As before stored connectors existed: only two enabled declarations are a conflict.
-    if (earlier?.config.enabled && declared.config.enabled) throw new Error(`connector id ${declared.config.id} is declared twice`);
+    if (earlier?.config.enabled && declared.config.enabled) throw new ConnectorMisconfigured(`connector id ${declared.config.id} is declared twice`);
     if (!earlier || declared.config.enabled) seen.set(declared.config.id, declared);
   }
   for (const declared of fromStore) {

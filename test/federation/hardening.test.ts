@@ -9,9 +9,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as oidc from 'openid-client';
-import { platformFederationSchema, tenantConnectorSchema } from '../../src/federation/config.js';
-import { acceptedEncryptionAlgorithms } from '../../src/federation/connectors/saml.js';
-import { openIdpMetadata } from '../../src/federation/saml/metadata.js';
+import { platformFederationSchema } from '../../src/federation/config.js';
+import { defaultRegistry } from '../../src/federation/index.js';
+import { acceptedEncryptionAlgorithms } from '../../src/federation/connectors/saml/connector.js';
+import { openIdpMetadata } from '../../src/federation/connectors/saml/metadata.js';
 import { warmUpSchemaValidator } from '../../src/saml/core/schema-validator.js';
 import { REDIRECT, testClients, testResources } from '../../testing/harness/fixtures.js';
 import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
@@ -19,6 +20,8 @@ import { makeKeyPair, preparePysaml2Idp, type KeyFiles, type Pysaml2Idp } from '
 import { discover } from '../../testing/harness/rp.js';
 import { lastAudit, OID, openLoginPage, postToAcs, toIdpForm } from './helpers.js';
 
+
+const tenantConnectorSchema = defaultRegistry().connectorSchema('lille');
 const EDUCONNECT = /\/federation\/start\/educonnect\?/;
 const TRIPLE_DES = 'http://www.w3.org/2001/04/xmlenc#tripledes-cbc';
 

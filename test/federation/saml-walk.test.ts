@@ -7,7 +7,8 @@ import { expect } from 'chai';
 import { Writable } from 'node:stream';
 import type { XmlDocument } from 'libxml2-wasm';
 import { childElements, childrenNamed, libxml, loadLibxml } from '../../src/saml/core/libxml.js';
-import { ForbiddenXml, redactSchemaMessage, validateSamlXml, warmUpSchemaValidator } from '../../src/saml/core/schema-validator.js';
+import { ForbiddenXml } from '../../src/saml/core/errors.js';
+import { redactSchemaMessage, validateSamlXml, warmUpSchemaValidator } from '../../src/saml/core/schema-validator.js';
 import { createLogger } from '../../src/shared/logger.js';
 
 const NS_A = 'urn:example:a';

@@ -17,6 +17,7 @@ import { prepareOidcUpstream, type OidcUpstream } from '../../testing/harness/oi
 import { discover, exchange } from '../../testing/harness/rp.js';
 import { loadStoredConnectors, mergeDeclared, type DeclaredConnector } from '../../src/federation/stored.js';
 import { tenantConnectorSchema } from '../../src/federation/config.js';
+import { defaultRegistry } from '../../src/federation/index.js';
 import { openSqlStore, type SqlStore } from '../../src/storage/sql/index.js';
 import { lastAudit, openLoginPage, staffStart } from './helpers.js';
 
@@ -47,7 +48,7 @@ describe('connectors kept in the store', function () {
       await store.forTenant('lille').connectors.create({ id: 'lille-old', type: 'oidc', profile: 'academie', displayName: 'Old', enabled: true, config: { ...good, id: 'lille-old', oidc: { ...good.oidc, legacyFlag: true } } });
       await store.forTenant('amiens').connectors.create({ id: 'amiens-x', type: 'oidc', profile: 'academie', displayName: 'X', enabled: true, config: { ...good, id: 'amiens-y' } });
       const { log, lines } = capturingLogger();
-      const loaded = await loadStoredConnectors(store, ['lille', 'amiens'], log);
+      const loaded = await loadStoredConnectors(store, ['lille', 'amiens'], log, defaultRegistry());
       expect(loaded.map((d) => `${d.tenantId}:${d.config.id}:${d.origin}`)).to.deep.equal(['lille:lille-ok:store']);
       expect(loaded[0]!.config).to.include({ profile: 'academie', linkOnly: true });
       const errors = lines().filter((l) => l.level === 50);

@@ -4,7 +4,9 @@
  * there yet (an IdP's metadata before the metadata exchange) or its metadata URL cannot be
  * reached. createFederation (../index.ts) retries unavailable slots until they open.
  */
-import type { ConnectorConfig } from '../config.js';
+import type { z } from 'zod';
+import { HubError } from '../../shared/errors.js';
+import { checkedConnectorSchema, type ConnectorConfig, type ConnectorOwner, type ConnectorSettingsCheck } from '../config.js';
 import type { ConnectorContext, ConnectorType, OpenConnector } from './connector.js';
 
 /**
@@ -13,14 +15,20 @@ import type { ConnectorContext, ConnectorType, OpenConnector } from './connector
  * error. `partial` is what the connector can already offer without the upstream (a SAML SP's own
  * metadata, which the IdP needs to produce its own); its other capabilities answer "unavailable".
  */
-export class ConnectorUnavailable extends Error {
+export class ConnectorUnavailable extends HubError {
   constructor(message: string, readonly partial: OpenConnector | null = null) {
-    super(message);
-    this.name = 'ConnectorUnavailable';
+    super('connector_unavailable', message, { status: 503, expose: false });
   }
 
   withPartial(partial: OpenConnector): ConnectorUnavailable {
     return new ConnectorUnavailable(this.message, partial);
+  }
+}
+
+/** Thrown by a type's open() when the connector's configuration is wrong: it stops the start (see ConnectorSlot.attempt). */
+export class ConnectorMisconfigured extends HubError {
+  constructor(message: string) {
+    super('connector_misconfigured', message, { status: 500, expose: false });
   }
 }
 
@@ -84,11 +92,17 @@ export class ConnectorSlot {
   }
 }
 
+/**
+ * The connector types, by name: a new type is its folder (connectors/<type>/) and one
+ * `register` line in defaultRegistry() (../index.ts). Each type validates the section of the
+ * connector named after it (`settingsCheck`), so that the shared schema of ../config.ts and the
+ * configuration loaders, which are handed the check, need no connector type.
+ */
 export class ConnectorRegistry {
   readonly #types = new Map<string, ConnectorType>();
 
   register(type: ConnectorType): this {
-    if (this.#types.has(type.type)) throw new Error(`connector type ${type.type} registered twice`);
+    if (this.#types.has(type.type)) throw new HubError('connector_type_registered_twice', `connector type ${type.type} registered twice`);
     this.#types.set(type.type, type);
     return this;
   }
@@ -97,15 +111,32 @@ export class ConnectorRegistry {
     return this.#types.has(type);
   }
 
+  /** Problems of a document's type and of its section, with paths from the connector (`saml.signing`). */
+  readonly settingsCheck: ConnectorSettingsCheck = (document) => {
+    const { type } = document;
+    if (typeof type !== 'string') return [];
+    const connectorType = this.#types.get(type);
+    if (!connectorType) {
+      const names = [...this.#types.keys()].map((name) => JSON.stringify(name)).join('|');
+      return [{ code: 'custom', path: ['type'], message: `Invalid option: expected one of ${names}`, input: type }];
+    }
+    if (document[type] === undefined) return [];
+    const parsed = connectorType.configSchema.safeParse(document[type]);
+    return parsed.success ? [] : parsed.error.issues.map((issue): z.core.$ZodIssue => ({ ...issue, path: [type, ...issue.path] }));
+  };
+
+  /** The whole schema of a connector of this owner: the shared fields and its type's section. */
+  connectorSchema(owner: ConnectorOwner) {
+    return checkedConnectorSchema(owner, this.settingsCheck);
+  }
+
   /**
-   * Opens an enabled connector; its settings are validated again by the type's own schema.
+   * Opens an enabled connector; its settings are read by the type's own schema (defaults applied).
    * Throws ConnectorUnavailable when it cannot open yet (see there), any other error otherwise.
    */
   async open(config: ConnectorConfig, tenantId: string | null, context: ConnectorContext): Promise<OpenConnector> {
     const type = this.#types.get(config.type);
-    if (!type) throw new Error(`connector ${config.id}: unknown type ${config.type}`);
-    const section = config.type === 'saml' ? config.saml : config.oidc;
-    const settings = type.configSchema.parse(section);
-    return type.open(config, settings, tenantId, context);
+    if (!type) throw new ConnectorMisconfigured(`connector ${config.id}: unknown type ${config.type}`);
+    return type.open(config, type.configSchema.parse(config.settings), tenantId, context);
   }
 }

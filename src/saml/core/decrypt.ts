@@ -20,9 +20,9 @@
  * Exactly one key. Any other element, and any XML-Enc element (by namespace, or by local name in
  * any namespace) elsewhere in the message, is refused (`encryption_structure`).
  */
-import { constants, createDecipheriv, createPrivateKey, privateDecrypt } from 'node:crypto';
+import { constants, createDecipheriv, privateDecrypt, type KeyObject } from 'node:crypto';
 import type { XmlDocument, XmlElement } from 'libxml2-wasm';
-import { FederationFailure } from '../../federation/core/failure.js';
+import { SamlError } from './errors.js';
 import { childElements } from './libxml.js';
 import { NS } from './xmldsig.js';
 
@@ -61,7 +61,7 @@ const MGF_DIGESTS: Record<string, string> = {
 };
 const BASE64 = /^[A-Za-z0-9+/=\s]+$/;
 
-const structure = (detail: string) => new FederationFailure('encryption_structure', detail);
+const structure = (detail: string) => new SamlError('encryption_structure', detail);
 const attr = (el: XmlElement, name: string): string | null => el.attr(name)?.value ?? null;
 
 /** What decryption uses, read from the checked structure only. */
@@ -137,7 +137,7 @@ function readEncryptedKey(encryptedKey: XmlElement, dataId: string | null): { al
   const mgfHash = mgf ? MGF_DIGESTS[attr(mgf, 'Algorithm') ?? ''] : 'sha1';
   if (mgf && algorithm !== RSA_OAEP_11) throw structure('MGF is only defined for xmlenc11#rsa-oaep');
   if (!digestHash || !mgfHash || digestHash !== mgfHash || (algorithm === RSA_OAEP_MGF1P && digestHash !== 'sha1')) {
-    throw new FederationFailure('encryption_algorithm', 'OAEP digest / MGF1 combination not supported');
+    throw new SamlError('encryption_algorithm', 'OAEP digest / MGF1 combination not supported');
   }
   let xenc = 4 + (mgf ? 1 : 0); // EncryptedKey, EncryptionMethod, CipherData, CipherValue (+ MGF)
   const references = parts.get('ReferenceList')![0];
@@ -199,23 +199,23 @@ export function countXencElements(doc: XmlDocument): number {
 
 function checkAlgorithms(plan: EncryptionPlan, accepted: readonly string[]): DataCipher {
   for (const algorithm of [plan.dataAlgorithm, plan.keyAlgorithm]) {
-    if (!accepted.includes(algorithm)) throw new FederationFailure('encryption_algorithm', `encryption algorithm ${algorithm.slice(0, 100)} not accepted`);
+    if (!accepted.includes(algorithm)) throw new SamlError('encryption_algorithm', `encryption algorithm ${algorithm.slice(0, 100)} not accepted`);
   }
   const cipher = DATA_CIPHERS[plan.dataAlgorithm];
   // RSA 1.5 stays refusable in configuration, but Node no longer decrypts it (CVE-2023-46809).
-  if (!cipher || (plan.keyAlgorithm !== RSA_OAEP_MGF1P && plan.keyAlgorithm !== RSA_OAEP_11)) throw new FederationFailure('encryption_algorithm', 'encryption algorithm not supported');
+  if (!cipher || (plan.keyAlgorithm !== RSA_OAEP_MGF1P && plan.keyAlgorithm !== RSA_OAEP_11)) throw new SamlError('encryption_algorithm', 'encryption algorithm not supported');
   return cipher;
 }
 
 /** The XML-Enc padding (last byte: its length; the other padding bytes are arbitrary). */
 function unpad(plain: Buffer, blockBytes: number): Buffer {
   const pad = plain.at(-1) ?? 0;
-  if (pad < 1 || pad > blockBytes || pad > plain.length) throw new Error('bad padding');
+  if (pad < 1 || pad > blockBytes || pad > plain.length) throw new SamlError('decryption', 'bad padding');
   return plain.subarray(0, plain.length - pad);
 }
 
 function decryptData(cipher: DataCipher, key: Buffer, data: Buffer): Buffer {
-  if (key.length !== cipher.keyBytes || data.length < cipher.ivBytes + (cipher.gcm ? 16 : 1)) throw new Error('bad lengths');
+  if (key.length !== cipher.keyBytes || data.length < cipher.ivBytes + (cipher.gcm ? 16 : 1)) throw new SamlError('decryption', 'bad lengths');
   const iv = data.subarray(0, cipher.ivBytes);
   if (cipher.gcm) {
     const decipher = createDecipheriv(cipher.cipher as 'aes-128-gcm', key, iv);
@@ -230,14 +230,14 @@ function decryptData(cipher: DataCipher, key: Buffer, data: Buffer): Buffer {
  * The decrypted assertion's XML. Structure and algorithms are checked first; every failure of
  * the cryptography itself is one reason (`decryption`), with a detail that echoes nothing of it.
  */
-export function decryptAssertion(encryptedAssertion: XmlElement, keyPem: string, accepted: readonly string[]): { xml: string; xencElements: number } {
+export function decryptAssertion(encryptedAssertion: XmlElement, key: KeyObject, accepted: readonly string[]): { xml: string; xencElements: number } {
   const plan = encryptionPlan(encryptedAssertion);
   const cipher = checkAlgorithms(plan, accepted);
   try {
-    const key = privateDecrypt({ key: createPrivateKey(keyPem), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: plan.oaepHash }, Buffer.from(plan.key, 'base64'));
-    const plain = decryptData(cipher, key, Buffer.from(plan.data, 'base64'));
+    const dataKey = privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: plan.oaepHash }, Buffer.from(plan.key, 'base64'));
+    const plain = decryptData(cipher, dataKey, Buffer.from(plan.data, 'base64'));
     return { xml: new TextDecoder('utf-8', { fatal: true }).decode(plain), xencElements: plan.xencElements };
   } catch {
-    throw new FederationFailure('decryption', 'the encrypted assertion could not be decrypted with our key');
+    throw new SamlError('decryption', 'the encrypted assertion could not be decrypted with our key');
   }
 }

@@ -5,6 +5,7 @@
  */
 import type * as Libxml from 'libxml2-wasm';
 import type { XmlElement } from 'libxml2-wasm';
+import { HubError } from '../../shared/errors.js';
 
 export type LibxmlModule = typeof Libxml;
 let loaded: LibxmlModule | undefined;
@@ -16,7 +17,7 @@ export async function loadLibxml(): Promise<LibxmlModule> {
 
 /** The module, once loadLibxml() has resolved (every SAML connector awaits it in open()). */
 export function libxml(): LibxmlModule {
-  if (!loaded) throw new Error('libxml2-wasm is not loaded yet');
+  if (!loaded) throw new HubError('saml_kit_not_loaded', 'libxml2-wasm is not loaded yet');
   return loaded;
 }
 

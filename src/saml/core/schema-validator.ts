@@ -9,6 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { XmlDocument, XsdValidator } from 'libxml2-wasm';
+import { ForbiddenXml, SchemaInvalid } from './errors.js';
 import { libxml, loadLibxml } from './libxml.js';
 
 const XSD_DIR = join(dirname(fileURLToPath(import.meta.url)), 'xsd');
@@ -18,21 +19,6 @@ const ROOT_SCHEMA = 'saml-schema-protocol-2.0.xsd';
 
 /** Messages larger than this are refused before parsing (a SAML response is a few KiB). */
 export const MAX_SAML_XML_BYTES = 256 * 1024;
-
-export class SchemaInvalid extends Error {
-  constructor(reason: string) {
-    super(`SAML message does not conform to the SAML 2.0 schema: ${reason}`);
-    this.name = 'SchemaInvalid';
-  }
-}
-
-/** A DTD or a processing instruction: SAML messages carry neither (SAML core 1.3, bindings 3.5.4). */
-export class ForbiddenXml extends Error {
-  constructor(reason: string) {
-    super(`SAML message refused: ${reason}`);
-    this.name = 'ForbiddenXml';
-  }
-}
 
 /**
  * libxml2's schema messages quote the offending values ("'Jean' is not a valid value…"), and a

@@ -9,8 +9,9 @@
  * - only SHA-256/512 RSA signatures and exclusive canonicalisation are accepted;
  * - the key is the IdP's certificate from its metadata; a certificate in the message is ignored.
  */
-import { createHash, createPublicKey, verify as verifySignature, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { XmlDocument, XmlElement, XmlNode } from 'libxml2-wasm';
+import { SignatureInvalid } from './errors.js';
 import { childrenNamed, libxml } from './libxml.js';
 
 export const NS = {
@@ -32,18 +33,6 @@ const DIGEST_ALGS: Record<string, string> = {
   'http://www.w3.org/2001/04/xmlenc#sha256': 'sha256',
   'http://www.w3.org/2001/04/xmlenc#sha512': 'sha512',
 };
-
-export class SignatureInvalid extends Error {
-  constructor(readonly reason: string) {
-    super(`signature rejected: ${reason}`);
-    this.name = 'SignatureInvalid';
-  }
-}
-
-/** The IdP's signing keys, parsed once from its metadata certificates. */
-export function publicKeysOf(certsBase64: string[]): KeyObject[] {
-  return certsBase64.map((b64) => new X509Certificate(Buffer.from(b64.replace(/\s+/g, ''), 'base64')).publicKey).map((k) => createPublicKey(k.export({ format: 'pem', type: 'spki' })));
-}
 
 /** Never the firstChild / next walk: it stops at a processing instruction (libxml.ts). */
 const children = childrenNamed;

@@ -4,6 +4,7 @@
  * Kysely applies pending migrations in name order and refuses to run if an applied one is missing.
  */
 import { Migrator, NO_MIGRATIONS, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { HubError } from '../../../shared/errors.js';
 import { columnTypes, dialectOf, type ColumnTypes } from '../dialect.js';
 import * as initial from './0001_initial.js';
 import * as imports from './0002_import.js';
@@ -48,11 +49,11 @@ function provider(types: ColumnTypes): MigrationProvider {
   return { getMigrations: async () => Object.fromEntries(bound) };
 }
 
-export class MigrationError extends Error {
+/** A migration that failed (rolled back) or does not exist; its message names it for the operator. */
+export class MigrationError extends HubError {
   constructor(migration: string | undefined, cause: unknown) {
     const what = migration ? `migration ${migration}` : 'migrations';
-    super(`${what} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = 'MigrationError';
+    super('migration_failed', `${what} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { status: 500, expose: false, cause });
   }
 }
 
@@ -85,6 +86,6 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
  * newest first, with their `down`; returns the names undone. For rolling back a release.
  */
 export async function migrateDownTo(db: Kysely<any>, target: string | null): Promise<string[]> {
-  if (target !== null && !migrationNames.includes(target)) throw new MigrationError(target, new Error('no such migration'));
+  if (target !== null && !migrationNames.includes(target)) throw new MigrationError(target, 'no such migration');
   return outcome(await migrator(db).migrateTo(target ?? NO_MIGRATIONS));
 }

@@ -5,13 +5,16 @@
  * nonce), claims mapped by configuration.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { oidcSettingsSchema, type ConnectorConfig, type OidcSettings, type SecretRef } from '../config.js';
-import type { ConnectorContext, ConnectorType, LoginState, OpenConnector } from '../core/connector.js';
-import { FederationFailure } from '../core/failure.js';
-import { academieIdentity } from '../profiles/academie.js';
-import { federationPath } from './saml.js';
+import { readSecret } from '../../../config/secrets.js';
+import { HubError } from '../../../shared/errors.js';
+import type { ConnectorConfig } from '../../config.js';
+import type { ConnectorContext, ConnectorType, LoginState, OpenConnector } from '../../core/connector.js';
+import { FederationFailure } from '../../core/failure.js';
+import { ConnectorMisconfigured } from '../../core/registry.js';
+import { academieIdentity } from '../../profiles/academie.js';
+import { federationPath } from '../saml/connector.js';
+import { oidcSettingsSchema, type OidcSettings } from './settings.js';
 
 interface Discovery {
   issuer: string;
@@ -29,20 +32,21 @@ interface Pending {
 
 const stateKey = (connectorId: string, state: string) => `fed:oidc:state:${connectorId}:${state}`;
 
-function readSecret(ref: SecretRef): string {
-  const value = 'env' in ref ? process.env[ref.env] : readFileSync(ref.file, 'utf8').trim();
-  if (!value) throw new Error(`secret ${'env' in ref ? ref.env : ref.file} is empty or missing`);
-  return value;
+/** The upstream's discovery document cannot be used (logged; the login answers "unavailable"). */
+class DiscoveryFailed extends HubError {
+  constructor(message: string) {
+    super('oidc_discovery_failed', message, { status: 503, expose: false });
+  }
 }
 
 async function discover(settings: OidcSettings, production: boolean): Promise<Discovery> {
   const issuer = settings.issuer.replace(/\/$/, '');
-  if (!issuer.startsWith('https://') && (production || !settings.allowInsecureHttp)) throw new Error(`OIDC upstream ${issuer}: https required`);
+  if (!issuer.startsWith('https://') && (production || !settings.allowInsecureHttp)) throw new DiscoveryFailed(`OIDC upstream ${issuer}: https required`);
   const res = await fetch(`${issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
-  if (!res.ok) throw new Error(`OIDC discovery at ${issuer}: HTTP ${res.status}`);
+  if (!res.ok) throw new DiscoveryFailed(`OIDC discovery at ${issuer}: HTTP ${res.status}`);
   const doc = (await res.json()) as Partial<Discovery>;
   // The discovery document must name the issuer we were configured with (OIDC Discovery 4.3).
-  if (doc.issuer?.replace(/\/$/, '') !== issuer || !doc.authorization_endpoint || !doc.token_endpoint || !doc.jwks_uri) throw new Error(`OIDC discovery at ${issuer}: incomplete or foreign document`);
+  if (doc.issuer?.replace(/\/$/, '') !== issuer || !doc.authorization_endpoint || !doc.token_endpoint || !doc.jwks_uri) throw new DiscoveryFailed(`OIDC discovery at ${issuer}: incomplete or foreign document`);
   return doc as Discovery;
 }
 
@@ -69,7 +73,7 @@ const claimValues = (payload: Record<string, unknown>): Record<string, string[]>
 };
 
 async function open(config: ConnectorConfig, settings: OidcSettings, tenantId: string | null, context: ConnectorContext): Promise<OpenConnector> {
-  if (!tenantId) throw new Error(`connector ${config.id}: the OIDC connector serves the académie profile and must belong to a tenant`);
+  if (!tenantId) throw new ConnectorMisconfigured(`connector ${config.id}: the OIDC connector serves the académie profile and must belong to a tenant`);
   let meta: Discovery | undefined;
   let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   // Discovery is lazy and retried: an upstream down at start must not stop the hub.
@@ -85,7 +89,7 @@ async function open(config: ConnectorConfig, settings: OidcSettings, tenantId: s
     }
     return meta;
   };
-  const secret = settings.clientSecret ? readSecret(settings.clientSecret) : null;
+  const secret = settings.clientSecret ? readSecret(settings.clientSecret, `connector ${config.id}: client secret`) : null;
   const redirectUri = context.issuer + federationPath(config.id, 'callback');
 
   return {

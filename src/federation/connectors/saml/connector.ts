@@ -1,27 +1,27 @@
 /**
- * The SAML SP connector (samlify for requests, metadata and decryption; our own strict
- * response validation in ../saml/response.ts). AuthnRequests go out signed on the
+ * The SAML SP connector (samlify for requests and metadata; our own strict response validation
+ * and decryption in ./response.ts, on the SAML kit of src/saml/core). AuthnRequests go out signed on the
  * HTTP-Redirect binding (no auto-submitted form: the hub's CSP allows no inline script);
  * responses come back on the HTTP-POST binding to `/federation/<id>/acs`.
  */
 import { createHash } from 'node:crypto';
 import * as samlify from 'samlify';
 import type { KeyObject } from 'node:crypto';
-import { ENCRYPTION_ALGORITHMS, SAFE_ENCRYPTION_ALGORITHMS, samlSettingsSchema, type ConnectorConfig, type SamlSettings } from '../config.js';
-import type { ConnectorContext, ConnectorType, IdpLogoutMessage, LoginState, LogoutContinuation, OpenConnector, SamlLogout } from '../core/connector.js';
-import { verifyLogoutMessage } from '../saml/logout.js';
-import { FederationFailure } from '../core/failure.js';
-import { ConnectorUnavailable } from '../core/registry.js';
-import type { UpstreamIdentity } from '../core/identity.js';
-import { ACADEMIE_SAML_NAMES, academieIdentity } from '../profiles/academie.js';
-import { EDUCONNECT_ATTRIBUTES, eduConnectIdentity, type EduConnectAttribute } from '../profiles/educonnect.js';
-import { loadKeyPair } from '../saml/keys.js';
-import { openIdpMetadata } from '../saml/metadata.js';
-import { verifySamlResponse, type VerifiedAssertion } from '../saml/response.js';
-import { samlSchemaValidator, warmUpSchemaValidator } from '../../saml/core/schema-validator.js';
-import { publicKeysOf } from '../../saml/core/xmldsig.js';
+import type { ConnectorConfig } from '../../config.js';
+import { ENCRYPTION_ALGORITHMS, SAFE_ENCRYPTION_ALGORITHMS, samlSettingsSchema, type SamlSettings } from './settings.js';
+import type { ConnectorContext, ConnectorType, IdpLogoutMessage, LoginState, LogoutContinuation, OpenConnector, SamlLogout } from '../../core/connector.js';
+import { verifyLogoutMessage } from './logout.js';
+import { FederationFailure } from '../../core/failure.js';
+import { ConnectorUnavailable } from '../../core/registry.js';
+import type { UpstreamIdentity } from '../../core/identity.js';
+import { ACADEMIE_SAML_NAMES, academieIdentity } from '../../profiles/academie.js';
+import { EDUCONNECT_ATTRIBUTES, eduConnectIdentity, type EduConnectAttribute } from '../../profiles/educonnect.js';
+import { loadKeyPair } from './keys.js';
+import { openIdpMetadata } from './metadata.js';
+import { verifySamlResponse, type VerifiedAssertion } from './response.js';
+import { publicKeysOf, RSA_SHA256 } from '../../../saml/core/keys.js';
+import { samlSchemaValidator, warmUpSchemaValidator } from '../../../saml/core/schema-validator.js';
 
-const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
 const POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
 const REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
 
@@ -171,7 +171,7 @@ async function open(config: ConnectorConfig, settings: SamlSettings, tenantId: s
           wantResponseSigned: settings.wantResponseSigned,
           wantAssertionSigned: settings.wantAssertionSigned,
           wantEncrypted: settings.wantAssertionsEncrypted,
-          decryptionKey: encryption?.keyPem ?? null,
+          decryptionKey: encryption?.privateKey ?? null,
           encryptionAlgorithms,
           now: new Date(),
         });

@@ -1,22 +1,19 @@
 /**
- * SAML Single Logout messages on the HTTP-Redirect binding (SAML bindings 3.4): the signature is
- * over the raw query string (`SAMLRequest=…&RelayState=…&SigAlg=…`, exactly as received), not
- * inside the XML, so it is checked here before the message is inflated, schema-validated and read.
+ * SAML Single Logout messages on the HTTP-Redirect binding (SAML bindings 3.4): the query
+ * signature is checked (../../../saml/core/bindings.ts) before the message is inflated,
+ * schema-validated and read.
  * What is read (issuer, destination, validity, NameID, SessionIndex, InResponseTo) comes from
  * that verified message only.
  */
-import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { inflateRawSync } from 'node:zlib';
+import { createHash, type KeyObject } from 'node:crypto';
 import type { XmlElement } from 'libxml2-wasm';
-import { FederationFailure } from '../core/failure.js';
-import { childrenNamed, libxml } from '../../saml/core/libxml.js';
-import { ForbiddenXml, MAX_SAML_XML_BYTES, SchemaInvalid, validateSamlXml } from '../../saml/core/schema-validator.js';
-import { NS } from '../../saml/core/xmldsig.js';
+import { verifyRedirectQuery, type RedirectMessage } from '../../../saml/core/bindings.js';
+import { SamlError } from '../../../saml/core/errors.js';
+import { childrenNamed, libxml } from '../../../saml/core/libxml.js';
+import { validateSamlXml } from '../../../saml/core/schema-validator.js';
+import { NS } from '../../../saml/core/xmldsig.js';
+import { FederationFailure, samlRefusal } from '../../core/failure.js';
 
-const SIG_ALGS: Record<string, string> = {
-  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256': 'sha256',
-  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512': 'sha512',
-};
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 const SAFE_ID = /^[A-Za-z_][\w.-]{0,255}$/;
 
@@ -49,48 +46,16 @@ export interface VerifiedLogoutResponse {
   relayState: string | null;
 }
 
-/** The raw (still URL-encoded) values of a query string, as the signature covers them. */
-function rawParams(rawQuery: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of rawQuery.split('&')) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    const name = part.slice(0, eq);
-    if (out.has(name)) throw new FederationFailure('malformed', `parameter ${name} repeated`);
-    out.set(name, part.slice(eq + 1));
-  }
-  return out;
-}
-
-const decode = (raw: string): string => decodeURIComponent(raw.replace(/\+/g, ' '));
-
-/** Checks the query signature and returns the inflated XML with the message's kind. */
-function verifiedXml(rawQuery: string, keys: KeyObject[]): { param: 'SAMLRequest' | 'SAMLResponse'; xml: string; relayState: string | null } {
-  const params = rawParams(rawQuery);
-  const param = params.has('SAMLRequest') ? 'SAMLRequest' : params.has('SAMLResponse') ? 'SAMLResponse' : null;
-  if (!param || (params.has('SAMLRequest') && params.has('SAMLResponse'))) throw new FederationFailure('malformed', 'one SAMLRequest or SAMLResponse expected');
-  const sigAlgRaw = params.get('SigAlg');
-  const signatureRaw = params.get('Signature');
-  if (!sigAlgRaw || !signatureRaw) throw new FederationFailure('response_unsigned', 'the logout message is not signed', 401);
-  const hash = SIG_ALGS[decode(sigAlgRaw)];
-  if (!hash) throw new FederationFailure('signature', 'signature algorithm not accepted (RSA-SHA256 or RSA-SHA512 only)', 401);
-  const relayRaw = params.get('RelayState');
-  const signed = `${param}=${params.get(param)!}${relayRaw !== undefined ? `&RelayState=${relayRaw}` : ''}&SigAlg=${sigAlgRaw}`;
-  const signature = Buffer.from(decode(signatureRaw), 'base64');
-  if (!keys.some((key) => verifySignature(hash, Buffer.from(signed, 'utf8'), key, signature))) throw new FederationFailure('signature', 'logout message signature does not verify with the IdP’s key', 401);
-  let xml: string;
+/** The verified, inflated and schema-valid message; the kit's refusals become the SP's. */
+function verifiedXml(rawQuery: string, keys: KeyObject[]): RedirectMessage {
   try {
-    xml = inflateRawSync(Buffer.from(decode(params.get(param)!), 'base64'), { maxOutputLength: MAX_SAML_XML_BYTES }).toString('utf8');
-  } catch {
-    throw new FederationFailure('malformed', 'the logout message cannot be inflated');
-  }
-  try {
-    validateSamlXml(xml);
+    const message = verifyRedirectQuery(rawQuery, keys, 'logout message', 'IdP');
+    validateSamlXml(message.xml);
+    return message;
   } catch (err) {
-    if (err instanceof ForbiddenXml) throw new FederationFailure('forbidden_xml', err.message);
-    throw new FederationFailure('schema', err instanceof SchemaInvalid ? err.message : 'schema validation failed');
+    if (err instanceof SamlError) throw samlRefusal(err);
+    throw new FederationFailure('schema', 'schema validation failed');
   }
-  return { param, xml, relayState: relayRaw !== undefined ? decode(relayRaw) : null };
 }
 
 /** Never the firstChild / next walk: it stops at a processing instruction (libxml.ts). */

@@ -9,57 +9,38 @@
  * not answer (without a fallback file to read instead), makes the connector unavailable
  * (ConnectorUnavailable): it is opened again later, which bootstraps the metadata exchange.
  */
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { X509Certificate, type KeyObject } from 'node:crypto';
 import { IdentityProvider, type IdentityProviderInstance } from 'samlify';
-import type { SamlSettings } from '../config.js';
-import { ConnectorUnavailable, missingFile } from '../core/registry.js';
-import { libxml } from '../../saml/core/libxml.js';
-import { SignatureInvalid, verifyEnveloped } from '../../saml/core/xmldsig.js';
+import { ConnectorMisconfigured, ConnectorUnavailable, missingFile } from '../../core/registry.js';
+import { SamlError } from '../../../saml/core/errors.js';
+import { certificateKey } from '../../../saml/core/keys.js';
+import { checkMetadata } from '../../../saml/core/metadata.js';
+import type { SamlSettings } from './settings.js';
 
 export interface IdpMetadataSource {
   current(): IdentityProviderInstance;
   close(): void;
 }
 
-/** Throws unless the metadata's root element is signed with `key`. */
-function verifyMetadataSignature(xml: string, key: KeyObject): void {
-  const doc = libxml().XmlDocument.fromString(xml);
-  try {
-    let signed: boolean;
-    try {
-      signed = verifyEnveloped(doc, doc.root, [key]);
-    } catch (err) {
-      if (err instanceof SignatureInvalid) throw new Error(`IdP metadata signature refused: ${err.reason}`);
-      throw err;
-    }
-    if (!signed) throw new Error('IdP metadata is not signed, and a metadata signing certificate is configured');
-  } finally {
-    doc.dispose();
-  }
-}
-
 function parseWith(xml: string, trust: KeyObject | null): IdentityProviderInstance {
-  if (/<!DOCTYPE/i.test(xml)) throw new Error('IdP metadata must not contain a DOCTYPE');
-  if (trust) verifyMetadataSignature(xml, trust);
+  checkMetadata(xml, trust, 'IdP metadata');
   // Our logout messages to the IdP are always signed (samlify reads these from the target entity).
   const idp = IdentityProvider({ metadata: xml, wantLogoutRequestSigned: true, wantLogoutResponseSigned: true });
-  if (!idp.entityMeta.getEntityID()) throw new Error('IdP metadata without an entityID');
+  if (!idp.entityMeta.getEntityID()) throw new SamlError('malformed', 'IdP metadata without an entityID');
   return idp;
 }
 
-/** A metadata URL that does not answer (the same message while the cause stays the same). */
-class Unreachable extends Error {}
-
+/** A URL that does not answer makes the connector unavailable (the same message while the cause stays the same). */
 async function fetchMetadata(url: string): Promise<string> {
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
   } catch (err) {
     const cause = (err as { cause?: { code?: unknown } }).cause;
-    throw new Unreachable(`IdP metadata at ${url} cannot be reached (${typeof cause?.code === 'string' ? cause.code : (err as Error).name})`);
+    throw new ConnectorUnavailable(`IdP metadata at ${url} cannot be reached (${typeof cause?.code === 'string' ? cause.code : (err as Error).name})`);
   }
-  if (!res.ok) throw new Unreachable(`IdP metadata at ${url}: HTTP ${res.status}`);
+  if (!res.ok) throw new ConnectorUnavailable(`IdP metadata at ${url}: HTTP ${res.status}`);
   return res.text();
 }
 
@@ -68,12 +49,12 @@ function readSource(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw missingFile(err, what, file) ?? new Error(`${what} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw missingFile(err, what, file) ?? new ConnectorMisconfigured(`${what} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
 }
 
 export async function openIdpMetadata(source: SamlSettings['idpMetadata'], onRefreshError: (err: Error) => void): Promise<IdpMetadataSource> {
-  const trust = source.signingCertFile ? new X509Certificate(readSource(source.signingCertFile, 'IdP metadata signing certificate')).publicKey : null;
+  const trust = source.signingCertFile ? certificateKey(readSource(source.signingCertFile, 'IdP metadata signing certificate')) : null;
   const parse = (xml: string) => parseWith(xml, trust);
   if ('file' in source) {
     const idp = parse(readSource(source.file, 'IdP metadata'));
@@ -83,10 +64,7 @@ export async function openIdpMetadata(source: SamlSettings['idpMetadata'], onRef
   try {
     idp = parse(await fetchMetadata(source.url));
   } catch (err) {
-    if (!source.fallbackFile) {
-      if (err instanceof Unreachable) throw new ConnectorUnavailable(err.message);
-      throw err;
-    }
+    if (!source.fallbackFile) throw err;
     // Read first: while the fallback is not there either, retries log nothing more.
     const fallback = readSource(source.fallbackFile, `${(err as Error).message}; fallback IdP metadata`);
     onRefreshError(err as Error);

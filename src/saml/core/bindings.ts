@@ -1,0 +1,81 @@
+/**
+ * The two SAML bindings the hub speaks (SAML bindings 3.4, 3.5). On HTTP-Redirect the signature
+ * is over the raw query string (`SAMLRequest=…&RelayState=…&SigAlg=…`, exactly as received), not
+ * inside the XML, so it is checked before the message is inflated. On HTTP-POST the message is
+ * base64 in a form field, and carries its own XML signatures (xmldsig.ts).
+ */
+import { verify as verifySignature, type KeyObject } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { SamlError } from './errors.js';
+import { RSA_SHA256, signRsaSha256, type KeyPair } from './keys.js';
+import { MAX_SAML_XML_BYTES } from './schema-validator.js';
+
+const SIG_ALGS: Record<string, string> = {
+  [RSA_SHA256]: 'sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512': 'sha512',
+};
+
+export type RedirectParam = 'SAMLRequest' | 'SAMLResponse';
+
+export interface RedirectMessage {
+  param: RedirectParam;
+  /** The inflated XML, not validated yet. */
+  xml: string;
+  relayState: string | null;
+}
+
+/** The raw (still URL-encoded) values of a query string, as the signature covers them. */
+function rawParams(rawQuery: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of rawQuery.split('&')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq);
+    if (out.has(name)) throw new SamlError('malformed', `parameter ${name} repeated`);
+    out.set(name, part.slice(eq + 1));
+  }
+  return out;
+}
+
+const decode = (raw: string): string => decodeURIComponent(raw.replace(/\+/g, ' '));
+
+/**
+ * Checks the query signature with one of `keys` (the peer's) and returns the inflated message.
+ * `what` names the message in the details (`logout message`).
+ */
+export function verifyRedirectQuery(rawQuery: string, keys: KeyObject[], what: string, peer: string): RedirectMessage {
+  const params = rawParams(rawQuery);
+  const param = params.has('SAMLRequest') ? 'SAMLRequest' : params.has('SAMLResponse') ? 'SAMLResponse' : null;
+  if (!param || (params.has('SAMLRequest') && params.has('SAMLResponse'))) throw new SamlError('malformed', 'one SAMLRequest or SAMLResponse expected');
+  const sigAlgRaw = params.get('SigAlg');
+  const signatureRaw = params.get('Signature');
+  if (!sigAlgRaw || !signatureRaw) throw new SamlError('unsigned', `the ${what} is not signed`);
+  const hash = SIG_ALGS[decode(sigAlgRaw)];
+  if (!hash) throw new SamlError('signature', 'signature algorithm not accepted (RSA-SHA256 or RSA-SHA512 only)');
+  const relayRaw = params.get('RelayState');
+  const signed = `${param}=${params.get(param)!}${relayRaw !== undefined ? `&RelayState=${relayRaw}` : ''}&SigAlg=${sigAlgRaw}`;
+  const signature = Buffer.from(decode(signatureRaw), 'base64');
+  if (!keys.some((key) => verifySignature(hash, Buffer.from(signed, 'utf8'), key, signature))) throw new SamlError('signature', `${what} signature does not verify with the ${peer}’s key`);
+  let xml: string;
+  try {
+    xml = inflateRawSync(Buffer.from(decode(params.get(param)!), 'base64'), { maxOutputLength: MAX_SAML_XML_BYTES }).toString('utf8');
+  } catch {
+    throw new SamlError('malformed', `the ${what} cannot be inflated`);
+  }
+  return { param, xml, relayState: relayRaw !== undefined ? decode(relayRaw) : null };
+}
+
+/** The signed query string of a message sent on HTTP-Redirect (RSA-SHA256), for the IdP side. */
+export function signedRedirectQuery(message: RedirectMessage, pair: KeyPair): string {
+  const parts = [`${message.param}=${encodeURIComponent(deflateRawSync(Buffer.from(message.xml, 'utf8')).toString('base64'))}`];
+  if (message.relayState !== null) parts.push(`RelayState=${encodeURIComponent(message.relayState)}`);
+  parts.push(`SigAlg=${encodeURIComponent(RSA_SHA256)}`);
+  const signed = parts.join('&');
+  return `${signed}&Signature=${encodeURIComponent(signRsaSha256(signed, pair).toString('base64'))}`;
+}
+
+/** The XML of a message posted on HTTP-POST: base64, bounded in size. */
+export function decodePostMessage(encoded: string, param: RedirectParam): string {
+  if (encoded.length > (MAX_SAML_XML_BYTES * 4) / 3 + 4 || !/^[A-Za-z0-9+/=\s]+$/.test(encoded)) throw new SamlError('malformed', `${param} is not base64`);
+  return Buffer.from(encoded, 'base64').toString('utf8');
+}

@@ -1,0 +1,75 @@
+/**
+ * Key material of a SAML entity, turned into KeyObjects once (when a connector opens, or when a
+ * metadata copy is read), never per message. The PEM texts stay beside the keys for samlify,
+ * which takes them as text.
+ */
+import { createPrivateKey, createPublicKey, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import * as samlify from 'samlify';
+import { HubError } from '../../shared/errors.js';
+
+export const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
+
+export interface KeyPair {
+  privateKey: KeyObject;
+  keyPem: string;
+  certPem: string;
+}
+
+/** Key material that is not what its configuration says it is: a configuration error. */
+export class KeyMaterialInvalid extends HubError {
+  constructor(message: string) {
+    super('invalid_key_material', message, { status: 500, expose: false });
+  }
+}
+
+/** A private key and its certificate from PEM texts; `names` say where each came from, for the message. */
+export function keyPairFromPem(keyPem: string, certPem: string, names: { key: string; cert: string }): KeyPair {
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(keyPem);
+  } catch {
+    throw new KeyMaterialInvalid(`${names.key} is not a PEM private key`);
+  }
+  if (!certPem.includes('BEGIN CERTIFICATE')) throw new KeyMaterialInvalid(`${names.cert} is not a PEM certificate`);
+  return { privateKey, keyPem, certPem };
+}
+
+/** A PEM certificate's base64 body, as metadata and KeyInfo carry it. */
+export function certificateBody(certPem: string): string {
+  return certPem.replace(/-----[^-]+-----|\s/g, '');
+}
+
+/** The public key of a PEM certificate (a metadata signing certificate). */
+export function certificateKey(certPem: string): KeyObject {
+  return new X509Certificate(certPem).publicKey;
+}
+
+/** The signing keys of a peer, from the base64 certificates of its metadata. */
+export function publicKeysOf(certsBase64: string[]): KeyObject[] {
+  return certsBase64.map((b64) => new X509Certificate(Buffer.from(b64.replace(/\s+/g, ''), 'base64')).publicKey).map((k) => createPublicKey(k.export({ format: 'pem', type: 'spki' })));
+}
+
+/** RSA-SHA256 signature of `octets` (the HTTP-Redirect binding signs the query string this way). */
+export function signRsaSha256(octets: string, pair: KeyPair): Buffer {
+  return sign('sha256', Buffer.from(octets, 'utf8'), pair.privateKey);
+}
+
+/**
+ * Signs the element at `referenceXPath` with an enveloped XML signature (RSA-SHA256, SHA-256
+ * digest, exclusive canonicalisation), placed right after its Issuer as SAML core 5.4.1 wants.
+ * xml-crypto (through samlify) does the signing: verifyEnveloped (xmldsig.ts) reads the result.
+ */
+export function signEnveloped(xml: string, referenceXPath: string, pair: KeyPair): string {
+  return samlify.SamlLib.constructSAMLSignature({
+    rawSamlMessage: xml,
+    referenceTagXPath: referenceXPath,
+    privateKey: pair.keyPem,
+    signingCert: certificateBody(pair.certPem),
+    signatureAlgorithm: RSA_SHA256,
+    isBase64Output: false,
+    signatureConfig: {
+      prefix: 'ds',
+      location: { reference: `${referenceXPath}/*[local-name(.)='Issuer']`, action: 'after' },
+    },
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * The SAML kit's signing side (what the coming IdP will send) against its verifying side (what
+ * the SP connector checks): a message signed by one verifies with the other, and a change fails.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { decodePostMessage, signedRedirectQuery, verifyRedirectQuery } from '../../src/saml/core/bindings.js';
+import { SamlError, SignatureInvalid } from '../../src/saml/core/errors.js';
+import { certificateBody, keyPairFromPem, publicKeysOf, signEnveloped, type KeyPair } from '../../src/saml/core/keys.js';
+import { childElements, libxml, loadLibxml } from '../../src/saml/core/libxml.js';
+import { verifyEnveloped } from '../../src/saml/core/xmldsig.js';
+import { makeKeyPair } from '../../testing/harness/pysaml2.js';
+
+const LOGOUT_REQUEST = '<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_lr1" Version="2.0" IssueInstant="2025-01-01T00:00:00Z"><saml:Issuer>https://idp.example</saml:Issuer><saml:NameID>pupil-1</saml:NameID></samlp:LogoutRequest>';
+
+describe('SAML kit', () => {
+  let dir: string;
+  let pair: KeyPair;
+  let other: KeyPair;
+  before(async () => {
+    await loadLibxml();
+    dir = mkdtempSync(join(tmpdir(), 'saml-kit-'));
+    const read = async (name: string) => {
+      const files = await makeKeyPair(dir, name);
+      return keyPairFromPem(readFileSync(files.keyFile, 'utf8'), readFileSync(files.certFile, 'utf8'), { key: files.keyFile, cert: files.certFile });
+    };
+    [pair, other] = [await read('signer'), await read('other')];
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('verifies an HTTP-Redirect query it signed, and refuses it altered or from another key', () => {
+    const query = signedRedirectQuery({ param: 'SAMLRequest', xml: LOGOUT_REQUEST, relayState: 'back to é' }, pair);
+    expect(verifyRedirectQuery(query, publicKeysOf([certificateBody(pair.certPem)]), 'logout message', 'IdP')).to.deep.equal({ param: 'SAMLRequest', xml: LOGOUT_REQUEST, relayState: 'back to é' });
+    const refused = (q: string, keys: KeyPair) => {
+      try {
+        verifyRedirectQuery(q, publicKeysOf([certificateBody(keys.certPem)]), 'logout message', 'IdP');
+      } catch (err) {
+        return err instanceof SamlError ? err.reason : 'other';
+      }
+      return 'accepted';
+    };
+    expect(refused(query, other)).to.equal('signature');
+    expect(refused(query.replace('RelayState=back', 'RelayState=elsewhere'), pair)).to.equal('signature');
+    expect(refused(query.replace(/&Signature=.*$/, ''), pair)).to.equal('unsigned');
+  });
+
+  it('verifies an enveloped signature it made, placed after the Issuer, and refuses it altered', () => {
+    const signed = signEnveloped(LOGOUT_REQUEST, "/*[local-name(.)='LogoutRequest']", pair);
+    const doc = libxml().XmlDocument.fromString(signed);
+    try {
+      expect(childElements(doc.root).map((el) => el.name)).to.deep.equal(['Issuer', 'Signature', 'NameID']);
+      expect(verifyEnveloped(doc, doc.root, publicKeysOf([certificateBody(pair.certPem)]))).to.equal(true);
+    } finally {
+      doc.dispose();
+    }
+    const altered = libxml().XmlDocument.fromString(signed.replace('pupil-1', 'pupil-2'));
+    try {
+      expect(() => verifyEnveloped(altered, altered.root, publicKeysOf([certificateBody(pair.certPem)]))).to.throw(SignatureInvalid, 'digest mismatch');
+    } finally {
+      altered.dispose();
+    }
+  });
+
+  it('decodes an HTTP-POST message, and refuses what is not base64', () => {
+    expect(decodePostMessage(Buffer.from(LOGOUT_REQUEST).toString('base64'), 'SAMLResponse')).to.equal(LOGOUT_REQUEST);
+    expect(() => decodePostMessage('<xml/>', 'SAMLResponse')).to.throw(SamlError, 'SAMLResponse is not base64');
+  });
+});
