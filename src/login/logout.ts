@@ -6,9 +6,14 @@
  * it takes the browser away.
  */
 import type { Context } from 'koa';
-import type { LogoutContinuation } from '../federation/core/connector.js';
 import type { Lang } from '../ui/i18n.js';
 import type { HubSession } from './hub-session.js';
+
+/** What follows a logout at the upstream IdP: the page language, and where the browser goes (null: the hub's "signed out" page). */
+export interface LogoutContinuation {
+  lang: 'fr' | 'en';
+  then: string | null;
+}
 
 /** Something holding sessions opened through the hub session, told when it ends. */
 export interface SessionParticipant {

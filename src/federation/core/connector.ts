@@ -3,6 +3,7 @@
  * configuration and open a connector; an open connector offers one or more capabilities.
  * The HTTP layer speaks only to capabilities, so a new IdP kind needs no route changes.
  */
+import type { LogoutContinuation } from '../../login/logout.js';
 import type { z } from 'zod';
 import type { ConnectorConfig } from '../config.js';
 import type { UpstreamIdentity, UpstreamSession } from './identity.js';
@@ -43,12 +44,6 @@ export interface SamlPostConnector {
 export type IdpLogoutMessage =
   | { kind: 'request'; nameId: string; sessionIndexes: string[]; relayState: string | null; respond(): string }
   | { kind: 'response'; success: boolean; status: string; pending: LogoutContinuation };
-
-/** What follows the IdP's answer to our LogoutRequest: the page language, and where the browser goes (null: the hub's "signed out" page). */
-export interface LogoutContinuation {
-  lang: 'fr' | 'en';
-  then: string | null;
-}
 
 export interface SamlLogout {
   /** A signed LogoutRequest for this upstream session: the URL to send the browser to. */
