@@ -10,8 +10,10 @@ import { HubError } from '../shared/errors.js';
 export type HubPathTest = (path: string) => boolean;
 
 export function hubPathTest(routers: readonly Router[]): HubPathTest {
-  const owned = new RegExp(`^(?:${routers.flatMap(ownedPatterns).join('|')})`);
-  return (path) => owned.test(path);
+  const patterns = routers.flatMap(ownedPatterns);
+  const owned = new RegExp(`^(?:${patterns.join('|')})`);
+  // An empty alternation would match every path.
+  return (path) => patterns.length > 0 && owned.test(path);
 }
 
 function ownedPatterns(router: Router): string[] {
