@@ -1,4 +1,6 @@
 /** Texts of the federation pages (home-realm choice, account choice, no account found), French first. */
+import { registerMessages } from '../ui/i18n.js';
+
 const fr = {
   'federation.choice.heading': 'Comment vous connectez-vous\u00a0?',
   'federation.choice.educonnect': 'Élève ou parent — ÉduConnect',
@@ -109,4 +111,8 @@ const en: Record<keyof typeof fr, string> = {
   'federation.choice.academieUnavailable': 'Sign-in for this académie is temporarily unavailable. Try again in a few minutes.',
 };
 
-export const federationMessages: { fr: typeof fr; en: Record<keyof typeof fr, string> } = { fr, en };
+declare module '../ui/i18n.js' {
+  interface Messages extends Record<keyof typeof fr, string> {}
+}
+
+registerMessages({ fr, en });

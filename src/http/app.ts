@@ -5,11 +5,12 @@ import mount from 'koa-mount';
 import type Provider from 'oidc-provider';
 import type { Logger } from '../shared/logger.js';
 import type { AuditStore } from '../storage/ports/index.js';
-import { assetsRouter } from './assets.js';
+import { assetsRouter, faviconRouter } from './assets.js';
 import { clientAddress, type TrustProxy } from './client-address.js';
 import { errorHandler } from './errors.js';
 import { inputGuard } from './input-guard.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
+import { hubPathTest } from './hub-paths.js';
 import { requestContext } from './request-context.js';
 import { securityHeaders } from './security-headers.js';
 import type Router from '@koa/router';
@@ -26,30 +27,32 @@ export interface HttpDeps {
   log: Logger;
   /** Where the input guard records refused requests (the platform's audit log). */
   audit: Pick<AuditStore, 'record'>;
-  /** The hub's own pages (interactions, federation, the development demo RP), before oidc-provider. */
+  /**
+   * The hub's own pages (interactions, federation, the development demo RP), before oidc-provider.
+   * Each router's prefix and routes are the paths it owns (hub-paths.ts).
+   */
   routers: Router[];
   /** Middleware that runs around oidc-provider's own requests (after the hub's routes). */
   aroundProvider: Koa.Middleware[];
 }
-
-const HUB_PATHS = /^\/(?:healthz$|readyz$|favicon\.ico$|assets\/|interaction\/|federation\/|demo(?:\/|$))/;
 
 export function createHttpApp(deps: HttpDeps): Koa {
   // Koa reads X-Forwarded-Proto/Host only when proxied; clientAddress drops them from untrusted peers.
   const app = new Koa({ proxy: deps.trustProxy !== false && deps.trustProxy !== 0 });
   app.keys = deps.cookieKeys;
   app.silent = true; // errors are logged by errorHandler, with the request id
-  const routers = [healthRouter(deps.readiness), assetsRouter(), ...deps.routers];
+  const routers = [healthRouter(deps.readiness), assetsRouter(), faviconRouter(), ...deps.routers];
+  const isHubPath = hubPathTest(routers);
   app.use(clientAddress(deps.trustProxy));
   app.use(requestContext(deps.log));
   app.use(errorHandler(deps.log));
   app.use(securityHeaders(deps.issuer.startsWith('https://')));
   // Before any route or oidc-provider: bad bytes get a 400 here, never reach a store (input-guard.ts).
-  app.use(inputGuard({ log: deps.log, hubPaths: HUB_PATHS, maxBodyBytes: deps.maxBodyBytes, audit: deps.audit }));
+  app.use(inputGuard({ log: deps.log, isHubPath, maxBodyBytes: deps.maxBodyBytes, audit: deps.audit }));
   // The hub's routers run only for the hub's own paths: oidc-provider's requests (the token
   // endpoint above all) skip their matching entirely.
   const hubRoutes = compose(routers.flatMap((router) => [router.routes(), router.allowedMethods()]) as Koa.Middleware[]);
-  app.use((ctx, next) => (HUB_PATHS.test(ctx.path) ? hubRoutes(ctx, next) : next()));
+  app.use((ctx, next) => (isHubPath(ctx.path) ? hubRoutes(ctx, next) : next()));
   for (const middleware of deps.aroundProvider) app.use(middleware);
   const prefix = new URL(deps.issuer).pathname.replace(/\/$/, '');
   app.use(prefix ? mount(prefix, deps.provider) : mount(deps.provider));

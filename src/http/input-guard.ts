@@ -17,14 +17,15 @@
 import type { Context, Middleware } from 'koa';
 import type { Logger } from '../shared/logger.js';
 import type { AuditStore } from '../storage/ports/index.js';
+import type { HubPathTest } from './hub-paths.js';
 import { checkParams, checkPath, checkRawTarget, hubFormBody, utf8Text, type InputProblem, type Reason } from './input-rules.js';
 import { renderError } from '../ui/error-page.js';
 import { langOf } from '../ui/request-lang.js';
 
 export interface InputGuardOptions {
   log: Logger;
-  /** The hub's own paths (app.ts's HUB_PATHS); anything else is oidc-provider's. */
-  hubPaths: RegExp;
+  /** Whether a path is the hub's own (hub-paths.ts); anything else is oidc-provider's. */
+  isHubPath: HubPathTest;
   /** Body limit of the hub's forms (config http.maxBodyBytes). */
   maxBodyBytes: number;
   /** Where refusals are recorded; without it they are only logged. */
@@ -71,7 +72,7 @@ function readableCharset(ctx: Context): boolean {
 
 function bodyLimitOf(ctx: Context, options: InputGuardOptions): number {
   if (SAML_POST_PATHS.test(ctx.path)) return SAML_BODY_LIMIT;
-  return options.hubPaths.test(ctx.path) ? options.maxBodyBytes : PROVIDER_BODY_LIMIT;
+  return options.isHubPath(ctx.path) ? options.maxBodyBytes : PROVIDER_BODY_LIMIT;
 }
 
 /** The whole body, or why not: stops reading at the limit (the rest is never buffered). */
@@ -102,7 +103,7 @@ async function checkBody(ctx: Context, options: InputGuardOptions): Promise<Refu
   if (typeof body === 'string') return { where: 'body', field: null, reason: body };
   const text = utf8Text(body);
   if (text === null) return { where: 'body', field: null, reason: 'invalid_utf8' };
-  const hub = options.hubPaths.test(ctx.path);
+  const hub = options.isHubPath(ctx.path);
   const checked = checkParams('body', text, hub);
   if ('problem' in checked) return checked.problem;
   if (hub) ctx.request.body = hubFormBody(checked.params);
@@ -121,7 +122,7 @@ function checkUrl(ctx: Context): Refusal | null {
 
 /** A browser gets a page on the hub's pages and on /auth, /session/end; machines get JSON. */
 function wantsPage(ctx: Context, options: InputGuardOptions): boolean {
-  if (options.hubPaths.test(ctx.path)) return ctx.accepts('html', 'json') === 'html';
+  if (options.isHubPath(ctx.path)) return ctx.accepts('html', 'json') === 'html';
   return PROVIDER_BROWSER_PATHS.test(ctx.path) && ctx.accepts('json', 'html') === 'html';
 }
 

@@ -4,10 +4,15 @@
  *
  * French typography: a no-break space (\u00a0) goes before « ? ! : ; » and inside « guillemets »,
  * so that punctuation never wraps alone onto the next line on a narrow phone screen.
+ *
+ * The kit holds the messages of its own layout and error page. Each module with pages declares
+ * its messages next to them and adds them in two steps, so that this file imports no module:
+ * - for the compiler, it augments `Messages` (`declare module '…/ui/i18n.js' { interface
+ *   Messages extends Record<keyof typeof fr, string> {} }`), so `t` is typed at every call site;
+ * - at run time, its messages file calls `registerMessages` when loaded, and the module's pages
+ *   file imports that file: whatever renders a page has loaded its messages, in every entry point.
  */
-
-import { federationMessages } from '../federation/messages.js';
-import { accountMessages } from '../oidc/views/account-messages.js';
+import { HubError } from '../shared/errors.js';
 
 export type Lang = 'fr' | 'en';
 
@@ -15,7 +20,7 @@ export const LANGS: readonly Lang[] = ['fr', 'en'];
 
 export const DEFAULT_LANG: Lang = 'fr';
 
-/** The reference catalogue: its keys define MessageKey. Placeholders look like `{client}`. */
+/** The kit's own messages, French first. Placeholders look like `{client}`. */
 const fr = {
   'site.name': 'ENT Hauts-de-France',
   'site.skipToContent': 'Aller au contenu',
@@ -24,36 +29,6 @@ const fr = {
   'site.footer': 'ENT Hauts-de-France — la connexion commune à ONE (écoles) et NEO (collèges et lycées).',
   'site.help': 'Un problème pour vous connecter\u00a0? Adressez-vous à l’administrateur ENT de votre établissement.',
   'site.and': 'et',
-
-  'login.title': 'Connexion',
-  'login.intro': 'Connectez-vous pour accéder à «\u00a0{client}\u00a0».',
-  'login.login': 'Identifiant',
-  'login.password': 'Mot de passe',
-  'login.submit': 'Se connecter',
-  'login.error.invalid_credentials': 'Identifiant ou mot de passe incorrect.',
-  'login.error.missing_fields': 'Saisissez votre identifiant et votre mot de passe.',
-  'login.forgotten': 'Identifiant ou mot de passe oublié\u00a0? Demandez à votre enseignant ou à l’administrateur ENT de votre établissement.',
-
-  'consent.title': 'Autoriser l’accès\u00a0?',
-  'consent.intro': 'L’application «\u00a0{client}\u00a0» demande à utiliser votre compte ENT.',
-  'consent.account': 'Vous êtes connecté avec le compte de {name} (identifiant\u00a0: {login}).',
-  'consent.listIntro': 'Elle recevra\u00a0:',
-  'consent.allow': 'Autoriser',
-  'consent.deny': 'Refuser',
-  'consent.note': 'Si vous refusez, vous ne serez pas connecté à cette application.',
-
-  'scope.openid': 'Un numéro propre à votre compte, pour vous reconnaître d’une connexion à l’autre',
-  'scope.profile': 'Vos prénom, nom et identifiant ENT',
-  'scope.email': 'Votre adresse e-mail',
-  'scope.ent': 'Votre profil ENT (élève, parent, enseignant…), votre établissement et vos classes',
-  'scope.ent_children': 'Les prénoms et noms de vos enfants',
-  'scope.offline_access': 'Un accès à ces informations même quand vous n’utilisez pas l’application',
-  'scope.other': 'Un accès au service «\u00a0{scope}\u00a0» de l’ENT',
-  'scope.ent.profile': 'votre profil ENT ({profile})',
-  'scope.ent.structure': 'votre établissement',
-  'scope.ent.structures': 'vos établissements',
-  'scope.ent.class': 'votre classe',
-  'scope.ent.classes': 'vos classes',
 
   'error.status': 'Erreur {status}',
   'error.requestId': 'Code à communiquer à l’assistance\u00a0: {id}',
@@ -86,28 +61,12 @@ const fr = {
   'error.not_found.text': 'Cette page n’existe pas. Vérifiez l’adresse ou retournez à l’application.',
   'error.server_error.title': 'Une erreur est survenue',
   'error.server_error.text': 'Une erreur inattendue s’est produite. Réessayez dans quelques minutes. Si le problème continue, contactez l’administrateur ENT de votre établissement en lui donnant le code ci-dessous.',
-
-  'logout.title': 'Déconnexion',
-  'logout.intro': 'Vous quittez «\u00a0{client}\u00a0».',
-  'logout.question': 'Voulez-vous aussi vous déconnecter de l’ENT et de toutes ses applications\u00a0?',
-  'logout.sharedDevice': 'Sur un ordinateur ou une tablette partagés, déconnectez-vous toujours partout.',
-  'logout.everywhere': 'Me déconnecter partout',
-  'logout.stay': 'Rester connecté',
-
-  'loggedOut.title': 'Déconnexion terminée',
-  'loggedOut.text': 'Vous êtes bien déconnecté de l’ENT et de toutes ses applications. Vous pouvez fermer cette page.',
-  'loggedOut.client': 'Vous êtes bien déconnecté de «\u00a0{client}\u00a0».',
-  'loggedOut.stillSignedIn': 'Vous restez connecté à l’ENT et à ses autres applications.',
-  'loggedOut.everywhere': 'Me déconnecter aussi de l’ENT',
-  'loggedOut.sharedDevice': 'Sur un ordinateur partagé, pensez aussi à fermer le navigateur.',
-  ...accountMessages.fr,
-  ...federationMessages.fr,
+  'error.tenant_not_served.title': 'Application non ouverte à votre compte',
+  'error.tenant_not_served.text': 'Cette application est réservée aux comptes d’une autre académie ou d’autres établissements que le vôtre\u00a0: l’ENT ne lui transmet rien de votre compte. Si vous avez un autre compte ENT, connectez-vous avec celui-ci\u00a0; sinon, retournez à l’application.',
 } satisfies Record<string, string>;
 
-export type MessageKey = keyof typeof fr;
-
-/** Typed as Record<MessageKey, string>: a missing or unknown key is a compile error. */
-const en: Record<MessageKey, string> = {
+/** Typed with fr's keys: a missing or unknown key is a compile error. */
+const en: Record<keyof typeof fr, string> = {
   'site.name': 'ENT Hauts-de-France',
   'site.skipToContent': 'Skip to content',
   'site.langSwitchLabel': 'Language',
@@ -115,36 +74,6 @@ const en: Record<MessageKey, string> = {
   'site.footer': 'ENT Hauts-de-France — one sign-in for ONE (primary schools) and NEO (secondary schools).',
   'site.help': 'Trouble signing in? Ask your school’s ENT administrator.',
   'site.and': 'and',
-
-  'login.title': 'Sign in',
-  'login.intro': 'Sign in to continue to “{client}”.',
-  'login.login': 'Username',
-  'login.password': 'Password',
-  'login.submit': 'Sign in',
-  'login.error.invalid_credentials': 'Incorrect username or password.',
-  'login.error.missing_fields': 'Enter your username and your password.',
-  'login.forgotten': 'Forgot your username or password? Ask your teacher or your school’s ENT administrator.',
-
-  'consent.title': 'Allow access?',
-  'consent.intro': 'The application “{client}” is asking to use your ENT account.',
-  'consent.account': 'You are signed in with the account of {name} (username: {login}).',
-  'consent.listIntro': 'It will receive:',
-  'consent.allow': 'Allow',
-  'consent.deny': 'Deny',
-  'consent.note': 'If you deny, you will not be signed in to this application.',
-
-  'scope.openid': 'A number of your own account, to recognise you from one sign-in to the next',
-  'scope.profile': 'Your first name, last name and ENT username',
-  'scope.email': 'Your email address',
-  'scope.ent': 'Your ENT profile (pupil, parent, teacher…), your school and your classes',
-  'scope.ent_children': 'Your children’s first and last names',
-  'scope.offline_access': 'Access to this information even when you are not using the application',
-  'scope.other': 'Access to the ENT service “{scope}”',
-  'scope.ent.profile': 'your ENT profile ({profile})',
-  'scope.ent.structure': 'your school',
-  'scope.ent.structures': 'your schools',
-  'scope.ent.class': 'your class',
-  'scope.ent.classes': 'your classes',
 
   'error.status': 'Error {status}',
   'error.requestId': 'Code to give to support: {id}',
@@ -177,33 +106,52 @@ const en: Record<MessageKey, string> = {
   'error.not_found.text': 'This page does not exist. Check the address or go back to the application.',
   'error.server_error.title': 'Something went wrong',
   'error.server_error.text': 'An unexpected error occurred. Please try again in a few minutes. If the problem continues, contact your school’s ENT administrator and give them the code below.',
-
-  'logout.title': 'Sign out',
-  'logout.intro': 'You are leaving “{client}”.',
-  'logout.question': 'Do you also want to sign out of the ENT and all its applications?',
-  'logout.sharedDevice': 'On a shared computer or tablet, always sign out everywhere.',
-  'logout.everywhere': 'Sign me out everywhere',
-  'logout.stay': 'Stay signed in',
-
-  'loggedOut.title': 'Signed out',
-  'loggedOut.text': 'You are signed out of the ENT and all its applications. You can close this page.',
-  'loggedOut.client': 'You are signed out of “{client}”.',
-  'loggedOut.stillSignedIn': 'You are still signed in to the ENT and its other applications.',
-  'loggedOut.everywhere': 'Sign me out of the ENT too',
-  'loggedOut.sharedDevice': 'On a shared computer, remember to close the browser too.',
-  ...accountMessages.en,
-  ...federationMessages.en,
+  'error.tenant_not_served.title': 'This application is not open to your account',
+  'error.tenant_not_served.text': 'This application is reserved for the accounts of another académie or of other schools than yours: the ENT gives it nothing of your account. If you have another ENT account, sign in with it; otherwise, go back to the application.',
 };
 
-/** Both catalogues, exported so tests can check them at runtime too. */
-export const catalogues: Readonly<Record<Lang, Readonly<Record<MessageKey, string>>>> = { fr, en };
+/** Every message key of the hub: the kit's, and those each module adds (see the header comment). */
+export interface Messages extends Record<keyof typeof fr, string> {}
+
+export type MessageKey = keyof Messages;
+
+/** A module's messages: the same keys in every language. */
+export type MessageCatalogues<K extends string> = { readonly [L in Lang]: Readonly<Record<K, string>> };
+
+const registered: Record<Lang, Record<string, string>> = { fr: {}, en: {} };
+
+/**
+ * The registered messages of each language, exported so tests can check them at runtime too.
+ * Every MessageKey is there once the modules that declare them are loaded (see `t`).
+ */
+export const catalogues = registered as Readonly<Record<Lang, Readonly<Record<MessageKey, string>>>>;
+
+/**
+ * Adds a module's messages. Keys are unique across modules, and each language must have the
+ * same keys: the types say so to a module's author, this says so to a mistake they let through.
+ */
+export function registerMessages<K extends string>(messages: MessageCatalogues<K>): void {
+  const keys = Object.keys(messages.fr);
+  for (const lang of LANGS) {
+    const missing = keys.filter((key) => !Object.hasOwn(messages[lang], key));
+    const extra = Object.keys(messages[lang]).filter((key) => !Object.hasOwn(messages.fr, key));
+    if (missing.length + extra.length > 0) {
+      throw new HubError('invalid_messages', `the ${lang} messages differ from the fr ones: ${[...missing, ...extra].join(', ')}`);
+    }
+  }
+  const taken = keys.filter((key) => Object.hasOwn(registered.fr, key));
+  if (taken.length > 0) throw new HubError('invalid_messages', `messages registered twice: ${taken.join(', ')}`);
+  for (const lang of LANGS) Object.assign(registered[lang], messages[lang]);
+}
+
+registerMessages({ fr, en });
 
 export function isLang(value: string): value is Lang {
   return (LANGS as readonly string[]).includes(value);
 }
 
 export function isMessageKey(value: string): value is MessageKey {
-  return Object.hasOwn(fr, value);
+  return Object.hasOwn(registered.fr, value);
 }
 
 /**
@@ -211,19 +159,13 @@ export function isMessageKey(value: string): value is MessageKey {
  * a value is left as is: visible in review, and callers (pages.ts) rely on it to insert markup.
  */
 export function t(lang: Lang, key: MessageKey, vars?: Record<string, string>): string {
-  const template = catalogues[lang][key];
+  const template = registered[lang][key];
+  // A key the compiler knows but no one registered: the module's pages file forgot its messages.
+  if (template === undefined) throw new HubError('unregistered_message', `message ${key} is not registered`);
   if (!vars) return template;
   return template.replace(/\{(\w+)\}/g, (placeholder, name: string) =>
     Object.hasOwn(vars, name) ? (vars[name] as string) : placeholder,
   );
-}
-
-/** The scopes with a description of their own; any other scope (an API's) is described generically. */
-const DESCRIBED_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile', 'email', 'ent', 'ent_children', 'offline_access']);
-
-/** Human description of an OIDC scope; an unknown scope (e.g. an API's) is named inside a sentence. */
-export function describeScope(lang: Lang, scope: string): string {
-  return DESCRIBED_SCOPES.has(scope) ? t(lang, `scope.${scope}` as MessageKey) : t(lang, 'scope.other', { scope });
 }
 
 /** "a, b et c" / "a, b and c". */

@@ -75,7 +75,7 @@ describe('input guard middleware', () => {
     const app = new Koa();
     app.use(async (ctx, next) => { ctx.state.requestId = 'req-1'; await next(); });
     app.use(inputGuard({
-      log: pino({ level: 'silent' }), hubPaths: /^\/(?:interaction|federation)\//, maxBodyBytes: 1024,
+      log: pino({ level: 'silent' }), isHubPath: (path) => /^\/(?:interaction|federation)\//.test(path), maxBodyBytes: 1024,
       audit: { record: async (event) => { audited.push(event); return { ...event, id: '1', at: new Date() } as never; } },
     }));
     const form = bodyParser({ enableTypes: ['form'], formLimit: '1kb' });

@@ -5,6 +5,7 @@ import type { Account } from '../../storage/ports/index.js';
 import type { FailureReason } from '../core/failure.js';
 import { errorActionHtml, errorFinePrint } from '../../ui/error-page.js';
 import { layout } from '../../ui/layout.js';
+import '../messages.js';
 
 export interface Choice {
   href: string;

@@ -1,4 +1,6 @@
 /** Texts of the local-account pages: activation, password change, second factor. French first. */
+import { registerMessages } from '../../ui/i18n.js';
+
 const fr = {
   'login.activateLink': 'Première connexion avec un code d’activation\u00a0? Activez votre compte',
   'login.changePasswordLink': 'Changer mon mot de passe',
@@ -106,8 +108,6 @@ const fr = {
   'manage.continue': 'Continuer vers l’application',
   'manage.removed': 'La double authentification est désactivée.',
 
-  'error.tenant_not_served.title': 'Application non ouverte à votre compte',
-  'error.tenant_not_served.text': 'Cette application est réservée aux comptes d’une autre académie ou d’autres établissements que le vôtre\u00a0: l’ENT ne lui transmet rien de votre compte. Si vous avez un autre compte ENT, connectez-vous avec celui-ci\u00a0; sinon, retournez à l’application.',
   'error.tenant_not_served.switch': 'Se connecter avec un autre compte',
 } satisfies Record<string, string>;
 
@@ -218,9 +218,11 @@ const en: Record<keyof typeof fr, string> = {
   'manage.continue': 'Continue to the application',
   'manage.removed': 'Two-step verification is off.',
 
-  'error.tenant_not_served.title': 'This application is not open to your account',
-  'error.tenant_not_served.text': 'This application is reserved for the accounts of another académie or of other schools than yours: the ENT gives it nothing of your account. If you have another ENT account, sign in with it; otherwise, go back to the application.',
   'error.tenant_not_served.switch': 'Sign in with another account',
 };
 
-export const accountMessages = { fr, en };
+declare module '../../ui/i18n.js' {
+  interface Messages extends Record<keyof typeof fr, string> {}
+}
+
+registerMessages({ fr, en });

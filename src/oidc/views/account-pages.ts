@@ -8,6 +8,7 @@ import { html, raw, safeOtpauthUrl, safeUrl, SafeHtml } from '../../ui/html.js';
 import { joinList, t, type Lang, type MessageKey } from '../../ui/i18n.js';
 import { layout, tHtml } from '../../ui/layout.js';
 import type { Profile } from '../../identity/vocabulary.js';
+import './account-messages.js';
 
 const ERROR_ID = 'form-error';
 

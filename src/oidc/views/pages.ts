@@ -8,9 +8,13 @@
  *   build ourselves and for oidc-provider's logout form.
  */
 import { html, raw, escapeHtml, safeUrl, type SafeHtml } from '../../ui/html.js';
-import { capitalize, describeScope, joinList, t, type Lang, type MessageKey } from '../../ui/i18n.js';
+import { capitalize, joinList, t, type Lang, type MessageKey } from '../../ui/i18n.js';
 import type { Profile } from '../../identity/vocabulary.js';
 import { layout, tHtml } from '../../ui/layout.js';
+// The consent page names the account's profile as the federation pages do.
+import '../../federation/messages.js';
+import './account-messages.js';
+import './page-messages.js';
 
 function clientHtml(clientName: string): SafeHtml {
   return html`<strong class="client-name">${clientName}</strong>`;
@@ -85,6 +89,14 @@ export interface ConsentAccount {
   /** How many structures and classes the `ent` scope would release. */
   structures: number;
   classes: number;
+}
+
+/** The scopes with a description of their own; any other scope (an API's) is described generically. */
+const DESCRIBED_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile', 'email', 'ent', 'ent_children', 'offline_access']);
+
+/** Human description of an OIDC scope; an unknown scope (e.g. an API's) is named inside a sentence. */
+export function describeScope(lang: Lang, scope: string): string {
+  return DESCRIBED_SCOPES.has(scope) ? t(lang, `scope.${scope}` as MessageKey) : t(lang, 'scope.other', { scope });
 }
 
 /** The `ent` scope for this account: its profile, and its schools and classes only if it has some. */
