@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { authnLevelSchema } from './core/authn-level.js';
+import { ROUTE_WORDS } from './http/paths.js';
 
 /** How the upstream's answer becomes an identity, and how it is matched to an imported account. */
 export const CONNECTOR_PROFILES = ['educonnect', 'academie'] as const;
@@ -17,9 +18,6 @@ export type ConnectorProfile = (typeof CONNECTOR_PROFILES)[number];
 
 /** Where `npm run educonnect:local` (scripts/educonnect-local.ts) writes its files: development only. */
 export const LOCAL_STANDIN_DIR = 'data/educonnect-local';
-
-/** First path segments of the federation routes: a connector with one of these ids would be shadowed. */
-export const RESERVED_CONNECTOR_IDS = ['start', 'staff', 'back', 'continue', 'choose', 'logout', 'metadata', 'acs', 'callback', 'slo'] as const;
 
 /** Functions (the 4th field of FrEduRne, or FrEduFonctAdm) of teaching staff (DOMAIN.md). */
 export const DEFAULT_TEACHING_FUNCTIONS = ['ENS', 'DOC'];
@@ -39,7 +37,7 @@ export type AccountCreationConfig = z.infer<typeof accountCreationSchema>;
 function sharedFields(defaultProfile: ConnectorProfile) {
   return {
     id: z.string().regex(/^[a-z0-9-]{2,40}$/, 'lower-case letters, digits and -')
-      .refine((id) => !(RESERVED_CONNECTOR_IDS as readonly string[]).includes(id), { message: `reserved (the federation routes use ${RESERVED_CONNECTOR_IDS.join(', ')})` }),
+      .refine((id) => !ROUTE_WORDS.includes(id), { message: `reserved (the federation routes use ${ROUTE_WORDS.join(', ')})` }),
     /** The connector type (a name of the connector registry, ../federation/index.ts); its settings are under the key of that name. */
     type: z.string().regex(/^[a-z][a-z0-9]{1,30}$/, 'a connector type: lower-case letters and digits'),
     /** The label on the login page. */

@@ -36,6 +36,7 @@ import { checkIdentityText, type UpstreamIdentity } from '../core/identity.js';
 import { federatedAuthentication } from '../core/authn-level.js';
 import { candidateAccounts, completeFederatedLogin, type AuditContext } from '../linking/link.js';
 import { createFederatedAccount } from '../linking/provision.js';
+import { SIGN_IN_STEPS, UPSTREAM_ENDPOINTS } from './paths.js';
 import { renderAccountChoice, renderFailure, renderLoggedOut, renderNoAccount, renderStaffChoice } from './pages.js';
 import { langOf, langSwitchOf } from '../../ui/request-lang.js';
 
@@ -144,7 +145,7 @@ export function federationRouters(deps: RouteDeps): Router[] {
     return id;
   };
 
-  signIn.get('/start/:connector', guarded(byParam, async (ctx) => {
+  signIn.get(SIGN_IN_STEPS.start, guarded(byParam, async (ctx) => {
     const connector = connectorOrFail(ctx);
     const transactionId = transactionIdOf(ctx);
     await transactionOf(ctx, deps.login, transactionId);
@@ -157,7 +158,7 @@ export function federationRouters(deps: RouteDeps): Router[] {
     ctx.redirect(url);
   }));
 
-  signIn.get('/staff', guarded(none, async (ctx) => {
+  signIn.get(SIGN_IN_STEPS.staff, guarded(none, async (ctx) => {
     const transactionId = transactionIdOf(ctx);
     const lang = langOf(ctx);
     const choices = [...deps.connectors.values()]
@@ -169,13 +170,13 @@ export function federationRouters(deps: RouteDeps): Router[] {
     ctx.body = renderStaffChoice({ lang, choices, backUrl: `${federationStepPath(transactionId, 'back')}?lang=${lang}`, langSwitchUrl: langSwitchOf(ctx, lang) });
   }));
 
-  signIn.get('/back', (ctx) => {
+  signIn.get(SIGN_IN_STEPS.back, (ctx) => {
     const id = String(ctx.params.transaction);
     ctx.cookies.set(REMEMBERED_CHOICE_COOKIE, null, { signed: true });
     ctx.redirect(isTransactionId(id) ? `${stepsPathOf(id)}?lang=${langOf(ctx)}` : '/');
   });
 
-  upstream.get('/:connector/metadata', guarded(byParam, async (ctx) => {
+  upstream.get(UPSTREAM_ENDPOINTS.metadata, guarded(byParam, async (ctx) => {
     const connector = connectorOrFail(ctx);
     if (!connector.saml) throw new FederationFailure('unknown_connector', 'not a SAML connector');
     ctx.type = 'application/samlmetadata+xml';
@@ -190,7 +191,7 @@ export function federationRouters(deps: RouteDeps): Router[] {
     ctx.redirect(`${federationStepPath(result.state.transactionId, `continue/${ticket}`)}?lang=${result.state.lang}`);
   };
 
-  upstream.post('/:connector/acs', samlBody, guarded(byParam, async (ctx) => {
+  upstream.post(UPSTREAM_ENDPOINTS.acs, samlBody, guarded(byParam, async (ctx) => {
     const connector = connectorOrFail(ctx);
     if (!connector.saml) throw new FederationFailure('unknown_connector', 'not a SAML connector');
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
@@ -198,7 +199,7 @@ export function federationRouters(deps: RouteDeps): Router[] {
     await toContinue(ctx, await connector.saml.handlePost(strings));
   }));
 
-  upstream.get('/:connector/callback', guarded(byParam, async (ctx) => {
+  upstream.get(UPSTREAM_ENDPOINTS.callback, guarded(byParam, async (ctx) => {
     const connector = connectorOrFail(ctx);
     if (!connector.redirect) throw new FederationFailure('unknown_connector', 'not a redirect connector');
     const query = Object.fromEntries(Object.entries(ctx.query).filter((e): e is [string, string] => typeof e[1] === 'string'));
@@ -235,7 +236,7 @@ export function federationRouters(deps: RouteDeps): Router[] {
     ctx.redirect(to);
   };
 
-  signIn.get('/continue/:ticket', guarded(connectorOfTicketPath, async (ctx) => {
+  signIn.get(SIGN_IN_STEPS.continue, guarded(connectorOfTicketPath, async (ctx) => {
     const ticket = await loadTicket(ctx);
     const accounts = await candidateAccounts(deps.store, ticket.identity);
     const lang = ticket.state.lang;
@@ -263,7 +264,7 @@ export function federationRouters(deps: RouteDeps): Router[] {
     ctx.body = renderAccountChoice({ lang, action: `${federationStepPath(ticket.state.transactionId, `choose/${String(ctx.params.ticket)}`)}?lang=${lang}`, accounts: accounts.map((a) => ({ ...a, tenantName: deps.tenantNames.get(a.tenantId) ?? a.tenantId })) });
   }));
 
-  signIn.post('/choose/:ticket', form, guarded(connectorOfTicketPath, async (ctx) => {
+  signIn.post(SIGN_IN_STEPS.choose, form, guarded(connectorOfTicketPath, async (ctx) => {
     const ticket = await loadTicket(ctx);
     const chosen = String((ctx.request.body as Record<string, unknown> | undefined)?.account ?? '');
     if (!ticket.candidates?.includes(chosen)) throw new FederationFailure('state', 'the chosen account was not offered');
@@ -273,7 +274,7 @@ export function federationRouters(deps: RouteDeps): Router[] {
     await finish(ctx, ticket, account);
   }));
 
-  upstream.get('/logout', guarded(none, async (ctx) => {
+  upstream.get(UPSTREAM_ENDPOINTS.logout, guarded(none, async (ctx) => {
     const lang = langOf(ctx);
     // While a hub session lives, its confirmation page asks first; the upstream logout follows it.
     const confirmation = await deps.logout.confirmationUrl(ctx, lang);
@@ -290,7 +291,7 @@ export function federationRouters(deps: RouteDeps): Router[] {
     loggedOut(ctx, lang, true);
   }));
 
-  upstream.get('/:connector/slo', guarded(byParam, async (ctx) => {
+  upstream.get(UPSTREAM_ENDPOINTS.slo, guarded(byParam, async (ctx) => {
     const connector = connectorOrFail(ctx);
     if (!connector.saml?.logout) throw new FederationFailure('unknown_connector', 'not a SAML connector');
     const message = await connector.saml.logout.handle(ctx.querystring);
