@@ -7,7 +7,7 @@
 import type { DirectorySourceConfig, TenantConfig } from '../config/tenant-schema.js';
 import { HubError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { GroupWrite, ImportCounters, ImportMode, ImportRun, ImportStore, TenantScope, UpsertOutcome } from '../storage/ports/index.js';
+import type { ImportCounters, ImportMode, ImportRun, ImportStore, TenantScope } from '../storage/ports/index.js';
 import type { LockService } from '../storage/ports/locks.js';
 import type { ImportedPerson, Quarantined } from './model.js';
 import { LoginAllocator } from './logins.js';
@@ -266,15 +266,16 @@ async function deltaStart(store: ImportStore, source: DirectorySourceConfig): Pr
   return { stamp: last.highWaterMark, strict: secondEnd + source.clockSkewSeconds * 1000 <= last.startedAt.getTime() };
 }
 
-/** A dry run previews the writes: same outcome, nothing written. */
-function upsertGroups(store: ImportStore, groups: GroupWrite[], request: ImportRequest): Promise<UpsertOutcome> {
-  return request.dryRun ? store.previewGroups(groups) : store.upsertGroups(groups);
+/** The structure and group writes of a run: a dry run previews them (the same outcome, nothing written). */
+function directoryWrites(store: ImportStore, dryRun: boolean): Pick<ImportStore, 'upsertStructures' | 'upsertGroups'> {
+  return dryRun ? { upsertStructures: (items) => store.previewStructures(items), upsertGroups: (items) => store.previewGroups(items) } : store;
 }
 
 /** Structures, then groups: the maps people are resolved with. */
 async function readDirectoryTree(deps: ImportDeps, request: ImportRequest, source: DirectorySource, run: Run, since: Since | null): Promise<DirectoryMaps> {
   const { source: cfg } = request;
   const store = deps.scope.imports;
+  const writes = directoryWrites(store, request.dryRun);
   const structures = [];
   for await (const item of source.read(cfg.baseDn.structures, withSince(cfg.filters.structures, since), 'structure')) {
     run.read(item);
@@ -290,7 +291,7 @@ async function readDirectoryTree(deps: ImportDeps, request: ImportRequest, sourc
     }
   }
   deps.onProgress?.({ phase: 'structures', read: run.counters.read });
-  const structureOutcome = await (request.dryRun ? store.previewStructures(structures) : store.upsertStructures(structures));
+  const structureOutcome = await writes.upsertStructures(structures);
   const maps: DirectoryMaps = { structureIdsByDn: new Map([...(await store.structureIdsByDn()), ...structureOutcome.idsByDn]), groupIdsByKey: new Map() };
 
   const groups = [];
@@ -304,7 +305,7 @@ async function readDirectoryTree(deps: ImportDeps, request: ImportRequest, sourc
     } else await run.quarantine([mapped.ok ? { dn: mapped.value.dn, reason: `dangling structure DN ${mapped.value.structureDn}` } : mapped.quarantined]);
   }
   deps.onProgress?.({ phase: 'groups', read: run.counters.read });
-  const groupOutcome = await upsertGroups(store, groups, request);
+  const groupOutcome = await writes.upsertGroups(groups);
   maps.groupIdsByKey = await store.groupIdsByKey();
   for (const g of groups) maps.groupIdsByKey.set(`${g.structureId}|${g.kind}|${g.code}`, groupOutcome.idsByDn.get(g.dn)!);
   return maps;
@@ -386,7 +387,7 @@ async function applyBatch(deps: ImportDeps, run: Run, people: ImportedPerson[], 
   const store = deps.scope.imports;
   const classes = referencedClasses(people, maps);
   if (classes.length > 0) {
-    const outcome = await upsertGroups(store, classes, request);
+    const outcome = await directoryWrites(store, request.dryRun).upsertGroups(classes);
     classes.forEach((g, i) => maps.groupIdsByKey.set(`${g.structureId}|${g.kind}|${g.code}`, outcome.ids[i]!));
   }
   const plan = await planBatch(people, maps, store, run.seen, request.source.id, context.logins);
