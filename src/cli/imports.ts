@@ -17,6 +17,7 @@ import type { ImportMode, ImportRun, PlatformStore } from '../storage/ports/inde
 import type { LockService } from '../storage/ports/locks.js';
 import { createRedis, waitForRedis } from '../storage/redis/client.js';
 import { RedisLockService } from '../storage/redis/lock.js';
+import type { SqlStore } from '../storage/sql/database.js';
 import { annotate, CodesFile, EXIT, IMPORT_EXIT_CODES, printJsonOr, UsageError, withStore } from './context.js';
 
 function positiveNumber(value: string): number {
@@ -88,7 +89,7 @@ interface LdapOptions {
 
 interface RunTarget {
   config: HubConfig;
-  store: PlatformStore;
+  store: SqlStore;
   tenant: TenantConfig;
   source: DirectorySourceConfig;
 }
@@ -107,7 +108,7 @@ interface RunOptions {
 async function importOnce(target: RunTarget, o: RunOptions): Promise<ImportReport> {
   const { config, store, tenant, source } = target;
   const password = readSecret(source.bindPassword, `directory source ${source.id}`);
-  const scope = store.forTenant(tenant.id);
+  const scope = store.forTenant(tenant.id, { linksPerTransaction: source.linkBatchSize });
   const previous = await scope.imports.lastCompletedRun(source.id);
   const progress = o.progress && process.stderr.isTTY ? progressPrinter(process.stderr, previous?.counters.read ?? null) : null;
   try {

@@ -266,11 +266,16 @@ async function deltaStart(store: ImportStore, source: DirectorySourceConfig): Pr
   return { stamp: last.highWaterMark, strict: secondEnd + source.clockSkewSeconds * 1000 <= last.startedAt.getTime() };
 }
 
+/** The structure and group writes of a run: a dry run previews them (the same outcome, nothing written). */
+function directoryWrites(store: ImportStore, dryRun: boolean): Pick<ImportStore, 'upsertStructures' | 'upsertGroups'> {
+  return dryRun ? { upsertStructures: (items) => store.previewStructures(items), upsertGroups: (items) => store.previewGroups(items) } : store;
+}
+
 /** Structures, then groups: the maps people are resolved with. */
 async function readDirectoryTree(deps: ImportDeps, request: ImportRequest, source: DirectorySource, run: Run, since: Since | null): Promise<DirectoryMaps> {
   const { source: cfg } = request;
   const store = deps.scope.imports;
-  const write = !request.dryRun;
+  const writes = directoryWrites(store, request.dryRun);
   const structures = [];
   for await (const item of source.read(cfg.baseDn.structures, withSince(cfg.filters.structures, since), 'structure')) {
     run.read(item);
@@ -286,7 +291,7 @@ async function readDirectoryTree(deps: ImportDeps, request: ImportRequest, sourc
     }
   }
   deps.onProgress?.({ phase: 'structures', read: run.counters.read });
-  const structureOutcome = await store.upsertStructures(structures, write);
+  const structureOutcome = await writes.upsertStructures(structures);
   const maps: DirectoryMaps = { structureIdsByDn: new Map([...(await store.structureIdsByDn()), ...structureOutcome.idsByDn]), groupIdsByKey: new Map() };
 
   const groups = [];
@@ -300,7 +305,7 @@ async function readDirectoryTree(deps: ImportDeps, request: ImportRequest, sourc
     } else await run.quarantine([mapped.ok ? { dn: mapped.value.dn, reason: `dangling structure DN ${mapped.value.structureDn}` } : mapped.quarantined]);
   }
   deps.onProgress?.({ phase: 'groups', read: run.counters.read });
-  const groupOutcome = await store.upsertGroups(groups, write);
+  const groupOutcome = await writes.upsertGroups(groups);
   maps.groupIdsByKey = await store.groupIdsByKey();
   for (const g of groups) maps.groupIdsByKey.set(`${g.structureId}|${g.kind}|${g.code}`, groupOutcome.idsByDn.get(g.dn)!);
   return maps;
@@ -328,14 +333,9 @@ async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source
   // A batch's writes go on while the next batch is read and mapped (PostgreSQL works meanwhile
   // in its own process); they are committed before that batch is planned against the store.
   let writing: Promise<void> | null = null;
-  let statisticsAt = cfg.batchSize;
   const flush = async () => {
     if (writing) await writing;
     writing = null;
-    if (write && run.counters.created >= statisticsAt) {
-      statisticsAt = run.counters.created * 10;
-      await store.refreshStatistics();
-    }
     const people = batch;
     const seenIds = quarantinedIds;
     batch = [];
@@ -372,7 +372,7 @@ async function readAndReconcile(deps: ImportDeps, request: ImportRequest, source
   if (write) {
     deps.onProgress?.({ phase: 'relations', read: run.counters.read });
     if (leftover.length > 0) await store.adoptPendingRelations(leftover, run.record.id);
-    const { unresolved } = await store.resolveRelations(run.record.id, cfg.linkBatchSize);
+    const { unresolved } = await store.resolveRelations(run.record.id);
     if (unresolved > 0) run.warnings.push(`${unresolved} parent–child link(s) name a person who was not imported (absent from the directory, or quarantined)`);
   }
   if (request.mode === 'full') await markDisappeared(deps, run, request);
@@ -387,7 +387,7 @@ async function applyBatch(deps: ImportDeps, run: Run, people: ImportedPerson[], 
   const store = deps.scope.imports;
   const classes = referencedClasses(people, maps);
   if (classes.length > 0) {
-    const outcome = await store.upsertGroups(classes, !request.dryRun);
+    const outcome = await directoryWrites(store, request.dryRun).upsertGroups(classes);
     classes.forEach((g, i) => maps.groupIdsByKey.set(`${g.structureId}|${g.kind}|${g.code}`, outcome.ids[i]!));
   }
   const plan = await planBatch(people, maps, store, run.seen, request.source.id, context.logins);

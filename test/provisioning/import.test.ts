@@ -16,7 +16,6 @@ import { createSdetMapper, type SdetMapperOptions } from '../../src/provisioning
 import { openLdapClient } from '../../src/provisioning/source/ldap-client.js';
 import { DirectoryError, openLdapSource, openLdapSourceInThisThread, type DirectorySource, type EntryKind, type LdapSourceOptions } from '../../src/provisioning/source/ldap.js';
 import { createLogger } from '../../src/shared/logger.js';
-import type { PlatformStore } from '../../src/storage/ports/index.js';
 import { createRedis, waitForRedis } from '../../src/storage/redis/client.js';
 import { RedisLockService } from '../../src/storage/redis/lock.js';
 import { openSqlStore, type SqlStore } from '../../src/storage/sql/database.js';
@@ -47,7 +46,7 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
   let dir: string;
   let slapd: Slapd;
   let plan: SdetWriteResult;
-  let store: PlatformStore;
+  let store: SqlStore;
   let database: TestDatabase | null = null;
   let redis: Redis;
   let tenant: TenantConfig;
@@ -60,7 +59,7 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
     return { url: s.url, bindDn: s.bindDn, bindPassword: password, rejectUnauthorized: true, pageSize: s.pageSize, timeLimitSeconds: 30, connectTimeoutSeconds: 2, maxRetries: 1 };
   };
   const sourceOf = (t: TenantConfig = tenant, password = slapd.rootPassword) => (mapping: SdetMapperOptions) => openLdapSource(ldapOptions(t, password), mapping);
-  const deps = (extra: Partial<ImportDeps> = {}): ImportDeps => ({ scope: store.forTenant('lille'), locks: new RedisLockService(redis), openSource: sourceOf(), log, ...extra });
+  const deps = (extra: Partial<ImportDeps> = {}): ImportDeps => ({ scope: store.forTenant('lille', { linksPerTransaction: tenant.directorySources[0]!.linkBatchSize }), locks: new RedisLockService(redis), openSource: sourceOf(), log, ...extra });
   const request = (mode: 'full' | 'delta', extra: Partial<ImportRequest> = {}): ImportRequest => ({ tenant, source: tenant.directorySources[0]!, mode, dryRun: false, allowMassRemoval: false, ...extra });
   const lille = () => store.forTenant('lille');
 
@@ -264,7 +263,7 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
     const groupsOf = async () => (await lille().memberships.groupsOf(pupil!.id)).map((g) => g.id).sort();
     const parentsOf = async () => (await lille().relations.parentsOf(pupil!.id)).map((a) => a.id).sort();
     const [groups, parents] = [await groupsOf(), await parentsOf()];
-    const writes = await countWrites(store as SqlStore, ['account_structures', 'group_members', 'relations', 'import_pending_relations']);
+    const writes = await countWrites(store, ['account_structures', 'group_members', 'relations', 'import_pending_relations']);
     const delta = async (ldif: string, target = dn) => {
       await new Promise((r) => setTimeout(r, 1100)); // modifyTimestamp has a one-second resolution
       await slapd.add(`dn: ${target}\nchangetype: modify\n${ldif}`);
@@ -311,8 +310,8 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`LDAP import (
     const groups = (await lille().memberships.groupsOf(pupil!.id)).map((g) => g.id).sort();
     const parents = (await lille().relations.parentsOf(pupil!.id)).map((a) => a.id).sort();
     // What earlier versions stored: one SHA-256 of the whole entry, base64url.
-    await (store as SqlStore).db.updateTable('accounts').set({ content_hash: 'x'.repeat(43) }).where('id', '=', pupil!.id).execute();
-    const writes = await countWrites(store as SqlStore, ['group_members', 'relations', 'import_pending_relations']);
+    await store.db.updateTable('accounts').set({ content_hash: 'x'.repeat(43) }).where('id', '=', pupil!.id).execute();
+    const writes = await countWrites(store, ['group_members', 'relations', 'import_pending_relations']);
     const report = await runImport(deps(), request('full'));
     expect(report.counters).to.include({ updated: 1, created: 0, disappeared: 0 });
     const written = await writes();

@@ -120,7 +120,7 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`interrupted i
   }
 
   const deps = (store: SqlStore, fault?: Fault): ImportDeps => {
-    const scope = store.forTenant('lille');
+    const scope = store.forTenant('lille', { linksPerTransaction: tenant.directorySources[0]!.linkBatchSize });
     return {
       scope: fault?.kind === 'store' ? faultyScope(scope, fault) : scope,
       locks: new RedisLockService(redis),

@@ -5,10 +5,15 @@ import { expect } from 'chai';
 import { sql, type Kysely } from 'kysely';
 import { ConfigError, NotFound, ServiceUnavailable } from '../../src/shared/errors.js';
 import { newId } from '../../src/shared/ids.js';
-import { runStoreConformance } from '../../src/storage/conformance/suite.js';
+import { accountStoreConformance } from '../../testing/conformance/accounts.js';
+import { auditStoreConformance } from '../../testing/conformance/audit.js';
+import { clientStoreConformance } from '../../testing/conformance/clients.js';
+import { connectorStoreConformance } from '../../testing/conformance/connectors.js';
+import { directoryStoreConformance } from '../../testing/conformance/directory.js';
+import { importStoreConformance } from '../../testing/conformance/imports.js';
+import { runStoreConformance } from '../../testing/conformance/kit.js';
 import { migrateDownTo, migrateToLatest, migrationNames, openSqlStore, type SqlDialect, type SqlStore } from '../../src/storage/sql/index.js';
 import { ZERO_COUNTERS } from '../../src/storage/sql/imports/runs.js';
-import type { AccountBatch } from '../../src/storage/ports/index.js';
 import { createTestDatabase, freePort, type TestDatabase } from '../../testing/harness/postgres.js';
 
 function sqliteDatabase(): Promise<TestDatabase> {
@@ -43,7 +48,7 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
         await database.drop();
       },
     };
-  });
+  }, [accountStoreConformance, directoryStoreConformance, clientStoreConformance, connectorStoreConformance, auditStoreConformance, importStoreConformance]);
 
   describe(`sql store: ${dialect}`, () => {
     let database: TestDatabase;
@@ -185,35 +190,6 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
       expect((await lille.imports.findAccounts({ externalIds: ['LILLE-1', 'LILLE-2'], ines: [] })).map((a) => a.externalId).sort()).to.deep.equal(['LILLE-1', 'LILLE-2']);
       expect(await left('account_structures', 'tenant_id', lille.tenantId)).to.equal(2);
       expect(await left('import_pending_relations', 'run_id', run.id)).to.equal(1);
-    });
-
-    it('hands a stopped run\'s pending links to the next run, minus those it states anew or whose account is gone', async () => {
-      const lille = await newTenant();
-      const batch = (extra: Partial<AccountBatch>): AccountBatch => ({ creates: [], updates: [], relations: [], replaceParentsOf: [], restated: [], merges: [], supersededRuns: [], runCounters: ZERO_COUNTERS, ...extra });
-      const account = (n: number) => ({
-        id: newId(), dn: `uid=${n},ou=people`, externalId: `LILLE-${n}`, source: 'AC-LILLE', profile: n < 10 ? 'Student' as const : 'Relative' as const,
-        firstName: 'A', lastName: `N${n}`, birthDate: null, email: null, academicEmail: null, ine: null, garId: null,
-        contentHash: `h${n}`, structureIds: [], groupIds: [], login: `a.n${n}-${newId()}`, activationCodeHash: 'x'.repeat(64),
-      });
-      // Three pupils, each naming a parent; the first run stops before linking.
-      const [p1, p2, p3, parent, other] = [account(1), account(2), account(3), account(11), account(12)];
-      const stopped = await lille.imports.startRun({ sourceId: 'AC-LILLE', mode: 'full', dryRun: false });
-      const names = (child: { id: string }, parentId: string) => ({ accountId: child.id, side: 'child' as const, other: { externalId: parentId } });
-      await lille.imports.applyAccounts(stopped.id, batch({ creates: [p1, p2, p3, parent, other], relations: [names(p1, 'LILLE-11'), names(p2, 'LILLE-11'), names(p3, 'LILLE-11')] }));
-      await lille.imports.finishRun(stopped.id, { status: 'failed', highWaterMark: null, error: 'stopped' });
-      await lille.accounts.delete(p3.id);
-
-      const next = await lille.imports.startRun({ sourceId: 'AC-LILLE', mode: 'full', dryRun: false });
-      const leftover = await lille.imports.leftoverRelationRuns('AC-LILLE');
-      expect(leftover).to.deep.equal([stopped.id]);
-      // The next run states the second pupil's links anew: another parent replaces the first.
-      await lille.imports.applyAccounts(next.id, batch({ relations: [names(p2, 'LILLE-12')], restated: [p2.id], replaceParentsOf: [p2.id], supersededRuns: leftover }));
-      await lille.imports.adoptPendingRelations(leftover, next.id);
-      expect(await lille.imports.resolveRelations(next.id)).to.deep.equal({ linked: 2, unresolved: 0 });
-      expect((await lille.relations.parentsOf(p1.id)).map((a) => a.externalId)).to.deep.equal(['LILLE-11']);
-      expect((await lille.relations.parentsOf(p2.id)).map((a) => a.externalId)).to.deep.equal(['LILLE-12']);
-      await lille.imports.cleanupRun(next.id);
-      expect(await lille.imports.leftoverRelationRuns('AC-LILLE')).to.deep.equal([]);
     });
 
     it('answers ping with ServiceUnavailable once closed', async () => {

@@ -170,11 +170,16 @@ export interface ImportStore {
   addQuarantine(runId: string, items: Array<{ dn: string; reason: string }>): Promise<void>;
   listQuarantine(runId: string): Promise<Array<{ dn: string; reason: string }>>;
 
-  /** By UAI; unchanged when the hash matches. With `write` false nothing is written (dry run). */
-  upsertStructures(items: StructureWrite[], write: boolean): Promise<UpsertOutcome>;
+  /** By UAI; unchanged when the hash matches. */
+  upsertStructures(items: StructureWrite[]): Promise<UpsertOutcome>;
+  /** What `upsertStructures` would do, writing nothing (a dry run); created rows get ids no store row has. */
+  previewStructures(items: StructureWrite[]): Promise<UpsertOutcome>;
   /** Every structure of the tenant by normalised DN (a delta run resolves DNs it did not read). */
   structureIdsByDn(): Promise<Map<string, string>>;
-  upsertGroups(items: GroupWrite[], write: boolean): Promise<UpsertOutcome>;
+  /** By structure, kind and code; unchanged when the hash matches. */
+  upsertGroups(items: GroupWrite[]): Promise<UpsertOutcome>;
+  /** What `upsertGroups` would do, writing nothing (a dry run). */
+  previewGroups(items: GroupWrite[]): Promise<UpsertOutcome>;
   /** Key `structureId|kind|code` → group id. */
   groupIdsByKey(): Promise<Map<string, string>>;
 
@@ -194,8 +199,11 @@ export interface ImportStore {
   leftoverRelationRuns(sourceId: string): Promise<string[]>;
   /** Makes the pending links of `fromRuns` this run's (those of accounts since deleted are dropped). */
   adoptPendingRelations(fromRuns: string[], runId: string): Promise<void>;
-  /** Links the run's pending relations, the links of about `perTransaction` accounts at a time (default: the store's); returns how many name nobody. */
-  resolveRelations(runId: string, perTransaction?: number): Promise<{ linked: number; unresolved: number }>;
+  /**
+   * Links the run's pending relations; returns how many name nobody. Links already made stay
+   * made if it fails half-way: running it again completes the work.
+   */
+  resolveRelations(runId: string): Promise<{ linked: number; unresolved: number }>;
   /** The source's active, pending or disabled accounts, by id, `limit` at a time after `afterId`. */
   liveAccountsOfSource(source: string, afterId: string | null, limit: number): Promise<SourceAccount[]>;
   /** Marks these accounts disappeared (those still active, pending or disabled); returns how many. */
@@ -204,10 +212,4 @@ export interface ImportStore {
   purgeDisappeared(before: Date): Promise<number>;
   /** Drops the staging rows of a run that completed (a failed run's wait for the next one). */
   cleanupRun(runId: string): Promise<void>;
-  /**
-   * Brings the query planner's statistics of the tables an import fills up to date (a server
-   * without autovacuum keeps planning for empty tables: sequential scans in every batch). The
-   * run calls it as the accounts it created grow tenfold; a no-op where the engine needs none.
-   */
-  refreshStatistics(): Promise<void>;
 }

@@ -8,7 +8,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Dialect } from 'kysely';
 import pg from 'pg';
 import { ConfigError, ServiceUnavailable } from '../../shared/errors.js';
-import type { PlatformStore } from '../ports/index.js';
+import type { PlatformStore, TenantScope } from '../ports/index.js';
 import { platformAccounts } from './accounts.js';
 import { auditStore } from './audit.js';
 import { platformClients } from './clients.js';
@@ -23,6 +23,8 @@ import { tenantStore } from './tenants.js';
 export interface SqlStore extends PlatformStore {
   readonly db: Kysely<Database>;
   readonly dialect: SqlDialect;
+  /** A tenant's stores; `linksPerTransaction` tunes its import store for one source (its `linkBatchSize`). */
+  forTenant(tenantId: string, imports?: { linksPerTransaction?: number }): TenantScope;
 }
 
 export interface OpenSqlStoreOptions {
@@ -129,7 +131,7 @@ function createStore(db: Kysely<Database>, dialect: SqlDialect, sqliteRows: RowI
     db,
     dialect,
     tenants: tenantStore(db),
-    forTenant: (tenantId) => tenantScope(db, tenantId, sqliteRows),
+    forTenant: (tenantId, imports) => tenantScope(db, tenantId, { ...imports, sqliteRows }),
     accounts: platformAccounts(db),
     clients: platformClients(db),
     connectors: connectorStore(db, null),

@@ -6,8 +6,7 @@ import { tenantClients } from './clients.js';
 import { connectorStore } from './connectors.js';
 import { tenantGroups } from './groups.js';
 import { tenantIdentities } from './identities.js';
-import { tenantImports } from './imports/index.js';
-import type { RowInserter } from './imports/raw.js';
+import { tenantImports, type ImportTuning } from './imports/index.js';
 import { tenantMemberships } from './memberships.js';
 import { tenantMfa } from './mfa.js';
 import { tenantRelations } from './relations.js';
@@ -16,9 +15,9 @@ import { tenantStructures } from './structures.js';
 
 /**
  * Every store of the scope receives the tenant once, here, and filters every query by it.
- * `sqliteRows`: the SQLite connection's row inserter, for imports (none on PostgreSQL).
+ * `imports`: how the import store writes (SQLite's row inserter, links per transaction).
  */
-export function tenantScope(db: Kysely<Database>, tenantId: string, sqliteRows?: RowInserter): TenantScope {
+export function tenantScope(db: Kysely<Database>, tenantId: string, imports: ImportTuning): TenantScope {
   return {
     tenantId,
     accounts: tenantAccounts(db, tenantId),
@@ -31,6 +30,6 @@ export function tenantScope(db: Kysely<Database>, tenantId: string, sqliteRows?:
     mfa: tenantMfa(db, tenantId),
     connectors: connectorStore(db, tenantId),
     audit: auditStore(db, tenantId),
-    imports: tenantImports(db, tenantId, sqliteRows),
+    imports: tenantImports(db, tenantId, imports),
   };
 }

@@ -43,39 +43,46 @@ async function upsertBy<T extends { dn: string | null; contentHash: string }>(
 }
 
 export function importDirectory(db: Kysely<Database>, tenantId: string) {
+  /** A preview (`write` false) takes the same decisions as the upsert and writes nothing. */
+  async function structures(items: StructureWrite[], write: boolean): Promise<UpsertOutcome> {
+    const existing = new Map<string, Existing>();
+    for (const part of chunks(items.map((i) => i.uai))) {
+      const rows = await db.selectFrom('structures').select(['id', 'uai', 'content_hash']).where('tenant_id', '=', tenantId).where('uai', 'in', part).execute();
+      for (const row of rows) existing.set(row.uai, row);
+    }
+    const values = (s: StructureWrite) => ({ uai: s.uai, name: s.name, external_id: s.externalId, dn: s.dn, content_hash: s.contentHash });
+    return db.transaction().execute((trx) => upsertBy(items, (s) => s.uai, existing, write ? {
+      create: async (rows) => void (await trx.insertInto('structures').values(rows.map(({ item, id }) => ({ id, tenant_id: tenantId, ...values(item) }))).execute()),
+      update: async (s, id) => void (await trx.updateTable('structures').set(values(s)).where('tenant_id', '=', tenantId).where('id', '=', id).execute()),
+    } : null));
+  }
+
+  async function groups(items: GroupWrite[], write: boolean): Promise<UpsertOutcome> {
+    const key = (g: { structure_id?: string; structureId?: string; kind: string; code: string }) => `${g.structure_id ?? g.structureId}|${g.kind}|${g.code}`;
+    const existing = new Map<string, Existing>();
+    const structureIds = [...new Set(items.map((g) => g.structureId))];
+    for (const part of chunks(structureIds)) {
+      const rows = await db.selectFrom('groups').select(['id', 'structure_id', 'kind', 'code', 'content_hash']).where('tenant_id', '=', tenantId).where('structure_id', 'in', part).execute();
+      for (const row of rows) existing.set(key(row), row);
+    }
+    const values = (g: GroupWrite) => ({ structure_id: g.structureId, kind: g.kind, code: g.code, name: g.name, dn: g.dn, content_hash: g.contentHash });
+    return db.transaction().execute((trx) => upsertBy(items, key, existing, write ? {
+      create: async (rows) => void (await trx.insertInto('groups').values(rows.map(({ item, id }) => ({ id, tenant_id: tenantId, external_id: null, ...values(item) }))).execute()),
+      update: async (g, id) => void (await trx.updateTable('groups').set(values(g)).where('tenant_id', '=', tenantId).where('id', '=', id).execute()),
+    } : null));
+  }
+
   return {
-    async upsertStructures(items: StructureWrite[], write: boolean): Promise<UpsertOutcome> {
-      const existing = new Map<string, Existing>();
-      for (const part of chunks(items.map((i) => i.uai))) {
-        const rows = await db.selectFrom('structures').select(['id', 'uai', 'content_hash']).where('tenant_id', '=', tenantId).where('uai', 'in', part).execute();
-        for (const row of rows) existing.set(row.uai, row);
-      }
-      const values = (s: StructureWrite) => ({ uai: s.uai, name: s.name, external_id: s.externalId, dn: s.dn, content_hash: s.contentHash });
-      return db.transaction().execute((trx) => upsertBy(items, (s) => s.uai, existing, write ? {
-        create: async (rows) => void (await trx.insertInto('structures').values(rows.map(({ item, id }) => ({ id, tenant_id: tenantId, ...values(item) }))).execute()),
-        update: async (s, id) => void (await trx.updateTable('structures').set(values(s)).where('tenant_id', '=', tenantId).where('id', '=', id).execute()),
-      } : null));
-    },
+    upsertStructures: (items: StructureWrite[]) => structures(items, true),
+    previewStructures: (items: StructureWrite[]) => structures(items, false),
 
     async structureIdsByDn(): Promise<Map<string, string>> {
       const rows = await db.selectFrom('structures').select(['id', 'dn']).where('tenant_id', '=', tenantId).where('dn', 'is not', null).execute();
       return new Map(rows.map((r) => [r.dn!, r.id]));
     },
 
-    async upsertGroups(items: GroupWrite[], write: boolean): Promise<UpsertOutcome> {
-      const key = (g: { structure_id?: string; structureId?: string; kind: string; code: string }) => `${g.structure_id ?? g.structureId}|${g.kind}|${g.code}`;
-      const existing = new Map<string, Existing>();
-      const structureIds = [...new Set(items.map((g) => g.structureId))];
-      for (const part of chunks(structureIds)) {
-        const rows = await db.selectFrom('groups').select(['id', 'structure_id', 'kind', 'code', 'content_hash']).where('tenant_id', '=', tenantId).where('structure_id', 'in', part).execute();
-        for (const row of rows) existing.set(key(row), row);
-      }
-      const values = (g: GroupWrite) => ({ structure_id: g.structureId, kind: g.kind, code: g.code, name: g.name, dn: g.dn, content_hash: g.contentHash });
-      return db.transaction().execute((trx) => upsertBy(items, key, existing, write ? {
-        create: async (rows) => void (await trx.insertInto('groups').values(rows.map(({ item, id }) => ({ id, tenant_id: tenantId, external_id: null, ...values(item) }))).execute()),
-        update: async (g, id) => void (await trx.updateTable('groups').set(values(g)).where('tenant_id', '=', tenantId).where('id', '=', id).execute()),
-      } : null));
-    },
+    upsertGroups: (items: GroupWrite[]) => groups(items, true),
+    previewGroups: (items: GroupWrite[]) => groups(items, false),
 
     async groupIdsByKey(): Promise<Map<string, string>> {
       const rows = await db.selectFrom('groups').select(['id', 'structure_id', 'kind', 'code']).where('tenant_id', '=', tenantId).execute();

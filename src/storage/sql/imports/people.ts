@@ -42,11 +42,40 @@ const OTHER_KEYS = [
   { column: 'dn', pending: 'other_dn' },
 ] as const;
 
-/** `sqliteRows`: how rows reach a SQLite store (unused on PostgreSQL). */
-export function importPeople(db: Kysely<Database>, tenantId: string, sqliteRows?: RowInserter) {
+/**
+ * Created accounts of a run at which the planner's statistics are refreshed, then at ten, a
+ * hundred… times as many: a server without autovacuum keeps planning for empty tables
+ * (sequential scans in every batch) while an import fills them.
+ */
+const FIRST_STATISTICS_REFRESH = 2000;
+
+/** How the SQL import store works, as its caller tunes it. */
+export interface ImportTuning {
+  /** How rows reach a SQLite store (unused on PostgreSQL). */
+  sqliteRows?: RowInserter;
+  /** Accounts whose links are made per transaction; default: the engine's. */
+  linksPerTransaction?: number;
+}
+
+export function importPeople(db: Kysely<Database>, tenantId: string, { sqliteRows, linksPerTransaction }: ImportTuning) {
   const raw = rawSql(db);
   const { param, tuples } = raw;
   const pg = raw.dialect === 'postgres';
+  const perTransaction = linksPerTransaction ?? (pg ? 250_000 : 50_000);
+
+  /** Whether the run's created accounts crossed a refresh point with this batch. */
+  function statisticsStale(batch: AccountBatch): boolean {
+    const after = batch.runCounters.created;
+    const before = after - batch.creates.length;
+    const step = (created: number) => (created < FIRST_STATISTICS_REFRESH ? -1 : Math.floor(Math.log10(created / FIRST_STATISTICS_REFRESH)));
+    return step(after) > step(before);
+  }
+
+  async function refreshStatistics(): Promise<void> {
+    // SQLite plans well enough from its indexes alone (no sqlite_stat1 is better than a stale one).
+    if (!pg) return;
+    await raw.run(db, 'analyze accounts, account_structures, group_members, relations, import_pending_relations', []);
+  }
 
   /**
    * Inserts `rows` (each `columns.length` values; text, or ISO timestamps). SQLite runs one
@@ -234,6 +263,8 @@ export function importPeople(db: Kysely<Database>, tenantId: string, sqliteRows?
           runId, r.accountId, r.side, 'externalId' in r.other ? r.other.externalId : null, 'dn' in r.other ? r.other.dn : null,
         ]));
       });
+      // Before the next batch looks up accounts: it is planned with what the tables now hold.
+      if (statisticsStale(batch)) await refreshStatistics();
     },
 
     async adoptPendingRelations(fromRuns: string[], runId: string): Promise<void> {
@@ -247,7 +278,7 @@ export function importPeople(db: Kysely<Database>, tenantId: string, sqliteRows?
       }
     },
 
-    async resolveRelations(runId: string, perTransaction = pg ? 250_000 : 50_000): Promise<{ linked: number; unresolved: number }> {
+    async resolveRelations(runId: string): Promise<{ linked: number; unresolved: number }> {
       let linked = 0;
       let unresolved = 0;
       // A chunk at a time, by account id: the resolved pairs wait in a temporary table (in
@@ -290,12 +321,6 @@ export function importPeople(db: Kysely<Database>, tenantId: string, sqliteRows?
       const result = await db.deleteFrom('accounts').where('tenant_id', '=', tenantId).where('status', '=', 'disappeared')
         .where('disappeared_at', '<', toTimestamp(before)).executeTakeFirst();
       return Number(result.numDeletedRows);
-    },
-
-    async refreshStatistics(): Promise<void> {
-      // SQLite plans well enough from its indexes alone (no sqlite_stat1 is better than a stale one).
-      if (!pg) return;
-      await raw.run(db, 'analyze accounts, account_structures, group_members, relations, import_pending_relations', []);
     },
 
     async cleanupRun(runId: string): Promise<void> {
