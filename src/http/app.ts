@@ -2,7 +2,6 @@
 import Koa from 'koa';
 import compose from 'koa-compose';
 import mount from 'koa-mount';
-import type Provider from 'oidc-provider';
 import type { Logger } from '../shared/logger.js';
 import type { AuditStore } from '../storage/ports/index.js';
 import { assetsRouter, faviconRouter } from './assets.js';
@@ -22,7 +21,8 @@ export interface HttpDeps {
   maxBodyBytes: number;
   /** The provider's cookie keys: koa-mount runs oidc-provider with this app's context, so both must sign alike. */
   cookieKeys: string[];
-  provider: Provider;
+  /** The OIDC provider (a Koa application), mounted at the issuer's path after the hub's routes. */
+  provider: Koa;
   readiness: ReadinessCheck[];
   log: Logger;
   /** Where the input guard records refused requests (the platform's audit log). */
