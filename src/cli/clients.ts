@@ -11,7 +11,7 @@ import { clientConfigFromRecord, clientRecordFromConfig } from '../oidc/clients.
 import { Conflict, HubError, NotFound } from '../shared/errors.js';
 import { newSecret, sha256Hex } from '../shared/ids.js';
 import { BASE_SCOPES, ID_TOKEN_ALGS, configSchema, type HubConfig } from '../config/schema.js';
-import { formatIssues } from '../config/load.js';
+import { formatIssues } from '../shared/zod-issues.js';
 import type { NewOidcClient, OidcClientRecord, PlatformStore } from '../storage/ports/index.js';
 import { printJsonOr, withStore } from './context.js';
 

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { PROJECT_ROOT } from '../config/load.js';
 import type { HubConfig } from '../config/schema.js';
-import { readSecret } from '../config/secrets.js';
+import { readSecret } from '../shared/secrets.js';
 import type { DirectorySourceConfig, TenantConfig } from '../config/tenant-schema.js';
 import { loadTenants } from '../config/tenants.js';
 import { runImport, type ImportReport } from '../provisioning/job.js';

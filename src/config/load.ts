@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { formatIssues } from '../shared/zod-issues.js';
 import type { ConnectorSettingsCheck } from '../federation/config.js';
 import { ConfigError } from '../shared/errors.js';
 import { sha256Hex } from '../shared/ids.js';
@@ -57,14 +58,6 @@ export function readYamlFile(file: string, issues: string[]): Tree {
 }
 
 /** Zod issues as `path: message` lines. */
-export function formatIssues(error: z.ZodError): string[] {
-  return error.issues.flatMap((issue) => {
-    // zod reports unknown keys at their parent; name each key's own path, as for other issues.
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${[...issue.path, key].join('.')}: unknown key`);
-    return [`${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`];
-  });
-}
-
 function isTree(value: unknown): value is Tree {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

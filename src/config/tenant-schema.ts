@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { tenantAuthSchema } from '../auth/config.js';
 import { tenantConnectorSchema } from '../federation/config.js';
-import { secretRefSchema } from './secrets.js';
+import { secretRefSchema } from '../shared/secrets.js';
 
 const directorySourceSchema = z.strictObject({
   /** Source id as the directory writes it in jointures, e.g. `AC-LILLE`. */

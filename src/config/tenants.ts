@@ -3,7 +3,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../shared/errors.js';
 import type { ConnectorSettingsCheck } from '../federation/config.js';
-import { connectorSettingsIssues, formatIssues, readYamlFile } from './load.js';
+import { connectorSettingsIssues, readYamlFile } from './load.js';
+import { formatIssues } from '../shared/zod-issues.js';
 import { tenantSchema, type TenantConfig } from './tenant-schema.js';
 
 /** `connectorSettings`: the connector registry's check of each connector's section (see LoadOptions). */

@@ -6,7 +6,7 @@
  * and skipped, never fatal.
  */
 import type { z } from 'zod';
-import { formatIssues } from '../config/load.js';
+import { formatIssues } from '../shared/zod-issues.js';
 import type { Logger } from '../shared/logger.js';
 import type { NewStoredConnector, PlatformStore, StoredConnector } from '../storage/ports/index.js';
 import type { ConnectorConfig, ConnectorOwner } from './config.js';

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { readSecret } from '../../../config/secrets.js';
+import { readSecret } from '../../../shared/secrets.js';
 import { HubError } from '../../../shared/errors.js';
 import type { ConnectorConfig } from '../../config.js';
 import type { ConnectorContext, ConnectorType, LoginState, OpenConnector } from '../../core/connector.js';

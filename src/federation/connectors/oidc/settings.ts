@@ -1,6 +1,6 @@
 /** The `oidc:` section of an OIDC connector (an académie's "FIM"). */
 import { z } from 'zod';
-import { secretRefSchema } from '../../../config/secrets.js';
+import { secretRefSchema } from '../../../shared/secrets.js';
 
 export const oidcSettingsSchema = z.strictObject({
   /** The upstream issuer; its discovery document is read from `<issuer>/.well-known/openid-configuration`. */

@@ -1,7 +1,7 @@
 /** Secrets named in configuration: never written in a file, read from the environment or a file. */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from '../shared/errors.js';
+import { ConfigError } from './errors.js';
 
 export const secretRefSchema = z.union([
   z.strictObject({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name') }),
