@@ -1,0 +1,63 @@
+/**
+ * What a CLI command runs on: the store (migrated, tenant files and config clients mirrored, as
+ * at every hub start), the tenant directory, and the Redis-backed services, Redis being opened
+ * only by a command that needs it.
+ */
+import type { Redis } from 'ioredis';
+import type { HubConfig } from '../config/schema.js';
+import type { Logger } from '../shared/logger.js';
+import type { EphemeralStore } from '../storage/ports/ephemeral.js';
+import type { PlatformStore } from '../storage/ports/index.js';
+import type { LockService } from '../storage/ports/locks.js';
+import { RedisEphemeralStore } from '../storage/redis/ephemeral.js';
+import { mirrorDeclaredClients } from './declarations.js';
+import { lockService } from './locks.js';
+import { closeRedis, openRedis } from './redis.js';
+import { openPlatformStore } from './stores.js';
+import { TenantDirectory } from './tenants.js';
+
+export interface CommandServices {
+  store: PlatformStore;
+  tenants: TenantDirectory;
+  /** Locks shared by every machine through Redis, else lock files of this machine. */
+  locks(): Promise<LockService>;
+  /** The hubs' shared short-lived state (login limits…) in Redis; null without Redis, where it lives in each hub process. */
+  sharedEphemeral(): Promise<EphemeralStore | null>;
+  close(): Promise<void>;
+}
+
+/** `log`: where Redis connection errors go (a command's stdout is its output). */
+export async function openCommandServices(config: HubConfig, log: Logger): Promise<CommandServices> {
+  const store = await openPlatformStore(config);
+  let tenants: TenantDirectory;
+  try {
+    tenants = await TenantDirectory.open(config, store);
+    await mirrorDeclaredClients(config, store);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  let opening: Promise<Redis | null> | undefined;
+  const redis = (): Promise<Redis | null> => {
+    // A Redis that did not answer is asked again next time (a scheduled import's next run).
+    opening ??= openRedis(config.redis, log).catch((err: unknown) => {
+      opening = undefined;
+      throw err;
+    });
+    return opening;
+  };
+  return {
+    store,
+    tenants,
+    locks: async () => lockService(config, await redis()),
+    sharedEphemeral: async () => {
+      const opened = await redis();
+      return opened ? new RedisEphemeralStore(opened) : null;
+    },
+    close: async () => {
+      const opened = await opening?.catch(() => null);
+      if (opened) await closeRedis(opened);
+      await store.close();
+    },
+  };
+}
