@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { HubConfig } from '../config/schema.js';
+import { HubError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { EphemeralStore } from '../storage/ports/ephemeral.js';
 import type { PlatformStore } from '../storage/ports/index.js';
@@ -21,8 +22,11 @@ export interface CommandServices {
   tenants: TenantDirectory;
   /** Locks shared by every machine through Redis, else lock files of this machine. */
   locks(): Promise<LockService>;
-  /** The hubs' shared short-lived state (login limits…) in Redis; null without Redis, where it lives in each hub process. */
-  sharedEphemeral(): Promise<EphemeralStore | null>;
+  /**
+   * The hubs' shared short-lived state (login limits…) in Redis. Without Redis it lives in each
+   * hub process, out of a command's reach: HubError `no_redis`.
+   */
+  sharedEphemeral(): Promise<EphemeralStore>;
   close(): Promise<void>;
 }
 
@@ -52,7 +56,8 @@ export async function openCommandServices(config: HubConfig, log: Logger): Promi
     locks: async () => lockService(config, await redis()),
     sharedEphemeral: async () => {
       const opened = await redis();
-      return opened ? new RedisEphemeralStore(opened) : null;
+      if (!opened) throw new HubError('no_redis', 'no REDIS_URL: the hubs keep this state in their own memory', { status: 400 });
+      return new RedisEphemeralStore(opened);
     },
     close: async () => {
       const opened = await opening?.catch(() => null);

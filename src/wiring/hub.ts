@@ -101,7 +101,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
     const tenants = await TenantDirectory.open(config, store);
     await mirrorDeclaredClients(config, store, log);
     const developmentRouters = config.mode === 'development' ? await wireDevelopment(config, store, log) : [];
-    const sessions = opened.add(await openSessionStorage(config, log));
+    const sessions = opened.add(await openSessionStorage(config.redis, log));
     const { provider, federation, interactions } = await createSignIn({ config, log, store, keys, tenants, sessions });
     opened.add(federation);
     const app = createHttpApp({

@@ -14,7 +14,7 @@ import type { OidcModelAdapter } from '../storage/ports/oidc-adapter.js';
 import { RedisEphemeralStore } from '../storage/redis/ephemeral.js';
 import { RedisOidcAdapter } from '../storage/redis/oidc-adapter.js';
 import { migrateToLatest, openSqlStore } from '../storage/sql/index.js';
-import { closeRedis, openRedis } from './redis.js';
+import { closeRedis, openRedis, type RedisSettings } from './redis.js';
 
 /** The SQL store, migrated to the latest schema. */
 export async function openPlatformStore(config: HubConfig): Promise<PlatformStore> {
@@ -38,8 +38,8 @@ export interface SessionStorage {
   close(): Promise<void>;
 }
 
-export async function openSessionStorage(config: HubConfig, log: Logger): Promise<SessionStorage> {
-  const redis = await openRedis(config.redis, log);
+export async function openSessionStorage(settings: RedisSettings, log: Logger): Promise<SessionStorage> {
+  const redis = await openRedis(settings, log);
   if (!redis) {
     log.warn('no REDIS_URL: sessions and tokens are kept in memory (single process, lost on restart; development only)');
     const memory = new MemoryOidcStore();

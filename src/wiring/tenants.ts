@@ -5,7 +5,7 @@
  */
 import type { TenantAuthConfig } from '../auth/config.js';
 import type { HubConfig } from '../config/schema.js';
-import type { DirectorySourceConfig, TenantConfig } from '../config/tenant-schema.js';
+import type { TenantConfig } from '../config/tenant-schema.js';
 import { loadTenants } from '../config/tenants.js';
 import type { PlatformStore, TenantScope } from '../storage/ports/index.js';
 
@@ -20,7 +20,7 @@ export interface KnownTenant {
 }
 
 /** The tenant files, validated together (ConfigError listing every problem of every file). */
-export function readTenantFiles(config: HubConfig): TenantConfig[] {
+export function readTenantFiles(config: Pick<HubConfig, 'tenants'>): TenantConfig[] {
   return loadTenants(config.tenants.dir);
 }
 
@@ -76,10 +76,5 @@ export class TenantDirectory {
   /** The tenants' overrides of the platform's local-account rules. */
   authRules(): ReadonlyMap<string, TenantAuthConfig> {
     return new Map(this.declared.flatMap((tenant) => (tenant.auth ? [[tenant.id, tenant.auth] as const] : [])));
-  }
-
-  /** The directory sources (LDAP) a tenant imports its accounts from. */
-  sources(id: string): DirectorySourceConfig[] {
-    return this.declaration(id)?.directorySources ?? [];
   }
 }
