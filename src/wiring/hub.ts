@@ -5,7 +5,6 @@
  */
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type Provider from 'oidc-provider';
 import { LocalAuth } from '../auth/local-auth.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 import { AuthPolicies } from '../auth/policy.js';
@@ -23,6 +22,9 @@ import { mirrorDeclaredClients } from './declarations.js';
 import { wireDevelopment } from './development.js';
 import { openPlatformStore, openSessionStorage, type SessionStorage } from './stores.js';
 import { TenantDirectory } from './tenants.js';
+
+/** oidc-provider, named through the OIDC module: only src/oidc imports it. */
+type Provider = ReturnType<typeof createProvider>;
 
 export interface Hub {
   app: Koa;
