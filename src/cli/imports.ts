@@ -1,7 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { HubConfig } from '../config/schema.js';
 import { readSecret } from '../config/secrets.js';
 import type { DirectorySourceConfig, TenantConfig } from '../config/tenant-schema.js';
 import { runImport, type ImportReport } from '../provisioning/job.js';
