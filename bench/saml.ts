@@ -58,7 +58,6 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { XmlElement, XmlNode } from 'libxml2-wasm';
 import { PROJECT_ROOT } from '../src/config/load.js';
-import { loadTenants } from '../src/config/tenants.js';
 import { platformConnectorSchema } from '../src/federation/config.js';
 import type { ConnectorContext, LoginState, OpenConnector } from '../src/federation/core/connector.js';
 import { samlConnectorType } from '../src/federation/connectors/saml/connector.js';
@@ -69,6 +68,7 @@ import { libxml, loadLibxml } from '../src/saml/core/libxml.js';
 import { validateSamlXml, warmUpSchemaValidator } from '../src/saml/core/schema-validator.js';
 import { NS } from '../src/saml/core/xmldsig.js';
 import { createLogger } from '../src/shared/logger.js';
+import { readTenantFiles } from '../src/wiring/tenants.js';
 import { MemoryEphemeralStore } from '../src/storage/memory/ephemeral.js';
 import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../testing/harness/pysaml2.js';
 import { envNumber, fmt, median, printHelpIfAsked, table } from './format.js';
@@ -150,7 +150,7 @@ interface Fixture {
 
 function contextFor(ephemeral: BenchEphemeralStore): ConnectorContext {
   // As createFederation (src/federation/index.ts) builds it, from the repository's tenants.
-  const tenants = loadTenants(join(PROJECT_ROOT, 'tenants'));
+  const tenants = readTenantFiles({ tenants: { dir: join(PROJECT_ROOT, 'tenants') } });
   const byId = new Map(tenants.map((t) => [t.id, t]));
   return {
     issuer: ISSUER,

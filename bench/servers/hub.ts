@@ -1,10 +1,10 @@
 /**
- * Benchmark child: the real hub (buildHub + listen, exactly as `hub serve` does) with a temp
+ * Benchmark child: the real hub (buildHub of src/wiring + listen, exactly as `hub serve` does) with a temp
  * SQLite database, the local Redis under a random key prefix, the repository's tenants, the
  * parent's key set and one client_credentials client for one ES256 JWT resource.
  */
 import { join } from 'node:path';
-import { buildHub } from '../../src/app.js';
+import { buildHub } from '../../src/wiring/hub.js';
 import { PROJECT_ROOT } from '../../src/config/load.js';
 import { configSchema } from '../../src/config/schema.js';
 import { listen } from '../../src/http/server.js';

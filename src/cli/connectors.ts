@@ -8,12 +8,12 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readYamlFile } from '../config/load.js';
 import type { HubConfig } from '../config/schema.js';
-import { loadTenants } from '../config/tenants.js';
 import type { ConnectorConfig } from '../federation/config.js';
 import { defaultRegistry } from '../federation/index.js';
 import { connectorRecord, parseConnectorDocument, storedConnectorConfig, type ConnectorOwner } from '../federation/stored.js';
 import { ConfigError, Conflict, HubError, NotFound } from '../shared/errors.js';
 import type { ConnectorStore, PlatformStore } from '../storage/ports/index.js';
+import type { TenantDirectory } from '../wiring/tenants.js';
 import { printJsonOr, withStore } from './context.js';
 
 interface OwnerOptions {
@@ -51,10 +51,10 @@ async function scopeOf(store: PlatformStore, owner: ConnectorOwner): Promise<Con
 }
 
 /** Connectors of the YAML files, with their owner, as the hub reads them at start. */
-function declaredInFiles(config: HubConfig): Array<{ config: ConnectorConfig; tenantId: string | null; where: string }> {
+function declaredInFiles(config: HubConfig, tenants: TenantDirectory): Array<{ config: ConnectorConfig; tenantId: string | null; where: string }> {
   return [
     ...config.federation.connectors.map((c) => ({ config: c, tenantId: null, where: 'the hub configuration' })),
-    ...loadTenants(config.tenants.dir).flatMap((t) => t.connectors.map((c) => ({ config: c, tenantId: t.id, where: `the tenant file of ${t.id}` }))),
+    ...tenants.declarations().flatMap((t) => t.connectors.map((c) => ({ config: c, tenantId: t.id, where: `the tenant file of ${t.id}` }))),
   ];
 }
 
@@ -69,10 +69,10 @@ async function add(command: Command, o: OwnerOptions & { file: string }): Promis
   const parsed = parseConnectorDocument(document, owner, defaultRegistry());
   if (!parsed.ok) throw new ConfigError(`connector file ${o.file}`, parsed.issues);
   const config = parsed.config;
-  const created = await withStore(async (store, hubConfig) => {
+  const created = await withStore(async (store, hubConfig, tenants) => {
     const connectors = await scopeOf(store, owner);
     // The YAML would win at start and this row would never be used: say so now.
-    const inFile = declaredInFiles(hubConfig).find((d) => d.config.id === config.id);
+    const inFile = declaredInFiles(hubConfig, tenants).find((d) => d.config.id === config.id);
     if (inFile) throw new Conflict('connectorId', `connector id "${config.id}" is already declared in ${inFile.where}`);
     const row = await connectors.create(connectorRecord(document, config));
     const audit = owner === null ? store.audit : store.forTenant(owner).audit;
@@ -83,9 +83,9 @@ async function add(command: Command, o: OwnerOptions & { file: string }): Promis
 }
 
 async function list(o: { tenant?: string; json?: boolean }): Promise<void> {
-  const views = await withStore(async (store, hubConfig) => {
+  const views = await withStore(async (store, hubConfig, tenants) => {
     if (o.tenant !== undefined) await scopeOf(store, o.tenant);
-    const files = declaredInFiles(hubConfig);
+    const files = declaredInFiles(hubConfig, tenants);
     const tenantIds = o.tenant !== undefined ? [o.tenant] : (await store.tenants.list()).map((t) => t.id);
     const rows = [
       ...(o.tenant === undefined ? await store.connectors.list() : []),
@@ -110,10 +110,10 @@ async function list(o: { tenant?: string; json?: boolean }): Promise<void> {
 
 async function remove(command: Command, o: OwnerOptions & { id: string }): Promise<void> {
   const owner = ownerOf(command, o);
-  await withStore(async (store, hubConfig) => {
+  await withStore(async (store, hubConfig, tenants) => {
     const connectors = await scopeOf(store, owner);
     if (!(await connectors.get(o.id))) {
-      const inFile = declaredInFiles(hubConfig).find((d) => d.config.id === o.id);
+      const inFile = declaredInFiles(hubConfig, tenants).find((d) => d.config.id === o.id);
       throw inFile ? new HubError('invalid_argument', `connector "${o.id}" is declared in ${inFile.where}, not in the store: edit that file`, { status: 400 }) : new NotFound(`connector "${o.id}" of ${owned(owner)}`);
     }
     await connectors.remove(o.id);

@@ -1,12 +1,14 @@
-/** What the commands share: the validated config, a logger and a store opened for one command. */
+/** What the commands share: the validated config, loggers, and what the wiring opens for one command. */
 import { closeSync, constants as fsConstants, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { pino } from 'pino';
 import { loadConfig } from '../config/load.js';
 import type { HubConfig } from '../config/schema.js';
 import { defaultRegistry } from '../federation/index.js';
 import { HubError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
-import { openSqlStore, type SqlStore } from '../storage/sql/database.js';
-import { mirrorDeclarations } from '../declarations.js';
+import type { PlatformStore } from '../storage/ports/index.js';
+import { openCommandServices, type CommandServices } from '../wiring/command.js';
+import type { TenantDirectory } from '../wiring/tenants.js';
 
 /**
  * The exit codes of `hub`, in one place: `main.ts` turns an error into one of them with
@@ -88,16 +90,28 @@ export function commandContext(): { config: HubConfig; log: Logger } {
   return { config, log: createLogger(config.log.level) };
 }
 
-/** Opens the store (migrated, tenants and config clients mirrored), runs `fn`, and always closes it. */
-export async function withStore<T>(fn: (store: SqlStore, config: HubConfig) => Promise<T>): Promise<T> {
+/** Diagnostics of a one-off command go to stderr (warnings and above unless LOG_LEVEL asks for more): stdout is its output. */
+export function stderrLogger(config: HubConfig): Logger {
+  return createLogger(config.log.level === 'info' ? 'warn' : config.log.level, pino.destination({ fd: 2, sync: true }));
+}
+
+/** What a command's action runs on: the config and what the wiring opened for it. */
+export type CommandScope = Omit<CommandServices, 'close'> & { config: HubConfig };
+
+/** Opens the store (migrated, tenants and config clients mirrored), runs `fn`, and always closes what was opened. */
+export async function withCommand<T>(fn: (scope: CommandScope) => Promise<T>): Promise<T> {
   const { config } = commandContext();
-  const store = await openSqlStore(config.database.url, { migrate: true });
+  const { close, ...services } = await openCommandServices(config, stderrLogger(config));
   try {
-    await mirrorDeclarations(config, store);
-    return await fn(store, config);
+    return await fn({ config, ...services });
   } finally {
-    await store.close();
+    await close();
   }
+}
+
+/** `withCommand` for the commands that need the store, the config and the tenants. */
+export function withStore<T>(fn: (store: PlatformStore, config: HubConfig, tenants: TenantDirectory) => Promise<T>): Promise<T> {
+  return withCommand(({ store, config, tenants }) => fn(store, config, tenants));
 }
 
 export function printJsonOr(json: boolean, value: unknown, text: () => string): void {

@@ -1,24 +1,18 @@
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { PROJECT_ROOT } from '../config/load.js';
-import type { HubConfig } from '../config/schema.js';
 import { readSecret } from '../shared/secrets.js';
 import type { DirectorySourceConfig, TenantConfig } from '../config/tenant-schema.js';
-import { loadTenants } from '../config/tenants.js';
 import { runImport, type ImportReport } from '../provisioning/job.js';
 import { formatReport, formatRun, formatStoppedRun, progressPrinter } from '../provisioning/report.js';
 import { openLdapSource } from '../provisioning/source/ldap.js';
 import { HubError } from '../shared/errors.js';
-import { pino } from 'pino';
 import { createLogger, type Logger } from '../shared/logger.js';
-import { FileLockService } from '../storage/file/lock.js';
 import type { ImportMode, ImportRun, PlatformStore } from '../storage/ports/index.js';
 import type { LockService } from '../storage/ports/locks.js';
-import { createRedis, waitForRedis } from '../storage/redis/client.js';
-import { RedisLockService } from '../storage/redis/lock.js';
-import type { SqlStore } from '../storage/sql/database.js';
-import { annotate, CodesFile, EXIT, IMPORT_EXIT_CODES, printJsonOr, UsageError, withStore } from './context.js';
+import type { CommandServices } from '../wiring/command.js';
+import type { TenantDirectory } from '../wiring/tenants.js';
+import { annotate, CodesFile, EXIT, IMPORT_EXIT_CODES, printJsonOr, stderrLogger, UsageError, withCommand, withStore } from './context.js';
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -27,8 +21,8 @@ function positiveNumber(value: string): number {
 }
 
 /** An unknown tenant is a usage error: the operator typed a wrong id. */
-function pickTenant(config: HubConfig, tenantId: string): TenantConfig {
-  const tenant = loadTenants(config.tenants.dir).find((t) => t.id === tenantId);
+function pickTenant(tenants: TenantDirectory, tenantId: string): TenantConfig {
+  const tenant = tenants.declaration(tenantId);
   if (!tenant) throw new UsageError(`unknown tenant "${tenantId}" (see hub tenants list)`);
   return tenant;
 }
@@ -38,8 +32,8 @@ function pickTenant(config: HubConfig, tenantId: string): TenantConfig {
  * refused as such (`enabled: false` in the tenant file), and without --source only enabled
  * sources count.
  */
-function pickSource(config: HubConfig, tenantId: string, sourceId: string | undefined, options: { enabled: boolean }): { tenant: TenantConfig; source: DirectorySourceConfig } {
-  const tenant = pickTenant(config, tenantId);
+function pickSource(tenants: TenantDirectory, tenantId: string, sourceId: string | undefined, options: { enabled: boolean }): { tenant: TenantConfig; source: DirectorySourceConfig } {
+  const tenant = pickTenant(tenants, tenantId);
   const all = tenant.directorySources;
   if (sourceId !== undefined) {
     const source = all.find((s) => s.id === sourceId);
@@ -58,25 +52,6 @@ function pickSource(config: HubConfig, tenantId: string, sourceId: string | unde
   throw new UsageError(`tenant ${tenantId} has ${candidates.length} ${options.enabled ? 'enabled ' : ''}directory sources (${candidates.map((s) => s.id).join(', ')}): name one with --source`);
 }
 
-/** Lock files sit beside the SQLite database they protect (or in data/ for PostgreSQL). */
-function localLockDir(config: HubConfig): string {
-  const sqlite = /^sqlite:(.+)$/.exec(config.database.url);
-  return sqlite && sqlite[1] !== ':memory:' ? join(dirname(sqlite[1]!), 'locks') : join(PROJECT_ROOT, 'data', 'locks');
-}
-
-/** Redis when configured (locks shared by every machine), else a lock file for this machine. */
-async function withLocks<T>(config: HubConfig, fn: (locks: LockService) => Promise<T>): Promise<T> {
-  if (!config.redis.url) return fn(new FileLockService(localLockDir(config)));
-  const redis = createRedis(config.redis.url, config.redis.keyPrefix);
-  redis.on('error', () => undefined);
-  try {
-    await waitForRedis(redis);
-    return await fn(new RedisLockService(redis));
-  } finally {
-    redis.disconnect();
-  }
-}
-
 interface LdapOptions {
   tenant: string;
   source?: string;
@@ -88,8 +63,9 @@ interface LdapOptions {
 }
 
 interface RunTarget {
-  config: HubConfig;
-  store: SqlStore;
+  store: PlatformStore;
+  importScope: CommandServices['importScope'];
+  locks(): Promise<LockService>;
   tenant: TenantConfig;
   source: DirectorySourceConfig;
 }
@@ -106,29 +82,24 @@ interface RunOptions {
 
 /** One import run as the CLI wires it: the source's secret, the locks, codes to a CSV file. */
 async function importOnce(target: RunTarget, o: RunOptions): Promise<ImportReport> {
-  const { config, store, tenant, source } = target;
+  const { tenant, source } = target;
   const password = readSecret(source.bindPassword, `directory source ${source.id}`);
-  const scope = store.forTenant(tenant.id, { linksPerTransaction: source.linkBatchSize });
+  const scope = target.importScope(tenant.id, source);
   const previous = await scope.imports.lastCompletedRun(source.id);
   const progress = o.progress && process.stderr.isTTY ? progressPrinter(process.stderr, previous?.counters.read ?? null) : null;
   try {
-    return await withLocks(config, (locks) => runImport({
-      scope, locks, log: o.log,
+    return await runImport({
+      scope, locks: await target.locks(), log: o.log,
       openSource: (mapping) => openLdapSource({
         url: source.url, bindDn: source.bindDn, bindPassword: password, caFile: source.tls.caFile, rejectUnauthorized: source.tls.rejectUnauthorized,
         pageSize: source.pageSize, timeLimitSeconds: source.timeLimitSeconds, connectTimeoutSeconds: source.connectTimeoutSeconds, maxRetries: source.maxRetries,
       }, mapping),
       ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
       ...(o.codes ? { onCodes: (codes) => o.codes!.write(codes) } : {}),
-    }, { tenant, source, mode: o.mode, dryRun: Boolean(o.dryRun), allowMassRemoval: Boolean(o.allowMassRemoval) }));
+    }, { tenant, source, mode: o.mode, dryRun: Boolean(o.dryRun), allowMassRemoval: Boolean(o.allowMassRemoval) });
   } finally {
     progress?.done();
   }
-}
-
-/** Logs of a one-off import go to stderr (warnings and above unless LOG_LEVEL asks for more): stdout is the report's. */
-function stderrLogger(config: HubConfig): Logger {
-  return createLogger(config.log.level === 'info' ? 'warn' : config.log.level, pino.destination({ fd: 2, sync: true }));
 }
 
 const codesLine = (codes: CodesFile): string => (codes.count > 0
@@ -136,8 +107,8 @@ const codesLine = (codes: CodesFile): string => (codes.count > 0
   : `no account created: no codes file written (${codes.path})`);
 
 async function importLdap(o: LdapOptions): Promise<void> {
-  await withStore(async (store, config) => {
-    const target = { config, store, ...pickSource(config, o.tenant, o.source, { enabled: true }) };
+  await withCommand(async ({ config, store, tenants, locks, importScope }) => {
+    const target = { store, locks, importScope, ...pickSource(tenants, o.tenant, o.source, { enabled: true }) };
     const codes = o.codesOut ? CodesFile.create(o.codesOut) : undefined;
     let report: ImportReport;
     try {
@@ -181,8 +152,8 @@ function scheduledCodesFile(dir: string, target: RunTarget): CodesFile {
  * to stdout, like `hub serve`'s.
  */
 async function schedule(o: ScheduleOptions): Promise<void> {
-  await withStore(async (store, config) => {
-    const target = { config, store, ...pickSource(config, o.tenant, o.source, { enabled: true }) };
+  await withCommand(async ({ config, store, tenants, locks, importScope }) => {
+    const target = { store, locks, importScope, ...pickSource(tenants, o.tenant, o.source, { enabled: true }) };
     if (o.codesDir !== undefined && !statSync(o.codesDir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--codes-dir ${o.codesDir} is not a folder`);
     const log = createLogger(config.log.level);
     let stopping = false;
@@ -222,9 +193,9 @@ async function schedule(o: ScheduleOptions): Promise<void> {
 }
 
 /** The run, in whichever tenant it is (run ids are unique), or in `tenantId` when given. */
-async function findRun(store: PlatformStore, config: HubConfig, runId: string, tenantId: string | undefined): Promise<ImportRun> {
-  const tenants = tenantId !== undefined ? [pickTenant(config, tenantId).id] : (await store.tenants.list()).map((t) => t.id);
-  for (const id of tenants) {
+async function findRun(store: PlatformStore, tenants: TenantDirectory, runId: string, tenantId: string | undefined): Promise<ImportRun> {
+  const candidates = tenantId !== undefined ? [pickTenant(tenants, tenantId).id] : tenants.list().map((t) => t.id);
+  for (const id of candidates) {
     const run = await store.forTenant(id).imports.getRun(runId);
     if (run) return run;
   }
@@ -265,7 +236,7 @@ is logged (JSON, stdout) and the schedule goes on.`)
     .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20)
     .option('--json', 'print JSON')
     .action(async (o: { tenant: string; limit: number; json?: boolean }) => {
-      const runs = await withStore((store, config) => store.forTenant(pickTenant(config, o.tenant).id).imports.listRuns(o.limit));
+      const runs = await withStore((store, _config, tenants) => store.forTenant(pickTenant(tenants, o.tenant).id).imports.listRuns(o.limit));
       printJsonOr(Boolean(o.json), runs, () => (runs.length ? runs.map(formatRun).join('\n') : `no import run for ${o.tenant}`));
     });
   imports
@@ -274,8 +245,8 @@ is logged (JSON, stdout) and the schedule goes on.`)
     .option('--tenant <id>', 'tenant id (not needed: run ids are unique)')
     .option('--json', 'print JSON')
     .action(async (runId: string, o: { tenant?: string; json?: boolean }) => {
-      const result = await withStore(async (store, config) => {
-        const run = await findRun(store, config, runId, o.tenant);
+      const result = await withStore(async (store, _config, tenants) => {
+        const run = await findRun(store, tenants, runId, o.tenant);
         return { run, quarantined: await store.forTenant(run.tenantId).imports.listQuarantine(runId) };
       });
       printJsonOr(Boolean(o.json), result, () => [formatRun(result.run), ...result.quarantined.map((q) => `  ${q.dn}: ${q.reason}`)].join('\n'));
@@ -286,8 +257,8 @@ is logged (JSON, stdout) and the schedule goes on.`)
     .requiredOption('--tenant <id>', 'tenant id')
     .option('--source <id>', 'directory source id, when the tenant has several')
     .action(async (o: { tenant: string; source?: string }) => {
-      await withStore(async (store, config) => {
-        const { source } = pickSource(config, o.tenant, o.source, { enabled: false });
+      await withStore(async (store, _config, tenants) => {
+        const { source } = pickSource(tenants, o.tenant, o.source, { enabled: false });
         const before = new Date(Date.now() - source.disappearedGraceDays * 86_400_000);
         const deleted = await store.forTenant(o.tenant).imports.purgeDisappeared(before);
         await store.forTenant(o.tenant).audit.record({ type: 'import.purge', details: { deleted, before: before.toISOString() } });

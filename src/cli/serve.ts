@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { openSqlStore } from '../storage/sql/database.js';
-import { migrateToLatest } from '../storage/sql/migrations/index.js';
+import { migrateDatabase } from '../wiring/stores.js';
 import { commandContext } from './context.js';
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -23,7 +22,7 @@ export function registerServeCommands(program: Command): void {
     .action(async () => {
       const { config, log } = commandContext();
       // Loaded here: oidc-provider is only needed (and only warns about the runtime) when serving.
-      const { buildHub } = await import('../app.js');
+      const { buildHub } = await import('../wiring/hub.js');
       const { listen, listeningMessage, stopOnSignals } = await import('../http/server.js');
       const hub = await buildHub(config, log);
       const running = await listen(hub, config.http.host, config.http.port);
@@ -39,12 +38,7 @@ export function registerServeCommands(program: Command): void {
     .description('apply pending database migrations')
     .action(async () => {
       const { config } = commandContext();
-      const store = await openSqlStore(config.database.url, { migrate: false });
-      try {
-        const applied = await migrateToLatest(store.db);
-        process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
-      } finally {
-        await store.close();
-      }
+      const applied = await migrateDatabase(config);
+      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
     });
 }

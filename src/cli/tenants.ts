@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { loadTenants } from '../config/tenants.js';
-import { defaultRegistry } from '../federation/index.js';
+import { readTenantFiles } from '../wiring/tenants.js';
 import { commandContext, printJsonOr } from './context.js';
 
 export function registerTenantCommands(program: Command): void {
@@ -10,7 +9,7 @@ export function registerTenantCommands(program: Command): void {
     .description('check every tenant file and report all problems, without starting the hub')
     .action(() => {
       const { config } = commandContext();
-      const list = loadTenants(config.tenants.dir, defaultRegistry().settingsCheck);
+      const list = readTenantFiles(config);
       process.stdout.write(`${list.length} tenant file(s) valid: ${list.map((t) => t.id).join(', ')}\n`);
     });
   tenants
@@ -19,7 +18,7 @@ export function registerTenantCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((options: { json?: boolean }) => {
       const { config } = commandContext();
-      const list = loadTenants(config.tenants.dir);
+      const list = readTenantFiles(config);
       printJsonOr(Boolean(options.json), list, () => list.map((t) => `${t.id}\t${t.academyCode}\t${t.name}`).join('\n'));
     });
 }

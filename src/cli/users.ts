@@ -4,14 +4,12 @@ import { checkPassword } from '../auth/password-policy.js';
 import { hashPassword } from '../auth/passwords.js';
 import { AuthPolicies } from '../auth/policy.js';
 import type { HubConfig } from '../config/schema.js';
-import { loadTenants } from '../config/tenants.js';
 import { formatActivationCode, generateActivationCode, hashActivationCode } from '../identity/activation-code.js';
 import { loginProblem, normalizeLogin } from '../identity/login.js';
 import { HubError, NotFound } from '../shared/errors.js';
 import { type Account, type NewAccount, type PlatformStore } from '../storage/ports/index.js';
-import { createRedis, waitForRedis } from '../storage/redis/client.js';
-import { RedisEphemeralStore } from '../storage/redis/ephemeral.js';
-import { annotate, CodesFile, commandContext, printJsonOr, UsageError, withStore } from './context.js';
+import type { TenantDirectory } from '../wiring/tenants.js';
+import { annotate, CodesFile, commandContext, printJsonOr, UsageError, withCommand, withStore } from './context.js';
 import { PROFILES, type Profile } from '../identity/vocabulary.js';
 
 interface CreateOptions {
@@ -32,14 +30,14 @@ async function readStdin(): Promise<string> {
 
 const invalid = (message: string) => new HubError('invalid_argument', message, { status: 400 });
 
-function policiesOf(config: HubConfig): AuthPolicies {
-  return new AuthPolicies(config.auth, new Map(loadTenants(config.tenants.dir).flatMap((t) => (t.auth ? [[t.id, t.auth] as const] : []))));
+function policiesOf(config: HubConfig, tenants: TenantDirectory): AuthPolicies {
+  return new AuthPolicies(config.auth, tenants.authRules());
 }
 
 /** A fresh activation code: its hash and expiry for the store, the code itself to print once. */
-function newActivation(config: HubConfig, tenantId: string, profile: Profile) {
+function newActivation(config: HubConfig, tenants: TenantDirectory, tenantId: string, profile: Profile) {
   const code = generateActivationCode();
-  const days = policiesOf(config).for(tenantId, profile).activationCodeTtlDays;
+  const days = policiesOf(config, tenants).for(tenantId, profile).activationCodeTtlDays;
   return { code, activationCodeHash: hashActivationCode(code), activationExpiresAt: new Date(Date.now() + days * 86_400_000) };
 }
 
@@ -56,14 +54,14 @@ async function create(o: CreateOptions): Promise<void> {
   const problem = loginProblem(o.login);
   if (problem) throw invalid(`invalid --login: ${problem}`);
   const password = o.passwordStdin ? await readStdin() : null;
-  await withStore(async (store, config) => {
+  await withStore(async (store, config, tenants) => {
     if (!(await store.tenants.get(o.tenant))) throw invalid(`unknown tenant "${o.tenant}" (see hub tenants list)`);
     if (password !== null) {
-      const policy = policiesOf(config).for(o.tenant, o.profile).password;
+      const policy = policiesOf(config, tenants).for(o.tenant, o.profile).password;
       const refused = checkPassword(password, policy, o);
       if (refused.length > 0) throw invalid(`the password is refused by the ${o.profile} policy (${refused.join(', ')}; at least ${policy.minLength} characters, not common, without the person's names)`);
     }
-    const activation = password === null ? newActivation(config, o.tenant, o.profile) : null;
+    const activation = password === null ? newActivation(config, tenants, o.tenant, o.profile) : null;
     const fields: NewAccount = {
       login: o.login, firstName: o.firstName, lastName: o.lastName, profile: o.profile,
       displayName: `${o.firstName} ${o.lastName}`, email: o.email ?? null, source: 'local',
@@ -80,10 +78,10 @@ async function create(o: CreateOptions): Promise<void> {
 
 /** A new code; the old one and the password stop working, so a lost or leaked account is recovered. */
 async function resetOne(login: string): Promise<void> {
-  await withStore(async (store, config) => {
+  await withStore(async (store, config, tenants) => {
     const found = await accountByLogin(store, login);
     if (found.status === 'disabled' || found.status === 'disappeared') throw invalid(`account "${found.login}" is ${found.status}; enable it before issuing a code`);
-    const activation = newActivation(config, found.tenantId, found.profile);
+    const activation = newActivation(config, tenants, found.tenantId, found.profile);
     const tenant = store.forTenant(found.tenantId);
     const account = await tenant.accounts.update(found.id, {
       status: 'pending', passwordHash: null, passwordChangedAt: new Date(),
@@ -172,12 +170,12 @@ async function selectAccounts(store: PlatformStore, o: ResetOptions): Promise<Se
  * with the selection and the counts: what the operator did, in one event).
  */
 async function resetBulk(o: ResetOptions): Promise<void> {
-  await withStore(async (store, config) => {
+  await withStore(async (store, config, tenants) => {
     const selection = await selectAccounts(store, o);
     const codes = CodesFile.create(o.codesOut!);
     const skipped: Record<string, number> = {};
     const scope = store.forTenant(selection.tenantId);
-    const policies = policiesOf(config);
+    const policies = policiesOf(config, tenants);
     try {
       for (let offset = 0; ; offset += PAGE) {
         const page = await selection.page(offset, PAGE);
@@ -234,22 +232,13 @@ async function resetActivation(this: Command, o: ResetOptions): Promise<void> {
 async function unlock(o: { login: string }): Promise<void> {
   const { config } = commandContext();
   if (!config.redis.url) throw new HubError('no_redis', 'no REDIS_URL: without Redis, login limits live in the hub process and end with it (restart the hub)', { status: 400 });
-  const redis = createRedis(config.redis.url, config.redis.keyPrefix);
-  redis.on('error', () => undefined); // reported by waitForRedis below
-  try {
-    await waitForRedis(redis).catch(() => {
-      throw new HubError('unavailable', `Redis at ${new URL(config.redis.url!).host} is unreachable`, { status: 503 });
-    });
-    const wasLimited = await new LoginThrottle(new RedisEphemeralStore(redis), config.auth.throttle).unlock(o.login);
-    await withStore(async (store) => {
-      const account = await store.accounts.findByLogin(normalizeLogin(o.login));
-      const audit = account ? store.forTenant(account.tenantId).audit : store.audit;
-      await audit.record({ type: 'account.unlocked', accountId: account?.id ?? null, details: { by: 'cli', login: o.login.slice(0, 64), wasLimited } });
-    });
+  await withCommand(async ({ store, sharedEphemeral }) => {
+    const wasLimited = await new LoginThrottle(await sharedEphemeral(), config.auth.throttle).unlock(o.login);
+    const account = await store.accounts.findByLogin(normalizeLogin(o.login));
+    const audit = account ? store.forTenant(account.tenantId).audit : store.audit;
+    await audit.record({ type: 'account.unlocked', accountId: account?.id ?? null, details: { by: 'cli', login: o.login.slice(0, 64), wasLimited } });
     process.stdout.write(wasLimited ? `unlocked ${o.login}\n` : `${o.login} was not locked\n`);
-  } finally {
-    redis.disconnect();
-  }
+  });
 }
 
 export function registerUserCommands(program: Command): void {

@@ -1,6 +1,6 @@
 /**
  * The federation module's door: what the hub wires (routers for the connectors' endpoints) and
- * what the login page shows (the home-realm choices). Built once by src/app.ts, from the YAML
+ * what the login page shows (the home-realm choices). Built once by the wiring (src/wiring/hub.ts), from the YAML
  * connectors and those kept in the store (./stored.ts), read at start. A connector whose files
  * are not there yet (or whose metadata URL does not answer) does not stop the start: it is
  * unavailable (the login page says so) and opened again every `federation.retrySeconds`.

@@ -1,8 +1,14 @@
 /** Runs the hub's HTTP server and stops it gracefully on SIGTERM / SIGINT. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Hub } from '../app.js';
+import type Koa from 'koa';
 import type { Logger } from '../shared/logger.js';
+
+/** What the server runs: an app, and what to close once it stopped answering. */
+export interface Servable {
+  app: Koa;
+  close(): Promise<void>;
+}
 
 export interface RunningServer {
   server: Server;
@@ -22,7 +28,7 @@ export function listeningMessage(issuer: string, address: string): string {
   return `listening on ${issuer} (bound to ${address})`;
 }
 
-export async function listen(hub: Hub, host: string, port: number): Promise<RunningServer> {
+export async function listen(hub: Servable, host: string, port: number): Promise<RunningServer> {
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, hub.app.callback());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

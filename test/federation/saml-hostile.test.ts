@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { inflateRawSync } from 'node:zlib';
 import type * as oidc from 'openid-client';
-import { buildHub, type Hub } from '../../src/app.js';
+import { buildHub, type Hub } from '../../src/wiring/hub.js';
 import { PROJECT_ROOT } from '../../src/config/load.js';
 import { configSchema } from '../../src/config/schema.js';
 import { listen, type RunningServer } from '../../src/http/server.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as oidc from 'openid-client';
 import { pino } from 'pino';
-import { buildHub } from '../../src/app.js';
+import { buildHub } from '../../src/wiring/hub.js';
 import { PROJECT_ROOT } from '../../src/config/load.js';
 import { configSchema } from '../../src/config/schema.js';
 import { listen } from '../../src/http/server.js';

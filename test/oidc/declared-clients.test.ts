@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
-import { mirrorDeclarations } from '../../src/declarations.js';
+import { mirrorDeclaredClients } from '../../src/wiring/declarations.js';
 import { PROJECT_ROOT } from '../../src/config/load.js';
 import { configSchema } from '../../src/config/schema.js';
 import { DEMO_PASSWORD } from '../../src/dev/demo-seed.js';
@@ -158,11 +158,11 @@ describe('declared clients: a client the configuration no longer declares is dis
     const store = await openSqlStore('sqlite::memory:');
     try {
       const development = configSchema.parse({ tenants: { dir: join(PROJECT_ROOT, 'tenants') } });
-      await mirrorDeclarations(development, store);
+      await mirrorDeclaredClients(development, store);
       await store.clients.upsert(demoClientRecord('http://localhost:3000'), 'development');
-      await mirrorDeclarations(development, store);
+      await mirrorDeclaredClients(development, store);
       expect(await store.clients.find('demo'), 'kept in development').to.not.equal(null);
-      await mirrorDeclarations({ ...development, mode: 'production' }, store);
+      await mirrorDeclaredClients({ ...development, mode: 'production' }, store);
       expect(await store.clients.find('demo')).to.equal(null);
       expect((await store.clients.get('demo'))?.disabledAt).to.be.instanceOf(Date);
       expect((await store.audit.list()).map((e) => [e.type, e.clientId])).to.deep.equal([['client.disabled', 'demo']]);

@@ -1,9 +1,7 @@
 /** EphemeralStore pairs standing for two hub processes: one shared memory store, or two Redis connections. */
-import type { Redis } from 'ioredis';
-import { MemoryEphemeralStore } from '../../src/storage/memory/ephemeral.js';
+import { createLogger } from '../../src/shared/logger.js';
 import type { EphemeralStore } from '../../src/storage/ports/ephemeral.js';
-import { createRedis, waitForRedis } from '../../src/storage/redis/client.js';
-import { RedisEphemeralStore } from '../../src/storage/redis/ephemeral.js';
+import { openSessionStorage } from '../../src/wiring/stores.js';
 import { randomPrefix, testRedisUrl } from './redis.js';
 
 export interface EphemeralPair {
@@ -12,19 +10,19 @@ export interface EphemeralPair {
   close(): Promise<void>;
 }
 
+const silent = createLogger('silent');
+
 export async function memoryPair(): Promise<EphemeralPair> {
-  const store = new MemoryEphemeralStore();
-  return { a: store, b: store, close: async () => store.close() };
+  const storage = await openSessionStorage({ keyPrefix: randomPrefix() }, silent);
+  return { a: storage.ephemeral, b: storage.ephemeral, close: () => storage.close() };
 }
 
 export async function redisPair(): Promise<EphemeralPair> {
-  const url = await testRedisUrl();
-  const prefix = randomPrefix();
-  const clients: Redis[] = [createRedis(url, prefix), createRedis(url, prefix)];
-  await Promise.all(clients.map((c) => waitForRedis(c)));
+  const settings = { url: await testRedisUrl(), keyPrefix: randomPrefix() };
+  const processes = [await openSessionStorage(settings, silent), await openSessionStorage(settings, silent)];
   return {
-    a: new RedisEphemeralStore(clients[0]!),
-    b: new RedisEphemeralStore(clients[1]!),
-    close: async () => void (await Promise.all(clients.map((c) => c.quit()))),
+    a: processes[0]!.ephemeral,
+    b: processes[1]!.ephemeral,
+    close: async () => void (await Promise.all(processes.map((p) => p.close()))),
   };
 }

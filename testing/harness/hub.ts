@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildHub, type Hub } from '../../src/app.js';
+import { buildHub, type Hub } from '../../src/wiring/hub.js';
 import { PROJECT_ROOT } from '../../src/config/load.js';
 import { configSchema, type HubConfig } from '../../src/config/schema.js';
 import { generateKeys } from '../../src/oidc/keys.js';

@@ -1,27 +1,20 @@
 /**
- * Tenants and config clients are declared in files; the store mirrors them at every start. The
- * configuration is a declaration: a client it declared once and no longer declares is disabled
- * (kept for the audit trail, but oidc-provider no longer finds it, so it gets no token at all).
- * Clients registered with the CLI are not the configuration's and are left alone.
+ * Clients declared in the configuration; the store mirrors them at every start (the tenant
+ * files are mirrored by the TenantDirectory, ./tenants.ts). The configuration is a declaration:
+ * a client it declared once and no longer declares is disabled (kept for the audit trail, but
+ * oidc-provider no longer finds it, so it gets no token at all). Clients registered with the
+ * CLI are not the configuration's and are left alone.
  */
-import type { HubConfig } from './config/schema.js';
-import { loadTenants } from './config/tenants.js';
-import { clientRecordFromConfig } from './oidc/clients.js';
-import type { Logger } from './shared/logger.js';
-import type { OidcClientRecord, PlatformStore } from './storage/ports/index.js';
+import type { HubConfig } from '../config/schema.js';
+import { clientRecordFromConfig } from '../oidc/clients.js';
+import type { Logger } from '../shared/logger.js';
+import type { OidcClientRecord, PlatformStore } from '../storage/ports/index.js';
 
 /**
  * `log`: the hub's logger at start; CLI commands, which mirror too before they run, pass none
  * (their stdout is their output) and rely on the audit events alone.
  */
-export async function mirrorDeclarations(config: HubConfig, store: PlatformStore, log?: Logger): Promise<void> {
-  for (const tenant of loadTenants(config.tenants.dir)) {
-    await store.tenants.upsert({ id: tenant.id, name: tenant.name, academyCode: tenant.academyCode });
-  }
-  await mirrorClients(config, store, log);
-}
-
-async function mirrorClients(config: HubConfig, store: PlatformStore, log?: Logger): Promise<void> {
+export async function mirrorDeclaredClients(config: HubConfig, store: PlatformStore, log?: Logger): Promise<void> {
   const before = new Map((await store.clients.list()).map((c) => [c.clientId, c]));
   for (const client of config.clients) {
     await store.clients.upsert(clientRecordFromConfig(client), 'config');
@@ -30,7 +23,7 @@ async function mirrorClients(config: HubConfig, store: PlatformStore, log?: Logg
   }
   const declared = config.clients.map((c) => c.clientId);
   await recordDisabled(store, await store.clients.disableUndeclared('config', declared), 'no longer declared in the configuration (clients)', log);
-  // The demo client exists for the development hub only (src/app.ts registers it there).
+  // The demo client exists for the development hub only (./development.ts registers it there).
   if (config.mode !== 'development') {
     await recordDisabled(store, await store.clients.disableUndeclared('development', []), 'the demo client of development mode', log);
   }

@@ -1,0 +1,130 @@
+/**
+ * The served hub, assembled: stores, keys, session storage, the sign-in (provider, federation,
+ * interactions) and the HTTP app, built from the configuration and handed down. `hub serve`,
+ * the test harness and the benchmark all start the hub through `buildHub`.
+ */
+import type Router from '@koa/router';
+import type Koa from 'koa';
+import { LocalAuth } from '../auth/local-auth.js';
+import { LoginThrottle } from '../auth/login-throttle.js';
+import { AuthPolicies } from '../auth/policy.js';
+import { SecretBox } from '../auth/secret-box.js';
+import type { HubConfig } from '../config/schema.js';
+import { createFederation, type Federation } from '../federation/index.js';
+import { createHttpApp } from '../http/app.js';
+import { corsGuard } from '../oidc/cors.js';
+import { interactionRouter } from '../oidc/interactions/routes.js';
+import { loadOrCreateKeys, type KeySet } from '../oidc/keys.js';
+import { cookieKeysOf, createProvider } from '../oidc/provider.js';
+import { oidcSignIn } from '../oidc/sign-in.js';
+import type { Logger } from '../shared/logger.js';
+import type { PlatformStore } from '../storage/ports/index.js';
+import { mirrorDeclaredClients } from './declarations.js';
+import { wireDevelopment } from './development.js';
+import { openPlatformStore, openSessionStorage, type SessionStorage } from './stores.js';
+import { TenantDirectory } from './tenants.js';
+
+/** oidc-provider, named through the OIDC module: only src/oidc imports it. */
+type Provider = ReturnType<typeof createProvider>;
+
+export interface Hub {
+  app: Koa;
+  provider: Provider;
+  store: PlatformStore;
+  close(): Promise<void>;
+}
+
+/** What a start opened, closed in reverse order: on a failed start, or when the hub stops. */
+class OpenedResources {
+  private readonly closers: Array<() => Promise<void>> = [];
+
+  add<T extends { close(): Promise<void> }>(resource: T): T {
+    this.closers.unshift(() => resource.close());
+    return resource;
+  }
+
+  async close(): Promise<void> {
+    for (const close of this.closers) await close();
+  }
+}
+
+/** Production refuses to start without a secrets key (config checks); development gets a labelled one. */
+const DEVELOPMENT_SECRETS_KEY = 'development-only secrets key: set HUB_SECRETS_KEY in production';
+
+function createLocalAuth(config: HubConfig, tenants: TenantDirectory, store: PlatformStore, sessions: SessionStorage, throttle: LoginThrottle): LocalAuth {
+  return new LocalAuth({
+    store,
+    ephemeral: sessions.ephemeral,
+    throttle,
+    policies: new AuthPolicies(config.auth, tenants.authRules()),
+    secrets: new SecretBox(config.auth.secretsKey ?? DEVELOPMENT_SECRETS_KEY, 'totp'),
+    config: config.auth,
+  });
+}
+
+interface SignInDeps {
+  config: HubConfig;
+  log: Logger;
+  store: PlatformStore;
+  keys: KeySet;
+  tenants: TenantDirectory;
+  sessions: SessionStorage;
+}
+
+interface SignIn {
+  provider: Provider;
+  federation: Federation;
+  /** The sign-in pages (/interaction/…). */
+  interactions: Router;
+  /** Runs around oidc-provider: the logout's follow-ups once its end-session confirmation ended the hub session. */
+  afterEndSession: Koa.Middleware;
+}
+
+/** The sign-in: oidc-provider, the upstream connectors and the hub's own login pages. */
+async function createSignIn({ config, log, store, keys, tenants, sessions }: SignInDeps): Promise<SignIn> {
+  const { ephemeral } = sessions;
+  const throttle = new LoginThrottle(ephemeral, config.auth.throttle);
+  const provider = createProvider({ config, store, keys, modelAdapter: sessions.modelAdapter, isLocked: (login) => throttle.isLocked(login), log });
+  const signIn = oidcSignIn({ provider, ephemeral, log });
+  const federation = await createFederation({ config, tenants: tenants.declarations(), store, ephemeral, login: signIn.protocol, logout: signIn.logout, log });
+  const interactions = interactionRouter({
+    provider, store, ephemeral,
+    auth: createLocalAuth(config, tenants, store, sessions, throttle),
+    termsVersion: config.auth.termsVersion,
+    mfaIssuer: config.auth.mfaIssuer,
+    interactionTtl: config.oidc.ttl.interaction,
+    maxBodyBytes: config.http.maxBodyBytes,
+    federation,
+  });
+  return { provider, federation, interactions, afterEndSession: signIn.afterEndSession };
+}
+
+export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
+  const opened = new OpenedResources();
+  try {
+    const store = opened.add(await openPlatformStore(config));
+    const keys = await loadOrCreateKeys(config.keys.dir, config.mode, log);
+    const tenants = await TenantDirectory.open(config, store);
+    await mirrorDeclaredClients(config, store, log);
+    const developmentRouters = config.mode === 'development' ? await wireDevelopment(config, store, log) : [];
+    const sessions = opened.add(await openSessionStorage(config.redis, log));
+    const { provider, federation, interactions, afterEndSession } = await createSignIn({ config, log, store, keys, tenants, sessions });
+    opened.add(federation);
+    const app = createHttpApp({
+      issuer: config.issuer,
+      trustProxy: config.http.trustProxy,
+      maxBodyBytes: config.http.maxBodyBytes,
+      cookieKeys: cookieKeysOf(config),
+      provider,
+      log,
+      readiness: [{ name: 'database', check: () => store.ping() }, ...sessions.readiness],
+      audit: store.audit,
+      aroundProvider: [corsGuard(store), afterEndSession],
+      routers: [interactions, ...federation.routers, ...developmentRouters],
+    });
+    return { app, provider, store, close: () => opened.close() };
+  } catch (err) {
+    await opened.close();
+    throw err;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The tenants (académies) as the hub knows them: those declared in `tenants/*.yaml`, read once
+ * and mirrored into the store, merged with those the store keeps (a tenant whose file was
+ * removed keeps its accounts and its audit trail). `reload()` reads the files again.
+ */
+import type { TenantAuthConfig } from '../auth/config.js';
+import type { HubConfig } from '../config/schema.js';
+import type { TenantConfig } from '../config/tenant-schema.js';
+import { loadTenants } from '../config/tenants.js';
+import { defaultRegistry } from '../federation/index.js';
+import type { PlatformStore, TenantScope } from '../storage/ports/index.js';
+
+export interface KnownTenant {
+  id: string;
+  name: string;
+  academyCode: string;
+  /** Its tenant file's settings; null when the store keeps a tenant no file declares any more. */
+  declaration: TenantConfig | null;
+  /** The store, scoped to this tenant's data. */
+  scope: TenantScope;
+}
+
+/** The tenant files, validated together (ConfigError listing every problem of every file). */
+export function readTenantFiles(config: Pick<HubConfig, 'tenants'>): TenantConfig[] {
+  return loadTenants(config.tenants.dir, defaultRegistry().settingsCheck);
+}
+
+export class TenantDirectory {
+  private declared: TenantConfig[] = [];
+  private known = new Map<string, KnownTenant>();
+
+  private constructor(private readonly config: HubConfig, private readonly store: PlatformStore) {}
+
+  /** Reads the files and mirrors them into the store. */
+  static async open(config: HubConfig, store: PlatformStore): Promise<TenantDirectory> {
+    const directory = new TenantDirectory(config, store);
+    await directory.reload();
+    return directory;
+  }
+
+  /** Reads the files again; when they are invalid, the directory stays as it was. */
+  async reload(): Promise<void> {
+    const declared = readTenantFiles(this.config);
+    for (const tenant of declared) {
+      await this.store.tenants.upsert({ id: tenant.id, name: tenant.name, academyCode: tenant.academyCode });
+    }
+    const declarations = new Map(declared.map((tenant) => [tenant.id, tenant]));
+    const rows = await this.store.tenants.list();
+    this.known = new Map(rows.map((row) => [row.id, {
+      id: row.id,
+      name: row.name,
+      academyCode: row.academyCode,
+      declaration: declarations.get(row.id) ?? null,
+      scope: this.store.forTenant(row.id),
+    }]));
+    this.declared = declared;
+  }
+
+  get(id: string): KnownTenant | undefined {
+    return this.known.get(id);
+  }
+
+  /** Every tenant, declared or only kept in the store, by id. */
+  list(): KnownTenant[] {
+    return [...this.known.values()];
+  }
+
+  /** The tenants the files declare, in file order. */
+  declarations(): TenantConfig[] {
+    return this.declared;
+  }
+
+  declaration(id: string): TenantConfig | undefined {
+    return this.known.get(id)?.declaration ?? undefined;
+  }
+
+  /** The tenants' overrides of the platform's local-account rules. */
+  authRules(): ReadonlyMap<string, TenantAuthConfig> {
+    return new Map(this.declared.flatMap((tenant) => (tenant.auth ? [[tenant.id, tenant.auth] as const] : [])));
+  }
+}
