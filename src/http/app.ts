@@ -5,7 +5,7 @@ import mount from 'koa-mount';
 import type { Logger } from '../shared/logger.js';
 import type { AuditStore } from '../storage/ports/index.js';
 import { assetsRouter, faviconRouter } from './assets.js';
-import { clientAddress, type TrustProxy } from './client-address.js';
+import { behindProxy, clientAddress, type TrustProxy } from './client-address.js';
 import { errorHandler } from './errors.js';
 import { inputGuard } from './input-guard.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
@@ -38,7 +38,7 @@ export interface HttpDeps {
 
 export function createHttpApp(deps: HttpDeps): Koa {
   // Koa reads X-Forwarded-Proto/Host only when proxied; clientAddress drops them from untrusted peers.
-  const app = new Koa({ proxy: deps.trustProxy !== false && deps.trustProxy !== 0 });
+  const app = new Koa({ proxy: behindProxy(deps.trustProxy) });
   app.keys = deps.cookieKeys;
   app.silent = true; // errors are logged by errorHandler, with the request id
   const routers = [healthRouter(deps.readiness), assetsRouter(), faviconRouter(), ...deps.routers];

@@ -11,6 +11,11 @@ import proxyaddr from 'proxy-addr';
 /** `http.trustProxy`: none, a number of proxy hops in front of the hub, or the proxies' addresses. */
 export type TrustProxy = boolean | number | string[];
 
+/** Whether any proxy is trusted: then X-Forwarded-Proto/Host are read (from trusted peers only). */
+export function behindProxy(trustProxy: TrustProxy): boolean {
+  return trustProxy !== false && trustProxy !== 0;
+}
+
 const FORWARDED_HEADERS = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded'];
 
 /** proxy-addr's trust function; `true` means one proxy (the peer), never "trust every hop". */

@@ -5,7 +5,7 @@
  * so the secret is never needed as a MAC key).
  */
 import type Provider from 'oidc-provider';
-import type { ClientConfig } from '../config/schema.js';
+import type { ClientConfig } from './config.js';
 import { constantTimeEqualHex, sha256Hex } from '../shared/ids.js';
 import type { NewOidcClient, OidcClientRecord, PlatformStore } from '../storage/ports/index.js';
 import type { AdapterPayload, OidcModelAdapter } from '../storage/ports/oidc-adapter.js';

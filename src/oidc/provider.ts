@@ -3,7 +3,6 @@
  * (or memory in the embedded default), ES256/RS256 keys, and the features the ENT relies on.
  */
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { BASE_SCOPES, type HubConfig } from '../config/schema.js';
 import { ServiceUnavailable } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { PlatformStore } from '../storage/ports/index.js';
@@ -12,6 +11,7 @@ import { ACR_VALUES } from '../identity/acr.js';
 import { stepsPathOf } from '../login/transaction.js';
 import { claimsFor, SCOPE_CLAIMS } from './claims.js';
 import { accountForToken, type AccountAccessDeps, CLIENT_TENANT, SERVED_TENANTS, servesTenant, type TenantBoundClient } from './account-access.js';
+import { BASE_SCOPES, type OidcConfig, type ProviderSettings } from './config.js';
 import { signInPolicy } from './sign-in-policy.js';
 import { FIRST_PARTY, installHashedSecretCheck, StoreClientAdapter } from './clients.js';
 import { clientAllowsOrigin, WEB_ORIGINS } from './cors.js';
@@ -19,7 +19,7 @@ import { providerJwks, type KeySet } from './keys.js';
 import { renderProviderError, renderLogoutConfirm, renderLoggedOut } from './provider-pages.js';
 
 export interface ProviderDeps {
-  config: HubConfig;
+  settings: ProviderSettings;
   store: PlatformStore;
   keys: KeySet;
   /** Storage for every model but Client. */
@@ -56,7 +56,7 @@ function translatingAdapter(adapter: OidcModelAdapter): OidcModelAdapter {
 }
 
 /** Production requires configured keys (checked at load); development gets a fixed, labelled one. */
-export function cookieKeysOf(config: HubConfig): string[] {
+export function cookieKeysOf(config: { oidc: Pick<OidcConfig, 'cookieKeys'> }): string[] {
   return config.oidc.cookieKeys ?? ['development-only cookie key: set HUB_COOKIE_KEYS in production'];
 }
 
@@ -97,7 +97,7 @@ async function introspectionAllowed(ctx: KoaContextWithOIDC, access: AccountAcce
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
-  const { config, store } = deps;
+  const { settings: config, store } = deps;
   const clientAdapter = new StoreClientAdapter(store);
   const resources = new Map(config.oidc.resources.map((r) => [r.indicator, r]));
   const ttl = config.oidc.ttl;
@@ -195,7 +195,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const prefix = new URL(config.issuer).pathname.replace(/\/$/, '');
   const provider = new Provider(`${new URL(config.issuer).origin}${prefix}`, configuration);
-  provider.proxy = config.http.trustProxy !== false && config.http.trustProxy !== 0;
+  provider.proxy = config.behindProxy;
   installHashedSecretCheck(provider);
   provider.on('server_error', (ctx, err) => deps.log.error({ err, path: ctx.path, requestId: ctx.state.requestId }, 'oidc server error'));
   provider.on('backchannel.error', (_ctx, err, client) => deps.log.warn({ err: (err as Error).message, clientId: client.clientId }, 'back-channel logout failed'));

@@ -12,9 +12,11 @@ import { SecretBox } from '../auth/secret-box.js';
 import type { HubConfig } from '../config/schema.js';
 import { createFederation, type Federation } from '../federation/index.js';
 import { createHttpApp } from '../http/app.js';
+import { behindProxy } from '../http/client-address.js';
 import { corsGuard } from '../oidc/cors.js';
 import { interactionRouter } from '../oidc/interactions/routes.js';
 import { loadOrCreateKeys, type KeySet } from '../oidc/keys.js';
+import type { ProviderSettings } from '../oidc/config.js';
 import { cookieKeysOf, createProvider } from '../oidc/provider.js';
 import { oidcSignIn } from '../oidc/sign-in.js';
 import type { Logger } from '../shared/logger.js';
@@ -81,10 +83,15 @@ interface SignIn {
 }
 
 /** The sign-in: oidc-provider, the upstream connectors and the hub's own login pages. */
+/** The provider's settings from the hub's config: a proxy stands in front when any is trusted. */
+function providerSettings(config: HubConfig): ProviderSettings {
+  return { issuer: config.issuer, oidc: config.oidc, behindProxy: behindProxy(config.http.trustProxy) };
+}
+
 async function createSignIn({ config, log, store, keys, tenants, sessions }: SignInDeps): Promise<SignIn> {
   const { ephemeral } = sessions;
   const throttle = new LoginThrottle(ephemeral, config.auth.throttle);
-  const provider = createProvider({ config, store, keys, modelAdapter: sessions.modelAdapter, isLocked: (login) => throttle.isLocked(login), log });
+  const provider = createProvider({ settings: providerSettings(config), store, keys, modelAdapter: sessions.modelAdapter, isLocked: (login) => throttle.isLocked(login), log });
   const signIn = oidcSignIn({ provider, ephemeral, log });
   const federation = await createFederation({ config, tenants: tenants.declarations(), store, ephemeral, login: signIn.protocol, logout: signIn.logout, log });
   const interactions = interactionRouter({
