@@ -7,8 +7,6 @@
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { HubConfig } from '../config/schema.js';
-import type { TenantConfig } from '../config/tenant-schema.js';
 import type { SafeHtml } from '../ui/html.js';
 import { t } from '../ui/i18n.js';
 import type { LoginProtocol } from '../login/completion.js';
@@ -18,6 +16,7 @@ import type { Logger } from '../shared/logger.js';
 import type { EphemeralStore } from '../storage/ports/ephemeral.js';
 import type { PlatformStore } from '../storage/ports/index.js';
 import type { ConnectorContext, OpenConnector } from './core/connector.js';
+import type { PlatformFederationConfig, TenantConnectorConfig } from './config.js';
 import { ConnectorRegistry, ConnectorSlot } from './core/registry.js';
 import { oidcConnectorType } from './connectors/oidc/connector.js';
 import { samlConnectorType } from './connectors/saml/connector.js';
@@ -26,9 +25,27 @@ import { federationRouters, federationStepPath, REMEMBERED_CHOICE_COOKIE, upstre
 import { sameAcademyCode } from './profiles/educonnect.js';
 import { loadStoredConnectors, mergeDeclared, type DeclaredConnector } from './stored.js';
 
+/** What federation reads of the hub's config. */
+export interface FederationSettings {
+  issuer: string;
+  mode: 'development' | 'production';
+  federation: PlatformFederationConfig;
+  /** The hub session's lifetime: the upstream session record (for single logout) lives as long. */
+  sessionTtlSeconds: number;
+}
+
+/** What federation reads of a tenant's declaration. */
+export interface FederationTenant {
+  id: string;
+  name: string;
+  academyCode: string;
+  connectors: TenantConnectorConfig[];
+  directorySources: ReadonlyArray<{ id: string; externalIdPrefix?: string | undefined; academicDomains: string[] }>;
+}
+
 export interface FederationDeps {
-  config: HubConfig;
-  tenants: TenantConfig[];
+  config: FederationSettings;
+  tenants: FederationTenant[];
   store: PlatformStore;
   ephemeral: EphemeralStore;
   /** The protocol whose sign-ins the connectors finish. */
@@ -63,7 +80,7 @@ export function defaultRegistry(): ConnectorRegistry {
 }
 
 /** External id prefixes of a tenant (`LILLE` for source `AC-LILLE`), as the importer writes them. */
-function prefixesOf(tenant: TenantConfig): string[] {
+function prefixesOf(tenant: FederationTenant): string[] {
   const prefixes = tenant.directorySources.map((s) => s.externalIdPrefix ?? s.id.replace(/^AC-/, ''));
   return prefixes.length > 0 ? [...new Set(prefixes)] : [tenant.id.toUpperCase()];
 }
@@ -212,7 +229,7 @@ export async function createFederation(deps: FederationDeps, registry: Connector
     tenantNames: new Map(deps.tenants.map((tenant) => [tenant.id, tenant.name])),
     rememberChoiceDays: deps.config.federation.rememberChoiceDays,
     isAvailable: openedId,
-    sessionTtlSeconds: deps.config.oidc.ttl.session,
+    sessionTtlSeconds: deps.config.sessionTtlSeconds,
   };
 
   deps.logout.setUpstream(upstreamLogout(routeDeps));

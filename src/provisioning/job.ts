@@ -4,7 +4,7 @@
  * nothing; a run that fails or dies half-way leaves committed batches consistent and its
  * high-water mark unsaved, so the next run completes the work.
  */
-import type { DirectorySourceConfig, TenantConfig } from '../config/tenant-schema.js';
+import type { DirectorySourceConfig } from './source-config.js';
 import { HubError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { ImportCounters, ImportMode, ImportRun, ImportStore, TenantScope } from '../storage/ports/index.js';
@@ -18,7 +18,7 @@ import { createSdetMapper, type SdetMapperOptions } from './sdet/mapping.js';
 import { defaultExternalIdPrefix, normalizeDn } from './sdet/parse.js';
 
 export interface ImportRequest {
-  tenant: TenantConfig;
+  tenant: { id: string };
   source: DirectorySourceConfig;
   mode: ImportMode;
   dryRun: boolean;

@@ -8,7 +8,7 @@ import type { HubConfig } from '../config/schema.js';
 import { HubError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { EphemeralStore } from '../storage/ports/ephemeral.js';
-import type { DirectorySourceConfig } from '../config/tenant-schema.js';
+import type { DirectorySourceConfig } from '../provisioning/source-config.js';
 import type { PlatformStore, TenantScope } from '../storage/ports/index.js';
 import type { LockService } from '../storage/ports/locks.js';
 import { RedisEphemeralStore } from '../storage/redis/ephemeral.js';

@@ -93,7 +93,7 @@ async function createSignIn({ config, log, store, keys, tenants, sessions }: Sig
   const throttle = new LoginThrottle(ephemeral, config.auth.throttle);
   const provider = createProvider({ settings: providerSettings(config), store, keys, modelAdapter: sessions.modelAdapter, isLocked: (login) => throttle.isLocked(login), log });
   const signIn = oidcSignIn({ provider, ephemeral, log });
-  const federation = await createFederation({ config, tenants: tenants.declarations(), store, ephemeral, login: signIn.protocol, logout: signIn.logout, log });
+  const federation = await createFederation({ config: { ...config, sessionTtlSeconds: config.oidc.ttl.session }, tenants: tenants.declarations(), store, ephemeral, login: signIn.protocol, logout: signIn.logout, log });
   const interactions = interactionRouter({
     provider, store, ephemeral,
     auth: createLocalAuth(config, tenants, store, sessions, throttle),
