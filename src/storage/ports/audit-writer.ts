@@ -20,6 +20,8 @@ export interface OperationEvents {
   'client.updated': { clientId: string; details: { changed: string[] } };
   'connector.added': { details: { connector: string; type: string; profile: string; enabled: boolean } };
   'connector.removed': { details: { connector: string } };
+  /** `before`: the cut-off, as an ISO date. */
+  'import.purge': { details: { deleted: number; before: string } };
 }
 
 export type OperationEventType = keyof OperationEvents;
