@@ -1,3 +1,4 @@
+/** `hub users create|reset-activation|unlock`: options in, the account services (src/auth) called as the CLI operator, their outcome printed. */
 import { Command, Option } from 'commander';
 import { checkNewLogin, createLocalAccount, resetActivation, unlockLogin, type IssuedCode } from '../auth/account-service.js';
 import { resetPendingActivations, selectForReset, type SelectionQuery } from '../auth/bulk-activation-reset.js';
