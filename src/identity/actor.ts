@@ -1,7 +1,4 @@
-/**
- * Who performs an operation on accounts, clients or connectors: the audit log names them, and
- * a service may one day refuse an actor what another may do.
- */
+/** Who performs an operation on accounts, clients or connectors, as the audit log names them. */
 export type Actor =
   /** Someone at the hub's command line. */
   | { kind: 'operator'; name: string }

@@ -91,6 +91,7 @@ export async function addClient(ports: ClientPorts, actor: Actor, client: NewCli
   await checkServedTenants(store, client.settings);
   // A disabled client keeps its id: its audit trail must not be mistaken for a new client's.
   if (await store.clients.get(record.clientId)) throw new Conflict('clientId', `client id "${record.clientId}" is already taken`);
+  // Origin `cli` means registered at run time rather than declared in the configuration.
   if (client.tenantId) {
     if (!(await store.tenants.get(client.tenantId))) throw invalid(`unknown tenant "${client.tenantId}" (see hub tenants list)`);
     await store.forTenant(client.tenantId).clients.create(record, 'cli');
