@@ -8,12 +8,13 @@
 const LAYERS = [
   ['shared', ['shared']],
   ['domain', ['identity']],
-  ['schemas and ports', ['config', 'storage/ports']],
+  ['ports', ['storage/ports']],
   ['kits', ['ui', 'saml/core']],
   ['login', ['login']],
   ['modules', ['auth', 'federation', 'provisioning']],
   ['protocols', ['oidc', 'saml/idp']],
   ['http', ['http']],
+  ['configuration', ['config']],
   ['composition', ['wiring', 'dev']],
   ['commands', ['cli']],
 ];

@@ -1,23 +1,15 @@
 /**
- * `hub clients add|update|list`: OIDC clients kept in the store. A client is validated with the
- * config files' own schema (src/config/schema.ts, `clients`), plus the scopes the hub knows,
- * before anything is written; oidc-provider sees a change within its client cache delay (30 s).
- * Clients declared in the configuration are mirrored from it at every start: they are edited
- * there, not here, and one it no longer declares is disabled (`hub clients list` shows each
- * client's origin and state).
+ * `hub clients add|update|list`: OIDC clients kept in the store, changed through the client
+ * service (src/oidc/client-service.ts); oidc-provider sees a change within its client cache
+ * delay (30 s). A client the configuration no longer declares is disabled at start (`hub
+ * clients list` shows each client's origin and state).
  */
 import { Command, Option } from 'commander';
-import { clientConfigFromRecord, clientRecordFromConfig } from '../oidc/clients.js';
-import { Conflict, HubError, NotFound } from '../shared/errors.js';
-import { newSecret, sha256Hex } from '../shared/ids.js';
-import { configSchema, type HubConfig } from '../config/schema.js';
-import { BASE_SCOPES, ID_TOKEN_ALGS } from '../oidc/config.js';
-import { formatIssues } from '../shared/zod-issues.js';
-import type { NewOidcClient, OidcClientRecord, PlatformStore } from '../storage/ports/index.js';
+import { ID_TOKEN_ALGS } from '../oidc/config.js';
+import { CLI_OPERATOR } from '../identity/actor.js';
+import { addClient, updateClient, type ClientSettings } from '../oidc/client-service.js';
+import type { OidcClientRecord } from '../storage/ports/index.js';
 import { printJsonOr, withStore } from './context.js';
-
-/** The client the development hub registers for its /demo page, rewritten at every start. */
-const DEMO_CLIENT_ID = 'demo';
 
 /** Options shared by add and update; on update, an absent option leaves the field as it is. */
 interface ClientOptions {
@@ -49,10 +41,8 @@ interface UpdateOptions extends ClientOptions {
   id: string;
 }
 
-const invalid = (message: string) => new HubError('invalid_argument', message, { status: 400 });
-
-/** The option values as config-file fields (only those given). */
-function fieldsOf(o: ClientOptions): Record<string, unknown> {
+/** The option values as client settings (only those given). */
+function settingsOf(o: ClientOptions): ClientSettings {
   return {
     ...(o.name !== undefined ? { name: o.name } : {}),
     ...(o.redirectUri !== undefined ? { redirectUris: o.redirectUri } : {}),
@@ -67,87 +57,20 @@ function fieldsOf(o: ClientOptions): Record<string, unknown> {
   };
 }
 
-/** Served tenants must exist: a typo would shut every account out of the client. */
-async function checkServedTenants(store: PlatformStore, o: ClientOptions): Promise<void> {
-  for (const tenant of Array.isArray(o.servedTenant) ? o.servedTenant : []) {
-    if (!(await store.tenants.get(tenant))) throw invalid(`unknown tenant "${tenant}" in --served-tenant (see hub tenants list)`);
-  }
-}
-
-/** Validates a client as a config file entry would be, including the scopes the hub knows. */
-function parseClient(candidate: Record<string, unknown>, config: HubConfig): NewOidcClient {
-  const parsed = configSchema.shape.clients.safeParse([candidate]);
-  const issues = parsed.success ? [] : formatIssues(parsed.error).map((i) => i.replace(/^0\./, ''));
-  if (parsed.success) {
-    const known = new Set([...BASE_SCOPES, ...config.oidc.resources.flatMap((r) => r.scopes)]);
-    const unknown = parsed.data[0]!.scopes.filter((s) => !known.has(s));
-    if (unknown.length) issues.push(`scopes: unknown scope(s) ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
-  }
-  if (issues.length > 0 || !parsed.success) throw invalid(`invalid client:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
-  return clientRecordFromConfig(parsed.data[0]!);
-}
-
-const auditOf = (store: PlatformStore, tenantId: string | null) => (tenantId === null ? store.audit : store.forTenant(tenantId).audit);
-
-/** The metadata fields an operator sets, for the audit log (never the secret hash). */
-function changedFields(before: OidcClientRecord, after: NewOidcClient): string[] {
-  const changed = Object.keys({ ...before.metadata, ...after.metadata }).filter((k) => JSON.stringify(before.metadata[k]) !== JSON.stringify(after.metadata[k]));
-  if (before.name !== after.name) changed.push('name');
-  if (before.firstParty !== after.firstParty) changed.push('first_party');
-  return changed.sort();
-}
-
-/** Only the configuration (or development mode) brings back a client it disabled. */
-function disabledReason(c: OidcClientRecord): string {
-  return c.origin === 'development'
-    ? `client "${c.clientId}" is disabled: it is the demo client of development mode`
-    : `client "${c.clientId}" is disabled: the hub configuration no longer declares it (clients); declare it there again to use it`;
-}
-
 async function add(o: AddOptions): Promise<void> {
-  if (o.firstParty && o.tenant) throw invalid('--first-party is reserved to platform clients');
-  const secret = o.public ? undefined : newSecret();
-  await withStore(async (store, config) => {
-    const record = parseClient({ clientId: o.id, ...fieldsOf(o), ...(secret ? { secretSha256: sha256Hex(secret) } : {}) }, config);
-    await checkServedTenants(store, o);
-    // A disabled client keeps its id: its audit trail must not be mistaken for a new client's.
-    if (await store.clients.get(record.clientId)) throw new Conflict('clientId', `client id "${record.clientId}" is already taken`);
-    if (o.tenant) {
-      if (!(await store.tenants.get(o.tenant))) throw invalid(`unknown tenant "${o.tenant}" (see hub tenants list)`);
-      await store.forTenant(o.tenant).clients.create(record, 'cli');
-    } else {
-      await store.clients.upsert(record, 'cli');
-    }
-    await auditOf(store, o.tenant ?? null).record({ type: 'client.created', clientId: record.clientId, details: { by: 'cli', public: !secret } });
-  });
+  const { secret } = await withStore((store, config) =>
+    addClient({ store, config }, CLI_OPERATOR, { clientId: o.id, tenantId: o.tenant ?? null, public: Boolean(o.public), settings: settingsOf(o) }));
   process.stdout.write(`client ${o.id} registered${o.tenant ? ` for ${o.tenant}` : ''}\n`);
   if (secret) process.stdout.write(`client_secret: ${secret}\n(shown once: only its hash is stored)\n`);
 }
 
 async function update(command: Command, o: UpdateOptions): Promise<void> {
-  const fields = fieldsOf(o);
-  const removesBackchannel = o.backchannelLogoutUri === false;
-  const removesServedTenants = o.servedTenant === false;
-  if (Object.keys(fields).length === 0 && !removesBackchannel && !removesServedTenants) command.error('error: nothing to update: give at least one option to change');
-  const changed = await withStore(async (store, config) => {
-    if (config.clients.some((c) => c.clientId === o.id)) throw invalid(`client "${o.id}" is declared in the hub configuration (clients): edit that file, the hub mirrors it at start`);
-    if (o.id === DEMO_CLIENT_ID && config.mode === 'development') throw invalid(`client "${o.id}" is the demo's, rewritten by the hub at every start in development`);
-    const current = await store.clients.get(o.id);
-    if (!current) throw new NotFound(`client "${o.id}" (see hub clients list)`);
-    if (current.disabledAt) throw invalid(disabledReason(current));
-    if (current.tenantId !== null && o.firstParty) throw invalid('--first-party is reserved to platform clients');
-    const base = clientConfigFromRecord(current);
-    if (removesBackchannel) delete base.backchannelLogoutUri;
-    if (removesServedTenants) delete base.servedTenants;
-    await checkServedTenants(store, o);
-    const record = parseClient({ ...base, ...fields }, config);
-    const diff = changedFields(current, record);
-    if (diff.length === 0) return diff;
-    if (current.tenantId === null) await store.clients.upsert(record, current.origin);
-    else await store.forTenant(current.tenantId).clients.update(record);
-    await auditOf(store, current.tenantId).record({ type: 'client.updated', clientId: record.clientId, details: { by: 'cli', changed: diff } });
-    return diff;
-  });
+  const settings = settingsOf(o);
+  const removeBackchannelLogoutUri = o.backchannelLogoutUri === false;
+  const removeServedTenants = o.servedTenant === false;
+  if (Object.keys(settings).length === 0 && !removeBackchannelLogoutUri && !removeServedTenants) command.error('error: nothing to update: give at least one option to change');
+  const { changed } = await withStore((store, config) =>
+    updateClient({ store, config }, CLI_OPERATOR, o.id, { settings, removeBackchannelLogoutUri, removeServedTenants }));
   process.stdout.write(changed.length ? `client ${o.id} updated (${changed.join(', ')}); the hub uses it within 30 s\n` : `client ${o.id} unchanged\n`);
 }
 

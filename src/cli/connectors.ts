@@ -8,11 +8,11 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readYamlFile } from '../config/load.js';
 import type { HubConfig } from '../config/schema.js';
-import type { ConnectorConfig } from '../federation/config.js';
+import { addConnector, connectorsOf, removeConnector, type ConnectorInFiles } from '../federation/connector-service.js';
 import { defaultRegistry } from '../federation/index.js';
-import { connectorRecord, parseConnectorDocument, storedConnectorConfig, type ConnectorOwner } from '../federation/stored.js';
-import { ConfigError, Conflict, HubError, NotFound } from '../shared/errors.js';
-import type { ConnectorStore, PlatformStore } from '../storage/ports/index.js';
+import { storedConnectorConfig, type ConnectorOwner } from '../federation/stored.js';
+import { CLI_OPERATOR } from '../identity/actor.js';
+import { ConfigError } from '../shared/errors.js';
 import type { TenantDirectory } from '../wiring/tenants.js';
 import { printJsonOr, withStore } from './context.js';
 
@@ -44,14 +44,8 @@ function ownerOf(command: Command, o: OwnerOptions): ConnectorOwner {
   return o.platform ? null : o.tenant!;
 }
 
-async function scopeOf(store: PlatformStore, owner: ConnectorOwner): Promise<ConnectorStore> {
-  if (owner === null) return store.connectors;
-  if (!(await store.tenants.get(owner))) throw new HubError('invalid_argument', `unknown tenant "${owner}" (see hub tenants list)`, { status: 400 });
-  return store.forTenant(owner).connectors;
-}
-
 /** Connectors of the YAML files, with their owner, as the hub reads them at start. */
-function declaredInFiles(config: HubConfig, tenants: TenantDirectory): Array<{ config: ConnectorConfig; tenantId: string | null; where: string }> {
+function declaredInFiles(config: HubConfig, tenants: TenantDirectory): ConnectorInFiles[] {
   return [
     ...config.federation.connectors.map((c) => ({ config: c, tenantId: null, where: 'the hub configuration' })),
     ...tenants.declarations().flatMap((t) => t.connectors.map((c) => ({ config: c, tenantId: t.id, where: `the tenant file of ${t.id}` }))),
@@ -63,28 +57,17 @@ const owned = (owner: string | null) => owner ?? 'platform';
 async function add(command: Command, o: OwnerOptions & { file: string }): Promise<void> {
   const owner = ownerOf(command, o);
   const file = resolve(o.file);
+  const source = `connector file ${o.file}`;
   const readIssues: string[] = [];
   const document = readYamlFile(file, readIssues);
-  if (readIssues.length > 0) throw new ConfigError(`connector file ${o.file}`, readIssues.map((i) => i.replace(`${file}: `, '')));
-  const parsed = parseConnectorDocument(document, owner, defaultRegistry());
-  if (!parsed.ok) throw new ConfigError(`connector file ${o.file}`, parsed.issues);
-  const config = parsed.config;
-  const created = await withStore(async (store, hubConfig, tenants) => {
-    const connectors = await scopeOf(store, owner);
-    // The YAML would win at start and this row would never be used: say so now.
-    const inFile = declaredInFiles(hubConfig, tenants).find((d) => d.config.id === config.id);
-    if (inFile) throw new Conflict('connectorId', `connector id "${config.id}" is already declared in ${inFile.where}`);
-    const row = await connectors.create(connectorRecord(document, config));
-    const audit = owner === null ? store.audit : store.forTenant(owner).audit;
-    await audit.record({ type: 'connector.added', details: { connector: row.id, type: row.type, profile: row.profile, enabled: row.enabled, by: 'cli' } });
-    return row;
-  });
+  if (readIssues.length > 0) throw new ConfigError(source, readIssues.map((i) => i.replace(`${file}: `, '')));
+  const created = await withStore((store, config, tenants) => addConnector({ store, inFiles: declaredInFiles(config, tenants), registry: defaultRegistry() }, CLI_OPERATOR, { owner, document, source }));
   process.stdout.write(`connector ${created.id} added to ${owned(created.tenantId)} (${created.type}, ${created.profile}, ${created.enabled ? 'enabled' : 'disabled'}); the hub uses it from its next start\n`);
 }
 
 async function list(o: { tenant?: string; json?: boolean }): Promise<void> {
   const views = await withStore(async (store, hubConfig, tenants) => {
-    if (o.tenant !== undefined) await scopeOf(store, o.tenant);
+    if (o.tenant !== undefined) await connectorsOf(store, o.tenant);
     const files = declaredInFiles(hubConfig, tenants);
     const tenantIds = o.tenant !== undefined ? [o.tenant] : (await store.tenants.list()).map((t) => t.id);
     const rows = [
@@ -110,16 +93,7 @@ async function list(o: { tenant?: string; json?: boolean }): Promise<void> {
 
 async function remove(command: Command, o: OwnerOptions & { id: string }): Promise<void> {
   const owner = ownerOf(command, o);
-  await withStore(async (store, hubConfig, tenants) => {
-    const connectors = await scopeOf(store, owner);
-    if (!(await connectors.get(o.id))) {
-      const inFile = declaredInFiles(hubConfig, tenants).find((d) => d.config.id === o.id);
-      throw inFile ? new HubError('invalid_argument', `connector "${o.id}" is declared in ${inFile.where}, not in the store: edit that file`, { status: 400 }) : new NotFound(`connector "${o.id}" of ${owned(owner)}`);
-    }
-    await connectors.remove(o.id);
-    const audit = owner === null ? store.audit : store.forTenant(owner).audit;
-    await audit.record({ type: 'connector.removed', details: { connector: o.id, by: 'cli' } });
-  });
+  await withStore((store, config, tenants) => removeConnector({ store, inFiles: declaredInFiles(config, tenants), registry: defaultRegistry() }, CLI_OPERATOR, owner, o.id));
   process.stdout.write(`connector ${o.id} removed from ${owned(owner)}; the hub stops using it at its next start\n`);
 }
 

@@ -4,7 +4,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { readSecret } from '../shared/secrets.js';
 import type { TenantConfig } from '../config/tenant-schema.js';
 import type { DirectorySourceConfig } from '../provisioning/source-config.js';
+import { CLI_OPERATOR } from '../identity/actor.js';
 import { runImport, type ImportReport } from '../provisioning/job.js';
+import { purgeDisappeared } from '../provisioning/purge.js';
 import { formatReport, formatRun, formatStoppedRun, progressPrinter } from '../provisioning/report.js';
 import { openLdapSource } from '../provisioning/source/ldap.js';
 import { HubError } from '../shared/errors.js';
@@ -260,9 +262,7 @@ is logged (JSON, stdout) and the schedule goes on.`)
     .action(async (o: { tenant: string; source?: string }) => {
       await withStore(async (store, _config, tenants) => {
         const { source } = pickSource(tenants, o.tenant, o.source, { enabled: false });
-        const before = new Date(Date.now() - source.disappearedGraceDays * 86_400_000);
-        const deleted = await store.forTenant(o.tenant).imports.purgeDisappeared(before);
-        await store.forTenant(o.tenant).audit.record({ type: 'import.purge', details: { deleted, before: before.toISOString() } });
+        const { deleted, before } = await purgeDisappeared(store, CLI_OPERATOR, o.tenant, source.disappearedGraceDays);
         process.stdout.write(`deleted ${deleted} account(s) disappeared before ${before.toISOString()}\n`);
       });
     });

@@ -1,0 +1,14 @@
+/** Who performs an operation on accounts, clients or connectors, as the audit log names them. */
+export type Actor =
+  /** Someone at the hub's command line. */
+  | { kind: 'operator'; name: string }
+  /** An administrator signed in to the hub: a tenant's (`tenantId`) or the platform's (null). */
+  | { kind: 'admin'; accountId: string; tenantId: string | null }
+  /** The hub itself, running a scheduled or start-up job. */
+  | { kind: 'system'; job: string };
+
+/**
+ * The `hub` command. It runs under a shared system account on the hub's hosts, so it cannot
+ * tell operators apart: the audit log has always said `by: 'cli'`.
+ */
+export const CLI_OPERATOR: Actor = { kind: 'operator', name: 'cli' };

@@ -1,0 +1,53 @@
+/**
+ * The audit records of operations done by an actor (account creation, client and connector
+ * changes…): each event type with the fields it records, and a writer that adds who did it.
+ */
+import type { Actor } from '../../identity/actor.js';
+import type { AuditStore, PlatformStore } from './index.js';
+
+/** What a bulk activation reset covers: a structure (and a class of it), or an import run. */
+export type ResetSelection = { structure: string; class?: string } | { run: string; source: string };
+
+/** Each event type, with what it records besides the actor. */
+export interface OperationEvents {
+  'account.created': { accountId: string; details: Record<string, never> };
+  /** `bulk` with the selection when one of many (`hub users reset-activation --structure|--run`). */
+  'activation.reset': { accountId: string; details: Record<string, never> | ({ bulk: true } & ResetSelection) };
+  'activation.reset_bulk': { details: ResetSelection & { issued: number; skipped: Record<string, number> } };
+  /** `accountId` null: the lock was on a login no account has. */
+  'account.unlocked': { accountId: string | null; details: { login: string; wasLimited: boolean } };
+  'client.created': { clientId: string; details: { public: boolean } };
+  'client.updated': { clientId: string; details: { changed: string[] } };
+  'connector.added': { details: { connector: string; type: string; profile: string; enabled: boolean } };
+  'connector.removed': { details: { connector: string } };
+  /** `before`: the cut-off, as an ISO date. */
+  'import.purge': { details: { deleted: number; before: string } };
+}
+
+export type OperationEventType = keyof OperationEvents;
+
+/** How the audit log names an actor, in every event's details. */
+function actorDetails(actor: Actor): Record<string, unknown> {
+  switch (actor.kind) {
+    case 'operator':
+      return { by: actor.name };
+    case 'admin':
+      return { by: 'admin', admin: actor.accountId, adminTenant: actor.tenantId };
+    case 'system':
+      return { by: 'system', job: actor.job };
+  }
+}
+
+/** Writes one operation's events to the audit log of its tenant, or of the platform (null). */
+export class AuditWriter {
+  private readonly audit: AuditStore;
+
+  constructor(store: PlatformStore, private readonly actor: Actor, tenantId: string | null) {
+    this.audit = tenantId === null ? store.audit : store.forTenant(tenantId).audit;
+  }
+
+  async write<T extends OperationEventType>(type: T, event: OperationEvents[T]): Promise<void> {
+    const { details, ...subject } = event;
+    await this.audit.record({ type, ...subject, details: { ...actorDetails(this.actor), ...details } });
+  }
+}
