@@ -4,6 +4,7 @@
  * outside the database. A stolen dump alone yields no usable second factor.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { InvariantBroken } from '../shared/errors.js';
 
 const VERSION = 'v1';
 
@@ -25,7 +26,7 @@ export class SecretBox {
   /** Throws on a tampered value or one sealed with another key. */
   open(sealed: string): string {
     const [version, iv, body, tag] = sealed.split('.');
-    if (version !== VERSION || !iv || body === undefined || !tag) throw new Error('not a sealed secret');
+    if (version !== VERSION || !iv || body === undefined || !tag) throw new InvariantBroken('not a sealed secret');
     const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');

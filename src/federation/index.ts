@@ -17,7 +17,7 @@ import type { EphemeralStore } from '../storage/ports/ephemeral.js';
 import type { PlatformStore } from '../storage/ports/index.js';
 import type { ConnectorContext, OpenConnector } from './core/connector.js';
 import type { PlatformFederationConfig, TenantConnectorConfig } from './config.js';
-import { ConnectorRegistry, ConnectorSlot } from './core/registry.js';
+import { ConnectorMisconfigured, ConnectorRegistry, ConnectorSlot } from './core/registry.js';
 import { oidcConnectorType } from './connectors/oidc/connector.js';
 import { samlConnectorType } from './connectors/saml/connector.js';
 import { choicesHtml } from './http/pages.js';
@@ -139,7 +139,7 @@ export async function createFederation(deps: FederationDeps, registry: Connector
         await slot.attempt(registry, context, true);
       } catch (err) {
         const message = (err as Error).message.replace(`connector ${config.id}: `, '');
-        if (origin === 'config') throw new Error(`connector ${config.id}${tenantId ? ` (tenant ${tenantId})` : ''} cannot be opened: ${message}`, { cause: err });
+        if (origin === 'config') throw new ConnectorMisconfigured(`connector ${config.id}${tenantId ? ` (tenant ${tenantId})` : ''} cannot be opened: ${message}`);
         deps.log.error({ connector: config.id, tenant: tenantId, err: message }, `stored connector ${config.id} cannot be opened and was skipped: ${message}`);
         continue;
       }

@@ -5,6 +5,7 @@
  * Every generated login passes `loginProblem` (src/identity/login.ts).
  */
 import { loginProblem } from './login.js';
+import { InvariantBroken } from '../shared/errors.js';
 
 const PART_LENGTH = 30;
 const MAX_LOGIN_LENGTH = 64;
@@ -64,7 +65,7 @@ export function pickLogins(bases: readonly string[], taken: ReadonlySet<string>)
         return candidate;
       }
     }
-    throw new Error('unreachable');
+    throw new InvariantBroken('unreachable');
   });
 }
 
@@ -75,6 +76,6 @@ export function pickLogins(bases: readonly string[], taken: ReadonlySet<string>)
  */
 function checked(login: string): string {
   const problem = login.length > MAX_LOGIN_LENGTH ? 'too long' : loginProblem(login);
-  if (problem) throw new Error(`generated login ${JSON.stringify(login)}: ${problem}`);
+  if (problem) throw new InvariantBroken(`generated login ${JSON.stringify(login)}: ${problem}`);
   return login;
 }

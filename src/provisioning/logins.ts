@@ -12,6 +12,7 @@
  */
 import { loginProblem } from '../identity/login.js';
 import type { ImportStore } from '../storage/ports/imports.js';
+import { InvariantBroken } from '../shared/errors.js';
 
 const MAX_LOGIN_LENGTH = 64;
 const DEFAULT_KEPT_BASES = 100_000;
@@ -28,7 +29,7 @@ function loginOf(base: string, counter: number): string {
   const login = counter === 1 ? base : `${base}${counter}`;
   // The checks of login-generator's candidates: a caller's mistake, or a base too long for its counter.
   const problem = login.length > MAX_LOGIN_LENGTH ? 'too long' : loginProblem(login);
-  if (problem) throw new Error(`generated login ${JSON.stringify(login)}: ${problem}`);
+  if (problem) throw new InvariantBroken(`generated login ${JSON.stringify(login)}: ${problem}`);
   return login;
 }
 

@@ -47,3 +47,10 @@ export class ServiceUnavailable extends HubError {
     super('service_unavailable', `${service} is unavailable`, { status: 503, expose: true, cause });
   }
 }
+
+/** A condition the code itself guarantees did not hold: a bug, never the caller's input. */
+export class InvariantBroken extends HubError {
+  constructor(message: string) {
+    super('invariant_broken', message, { status: 500, expose: false });
+  }
+}

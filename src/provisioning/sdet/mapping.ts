@@ -18,6 +18,10 @@ import {
   parsePupilRelation, parseUai, rdnValue,
 } from './parse.js';
 import type { GroupKind, Profile } from '../../identity/vocabulary.js';
+import { HubError } from '../../shared/errors.js';
+
+/** A mapping the configuration got wrong (the import refuses to start with it). */
+const mappingRefused = (message: string) => new HubError('bad_mapping', message, { status: 400 });
 
 export interface SdetMapperOptions {
   /** Prefix of external ids: `LILLE` gives `LILLE-1234567`. Default: the `source` without `AC-`. */
@@ -450,7 +454,7 @@ export function splitCommonName(cn: string, known: { firstName?: string; lastNam
 
 export function createSdetMapper(options: SdetMapperOptions): SdetMapper {
   const prefix = options.externalIdPrefix ?? (options.source ? defaultExternalIdPrefix(options.source) : undefined);
-  if (!prefix || !/^[A-Za-z0-9_-]+$/.test(prefix)) throw new Error('SDET mapping: externalIdPrefix (or source) is required: letters, digits, _ and -');
+  if (!prefix || !/^[A-Za-z0-9_-]+$/.test(prefix)) throw mappingRefused('SDET mapping: externalIdPrefix (or source) is required: letters, digits, _ and -');
   const ctx: Context = {
     prefix,
     source: options.source,
@@ -614,9 +618,9 @@ function compileOverrides(overrides: Record<string, Record<string, string | stri
   for (const [objectClass, attributes] of Object.entries(overrides)) {
     const scope = new Map<string, string[]>();
     for (const [attribute, replacement] of Object.entries(attributes)) {
-      if (!known.has(attribute.toLowerCase())) throw new Error(`SDET mapping overrides.${objectClass}: ${attribute} is not an attribute the mapping reads`);
+      if (!known.has(attribute.toLowerCase())) throw mappingRefused(`SDET mapping overrides.${objectClass}: ${attribute} is not an attribute the mapping reads`);
       const names = typeof replacement === 'string' ? [replacement] : replacement;
-      if (names.length === 0 || names.some((n) => !/^[A-Za-z][A-Za-z0-9-]*$/.test(n))) throw new Error(`SDET mapping overrides.${objectClass}.${attribute}: attribute names expected`);
+      if (names.length === 0 || names.some((n) => !/^[A-Za-z][A-Za-z0-9-]*$/.test(n))) throw mappingRefused(`SDET mapping overrides.${objectClass}.${attribute}: attribute names expected`);
       scope.set(attribute.toLowerCase(), names);
     }
     renames.set(objectClass === '*' ? '*' : objectClass.toLowerCase(), scope);

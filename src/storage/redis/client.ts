@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { HubError } from '../../shared/errors.js';
 
 /**
  * A Redis connection that fails fast while Redis is down (no offline queue, one retry), so a
@@ -20,7 +21,7 @@ export async function waitForRedis(redis: Redis, timeoutMs = 5000): Promise<void
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       redis.off('ready', onReady);
-      reject(new Error(`Redis not ready after ${timeoutMs} ms`));
+      reject(new HubError('redis_not_ready', `Redis not ready after ${timeoutMs} ms`, { status: 503 }));
     }, timeoutMs);
     function onReady(): void {
       clearTimeout(timer);

@@ -1,4 +1,5 @@
 import { PostgresAdapter, SqliteAdapter, type Kysely } from 'kysely';
+import { InvariantBroken } from '../../shared/errors.js';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -7,7 +8,7 @@ export function dialectOf(db: Kysely<unknown>): SqlDialect {
   const adapter = db.getExecutor().adapter;
   if (adapter instanceof PostgresAdapter) return 'postgres';
   if (adapter instanceof SqliteAdapter) return 'sqlite';
-  throw new Error(`unsupported Kysely dialect: ${adapter.constructor.name}`);
+  throw new InvariantBroken(`unsupported Kysely dialect: ${adapter.constructor.name}`);
 }
 
 /** Column types that cannot be spelled the same in both engines. */

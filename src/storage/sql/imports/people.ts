@@ -10,6 +10,7 @@ import { nowTimestamp, toTimestamp } from '../rows.js';
 import type { Database } from '../schema.js';
 import { chunks } from './batches.js';
 import { rawSql, type Param, type RowInserter, type Value } from './raw.js';
+import { InvariantBroken } from '../../../shared/errors.js';
 
 /** The indexed columns an import writes on an account, in the order of `keyValues`. */
 const KEY_COLUMNS = ['dn', 'external_id', 'ine', 'academic_email'] as const;
@@ -87,7 +88,7 @@ export function importPeople(db: Kysely<Database>, tenantId: string, { sqliteRow
   async function insertRows(target: Kysely<Database>, table: string, columns: readonly string[], rows: Value[][]): Promise<void> {
     if (rows.length === 0) return;
     if (!pg) {
-      if (!sqliteRows) throw new Error('a SQLite import store needs the connection to insert rows');
+      if (!sqliteRows) throw new InvariantBroken('a SQLite import store needs the connection to insert rows');
       sqliteRows.insert(table, columns, rows);
       return;
     }
