@@ -44,8 +44,6 @@
  *
  *   --json                 machine-readable results on stdout (progress goes to stderr)
  *
- * A default run takes about 45 s (about 12 s of it starting pysaml2 and loading the modules).
- *
  * Exit status: 0 when every iteration succeeded, 1 when one failed (the error is printed and the
  * result is marked INVALID), 2 on a setup failure.
  */
