@@ -17,14 +17,15 @@ export type { ConnectorOwner };
 export type ParsedConnector = { ok: true; config: ConnectorConfig } | { ok: false; issues: string[] };
 
 /**
- * What the connector kinds would refuse when opened, said at once: the académie profile and the
- * OIDC connector (which serves it) match accounts in one tenant, so they need one.
+ * What the connector kinds would refuse when opened, said at once: the académie profile, and the
+ * types that say so (the OIDC connector, which serves it), match accounts in one tenant.
  */
-function ownerIssues(config: ConnectorConfig, owner: ConnectorOwner): string[] {
+function ownerIssues(config: ConnectorConfig, owner: ConnectorOwner, registry: ConnectorRegistry): string[] {
   if (owner !== null) return [];
   const issues: string[] = [];
   if (config.profile === 'academie') issues.push('profile: an académie connector belongs to a tenant (use --tenant)');
-  if (config.type === 'oidc') issues.push('type: the OIDC connector serves académie staff and belongs to a tenant (use --tenant)');
+  const tenantOnly = registry.tenantOnly(config.type);
+  if (tenantOnly) issues.push(`type: ${tenantOnly}`);
   return issues;
 }
 
@@ -32,7 +33,7 @@ function ownerIssues(config: ConnectorConfig, owner: ConnectorOwner): string[] {
 export function parseConnectorDocument(document: unknown, owner: ConnectorOwner, registry: ConnectorRegistry): ParsedConnector {
   const parsed = registry.connectorSchema(owner).safeParse(document);
   if (!parsed.success) return { ok: false, issues: formatIssues(parsed.error as z.ZodError) };
-  const issues = ownerIssues(parsed.data, owner);
+  const issues = ownerIssues(parsed.data, owner, registry);
   return issues.length > 0 ? { ok: false, issues } : { ok: true, config: parsed.data };
 }
 

@@ -80,7 +80,9 @@ export interface ConnectorContext {
 
 export interface ConnectorType<S extends z.ZodType = z.ZodType> {
   type: string;
-  /** Validates the type-specific section of the connector's configuration. */
-  configSchema: S;
+  /** Validates the type-specific section of the connector's configuration (the key named after the type). */
+  settingsSchema: S;
+  /** Set when a connector of this type matches accounts in one tenant: why it cannot be a platform connector. */
+  tenantOnly?: string;
   open(config: ConnectorConfig, settings: z.infer<S>, tenantId: string | null, context: ConnectorContext): Promise<OpenConnector>;
 }

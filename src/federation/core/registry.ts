@@ -111,6 +111,11 @@ export class ConnectorRegistry {
     return this.#types.has(type);
   }
 
+  /** Why a connector of this type cannot be a platform connector, or undefined when it can. */
+  tenantOnly(type: string): string | undefined {
+    return this.#types.get(type)?.tenantOnly;
+  }
+
   /** Problems of a document's type and of its section, with paths from the connector (`saml.signing`). */
   readonly settingsCheck: ConnectorSettingsCheck = (document) => {
     const { type } = document;
@@ -121,7 +126,7 @@ export class ConnectorRegistry {
       return [{ code: 'custom', path: ['type'], message: `Invalid option: expected one of ${names}`, input: type }];
     }
     if (document[type] === undefined) return [];
-    const parsed = connectorType.configSchema.safeParse(document[type]);
+    const parsed = connectorType.settingsSchema.safeParse(document[type]);
     return parsed.success ? [] : parsed.error.issues.map((issue): z.core.$ZodIssue => ({ ...issue, path: [type, ...issue.path] }));
   };
 
@@ -137,6 +142,6 @@ export class ConnectorRegistry {
   async open(config: ConnectorConfig, tenantId: string | null, context: ConnectorContext): Promise<OpenConnector> {
     const type = this.#types.get(config.type);
     if (!type) throw new ConnectorMisconfigured(`connector ${config.id}: unknown type ${config.type}`);
-    return type.open(config, type.configSchema.parse(config.settings), tenantId, context);
+    return type.open(config, type.settingsSchema.parse(config.settings), tenantId, context);
   }
 }

@@ -160,4 +160,9 @@ async function open(config: ConnectorConfig, settings: OidcSettings, tenantId: s
   };
 }
 
-export const oidcConnectorType: ConnectorType<typeof oidcSettingsSchema> = { type: 'oidc', configSchema: oidcSettingsSchema, open };
+export const oidcConnectorType: ConnectorType<typeof oidcSettingsSchema> = {
+  type: 'oidc',
+  settingsSchema: oidcSettingsSchema,
+  tenantOnly: 'the OIDC connector serves académie staff and belongs to a tenant (use --tenant)',
+  open,
+};

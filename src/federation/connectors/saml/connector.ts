@@ -194,4 +194,4 @@ async function open(config: ConnectorConfig, settings: SamlSettings, tenantId: s
   };
 }
 
-export const samlConnectorType: ConnectorType<typeof samlSettingsSchema> = { type: 'saml', configSchema: samlSettingsSchema, open };
+export const samlConnectorType: ConnectorType<typeof samlSettingsSchema> = { type: 'saml', settingsSchema: samlSettingsSchema, open };
