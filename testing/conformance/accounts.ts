@@ -5,8 +5,8 @@
 import { expect } from 'chai';
 import { Conflict, NotFound } from '../../src/shared/errors.js';
 import { newId } from '../../src/shared/ids.js';
-import type { Account, TenantScope } from '../../src/storage/ports/index.js';
-import { expectIntact, ids, person, rejection, twoTenants, unique, type StoreSuite, type StoreRef, type TenantFactory, type Theirs } from './kit.js';
+import type { Account } from '../../src/storage/ports/index.js';
+import { describeTenantIsolation, ids, person, rejection, unique, type StoreSuite, type StoreRef, type TenantFactory } from './kit.js';
 
 export const accountStoreConformance: StoreSuite = ({ store, newTenant }) => {
   describeTenants(store, newTenant);
@@ -322,59 +322,49 @@ function describeMfa(newTenant: TenantFactory): void {
 }
 
 function describeAccountIsolation(newTenant: TenantFactory): void {
-  describe('tenant isolation', () => {
-    let a: TenantScope;
-    let b: TenantScope;
-    let theirs: Theirs;
-    let mine: Account;
-
-    beforeEach(async () => {
-      ({ a, b, theirs, mine } = await twoTenants(newTenant));
-    });
-    const expectTheirsIntact = () => expectIntact(b, theirs);
-
+  describeTenantIsolation(newTenant, (t) => {
     it('accounts: cannot read, find, list or count another tenant’s accounts', async () => {
-      await rejection(a.accounts.get(theirs.child.id), NotFound);
-      expect(await a.accounts.findByExternalId(theirs.parent.externalId!)).to.equal(null);
-      expect(await a.accounts.findByAcademicEmail(theirs.parent.academicEmail!)).to.deep.equal([]);
-      expect(ids(await a.accounts.list())).to.deep.equal([mine.id]);
-      expect(await a.accounts.count()).to.equal(1);
+      await rejection(t.a.accounts.get(t.theirs.child.id), NotFound);
+      expect(await t.a.accounts.findByExternalId(t.theirs.parent.externalId!)).to.equal(null);
+      expect(await t.a.accounts.findByAcademicEmail(t.theirs.parent.academicEmail!)).to.deep.equal([]);
+      expect(ids(await t.a.accounts.list())).to.deep.equal([t.mine.id]);
+      expect(await t.a.accounts.count()).to.equal(1);
     });
 
     it('mfa: cannot read, enrol, confirm, use or remove another tenant’s second factor', async () => {
-      await b.mfa.startTotp(theirs.child.id, 'their-secret');
-      await b.mfa.confirmTotp(theirs.child.id, ['their-code']);
-      expect(await a.mfa.totpOf(theirs.child.id)).to.equal(null);
-      await rejection(a.mfa.startTotp(theirs.child.id, 'planted'), NotFound);
-      await rejection(a.mfa.confirmTotp(theirs.child.id, ['planted']), NotFound);
-      expect(await a.mfa.useRecoveryCode(theirs.child.id, 'their-code')).to.equal(false);
-      expect(await a.mfa.remainingRecoveryCodes(theirs.child.id)).to.equal(0);
-      await a.mfa.removeTotp(theirs.child.id);
-      expect(await b.mfa.totpOf(theirs.child.id)).to.include({ secret: 'their-secret' });
-      expect(await b.mfa.remainingRecoveryCodes(theirs.child.id)).to.equal(1);
+      await t.b.mfa.startTotp(t.theirs.child.id, 'their-secret');
+      await t.b.mfa.confirmTotp(t.theirs.child.id, ['their-code']);
+      expect(await t.a.mfa.totpOf(t.theirs.child.id)).to.equal(null);
+      await rejection(t.a.mfa.startTotp(t.theirs.child.id, 'planted'), NotFound);
+      await rejection(t.a.mfa.confirmTotp(t.theirs.child.id, ['planted']), NotFound);
+      expect(await t.a.mfa.useRecoveryCode(t.theirs.child.id, 'their-code')).to.equal(false);
+      expect(await t.a.mfa.remainingRecoveryCodes(t.theirs.child.id)).to.equal(0);
+      await t.a.mfa.removeTotp(t.theirs.child.id);
+      expect(await t.b.mfa.totpOf(t.theirs.child.id)).to.include({ secret: 'their-secret' });
+      expect(await t.b.mfa.remainingRecoveryCodes(t.theirs.child.id)).to.equal(1);
     });
 
     it('accounts: cannot update or delete another tenant’s accounts', async () => {
-      await rejection(a.accounts.update(theirs.child.id, { firstName: 'Hacked', status: 'disabled' }), NotFound);
-      await rejection(a.accounts.delete(theirs.child.id), NotFound);
-      await expectTheirsIntact();
+      await rejection(t.a.accounts.update(t.theirs.child.id, { firstName: 'Hacked', status: 'disabled' }), NotFound);
+      await rejection(t.a.accounts.delete(t.theirs.child.id), NotFound);
+      await t.expectTheirsIntact();
     });
 
     it('accounts: an external id of another tenant does not conflict, a login does', async () => {
-      await a.accounts.create(person({ externalId: theirs.parent.externalId! }));
-      await rejection(a.accounts.create(person({ login: theirs.child.login })), Conflict);
-      await rejection(a.accounts.update(mine.id, { login: theirs.child.login }), Conflict);
-      await expectTheirsIntact();
+      await t.a.accounts.create(person({ externalId: t.theirs.parent.externalId! }));
+      await rejection(t.a.accounts.create(person({ login: t.theirs.child.login })), Conflict);
+      await rejection(t.a.accounts.update(t.mine.id, { login: t.theirs.child.login }), Conflict);
+      await t.expectTheirsIntact();
     });
 
     it('identities: cannot link to, find, list or unlink another tenant’s', async () => {
-      await rejection(a.identities.link(theirs.child.id, 'educonnect', unique('sub')), NotFound);
-      expect(await a.identities.find('educonnect', theirs.identity.subject)).to.equal(null);
-      expect(await a.identities.listForAccount(theirs.child.id)).to.deep.equal([]);
-      await rejection(a.identities.unlink(theirs.identity.id), NotFound);
+      await rejection(t.a.identities.link(t.theirs.child.id, 'educonnect', unique('sub')), NotFound);
+      expect(await t.a.identities.find('educonnect', t.theirs.identity.subject)).to.equal(null);
+      expect(await t.a.identities.listForAccount(t.theirs.child.id)).to.deep.equal([]);
+      await rejection(t.a.identities.unlink(t.theirs.identity.id), NotFound);
       // The same subject is free in A: identities are per tenant.
-      await a.identities.link(mine.id, 'educonnect', theirs.identity.subject);
-      await expectTheirsIntact();
+      await t.a.identities.link(t.mine.id, 'educonnect', t.theirs.identity.subject);
+      await t.expectTheirsIntact();
     });
   });
 }

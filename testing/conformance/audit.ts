@@ -4,8 +4,7 @@
  */
 import { expect } from 'chai';
 import { newId } from '../../src/shared/ids.js';
-import type { TenantScope } from '../../src/storage/ports/index.js';
-import { expectIntact, ids, twoTenants, type StoreSuite, type StoreRef, type TenantFactory, type Theirs } from './kit.js';
+import { describeTenantIsolation, ids, type StoreSuite, type StoreRef, type TenantFactory } from './kit.js';
 
 export const auditStoreConformance: StoreSuite = ({ store, newTenant }) => {
   describeAudit(store, newTenant);
@@ -46,22 +45,13 @@ function describeAudit(store: StoreRef, newTenant: TenantFactory): void {
 }
 
 function describeAuditIsolation(store: StoreRef, newTenant: TenantFactory): void {
-  describe('tenant isolation', () => {
-    let a: TenantScope;
-    let b: TenantScope;
-    let theirs: Theirs;
-
-    beforeEach(async () => {
-      ({ a, b, theirs } = await twoTenants(newTenant));
-    });
-    const expectTheirsIntact = () => expectIntact(b, theirs);
-
+  describeTenantIsolation(newTenant, (t) => {
     it('audit: lists show only the tenant’s own', async () => {
-      expect(await a.audit.list()).to.deep.equal([]);
-      await a.audit.record({ type: 'login.failure', accountId: theirs.child.id });
-      expect(await a.audit.list()).to.have.length(1);
-      expect(ids(await store().audit.list())).to.not.include(theirs.event.id);
-      await expectTheirsIntact();
+      expect(await t.a.audit.list()).to.deep.equal([]);
+      await t.a.audit.record({ type: 'login.failure', accountId: t.theirs.child.id });
+      expect(await t.a.audit.list()).to.have.length(1);
+      expect(ids(await store().audit.list())).to.not.include(t.theirs.event.id);
+      await t.expectTheirsIntact();
     });
   });
 }

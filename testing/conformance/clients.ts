@@ -4,8 +4,7 @@
  */
 import { expect } from 'chai';
 import { Conflict, NotFound } from '../../src/shared/errors.js';
-import type { TenantScope } from '../../src/storage/ports/index.js';
-import { expectIntact, rejection, twoTenants, unique, type StoreSuite, type StoreRef, type TenantFactory, type Theirs } from './kit.js';
+import { describeTenantIsolation, rejection, unique, type StoreSuite, type StoreRef, type TenantFactory } from './kit.js';
 
 export const clientStoreConformance: StoreSuite = ({ store, newTenant }) => {
   describeClients(store, newTenant);
@@ -127,19 +126,10 @@ function describeClients(store: StoreRef, newTenant: TenantFactory): void {
 }
 
 function describeClientIsolation(newTenant: TenantFactory): void {
-  describe('tenant isolation', () => {
-    let a: TenantScope;
-    let b: TenantScope;
-    let theirs: Theirs;
-
-    beforeEach(async () => {
-      ({ a, b, theirs } = await twoTenants(newTenant));
-    });
-    const expectTheirsIntact = () => expectIntact(b, theirs);
-
+  describeTenantIsolation(newTenant, (t) => {
     it('clients: lists show only the tenant’s own', async () => {
-      expect(await a.clients.list()).to.deep.equal([]);
-      await expectTheirsIntact();
+      expect(await t.a.clients.list()).to.deep.equal([]);
+      await t.expectTheirsIntact();
     });
   });
 }

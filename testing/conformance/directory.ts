@@ -5,8 +5,7 @@
 import { expect } from 'chai';
 import { NotFound } from '../../src/shared/errors.js';
 import { newId } from '../../src/shared/ids.js';
-import type { Account, TenantScope } from '../../src/storage/ports/index.js';
-import { expectIntact, ids, person, rejection, twoTenants, type StoreSuite, type TenantFactory, type Theirs } from './kit.js';
+import { describeTenantIsolation, ids, person, rejection, type StoreSuite, type TenantFactory } from './kit.js';
 
 export const directoryStoreConformance: StoreSuite = ({ store, newTenant }) => {
   describeDirectory(newTenant);
@@ -96,56 +95,46 @@ function describeDirectory(newTenant: TenantFactory): void {
 }
 
 function describeDirectoryIsolation(newTenant: TenantFactory): void {
-  describe('tenant isolation', () => {
-    let a: TenantScope;
-    let b: TenantScope;
-    let theirs: Theirs;
-    let mine: Account;
-
-    beforeEach(async () => {
-      ({ a, b, theirs, mine } = await twoTenants(newTenant));
-    });
-    const expectTheirsIntact = () => expectIntact(b, theirs);
-
+  describeTenantIsolation(newTenant, (t) => {
     it('structures and groups: cannot see or change another tenant’s', async () => {
-      expect(await a.structures.findByUai(theirs.school.uai)).to.equal(null);
-      expect(await a.structures.list()).to.deep.equal([]);
-      expect(await a.groups.listByStructure(theirs.school.id)).to.deep.equal([]);
-      await rejection(a.groups.upsert({ structureId: theirs.school.id, kind: 'class', code: '3A', name: 'Hacked' }), NotFound);
-      await rejection(a.groups.upsert({ structureId: theirs.school.id, kind: 'class', code: '3Z', name: 'Planted' }), NotFound);
+      expect(await t.a.structures.findByUai(t.theirs.school.uai)).to.equal(null);
+      expect(await t.a.structures.list()).to.deep.equal([]);
+      expect(await t.a.groups.listByStructure(t.theirs.school.id)).to.deep.equal([]);
+      await rejection(t.a.groups.upsert({ structureId: t.theirs.school.id, kind: 'class', code: '3A', name: 'Hacked' }), NotFound);
+      await rejection(t.a.groups.upsert({ structureId: t.theirs.school.id, kind: 'class', code: '3Z', name: 'Planted' }), NotFound);
       // The same UAI in A is A's own structure, not B's.
-      const own = await a.structures.upsert({ uai: theirs.school.uai, name: 'Collège de A' });
-      expect(own.id).to.not.equal(theirs.school.id);
-      expect(own.tenantId).to.equal(a.tenantId);
-      await expectTheirsIntact();
+      const own = await t.a.structures.upsert({ uai: t.theirs.school.uai, name: 'Collège de A' });
+      expect(own.id).to.not.equal(t.theirs.school.id);
+      expect(own.tenantId).to.equal(t.a.tenantId);
+      await t.expectTheirsIntact();
     });
 
     it('memberships: cannot attach across tenants, read or remove another tenant’s', async () => {
-      const ownSchool = await a.structures.upsert({ uai: '0590009Z', name: 'Collège de A' });
-      const ownClass = await a.groups.upsert({ structureId: ownSchool.id, kind: 'class', code: '3A', name: '3e A' });
-      await rejection(a.memberships.attachToStructure(mine.id, theirs.school.id), NotFound);
-      await rejection(a.memberships.attachToStructure(theirs.child.id, ownSchool.id), NotFound);
-      await rejection(a.memberships.attachToStructure(theirs.child.id, theirs.school.id), NotFound);
-      await rejection(a.memberships.addToGroup(mine.id, theirs.klass.id), NotFound);
-      await rejection(a.memberships.addToGroup(theirs.child.id, ownClass.id), NotFound);
-      await rejection(a.memberships.addToGroup(theirs.child.id, theirs.klass.id), NotFound);
-      await a.memberships.removeFromGroup(theirs.child.id, theirs.klass.id);
-      expect(await a.memberships.structuresOf(theirs.child.id)).to.deep.equal([]);
-      expect(await a.memberships.groupsOf(theirs.child.id)).to.deep.equal([]);
-      expect(await a.memberships.structuresOf(mine.id)).to.deep.equal([]);
-      expect(await a.memberships.groupsOf(mine.id)).to.deep.equal([]);
-      await expectTheirsIntact();
+      const ownSchool = await t.a.structures.upsert({ uai: '0590009Z', name: 'Collège de A' });
+      const ownClass = await t.a.groups.upsert({ structureId: ownSchool.id, kind: 'class', code: '3A', name: '3e A' });
+      await rejection(t.a.memberships.attachToStructure(t.mine.id, t.theirs.school.id), NotFound);
+      await rejection(t.a.memberships.attachToStructure(t.theirs.child.id, ownSchool.id), NotFound);
+      await rejection(t.a.memberships.attachToStructure(t.theirs.child.id, t.theirs.school.id), NotFound);
+      await rejection(t.a.memberships.addToGroup(t.mine.id, t.theirs.klass.id), NotFound);
+      await rejection(t.a.memberships.addToGroup(t.theirs.child.id, ownClass.id), NotFound);
+      await rejection(t.a.memberships.addToGroup(t.theirs.child.id, t.theirs.klass.id), NotFound);
+      await t.a.memberships.removeFromGroup(t.theirs.child.id, t.theirs.klass.id);
+      expect(await t.a.memberships.structuresOf(t.theirs.child.id)).to.deep.equal([]);
+      expect(await t.a.memberships.groupsOf(t.theirs.child.id)).to.deep.equal([]);
+      expect(await t.a.memberships.structuresOf(t.mine.id)).to.deep.equal([]);
+      expect(await t.a.memberships.groupsOf(t.mine.id)).to.deep.equal([]);
+      await t.expectTheirsIntact();
     });
 
     it('relations: cannot link across tenants, read or unlink another tenant’s', async () => {
-      await rejection(a.relations.link(mine.id, theirs.child.id), NotFound);
-      await rejection(a.relations.link(theirs.parent.id, mine.id), NotFound);
-      await rejection(a.relations.link(theirs.parent.id, theirs.child.id), NotFound);
-      await a.relations.unlink(theirs.parent.id, theirs.child.id);
-      expect(await a.relations.childrenOf(theirs.parent.id)).to.deep.equal([]);
-      expect(await a.relations.parentsOf(theirs.child.id)).to.deep.equal([]);
-      expect(await a.relations.childrenOf(mine.id)).to.deep.equal([]);
-      await expectTheirsIntact();
+      await rejection(t.a.relations.link(t.mine.id, t.theirs.child.id), NotFound);
+      await rejection(t.a.relations.link(t.theirs.parent.id, t.mine.id), NotFound);
+      await rejection(t.a.relations.link(t.theirs.parent.id, t.theirs.child.id), NotFound);
+      await t.a.relations.unlink(t.theirs.parent.id, t.theirs.child.id);
+      expect(await t.a.relations.childrenOf(t.theirs.parent.id)).to.deep.equal([]);
+      expect(await t.a.relations.parentsOf(t.theirs.child.id)).to.deep.equal([]);
+      expect(await t.a.relations.childrenOf(t.mine.id)).to.deep.equal([]);
+      await t.expectTheirsIntact();
     });
   });
 }

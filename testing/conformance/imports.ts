@@ -6,8 +6,8 @@
  */
 import { expect } from 'chai';
 import { newId } from '../../src/shared/ids.js';
-import type { Account, AccountBatch, AccountCreate, AccountUpdate, ImportCounters, TenantScope } from '../../src/storage/ports/index.js';
-import { ids, twoTenants, unique, type StoreSuite, type TenantFactory, type Theirs } from './kit.js';
+import type { AccountBatch, AccountCreate, AccountUpdate, ImportCounters } from '../../src/storage/ports/index.js';
+import { describeTenantIsolation, ids, unique, type StoreSuite, type TenantFactory } from './kit.js';
 
 const SOURCE = 'AC-LILLE';
 const ZERO: ImportCounters = { read: 0, created: 0, updated: 0, unchanged: 0, merged: 0, disappeared: 0, quarantined: 0 };
@@ -239,48 +239,39 @@ function describeAccounts(newTenant: TenantFactory): void {
 }
 
 function describeIsolation(newTenant: TenantFactory): void {
-  describe('tenant isolation', () => {
-    let a: TenantScope;
-    let b: TenantScope;
-    let theirs: Theirs;
-    let mine: Account;
-
-    beforeEach(async () => {
-      ({ a, b, theirs, mine } = await twoTenants(newTenant));
-    });
-
+  describeTenantIsolation(newTenant, (t) => {
     it('imports: cannot see another tenant\'s runs or quarantine, nor finish or abandon its runs', async () => {
-      const run = await b.imports.startRun({ sourceId: SOURCE, mode: 'full', dryRun: false });
-      await b.imports.addQuarantine(run.id, [{ dn: 'uid=1', reason: 'no UAI' }]);
-      expect(await a.imports.getRun(run.id)).to.equal(null);
-      expect(await a.imports.listRuns()).to.deep.equal([]);
-      expect(await a.imports.listQuarantine(run.id)).to.deep.equal([]);
-      expect(await a.imports.abandonStaleRuns(SOURCE)).to.deep.equal([]);
-      await a.imports.finishRun(run.id, { status: 'failed', highWaterMark: null, error: 'hijacked' });
-      expect(await b.imports.getRun(run.id)).to.deep.include({ status: 'running', error: null });
-      await b.imports.finishRun(run.id, { status: 'completed', counters: ZERO, highWaterMark: '20260101000000Z' });
-      expect(await a.imports.lastCompletedRun(SOURCE)).to.equal(null);
+      const run = await t.b.imports.startRun({ sourceId: SOURCE, mode: 'full', dryRun: false });
+      await t.b.imports.addQuarantine(run.id, [{ dn: 'uid=1', reason: 'no UAI' }]);
+      expect(await t.a.imports.getRun(run.id)).to.equal(null);
+      expect(await t.a.imports.listRuns()).to.deep.equal([]);
+      expect(await t.a.imports.listQuarantine(run.id)).to.deep.equal([]);
+      expect(await t.a.imports.abandonStaleRuns(SOURCE)).to.deep.equal([]);
+      await t.a.imports.finishRun(run.id, { status: 'failed', highWaterMark: null, error: 'hijacked' });
+      expect(await t.b.imports.getRun(run.id)).to.deep.include({ status: 'running', error: null });
+      await t.b.imports.finishRun(run.id, { status: 'completed', counters: ZERO, highWaterMark: '20260101000000Z' });
+      expect(await t.a.imports.lastCompletedRun(SOURCE)).to.equal(null);
     });
 
     it('imports: upserts and lookups see only the tenant\'s own structures, groups and accounts', async () => {
-      expect(await a.imports.structureIdsByDn()).to.deep.equal(new Map());
-      expect(await a.imports.groupIdsByKey()).to.deep.equal(new Map());
+      expect(await t.a.imports.structureIdsByDn()).to.deep.equal(new Map());
+      expect(await t.a.imports.groupIdsByKey()).to.deep.equal(new Map());
       // The same UAI in A is A's own structure, not B's.
-      const own = await a.imports.upsertStructures([{ ...structure(theirs.school.uai), name: 'Hacked' }]);
+      const own = await t.a.imports.upsertStructures([{ ...structure(t.theirs.school.uai), name: 'Hacked' }]);
       expect(own).to.deep.include({ created: 1 });
-      expect(own.ids[0]).to.not.equal(theirs.school.id);
-      expect(await b.structures.list()).to.deep.equal([theirs.school]);
-      expect(await a.imports.findAccounts({ externalIds: [theirs.parent.externalId!], ines: [] })).to.deep.equal([]);
-      expect(await a.imports.liveAccountsOfSource('local', null, 10)).to.deep.equal([{ id: mine.id, externalId: null }]);
+      expect(own.ids[0]).to.not.equal(t.theirs.school.id);
+      expect(await t.b.structures.list()).to.deep.equal([t.theirs.school]);
+      expect(await t.a.imports.findAccounts({ externalIds: [t.theirs.parent.externalId!], ines: [] })).to.deep.equal([]);
+      expect(await t.a.imports.liveAccountsOfSource('local', null, 10)).to.deep.equal([{ id: t.mine.id, externalId: null }]);
     });
 
     it('imports: cannot mark disappeared or purge another tenant\'s accounts', async () => {
       const at = new Date();
-      expect(await a.imports.markDisappeared([theirs.child.id, theirs.parent.id], at)).to.equal(0);
-      expect(await b.accounts.get(theirs.child.id)).to.deep.equal(theirs.child);
-      await b.imports.markDisappeared([theirs.child.id], at);
-      expect(await a.imports.purgeDisappeared(new Date(at.getTime() + 60_000))).to.equal(0);
-      expect((await b.accounts.get(theirs.child.id)).status).to.equal('disappeared');
+      expect(await t.a.imports.markDisappeared([t.theirs.child.id, t.theirs.parent.id], at)).to.equal(0);
+      expect(await t.b.accounts.get(t.theirs.child.id)).to.deep.equal(t.theirs.child);
+      await t.b.imports.markDisappeared([t.theirs.child.id], at);
+      expect(await t.a.imports.purgeDisappeared(new Date(at.getTime() + 60_000))).to.equal(0);
+      expect((await t.b.accounts.get(t.theirs.child.id)).status).to.equal('disappeared');
     });
   });
 }

@@ -91,7 +91,14 @@ export async function populate(scope: TenantScope) {
 export type Theirs = Awaited<ReturnType<typeof populate>>;
 
 /** Two tenants: B populated, A with one account of its own. */
-export async function twoTenants(newTenant: TenantFactory): Promise<{ a: TenantScope; b: TenantScope; theirs: Theirs; mine: Account }> {
+export interface TwoTenants {
+  a: TenantScope;
+  b: TenantScope;
+  theirs: Theirs;
+  mine: Account;
+}
+
+export async function twoTenants(newTenant: TenantFactory): Promise<TwoTenants> {
   const [a, b] = [await newTenant(), await newTenant()];
   const theirs = await populate(b);
   const mine = await a.accounts.create(person());
@@ -110,6 +117,42 @@ export async function expectIntact(b: TenantScope, theirs: Theirs): Promise<void
   expect(await b.identities.listForAccount(theirs.child.id)).to.deep.equal([theirs.identity]);
   expect(await b.clients.list()).to.deep.equal([theirs.client]);
   expect(await b.audit.list()).to.deep.equal([theirs.event]);
+}
+
+/** What each test of a `tenant isolation` block reads: fresh tenants, and B's check. */
+export interface TenantIsolation extends TwoTenants {
+  /** B's data is exactly what populate() wrote (expectIntact through B's scope). */
+  expectTheirsIntact(): Promise<void>;
+}
+
+/**
+ * The `tenant isolation` block of a port's suite: before each test, two new tenants (B
+ * populated, A with `mine`), read through `t` inside the tests.
+ *
+ *   describeTenantIsolation(newTenant, (t) => {
+ *     it('…', async () => { expect(await t.a.clients.list()).to.deep.equal([]); await t.expectTheirsIntact(); });
+ *   });
+ */
+export function describeTenantIsolation(newTenant: TenantFactory, tests: (t: TenantIsolation) => void): void {
+  describe('tenant isolation', () => {
+    let tenants: TwoTenants | undefined;
+    const current = (): TwoTenants => {
+      if (!tenants) throw new Error('tenant isolation: read `t` inside a test, not while declaring the tests');
+      return tenants;
+    };
+    const t: TenantIsolation = {
+      get a() { return current().a; },
+      get b() { return current().b; },
+      get theirs() { return current().theirs; },
+      get mine() { return current().mine; },
+      expectTheirsIntact: () => expectIntact(current().b, current().theirs),
+    };
+
+    beforeEach(async () => {
+      tenants = await twoTenants(newTenant);
+    });
+    tests(t);
+  });
 }
 
 export type StoreRef = () => PlatformStore;
