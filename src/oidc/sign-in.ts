@@ -1,7 +1,7 @@
 /**
  * What the hub's login needs of OIDC, built once: the completion port of its sign-ins,
- * oidc-provider's hub session and the logout orchestrator over it, and the middleware that carries the
- * logout on after oidc-provider's end-session confirmation.
+ * oidc-provider's hub session and the logout orchestrator over it, and the middleware that
+ * carries the logout on after oidc-provider's end-session confirmation.
  */
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
