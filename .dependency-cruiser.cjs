@@ -12,6 +12,7 @@ const LAYERS = [
   ['kits', ['ui', 'saml/core']],
   ['login', ['login']],
   ['modules', ['auth', 'federation', 'provisioning']],
+  ['login pages', ['login-pages']],
   ['protocols', ['oidc', 'saml/idp']],
   ['http', ['http']],
   ['configuration', ['config']],

@@ -13,11 +13,21 @@ export interface SignedIn {
   amr: string[];
 }
 
+/** How an expired sign-in starts again: its first request, as the protocol remembers it. */
+export interface LoginRestart {
+  /** Where the browser sends that first request again. */
+  url: string;
+  /** The languages that request asked the pages in (OIDC's `ui_locales`), if any. */
+  locales: string | undefined;
+  /** The client's name, or null when the client is gone: then there is no way back to offer. */
+  clientName: string | null;
+}
+
 export interface LoginProtocol {
   /** This browser's sign-in `id`; throws LoginExpired when it is unknown, over, or at another step than signing in. */
   transaction(ctx: Context, id: string): Promise<LoginTransaction>;
   /** Finishes the sign-in: returns the URL the browser goes to. */
   complete(ctx: Context, transaction: LoginTransaction, signedIn: SignedIn): Promise<string>;
-  /** Where an expired sign-in `id` may start again (its first request, if still known). */
-  restartUrl(id: string): Promise<string | undefined>;
+  /** How an expired sign-in `id` may start again (its first request, if still known). */
+  restart(id: string): Promise<LoginRestart | undefined>;
 }

@@ -34,7 +34,8 @@ export interface LoginTransaction {
  * cookie there, and a browser sends that cookie nowhere else (RFC 6265 path matching), so two
  * tabs signing in at once never mix their steps.
  */
-export const stepsPathOf = (id: string): string => `/interaction/${id}`;
+export const STEPS_PREFIX = '/interaction';
+export const stepsPathOf = (id: string): string => `${STEPS_PREFIX}/${id}`;
 
 /** A transaction id as protocols issue them: short and URL-safe, so it may sit in a path. */
 export const isTransactionId = (id: unknown): id is string => typeof id === 'string' && /^[\w-]{10,64}$/.test(id);

@@ -44,9 +44,15 @@ export function oidcLoginProtocol(deps: { provider: Provider; ephemeral: Ephemer
   return {
     transaction: async (ctx, id) => transactionOf(ctx, provider, await detailsOf(ctx, provider, 'login', id)),
     complete: async (ctx, _transaction, signedIn) => interactionResultUrl(ctx, provider, signInResult(signedIn), false),
-    restartUrl: async (id) => {
+    restart: async (id) => {
       const restart = await recallRestart(deps, id);
-      return restart ? authorizationUrl(provider, restart.query) : undefined;
+      if (!restart) return undefined;
+      const client = await provider.Client.find(restart.clientId).catch(() => undefined);
+      return {
+        url: authorizationUrl(provider, restart.query),
+        locales: new URLSearchParams(restart.query).get('ui_locales') ?? undefined,
+        clientName: client ? String(client.clientName ?? client.clientId) : null,
+      };
     },
   };
 }

@@ -95,11 +95,11 @@ async function createSignIn({ config, log, store, keys, tenants, sessions }: Sig
   const signIn = oidcSignIn({ provider, ephemeral, log });
   const federation = await createFederation({ config: { ...config, sessionTtlSeconds: config.oidc.ttl.session }, tenants: tenants.declarations(), store, ephemeral, login: signIn.protocol, logout: signIn.logout, log });
   const interactions = interactionRouter({
-    provider, store, ephemeral,
+    provider, login: signIn.protocol, hubSession: signIn.hubSession, store, ephemeral,
     auth: createLocalAuth(config, tenants, store, sessions, throttle),
     termsVersion: config.auth.termsVersion,
     mfaIssuer: config.auth.mfaIssuer,
-    interactionTtl: config.oidc.ttl.interaction,
+    signInTtl: config.oidc.ttl.interaction,
     maxBodyBytes: config.http.maxBodyBytes,
     federation,
   });

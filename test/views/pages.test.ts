@@ -2,11 +2,12 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { html, raw, escapeHtml, safeOtpauthUrl, safeUrl } from '../../src/ui/html.js';
 import { catalogues, isMessageKey, pickLang, t, type Lang, type MessageKey } from '../../src/ui/i18n.js';
-import { renderAccountDone, renderActivation, renderEnrolment, renderMfaManagement, renderPasswordChange, renderRecoveryCodes, renderSecondFactor, type PasswordRule } from '../../src/oidc/views/account-pages.js';
+import { renderAccountDone, renderActivation, renderEnrolment, renderMfaManagement, renderPasswordChange, renderRecoveryCodes, renderSecondFactor, type PasswordRule } from '../../src/login-pages/views/account-pages.js';
 import { passwordPolicySchema } from '../../src/auth/password-policy.js';
 import { choicesHtml, renderAccountChoice, renderFailure, renderLoggedOut as renderFederationLoggedOut, renderNoAccount, renderStaffChoice } from '../../src/federation/http/pages.js';
 import type { Account } from '../../src/storage/ports/index.js';
-import { describeScope, renderConsent, renderLoggedOut, renderLogin, renderLogoutConfirm } from '../../src/oidc/views/pages.js';
+import { describeScope, renderConsent, renderLoggedOut, renderLogoutConfirm } from '../../src/oidc/views/pages.js';
+import { renderLogin } from '../../src/login-pages/views/login-page.js';
 import { layout } from '../../src/ui/layout.js';
 import { renderError } from '../../src/ui/error-page.js';
 

@@ -130,7 +130,7 @@ export function federationRouters(deps: RouteDeps): Router[] {
   /** The sign-in's first request again, when its id is known and was kept. */
   const restartUrlOf = async (ctx: Context): Promise<string | undefined> => {
     const id = ctx.params.transaction;
-    return isTransactionId(id) ? deps.login.restartUrl(id) : undefined;
+    return isTransactionId(id) ? (await deps.login.restart(id))?.url : undefined;
   };
   const byParam = (ctx: Context) => deps.connectors.get(String(ctx.params.connector));
   const none = () => undefined;

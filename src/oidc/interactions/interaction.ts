@@ -1,36 +1,12 @@
 /**
- * What every interaction action shares: its dependencies, loading the interaction of this
- * browser, URLs of the interaction's pages, finishing it.
+ * oidc-provider's interaction of this browser: loading it (it is the sign-in's transaction, see
+ * login-protocol.ts), and handing oidc-provider its result.
  */
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
-import type { LocalAuth, RequestOrigin } from '../../auth/local-auth.js';
-import type { Federation } from '../../federation/index.js';
-import { LoginExpired, stepsPathOf } from '../../login/transaction.js';
-import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
-import type { Account, PlatformStore } from '../../storage/ports/index.js';
-import type { PasswordPolicy } from '../../auth/password-policy.js';
+import { LoginExpired } from '../../login/transaction.js';
 import { isSignInPrompt } from '../sign-in-policy.js';
-import type { Lang } from '../../ui/i18n.js';
-import type { Profile } from '../../identity/vocabulary.js';
-import { langOf } from '../../ui/request-lang.js';
-
-export interface InteractionDeps {
-  provider: Provider;
-  store: PlatformStore;
-  ephemeral: EphemeralStore;
-  auth: LocalAuth;
-  /** Shown on the activation page and recorded on the account. */
-  termsVersion: string;
-  /** The name authenticator apps show. */
-  mfaIssuer: string;
-  /** Seconds an interaction lives: the steps of one sign-in are kept as long. */
-  interactionTtl: number;
-  maxBodyBytes: number;
-  /** Home-realm discovery on the login page: the connectors' buttons, hints and the remembered choice. */
-  federation: Pick<Federation, 'loginChoices' | 'hintedRedirect' | 'rememberedChoice'>;
-}
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -52,14 +28,6 @@ export async function detailsOf(ctx: Context, provider: Provider, expectedPrompt
   return details;
 }
 
-/**
- * The password policy of a profile in a tenant, from the same policies the server checks with.
- * LocalAuth.policyOf reads only the account's tenant and profile (see src/auth/policy.ts).
- */
-export function policyOfProfile(deps: Pick<InteractionDeps, 'auth'>, tenantId: string, profile: Profile): PasswordPolicy {
-  return deps.auth.policyOf({ tenantId, profile } as Account).password;
-}
-
 /** Hands oidc-provider this browser's interaction result: returns where the browser goes next. */
 export async function interactionResultUrl(ctx: Context, provider: Provider, result: InteractionResults, merge: boolean): Promise<string> {
   return provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
@@ -69,37 +37,4 @@ export async function finish(ctx: Context, provider: Provider, result: Interacti
   const to = await interactionResultUrl(ctx, provider, result, merge);
   ctx.status = 303;
   ctx.redirect(to);
-}
-
-export async function clientNameOf(provider: Provider, details: Details): Promise<string> {
-  const client = await provider.Client.find(String(details.params.client_id));
-  return String(client?.clientName ?? details.params.client_id);
-}
-
-/** URLs of one interaction's pages, in the page's language. */
-export interface PageUrls {
-  lang: Lang;
-  /** `/interaction/<uid>/<action>?lang=…` (the interaction's own page without an action). */
-  to(action?: string, query?: Record<string, string>): string;
-  langSwitchUrl: string;
-}
-
-export function pageUrls(ctx: Context, details: Details): PageUrls {
-  const lang = langOf(ctx, details.params.ui_locales);
-  const base = stepsPathOf(details.uid);
-  const to = (action?: string, query: Record<string, string> = {}) =>
-    `${action ? `${base}/${action}` : base}?${new URLSearchParams({ lang, ...query }).toString()}`;
-  const other = lang === 'fr' ? 'en' : 'fr';
-  const keep = Object.fromEntries(Object.entries(ctx.query).filter((e): e is [string, string] => e[0] !== 'lang' && typeof e[1] === 'string'));
-  return { lang, to, langSwitchUrl: `${ctx.path}?${new URLSearchParams({ ...keep, lang: other }).toString()}` };
-}
-
-export function originOf(ctx: Context, details: Details): RequestOrigin {
-  return { clientId: String(details.params.client_id ?? '') || null, ip: ctx.ip, userAgent: ctx.get('user-agent') };
-}
-
-/** A form field as a bounded string ('' when absent or not a string). */
-export function formField(ctx: Context, name: string, max = 1024): string {
-  const value = (ctx.request.body as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value.slice(0, max) : '';
 }

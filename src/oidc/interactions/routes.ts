@@ -1,29 +1,28 @@
 /**
- * The hub's interaction pages: local login (with activation, password change and the second
- * factor) and consent. oidc-provider hands over with `/interaction/:uid`; each action finishes
- * the interaction, or sends the browser to the next step of the same interaction.
+ * OIDC's own steps of an interaction: the page it starts on (the sign-in pages' login page, the
+ * tenant refusal, or consent, by oidc-provider's prompt), consent and abort. The rest of a
+ * sign-in (password, second factor, account pages) is src/login-pages/, which finishes it
+ * through the login protocol (login-protocol.ts).
  */
-import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
 import { LoginExpired, type LoginTransaction } from '../../login/transaction.js';
+import { pageUrls, type LoginPagesDeps } from '../../login-pages/context.js';
+import { showLoginPage } from '../../login-pages/login-page.js';
+import { signInStepsRouter } from '../../login-pages/routes.js';
+import { showTenantRefused } from '../../login-pages/tenant-refused.js';
 import type { Account } from '../../storage/ports/index.js';
-import { isSignInPrompt, TENANT_REFUSED } from '../sign-in-policy.js';
-import { t } from '../../ui/i18n.js';
-import { renderConsent, renderLogin, type ConsentAccount, type LoginError } from '../views/pages.js';
-import { showAccountDone, showActivation, showPasswordChange, submitActivation, submitPasswordChange } from './account-forms.js';
-import { proceed } from './auth-step.js';
-import { retryMinutes } from './refusals.js';
-import { clientNameOf, detailsOf, finish, formField, originOf, pageUrls, type Details, type InteractionDeps } from './interaction.js';
 import { transactionOf } from '../login-protocol.js';
-import { authorizationUrl, recallRestart, rememberRestart } from '../restart.js';
-import {
-  continueSignIn, removeSecondFactor, restartEnrolment, showEnrolment, showManagement, showSecondFactor, submitEnrolment, submitSecondFactor,
-} from './second-factor.js';
-import { renderError, type ErrorAction } from '../../ui/error-page.js';
-import { langOf } from '../../ui/request-lang.js';
+import { rememberRestart } from '../restart.js';
+import { isSignInPrompt, TENANT_REFUSED } from '../sign-in-policy.js';
+import { renderConsent, type ConsentAccount } from '../views/pages.js';
+import { detailsOf, finish, type Details } from './interaction.js';
 
-export type { InteractionDeps };
+/** The sign-in pages' dependencies, and the provider whose interactions they are. */
+export interface InteractionDeps extends LoginPagesDeps {
+  provider: Provider;
+}
 
 function requestedScopes(details: Details): string[] {
   const missing = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
@@ -50,103 +49,33 @@ async function consentAccount(deps: InteractionDeps, account: Account | null, sc
   };
 }
 
-async function consentPage(ctx: Context, deps: InteractionDeps, details: Details): Promise<string> {
-  const urls = pageUrls(ctx, details);
+async function consentPage(ctx: Context, deps: InteractionDeps, details: Details, transaction: LoginTransaction): Promise<string> {
+  const urls = pageUrls(ctx, transaction);
   const accountId = details.session?.accountId;
   const account = accountId ? await deps.store.accounts.findById(accountId) : null;
   const scopes = scopesFor(account, requestedScopes(details));
   const shown = await consentAccount(deps, account, scopes);
   return renderConsent({
-    lang: urls.lang, action: urls.to('confirm'), abortAction: urls.to('abort'), clientName: await clientNameOf(deps.provider, details),
+    lang: urls.lang, action: urls.to('confirm'), abortAction: urls.to('abort'), clientName: transaction.client.name,
     scopes, langSwitchUrl: urls.langSwitchUrl, ...(shown ? { account: shown } : {}),
   });
 }
 
-async function loginPage(
-  ctx: Context, deps: InteractionDeps, details: Details, transaction: LoginTransaction, state: { login?: string; error?: LoginError; retryMinutes?: number; manage: boolean },
-): Promise<string> {
-  const urls = pageUrls(ctx, details);
-  return renderLogin({
-    lang: urls.lang,
-    action: urls.to('login'),
-    clientName: transaction.client.name,
-    langSwitchUrl: urls.langSwitchUrl,
-    choices: deps.federation.loginChoices(transaction, deps.federation.rememberedChoice(ctx)),
-    links: { activate: urls.to('activate'), changePassword: urls.to('password'), security: urls.to(undefined, { intent: 'manage' }) },
-    ...(state.manage ? { intent: 'manage' as const } : {}),
-    ...(state.login !== undefined ? { login: state.login } : {}),
-    ...(state.error ? { error: state.error } : {}),
-    ...(state.retryMinutes !== undefined ? { retryMinutes: state.retryMinutes } : {}),
-  });
-}
-
-/**
- * The signed-in account belongs to a tenant the client does not serve (see TENANT_REFUSED): the
- * person is told, the refusal audited, and another account may be used. Nothing reached the client.
- */
-async function tenantRefusedPage(ctx: Context, deps: InteractionDeps, details: Details): Promise<void> {
-  const urls = pageUrls(ctx, details);
-  const accountId = details.session?.accountId;
-  const account = accountId ? await deps.store.accounts.findById(accountId) : null;
-  await deps.store.audit.record({
-    type: 'client.tenant_refused', accountId: account?.id ?? null, clientId: String(details.params.client_id ?? ''), ip: ctx.ip,
-    details: { tenant: account?.tenantId ?? null },
-  });
-  ctx.status = 403;
-  ctx.type = 'html';
-  ctx.body = renderError({
-    lang: urls.lang, status: 403, kind: TENANT_REFUSED, code: TENANT_REFUSED, requestId: String(ctx.state.requestId ?? ''), langSwitchUrl: urls.langSwitchUrl,
-    action: { href: urls.to(undefined, { account: 'other' }), label: t(urls.lang, 'error.tenant_not_served.switch') },
-  });
-}
-
+/** Where oidc-provider hands over: the page its prompt asks for. */
 async function showInteraction(ctx: Context, deps: InteractionDeps): Promise<void> {
   const details = await detailsOf(ctx, deps.provider);
-  await rememberRestart(deps, details);
-  const otherAccount = ctx.query.account === 'other';
-  if (details.prompt.reasons.includes(TENANT_REFUSED) && !otherAccount) {
-    await tenantRefusedPage(ctx, deps, details);
+  await rememberRestart({ ephemeral: deps.ephemeral, interactionTtl: deps.signInTtl }, details);
+  const transaction = await transactionOf(ctx, deps.provider, details);
+  if (details.prompt.reasons.includes(TENANT_REFUSED) && ctx.query.account !== 'other') {
+    await showTenantRefused(ctx, deps, transaction);
     return;
   }
   if (!isSignInPrompt(details.prompt.name)) {
     ctx.type = 'html';
-    ctx.body = await consentPage(ctx, deps, details);
+    ctx.body = await consentPage(ctx, deps, details, transaction);
     return;
   }
-  const manage = ctx.query.intent === 'manage';
-  const transaction = await transactionOf(ctx, deps.provider, details);
-  // Hints would send the browser straight back to the account just refused.
-  if (!manage && !otherAccount) {
-    // An RP's idp_hint / login_hint, or the user's last choice, goes straight to that IdP.
-    const upstream = deps.federation.hintedRedirect(transaction, deps.federation.rememberedChoice(ctx));
-    if (upstream) {
-      ctx.status = 303;
-      ctx.redirect(upstream);
-      return;
-    }
-  }
-  ctx.type = 'html';
-  ctx.body = await loginPage(ctx, deps, details, transaction, { manage });
-}
-
-async function submitLogin(ctx: Context, deps: InteractionDeps): Promise<void> {
-  const details = await detailsOf(ctx, deps.provider, 'login');
-  const login = formField(ctx, 'login', 256).trim();
-  const manage = formField(ctx, 'intent', 16) === 'manage';
-  const outcome = await deps.auth.checkPassword(login, formField(ctx, 'password'), originOf(ctx, details));
-  if (outcome.ok) {
-    const { account } = outcome;
-    await proceed(ctx, deps, details, account, { accountId: account.id, tenantId: account.tenantId, amr: ['pwd'], intent: manage ? 'manage' : 'login' });
-    return;
-  }
-  const limited = 'retryAfterSeconds' in outcome;
-  ctx.status = limited ? 429 : outcome.error === 'missing_fields' ? 400 : 401;
-  ctx.type = 'html';
-  ctx.body = await loginPage(ctx, deps, details, await transactionOf(ctx, deps.provider, details), {
-    login, manage,
-    error: limited ? outcome.error : outcome.error === 'missing_fields' ? 'missing_fields' : 'invalid_credentials',
-    ...(limited ? { retryMinutes: retryMinutes(outcome.retryAfterSeconds) } : {}),
-  });
+  await showLoginPage(ctx, deps, transaction);
 }
 
 async function confirmConsent(ctx: Context, deps: InteractionDeps): Promise<void> {
@@ -170,65 +99,11 @@ async function abort(ctx: Context, deps: InteractionDeps): Promise<void> {
   await finish(ctx, deps.provider, { error: 'access_denied', error_description: 'the user denied the request' }, false);
 }
 
-/**
- * The page of an expired (or stale) interaction, for a browser; other clients get the JSON error
- * of the app's error handler. Its way back: resume a stale interaction where it is; restart an
- * expired one with its first authorization request, if still remembered; else the instruction.
- */
-async function expiredPage(ctx: Context, deps: InteractionDeps, err: LoginExpired): Promise<void> {
-  const uid = String(ctx.params.uid ?? '');
-  // oidc-provider's uids are short url-safe strings; anything else was never remembered.
-  const restart = err.stale || !/^[\w-]{1,64}$/.test(uid) ? null : await recallRestart(deps, uid);
-  const requestedLocales = restart ? new URLSearchParams(restart.query).get('ui_locales') ?? undefined : undefined;
-  const lang = langOf(ctx, requestedLocales);
-  const base = `/interaction/${encodeURIComponent(uid)}`;
-  let action: ErrorAction | undefined;
-  if (err.stale) {
-    action = { href: `${base}?lang=${lang}`, label: t(lang, 'error.resume') };
-  } else if (restart) {
-    const client = await deps.provider.Client.find(restart.clientId).catch(() => undefined);
-    if (client) action = { href: authorizationUrl(deps.provider, restart.query), label: t(lang, 'error.restart', { client: String(client.clientName ?? client.clientId) }) };
-  }
-  // A GET page switches language in place; after a POST, the interaction's page shows the same answer.
-  const switchTo = new URLSearchParams({ ...(ctx.method === 'GET' ? Object.fromEntries(Object.entries(ctx.query).filter((e): e is [string, string] => typeof e[1] === 'string')) : {}), lang: lang === 'fr' ? 'en' : 'fr' });
-  ctx.status = 400;
-  ctx.type = 'html';
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = renderError({
-    lang, status: 400, kind: err.stale ? 'stale_step' : 'expired_interaction', code: 'expired_interaction',
-    requestId: String(ctx.state.requestId ?? ''), langSwitchUrl: `${ctx.method === 'GET' ? ctx.path : base}?${switchTo.toString()}`, ...(action ? { action } : {}),
-  });
-}
-
+/** The sign-in steps' router, with OIDC's own steps. */
 export function interactionRouter(deps: InteractionDeps): Router {
-  const router = new Router({ prefix: '/interaction' });
-  const form = bodyParser({ enableTypes: ['form'], formLimit: `${deps.maxBodyBytes}b`, encoding: 'utf-8' });
-  const guarded = (action: (ctx: Context, deps: InteractionDeps) => Promise<void>) => async (ctx: Context) => {
-    try {
-      await action(ctx, deps);
-    } catch (err) {
-      if (!(err instanceof LoginExpired) || ctx.accepts('html', 'json') !== 'html') throw err;
-      await expiredPage(ctx, deps, err);
-    }
-  };
-  const get = (path: string, action: (ctx: Context, deps: InteractionDeps) => Promise<void>) => router.get(`/:uid${path}`, guarded(action));
-  const post = (path: string, action: (ctx: Context, deps: InteractionDeps) => Promise<void>) => router.post(`/:uid${path}`, form, guarded(action));
-  get('', showInteraction);
-  post('/login', submitLogin);
-  post('/confirm', confirmConsent);
-  post('/abort', abort);
-  get('/activate', showActivation);
-  post('/activate', submitActivation);
-  get('/password', showPasswordChange);
-  post('/password', submitPasswordChange);
-  get('/mfa', showSecondFactor);
-  post('/mfa', submitSecondFactor);
-  get('/enrol', showEnrolment);
-  post('/enrol', submitEnrolment);
-  get('/manage', (ctx, d) => showManagement(ctx, d));
-  post('/manage/remove', removeSecondFactor);
-  post('/manage/enrol', restartEnrolment);
-  post('/continue', continueSignIn);
-  get('/done', showAccountDone);
-  return router;
+  return signInStepsRouter(deps, (routes) => {
+    routes.get('', (ctx) => showInteraction(ctx, deps));
+    routes.post('/confirm', (ctx) => confirmConsent(ctx, deps));
+    routes.post('/abort', (ctx) => abort(ctx, deps));
+  });
 }

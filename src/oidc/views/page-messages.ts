@@ -1,16 +1,7 @@
-/** Texts of the sign-in pages of pages.ts (login, consent, logout), French first. */
+/** Texts of the OIDC pages of pages.ts (consent, logout), French first. */
 import { registerMessages } from '../../ui/i18n.js';
 
 const fr = {
-  'login.title': 'Connexion',
-  'login.intro': 'Connectez-vous pour accéder à «\u00a0{client}\u00a0».',
-  'login.login': 'Identifiant',
-  'login.password': 'Mot de passe',
-  'login.submit': 'Se connecter',
-  'login.error.invalid_credentials': 'Identifiant ou mot de passe incorrect.',
-  'login.error.missing_fields': 'Saisissez votre identifiant et votre mot de passe.',
-  'login.forgotten': 'Identifiant ou mot de passe oublié\u00a0? Demandez à votre enseignant ou à l’administrateur ENT de votre établissement.',
-
   'consent.title': 'Autoriser l’accès\u00a0?',
   'consent.intro': 'L’application «\u00a0{client}\u00a0» demande à utiliser votre compte ENT.',
   'consent.account': 'Vous êtes connecté avec le compte de {name} (identifiant\u00a0: {login}).',
@@ -48,15 +39,6 @@ const fr = {
 } satisfies Record<string, string>;
 
 const en: Record<keyof typeof fr, string> = {
-  'login.title': 'Sign in',
-  'login.intro': 'Sign in to continue to “{client}”.',
-  'login.login': 'Username',
-  'login.password': 'Password',
-  'login.submit': 'Sign in',
-  'login.error.invalid_credentials': 'Incorrect username or password.',
-  'login.error.missing_fields': 'Enter your username and your password.',
-  'login.forgotten': 'Forgot your username or password? Ask your teacher or your school’s ENT administrator.',
-
   'consent.title': 'Allow access?',
   'consent.intro': 'The application “{client}” is asking to use your ENT account.',
   'consent.account': 'You are signed in with the account of {name} (username: {login}).',

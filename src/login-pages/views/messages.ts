@@ -1,7 +1,16 @@
-/** Texts of the local-account pages: activation, password change, second factor. French first. */
+/** Texts of the sign-in pages: login, activation, password change, second factor. French first. */
 import { registerMessages } from '../../ui/i18n.js';
 
 const fr = {
+  'login.title': 'Connexion',
+  'login.intro': 'Connectez-vous pour accéder à «\u00a0{client}\u00a0».',
+  'login.login': 'Identifiant',
+  'login.password': 'Mot de passe',
+  'login.submit': 'Se connecter',
+  'login.error.invalid_credentials': 'Identifiant ou mot de passe incorrect.',
+  'login.error.missing_fields': 'Saisissez votre identifiant et votre mot de passe.',
+  'login.forgotten': 'Identifiant ou mot de passe oublié\u00a0? Demandez à votre enseignant ou à l’administrateur ENT de votre établissement.',
+
   'login.activateLink': 'Première connexion avec un code d’activation\u00a0? Activez votre compte',
   'login.changePasswordLink': 'Changer mon mot de passe',
   'login.securityLink': 'Gérer la double authentification',
@@ -112,6 +121,15 @@ const fr = {
 } satisfies Record<string, string>;
 
 const en: Record<keyof typeof fr, string> = {
+  'login.title': 'Sign in',
+  'login.intro': 'Sign in to continue to “{client}”.',
+  'login.login': 'Username',
+  'login.password': 'Password',
+  'login.submit': 'Sign in',
+  'login.error.invalid_credentials': 'Incorrect username or password.',
+  'login.error.missing_fields': 'Enter your username and your password.',
+  'login.forgotten': 'Forgot your username or password? Ask your teacher or your school’s ENT administrator.',
+
   'login.activateLink': 'First sign-in with an activation code? Activate your account',
   'login.changePasswordLink': 'Change my password',
   'login.securityLink': 'Manage two-step verification',

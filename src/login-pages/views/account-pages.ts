@@ -1,14 +1,14 @@
 /**
  * Pages of local accounts: activation, password change, second factor (code, recovery code,
  * enrolment with a QR code, recovery codes shown once, management). Same constraints as
- * pages.ts: no script, no inline style, every value escaped, French first.
+ * login-page.ts: no script, no inline style, every value escaped, French first.
  */
 import type { PasswordPolicy, PolicyRange, PolicySummary } from '../../auth/password-policy.js';
 import { html, raw, safeOtpauthUrl, safeUrl, SafeHtml } from '../../ui/html.js';
 import { joinList, t, type Lang, type MessageKey } from '../../ui/i18n.js';
 import { layout, tHtml } from '../../ui/layout.js';
 import type { Profile } from '../../identity/vocabulary.js';
-import './account-messages.js';
+import './messages.js';
 
 const ERROR_ID = 'form-error';
 

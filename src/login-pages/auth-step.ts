@@ -1,13 +1,14 @@
 /**
  * The state of a sign-in between its steps (password, then second factor, enrolment, account
- * security page), kept server-side as a ticket named by the interaction uid: the browser holds
- * only oidc-provider's interaction cookie, which already binds the uid to it.
+ * security page), kept server-side as a ticket named by the sign-in's id: the browser holds only
+ * the protocol's own binding of that id to it (OIDC: the interaction cookie), which the
+ * protocol checks when the pages ask it for the transaction.
  */
 import type { Context } from 'koa';
-import type { Account } from '../../storage/ports/index.js';
-import { ACR_ONE_FACTOR, ACR_TWO_FACTORS, requestsTwoFactors } from '../../identity/acr.js';
-import { signInResult } from '../sign-in-policy.js';
-import { finish, originOf, pageUrls, type Details, type InteractionDeps } from './interaction.js';
+import type { Account } from '../storage/ports/index.js';
+import { ACR_ONE_FACTOR, ACR_TWO_FACTORS } from '../identity/acr.js';
+import type { LoginTransaction } from '../login/transaction.js';
+import { originOf, pageUrls, redirect, type LoginPagesDeps } from './context.js';
 
 export interface AuthStep {
   accountId: string;
@@ -30,30 +31,30 @@ export interface AuthStep {
   confirmed?: boolean;
 }
 
-const key = (uid: string) => `auth-step:${uid}`;
+const key = (id: string) => `auth-step:${id}`;
 
-export async function loadStep(deps: InteractionDeps, uid: string): Promise<AuthStep | null> {
-  const raw = await deps.ephemeral.get(key(uid));
+export async function loadStep(deps: LoginPagesDeps, id: string): Promise<AuthStep | null> {
+  const raw = await deps.ephemeral.get(key(id));
   return raw ? (JSON.parse(raw) as AuthStep) : null;
 }
 
-export async function saveStep(deps: InteractionDeps, uid: string, step: AuthStep): Promise<void> {
-  await deps.ephemeral.put(key(uid), JSON.stringify(step), deps.interactionTtl);
+export async function saveStep(deps: LoginPagesDeps, id: string, step: AuthStep): Promise<void> {
+  await deps.ephemeral.put(key(id), JSON.stringify(step), deps.signInTtl);
 }
 
 export const hasSecondFactor = (step: AuthStep): boolean => step.amr.includes('otp') || step.amr.includes('mfa');
 
 /**
- * After a factor passed: the next page this sign-in needs, or the end of the interaction.
+ * After a factor passed: the next page this sign-in needs, or its end.
  * Order: second factor if enrolled; enrolment if required by policy or asked by the RP; the
  * settings page if the user came for it; the pending password change, and the confirmation of
  * an activation or a password change (its own page, whose button comes back here); the login.
  */
-export async function proceed(ctx: Context, deps: InteractionDeps, details: Details, account: Account, step: AuthStep): Promise<void> {
-  await saveStep(deps, details.uid, step);
-  const urls = pageUrls(ctx, details);
+export async function proceed(ctx: Context, deps: LoginPagesDeps, transaction: LoginTransaction, account: Account, step: AuthStep): Promise<void> {
+  await saveStep(deps, transaction.id, step);
+  const urls = pageUrls(ctx, transaction);
   const policy = deps.auth.policyOf(account);
-  const twoFactorsWanted = policy.mfa === 'required' || (policy.mfa !== 'off' && requestsTwoFactors(details.params));
+  const twoFactorsWanted = policy.mfa === 'required' || (policy.mfa !== 'off' && transaction.requestedAcr === ACR_TWO_FACTORS);
   if (!hasSecondFactor(step) && policy.mfa !== 'off') {
     if (await deps.auth.hasTotp(account)) return redirect(ctx, urls.to('mfa'));
     if (twoFactorsWanted) return redirect(ctx, urls.to('enrol'));
@@ -62,23 +63,18 @@ export async function proceed(ctx: Context, deps: InteractionDeps, details: Deta
   if (step.confirm && !step.confirmed) {
     // Applied before the page says so: the confirmation is true when it shows.
     const { pendingPasswordHash, ...rest } = step;
-    if (pendingPasswordHash) await deps.auth.applyPasswordChange(account, pendingPasswordHash, originOf(ctx, details));
-    await saveStep(deps, details.uid, { ...rest, confirmed: true });
+    if (pendingPasswordHash) await deps.auth.applyPasswordChange(account, pendingPasswordHash, originOf(ctx, transaction));
+    await saveStep(deps, transaction.id, { ...rest, confirmed: true });
     return redirect(ctx, urls.to('done'));
   }
-  await complete(ctx, deps, details, account, step);
+  await complete(ctx, deps, transaction, account, step);
 }
 
-async function complete(ctx: Context, deps: InteractionDeps, details: Details, account: Account, step: AuthStep): Promise<void> {
-  const origin = originOf(ctx, details);
+async function complete(ctx: Context, deps: LoginPagesDeps, transaction: LoginTransaction, account: Account, step: AuthStep): Promise<void> {
+  const origin = originOf(ctx, transaction);
   if (step.pendingPasswordHash) await deps.auth.applyPasswordChange(account, step.pendingPasswordHash, origin);
-  await deps.ephemeral.delete(key(details.uid));
+  await deps.ephemeral.delete(key(transaction.id));
   const acr = hasSecondFactor(step) ? ACR_TWO_FACTORS : ACR_ONE_FACTOR;
   await deps.auth.audit(account, 'login.success', origin, { method: step.amr.join('+'), acr });
-  await finish(ctx, deps.provider, signInResult({ accountId: account.id, amr: step.amr, acr }), false);
-}
-
-function redirect(ctx: Context, url: string): void {
-  ctx.status = 303;
-  ctx.redirect(url);
+  redirect(ctx, await deps.login.complete(ctx, transaction, { accountId: account.id, amr: step.amr, acr }));
 }

@@ -1,6 +1,6 @@
 /** Turns a refused local-account action into the message and marked fields of its form. */
-import type { Refusal } from '../../auth/local-auth.js';
-import type { FormError } from '../views/account-pages.js';
+import type { Refusal } from '../auth/local-auth.js';
+import type { FormError } from './views/account-pages.js';
 
 /** Whole minutes to tell a user who must wait `seconds`: never "0 minutes". */
 export const retryMinutes = (seconds: number): number => Math.max(1, Math.ceil(seconds / 60));
