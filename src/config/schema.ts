@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { authConfigSchema } from '../auth/config.js';
 import { BASE_SCOPES, clientSchema, oidcConfigSchema } from '../oidc/config.js';
 import { LOCAL_STANDIN_DIR, platformFederationSchema, usesLocalStandIn } from '../federation/config.js';
+import { samlIdpConfigSchema } from '../saml/idp/config.js';
 
 const seconds = z.number().int().positive();
 
@@ -81,6 +82,8 @@ export const configSchema = z.strictObject({
   auth: authConfigSchema.prefault({}),
   /** Upstream identity providers of the platform (ÉduConnect); see src/federation/config.ts. */
   federation: platformFederationSchema.prefault({}),
+  /** The SAML IdP of partner resources (the GAR): entityID, metadata, keys; see src/saml/idp/config.ts. */
+  samlIdp: samlIdpConfigSchema.prefault({}),
   /** Platform clients declared in config (ONE, NEO…), mirrored into the store at start. */
   clients: z.array(clientSchema).default([]),
   demo: z.strictObject({

@@ -19,6 +19,7 @@ import { loadOrCreateKeys, type KeySet } from '../oidc/keys.js';
 import type { ProviderSettings } from '../oidc/config.js';
 import { cookieKeysOf, createProvider } from '../oidc/provider.js';
 import { oidcSignIn } from '../oidc/sign-in.js';
+import { openSamlIdp } from '../saml/idp/routes.js';
 import type { Logger } from '../shared/logger.js';
 import type { PlatformStore } from '../storage/ports/index.js';
 import { mirrorDeclaredClients } from './declarations.js';
@@ -117,6 +118,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
     const sessions = opened.add(await openSessionStorage(config.redis, log));
     const { provider, federation, interactions, afterEndSession } = await createSignIn({ config, log, store, keys, tenants, sessions });
     opened.add(federation);
+    const samlIdpRouters = config.samlIdp.enabled ? [await openSamlIdp({ issuer: config.issuer, mode: config.mode, keysDir: config.keys.dir, idp: config.samlIdp }, log)] : [];
     const app = createHttpApp({
       issuer: config.issuer,
       trustProxy: config.http.trustProxy,
@@ -127,7 +129,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
       readiness: [{ name: 'database', check: () => store.ping() }, ...sessions.readiness],
       audit: store.audit,
       aroundProvider: [corsGuard(store), afterEndSession],
-      routers: [interactions, ...federation.routers, ...developmentRouters],
+      routers: [interactions, ...federation.routers, ...samlIdpRouters, ...developmentRouters],
     });
     return { app, provider, store, close: () => opened.close() };
   } catch (err) {

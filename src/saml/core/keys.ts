@@ -55,11 +55,17 @@ export function signRsaSha256(octets: string, pair: KeyPair): Buffer {
 }
 
 /**
+ * Where an enveloped signature goes: right after the Issuer of a protocol message or assertion
+ * (SAML core 5.4.1), first child of an element without one (metadata's EntityDescriptor).
+ */
+export type SignaturePlacement = 'afterIssuer' | 'first';
+
+/**
  * Signs the element at `referenceXPath` with an enveloped XML signature (RSA-SHA256, SHA-256
- * digest, exclusive canonicalisation), placed right after its Issuer as SAML core 5.4.1 wants.
+ * digest, exclusive canonicalisation), placed as `placement` says (after its Issuer by default).
  * xml-crypto (through samlify) does the signing: verifyEnveloped (xmldsig.ts) reads the result.
  */
-export function signEnveloped(xml: string, referenceXPath: string, pair: KeyPair): string {
+export function signEnveloped(xml: string, referenceXPath: string, pair: KeyPair, placement: SignaturePlacement = 'afterIssuer'): string {
   return samlify.SamlLib.constructSAMLSignature({
     rawSamlMessage: xml,
     referenceTagXPath: referenceXPath,
@@ -69,7 +75,7 @@ export function signEnveloped(xml: string, referenceXPath: string, pair: KeyPair
     isBase64Output: false,
     signatureConfig: {
       prefix: 'ds',
-      location: { reference: `${referenceXPath}/*[local-name(.)='Issuer']`, action: 'after' },
+      location: placement === 'first' ? { reference: referenceXPath, action: 'prepend' } : { reference: `${referenceXPath}/*[local-name(.)='Issuer']`, action: 'after' },
     },
   });
 }

@@ -1,0 +1,82 @@
+/**
+ * The SAML identity provider's settings: the `samlIdp` section of the hub's config (partner
+ * resources, the GAR first). Defaults are documented here, beside the schema; src/config
+ * composes this section.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../../shared/errors.js';
+import { readSecret, secretRefSchema } from '../../shared/secrets.js';
+
+const seconds = z.number().int().positive();
+
+export const KEY_USES = ['signing', 'encryption', 'both'] as const;
+export type KeyUse = (typeof KEY_USES)[number];
+
+export const idpKeyPairSchema = z.strictObject({
+  /** PEM private key; a relative path is relative to `keys.dir`. */
+  keyFile: z.string().min(1),
+  /** PEM certificate of that key, as published in the metadata; relative to `keys.dir` too. */
+  certFile: z.string().min(1),
+  /** What SPs may use the certificate for. Default `both`. */
+  use: z.enum(KEY_USES).default('both'),
+});
+
+/** The `samlIdp` section. */
+export const samlIdpConfigSchema = z.strictObject({
+  /** Serve the SAML IdP (metadata, SSO, SLO under /saml). Default true. */
+  enabled: z.boolean().default(true),
+  /**
+   * The IdP's entityID. Default `<issuer>/saml/metadata`: the URL the metadata is served at,
+   * which is what the GAR expects.
+   */
+  entityId: z.url().optional(),
+  metadata: z.strictObject({
+    /** How long a copy of the metadata stays valid (`validUntil` = signing time + this). Default 7 days. */
+    validSeconds: seconds.default(7 * 24 * 3600),
+    /** How long an SP may keep a copy before fetching again (`cacheDuration`, HTTP max-age). Default 1 day. */
+    cacheSeconds: seconds.default(24 * 3600),
+  }).prefault({}).refine((m) => m.cacheSeconds < m.validSeconds, { path: ['cacheSeconds'], message: 'must be shorter than validSeconds, or a cached copy outlives its validity' }),
+  /**
+   * Secret salt of the pairwise (persistent) NameIDs, as Shibboleth's ComputedId: `{ env }` or
+   * `{ file }`. Required in production; development uses a labelled value. Changing it changes
+   * every persistent NameID an SP has stored.
+   */
+  pairwiseSalt: secretRefSchema.optional(),
+  /**
+   * The IdP's key pairs. The first pair of each use (`signing` or `both`; `encryption` or
+   * `both`) is active; the others are published only, so SPs learn a new certificate before it
+   * signs (rotation) and keep the old one while their copies expire. Default `[]`: production
+   * refuses to start without one; development generates `saml-idp.key` / `saml-idp.crt` (use
+   * `both`) in `keys.dir` once and reuses them.
+   */
+  keys: z.array(idpKeyPairSchema).default([]).refine((pairs) => pairs.length === 0 || pairs.some((p) => p.use !== 'encryption'), 'at least one key pair must sign (use: signing or both)'),
+});
+
+export type SamlIdpConfig = z.infer<typeof samlIdpConfigSchema>;
+export type IdpKeyPairConfig = z.infer<typeof idpKeyPairSchema>;
+
+/** What the IdP is built from: the hub's issuer and mode, the keys folder, and its own section. */
+export interface IdpSettings {
+  issuer: string;
+  mode: 'development' | 'production';
+  keysDir: string;
+  idp: SamlIdpConfig;
+}
+
+/** The IdP's entityID: the configured one, or the metadata URL. */
+export function idpEntityId(settings: Pick<IdpSettings, 'issuer' | 'idp'>): string {
+  return settings.idp.entityId ?? `${settings.issuer.replace(/\/+$/, '')}/saml/metadata`;
+}
+
+/** The salt of development: labelled, so that a copy found in production is recognised. */
+export const DEVELOPMENT_PAIRWISE_SALT = 'development-only pairwise salt: set samlIdp.pairwiseSalt in production';
+
+/** The pairwise-NameID salt; production refuses to go without one. */
+export function pairwiseSalt(settings: Pick<IdpSettings, 'mode' | 'idp'>, env: NodeJS.ProcessEnv = process.env): string {
+  const ref = settings.idp.pairwiseSalt;
+  if (ref) return readSecret(ref, 'samlIdp.pairwiseSalt', env);
+  if (settings.mode === 'production') {
+    throw new ConfigError('samlIdp', ['pairwiseSalt: required in production ({ env: NAME } or { file: PATH }); it keeps the persistent NameIDs unlinkable between SPs']);
+  }
+  return DEVELOPMENT_PAIRWISE_SALT;
+}
