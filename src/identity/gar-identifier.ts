@@ -18,13 +18,10 @@ import { ConfigError } from '../shared/errors.js';
 /** HMAC-SHA256 keys shorter than this would be guessable offline from a known account id. */
 export const GAR_IDENTIFIER_KEY_MIN_LENGTH = 32;
 
-/** Kept apart from the pairwise NameIDs' inputs, should an operator ever reuse a secret. */
-const DOMAIN_LABEL = 'GARPersonIdentifiant';
-
 /** 43 characters of base64url (256 bits), within the GAR's 64. */
 export function garPersonIdentifier(key: string, account: { id: string }): string {
   if (key.length < GAR_IDENTIFIER_KEY_MIN_LENGTH) {
     throw new ConfigError('the GAR identifier key (gar.identifierKey)', [`it must have at least ${GAR_IDENTIFIER_KEY_MIN_LENGTH} characters`]);
   }
-  return createHmac('sha256', key).update(`${DOMAIN_LABEL}\u0000${account.id}`).digest('base64url');
+  return createHmac('sha256', key).update(account.id).digest('base64url');
 }
