@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { tenantAuthSchema } from '../auth/config.js';
 import { tenantConnectorSchema } from '../federation/config.js';
+import { tenantGarSchema } from '../identity/gar.js';
 import { directorySourceSchema } from '../provisioning/source-config.js';
 
 export const tenantSchema = z.strictObject({
@@ -18,6 +19,8 @@ export const tenantSchema = z.strictObject({
   connectors: z.array(tenantConnectorSchema).default([]),
   /** Overrides of the platform's local-account rules; see src/auth/config.ts. */
   auth: tenantAuthSchema.optional(),
+  /** The GAR project id and the schools that use the GAR; absent: none. See src/identity/gar.ts. */
+  gar: tenantGarSchema.optional(),
 });
 
 export type TenantConfig = z.infer<typeof tenantSchema>;

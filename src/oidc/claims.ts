@@ -2,6 +2,7 @@
  * Claims released per scope. Pupils are minors: `profile` carries names and the login only
  * (no birth date); structures, classes and children come only with `ent` / `ent_children`.
  */
+import { NATIONAL_PROFILE } from '../identity/vocabulary.js';
 import type { Account, TenantScope } from '../storage/ports/index.js';
 
 export const SCOPE_CLAIMS = {
@@ -11,15 +12,6 @@ export const SCOPE_CLAIMS = {
   ent: ['ent_profile', 'ent_national_profile', 'tenant', 'structures', 'classes'],
   ent_children: ['children'],
 } as const;
-
-/** ENT profile → the national code partner systems expect (DOMAIN.md). */
-const NATIONAL_PROFILE: Record<Account['profile'], string> = {
-  Student: 'National_1',
-  Relative: 'National_2',
-  Teacher: 'National_3',
-  Personnel: 'National_4',
-  Guest: 'Guest',
-};
 
 type Claims = Record<string, unknown> & { sub: string };
 

@@ -74,6 +74,14 @@ describe('config/tenants', () => {
     expect(issues.every((i) => /^\S*\.yaml: /.test(i)), issues.join('\n')).to.equal(true);
   });
 
+  it('reads the gar section and reports its problems with their path', () => {
+    write('a.yaml', tenant('arras', '61', 'gar:\n  projectId: ENT-HDF\n  structures: [0590121L]\n  identifierKey: { env: ARRAS_GAR_KEY }\n'));
+    expect(loadTenants(dir)[0]!.gar).to.deep.equal({ projectId: 'ENT-HDF', structures: ['0590121L'], identifierKey: { env: 'ARRAS_GAR_KEY' } });
+    write('b.yaml', tenant('bapaume', '62', 'gar:\n  projectId: ENT-HDF\n  structures: [59121]\n  identifierKey: { env: K }\n'));
+    expect(issuesOf(dir)).to.have.length(1);
+    expect(issuesOf(dir)[0]).to.match(/^b\.yaml: gar\.structures/);
+  });
+
   it('refuses a one-digit academy code', () => {
     write('x.yaml', tenant('xtenant', '9'));
     expect(issuesOf(dir)).to.deep.equal(['x.yaml: academyCode: 2 or 3 digits']);
