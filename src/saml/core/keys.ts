@@ -4,8 +4,16 @@
  * which takes them as text.
  */
 import { createPrivateKey, createPublicKey, sign, X509Certificate, type KeyObject } from 'node:crypto';
-import * as samlify from 'samlify';
+import { createRequire } from 'node:module';
+import type * as Samlify from 'samlify';
 import { HubError } from '../../shared/errors.js';
+
+/**
+ * samlify is CommonJS and defines `SamlLib` through a getter, which Node's detection of the named
+ * exports of a CommonJS module cannot see: an ESM import finds it only under some loaders (mocha's
+ * tsx hook, not `bin/hub.js`). `require` gives the module's own exports everywhere.
+ */
+const { SamlLib } = createRequire(import.meta.url)('samlify') as typeof Samlify;
 
 export const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
 
@@ -66,7 +74,7 @@ export type SignaturePlacement = 'afterIssuer' | 'first';
  * xml-crypto (through samlify) does the signing: verifyEnveloped (xmldsig.ts) reads the result.
  */
 export function signEnveloped(xml: string, referenceXPath: string, pair: KeyPair, placement: SignaturePlacement = 'afterIssuer'): string {
-  return samlify.SamlLib.constructSAMLSignature({
+  return SamlLib.constructSAMLSignature({
     rawSamlMessage: xml,
     referenceTagXPath: referenceXPath,
     privateKey: pair.keyPem,
