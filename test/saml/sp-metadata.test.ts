@@ -68,8 +68,8 @@ describe('SAML IdP: SP metadata', function () {
     const unsigned = readFileSync(await writeSpMetadata(dir, 'unsigned.xml', { base: 'https://ressource.example' }), 'utf8');
     const trusting = (keys: KeyFiles): SpMetadataRules => ({ production: true, trust: certificateKey(readFileSync(keys.certFile, 'utf8')) });
     expect((await parseSpMetadata(signed, trusting(operator), 'signed')).entityId).to.equal('https://ressource.example/metadata');
-    expect(await refusal(signed, trusting(stranger))).to.match(/^SP metadata test\.xml refused: .*signature/);
-    expect(await refusal(unsigned, trusting(operator))).to.match(/is not signed, and a metadata signing certificate is configured/);
+    expect(await refusal(signed, trusting(stranger))).to.match(/^SP metadata test\.xml refused: the document signature refused: /);
+    expect(await refusal(unsigned, trusting(operator))).to.equal('SP metadata test.xml refused: the document is not signed, and a metadata signing certificate is configured');
     // A signed copy altered after signing (another ACS) no longer verifies.
     const altered = signed.replace('https://ressource.example/acs/post', 'https://attacker.example/acs');
     expect(await refusal(altered, trusting(operator))).to.match(/signature/);

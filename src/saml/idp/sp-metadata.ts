@@ -65,7 +65,8 @@ export async function parseSpMetadata(xml: string, rules: SpMetadataRules, what:
   if (Buffer.byteLength(xml, 'utf8') > MAX_SP_METADATA_BYTES) throw new SpMetadataRefused(what, `larger than ${MAX_SP_METADATA_BYTES / 1024} KiB`);
   await loadLibxml();
   try {
-    checkMetadata(xml, rules.trust, what);
+    // The kit names the document in its detail: `what` already starts the message.
+    checkMetadata(xml, rules.trust, 'the document');
   } catch (err) {
     if (err instanceof SamlError) throw new SpMetadataRefused(what, err.detail);
     throw err;
