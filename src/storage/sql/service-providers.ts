@@ -3,9 +3,9 @@
  * like connectors; every query is filtered by the owner given once here, except the
  * platform-wide `find` the IdP uses when an AuthnRequest arrives.
  */
-import type { Insertable, Kysely } from 'kysely';
+import type { ExpressionBuilder, Insertable, Kysely } from 'kysely';
 import { Conflict, NotFound } from '../../shared/errors.js';
-import type { NewServiceProvider, ServiceProvider, ServiceProviderMetadataUpdate, ServiceProviderStore } from '../ports/index.js';
+import type { NewServiceProvider, PlatformStore, ServiceProvider, ServiceProviderMetadataUpdate, ServiceProviderStore } from '../ports/index.js';
 import { guarded, type Guard } from './constraints.js';
 import { tenantLabel } from './queries.js';
 import { nowTimestamp, toFlag, toJsonText, toServiceProvider, toTimestamp } from './rows.js';
@@ -43,9 +43,8 @@ function insertRow(sp: NewServiceProvider, tenantId: string | null): Insertable<
 /** `tenantId` null: the platform's service providers. */
 export function serviceProviderStore(db: Kysely<Database>, tenantId: string | null): ServiceProviderStore {
   // `= null` matches nothing in SQL: the platform's rows need `is null`.
-  const owned = <Q extends { where: (...args: any[]) => Q }>(query: Q): Q =>
-    tenantId === null ? query.where('tenant_id', 'is', null) : query.where('tenant_id', '=', tenantId);
-  const scoped = () => owned(db.selectFrom('service_providers').selectAll());
+  const owned = (eb: ExpressionBuilder<Database, 'service_providers'>) => (tenantId === null ? eb('tenant_id', 'is', null) : eb('tenant_id', '=', tenantId));
+  const scoped = () => db.selectFrom('service_providers').selectAll().where(owned);
 
   return {
     // The primary key refuses an entityID registered by any owner; an unknown tenant is a
@@ -68,21 +67,21 @@ export function serviceProviderStore(db: Kysely<Database>, tenantId: string | nu
 
     // Another owner's SP is reported exactly like a missing one.
     async update(entityId: string, metadata: ServiceProviderMetadataUpdate): Promise<ServiceProvider> {
-      const query = db.updateTable('service_providers').set({ ...metadataColumns(metadata), updated_at: nowTimestamp() }).where('entity_id', '=', entityId);
-      const row = await owned(query).returningAll().executeTakeFirst();
+      const row = await db.updateTable('service_providers').set({ ...metadataColumns(metadata), updated_at: nowTimestamp() })
+        .where('entity_id', '=', entityId).where(owned).returningAll().executeTakeFirst();
       if (!row) throw new NotFound(`service provider "${entityId}"`);
       return toServiceProvider(row);
     },
 
     async remove(entityId: string): Promise<void> {
-      const result = await owned(db.deleteFrom('service_providers').where('entity_id', '=', entityId)).executeTakeFirst();
+      const result = await db.deleteFrom('service_providers').where('entity_id', '=', entityId).where(owned).executeTakeFirst();
       if (result.numDeletedRows === 0n) throw new NotFound(`service provider "${entityId}"`);
     },
   };
 }
 
 /** The platform's service providers, and the lookup across every owner. */
-export function platformServiceProviders(db: Kysely<Database>): ReturnType<typeof serviceProviderStore> & { find(entityId: string): Promise<ServiceProvider | null> } {
+export function platformServiceProviders(db: Kysely<Database>): PlatformStore['serviceProviders'] {
   return {
     ...serviceProviderStore(db, null),
     async find(entityId: string): Promise<ServiceProvider | null> {
