@@ -13,6 +13,7 @@ import { registerConnectorCommands } from './connectors.js';
 import { EXIT, exitCodeOf, notesOf, UsageError } from './context.js';
 import { registerImportCommands } from './imports.js';
 import { registerKeyCommands } from './keys.js';
+import { registerSamlCommands } from './saml.js';
 import { registerServeCommands } from './serve.js';
 import { registerTenantCommands } from './tenants.js';
 import { registerUserCommands } from './users.js';
@@ -41,6 +42,7 @@ A command run with --json prints its failure as {"error", "message"[, "run"]} on
   registerUserCommands(program);
   registerClientCommands(program);
   registerConnectorCommands(program);
+  registerSamlCommands(program);
   registerImportCommands(program);
   return program;
 }

@@ -9,6 +9,7 @@ import type {
   ClientOrigin, NewAuditEvent, NewGroup, NewOidcClient, NewStructure, OidcClientRecord, Page, Structure, Tenant, TotpEnrolment,
 } from './model.js';
 import type { NewStoredConnector, StoredConnector } from './model.js';
+import type { NewServiceProvider, ServiceProvider, ServiceProviderMetadataUpdate } from './model.js';
 
 import type { ImportStore } from './imports.js';
 
@@ -126,6 +127,22 @@ export interface ConnectorStore {
   remove(id: string): Promise<void>;
 }
 
+/**
+ * SAML service providers of one owner (a tenant, or the platform). The store does not read the
+ * metadata: the SAML IdP parses it (`saml/idp/sp-metadata.ts`) before anything is written.
+ */
+export interface ServiceProviderStore {
+  /** Conflict('entityId') if the entityID exists anywhere (another tenant, the platform); NotFound for an unknown tenant. */
+  create(sp: NewServiceProvider): Promise<ServiceProvider>;
+  get(entityId: string): Promise<ServiceProvider | null>;
+  /** Ordered by entityID. */
+  list(): Promise<ServiceProvider[]>;
+  /** Replaces the metadata copy (name, owner, state and policy kept); NotFound if absent or not this owner's. */
+  update(entityId: string, metadata: ServiceProviderMetadataUpdate): Promise<ServiceProvider>;
+  /** NotFound if absent or not this owner's. */
+  remove(entityId: string): Promise<void>;
+}
+
 export interface AuditStore {
   record(event: NewAuditEvent): Promise<AuditEvent>;
   /** Newest first. */
@@ -145,6 +162,8 @@ export interface TenantScope {
   readonly mfa: MfaStore;
   /** The tenant's upstream connectors registered at run time (its académie IdP). */
   readonly connectors: ConnectorStore;
+  /** The tenant's own SAML service providers. */
+  readonly serviceProviders: ServiceProviderStore;
   readonly audit: AuditStore;
   /** Batch operations of the LDAP import jobs. */
   readonly imports: ImportStore;
@@ -181,6 +200,11 @@ export interface PlatformStore {
   };
   /** Platform connectors (tenantId null) registered at run time; a tenant's are in its scope. */
   readonly connectors: ConnectorStore;
+  /** Platform SAML service providers (tenantId null); `find` looks across every owner. */
+  readonly serviceProviders: ServiceProviderStore & {
+    /** The SP with this entityID, whoever owns it: what the IdP looks up when an AuthnRequest arrives. */
+    find(entityId: string): Promise<ServiceProvider | null>;
+  };
   /** Platform-level events (tenantId null). */
   readonly audit: AuditStore;
   /** Throws ServiceUnavailable when the database cannot be reached. */

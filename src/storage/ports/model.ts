@@ -163,3 +163,64 @@ export interface StoredConnector {
   updatedAt: Date;
 }
 export type NewStoredConnector = Omit<StoredConnector, 'tenantId' | 'createdAt' | 'updatedAt'>;
+
+/**
+ * Where a service provider's metadata came from: a file, a URL, or an aggregate (a federation's
+ * metadata listing many SPs, at `location`); the scheduled refresh reads it again from there.
+ */
+export type SpSourceKind = 'file' | 'url' | 'aggregate';
+export interface SpSource {
+  kind: SpSourceKind;
+  /** The file path (absolute) or the URL. */
+  location: string;
+}
+
+export interface SpEndpoint {
+  /** A SAML binding URN (`urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST`…). */
+  binding: string;
+  location: string;
+}
+
+export interface SpAcsEndpoint extends SpEndpoint {
+  index: number;
+  isDefault: boolean;
+}
+
+/** What the SAML IdP needs of an SP's metadata, read from it once when it is added or refreshed. */
+export interface SpMetadataValues {
+  /** In document order. */
+  assertionConsumerServices: SpAcsEndpoint[];
+  singleLogoutServices: SpEndpoint[];
+  /** Base64 DER, as in the metadata's KeyDescriptors (`use` signing, or none). */
+  signingCertificates: string[];
+  /** Base64 DER (`use` encryption, or none). */
+  encryptionCertificates: string[];
+  authnRequestsSigned: boolean;
+  wantAssertionsSigned: boolean;
+  nameIdFormats: string[];
+}
+
+/** A SAML service provider the hub's IdP serves (a partner resource: the GAR…). */
+export interface ServiceProvider {
+  /** Unique platform-wide: an AuthnRequest names only its issuer. */
+  entityId: string;
+  /** null: a platform SP (the GAR); else the tenant that owns it. */
+  tenantId: string | null;
+  displayName: string;
+  /** The metadata document as received (an aggregate's: this SP's EntityDescriptor). */
+  metadataXml: string;
+  source: SpSource;
+  metadata: SpMetadataValues;
+  /** The metadata's own validUntil, if any: past it, the SP is no longer trusted. */
+  validUntil: Date | null;
+  /** When this copy of the metadata was read from its source. */
+  fetchedAt: Date;
+  enabled: boolean;
+  /** The name of the attribute release policy applied to this SP (`generic` by default). */
+  releasePolicy: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+export type NewServiceProvider = Omit<ServiceProvider, 'tenantId' | 'createdAt' | 'updatedAt'>;
+/** A new copy of an SP's metadata: what a refresh or `hub saml sp add` over an existing SP rewrites. */
+export type ServiceProviderMetadataUpdate = Pick<ServiceProvider, 'metadataXml' | 'source' | 'metadata' | 'validUntil' | 'fetchedAt'>;

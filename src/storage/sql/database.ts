@@ -13,6 +13,7 @@ import { platformAccounts } from './accounts.js';
 import { auditStore } from './audit.js';
 import { platformClients } from './clients.js';
 import { connectorStore } from './connectors.js';
+import { platformServiceProviders } from './service-providers.js';
 import type { SqlDialect } from './dialect.js';
 import { preparedInserts, type RowInserter } from './imports/raw.js';
 import { migrateToLatest } from './migrations/index.js';
@@ -135,6 +136,7 @@ function createStore(db: Kysely<Database>, dialect: SqlDialect, sqliteRows: RowI
     accounts: platformAccounts(db),
     clients: platformClients(db),
     connectors: connectorStore(db, null),
+    serviceProviders: platformServiceProviders(db),
     audit: auditStore(db, null),
     ping: () => ping(db),
     close: () => (closing ??= db.destroy()),

@@ -7,8 +7,8 @@ import type { AccountStatus, GroupKind, Profile } from '../../identity/vocabular
 import type {
   AccountRow, AuditRow, ClientRow, GroupRow, IdentityRow, StructureRow, TenantRow,
 } from './schema.js';
-import type { StoredConnector } from '../ports/index.js';
-import type { ConnectorRow } from './schema.js';
+import type { ServiceProvider, SpMetadataValues, SpSourceKind, StoredConnector } from '../ports/index.js';
+import type { ConnectorRow, ServiceProviderRow } from './schema.js';
 
 /** The form every timestamp is written in: ISO-8601 UTC, which sorts correctly as text. */
 export const toTimestamp = (date: Date): string => date.toISOString();
@@ -19,7 +19,7 @@ export const toDate = (value: Date | string): Date => (value instanceof Date ? v
 const toDateOrNull = (value: Date | string | null): Date | null => (value === null ? null : toDate(value));
 
 /** pg parses jsonb; SQLite hands back the JSON text we wrote. */
-export const toJsonText = (value: Record<string, unknown>): string => JSON.stringify(value);
+export const toJsonText = (value: object): string => JSON.stringify(value);
 export function fromJson(value: unknown): Record<string, unknown> {
   const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
   return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
@@ -118,6 +118,24 @@ export function toStoredConnector(row: ConnectorRow): StoredConnector {
     displayName: row.display_name,
     enabled: Number(row.enabled) === 1,
     config: fromJson(row.config),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+export function toServiceProvider(row: ServiceProviderRow): ServiceProvider {
+  return {
+    entityId: row.entity_id,
+    tenantId: row.tenant_id,
+    displayName: row.display_name,
+    metadataXml: row.metadata_xml,
+    source: { kind: row.source_kind as SpSourceKind, location: row.source_location },
+    // Written from an SpMetadataValues by the adapter, never by hand.
+    metadata: fromJson(row.metadata) as unknown as SpMetadataValues,
+    validUntil: toDateOrNull(row.valid_until),
+    fetchedAt: toDate(row.fetched_at),
+    enabled: Number(row.enabled) === 1,
+    releasePolicy: row.release_policy,
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
   };

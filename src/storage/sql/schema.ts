@@ -190,6 +190,23 @@ export interface ConnectorsTable {
   updated_at: Timestamp;
 }
 
+/** Added by 0008_service_providers. */
+export interface ServiceProvidersTable {
+  entity_id: string;
+  tenant_id: string | null;
+  display_name: string;
+  metadata_xml: string;
+  source_kind: string;
+  source_location: string;
+  metadata: Json;
+  valid_until: Timestamp | null;
+  fetched_at: Timestamp;
+  enabled: Flag;
+  release_policy: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   accounts: AccountsTable;
@@ -207,6 +224,7 @@ export interface Database {
   import_quarantine: ImportQuarantineTable;
   import_pending_relations: ImportPendingRelationsTable;
   connectors: ConnectorsTable;
+  service_providers: ServiceProvidersTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -217,3 +235,4 @@ export type GroupRow = Selectable<GroupsTable>;
 export type ClientRow = Selectable<OidcClientsTable>;
 export type AuditRow = Selectable<AuditEventsTable>;
 export type ConnectorRow = Selectable<ConnectorsTable>;
+export type ServiceProviderRow = Selectable<ServiceProvidersTable>;

@@ -10,6 +10,7 @@ import { tenantImports, type ImportTuning } from './imports/index.js';
 import { tenantMemberships } from './memberships.js';
 import { tenantMfa } from './mfa.js';
 import { tenantRelations } from './relations.js';
+import { serviceProviderStore } from './service-providers.js';
 import type { Database } from './schema.js';
 import { tenantStructures } from './structures.js';
 
@@ -29,6 +30,7 @@ export function tenantScope(db: Kysely<Database>, tenantId: string, imports: Imp
     clients: tenantClients(db, tenantId),
     mfa: tenantMfa(db, tenantId),
     connectors: connectorStore(db, tenantId),
+    serviceProviders: serviceProviderStore(db, tenantId),
     audit: auditStore(db, tenantId),
     imports: tenantImports(db, tenantId, imports),
   };

@@ -13,6 +13,7 @@ import * as connectors from './0004_connectors.js';
 import * as importIndexes from './0005_import_indexes.js';
 import * as importStaging from './0006_import_staging.js';
 import * as clientOrigin from './0007_client_origin.js';
+import * as serviceProviders from './0008_service_providers.js';
 
 interface SqlMigration {
   // Migrations see an untyped database: they describe past schemas, not the current one.
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, SqlMigration> = {
   '0005_import_indexes': importIndexes,
   '0006_import_staging': importStaging,
   '0007_client_origin': clientOrigin,
+  '0008_service_providers': serviceProviders,
 };
 
 export const migrationNames: readonly string[] = Object.keys(MIGRATIONS).sort();

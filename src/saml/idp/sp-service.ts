@@ -1,0 +1,190 @@
+/**
+ * SAML service provider operations done on someone's behalf (`hub saml sp …` today, the admin
+ * API next): metadata is read and checked (sp-metadata.ts) before anything is written, and every
+ * change is audited in the owner's log (a tenant's, or the platform's). A tenant's admin reaches
+ * only that tenant's SPs; operators and platform admins reach every owner.
+ */
+import type { KeyObject } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Actor } from '../../identity/actor.js';
+import { HubError, NotFound } from '../../shared/errors.js';
+import { AuditWriter } from '../../storage/ports/audit-writer.js';
+import type { PlatformStore, ServiceProvider, ServiceProviderStore, SpSource } from '../../storage/ports/index.js';
+import { MAX_SP_METADATA_BYTES, parseSpMetadata } from './sp-metadata.js';
+
+/** null: the platform (the GAR); else a tenant id. */
+export type SpOwner = string | null;
+
+/** Where `hub saml sp add` reads the metadata. */
+export type SpOrigin = { file: string } | { url: string };
+
+/** The release policy of an SP added without one: the policy that releases the least. */
+export const DEFAULT_RELEASE_POLICY = 'generic';
+/** A metadata URL that has not answered within this time is given up. */
+export const DEFAULT_FETCH_TIMEOUT_MS = 10_000;
+const RELEASE_POLICY_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
+const MAX_DISPLAY_NAME_LENGTH = 200;
+
+export interface SpServicePorts {
+  store: PlatformStore;
+  /** Production: metadata URLs and the SPs' endpoints must be https. */
+  production: boolean;
+  /** DEFAULT_FETCH_TIMEOUT_MS unless given. */
+  fetchTimeoutMs?: number;
+}
+
+export interface NewSpRequest {
+  owner: SpOwner;
+  from: SpOrigin;
+  /** The SP's own name from its metadata, else its entityID, unless given. */
+  displayName?: string;
+  /** DEFAULT_RELEASE_POLICY unless given. */
+  releasePolicy?: string;
+  /** The certificate's key that must have signed the metadata; none: unsigned metadata accepted. */
+  trust?: KeyObject | null;
+}
+
+const invalidArgument = (message: string): HubError => new HubError('invalid_argument', message, { status: 400 });
+const unavailable = (message: string): HubError => new HubError('sp_metadata_unavailable', message, { status: 502, expose: true });
+const ownerName = (owner: SpOwner): string => owner ?? 'the platform';
+
+/** The tenant of a tenant's admin; null for operators, platform admins and the system. */
+const adminTenantOf = (actor: Actor): string | null => (actor.kind === 'admin' ? actor.tenantId : null);
+
+/** A tenant's admin acts on that tenant only; anyone else on any owner. */
+function mayReach(actor: Actor, owner: SpOwner): boolean {
+  const tenant = adminTenantOf(actor);
+  return tenant === null || tenant === owner;
+}
+
+/** The SPs of an owner the actor may manage; refused for an unknown tenant or another tenant's admin. */
+async function serviceProvidersOf(store: PlatformStore, actor: Actor, owner: SpOwner): Promise<ServiceProviderStore> {
+  if (!mayReach(actor, owner)) throw new HubError('forbidden', `an administrator of ${adminTenantOf(actor)!} cannot manage the service providers of ${ownerName(owner)}`, { status: 403 });
+  if (owner === null) return store.serviceProviders;
+  if (!(await store.tenants.get(owner))) throw invalidArgument(`unknown tenant "${owner}" (see hub tenants list)`);
+  return store.forTenant(owner).serviceProviders;
+}
+
+/** Registers an SP from its metadata; Conflict if its entityID is registered anywhere. */
+export async function addServiceProvider(ports: SpServicePorts, actor: Actor, request: NewSpRequest): Promise<ServiceProvider> {
+  const releasePolicy = request.releasePolicy ?? DEFAULT_RELEASE_POLICY;
+  if (!RELEASE_POLICY_NAME.test(releasePolicy)) throw invalidArgument('a release policy name is lowercase letters, digits, - and _ (at most 64)');
+  const providers = await serviceProvidersOf(ports.store, actor, request.owner);
+  const { source, xml } = await readOrigin(request.from, ports);
+  const fetchedAt = new Date();
+  const parsed = await parseSpMetadata(xml, { production: ports.production, trust: request.trust ?? null, now: fetchedAt }, `SP metadata ${source.kind === 'file' ? 'file' : 'at'} ${source.location}`);
+  const row = await providers.create({
+    entityId: parsed.entityId,
+    displayName: displayNameOf(request.displayName ?? parsed.displayName ?? parsed.entityId),
+    metadataXml: xml,
+    source,
+    metadata: parsed.values,
+    validUntil: parsed.validUntil,
+    fetchedAt,
+    enabled: true,
+    releasePolicy,
+  });
+  await new AuditWriter(ports.store, actor, request.owner)
+    .write('saml_sp.added', { details: { entityId: row.entityId, source: source.kind, location: source.location, releasePolicy } });
+  return row;
+}
+
+function displayNameOf(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed === '' || trimmed.length > MAX_DISPLAY_NAME_LENGTH) throw invalidArgument(`a display name is 1 to ${MAX_DISPLAY_NAME_LENGTH} characters`);
+  return trimmed;
+}
+
+/** The SP with this entityID, whoever owns it, if the actor may see it. */
+export async function showServiceProvider(store: PlatformStore, actor: Actor, entityId: string): Promise<ServiceProvider> {
+  const sp = await store.serviceProviders.find(entityId);
+  // Another tenant's SP is reported exactly like a missing one.
+  if (!sp || !mayReach(actor, sp.tenantId)) throw new NotFound(`service provider "${entityId}"`);
+  return sp;
+}
+
+/** The SPs of `owner`, or, with undefined, of every owner the actor reaches; by owner (the platform first), then entityID. */
+export async function listServiceProviders(store: PlatformStore, actor: Actor, owner?: SpOwner): Promise<ServiceProvider[]> {
+  if (owner !== undefined) return (await serviceProvidersOf(store, actor, owner)).list();
+  const owners: SpOwner[] = [null, ...(await store.tenants.list()).map((t) => t.id)].filter((o) => mayReach(actor, o));
+  const lists = await Promise.all(owners.map((o) => (o === null ? store.serviceProviders : store.forTenant(o).serviceProviders).list()));
+  return lists.flat();
+}
+
+/** Removes the SP with this entityID from its owner; NotFound if the actor cannot see it. */
+export async function removeServiceProvider(ports: Pick<SpServicePorts, 'store'>, actor: Actor, entityId: string): Promise<ServiceProvider> {
+  const sp = await showServiceProvider(ports.store, actor, entityId);
+  await (await serviceProvidersOf(ports.store, actor, sp.tenantId)).remove(entityId);
+  await new AuditWriter(ports.store, actor, sp.tenantId).write('saml_sp.removed', { details: { entityId } });
+  return sp;
+}
+
+async function readOrigin(from: SpOrigin, ports: SpServicePorts): Promise<{ source: SpSource; xml: string }> {
+  if ('file' in from) {
+    const location = resolve(from.file);
+    return { source: { kind: 'file', location }, xml: await readMetadataFile(location) };
+  }
+  return { source: { kind: 'url', location: from.url }, xml: await fetchSpMetadata(from.url, ports.production, ports.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS) };
+}
+
+async function readMetadataFile(path: string): Promise<string> {
+  try {
+    if ((await stat(path)).size > MAX_SP_METADATA_BYTES) throw invalidArgument(`SP metadata file ${path} is larger than ${MAX_SP_METADATA_BYTES / 1024} KiB`);
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if (err instanceof HubError) throw err;
+    throw invalidArgument(`SP metadata file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/**
+ * The metadata at `url`: https only in production; no redirect followed (it could lead to a
+ * plain http copy); given up after `timeoutMs`; refused past MAX_SP_METADATA_BYTES, while reading.
+ */
+export async function fetchSpMetadata(url: string, production: boolean, timeoutMs: number): Promise<string> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalidArgument(`SP metadata URL ${url.slice(0, 200)} is not a URL`);
+  }
+  const allowed = production ? ['https:'] : ['https:', 'http:'];
+  if (!allowed.includes(parsed.protocol)) throw invalidArgument(`SP metadata URL ${url} must be https${production ? ' in production' : ' or http'}`);
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+  } catch (err) {
+    // undici says only "fetch failed"; its cause says why (ECONNREFUSED, a refused redirect…).
+    const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+    const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : (err as Error).message;
+    const why = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : detail;
+    throw unavailable(`SP metadata at ${url} cannot be fetched (${why})`);
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw unavailable(`SP metadata at ${url}: HTTP ${res.status}`);
+  }
+  return readLimited(res, url, timeoutMs);
+}
+
+async function readLimited(res: Response, url: string, timeoutMs: number): Promise<string> {
+  const tooLarge = () => unavailable(`SP metadata at ${url} is larger than ${MAX_SP_METADATA_BYTES / 1024} KiB`);
+  if (Number(res.headers.get('content-length') ?? 0) > MAX_SP_METADATA_BYTES) {
+    await res.body?.cancel();
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body ?? []) {
+      size += chunk.byteLength;
+      if (size > MAX_SP_METADATA_BYTES) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof HubError) throw err;
+    throw unavailable(`SP metadata at ${url} cannot be fetched (${(err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : (err as Error).message})`);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
