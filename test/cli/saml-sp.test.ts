@@ -36,17 +36,17 @@ describe('cli: saml sp (child process)', function () {
   afterEach(() => box.cleanup());
 
   it('adds a tenant SP from a file, lists and shows it (text and JSON) without the document (certificates in JSON only), and removes it', async () => {
-    const added = await box.run(['saml', 'sp', 'add', '--tenant', 'lille', '--file', metadata, '--policy', 'manuels']);
+    const added = await box.run(['saml', 'sp', 'add', '--tenant', 'lille', '--file', metadata, '--policy', 'gar']);
     expect(added.code, added.rawStderr).to.equal(0);
-    expect(added.stdout).to.equal(`service provider ${ENTITY_ID} (Manuel numérique) added to lille, release policy manuels\n`);
+    expect(added.stdout).to.equal(`service provider ${ENTITY_ID} (Manuel numérique) added to lille, release policy gar\n`);
 
     const text = await box.run(['saml', 'sp', 'list']);
     expect(text.code, text.rawStderr).to.equal(0);
-    expect(text.stdout).to.match(new RegExp(`^${ENTITY_ID}\\tlille\\tenabled\\tmanuels\\tfile\\tvalid until \\S+\\tManuel numérique\\n$`));
+    expect(text.stdout).to.match(new RegExp(`^${ENTITY_ID}\\tlille\\tenabled\\tgar\\tfile\\tvalid until \\S+\\tManuel numérique\\n$`));
     const json = await box.run(['saml', 'sp', 'list', '--json', '--tenant', 'lille']);
     expect(json.code, json.rawStderr).to.equal(0);
     const [listed] = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
-    expect(listed).to.deep.include({ entityId: ENTITY_ID, tenant: 'lille', displayName: 'Manuel numérique', enabled: true, releasePolicy: 'manuels', source: { kind: 'file', location: metadata } });
+    expect(listed).to.deep.include({ entityId: ENTITY_ID, tenant: 'lille', displayName: 'Manuel numérique', enabled: true, releasePolicy: 'gar', source: { kind: 'file', location: metadata } });
     expect(await box.run(['saml', 'sp', 'list', '--tenant', 'amiens'])).to.include({ code: 0, stdout: '(no service provider)\n' });
 
     const shown = await box.run(['saml', 'sp', 'show', '--entity-id', ENTITY_ID]);
@@ -78,9 +78,9 @@ describe('cli: saml sp (child process)', function () {
     writeFileSync(noAcs, readFileSync(metadata, 'utf8').replace(/<ns0:AssertionConsumerService[^>]*\/>/g, ''));
     expectFailure(await box.run(['saml', 'sp', 'add', '--file', noAcs]), /refused: no AssertionConsumerService\n$/);
     expectFailure(await box.run(['saml', 'sp', 'add', '--file', join(box.dir, 'nowhere.xml')]), /nowhere\.xml cannot be read \(ENOENT\)/);
+    expectFailure(await box.run(['saml', 'sp', 'add', '--file', metadata, '--policy', 'manuels']), /^hub: There is no release policy named "manuels"; the known ones are gar, generic\.\n$/);
     expectFailure(await box.run(['saml', 'sp', 'add', '--tenant', 'atlantis', '--file', metadata]), /unknown tenant "atlantis"/);
     expectFailure(await box.run(['saml', 'sp', 'add', '--tenant', 'lille', '--file', metadata]), /service provider "https:\/\/ressource.example\/metadata" is already registered/);
-    expectFailure(await box.run(['saml', 'sp', 'add', '--file', metadata, '--policy', 'Tout']), /a release policy name is lowercase letters/);
     expect(await stored()).to.deep.equal([`platform:${ENTITY_ID}`]);
     const missing = await box.run(['saml', 'sp', 'show', '--entity-id', 'https://nobody.example', '--json']);
     expect(missing.code).to.equal(1);

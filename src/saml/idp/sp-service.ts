@@ -11,6 +11,7 @@ import type { Actor } from '../../identity/actor.js';
 import { HubError, NotFound } from '../../shared/errors.js';
 import { AuditWriter } from '../../storage/ports/audit-writer.js';
 import type { PlatformStore, ServiceProvider, ServiceProviderStore, SpSource } from '../../storage/ports/index.js';
+import { releasePolicy } from './policies.js';
 import { MAX_SP_METADATA_BYTES, parseSpMetadata } from './sp-metadata.js';
 
 /** null: the platform (the GAR); else a tenant id. */
@@ -23,7 +24,6 @@ export type SpOrigin = { file: string } | { url: string };
 export const DEFAULT_RELEASE_POLICY = 'generic';
 /** A metadata URL that has not answered within this time is given up. */
 export const DEFAULT_FETCH_TIMEOUT_MS = 10_000;
-const RELEASE_POLICY_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 const MAX_DISPLAY_NAME_LENGTH = 200;
 
 export interface SpServicePorts {
@@ -68,8 +68,8 @@ async function serviceProvidersOf(store: PlatformStore, actor: Actor, owner: SpO
 
 /** Registers an SP from its metadata; Conflict if its entityID is registered anywhere. */
 export async function addServiceProvider(ports: SpServicePorts, actor: Actor, request: NewSpRequest): Promise<ServiceProvider> {
-  const releasePolicy = request.releasePolicy ?? DEFAULT_RELEASE_POLICY;
-  if (!RELEASE_POLICY_NAME.test(releasePolicy)) throw invalidArgument('a release policy name is lowercase letters, digits, - and _ (at most 64)');
+  const releasePolicyName = request.releasePolicy ?? DEFAULT_RELEASE_POLICY;
+  releasePolicy(releasePolicyName); // refuses a name no policy has, before anything is read
   const providers = await serviceProvidersOf(ports.store, actor, request.owner);
   const { source, xml } = await readOrigin(request.from, ports);
   const fetchedAt = new Date();
@@ -83,10 +83,10 @@ export async function addServiceProvider(ports: SpServicePorts, actor: Actor, re
     validUntil: parsed.validUntil,
     fetchedAt,
     enabled: true,
-    releasePolicy,
+    releasePolicy: releasePolicyName,
   });
   await new AuditWriter(ports.store, actor, request.owner)
-    .write('saml_sp.added', { details: { entityId: row.entityId, source: source.kind, location: source.location, releasePolicy } });
+    .write('saml_sp.added', { details: { entityId: row.entityId, source: source.kind, location: source.location, releasePolicy: releasePolicyName } });
   return row;
 }
 
