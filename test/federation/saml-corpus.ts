@@ -4,15 +4,11 @@
  * each case changes. Raw hooks run BEFORE the signature of their element, so the signature
  * holds and the case tests the rule it is about, not the signature check.
  */
-import { constants, createCipheriv, createHash, publicEncrypt, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { loadLibxml } from '../../src/saml/core/libxml.js';
+import { constants, createCipheriv, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+import { DS, esc, instant, SAML, SAMLP, SIG, signRoot, XENC } from '../../testing/saml-signing.js';
 
-export const SAMLP = 'urn:oasis:names:tc:SAML:2.0:protocol';
-export const SAML = 'urn:oasis:names:tc:SAML:2.0:assertion';
-export const DS = 'http://www.w3.org/2000/09/xmldsig#';
-export const XENC = 'http://www.w3.org/2001/04/xmlenc#';
+export { DS, instant, SAML, SAMLP, signRoot, XENC };
 export const XENC11 = 'http://www.w3.org/2009/xmlenc11#';
-const SIG = '<!--{{SIG}}-->';
 
 export const DATA_ALGORITHMS = {
   'aes128-gcm': { uri: `${XENC11}aes128-gcm`, cipher: 'aes-128-gcm', keyBytes: 16, ivBytes: 12 },
@@ -64,9 +60,6 @@ export interface CorpusKeys {
   spEncryption: KeyObject;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-export const instant = (offsetSeconds: number, now = Date.now()): string => iso(now + offsetSeconds * 1000);
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 
 /** A spec that the hub accepts: each case changes one thing. */
 export function validSpec(p: { idpEntityId: string; spEntityId: string; acsUrl: string; requestId: string; attributes: Record<string, string[]>; encrypted: boolean }): MessageSpec {
@@ -98,31 +91,6 @@ export function assertionXml(a: AssertionSpec): string {
     + (a.authnStatement ? `<saml:AuthnStatement AuthnInstant="${a.issueInstant}" SessionIndex="_s${randomBytes(6).toString('hex')}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` : '')
     + (attributes ? `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>` : '')
     + '</saml:Assertion>';
-}
-
-/**
- * Signs the root element of `xml` (enveloped, exclusive c14n, RSA-SHA256), the Signature taking
- * the place of the SIG marker; without `key`, the marker is only removed.
- */
-export async function signRoot(xml: string, key: KeyObject | null): Promise<string> {
-  if (!key) return xml.replace(SIG, '');
-  const { XmlDocument, XmlC14NMode } = await loadLibxml();
-  const c14n = (text: string) => {
-    const doc = XmlDocument.fromString(text);
-    try {
-      return { id: doc.root.attr('ID')?.value ?? '', text: doc.root.canonicalizeToString({ mode: XmlC14NMode.XML_C14N_EXCLUSIVE_1_0, withComments: false }) };
-    } finally {
-      doc.dispose();
-    }
-  };
-  const element = c14n(xml.replace(SIG, ''));
-  const digest = createHash('sha256').update(element.text, 'utf8').digest('base64');
-  const exc = 'http://www.w3.org/2001/10/xml-exc-c14n#';
-  const signedInfo = `<ds:SignedInfo xmlns:ds="${DS}"><ds:CanonicalizationMethod Algorithm="${exc}"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>`
-    + `<ds:Reference URI="#${element.id}"><ds:Transforms><ds:Transform Algorithm="${DS}enveloped-signature"/><ds:Transform Algorithm="${exc}"/></ds:Transforms>`
-    + `<ds:DigestMethod Algorithm="${XENC}sha256"/><ds:DigestValue>${digest}</ds:DigestValue></ds:Reference></ds:SignedInfo>`;
-  const value = sign('sha256', Buffer.from(c14n(signedInfo).text, 'utf8'), key).toString('base64');
-  return xml.replace(SIG, `<ds:Signature xmlns:ds="${DS}">${signedInfo}<ds:SignatureValue>${value}</ds:SignatureValue></ds:Signature>`);
 }
 
 function encryptData(plain: string, spec: EncryptionSpec): { key: Buffer; value: string } {

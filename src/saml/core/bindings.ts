@@ -39,30 +39,57 @@ function rawParams(rawQuery: string): Map<string, string> {
 
 const decode = (raw: string): string => decodeURIComponent(raw.replace(/\+/g, ' '));
 
+/** A Redirect-binding message read from its query, its signature (if any) not checked yet. */
+export interface RedirectQuery extends RedirectMessage {
+  /** null when the query carries neither SigAlg nor Signature. */
+  signature: { hash: string; signed: string; value: Buffer } | null;
+}
+
 /**
- * Checks the query signature with one of `keys` (the peer's) and returns the inflated message.
- * `what` names the message in the details (`logout message`).
+ * Reads and inflates a Redirect-binding query without checking its signature: a receiver that
+ * learns the sender (and so its keys) from the message's Issuer reads first, then calls
+ * `checkRedirectSignature` before trusting anything else in it. Inflation is bounded.
  */
-export function verifyRedirectQuery(rawQuery: string, keys: KeyObject[], what: string, peer: string): RedirectMessage {
+export function readRedirectQuery(rawQuery: string, what: string): RedirectQuery {
   const params = rawParams(rawQuery);
   const param = params.has('SAMLRequest') ? 'SAMLRequest' : params.has('SAMLResponse') ? 'SAMLResponse' : null;
   if (!param || (params.has('SAMLRequest') && params.has('SAMLResponse'))) throw new SamlError('malformed', 'one SAMLRequest or SAMLResponse expected');
   const sigAlgRaw = params.get('SigAlg');
   const signatureRaw = params.get('Signature');
-  if (!sigAlgRaw || !signatureRaw) throw new SamlError('unsigned', `the ${what} is not signed`);
-  const hash = SIG_ALGS[decode(sigAlgRaw)];
-  if (!hash) throw new SamlError('signature', 'signature algorithm not accepted (RSA-SHA256 or RSA-SHA512 only)');
+  // Half a signature is no signature, whatever the receiver requires.
+  if ((sigAlgRaw === undefined) !== (signatureRaw === undefined)) throw new SamlError('unsigned', `the ${what} is not signed (SigAlg and Signature go together)`);
   const relayRaw = params.get('RelayState');
-  const signed = `${param}=${params.get(param)!}${relayRaw !== undefined ? `&RelayState=${relayRaw}` : ''}&SigAlg=${sigAlgRaw}`;
-  const signature = Buffer.from(decode(signatureRaw), 'base64');
-  if (!keys.some((key) => verifySignature(hash, Buffer.from(signed, 'utf8'), key, signature))) throw new SamlError('signature', `${what} signature does not verify with the ${peer}’s key`);
+  let signature: RedirectQuery['signature'] = null;
+  if (sigAlgRaw !== undefined && signatureRaw !== undefined) {
+    const hash = SIG_ALGS[decode(sigAlgRaw)];
+    if (!hash) throw new SamlError('signature', 'signature algorithm not accepted (RSA-SHA256 or RSA-SHA512 only)');
+    const signed = `${param}=${params.get(param)!}${relayRaw !== undefined ? `&RelayState=${relayRaw}` : ''}&SigAlg=${sigAlgRaw}`;
+    signature = { hash, signed, value: Buffer.from(decode(signatureRaw), 'base64') };
+  }
   let xml: string;
   try {
     xml = inflateRawSync(Buffer.from(decode(params.get(param)!), 'base64'), { maxOutputLength: MAX_SAML_XML_BYTES }).toString('utf8');
   } catch {
     throw new SamlError('malformed', `the ${what} cannot be inflated`);
   }
-  return { param, xml, relayState: relayRaw !== undefined ? decode(relayRaw) : null };
+  return { param, xml, relayState: relayRaw !== undefined ? decode(relayRaw) : null, signature };
+}
+
+/** Throws unless the query was signed and the signature verifies with one of `keys` (the peer's). */
+export function checkRedirectSignature(query: RedirectQuery, keys: KeyObject[], what: string, peer: string): void {
+  const { signature } = query;
+  if (!signature) throw new SamlError('unsigned', `the ${what} is not signed`);
+  if (!keys.some((key) => verifySignature(signature.hash, Buffer.from(signature.signed, 'utf8'), key, signature.value))) throw new SamlError('signature', `${what} signature does not verify with the ${peer}’s key`);
+}
+
+/**
+ * Checks the query signature with one of `keys` (the peer's) and returns the inflated message.
+ * `what` names the message in the details (`logout message`).
+ */
+export function verifyRedirectQuery(rawQuery: string, keys: KeyObject[], what: string, peer: string): RedirectMessage {
+  const query = readRedirectQuery(rawQuery, what);
+  checkRedirectSignature(query, keys, what, peer);
+  return { param: query.param, xml: query.xml, relayState: query.relayState };
 }
 
 /** The signed query string of a message sent on HTTP-Redirect (RSA-SHA256), for the IdP side. */

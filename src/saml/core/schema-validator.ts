@@ -19,6 +19,11 @@ const ROOT_SCHEMA = 'saml-schema-protocol-2.0.xsd';
 
 /** Messages larger than this are refused before parsing (a SAML response is a few KiB). */
 export const MAX_SAML_XML_BYTES = 256 * 1024;
+/**
+ * Elements nested deeper than this are refused: the deepest legitimate path (an encrypted
+ * assertion's key, or a signature's InclusiveNamespaces inside an assertion) is about 10.
+ */
+export const MAX_SAML_XML_DEPTH = 32;
 
 /**
  * libxml2's schema messages quote the offending values ("'Jean' is not a valid value…"), and a
@@ -52,7 +57,8 @@ function validator(): XsdValidator {
 
 /**
  * Throws ForbiddenXml for a DTD or a processing instruction anywhere (the prolog included), and
- * SchemaInvalid unless `xml` is one well-formed SAML protocol message valid against the schema.
+ * SchemaInvalid unless `xml` is one well-formed SAML protocol message valid against the schema,
+ * within the size and depth limits.
  * A DOCTYPE is refused before parsing: it is the door of entity attacks. A processing instruction
  * is invisible to the schema, yet libxml2-wasm's sibling walk stops at it (libxml.ts).
  */
@@ -69,9 +75,10 @@ export function validateSamlXml(xml: string): void {
   try {
     if (doc.dtd) throw new ForbiddenXml('a DTD is not allowed');
     if (doc.find('//processing-instruction()').length > 0) throw new ForbiddenXml('processing instructions are not allowed');
+    if (doc.find(`//*[count(ancestor::*) >= ${MAX_SAML_XML_DEPTH}]`).length > 0) throw new SchemaInvalid('elements nested too deeply');
     schema.validate(doc);
   } catch (err) {
-    if (err instanceof ForbiddenXml) throw err;
+    if (err instanceof ForbiddenXml || err instanceof SchemaInvalid) throw err;
     const detail = err instanceof Error ? redactSchemaMessage(err.message.split('\n')[0]!).slice(0, 200) : 'invalid';
     throw new SchemaInvalid(detail);
   } finally {

@@ -104,7 +104,7 @@ export function verifyEnveloped(doc: XmlDocument, element: XmlElement, keys: Key
 
   const contentC14nMethod = transforms[1] ? c14nMethodOf(transforms[1]) : c14nMethod;
   const signedInfoC14n = excC14n(signedInfo, c14nMethod);
-  if (!keys.some((key) => verifySignature(sigAlg, Buffer.from(signedInfoC14n, 'utf8'), key, signatureValue))) throw new SignatureInvalid('signature value does not verify with the IdP’s key');
+  if (!keys.some((key) => verifySignature(sigAlg, Buffer.from(signedInfoC14n, 'utf8'), key, signatureValue))) throw new SignatureInvalid('signature value does not verify with the signer’s metadata keys');
 
   // Enveloped transform: the digest covers the element without its Signature.
   signature.remove();
