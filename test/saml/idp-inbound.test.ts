@@ -18,7 +18,7 @@ import { parseSpMetadata } from '../../src/saml/idp/sp-metadata.js';
 import { MemoryEphemeralStore } from '../../src/storage/memory/ephemeral.js';
 import { openSqlStore, type SqlStore } from '../../src/storage/sql/index.js';
 import { makeKeyPair } from '../../testing/harness/pysaml2.js';
-import { writeSpMetadata } from '../../testing/harness/pysaml2-sp.js';
+import { pysaml2SpMessage, writeSpMetadata } from '../../testing/harness/pysaml2-sp.js';
 import {
   afterIssuer, authnRequestSpec, buildMessage, inExtensions, logoutRequestSpec, logoutResponseSpec, newId, PARAM_OF, PERSISTENT, postBody, redirectQuery,
   splitSignature, WRAPPINGS, type InboundKind, type InboundSpec,
@@ -129,6 +129,17 @@ describe('SAML IdP inbound messages', function () {
   }
 
   describe('accepts', () => {
+    it('what pysaml2, as the SP, sends: a signed AuthnRequest and LogoutRequest on both bindings', async () => {
+      for (const binding of BINDINGS) {
+        const sp = { dir, file: 'gar.xml', base: 'https://gar.example', binding };
+        const authn = await verifyAuthnRequest(await pysaml2SpMessage({ ...sp, message: 'authn', destination: SSO, relayState: 'https://resource.example/book/42' }), context('AuthnRequest'));
+        expect(authn).to.deep.include({ nameIdFormat: PERSISTENT, relayState: 'https://resource.example/book/42' });
+        expect([authn.sp.entityId, authn.acs.location]).to.deep.equal([GAR, 'https://gar.example/acs/post']);
+        const logout = await verifyLogoutRequest(await pysaml2SpMessage({ ...sp, message: 'logout', destination: SLO, idp: 'https://hub.example/saml/metadata', nameId: 'pairwise-7' }), context('LogoutRequest'));
+        expect(logout).to.deep.include({ nameId: 'pairwise-7', sessionIndexes: ['_session-1'] });
+      }
+    });
+
     it('a signed AuthnRequest on both bindings, read from the verified message and the SP’s metadata', async () => {
       for (const binding of BINDINGS) {
         const spec = validSpec('AuthnRequest');

@@ -10,6 +10,7 @@ import { makeKeyPair, type KeyFiles } from './pysaml2.js';
 
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('./pysaml2/sp_metadata.py', import.meta.url));
+const REQUEST_SCRIPT = fileURLToPath(new URL('./pysaml2/sp_request.py', import.meta.url));
 
 export interface SpMetadataOptions {
   /** The SP's URL: endpoints are `<base>/acs/post`, `<base>/acs/artifact`, `<base>/slo`. */
@@ -39,4 +40,33 @@ export async function writeSpMetadata(dir: string, file: string, options: SpMeta
   };
   await run('/usr/bin/python3', [SCRIPT, JSON.stringify(args)]);
   return out;
+}
+
+export interface SpMessageOptions {
+  /** The SP as writeSpMetadata made it: its folder, file and base URL (its keys are read from there). */
+  dir: string;
+  file: string;
+  base: string;
+  message: 'authn' | 'logout';
+  binding: 'redirect' | 'post';
+  /** The IdP endpoint the message is for (its Destination). */
+  destination: string;
+  relayState?: string;
+  /** For a LogoutRequest: the IdP's entityID and the NameID to end. */
+  idp?: string;
+  nameId?: string;
+}
+
+/** A signed AuthnRequest or LogoutRequest made by pysaml2 as the SP: the raw query (Redirect) or the form fields (POST). */
+export async function pysaml2SpMessage(o: SpMessageOptions): Promise<{ binding: 'redirect'; rawQuery: string } | { binding: 'post'; body: Record<string, string> }> {
+  const args = {
+    entityid: `${o.base}/metadata`, base: o.base, key: join(o.dir, `${o.file}-sp.key`), cert: join(o.dir, `${o.file}-sp.crt`),
+    message: o.message, binding: o.binding, destination: o.destination,
+    ...(o.relayState !== undefined ? { relay_state: o.relayState } : {}),
+    ...(o.idp !== undefined ? { idp: o.idp } : {}),
+    ...(o.nameId !== undefined ? { name_id: o.nameId } : {}),
+  };
+  const { stdout } = await run('/usr/bin/python3', [REQUEST_SCRIPT, JSON.stringify(args)]);
+  const out = JSON.parse(stdout) as { query?: string; body?: Record<string, string> };
+  return out.query !== undefined ? { binding: 'redirect', rawQuery: out.query } : { binding: 'post', body: out.body! };
 }
