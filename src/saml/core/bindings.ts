@@ -48,9 +48,11 @@ export interface RedirectQuery extends RedirectMessage {
 /**
  * Reads and inflates a Redirect-binding query without checking its signature: a receiver that
  * learns the sender (and so its keys) from the message's Issuer reads first, then calls
- * `checkRedirectSignature` before trusting anything else in it. Inflation is bounded.
+ * `checkRedirectSignature` before trusting anything else in it. Inflation is bounded. When the
+ * message must be signed whoever sent it (`signatureRequired`), an unsigned one is refused
+ * before it is inflated.
  */
-export function readRedirectQuery(rawQuery: string, what: string): RedirectQuery {
+export function readRedirectQuery(rawQuery: string, what: string, signatureRequired: boolean): RedirectQuery {
   const params = rawParams(rawQuery);
   const param = params.has('SAMLRequest') ? 'SAMLRequest' : params.has('SAMLResponse') ? 'SAMLResponse' : null;
   if (!param || (params.has('SAMLRequest') && params.has('SAMLResponse'))) throw new SamlError('malformed', 'one SAMLRequest or SAMLResponse expected');
@@ -65,6 +67,8 @@ export function readRedirectQuery(rawQuery: string, what: string): RedirectQuery
     if (!hash) throw new SamlError('signature', 'signature algorithm not accepted (RSA-SHA256 or RSA-SHA512 only)');
     const signed = `${param}=${params.get(param)!}${relayRaw !== undefined ? `&RelayState=${relayRaw}` : ''}&SigAlg=${sigAlgRaw}`;
     signature = { hash, signed, value: Buffer.from(decode(signatureRaw), 'base64') };
+  } else if (signatureRequired) {
+    throw new SamlError('unsigned', `the ${what} is not signed`);
   }
   let xml: string;
   try {
@@ -87,7 +91,7 @@ export function checkRedirectSignature(query: RedirectQuery, keys: KeyObject[], 
  * `what` names the message in the details (`logout message`).
  */
 export function verifyRedirectQuery(rawQuery: string, keys: KeyObject[], what: string, peer: string): RedirectMessage {
-  const query = readRedirectQuery(rawQuery, what);
+  const query = readRedirectQuery(rawQuery, what, true);
   checkRedirectSignature(query, keys, what, peer);
   return { param: query.param, xml: query.xml, relayState: query.relayState };
 }

@@ -139,13 +139,13 @@ interface Envelope {
 }
 
 /** The message as received, parsed and schema-valid; nothing of it is trusted yet. */
-function open(message: InboundMessage, what: string): Envelope {
+function open(message: InboundMessage, what: string, alwaysSigned: boolean): Envelope {
   let param: RedirectParam;
   let xml: string;
   let relayState: string | null;
   let verifySignature: Envelope['verifySignature'];
   if (message.binding === 'redirect') {
-    const query = readRedirectQuery(message.rawQuery, what);
+    const query = readRedirectQuery(message.rawQuery, what, alwaysSigned);
     ({ param, xml, relayState } = query);
     verifySignature = (keys) => {
       if (!query.signature) return false;
@@ -231,9 +231,12 @@ async function checkFreshness(env: Envelope, sp: ServiceProvider, ctx: InboundCo
   return id;
 }
 
-/** Everything common to the three messages: structure, sender, signature, freshness. */
-async function verifyEnvelope(message: InboundMessage, ctx: InboundContext, rootName: string, param: RedirectParam, mustBeSigned: (sp: ServiceProvider) => boolean): Promise<{ env: Envelope; sp: ServiceProvider; id: string }> {
-  const env = open(message, rootName);
+/**
+ * Everything common to the three messages: structure, sender, signature, freshness. `mustBeSigned`
+ * is true (logout messages) or asks the SP's metadata (AuthnRequest).
+ */
+async function verifyEnvelope(message: InboundMessage, ctx: InboundContext, rootName: string, param: RedirectParam, mustBeSigned: true | ((sp: ServiceProvider) => boolean)): Promise<{ env: Envelope; sp: ServiceProvider; id: string }> {
+  const env = open(message, rootName, mustBeSigned === true);
   try {
     if (env.param !== param) throw new IdpRequestRefused('malformed', `a ${rootName} is sent as ${param}`);
     // SAML bindings 3.4.4.1: on HTTP-Redirect the query is signed, never the XML.
@@ -241,7 +244,7 @@ async function verifyEnvelope(message: InboundMessage, ctx: InboundContext, root
     checkStructure(env, rootName);
     const sp = await senderOf(env, ctx);
     const signed = env.verifySignature(publicKeysOf(sp.metadata.signingCertificates));
-    if (!signed && mustBeSigned(sp)) throw new IdpRequestRefused('unsigned', `the ${rootName} is not signed`, 403);
+    if (!signed && (mustBeSigned === true || mustBeSigned(sp))) throw new IdpRequestRefused('unsigned', `the ${rootName} is not signed`, 403);
     const id = await checkFreshness(env, sp, ctx);
     return { env, sp, id };
   } catch (err) {
@@ -318,7 +321,7 @@ function sloOf(sp: ServiceProvider, binding: InboundMessage['binding']): SpEndpo
 
 /** A LogoutRequest on the SLO endpoint (`ctx.endpointUrl`), either binding; always signed. */
 export async function verifyLogoutRequest(message: InboundMessage, ctx: InboundContext): Promise<VerifiedLogoutRequest> {
-  const { env, sp, id } = await verifyEnvelope(message, ctx, 'LogoutRequest', 'SAMLRequest', () => true);
+  const { env, sp, id } = await verifyEnvelope(message, ctx, 'LogoutRequest', 'SAMLRequest', true);
   try {
     const request = env.root;
     const slo = sloOf(sp, message.binding);
@@ -339,7 +342,7 @@ export async function verifyLogoutRequest(message: InboundMessage, ctx: InboundC
 
 /** A LogoutResponse on the SLO endpoint (`ctx.endpointUrl`), either binding; always signed. */
 export async function verifyLogoutResponse(message: InboundMessage, ctx: InboundContext): Promise<VerifiedLogoutResponse> {
-  const { env, sp, id } = await verifyEnvelope(message, ctx, 'LogoutResponse', 'SAMLResponse', () => true);
+  const { env, sp, id } = await verifyEnvelope(message, ctx, 'LogoutResponse', 'SAMLResponse', true);
   try {
     const response = env.root;
     const inResponseTo = attr(response, 'InResponseTo');
