@@ -44,6 +44,7 @@ interface Keys {
   gar: KeyObject;
   open: KeyObject;
   off: KeyObject;
+  stale: KeyObject;
   stranger: KeyObject;
 }
 
@@ -58,13 +59,13 @@ describe('SAML IdP inbound messages', function () {
     await loadLibxml();
     dir = mkdtempSync(join(tmpdir(), 'idp-inbound-'));
     store = await openSqlStore('sqlite::memory:');
-    const register = async (name: string, base: string, o: { enabled: boolean; signed: boolean }) => {
+    const register = async (name: string, base: string, o: { enabled: boolean; signed: boolean; expired?: boolean }) => {
       const file = await writeSpMetadata(dir, `${name}.xml`, { base });
       const xml = readFileSync(file, 'utf8');
       const parsed = await parseSpMetadata(xml, { production: false, trust: null }, name);
       await store.serviceProviders.create({
         entityId: parsed.entityId, displayName: name, metadataXml: xml, source: { kind: 'file', location: file },
-        metadata: { ...parsed.values, authnRequestsSigned: o.signed }, validUntil: parsed.validUntil, fetchedAt: new Date(), enabled: o.enabled, releasePolicy: 'gar',
+        metadata: { ...parsed.values, authnRequestsSigned: o.signed }, validUntil: o.expired ? new Date(Date.now() - 1000) : parsed.validUntil, fetchedAt: new Date(), enabled: o.enabled, releasePolicy: 'gar',
       });
       return createPrivateKey(readFileSync(join(dir, `${name}.xml-sp.key`)));
     };
@@ -73,6 +74,7 @@ describe('SAML IdP inbound messages', function () {
       gar: await register('gar', 'https://gar.example', { enabled: true, signed: true }),
       open: await register('open', 'https://open.example', { enabled: true, signed: false }),
       off: await register('off', 'https://off.example', { enabled: false, signed: true }),
+      stale: await register('stale', 'https://stale.example', { enabled: true, signed: true, expired: true }),
       stranger: createPrivateKey(readFileSync(stranger.keyFile)),
     };
   });
@@ -211,6 +213,7 @@ describe('SAML IdP inbound messages', function () {
     { name: 'issued in an hour', mutate: (s) => { s.issueInstant = instant(3600); }, expect: 'issue_instant' },
     { name: 'from an unknown Issuer', mutate: (s) => { s.issuer = 'https://unknown.example/metadata'; }, expect: 'unknown_sp' },
     { name: 'from a disabled SP', mutate: (s) => { s.issuer = OFF; s.key = keys.off; }, expect: 'sp_disabled' },
+    { name: 'from an SP whose metadata has expired', mutate: (s) => { s.issuer = 'https://stale.example/metadata'; s.key = keys.stale; }, expect: 'sp_metadata_expired' },
   ];
 
   for (const kind of KINDS) {
