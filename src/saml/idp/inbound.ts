@@ -21,7 +21,7 @@ import { ACR_ONE_FACTOR, ACR_TWO_FACTORS } from '../../identity/acr.js';
 import { HubError } from '../../shared/errors.js';
 import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
 import type { ServiceProvider, SpAcsEndpoint, SpEndpoint } from '../../storage/ports/index.js';
-import { checkRedirectSignature, decodePostMessage, readRedirectQuery, type RedirectParam } from '../core/bindings.js';
+import { checkRedirectSignature, decodePostMessage, readRedirectQuery, type RedirectParam, type RedirectQuery } from '../core/bindings.js';
 import { publicKeysOf } from '../core/keys.js';
 import { childElements, childrenNamed, libxml } from '../core/libxml.js';
 import { validateSamlXml } from '../core/schema-validator.js';
@@ -134,36 +134,37 @@ interface Envelope {
   root: XmlElement;
   param: RedirectParam;
   relayState: string | null;
-  /** Checks the message's signature with the SP's keys; false when there is none. */
-  verifySignature: (keys: KeyObject[]) => boolean;
+  /** The Redirect binding's query, whose signature is checked once the sender is known; null on POST. */
+  query: RedirectQuery | null;
+}
+
+/** The message's XML, parameter and RelayState as each binding carries them; nothing verified yet. */
+function receive(message: InboundMessage, what: string, alwaysSigned: boolean): Omit<Envelope, 'doc' | 'root'> & { xml: string } {
+  if (message.binding === 'redirect') {
+    const query = readRedirectQuery(message.rawQuery, what, alwaysSigned);
+    return { param: query.param, xml: query.xml, relayState: query.relayState, query };
+  }
+  const { SAMLRequest, SAMLResponse, RelayState } = message.body;
+  if ((SAMLRequest === undefined) === (SAMLResponse === undefined)) throw new IdpRequestRefused('malformed', 'one SAMLRequest or SAMLResponse expected');
+  const param = SAMLRequest !== undefined ? 'SAMLRequest' : 'SAMLResponse';
+  return { param, xml: decodePostMessage((SAMLRequest ?? SAMLResponse)!, param), relayState: RelayState ?? null, query: null };
 }
 
 /** The message as received, parsed and schema-valid; nothing of it is trusted yet. */
 function open(message: InboundMessage, what: string, alwaysSigned: boolean): Envelope {
-  let param: RedirectParam;
-  let xml: string;
-  let relayState: string | null;
-  let verifySignature: Envelope['verifySignature'];
-  if (message.binding === 'redirect') {
-    const query = readRedirectQuery(message.rawQuery, what, alwaysSigned);
-    ({ param, xml, relayState } = query);
-    verifySignature = (keys) => {
-      if (!query.signature) return false;
-      checkRedirectSignature(query, keys, what, 'SP');
-      return true;
-    };
-  } else {
-    const { SAMLRequest, SAMLResponse, RelayState } = message.body;
-    if ((SAMLRequest === undefined) === (SAMLResponse === undefined)) throw new IdpRequestRefused('malformed', 'one SAMLRequest or SAMLResponse expected');
-    param = SAMLRequest !== undefined ? 'SAMLRequest' : 'SAMLResponse';
-    xml = decodePostMessage((SAMLRequest ?? SAMLResponse)!, param);
-    relayState = RelayState ?? null;
-    verifySignature = (keys) => verifyEnveloped(doc, doc.root, keys);
-  }
-  if (relayState !== null && relayState.length > MAX_RELAY_STATE_LENGTH) throw new IdpRequestRefused('malformed', 'RelayState too long');
+  const { xml, ...received } = receive(message, what, alwaysSigned);
+  if (received.relayState !== null && received.relayState.length > MAX_RELAY_STATE_LENGTH) throw new IdpRequestRefused('malformed', 'RelayState too long');
   validateSamlXml(xml);
   const doc = libxml().XmlDocument.fromString(xml);
-  return { doc, root: doc.root, param, relayState, verifySignature };
+  return { doc, root: doc.root, ...received };
+}
+
+/** Checks the message's signature (the query's, or the root's enveloped one) with the SP's keys; false when it carries none. */
+function verifySignature(env: Envelope, keys: KeyObject[], what: string): boolean {
+  if (!env.query) return verifyEnveloped(env.doc, env.root, keys);
+  if (!env.query.signature) return false;
+  checkRedirectSignature(env.query, keys, what, 'SP');
+  return true;
 }
 
 /** One text node, nothing else: a comment inside a value (`https://sp<!---->.example`) is refused. */
@@ -243,7 +244,7 @@ async function verifyEnvelope(message: InboundMessage, ctx: InboundContext, root
     if (message.binding === 'redirect' && kids(env.root, NS.ds, 'Signature').length > 0) throw new IdpRequestRefused('malformed', 'an XML signature on the HTTP-Redirect binding');
     checkStructure(env, rootName);
     const sp = await senderOf(env, ctx);
-    const signed = env.verifySignature(publicKeysOf(sp.metadata.signingCertificates));
+    const signed = verifySignature(env, publicKeysOf(sp.metadata.signingCertificates), rootName);
     if (!signed && (mustBeSigned === true || mustBeSigned(sp))) throw new IdpRequestRefused('unsigned', `the ${rootName} is not signed`, 403);
     const id = await checkFreshness(env, sp, ctx);
     return { env, sp, id };
