@@ -10,6 +10,7 @@ import { decodePostMessage, signedRedirectQuery, verifyRedirectQuery } from '../
 import { SamlError, SignatureInvalid } from '../../src/saml/core/errors.js';
 import { certificateBody, keyPairFromPem, publicKeysOf, signEnveloped, type KeyPair } from '../../src/saml/core/keys.js';
 import { childElements, libxml, loadLibxml } from '../../src/saml/core/libxml.js';
+import { MAX_SAML_XML_BYTES } from '../../src/saml/core/schema-validator.js';
 import { verifyEnveloped } from '../../src/saml/core/xmldsig.js';
 import { makeKeyPair } from '../../testing/harness/pysaml2.js';
 
@@ -63,8 +64,10 @@ describe('SAML kit', () => {
     }
   });
 
-  it('decodes an HTTP-POST message, and refuses what is not base64', () => {
+  it('decodes an HTTP-POST message, and refuses what is not base64 or too large, saying which', () => {
     expect(decodePostMessage(Buffer.from(LOGOUT_REQUEST).toString('base64'), 'SAMLResponse')).to.equal(LOGOUT_REQUEST);
     expect(() => decodePostMessage('<xml/>', 'SAMLResponse')).to.throw(SamlError, 'SAMLResponse is not base64');
+    const huge = Buffer.alloc(MAX_SAML_XML_BYTES + 1024, 'a').toString('base64');
+    expect(() => decodePostMessage(huge, 'SAMLRequest')).to.throw(SamlError, `SAMLRequest is larger than ${MAX_SAML_XML_BYTES} bytes`);
   });
 });

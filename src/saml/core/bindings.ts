@@ -107,6 +107,7 @@ export function signedRedirectQuery(message: RedirectMessage, pair: KeyPair): st
 
 /** The XML of a message posted on HTTP-POST: base64, bounded in size. */
 export function decodePostMessage(encoded: string, param: RedirectParam): string {
-  if (encoded.length > (MAX_SAML_XML_BYTES * 4) / 3 + 4 || !/^[A-Za-z0-9+/=\s]+$/.test(encoded)) throw new SamlError('malformed', `${param} is not base64`);
+  if (encoded.length > (MAX_SAML_XML_BYTES * 4) / 3 + 4) throw new SamlError('malformed', `${param} is larger than ${MAX_SAML_XML_BYTES} bytes`);
+  if (!/^[A-Za-z0-9+/=\s]+$/.test(encoded)) throw new SamlError('malformed', `${param} is not base64`);
   return Buffer.from(encoded, 'base64').toString('utf8');
 }
