@@ -4,8 +4,6 @@
  * signature made with its key), then reduced to what the hub's IdP needs (SpMetadataValues).
  * Anything the IdP could not use safely is refused with a sentence naming what is wrong: the
  * IdP sends pupils' data to these endpoints.
- *
- * Not checked against the SAML metadata schema: the kit ships the protocol schemas only.
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import type { XmlDocument, XmlElement } from 'libxml2-wasm';
@@ -13,6 +11,7 @@ import { HubError } from '../../shared/errors.js';
 import { SamlError } from '../core/errors.js';
 import { childrenNamed, libxml, loadLibxml } from '../core/libxml.js';
 import { checkMetadata } from '../core/metadata.js';
+import { validateMetadataXml } from '../core/schema-validator.js';
 import type { SpAcsEndpoint, SpEndpoint, SpMetadataValues } from '../../storage/ports/index.js';
 
 export const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
@@ -65,6 +64,7 @@ export async function parseSpMetadata(xml: string, rules: SpMetadataRules, what:
   if (Buffer.byteLength(xml, 'utf8') > MAX_SP_METADATA_BYTES) throw new SpMetadataRefused(what, `larger than ${MAX_SP_METADATA_BYTES / 1024} KiB`);
   await loadLibxml();
   try {
+    validateMetadataXml(xml);
     // The kit names the document in its detail: `what` already starts the message.
     checkMetadata(xml, rules.trust, 'the document');
   } catch (err) {
