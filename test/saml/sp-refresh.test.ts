@@ -12,47 +12,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { CLI_OPERATOR } from '../../src/identity/actor.js';
-import { certificateKey, keyPairFromPem, signEnveloped, type KeyPair } from '../../src/saml/core/keys.js';
+import { certificateKey, signEnveloped, type KeyPair } from '../../src/saml/core/keys.js';
 import { durationMs } from '../../src/saml/idp/sp-metadata.js';
 import { refreshServiceProviders, REFRESH_JOB, type AggregateSource, type RefreshPorts } from '../../src/saml/idp/sp-refresh.js';
 import { addServiceProvider } from '../../src/saml/idp/sp-service.js';
 import { openSqlStore, type SqlStore } from '../../src/storage/sql/index.js';
-import { makeKeyPair } from '../../testing/harness/pysaml2.js';
+import { aggregateXml, entityOf, makeSigner } from '../../testing/harness/sp-aggregate.js';
 import { freePort } from '../../testing/net.js';
 import { writeSpMetadata } from '../../testing/harness/pysaml2-sp.js';
 
-const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
 const GAR = 'https://gar.example/metadata';
 const MANUEL = 'https://manuel.example/metadata';
 const ATLAS = 'https://atlas.example/metadata';
 const BAD = 'https://bad.example/metadata';
 
-/** An SP's metadata, without its XML declaration, to sit inside an aggregate. */
-const entityOf = (file: string): string => readFileSync(file, 'utf8').replace(/^<\?xml[^>]*\?>\s*/, '');
-
 /** An entity pysaml2 would not write: its only ACS has the artifact binding, which the hub does not answer with. */
-const BAD_ENTITY = `<md:EntityDescriptor xmlns:md="${MD}" entityID="${BAD}"><md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">`
+const BAD_ENTITY = `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${BAD}"><md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">`
   + '<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact" Location="https://bad.example/acs" index="0"/></md:SPSSODescriptor></md:EntityDescriptor>';
-
-interface AggregateOptions {
-  validUntil?: Date;
-  cacheDuration?: string;
-  /** Entities wrapped in a nested EntitiesDescriptor. */
-  nested?: string[];
-}
-
-let serial = 0;
-/** An aggregate of `entities`, signed by `signer` (unsigned when null). */
-function aggregate(signer: KeyPair | null, entities: string[], options: AggregateOptions = {}): string {
-  const attrs = [
-    `ID="_aggregate${++serial}"`, 'Name="urn:test:aggregate"',
-    `validUntil="${(options.validUntil ?? new Date(Date.now() + 24 * 3600_000)).toISOString()}"`,
-    ...(options.cacheDuration ? [`cacheDuration="${options.cacheDuration}"`] : []),
-  ].join(' ');
-  const nested = options.nested ? `<md:EntitiesDescriptor Name="urn:test:nested">${options.nested.join('')}</md:EntitiesDescriptor>` : '';
-  const xml = `<md:EntitiesDescriptor xmlns:md="${MD}" ${attrs}>${entities.join('')}${nested}</md:EntitiesDescriptor>`;
-  return signer ? signEnveloped(xml, `/*[local-name(.)='EntitiesDescriptor']`, signer, 'first') : xml;
-}
 
 describe('SAML IdP: SP refresh (URLs and aggregates)', function () {
   this.timeout(60_000);
@@ -69,10 +45,6 @@ describe('SAML IdP: SP refresh (URLs and aggregates)', function () {
   let server: Server;
   let base: string;
 
-  const pairOf = async (name: string): Promise<KeyPair> => {
-    const files = await makeKeyPair(dir, name);
-    return keyPairFromPem(readFileSync(files.keyFile, 'utf8'), readFileSync(files.certFile, 'utf8'), { key: files.keyFile, cert: files.certFile });
-  };
   const serve = (xml: string) => { answer = (res) => res.end(xml); };
   const entityIds = async (): Promise<string[]> => {
     const rows = [...(await store.serviceProviders.list()), ...(await store.forTenant('lille').serviceProviders.list())];
@@ -81,7 +53,7 @@ describe('SAML IdP: SP refresh (URLs and aggregates)', function () {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sp-refresh-'));
-    [operator, stranger] = [await pairOf('operator'), await pairOf('stranger')];
+    [operator, stranger] = [await makeSigner(dir, 'operator'), await makeSigner(dir, 'stranger')];
     operatorCert = operator.certPem;
     sp.gar = entityOf(await writeSpMetadata(dir, 'gar.xml', { base: 'https://gar.example', name: 'GAR' }));
     sp.garRenamed = entityOf(await writeSpMetadata(dir, 'gar2.xml', { base: 'https://gar.example', name: 'GAR (new keys)' }));
@@ -108,7 +80,7 @@ describe('SAML IdP: SP refresh (URLs and aggregates)', function () {
   afterEach(() => store.close());
 
   it('adds the SPs of an aggregate (nested groups included), then updates and removes them to match a new copy', async () => {
-    serve(aggregate(operator, [sp.gar!, sp.manuel!], { cacheDuration: 'PT1H' }));
+    serve(aggregateXml(operator, [sp.gar!, sp.manuel!], { cacheDuration: 'PT1H' }));
     const [first] = await refreshServiceProviders(ports, CLI_OPERATOR);
     expect(first).to.deep.equal({ source: 'aggregate gar', added: [GAR, MANUEL], updated: [], removed: [], skipped: [], failed: null, nextRefreshSeconds: 3600 });
     const gar = await store.serviceProviders.find(GAR);
@@ -119,7 +91,7 @@ describe('SAML IdP: SP refresh (URLs and aggregates)', function () {
     // The same copy again: nothing written.
     expect((await refreshServiceProviders(ports, REFRESH_JOB))[0]).to.include({ failed: null }).and.deep.include({ added: [], updated: [], removed: [] });
 
-    serve(aggregate(operator, [sp.garRenamed!], { nested: [sp.atlas!] }));
+    serve(aggregateXml(operator, [sp.garRenamed!], { nested: [sp.atlas!] }));
     const [second] = await refreshServiceProviders(ports, REFRESH_JOB);
     expect(second).to.deep.equal({ source: 'aggregate gar', added: [ATLAS], updated: [GAR], removed: [MANUEL], skipped: [], failed: null, nextRefreshSeconds: 6 * 3600 });
     const updated = await store.serviceProviders.find(GAR);
@@ -137,7 +109,7 @@ describe('SAML IdP: SP refresh (URLs and aggregates)', function () {
   });
 
   it('adds a tenant\'s aggregate to that tenant, and fails for an unknown tenant', async () => {
-    serve(aggregate(operator, [sp.manuel!]));
+    serve(aggregateXml(operator, [sp.manuel!]));
     ports.aggregates = [{ ...source, owner: 'lille', releasePolicy: 'generic' }];
     expect((await refreshServiceProviders(ports, CLI_OPERATOR))[0]!.added).to.deep.equal([MANUEL]);
     expect(await store.forTenant('lille').serviceProviders.get(MANUEL)).to.deep.include({ tenantId: 'lille', releasePolicy: 'generic' });
@@ -148,7 +120,7 @@ describe('SAML IdP: SP refresh (URLs and aggregates)', function () {
   it('skips a bad entity and an entity registered from another source, keeping the rest', async () => {
     const manuelFile = join(dir, 'manuel.xml');
     await addServiceProvider({ store, production: false }, CLI_OPERATOR, { owner: 'lille', from: { file: manuelFile } });
-    serve(aggregate(operator, [sp.gar!, BAD_ENTITY, sp.manuel!]));
+    serve(aggregateXml(operator, [sp.gar!, BAD_ENTITY, sp.manuel!]));
     const [report] = await refreshServiceProviders(ports, CLI_OPERATOR);
     expect(report).to.deep.include({ added: [GAR], updated: [], removed: [], failed: null });
     expect(report!.skipped).to.deep.equal([
@@ -158,7 +130,7 @@ describe('SAML IdP: SP refresh (URLs and aggregates)', function () {
     expect(await entityIds()).to.deep.equal([`lille:${MANUEL}:file`, `platform:${GAR}:aggregate`]);
 
     // A working SP whose entry turns bad keeps its previous copy: it is listed, so not removed.
-    serve(aggregate(operator, [sp.gar!.replace('https://gar.example/acs/post', 'javascript:alert(1)')]));
+    serve(aggregateXml(operator, [sp.gar!.replace('https://gar.example/acs/post', 'javascript:alert(1)')]));
     const [again] = await refreshServiceProviders(ports, CLI_OPERATOR);
     expect(again).to.deep.include({ added: [], updated: [], removed: [], failed: null });
     expect(again!.skipped[0]!.why).to.match(/AssertionConsumerService Location javascript:alert\(1\) is not https/);
@@ -166,18 +138,18 @@ describe('SAML IdP: SP refresh (URLs and aggregates)', function () {
   });
 
   it('refuses a whole aggregate that is unsigned, signed by another key, altered, expired or not an aggregate: the SPs stay', async () => {
-    serve(aggregate(operator, [sp.gar!, sp.manuel!]));
+    serve(aggregateXml(operator, [sp.gar!, sp.manuel!]));
     await refreshServiceProviders(ports, CLI_OPERATOR);
     const before = await entityIds();
     const cached = readFileSync(source.cacheFile, 'utf8');
     const cases: Array<[string, string, RegExp]> = [
-      ['unsigned', aggregate(null, [sp.gar!]), /^aggregate gar refused: the document is not signed, and a metadata signing certificate is configured$/],
-      ['another key', aggregate(stranger, [sp.gar!]), /^aggregate gar refused: the document signature refused: signature value does not verify/],
-      ['altered', aggregate(operator, [sp.gar!]).replace('https://gar.example/acs/post', 'https://attacker.example/acs'), /^aggregate gar refused: the document signature refused: digest mismatch/],
-      ['expired', aggregate(operator, [sp.gar!], { validUntil: new Date(Date.now() - 1000) }), /^aggregate gar refused: the metadata expired on .* \(validUntil of EntitiesDescriptor\)$/],
+      ['unsigned', aggregateXml(null, [sp.gar!]), /^aggregate gar refused: the document is not signed, and a metadata signing certificate is configured$/],
+      ['another key', aggregateXml(stranger, [sp.gar!]), /^aggregate gar refused: the document signature refused: signature value does not verify/],
+      ['altered', aggregateXml(operator, [sp.gar!]).replace('https://gar.example/acs/post', 'https://attacker.example/acs'), /^aggregate gar refused: the document signature refused: digest mismatch/],
+      ['expired', aggregateXml(operator, [sp.gar!], { validUntil: new Date(Date.now() - 1000) }), /^aggregate gar refused: the metadata expired on .* \(validUntil of EntitiesDescriptor\)$/],
       ['one SP', signEnveloped(sp.gar!.replace('<ns0:EntityDescriptor', '<ns0:EntityDescriptor ID="_one"'), `/*[local-name(.)='EntityDescriptor']`, operator, 'first'), /^aggregate gar refused: the document must be an aggregate \(md:EntitiesDescriptor\), not a EntityDescriptor element$/],
-      ['schema', aggregate(operator, [sp.gar!]).replace('Name="urn:test:aggregate"', 'Name="urn:test:aggregate" entityID="x"'), /^aggregate gar refused: not valid against the SAML metadata schema: .*attribute 'entityID'/],
-      ['DOCTYPE', `<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>${aggregate(operator, [sp.gar!])}`, /^aggregate gar refused: a DOCTYPE is not allowed$/],
+      ['schema', aggregateXml(operator, [sp.gar!]).replace('Name="urn:test:aggregate"', 'Name="urn:test:aggregate" entityID="x"'), /^aggregate gar refused: not valid against the SAML metadata schema: .*attribute 'entityID'/],
+      ['DOCTYPE', `<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>${aggregateXml(operator, [sp.gar!])}`, /^aggregate gar refused: a DOCTYPE is not allowed$/],
     ];
     for (const [name, xml, expected] of cases) {
       serve(xml);
@@ -190,7 +162,7 @@ describe('SAML IdP: SP refresh (URLs and aggregates)', function () {
   });
 
   it('keeps the SPs when the URL does not answer, and reads the last good copy at start', async () => {
-    serve(aggregate(operator, [sp.gar!]));
+    serve(aggregateXml(operator, [sp.gar!]));
     await refreshServiceProviders(ports, CLI_OPERATOR);
     answer = (res) => { res.statusCode = 503; res.end(); };
     expect((await refreshServiceProviders(ports, CLI_OPERATOR))[0]!.failed).to.equal(`SP metadata at ${base}/aggregate: HTTP 503`);
