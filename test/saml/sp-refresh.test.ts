@@ -5,7 +5,7 @@
  * refused or unreachable aggregate changes nothing; one bad entity is skipped; the last good
  * copy on disk serves at start.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,8 +13,10 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { CLI_OPERATOR } from '../../src/identity/actor.js';
 import { certificateKey, signEnveloped, type KeyPair } from '../../src/saml/core/keys.js';
+import { samlIdpConfigSchema } from '../../src/saml/idp/config.js';
 import { durationMs } from '../../src/saml/idp/sp-metadata.js';
-import { refreshServiceProviders, REFRESH_JOB, type AggregateSource, type RefreshPorts } from '../../src/saml/idp/sp-refresh.js';
+import { ConfigError } from '../../src/shared/errors.js';
+import { aggregateSources, refreshServiceProviders, REFRESH_JOB, type AggregateSource, type RefreshPorts } from '../../src/saml/idp/sp-refresh.js';
 import { addServiceProvider } from '../../src/saml/idp/sp-service.js';
 import { openSqlStore, type SqlStore } from '../../src/storage/sql/index.js';
 import { aggregateXml, entityOf, makeSigner } from '../../testing/harness/sp-aggregate.js';
@@ -135,6 +137,15 @@ describe('SAML IdP: SP refresh (URLs and aggregates)', function () {
     expect(again).to.deep.include({ added: [], updated: [], removed: [], failed: null });
     expect(again!.skipped[0]!.why).to.match(/AssertionConsumerService Location javascript:alert\(1\) is not https/);
     expect(await store.serviceProviders.find(GAR)).to.not.equal(null);
+
+    // An expired nested group is skipped whole; an entity without an SPSSODescriptor (an IdP) is ignored.
+    const idp = `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>`;
+    serve(aggregateXml(operator, [sp.gar!, idp], { nested: [sp.atlas!], nestedValidUntil: new Date(Date.now() - 1000) }));
+    const [expiredGroup] = await refreshServiceProviders(ports, CLI_OPERATOR);
+    expect(expiredGroup).to.deep.include({ added: [], removed: [], failed: null });
+    expect(expiredGroup!.skipped).to.have.length(1);
+    expect(expiredGroup!.skipped[0]).to.include({ entityId: 'group urn:test:nested' });
+    expect(expiredGroup!.skipped[0]!.why).to.match(/^group urn:test:nested refused: the metadata expired on /);
   });
 
   it('refuses a whole aggregate that is unsigned, signed by another key, altered, expired or not an aggregate: the SPs stay', async () => {
@@ -147,7 +158,7 @@ describe('SAML IdP: SP refresh (URLs and aggregates)', function () {
       ['another key', aggregateXml(stranger, [sp.gar!]), /^aggregate gar refused: the document signature refused: signature value does not verify/],
       ['altered', aggregateXml(operator, [sp.gar!]).replace('https://gar.example/acs/post', 'https://attacker.example/acs'), /^aggregate gar refused: the document signature refused: digest mismatch/],
       ['expired', aggregateXml(operator, [sp.gar!], { validUntil: new Date(Date.now() - 1000) }), /^aggregate gar refused: the metadata expired on .* \(validUntil of EntitiesDescriptor\)$/],
-      ['one SP', signEnveloped(sp.gar!.replace('<ns0:EntityDescriptor', '<ns0:EntityDescriptor ID="_one"'), `/*[local-name(.)='EntityDescriptor']`, operator, 'first'), /^aggregate gar refused: the document must be an aggregate \(md:EntitiesDescriptor\), not a EntityDescriptor element$/],
+      ['one SP', signEnveloped(sp.gar!.replace('<ns0:EntityDescriptor', '<ns0:EntityDescriptor ID="_one"'), `/*[local-name(.)='EntityDescriptor']`, operator, 'first'), /^aggregate gar refused: the document must be an aggregate \(md:EntitiesDescriptor\), not md:EntityDescriptor$/],
       ['schema', aggregateXml(operator, [sp.gar!]).replace('Name="urn:test:aggregate"', 'Name="urn:test:aggregate" entityID="x"'), /^aggregate gar refused: not valid against the SAML metadata schema: .*attribute 'entityID'/],
       ['DOCTYPE', `<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>${aggregateXml(operator, [sp.gar!])}`, /^aggregate gar refused: a DOCTYPE is not allowed$/],
     ];
@@ -198,6 +209,21 @@ describe('SAML IdP: SP refresh (URLs and aggregates)', function () {
     answer = (res) => res.destroy();
     expect((await refreshServiceProviders(ports, CLI_OPERATOR))[0]!.failed).to.match(/^SP metadata at .* cannot be fetched/);
     expect((await store.serviceProviders.find(GAR))!.metadataXml).to.include('GAR (new keys)');
+  });
+
+  it('samlIdp.aggregates: defaults beside the schema, ids unique, certificates read and policies known at start', () => {
+    const [parsed] = samlIdpConfigSchema.parse({ aggregates: [{ id: 'gar', url: 'https://gar.example/aggregate', certFile: 'gar.crt' }] }).aggregates;
+    expect(parsed).to.deep.equal({ id: 'gar', url: 'https://gar.example/aggregate', certFile: 'gar.crt', owner: 'platform', releasePolicy: 'generic', refreshSeconds: 6 * 3600 });
+    const twice = samlIdpConfigSchema.safeParse({ aggregates: [parsed, parsed] });
+    expect(twice.error?.issues.map((i) => i.message)).to.deep.equal(['two aggregates have the same id']);
+    expect(samlIdpConfigSchema.safeParse({ aggregates: [{ ...parsed, id: 'GAR/..' }] }).success).to.equal(false);
+
+    const certDir = mkdtempSync(join(dir, 'keys-'));
+    writeFileSync(join(certDir, 'gar.crt'), operatorCert);
+    const [sourceOf] = aggregateSources([parsed!], { keysDir: certDir, dataDir: '/var/hub/data' });
+    expect(sourceOf).to.deep.include({ owner: null, cacheFile: '/var/hub/data/saml-aggregates/gar.xml', releasePolicy: 'generic' });
+    expect(() => aggregateSources([{ ...parsed!, certFile: 'none.crt' }], { keysDir: certDir, dataDir: '/d' })).to.throw(ConfigError, `aggregates.0.certFile: ${join(certDir, 'none.crt')} cannot be read as a PEM certificate`);
+    expect(() => aggregateSources([{ ...parsed!, releasePolicy: 'manuels' }], { keysDir: certDir, dataDir: '/d' })).to.throw(/no release policy named "manuels"/);
   });
 
   it('reads cacheDuration as an xs:duration', () => {

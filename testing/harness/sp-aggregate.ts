@@ -24,6 +24,8 @@ export interface AggregateOptions {
   cacheDuration?: string;
   /** Entities wrapped in a nested EntitiesDescriptor. */
   nested?: string[];
+  /** The nested EntitiesDescriptor's validUntil, if any. */
+  nestedValidUntil?: Date;
 }
 
 let serial = 0;
@@ -35,7 +37,8 @@ export function aggregateXml(signer: KeyPair | null, entities: string[], options
     `validUntil="${(options.validUntil ?? new Date(Date.now() + 24 * 3600_000)).toISOString()}"`,
     ...(options.cacheDuration ? [`cacheDuration="${options.cacheDuration}"`] : []),
   ].join(' ');
-  const nested = options.nested ? `<md:EntitiesDescriptor Name="urn:test:nested">${options.nested.join('')}</md:EntitiesDescriptor>` : '';
+  const nestedUntil = options.nestedValidUntil ? ` validUntil="${options.nestedValidUntil.toISOString()}"` : '';
+  const nested = options.nested ? `<md:EntitiesDescriptor Name="urn:test:nested"${nestedUntil}>${options.nested.join('')}</md:EntitiesDescriptor>` : '';
   const xml = `<md:EntitiesDescriptor xmlns:md="${MD}" ${attrs}>${entities.join('')}${nested}</md:EntitiesDescriptor>`;
   return signer ? signEnveloped(xml, `/*[local-name(.)='EntitiesDescriptor']`, signer, 'first') : xml;
 }

@@ -115,7 +115,7 @@ export async function parseSpAggregate(xml: string, rules: SpMetadataRules & { t
   try {
     const root = doc.root;
     const refuse: Refuse = (why) => new SpMetadataRefused(what, why);
-    if (root.namespaceUri !== MD || root.name !== 'EntitiesDescriptor') throw refuse(`the document must be an aggregate (md:EntitiesDescriptor), not a ${root.name} element`);
+    if (root.namespaceUri !== MD || root.name !== 'EntitiesDescriptor') throw refuse(`the document must be an aggregate (md:EntitiesDescriptor), not md:${root.name}`);
     const now = rules.now ?? new Date();
     const validUntil = earliestValidUntil([root], now, refuse);
     const aggregate: ParsedAggregate = { validUntil, cacheDurationMs: durationMs(attr(root, 'cacheDuration')), entities: [], skipped: [] };
