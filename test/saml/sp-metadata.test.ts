@@ -106,6 +106,7 @@ describe('SAML IdP: SP metadata', function () {
       ['bad validUntil', spXml({ validUntil: 'tomorrow' }), /attribute 'validUntil': '…' is not a valid value of the atomic type 'xs:dateTime'/],
       ['malformed certificate', spXml({ sp: badCert + acs(BINDINGS.post, 'https://gar.example/acs') }), /X509Certificate': '…' is not a valid value of the atomic type 'xs:base64Binary'/],
       ['empty KeyDescriptor', spXml({ sp: `<md:KeyDescriptor/>${acs(BINDINGS.post, 'https://gar.example/acs')}` }), /KeyDescriptor': Missing child element/],
+      ['too deep', spXml({ sp: `<md:Extensions>${'<x:a xmlns:x="urn:x">'.repeat(40)}${'</x:a>'.repeat(40)}</md:Extensions>${acs(BINDINGS.post, 'https://gar.example/acs')}` }), /refused: not valid against the SAML metadata schema: elements nested too deeply$/],
       ['too large', spXml({ sp: `<!--${'x'.repeat(300 * 1024)}-->` }), /larger than 256 KiB/],
     ];
     for (const [name, xml, expected] of cases) expect(await refusal(xml), name).to.match(expected);

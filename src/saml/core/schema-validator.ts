@@ -21,6 +21,12 @@ const METADATA_SCHEMA = 'saml-schema-metadata-2.0.xsd';
 
 /** Messages larger than this are refused before parsing (a SAML response is a few KiB). */
 export const MAX_SAML_XML_BYTES = 256 * 1024;
+/**
+ * Elements nested deeper than this are refused: the deepest legitimate path (an encrypted
+ * assertion's key, or a signature's InclusiveNamespaces inside an assertion) is about 10; in
+ * metadata, an X509Certificate in a nested aggregate's SP is about as deep.
+ */
+export const MAX_SAML_XML_DEPTH = 32;
 
 /**
  * libxml2's schema messages quote the offending values ("'Jean' is not a valid value…"), and a
@@ -83,6 +89,7 @@ function validateDocument(xml: string, schema: XsdValidator, refuse: Refusal): v
   try {
     if (doc.dtd) throw refuse('forbidden', 'a DTD is not allowed');
     if (doc.find('//processing-instruction()').length > 0) throw refuse('forbidden', 'processing instructions are not allowed');
+    if (doc.find(`//*[count(ancestor::*) >= ${MAX_SAML_XML_DEPTH}]`).length > 0) throw refuse('invalid', 'elements nested too deeply');
     schema.validate(doc);
   } catch (err) {
     if (err instanceof SamlError) throw err;
@@ -95,7 +102,8 @@ function validateDocument(xml: string, schema: XsdValidator, refuse: Refusal): v
 
 /**
  * Throws ForbiddenXml for a DTD or a processing instruction anywhere (the prolog included), and
- * SchemaInvalid unless `xml` is one well-formed SAML protocol message valid against the schema.
+ * SchemaInvalid unless `xml` is one well-formed SAML protocol message valid against the schema,
+ * within the size and depth limits.
  */
 export function validateSamlXml(xml: string): void {
   if (Buffer.byteLength(xml, 'utf8') > MAX_SAML_XML_BYTES) throw new SchemaInvalid('message too large');
