@@ -1,14 +1,18 @@
 /**
- * `hub saml sp add|list|show|remove`: the SAML service providers of the hub's IdP (the GAR and
- * other partner resources), registered from their metadata (a file or a URL), for the platform
- * (no --tenant) or a tenant. The metadata is checked before anything is written; listings show
- * the endpoints and certificates' count, never the document.
+ * `hub saml sp add|list|show|remove|refresh`: the SAML service providers of the hub's IdP (the
+ * GAR and other partner resources), registered from their metadata (a file or a URL), for the
+ * platform (no --tenant) or a tenant, or from the configured aggregates (`refresh`). The
+ * metadata is checked before anything is written; listings show the endpoints and
+ * certificates' count, never the document.
  */
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { PROJECT_ROOT } from '../config/load.js';
 import { CLI_OPERATOR } from '../identity/actor.js';
+import { aggregateSources, refreshServiceProviders, type SourceReport } from '../saml/idp/sp-refresh.js';
 import { addServiceProvider, DEFAULT_RELEASE_POLICY, listServiceProviders, removeServiceProvider, showServiceProvider, type SpOrigin } from '../saml/idp/sp-service.js';
 import type { ServiceProvider } from '../storage/ports/index.js';
-import { printJsonOr, withStore } from './context.js';
+import { EXIT, printJsonOr, withStore } from './context.js';
 
 interface AddOptions {
   file?: string;
@@ -90,6 +94,24 @@ async function remove(o: { entityId: string }): Promise<void> {
   process.stdout.write(`service provider ${sp.entityId} removed from ${ownerName(sp.tenantId)}\n`);
 }
 
+/** One line per source, then one indented line per skipped entity. */
+function reportLines(r: SourceReport): string {
+  const head = r.failed !== null
+    ? `${r.source}: failed: ${r.failed}`
+    : `${r.source}: ${r.added.length} added, ${r.updated.length} updated, ${r.removed.length} removed, ${r.skipped.length} skipped${r.fromCache ? ' (last good copy on disk)' : ''}`;
+  return [head, ...r.skipped.map((s) => `  skipped ${s.entityId}: ${s.why}`)].join('\n');
+}
+
+async function refresh(o: { json?: boolean }): Promise<void> {
+  const reports = await withStore((store, config) => refreshServiceProviders({
+    store,
+    production: config.mode === 'production',
+    aggregates: aggregateSources(config.samlIdp.aggregates, { keysDir: config.keys.dir, dataDir: join(PROJECT_ROOT, 'data') }),
+  }, CLI_OPERATOR));
+  printJsonOr(Boolean(o.json), reports, () => reports.map(reportLines).join('\n') || '(no SP from a URL, no aggregate)');
+  if (reports.some((r) => r.failed !== null)) process.exitCode = EXIT.failure;
+}
+
 export function registerSamlCommands(program: Command): void {
   const sp = program.command('saml').description('the SAML identity provider of partner resources (the GAR…)')
     .command('sp').description('the SAML service providers the hub serves, registered from their metadata');
@@ -117,4 +139,8 @@ export function registerSamlCommands(program: Command): void {
     .description('remove an SP, whoever owns it')
     .requiredOption('--entity-id <entityID>', 'its entityID')
     .action(remove);
+  sp.command('refresh')
+    .description('fetch again every SP metadata URL and every aggregate of samlIdp.aggregates, and update the SPs (exit 1 if a source failed: its SPs are left as they were)')
+    .option('--json', 'print JSON')
+    .action(refresh);
 }

@@ -1,14 +1,17 @@
 /**
- * `hub saml sp add|list|show|remove` as an operator runs them: the real CLI in a child process on
+ * `hub saml sp add|list|show|remove|refresh` as an operator runs them: the real CLI in a child process on
  * a temporary SQLite file, with pysaml2 metadata. Refused metadata exits 1 with the reason and
  * writes nothing, usage mistakes exit 2, and no output ever carries the metadata document.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { openSqlStore } from '../../src/storage/sql/database.js';
 import { CliSandbox, expectFailure, expectUsageError } from '../../testing/harness/cli.js';
 import { writeSpMetadata } from '../../testing/harness/pysaml2-sp.js';
+import { aggregateXml, entityOf, makeSigner } from '../../testing/harness/sp-aggregate.js';
 
 const ENTITY_ID = 'https://ressource.example/metadata';
 
@@ -73,10 +76,10 @@ describe('cli: saml sp (child process)', function () {
     expect(platform.stdout, platform.rawStderr).to.equal(`service provider ${ENTITY_ID} (Ressource) added to platform, release policy generic\n`);
     const hostile = join(box.dir, 'hostile.xml');
     writeFileSync(hostile, '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="&e;"/>');
-    expectFailure(await box.run(['saml', 'sp', 'add', '--file', hostile]), /^hub: SP metadata file .*hostile\.xml refused: the document must not contain a DOCTYPE\n$/);
+    expectFailure(await box.run(['saml', 'sp', 'add', '--file', hostile]), /^hub: SP metadata file .*hostile\.xml refused: a DOCTYPE is not allowed\n$/);
     const noAcs = join(box.dir, 'no-acs.xml');
     writeFileSync(noAcs, readFileSync(metadata, 'utf8').replace(/<ns0:AssertionConsumerService[^>]*\/>/g, ''));
-    expectFailure(await box.run(['saml', 'sp', 'add', '--file', noAcs]), /refused: no AssertionConsumerService\n$/);
+    expectFailure(await box.run(['saml', 'sp', 'add', '--file', noAcs]), /refused: not valid against the SAML metadata schema: Element '\{urn:oasis:names:tc:SAML:2.0:metadata\}\w+': /);
     expectFailure(await box.run(['saml', 'sp', 'add', '--file', join(box.dir, 'nowhere.xml')]), /nowhere\.xml cannot be read \(ENOENT\)/);
     expectFailure(await box.run(['saml', 'sp', 'add', '--file', metadata, '--policy', 'manuels']), /^hub: There is no release policy named "manuels"; the known ones are gar, generic\.\n$/);
     expectFailure(await box.run(['saml', 'sp', 'add', '--tenant', 'atlantis', '--file', metadata]), /unknown tenant "atlantis"/);
@@ -85,6 +88,39 @@ describe('cli: saml sp (child process)', function () {
     const missing = await box.run(['saml', 'sp', 'show', '--entity-id', 'https://nobody.example', '--json']);
     expect(missing.code).to.equal(1);
     expect(JSON.parse(missing.stdout)).to.deep.include({ error: 'not_found', message: 'service provider "https://nobody.example" not found', exitCode: 1 });
+  });
+
+  it('refresh: adds the SPs of a configured aggregate, prints per source, exits 1 when a source failed (the SPs stay)', async () => {
+    const signer = await makeSigner(box.dir, 'operator');
+    let document = aggregateXml(signer, [entityOf(metadata)]);
+    const server = createServer((_req, res) => res.end(document));
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/aggregate`;
+      const config = join(box.dir, 'hub.yaml');
+      writeFileSync(config, `samlIdp:\n  aggregates:\n    - id: gar\n      url: ${url}\n      certFile: ${join(box.dir, 'operator.crt')}\n      releasePolicy: gar\n      cacheDir: ${join(box.dir, 'cache')}\n`);
+      const env = { HUB_CONFIG: config };
+      const added = await box.run(['saml', 'sp', 'refresh'], { env });
+      expect(added.code, added.rawStderr).to.equal(0);
+      expect(added.stdout).to.equal('aggregate gar: 1 added, 0 updated, 0 removed, 0 skipped\n');
+      expect(await stored()).to.deep.equal([`platform:${ENTITY_ID}`]);
+      expect(readFileSync(join(box.dir, 'cache', 'gar.xml'), 'utf8')).to.equal(document);
+
+      document = aggregateXml(null, [entityOf(metadata)]);
+      const failed = await box.run(['saml', 'sp', 'refresh', '--json'], { env });
+      expect(failed.code, failed.rawStderr).to.equal(1);
+      expect(JSON.parse(failed.stdout)).to.deep.equal([{
+        source: 'aggregate gar', added: [], updated: [], removed: [], skipped: [],
+        failed: 'aggregate gar refused: the document is not signed, and a metadata signing certificate is configured',
+      }]);
+      expect(await stored()).to.deep.equal([`platform:${ENTITY_ID}`]);
+
+      writeFileSync(config, `samlIdp:\n  aggregates:\n    - id: gar\n      url: ${url}\n      certFile: nowhere.crt\n`);
+      expectFailure(await box.run(['saml', 'sp', 'refresh'], { env }), /aggregates\.0\.certFile: .*nowhere\.crt cannot be read as a PEM certificate/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+    }
   });
 
   it('usage mistakes exit 2: neither or both of --file and --url, no --entity-id', async () => {

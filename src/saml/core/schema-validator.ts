@@ -1,5 +1,6 @@
 /**
- * The SAML schema validator samlify requires, built on libxml2-wasm with the XSDs compiled ONCE
+ * The SAML schema validators: the protocol's, which samlify requires, and the metadata's (SP
+ * metadata and aggregates), built on libxml2-wasm with the XSDs compiled ONCE
  * (ARCHITECTURE.md: recompiling them per call, as samlify-xmllint-wasm does, caps logins at
  * ~5/s per process). The schemas are read from the files shipped beside this module through an
  * in-memory input provider that knows only those files: nothing is fetched from the network,
@@ -9,19 +10,21 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { XmlDocument, XsdValidator } from 'libxml2-wasm';
-import { ForbiddenXml, SchemaInvalid } from './errors.js';
+import { ForbiddenXml, SamlError, SchemaInvalid } from './errors.js';
 import { libxml, loadLibxml } from './libxml.js';
 
 const XSD_DIR = join(dirname(fileURLToPath(import.meta.url)), 'xsd');
 /** A virtual location: relative schemaLocations resolve against it and match our provider only. */
 const VIRTUAL_ROOT = 'saml-xsd:///';
-const ROOT_SCHEMA = 'saml-schema-protocol-2.0.xsd';
+const PROTOCOL_SCHEMA = 'saml-schema-protocol-2.0.xsd';
+const METADATA_SCHEMA = 'saml-schema-metadata-2.0.xsd';
 
 /** Messages larger than this are refused before parsing (a SAML response is a few KiB). */
 export const MAX_SAML_XML_BYTES = 256 * 1024;
 /**
  * Elements nested deeper than this are refused: the deepest legitimate path (an encrypted
- * assertion's key, or a signature's InclusiveNamespaces inside an assertion) is about 10.
+ * assertion's key, or a signature's InclusiveNamespaces inside an assertion) is about 10; in
+ * metadata, an X509Certificate in a nested aggregate's SP is about as deep.
  */
 export const MAX_SAML_XML_DEPTH = 32;
 
@@ -38,52 +41,86 @@ export function redactSchemaMessage(message: string): string {
   });
 }
 
-let compiled: XsdValidator | undefined;
+let registered: Record<string, Uint8Array> | undefined;
 
-function validator(): XsdValidator {
-  if (compiled) return compiled;
-  const { XmlBufferInputProvider, XmlDocument, XsdValidator, xmlRegisterInputProvider } = libxml();
+/** The shipped XSDs, offered to libxml2 once under the virtual root. */
+function schemaBuffers(): Record<string, Uint8Array> {
+  if (registered) return registered;
+  const { XmlBufferInputProvider, xmlRegisterInputProvider } = libxml();
   const buffers: Record<string, Uint8Array> = {};
   for (const name of readdirSync(XSD_DIR).filter((f) => f.endsWith('.xsd'))) buffers[VIRTUAL_ROOT + name] = readFileSync(join(XSD_DIR, name));
   xmlRegisterInputProvider(new XmlBufferInputProvider(buffers));
-  const schemaDoc = XmlDocument.fromBuffer(buffers[VIRTUAL_ROOT + ROOT_SCHEMA]!, { url: VIRTUAL_ROOT + ROOT_SCHEMA });
+  registered = buffers;
+  return buffers;
+}
+
+const compiled = new Map<string, XsdValidator>();
+
+/** The validator of the schema rooted at `root` (one of the shipped files), compiled on first use. */
+function validator(root: string): XsdValidator {
+  const known = compiled.get(root);
+  if (known) return known;
+  const { XmlDocument, XsdValidator } = libxml();
+  const schemaDoc = XmlDocument.fromBuffer(schemaBuffers()[VIRTUAL_ROOT + root]!, { url: VIRTUAL_ROOT + root });
   try {
-    compiled = XsdValidator.fromDoc(schemaDoc);
+    const made = XsdValidator.fromDoc(schemaDoc);
+    compiled.set(root, made);
+    return made;
   } finally {
     schemaDoc.dispose();
   }
-  return compiled;
+}
+
+type Refusal = (kind: 'forbidden' | 'malformed' | 'invalid', why: string) => Error;
+
+/**
+ * Parses `xml` and validates it against `schema`: a DOCTYPE is refused before parsing (the door
+ * of entity attacks); a processing instruction anywhere too, since it is invisible to the schema
+ * and libxml2-wasm's sibling walk stops at it (libxml.ts).
+ */
+function validateDocument(xml: string, schema: XsdValidator, refuse: Refusal): void {
+  if (/<!DOCTYPE/i.test(xml)) throw refuse('forbidden', 'a DOCTYPE is not allowed');
+  let doc: XmlDocument;
+  try {
+    doc = libxml().XmlDocument.fromString(xml);
+  } catch {
+    throw refuse('malformed', 'not well-formed XML');
+  }
+  try {
+    if (doc.dtd) throw refuse('forbidden', 'a DTD is not allowed');
+    if (doc.find('//processing-instruction()').length > 0) throw refuse('forbidden', 'processing instructions are not allowed');
+    if (doc.find(`//*[count(ancestor::*) >= ${MAX_SAML_XML_DEPTH}]`).length > 0) throw refuse('invalid', 'elements nested too deeply');
+    schema.validate(doc);
+  } catch (err) {
+    if (err instanceof SamlError) throw err;
+    const detail = err instanceof Error ? redactSchemaMessage(err.message.split('\n')[0]!).slice(0, 200) : 'invalid';
+    throw refuse('invalid', detail);
+  } finally {
+    doc.dispose();
+  }
 }
 
 /**
  * Throws ForbiddenXml for a DTD or a processing instruction anywhere (the prolog included), and
  * SchemaInvalid unless `xml` is one well-formed SAML protocol message valid against the schema,
  * within the size and depth limits.
- * A DOCTYPE is refused before parsing: it is the door of entity attacks. A processing instruction
- * is invisible to the schema, yet libxml2-wasm's sibling walk stops at it (libxml.ts).
  */
 export function validateSamlXml(xml: string): void {
   if (Buffer.byteLength(xml, 'utf8') > MAX_SAML_XML_BYTES) throw new SchemaInvalid('message too large');
-  if (/<!DOCTYPE/i.test(xml)) throw new ForbiddenXml('a DOCTYPE is not allowed');
-  const schema = validator();
-  let doc: XmlDocument;
-  try {
-    doc = libxml().XmlDocument.fromString(xml);
-  } catch {
-    throw new SchemaInvalid('not well-formed XML');
-  }
-  try {
-    if (doc.dtd) throw new ForbiddenXml('a DTD is not allowed');
-    if (doc.find('//processing-instruction()').length > 0) throw new ForbiddenXml('processing instructions are not allowed');
-    if (doc.find(`//*[count(ancestor::*) >= ${MAX_SAML_XML_DEPTH}]`).length > 0) throw new SchemaInvalid('elements nested too deeply');
-    schema.validate(doc);
-  } catch (err) {
-    if (err instanceof ForbiddenXml || err instanceof SchemaInvalid) throw err;
-    const detail = err instanceof Error ? redactSchemaMessage(err.message.split('\n')[0]!).slice(0, 200) : 'invalid';
-    throw new SchemaInvalid(detail);
-  } finally {
-    doc.dispose();
-  }
+  validateDocument(xml, validator(PROTOCOL_SCHEMA), (kind, why) => (kind === 'forbidden' ? new ForbiddenXml(why) : new SchemaInvalid(why)));
+}
+
+/**
+ * Throws SamlError (`forbidden_xml` or `schema`, the detail saying why, values redacted) unless
+ * `xml` is well-formed SAML metadata valid against the SAML 2.0 metadata schema: an
+ * EntityDescriptor or an aggregate (EntitiesDescriptor), same DTD and processing-instruction
+ * rules as messages. The caller bounds the size (an aggregate is far larger than a message).
+ */
+export function validateMetadataXml(xml: string): void {
+  validateDocument(xml, validator(METADATA_SCHEMA), (kind, why) => {
+    if (kind === 'forbidden') return new SamlError('forbidden_xml', why);
+    return kind === 'malformed' ? new SamlError('malformed', why) : new SamlError('schema', `not valid against the SAML metadata schema: ${why}`);
+  });
 }
 
 /** The object samlify's setSchemaValidator expects. */
@@ -97,5 +134,6 @@ export const samlSchemaValidator = {
 /** Compiles the schemas now (at start) rather than on the first login. */
 export async function warmUpSchemaValidator(): Promise<void> {
   await loadLibxml();
-  validator();
+  validator(PROTOCOL_SCHEMA);
+  validator(METADATA_SCHEMA);
 }

@@ -21,6 +21,33 @@ export const idpKeyPairSchema = z.strictObject({
   use: z.enum(KEY_USES).default('both'),
 });
 
+/** An aggregate's refresh period unless given: 6 hours. */
+export const DEFAULT_AGGREGATE_REFRESH_SECONDS = 6 * 3600;
+
+/**
+ * A metadata aggregate (an md:EntitiesDescriptor, possibly nested) whose SPs the hub registers
+ * and keeps up to date: the GAR's, a federation's.
+ */
+export const spAggregateSchema = z.strictObject({
+  /** Names the aggregate in reports and as its SPs' source (`aggregate <id>`). */
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, - and _ (at most 63)'),
+  /** Where the aggregate is fetched: https in production. */
+  url: z.url(),
+  /**
+   * PEM certificate of the key that signs the aggregate: required, an unsigned or otherwise
+   * signed copy is refused. A relative path is relative to `keys.dir`.
+   */
+  certFile: z.string().min(1),
+  /** Who owns its SPs: `platform` (default) or a tenant id. */
+  owner: z.string().min(1).default('platform'),
+  /** The release policy of the SPs it adds (updates keep theirs). Default `generic`, the one that releases least. */
+  releasePolicy: z.string().min(1).default('generic'),
+  /** How often it is fetched again. Default 6 h; the document's cacheDuration, if shorter, wins. */
+  refreshSeconds: seconds.default(DEFAULT_AGGREGATE_REFRESH_SECONDS),
+  /** Where the last good copy is kept (`<cacheDir>/<id>.xml`), read at start when the URL does not answer. Default `data/saml-aggregates`. */
+  cacheDir: z.string().min(1).optional(),
+});
+
 /** The `samlIdp` section. */
 export const samlIdpConfigSchema = z.strictObject({
   /** Serve the SAML IdP (metadata, SSO, SLO under /saml). Default true. */
@@ -50,10 +77,13 @@ export const samlIdpConfigSchema = z.strictObject({
    * `both`) in `keys.dir` once and reuses them.
    */
   keys: z.array(idpKeyPairSchema).default([]).refine((pairs) => pairs.length === 0 || pairs.some((p) => p.use !== 'encryption'), 'at least one key pair must sign (use: signing or both)'),
+  /** The SP metadata aggregates refreshed on a schedule (`hub saml sp refresh` runs one pass). Default `[]`. */
+  aggregates: z.array(spAggregateSchema).default([]).refine((list) => new Set(list.map((a) => a.id)).size === list.length, 'two aggregates have the same id'),
 });
 
 export type SamlIdpConfig = z.infer<typeof samlIdpConfigSchema>;
 export type IdpKeyPairConfig = z.infer<typeof idpKeyPairSchema>;
+export type SpAggregateConfig = z.infer<typeof spAggregateSchema>;
 
 /** What the IdP is built from: the hub's issuer and mode, the keys folder, and its own section. */
 export interface IdpSettings {

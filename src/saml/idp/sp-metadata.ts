@@ -4,15 +4,14 @@
  * signature made with its key), then reduced to what the hub's IdP needs (SpMetadataValues).
  * Anything the IdP could not use safely is refused with a sentence naming what is wrong: the
  * IdP sends pupils' data to these endpoints.
- *
- * Not checked against the SAML metadata schema: the kit ships the protocol schemas only.
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import type { XmlDocument, XmlElement } from 'libxml2-wasm';
 import { HubError } from '../../shared/errors.js';
 import { SamlError } from '../core/errors.js';
-import { childrenNamed, libxml, loadLibxml } from '../core/libxml.js';
+import { childElements, childrenNamed, libxml, loadLibxml } from '../core/libxml.js';
 import { checkMetadata } from '../core/metadata.js';
+import { validateMetadataXml } from '../core/schema-validator.js';
 import type { SpAcsEndpoint, SpEndpoint, SpMetadataValues } from '../../storage/ports/index.js';
 
 export const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
@@ -63,20 +62,114 @@ export interface ParsedSpMetadata {
 /** Throws SpMetadataRefused unless `xml` is one SP's usable metadata; `what` names it in messages (`SP metadata file x.xml`). */
 export async function parseSpMetadata(xml: string, rules: SpMetadataRules, what: string): Promise<ParsedSpMetadata> {
   if (Buffer.byteLength(xml, 'utf8') > MAX_SP_METADATA_BYTES) throw new SpMetadataRefused(what, `larger than ${MAX_SP_METADATA_BYTES / 1024} KiB`);
-  await loadLibxml();
-  try {
-    // The kit names the document in its detail: `what` already starts the message.
-    checkMetadata(xml, rules.trust, 'the document');
-  } catch (err) {
-    if (err instanceof SamlError) throw new SpMetadataRefused(what, err.detail);
-    throw err;
-  }
-  const doc = parseDocument(xml, what);
+  const doc = await checkedDocument(xml, rules.trust, what);
   try {
     return readEntity(doc.root, rules, (why) => new SpMetadataRefused(what, why));
   } finally {
     doc.dispose();
   }
+}
+
+/** The document, once valid against the metadata schema, free of DOCTYPE, and signed with `trust`'s key when given. */
+async function checkedDocument(xml: string, trust: KeyObject | null, what: string): Promise<XmlDocument> {
+  await loadLibxml();
+  try {
+    validateMetadataXml(xml);
+    // The kit names the document in its detail: `what` already starts the message.
+    checkMetadata(xml, trust, 'the document');
+  } catch (err) {
+    if (err instanceof SamlError) throw new SpMetadataRefused(what, err.detail);
+    throw err;
+  }
+  return parseDocument(xml, what);
+}
+
+/** An aggregate of SP metadata (a federation's, the GAR's) is far larger than one SP's document. */
+export const MAX_AGGREGATE_BYTES = 16 * 1024 * 1024;
+
+/** One SP of an aggregate: its EntityDescriptor on its own (namespaces in scope included), parsed. */
+export interface AggregateEntity extends ParsedSpMetadata {
+  xml: string;
+}
+
+export interface ParsedAggregate {
+  /** The aggregate's own validUntil, if any (each entity's validUntil is at most this). */
+  validUntil: Date | null;
+  /** The aggregate's cacheDuration in milliseconds, if it gives one: when to fetch it again, at the latest. */
+  cacheDurationMs: number | null;
+  entities: AggregateEntity[];
+  /** The SPs (or nested groups) refused, each with why; the others are kept. */
+  skipped: Array<{ entityId: string; why: string }>;
+}
+
+/**
+ * Throws SpMetadataRefused unless `xml` is an aggregate (md:EntitiesDescriptor, possibly
+ * nested) signed with `rules.trust`'s key (required) and not expired; then reads every
+ * EntityDescriptor that has an SPSSODescriptor with the rules of a single SP's metadata
+ * (parseSpMetadata). One refused entity is skipped and reported, not the whole aggregate;
+ * entities without an SPSSODescriptor (IdPs) are ignored.
+ */
+export async function parseSpAggregate(xml: string, rules: SpMetadataRules & { trust: KeyObject }, what: string): Promise<ParsedAggregate> {
+  if (Buffer.byteLength(xml, 'utf8') > MAX_AGGREGATE_BYTES) throw new SpMetadataRefused(what, `larger than ${MAX_AGGREGATE_BYTES / 1024 / 1024} MiB`);
+  const doc = await checkedDocument(xml, rules.trust, what);
+  try {
+    const root = doc.root;
+    const refuse: Refuse = (why) => new SpMetadataRefused(what, why);
+    if (root.namespaceUri !== MD || root.name !== 'EntitiesDescriptor') throw refuse(`the document must be an aggregate (md:EntitiesDescriptor), not md:${root.name}`);
+    const now = rules.now ?? new Date();
+    const validUntil = earliestValidUntil([root], now, refuse);
+    const aggregate: ParsedAggregate = { validUntil, cacheDurationMs: durationMs(attr(root, 'cacheDuration')), entities: [], skipped: [] };
+    await readGroup(root, validUntil, { ...rules, now, trust: null }, what, aggregate);
+    return aggregate;
+  } finally {
+    doc.dispose();
+  }
+}
+
+/** The SP entities of an EntitiesDescriptor and of the groups nested in it, into `aggregate`. */
+async function readGroup(group: XmlElement, groupValidUntil: Date | null, rules: SpMetadataRules & { now: Date }, what: string, aggregate: ParsedAggregate): Promise<void> {
+  for (const child of childElements(group).filter((el) => el.namespaceUri === MD)) {
+    if (child.name === 'EntitiesDescriptor') {
+      const name = `group ${attr(child, 'Name') ?? '(unnamed)'}`;
+      try {
+        const nested = earliestValidUntil([child], rules.now, (why) => new SpMetadataRefused(name, why));
+        await readGroup(child, earliest(groupValidUntil, nested), rules, what, aggregate);
+      } catch (err) {
+        if (!(err instanceof SpMetadataRefused)) throw err;
+        aggregate.skipped.push({ entityId: name, why: err.message });
+      }
+    } else if (child.name === 'EntityDescriptor' && childrenNamed(child, MD, 'SPSSODescriptor').length > 0) {
+      await readAggregateEntity(child, groupValidUntil, rules, what, aggregate);
+    }
+  }
+}
+
+async function readAggregateEntity(el: XmlElement, groupValidUntil: Date | null, rules: SpMetadataRules, what: string, aggregate: ParsedAggregate): Promise<void> {
+  const entityId = attr(el, 'entityID') ?? '';
+  // Inclusive canonicalisation of the subtree carries the namespaces declared by its ancestors.
+  const xml = el.canonicalizeToString({ mode: libxml().XmlC14NMode.XML_C14N_1_0, withComments: false });
+  try {
+    const parsed = await parseSpMetadata(xml, rules, `entity ${entityId.slice(0, 200)} of ${what}`);
+    if (aggregate.entities.some((e) => e.entityId === parsed.entityId)) throw new SpMetadataRefused(`entity ${entityId.slice(0, 200)} of ${what}`, 'listed twice');
+    aggregate.entities.push({ ...parsed, validUntil: earliest(groupValidUntil, parsed.validUntil), xml });
+  } catch (err) {
+    if (!(err instanceof SpMetadataRefused)) throw err;
+    aggregate.skipped.push({ entityId, why: err.message });
+  }
+}
+
+const earliest = (a: Date | null, b: Date | null): Date | null => (a === null ? b : b === null || a <= b ? a : b);
+
+/**
+ * An xs:duration (cacheDuration: `PT6H`, `P1D`…) in milliseconds; null when absent, negative or
+ * not understood (then the configured refresh period alone applies). Years count 365 days,
+ * months 30: a refresh period, not a calendar.
+ */
+export function durationMs(text: string | null): number | null {
+  const match = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(text?.trim() ?? '');
+  if (!match || /^PT?$/.test(text!.trim())) return null;
+  const [years, months, days, hours, minutes, secs] = match.slice(1).map((n) => Number(n ?? 0));
+  return ((((years! * 365 + months! * 30 + days!) * 24 + hours!) * 60 + minutes!) * 60 + secs!) * 1000;
 }
 
 function parseDocument(xml: string, what: string): XmlDocument {

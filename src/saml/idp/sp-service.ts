@@ -12,7 +12,7 @@ import { HubError, NotFound } from '../../shared/errors.js';
 import { AuditWriter } from '../../storage/ports/audit-writer.js';
 import type { PlatformStore, ServiceProvider, ServiceProviderStore, SpSource } from '../../storage/ports/index.js';
 import { releasePolicy } from './policies.js';
-import { MAX_SP_METADATA_BYTES, parseSpMetadata } from './sp-metadata.js';
+import { MAX_SP_METADATA_BYTES, parseSpMetadata, type ParsedSpMetadata } from './sp-metadata.js';
 
 /** null: the platform (the GAR); else a tenant id. */
 export type SpOwner = string | null;
@@ -74,23 +74,50 @@ export async function addServiceProvider(ports: SpServicePorts, actor: Actor, re
   const { source, xml } = await readOrigin(request.from, ports);
   const fetchedAt = new Date();
   const parsed = await parseSpMetadata(xml, { production: ports.production, trust: request.trust ?? null, now: fetchedAt }, `SP metadata ${source.kind === 'file' ? 'file' : 'at'} ${source.location}`);
-  const row = await providers.create({
-    entityId: parsed.entityId,
-    displayName: displayNameOf(request.displayName ?? parsed.displayName ?? parsed.entityId),
-    metadataXml: xml,
-    source,
-    metadata: parsed.values,
-    validUntil: parsed.validUntil,
-    fetchedAt,
-    enabled: true,
-    releasePolicy: releasePolicyName,
+  return registerServiceProvider(ports.store, providers, actor, request.owner, {
+    parsed, xml, source, fetchedAt, releasePolicy: releasePolicyName, displayName: displayNameOf(request.displayName ?? parsed.displayName ?? parsed.entityId),
   });
-  await new AuditWriter(ports.store, actor, request.owner)
-    .write('saml_sp.added', { details: { entityId: row.entityId, source: source.kind, location: source.location, releasePolicy: releasePolicyName } });
+}
+
+/** A metadata copy read and checked, with where and when it was read. */
+export interface MetadataCopy {
+  parsed: ParsedSpMetadata;
+  xml: string;
+  source: SpSource;
+  fetchedAt: Date;
+}
+
+/** Creates the SP (enabled) in `providers` and audits it in the owner's log. */
+export async function registerServiceProvider(
+  store: PlatformStore, providers: ServiceProviderStore, actor: Actor, owner: SpOwner,
+  copy: MetadataCopy & { releasePolicy: string; displayName: string },
+): Promise<ServiceProvider> {
+  const row = await providers.create({
+    entityId: copy.parsed.entityId,
+    displayName: copy.displayName,
+    metadataXml: copy.xml,
+    source: copy.source,
+    metadata: copy.parsed.values,
+    validUntil: copy.parsed.validUntil,
+    fetchedAt: copy.fetchedAt,
+    enabled: true,
+    releasePolicy: copy.releasePolicy,
+  });
+  await new AuditWriter(store, actor, owner)
+    .write('saml_sp.added', { details: { entityId: row.entityId, source: copy.source.kind, location: copy.source.location, releasePolicy: copy.releasePolicy } });
   return row;
 }
 
-function displayNameOf(name: string): string {
+/** Replaces `sp`'s metadata with a new copy (name, state and policy kept), audited in its owner's log. */
+export async function replaceMetadata(store: PlatformStore, actor: Actor, sp: ServiceProvider, copy: MetadataCopy): Promise<ServiceProvider> {
+  const providers = sp.tenantId === null ? store.serviceProviders : store.forTenant(sp.tenantId).serviceProviders;
+  const row = await providers.update(sp.entityId, { metadataXml: copy.xml, source: copy.source, metadata: copy.parsed.values, validUntil: copy.parsed.validUntil, fetchedAt: copy.fetchedAt });
+  await new AuditWriter(store, actor, sp.tenantId).write('saml_sp.updated', { details: { entityId: sp.entityId, source: copy.source.kind, location: copy.source.location } });
+  return row;
+}
+
+/** A display name as given (trimmed), or refused. */
+export function displayNameOf(name: string): string {
   const trimmed = name.trim();
   if (trimmed === '' || trimmed.length > MAX_DISPLAY_NAME_LENGTH) throw invalidArgument(`a display name is 1 to ${MAX_DISPLAY_NAME_LENGTH} characters`);
   return trimmed;
@@ -140,9 +167,10 @@ async function readMetadataFile(path: string): Promise<string> {
 
 /**
  * The metadata at `url`: https only in production; no redirect followed (it could lead to a
- * plain http copy); given up after `timeoutMs`; refused past MAX_SP_METADATA_BYTES, while reading.
+ * plain http copy); given up after `timeoutMs`; refused past `maxBytes` (an SP's by default; an
+ * aggregate is allowed more), while reading.
  */
-export async function fetchSpMetadata(url: string, production: boolean, timeoutMs: number): Promise<string> {
+export async function fetchSpMetadata(url: string, production: boolean, timeoutMs: number, maxBytes = MAX_SP_METADATA_BYTES): Promise<string> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -165,12 +193,12 @@ export async function fetchSpMetadata(url: string, production: boolean, timeoutM
     await res.body?.cancel();
     throw unavailable(`SP metadata at ${url}: HTTP ${res.status}`);
   }
-  return readLimited(res, url, timeoutMs);
+  return readLimited(res, url, timeoutMs, maxBytes);
 }
 
-async function readLimited(res: Response, url: string, timeoutMs: number): Promise<string> {
-  const tooLarge = () => unavailable(`SP metadata at ${url} is larger than ${MAX_SP_METADATA_BYTES / 1024} KiB`);
-  if (Number(res.headers.get('content-length') ?? 0) > MAX_SP_METADATA_BYTES) {
+async function readLimited(res: Response, url: string, timeoutMs: number, maxBytes: number): Promise<string> {
+  const tooLarge = () => unavailable(`SP metadata at ${url} is larger than ${maxBytes / 1024} KiB`);
+  if (Number(res.headers.get('content-length') ?? 0) > maxBytes) {
     await res.body?.cancel();
     throw tooLarge();
   }
@@ -179,7 +207,7 @@ async function readLimited(res: Response, url: string, timeoutMs: number): Promi
   try {
     for await (const chunk of res.body ?? []) {
       size += chunk.byteLength;
-      if (size > MAX_SP_METADATA_BYTES) throw tooLarge();
+      if (size > maxBytes) throw tooLarge();
       chunks.push(chunk);
     }
   } catch (err) {
