@@ -6,8 +6,7 @@
  * copy on disk serves at start.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -22,6 +21,7 @@ import { openSqlStore, type SqlStore } from '../../src/storage/sql/index.js';
 import { aggregateXml, entityOf, makeSigner } from '../../testing/harness/sp-aggregate.js';
 import { freePort } from '../../testing/net.js';
 import { writeSpMetadata } from '../../testing/harness/pysaml2-sp.js';
+import { startLoopbackServer, type LoopbackServer } from '../../testing/harness/loopback-server.js';
 
 const GAR = 'https://gar.example/metadata';
 const MANUEL = 'https://manuel.example/metadata';
@@ -44,7 +44,7 @@ describe('SAML IdP: SP refresh (URLs and aggregates)', function () {
   let source: AggregateSource;
   /** What the test HTTP server answers with. */
   let answer: (res: ServerResponse) => void;
-  let server: Server;
+  let server: LoopbackServer;
   let base: string;
 
   const serve = (xml: string) => { answer = (res) => res.end(xml); };
@@ -61,13 +61,11 @@ describe('SAML IdP: SP refresh (URLs and aggregates)', function () {
     sp.garRenamed = entityOf(await writeSpMetadata(dir, 'gar2.xml', { base: 'https://gar.example', name: 'GAR (new keys)' }));
     sp.manuel = entityOf(await writeSpMetadata(dir, 'manuel.xml', { base: 'https://manuel.example', name: 'Manuel' }));
     sp.atlas = entityOf(await writeSpMetadata(dir, 'atlas.xml', { base: 'https://atlas.example' }));
-    server = createServer((_req, res) => answer(res));
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await startLoopbackServer((_req, res) => answer(res));
+    base = server.base;
   });
   after(async () => {
-    server.closeAllConnections();
-    await new Promise((done) => server.close(done));
+    await server.close();
     rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(async () => {

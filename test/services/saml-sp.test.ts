@@ -5,8 +5,7 @@
  * admin kept to its tenant.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -17,6 +16,7 @@ import { Conflict, HubError, NotFound } from '../../src/shared/errors.js';
 import { openSqlStore, type SqlStore } from '../../src/storage/sql/index.js';
 import { freePort } from '../../testing/net.js';
 import { writeSpMetadata } from '../../testing/harness/pysaml2-sp.js';
+import { startLoopbackServer, type LoopbackServer } from '../../testing/harness/loopback-server.js';
 
 const LILLE_ADMIN: Actor = { kind: 'admin', accountId: 'admin-1', tenantId: 'lille' };
 const GAR = 'https://gar.example/metadata';
@@ -36,20 +36,18 @@ describe('services: SAML service providers', function () {
   let ports: SpServicePorts;
   /** What the test HTTP server answers with. */
   let answer: (res: ServerResponse) => void;
-  let server: Server;
+  let server: LoopbackServer;
   let base: string;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sp-service-'));
     garFile = await writeSpMetadata(dir, 'gar.xml', { base: 'https://gar.example', name: 'GAR' });
     ressourceFile = await writeSpMetadata(dir, 'ressource.xml', { base: 'https://ressource.example' });
-    server = createServer((_req, res) => answer(res));
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await startLoopbackServer((_req, res) => answer(res));
+    base = server.base;
   });
   after(async () => {
-    server.closeAllConnections();
-    await new Promise((done) => server.close(done));
+    await server.close();
     rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(async () => {
