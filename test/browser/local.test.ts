@@ -15,7 +15,7 @@ import {
   alertText, followLink, onHub, rpBye, rpResult, signInLocally, startHubWithRp, startLogin, submitForm, useBrowser, visit,
   type HubWithRp, type Page,
 } from './harness.js';
-import { PARTNER, WEB_PUBLIC, WEB_RP, type WebRp } from './web-rp.js';
+import { AMIENS_ONLY, PARTNER, WEB_PUBLIC, WEB_RP, type WebRp } from './web-rp.js';
 
 const NEW_PASSWORD = 'trois petits chats gris';
 /** Small brute-force delays: a wrong password must not slow the suite. */
@@ -113,6 +113,29 @@ describe('browser: local accounts, from the web RP through the hub and back', fu
       const expired = await page.goto(`${hubOf().url}/interaction/no-such-interaction`);
       expect(expired!.status()).to.equal(400);
       await visit(page, 'error-expired-interaction');
+    });
+
+    it('refuses an account of another académie on a client open to Amiens only, then signs in with an Amiens account', async () => {
+      const { page } = browser;
+      const navigations: number[] = [];
+      page.on('response', (response) => { if (response.request().isNavigationRequest()) navigations.push(response.status()); });
+      await startLogin(page, rp, { client: AMIENS_ONLY });
+      await signInLocally(page, 'zoe.test', PASSWORD);
+      await onHub(page, hubOf(), /\/interaction\//);
+      expect(navigations.at(-1)).to.equal(403);
+      expect(await page.locator('main h1').count()).to.equal(1);
+      await visit(page, 'tenant-refused', 'tenant-refused');
+      const refusal = (await store.audit.list({ limit: 10 })).find((e) => e.type === 'client.tenant_refused');
+      expect(refusal).to.include({ clientId: AMIENS_ONLY });
+
+      const amiens = await store.forTenant('amiens').accounts.create({
+        login: 'leo.amiens', firstName: 'Léo', lastName: 'Amiens', profile: 'Student', status: 'active', source: 'local', passwordHash: await hashPassword(PASSWORD),
+      });
+      await followLink(page, 'account=other');
+      await onHub(page, hubOf(), /\/interaction\//);
+      await signInLocally(page, 'leo.amiens', PASSWORD);
+      const result = await rpResult(page, rp);
+      expect(result.claims!.sub).to.equal(amiens.id);
     });
   });
 

@@ -32,6 +32,8 @@ export interface RpClient {
   secret?: string;
   /** Scopes asked by default (a `scope` parameter of /login overrides it). */
   scope: string;
+  /** The only tenants whose accounts the client serves (config `servedTenants`); every one without. */
+  servedTenants?: string[];
 }
 
 /** The RP's first-party confidential client, used when /login names none. */
@@ -40,12 +42,15 @@ export const WEB_RP = 'web-rp';
 export const WEB_PUBLIC = 'web-public';
 /** A third-party client: the hub asks for consent. */
 export const PARTNER = 'partner';
+/** A first-party client open to the accounts of one académie (Amiens) only. */
+export const AMIENS_ONLY = 'amiens-only';
 
 export function defaultRpClients(): RpClient[] {
   return [
     { clientId: WEB_RP, name: 'Web RP (first party)', firstParty: true, secret: 'web-rp-secret-for-tests-only', scope: 'openid profile email ent' },
     { clientId: WEB_PUBLIC, name: 'Web RP (public)', firstParty: true, scope: 'openid profile ent' },
     { clientId: PARTNER, name: 'Éditeur partenaire', firstParty: false, scope: 'openid profile ent' },
+    { clientId: AMIENS_ONLY, name: 'Appli de l’académie d’Amiens', firstParty: true, scope: 'openid profile', servedTenants: ['amiens'] },
   ];
 }
 
@@ -68,6 +73,7 @@ export interface HubClientEntry {
   postLogoutRedirectUris: string[];
   grantTypes: ('authorization_code' | 'refresh_token')[];
   scopes: string[];
+  servedTenants?: string[];
 }
 
 export interface WebRp {
@@ -252,6 +258,7 @@ export async function startWebRp(options: WebRpOptions = {}): Promise<WebRp> {
       ...(c.secret ? { secretSha256: sha256Hex(c.secret) } : {}),
       redirectUris: [`${base}/callback`], postLogoutRedirectUris: [`${base}/bye`],
       grantTypes: ['authorization_code', 'refresh_token'], scopes: c.scope.split(' '),
+      ...(c.servedTenants ? { servedTenants: c.servedTenants } : {}),
     })),
     connect: (iss: string) => {
       issuer = iss;
