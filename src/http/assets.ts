@@ -1,15 +1,25 @@
 import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
 
-/** The one stylesheet of the hub's pages, read once at start; /assets/… is the hub's. */
+/** The files under /assets/ (from src/ui/) and their types; /assets/… is the hub's. */
+const ASSETS = {
+  /** The one stylesheet of the hub's pages. */
+  'hub.css': 'text/css; charset=utf-8',
+  /** The SAML HTTP-POST page's script, which sends its form (src/saml/idp/post-form.ts). */
+  'saml-post.js': 'text/javascript; charset=utf-8',
+} as const;
+
+/** The assets, read once at start. */
 export function assetsRouter(): Router {
-  const css = readFileSync(new URL('../ui/hub.css', import.meta.url), 'utf8');
   const router = new Router({ prefix: '/assets' });
-  router.get('/hub.css', (ctx) => {
-    ctx.type = 'text/css; charset=utf-8';
-    ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = css;
-  });
+  for (const [file, type] of Object.entries(ASSETS)) {
+    const body = readFileSync(new URL(`../ui/${file}`, import.meta.url), 'utf8');
+    router.get(`/${file}`, (ctx) => {
+      ctx.type = type;
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.body = body;
+    });
+  }
   return router;
 }
 
