@@ -17,7 +17,8 @@ from saml2.xmldsig import SIG_RSA_SHA256, DIGEST_SHA256
 ARGS = json.loads(sys.argv[1])
 
 
-def config():
+def config(extra=None, sp_extra=None):
+    """The SP's configuration; `extra` adds top-level settings, `sp_extra` settings of the SP service."""
     base = ARGS["base"]
     conf = {
         "entityid": ARGS["entityid"],
@@ -36,8 +37,10 @@ def config():
                 "authn_requests_signed": True,
                 "want_assertions_signed": True,
                 "name_id_format": [NAMEID_FORMAT_TRANSIENT, NAMEID_FORMAT_PERSISTENT],
+                **(sp_extra or {}),
             }
         },
+        **(extra or {}),
     }
     c = SPConfig()
     c.load(conf)
