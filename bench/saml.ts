@@ -31,6 +31,13 @@
  *             EncryptedData. Digests of the signed content are not part of it.
  *   schema    validateSamlXml(response XML): libxml2-wasm parse + XSD validation of the
  *             Response alone (the hub does this and the same for the decrypted Assertion).
+ * The IdP's side (issue 16, item 8), in the same rounds:
+ *   idp-signed     buildResponse (src/saml/idp/response.ts): a GAR-like Response, assertion and
+ *                  Response signed (RSA-SHA256, exclusive C14N), throwaway openssl keys;
+ *   idp-encrypted  the same, the signed assertion encrypted for the SP (AES-256-GCM, RSA-OAEP);
+ *   idp-floor      raw crypto.sign RSA-SHA256 with the same KeyObject, once per signature of a
+ *                  response (2): one op = the signing floor of one response.
+ * Each IdP row is printed against idp-floor (goal: ≥ 0.5).
  * The ratio hub / baseline (median ops/s; higher is better, 1 would mean the XML work is free)
  * and each absolute rate are printed, with the CPU time per operation (user + system of this
  * process, less sensitive to other load on the machine) and the one-time costs: loading
@@ -48,7 +55,7 @@
  * result is marked INVALID), 2 on a setup failure.
  */
 import {
-  constants, createDecipheriv, createPrivateKey, createPublicKey, privateDecrypt, verify as verifySignature, type KeyObject,
+  constants, createDecipheriv, createPrivateKey, createPublicKey, privateDecrypt, sign, verify as verifySignature, type KeyObject,
 } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -62,9 +69,13 @@ import { samlConnectorType } from '../src/federation/connectors/saml/connector.j
 import { ENCRYPTION_ALGORITHMS } from '../src/federation/connectors/saml/settings.js';
 import { ConnectorRegistry } from '../src/federation/core/registry.js';
 import { sameAcademyCode } from '../src/federation/profiles/educonnect.js';
+import { keyPairFromPem } from '../src/saml/core/keys.js';
 import { libxml, loadLibxml } from '../src/saml/core/libxml.js';
 import { validateSamlXml, warmUpSchemaValidator } from '../src/saml/core/schema-validator.js';
 import { NS } from '../src/saml/core/xmldsig.js';
+import { NAMEID_FORMATS } from '../src/saml/idp/nameid.js';
+import { NAME_FORMATS } from '../src/saml/idp/release.js';
+import { buildResponse, type ResponseInput } from '../src/saml/idp/response.js';
 import { createLogger } from '../src/shared/logger.js';
 import { readTenantFiles } from '../src/wiring/tenants.js';
 import { MemoryEphemeralStore } from '../src/storage/memory/ephemeral.js';
@@ -372,9 +383,49 @@ function schemaOperation(f: Fixture): () => void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The IdP's side: building the Response (issue 16, item 8)
+
+/** Signatures in one IdP response: the assertion's and the Response's (encryption adds none). */
+const SIGNATURES_PER_RESPONSE = 2;
+
+interface IdpOperations {
+  signed: () => void;
+  encrypted: () => void;
+  floor: () => void;
+}
+
+/** A GAR-like response (persistent NameID, idEnt and GARPersonIdentifiant) and the signing floor, with fresh keys. */
+async function idpOperations(dir: string): Promise<IdpOperations> {
+  const [idpFiles, spFiles] = await Promise.all([makeKeyPair(dir, 'idp-out'), makeKeyPair(dir, 'sp-out')]);
+  const keys = keyPairFromPem(readFileSync(idpFiles.keyFile, 'utf8'), readFileSync(idpFiles.certFile, 'utf8'), { key: idpFiles.keyFile, cert: idpFiles.certFile });
+  const spCert = readFileSync(spFiles.certFile, 'utf8');
+  const input = (): ResponseInput => ({
+    issuer: `${ISSUER}/saml/metadata`, sp: 'https://sp.bench.example/metadata', acsUrl: 'https://sp.bench.example/acs/post', inResponseTo: '_bench-request',
+    nameId: { value: 'bench-pairwise-id', format: NAMEID_FORMATS.persistent },
+    attributes: [
+      { name: 'idEnt', friendlyName: 'idEnt', nameFormat: NAME_FORMATS.basic, values: ['HDF-BENCH'] },
+      { name: 'GARPersonIdentifiant', friendlyName: 'GARPersonIdentifiant', nameFormat: NAME_FORMATS.basic, values: [SUBJECT] },
+    ],
+    authn: { instant: new Date(), acr: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport', sessionIndex: '_bench-session' },
+    now: new Date(), keys,
+  });
+  // What RSA-SHA256 signs in XML-DSig: a canonical SignedInfo of about this size.
+  const signedInfo = Buffer.alloc(600, 'x');
+  return {
+    signed: () => void buildResponse(input()),
+    encrypted: () => void buildResponse({ ...input(), encryptTo: spCert }),
+    floor: () => {
+      for (let i = 0; i < SIGNATURES_PER_RESPONSE; i++) sign('sha256', signedInfo, keys.privateKey);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Measuring
 
-type Name = 'hub' | 'baseline' | 'schema';
+type Name = 'hub' | 'baseline' | 'schema' | 'idp-signed' | 'idp-encrypted' | 'idp-floor';
+/** The floor each measurement is compared with. */
+const FLOOR_OF: Partial<Record<Name, Name>> = { hub: 'baseline', schema: 'baseline', 'idp-signed': 'idp-floor', 'idp-encrypted': 'idp-floor' };
 
 interface Round {
   name: Name;
@@ -424,7 +475,7 @@ interface Report {
   warmup: Round[];
   rounds: Round[];
   summaries: Summary[];
-  ratio: { hubOverBaseline: number | null; cpuBaselineOverHub: number | null };
+  ratio: { hubOverBaseline: number | null; cpuBaselineOverHub: number | null; idpSignedOverFloor: number | null; idpEncryptedOverFloor: number | null };
   valid: boolean;
 }
 
@@ -432,6 +483,9 @@ const LABELS: Record<Name, string> = {
   hub: 'hub ACS check (handlePost)',
   baseline: 'baseline: crypto floor',
   schema: 'schema validation alone',
+  'idp-signed': 'IdP response, signed',
+  'idp-encrypted': 'IdP response, signed + encrypted',
+  'idp-floor': `IdP floor: ${SIGNATURES_PER_RESPONSE} × crypto.sign`,
 };
 
 function printReport(r: Report): void {
@@ -451,11 +505,12 @@ function printReport(r: Report): void {
   }
   out.push(table(roundRows, [false, false, true, true, true, true, true]).replace(/^/gm, '  '));
   out.push('', 'Summary (median of the measured rounds)');
-  const baseline = r.summaries.find((s) => s.name === 'baseline');
-  const rows = [['measurement', 'ops/s', 'µs/op', 'µs CPU/op', 'vs baseline', 'status']];
+  const rows = [['measurement', 'ops/s', 'µs/op', 'µs CPU/op', 'vs its floor', 'status']];
   for (const s of r.summaries) {
-    const vs = s.medianRate !== null && baseline?.medianRate ? `${((s.medianRate / baseline.medianRate) * 100).toFixed(1)} %` : '—';
-    rows.push([LABELS[s.name], s.error ? 'INVALID' : fmt(s.medianRate), fmt(s.medianUsPerOp), fmt(s.medianCpuUsPerOp), s.name === 'baseline' ? '' : vs, s.error ? `FAILED: ${s.error}` : 'ok']);
+    const floorName = FLOOR_OF[s.name];
+    const floor = floorName && r.summaries.find((x) => x.name === floorName);
+    const vs = !floor ? '' : s.medianRate !== null && floor.medianRate ? `${((s.medianRate / floor.medianRate) * 100).toFixed(1)} %` : '—';
+    rows.push([LABELS[s.name], s.error ? 'INVALID' : fmt(s.medianRate), fmt(s.medianUsPerOp), fmt(s.medianCpuUsPerOp), vs, s.error ? `FAILED: ${s.error}` : 'ok']);
   }
   out.push(table(rows, [false, true, true, true, true, false]).replace(/^/gm, '  '));
   out.push('');
@@ -464,6 +519,9 @@ function printReport(r: Report): void {
     out.push(`  ratio hub/baseline (median ops/s, higher is better): ${r.ratio.hubOverBaseline.toFixed(3)}`);
     if (r.ratio.cpuBaselineOverHub !== null) out.push(`  CPU cost ratio baseline/hub (µs CPU per op, less sensitive to other load): ${r.ratio.cpuBaselineOverHub.toFixed(3)}`);
   }
+  const idpRatio = (label: string, ratio: number | null) => out.push(`  IdP ${label} responses/s ÷ (crypto.sign/s ÷ ${SIGNATURES_PER_RESPONSE}) (goal ≥ 0.5): ${ratio === null ? 'not reported (a measurement failed)' : ratio.toFixed(3)}`);
+  idpRatio('signed', r.ratio.idpSignedOverFloor);
+  idpRatio('signed + encrypted', r.ratio.idpEncryptedOverFloor);
   out.push('');
   process.stdout.write(`${out.join('\n')}\n`);
 }
@@ -492,8 +550,12 @@ async function main(): Promise<number> {
     const hub = hubOperation(f);
     await hub();
     const floor = cryptoFloorOf(f);
-    const operations: Record<Name, () => Promise<void> | void> = { hub, baseline: baselineOperation(floor), schema: schemaOperation(f) };
-    const names: Name[] = ['hub', 'baseline', 'schema'];
+    const idpOps = await idpOperations(f.dir);
+    const operations: Record<Name, () => Promise<void> | void> = {
+      hub, baseline: baselineOperation(floor), schema: schemaOperation(f),
+      'idp-signed': idpOps.signed, 'idp-encrypted': idpOps.encrypted, 'idp-floor': idpOps.floor,
+    };
+    const names: Name[] = ['hub', 'baseline', 'schema', 'idp-signed', 'idp-encrypted', 'idp-floor'];
     const errors = new Map<Name, string>();
     const run = async (name: Name, seconds: number, round: number): Promise<Round | undefined> => {
       if (errors.has(name)) return undefined;
@@ -541,6 +603,11 @@ async function main(): Promise<number> {
     const by = (name: Name) => summaries.find((s) => s.name === name)!;
     const h = by('hub');
     const b = by('baseline');
+    const overIdpFloor = (name: Name) => {
+      const rate = by(name).medianRate;
+      const floorRate = by('idp-floor').medianRate;
+      return rate !== null && floorRate ? rate / floorRate : null;
+    };
     const report: Report = {
       benchmark: 'SAML ACS response check (handlePost, in process) vs the crypto floor of the same message',
       settings: { seconds: settings.seconds, rounds: settings.rounds, warmupSeconds: settings.warmupSeconds, encryption: settings.encryption },
@@ -560,6 +627,7 @@ async function main(): Promise<number> {
         'hub: the pending request is put back before each call and the replay claim uses key#<iteration> (the signed ids cannot change); both lookups still run',
         `baseline = ${floor.signatures.length} × RSA verify over the canonical SignedInfo + RSA-OAEP unwrap + ${floor.cipher.name} decryption, node:crypto, KeyObjects made once, no XML work`,
         'schema = validateSamlXml on the Response XML (the hub also validates the decrypted Assertion)',
+        `idp-* = buildResponse (src/saml/idp/response.ts) of a GAR-like response vs idp-floor = ${SIGNATURES_PER_RESPONSE} × crypto.sign RSA-SHA256 with the same KeyObject (one response's signatures)`,
         'other processes may load this machine: µs CPU/op (this process, user + system) is less sensitive to that than ops/s',
       ],
       warmup,
@@ -568,6 +636,8 @@ async function main(): Promise<number> {
       ratio: {
         hubOverBaseline: h.medianRate !== null && b.medianRate ? h.medianRate / b.medianRate : null,
         cpuBaselineOverHub: h.medianCpuUsPerOp && b.medianCpuUsPerOp ? b.medianCpuUsPerOp / h.medianCpuUsPerOp : null,
+        idpSignedOverFloor: overIdpFloor('idp-signed'),
+        idpEncryptedOverFloor: overIdpFloor('idp-encrypted'),
       },
       valid: errors.size === 0,
     };
