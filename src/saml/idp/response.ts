@@ -76,13 +76,13 @@ const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&
  * Text for element content and double-quoted attributes alike. CR, LF and tab are escaped too, so
  * attribute normalisation and line-end handling give the SP the very characters sent.
  */
-export function xmlEscape(value: string, what: string): string {
+function xmlEscape(value: string, what: string): string {
   if (NOT_XML_CHAR.test(value)) throw new SamlValueInvalid(what);
   return value.replace(/[&<>"'\r\n\t]/g, (c) => XML_ESCAPES[c]!);
 }
 
 /** `_` + 160 random bits: an xs:ID (starts with a letter or `_`), unguessable. */
-export function samlId(): string {
+function samlId(): string {
   return `_${randomBytes(20).toString('hex')}`;
 }
 
@@ -120,7 +120,7 @@ function assertionXml(input: ResponseInput, id: string): string {
 }
 
 /** The signed assertion encrypted for the SP's certificate (the certificate named in KeyInfo). */
-export function encryptAssertion(signedAssertion: string, spCertPem: string): string {
+function encryptAssertion(signedAssertion: string, spCertPem: string): string {
   const spKey = new X509Certificate(spCertPem).publicKey;
   const dataKey = randomBytes(32);
   const iv = randomBytes(GCM_IV_BYTES);
