@@ -147,13 +147,13 @@ describe('saml/idp response', function () {
       expect(altered).to.include('>gar-43<');
       expect(await xmlsecAccepts(altered, idpKeyFiles.certFile, `${SAML_PROTOCOL}:Response`, dir)).to.equal(false);
       expect(await xmlsecAccepts(plainAssertion(altered), idpKeyFiles.certFile, `${SAML_ASSERTION}:Assertion`, dir)).to.equal(false);
-      expect(await acs(altered, '_request-1')).to.include({ accepted: false });
+      expect(await acs(altered, '_request-1')).to.include({ accepted: false, error: 'SignatureError' });
     });
 
     it('a response signed by another key is refused by pysaml2', async () => {
       const other = await makeKeyPair(dir, 'other');
       const keys = keyPairFromPem(readFileSync(other.keyFile, 'utf8'), readFileSync(other.certFile, 'utf8'), { key: 'other.key', cert: 'other.crt' });
-      expect(await acs(buildResponse(input({ keys })), '_request-1')).to.include({ accepted: false });
+      expect(await acs(buildResponse(input({ keys })), '_request-1')).to.include({ accepted: false, error: 'SignatureError' });
     });
 
     it('escapes <, & and quotes in names and values: the SP reads them as sent and the signatures hold', async () => {
@@ -206,13 +206,13 @@ describe('saml/idp response', function () {
       const xml = buildResponse(input({ encryptTo: spCertPem }));
       const altered = xml.replace(/(<xenc:CipherValue>)(.)/g, (_, open: string, c: string) => `${open}${c === 'A' ? 'B' : 'A'}`);
       expect(await xmlsecAccepts(altered, idpKeyFiles.certFile, `${SAML_PROTOCOL}:Response`, dir)).to.equal(false);
-      expect(await acs(altered, '_request-1')).to.include({ accepted: false });
+      expect(await acs(altered, '_request-1')).to.include({ accepted: false, error: 'SignatureError' });
     });
 
     it('encrypted for another SP\'s certificate, the SP cannot read it', async () => {
       const other = await makeKeyPair(dir, 'other-sp');
       const verdict = await acs(buildResponse(input({ encryptTo: readFileSync(other.certFile, 'utf8') })), '_request-1');
-      expect(verdict).to.include({ accepted: false });
+      expect(verdict).to.include({ accepted: false, error: 'NoAssertion' });
     });
   });
 
