@@ -77,7 +77,9 @@ export function signEnveloped(xml: string, referenceXPath: string, pair: KeyPair
   return SamlLib.constructSAMLSignature({
     rawSamlMessage: xml,
     referenceTagXPath: referenceXPath,
-    privateKey: pair.keyPem,
+    // samlify hands an unencrypted key through to xml-crypto, which signs with node:crypto and
+    // takes the KeyObject made once: the PEM text would be parsed again for every signature.
+    privateKey: pair.privateKey as unknown as string,
     signingCert: certificateBody(pair.certPem),
     signatureAlgorithm: RSA_SHA256,
     isBase64Output: false,
