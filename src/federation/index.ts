@@ -139,7 +139,7 @@ export async function createFederation(deps: FederationDeps, registry: Connector
         await slot.attempt(registry, context, true);
       } catch (err) {
         const message = (err as Error).message.replace(`connector ${config.id}: `, '');
-        if (origin === 'config') throw new ConnectorMisconfigured(`connector ${config.id}${tenantId ? ` (tenant ${tenantId})` : ''} cannot be opened: ${message}`);
+        if (origin === 'config') throw new ConnectorMisconfigured(`connector ${config.id}${tenantId ? ` (tenant ${tenantId})` : ''} cannot be opened: ${message}`, err);
         deps.log.error({ connector: config.id, tenant: tenantId, err: message }, `stored connector ${config.id} cannot be opened and was skipped: ${message}`);
         continue;
       }

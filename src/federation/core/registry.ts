@@ -27,8 +27,8 @@ export class ConnectorUnavailable extends HubError {
 
 /** Thrown by a type's open() when the connector's configuration is wrong: it stops the start (see ConnectorSlot.attempt). */
 export class ConnectorMisconfigured extends HubError {
-  constructor(message: string) {
-    super('connector_misconfigured', message, { status: 500, expose: false });
+  constructor(message: string, cause?: unknown) {
+    super('connector_misconfigured', message, { status: 500, expose: false, cause });
   }
 }
 
