@@ -4,7 +4,6 @@
  * change is audited in the owner's log (a tenant's, or the platform's). A tenant's admin reaches
  * only that tenant's SPs; operators and platform admins reach every owner.
  */
-import type { KeyObject } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Actor } from '../../identity/actor.js';
@@ -41,8 +40,6 @@ export interface NewSpRequest {
   displayName?: string;
   /** DEFAULT_RELEASE_POLICY unless given. */
   releasePolicy?: string;
-  /** The certificate's key that must have signed the metadata; none: unsigned metadata accepted. */
-  trust?: KeyObject | null;
 }
 
 const invalidArgument = (message: string): HubError => new HubError('invalid_argument', message, { status: 400 });
@@ -73,7 +70,9 @@ export async function addServiceProvider(ports: SpServicePorts, actor: Actor, re
   const providers = await serviceProvidersOf(ports.store, actor, request.owner);
   const { source, xml } = await readOrigin(request.from, ports);
   const fetchedAt = new Date();
-  const parsed = await parseSpMetadata(xml, { production: ports.production, trust: request.trust ?? null, now: fetchedAt }, `SP metadata ${source.kind === 'file' ? 'file' : 'at'} ${source.location}`);
+  // A single SP's metadata is the one the operator chose (file or URL); signed metadata comes
+  // through aggregates, whose signing certificate is configured.
+  const parsed = await parseSpMetadata(xml, { production: ports.production, trust: null, now: fetchedAt }, `SP metadata ${source.kind === 'file' ? 'file' : 'at'} ${source.location}`);
   return registerServiceProvider(ports.store, providers, actor, request.owner, {
     parsed, xml, source, fetchedAt, releasePolicy: releasePolicyName, displayName: displayNameOf(request.displayName ?? parsed.displayName ?? parsed.entityId),
   });
