@@ -7,6 +7,8 @@ const ASSETS = {
   'hub.css': 'text/css; charset=utf-8',
   /** The SAML HTTP-POST page's script, which sends its form (src/saml/idp/post-form.ts). */
   'saml-post.js': 'text/javascript; charset=utf-8',
+  /** The SAML single-logout page's script, which moves on once the services answered (src/saml/idp/pages.ts). */
+  'saml-logout.js': 'text/javascript; charset=utf-8',
 } as const;
 
 /** The assets, read once at start. */

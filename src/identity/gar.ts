@@ -34,6 +34,12 @@ export const tenantGarSchema = z.strictObject({
 
 export type TenantGarSettings = z.infer<typeof tenantGarSchema>;
 
+/** A tenant's GAR section with its identifier key read. */
+export interface TenantGar {
+  settings: TenantGarSettings;
+  identifierKey: string;
+}
+
 /** The GAR project id a school's users are sent under, or null when the school does not use the GAR. */
 export function garProjectIdOf(settings: TenantGarSettings | undefined, uai: string): string | null {
   if (!settings) return null;

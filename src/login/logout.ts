@@ -1,13 +1,13 @@
 /**
  * The one logout orchestrator. Signing out ends, in this order: the hub session (the clients
  * signed in through it are told by its keeper: the OIDC provider's back-channel logout for the OIDC
- * RPs), then the registered session participants (the SAML IdP's SPs will register here), then
- * the upstream IdP the browser signed in through (federation's SAML single logout), last because
- * it takes the browser away.
+ * RPs), then the registered session participants (the SAML IdP's SPs, told through a page the
+ * browser goes through), then the upstream IdP the browser signed in through (federation's SAML
+ * single logout), last because it takes the browser away.
  */
 import type { Context } from 'koa';
 import type { Lang } from '../ui/i18n.js';
-import type { HubSession } from './hub-session.js';
+import type { HubSession, HubSignIn } from './hub-session.js';
 
 /** What follows a logout at the upstream IdP: the page language, and where the browser goes (null: the hub's "signed out" page). */
 export interface LogoutContinuation {
@@ -17,8 +17,13 @@ export interface LogoutContinuation {
 
 /** Something holding sessions opened through the hub session, told when it ends. */
 export interface SessionParticipant {
-  /** Ends what it holds for this browser; a participant that cannot be reached logs it and lets the logout go on. */
-  end(ctx: Context): Promise<void>;
+  /**
+   * Ends what it holds under the hub session `ended`. Work the browser must carry (front-channel)
+   * is a page: its URL is returned, and that page goes on to `next.then` (null: the hub's "signed
+   * out" page). Null when the browser has nothing to do here. A peer that does not answer never
+   * stops the logout.
+   */
+  end(ctx: Context, ended: HubSignIn, next: LogoutContinuation): Promise<string | null>;
 }
 
 /** The upstream IdP's side of a logout. */
@@ -58,25 +63,43 @@ export class LogoutOrchestrator {
   }
 
   /**
-   * Once the hub session has ended (or when there was none): the participants, then the
-   * upstream IdP. Returns the upstream's logout URL, or null when the browser has nowhere to go.
+   * Once the hub session `ended` has ended (null when there was none): the participants, then the
+   * upstream IdP. Returns where the browser goes first, or null when it has nowhere to go but
+   * `after.then`.
    */
-  async afterHubSession(ctx: Context, after: LogoutContinuation): Promise<string | null> {
-    await this.endParticipants(ctx);
-    return this.upstream ? this.upstream.logoutUrl(ctx, after) : null;
+  async afterHubSession(ctx: Context, after: LogoutContinuation, ended: HubSignIn | null): Promise<string | null> {
+    const upstream = this.upstream ? await this.upstream.logoutUrl(ctx, after) : null;
+    const page = ended ? await this.throughParticipants(ctx, ended, { lang: after.lang, then: upstream ?? after.then }) : null;
+    return page ?? upstream;
+  }
+
+  /** Ends this browser's hub session (any account's) and what follows it: see afterHubSession. */
+  async endHubSession(ctx: Context, after: LogoutContinuation): Promise<string | null> {
+    return this.afterHubSession(ctx, after, await this.hubSession.end(ctx, null));
   }
 
   /**
    * The upstream IdP ended the session this browser signed in with (its LogoutRequest): the hub
-   * session, if it is `accountId`'s, then the participants. True when the hub session ended.
+   * session, if it is `accountId`'s, then the participants, before the browser goes on to
+   * `after.then` (the upstream's LogoutResponse). Returns whether the hub session ended, and where the browser goes.
    */
-  async upstreamEnded(ctx: Context, accountId: string): Promise<boolean> {
+  async upstreamEnded(ctx: Context, accountId: string, after: LogoutContinuation & { then: string }): Promise<{ ended: boolean; to: string }> {
     const ended = await this.hubSession.end(ctx, accountId);
-    await this.endParticipants(ctx);
-    return ended;
+    const page = ended ? await this.throughParticipants(ctx, ended, after) : null;
+    return { ended: ended !== null, to: page ?? after.then };
   }
 
-  private async endParticipants(ctx: Context): Promise<void> {
-    for (const participant of this.participants) await participant.end(ctx);
+  /** Each participant in turn, the last registered first, each page going on to the next one's; the first page. */
+  private async throughParticipants(ctx: Context, ended: HubSignIn, last: LogoutContinuation): Promise<string | null> {
+    let next = last;
+    let first: string | null = null;
+    for (const participant of [...this.participants].reverse()) {
+      const page = await participant.end(ctx, ended, next);
+      if (page) {
+        first = page;
+        next = { lang: last.lang, then: page };
+      }
+    }
+    return first;
   }
 }

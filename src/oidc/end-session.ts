@@ -10,7 +10,7 @@ import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { LogoutOrchestrator } from '../login/logout.js';
 import { langOf } from '../ui/request-lang.js';
-import { issuerPathOf } from './hub-session.js';
+import { issuerPathOf, signInOf } from './hub-session.js';
 
 export function logoutAfterEndSession(provider: Provider, logout: LogoutOrchestrator): Middleware {
   const issuerPath = issuerPathOf(provider);
@@ -30,7 +30,7 @@ export function logoutAfterEndSession(provider: Provider, logout: LogoutOrchestr
     const to = await logout.afterHubSession(ctx, {
       lang: langOf(ctx),
       then: then.pathname === successPath && then.origin === new URL(provider.issuer).origin ? null : then.href,
-    });
+    }, before ? signInOf(before) : null);
     if (to) {
       ctx.set('Cache-Control', 'no-store');
       ctx.status = 303;

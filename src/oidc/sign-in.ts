@@ -22,8 +22,8 @@ export interface OidcSignIn {
   afterEndSession: Middleware;
 }
 
-export function oidcSignIn(deps: { provider: Provider; ephemeral: EphemeralStore; log: Logger }): OidcSignIn {
-  const hubSession = oidcHubSession(deps.provider, deps.log);
+export function oidcSignIn(deps: { provider: Provider; ephemeral: EphemeralStore; log: Logger; sessionTtl: number }): OidcSignIn {
+  const hubSession = oidcHubSession(deps.provider, deps.log, deps.sessionTtl);
   const logout = new LogoutOrchestrator(hubSession);
   return {
     protocol: oidcLoginProtocol(deps),

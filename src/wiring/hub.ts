@@ -19,7 +19,8 @@ import { loadOrCreateKeys, type KeySet } from '../oidc/keys.js';
 import type { ProviderSettings } from '../oidc/config.js';
 import { cookieKeysOf, createProvider } from '../oidc/provider.js';
 import { oidcSignIn } from '../oidc/sign-in.js';
-import { openSamlIdp } from '../saml/idp/routes.js';
+import { loginProtocols } from '../login/protocols.js';
+import { openSamlIdp } from '../saml/idp/open.js';
 import type { Logger } from '../shared/logger.js';
 import type { PlatformStore } from '../storage/ports/index.js';
 import { mirrorDeclaredClients } from './declarations.js';
@@ -77,8 +78,8 @@ interface SignInDeps {
 interface SignIn {
   provider: Provider;
   federation: Federation;
-  /** The sign-in pages (/interaction/…). */
-  interactions: Router;
+  /** The sign-in pages (/interaction/…), the SAML IdP's and federation's routes. */
+  routers: Router[];
   /** Runs around oidc-provider: the logout's follow-ups once its end-session confirmation ended the hub session. */
   afterEndSession: Koa.Middleware;
 }
@@ -93,18 +94,26 @@ async function createSignIn({ config, log, store, keys, tenants, sessions }: Sig
   const { ephemeral } = sessions;
   const throttle = new LoginThrottle(ephemeral, config.auth.throttle);
   const provider = createProvider({ settings: providerSettings(config), store, keys, modelAdapter: sessions.modelAdapter, isLocked: (login) => throttle.isLocked(login), log });
-  const signIn = oidcSignIn({ provider, ephemeral, log });
-  const federation = await createFederation({ config: { ...config, sessionTtlSeconds: config.oidc.ttl.session }, tenants: tenants.declarations(), store, ephemeral, login: signIn.protocol, logout: signIn.logout, log });
-  const interactions = interactionRouter({
-    provider, login: signIn.protocol, hubSession: signIn.hubSession, store, ephemeral,
+  const signIn = oidcSignIn({ provider, ephemeral, log, sessionTtl: config.oidc.ttl.session });
+  const samlIdp = config.samlIdp.enabled
+    ? await openSamlIdp({ issuer: config.issuer, mode: config.mode, keysDir: config.keys.dir, idp: config.samlIdp }, {
+      store, ephemeral, hubSession: signIn.hubSession, logout: signIn.logout, log,
+      sessionTtl: config.oidc.ttl.session, signInTtl: config.oidc.ttl.interaction, garOf: (tenantId) => tenants.gar(tenantId),
+    })
+    : null;
+  const login = loginProtocols(signIn.protocol, samlIdp ? [samlIdp.protocol] : []);
+  const federation = await createFederation({ config: { ...config, sessionTtlSeconds: config.oidc.ttl.session }, tenants: tenants.declarations(), store, ephemeral, login, logout: signIn.logout, log });
+  const pages = {
+    provider, login, hubSession: signIn.hubSession, store, ephemeral,
     auth: createLocalAuth(config, tenants, store, sessions, throttle),
     termsVersion: config.auth.termsVersion,
     mfaIssuer: config.auth.mfaIssuer,
     signInTtl: config.oidc.ttl.interaction,
     maxBodyBytes: config.http.maxBodyBytes,
     federation,
-  });
-  return { provider, federation, interactions, afterEndSession: signIn.afterEndSession };
+  };
+  const interactions = interactionRouter(pages, samlIdp ? [samlIdp.steps(pages)] : []);
+  return { provider, federation, routers: [...(samlIdp?.routers ?? []), interactions, ...federation.routers], afterEndSession: signIn.afterEndSession };
 }
 
 export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
@@ -116,9 +125,8 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
     await mirrorDeclaredClients(config, store, log);
     const developmentRouters = config.mode === 'development' ? await wireDevelopment(config, store, log) : [];
     const sessions = opened.add(await openSessionStorage(config.redis, log));
-    const { provider, federation, interactions, afterEndSession } = await createSignIn({ config, log, store, keys, tenants, sessions });
+    const { provider, federation, routers, afterEndSession } = await createSignIn({ config, log, store, keys, tenants, sessions });
     opened.add(federation);
-    const samlIdpRouters = config.samlIdp.enabled ? [await openSamlIdp({ issuer: config.issuer, mode: config.mode, keysDir: config.keys.dir, idp: config.samlIdp }, log)] : [];
     const app = createHttpApp({
       issuer: config.issuer,
       trustProxy: config.http.trustProxy,
@@ -129,7 +137,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
       readiness: [{ name: 'database', check: () => store.ping() }, ...sessions.readiness],
       audit: store.audit,
       aroundProvider: [corsGuard(store), afterEndSession],
-      routers: [interactions, ...federation.routers, ...samlIdpRouters, ...developmentRouters],
+      routers: [...routers, ...developmentRouters],
     });
     return { app, provider, store, close: () => opened.close() };
   } catch (err) {

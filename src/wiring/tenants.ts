@@ -8,6 +8,8 @@ import type { HubConfig } from '../config/schema.js';
 import type { TenantConfig } from '../config/tenant-schema.js';
 import { loadTenants } from '../config/tenants.js';
 import { defaultRegistry } from '../federation/index.js';
+import type { TenantGar } from '../identity/gar.js';
+import { readSecret } from '../shared/secrets.js';
 import type { PlatformStore, TenantScope } from '../storage/ports/index.js';
 
 export interface KnownTenant {
@@ -28,6 +30,7 @@ export function readTenantFiles(config: Pick<HubConfig, 'tenants'>): TenantConfi
 export class TenantDirectory {
   private declared: TenantConfig[] = [];
   private known = new Map<string, KnownTenant>();
+  private gars = new Map<string, TenantGar | null>();
 
   private constructor(private readonly config: HubConfig, private readonly store: PlatformStore) {}
 
@@ -54,6 +57,7 @@ export class TenantDirectory {
       scope: this.store.forTenant(row.id),
     }]));
     this.declared = declared;
+    this.gars = new Map();
   }
 
   get(id: string): KnownTenant | undefined {
@@ -72,6 +76,15 @@ export class TenantDirectory {
 
   declaration(id: string): TenantConfig | undefined {
     return this.known.get(id)?.declaration ?? undefined;
+  }
+
+  /** The tenant's GAR section, its identifier key read once; null when it has none. */
+  gar(id: string): TenantGar | null {
+    if (!this.gars.has(id)) {
+      const settings = this.declaration(id)?.gar;
+      this.gars.set(id, settings ? { settings, identifierKey: readSecret(settings.identifierKey, `gar.identifierKey of tenant ${id}`) } : null);
+    }
+    return this.gars.get(id)!;
   }
 
   /** The tenants' overrides of the platform's local-account rules. */

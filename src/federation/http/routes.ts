@@ -282,7 +282,7 @@ export function federationRouters(deps: RouteDeps): Router[] {
       ctx.redirect(confirmation);
       return;
     }
-    const to = await deps.logout.afterHubSession(ctx, { lang, then: null });
+    const to = await deps.logout.afterHubSession(ctx, { lang, then: null }, null);
     if (to) {
       ctx.set('Cache-Control', 'no-store');
       ctx.redirect(to);
@@ -312,14 +312,14 @@ export function federationRouters(deps: RouteDeps): Router[] {
     const record = raw ? (JSON.parse(raw) as UpstreamSessionRecord) : null;
     const same = record !== null && record.connectorId === connector.id && record.nameId === message.nameId
       && (message.sessionIndexes.length === 0 || record.sessionIndex === null || message.sessionIndexes.includes(record.sessionIndex));
-    let ended = false;
+    let outcome = { ended: false, to: message.respond() };
     if (same) {
       await takeUpstreamSession(ctx, deps);
-      ended = await deps.logout.upstreamEnded(ctx, record.accountId);
+      outcome = await deps.logout.upstreamEnded(ctx, record.accountId, { lang: langOf(ctx), then: outcome.to });
     }
-    await auditLogout(ctx, deps, connector, same ? record.accountId : null, { initiator: 'idp', subject: message.nameId, matchedSession: same, hubSessionEnded: ended });
+    await auditLogout(ctx, deps, connector, same ? record.accountId : null, { initiator: 'idp', subject: message.nameId, matchedSession: same, hubSessionEnded: outcome.ended });
     ctx.set('Cache-Control', 'no-store');
-    ctx.redirect(message.respond());
+    ctx.redirect(outcome.to);
   }));
 
   return [signIn, upstream];

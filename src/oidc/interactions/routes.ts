@@ -10,7 +10,7 @@ import type Provider from 'oidc-provider';
 import { LoginExpired, type LoginTransaction } from '../../login/transaction.js';
 import { pageUrls, type LoginPagesDeps } from '../../login-pages/context.js';
 import { showLoginPage } from '../../login-pages/login-page.js';
-import { signInStepsRouter } from '../../login-pages/routes.js';
+import { signInStepsRouter, type StepRoutes } from '../../login-pages/routes.js';
 import { showTenantRefused } from '../../login-pages/tenant-refused.js';
 import type { Account } from '../../storage/ports/index.js';
 import { transactionOf } from '../login-protocol.js';
@@ -99,11 +99,12 @@ async function abort(ctx: Context, deps: InteractionDeps): Promise<void> {
   await finish(ctx, deps.provider, { error: 'access_denied', error_description: 'the user denied the request' }, false);
 }
 
-/** The sign-in steps' router, with OIDC's own steps. */
-export function interactionRouter(deps: InteractionDeps): Router {
+/** The sign-in steps' router, with OIDC's own steps and those of the other protocols (`otherSteps`). */
+export function interactionRouter(deps: InteractionDeps, otherSteps: ReadonlyArray<(routes: StepRoutes) => void> = []): Router {
   return signInStepsRouter(deps, (routes) => {
     routes.get('', (ctx) => showInteraction(ctx, deps));
     routes.post('/confirm', (ctx) => confirmConsent(ctx, deps));
     routes.post('/abort', (ctx) => abort(ctx, deps));
+    for (const steps of otherSteps) steps(routes);
   });
 }

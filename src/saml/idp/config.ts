@@ -77,6 +77,8 @@ export const samlIdpConfigSchema = z.strictObject({
    * `both`) in `keys.dir` once and reuses them.
    */
   keys: z.array(idpKeyPairSchema).default([]).refine((pairs) => pairs.length === 0 || pairs.some((p) => p.use !== 'encryption'), 'at least one key pair must sign (use: signing or both)'),
+  /** How far the SPs' clocks may be off, for the IssueInstant of their requests. Default 60. */
+  clockSkewSeconds: z.number().int().min(0).max(300).default(60),
   /** The SP metadata aggregates refreshed on a schedule (`hub saml sp refresh` runs one pass). Default `[]`. */
   aggregates: z.array(spAggregateSchema).default([]).refine((list) => new Set(list.map((a) => a.id)).size === list.length, 'two aggregates have the same id'),
 });

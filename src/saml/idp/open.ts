@@ -1,0 +1,56 @@
+/** The SAML IdP opened: its keys read, its routes, its sign-ins on the hub's pages, and its part in every logout. */
+import type Router from '@koa/router';
+import type { HubSession } from '../../login/hub-session.js';
+import type { LogoutOrchestrator } from '../../login/logout.js';
+import type { PrefixedProtocol } from '../../login/protocols.js';
+import type { LoginPagesDeps } from '../../login-pages/context.js';
+import type { StepRoutes } from '../../login-pages/routes.js';
+import type { Logger } from '../../shared/logger.js';
+import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
+import type { PlatformStore } from '../../storage/ports/index.js';
+import { pairwiseSalt, type IdpSettings } from './config.js';
+import type { TenantGar } from '../../identity/gar.js';
+import type { IdpDeps } from './deps.js';
+import { loadIdpKeys } from './keys.js';
+import { IdpMetadata } from './metadata.js';
+import { samlIdpRouter, samlSignInEntry, samlSignInSteps } from './routes.js';
+import { SamlSignIns } from './sign-ins.js';
+import { spSessionsParticipant } from './slo.js';
+import { SpSessions } from './sp-sessions.js';
+
+export interface SamlIdpPorts {
+  store: PlatformStore;
+  ephemeral: EphemeralStore;
+  hubSession: HubSession;
+  logout: LogoutOrchestrator;
+  /** Seconds a hub session lives (the SP sessions are remembered as long) and a sign-in lives. */
+  sessionTtl: number;
+  signInTtl: number;
+  garOf(tenantId: string): TenantGar | null;
+  log: Logger;
+}
+
+export interface SamlIdp {
+  /** /saml/…, and the entry of its sign-ins (mounted before the sign-in pages). */
+  routers: Router[];
+  /** Its sign-ins, for the sign-in pages' login port. */
+  protocol: PrefixedProtocol;
+  /** Its steps on the sign-in pages. */
+  steps(pages: LoginPagesDeps): (routes: StepRoutes) => void;
+}
+
+export async function openSamlIdp(settings: IdpSettings, ports: SamlIdpPorts): Promise<SamlIdp> {
+  const keys = await loadIdpKeys(settings, ports.log);
+  const signIns = new SamlSignIns({ ephemeral: ports.ephemeral, hubSession: ports.hubSession, ttlSeconds: ports.signInTtl });
+  const deps: IdpDeps = {
+    ...ports, settings, keys, signIns,
+    spSessions: new SpSessions(ports.ephemeral, ports.sessionTtl),
+    pairwiseSalts: [pairwiseSalt(settings)],
+  };
+  ports.logout.addParticipant(spSessionsParticipant(deps));
+  return {
+    routers: [samlIdpRouter(new IdpMetadata(settings, keys), deps), samlSignInEntry()],
+    protocol: signIns.protocol(),
+    steps: (pages) => samlSignInSteps(deps, pages),
+  };
+}
