@@ -52,6 +52,9 @@ export interface SpMessageOptions {
   /** The IdP endpoint the message is for (its Destination). */
   destination: string;
   relayState?: string;
+  /** For an AuthnRequest: ForceAuthn and IsPassive. */
+  forceAuthn?: boolean;
+  isPassive?: boolean;
   /** For a LogoutRequest: the IdP's entityID and the NameID to end. */
   idp?: string;
   nameId?: string;
@@ -65,6 +68,8 @@ export async function pysaml2SpMessage(o: SpMessageOptions): Promise<{ binding: 
     ...(o.relayState !== undefined ? { relay_state: o.relayState } : {}),
     ...(o.idp !== undefined ? { idp: o.idp } : {}),
     ...(o.nameId !== undefined ? { name_id: o.nameId } : {}),
+    ...(o.forceAuthn ? { force_authn: true } : {}),
+    ...(o.isPassive ? { is_passive: true } : {}),
   };
   const { stdout } = await run('/usr/bin/python3', [REQUEST_SCRIPT, JSON.stringify(args)]);
   const out = JSON.parse(stdout) as { query?: string; body?: Record<string, string> };

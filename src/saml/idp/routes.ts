@@ -20,11 +20,11 @@ import type { IdpMetadata } from './metadata.js';
 import { refusalPage, type RefusalKind } from './pages.js';
 import { SAML_SIGN_IN_ID } from './sign-ins.js';
 import { finishRun, receiveLogoutRequest, receiveLogoutResponse, runStatus, sendFrame, sendReply, showRun, SLO_PATHS } from './slo.js';
-import { respondAfterSignIn, serveSso, ssoRequestOf, unsolicitedRequest } from './sso.js';
+import { parkPostedRequest, POSTED_SSO_PATH, respondAfterSignIn, resumePostedRequest, serveSso, ssoRequestOf, unsolicitedRequest } from './sso.js';
 
 export const METADATA_CONTENT_TYPE = 'application/samlmetadata+xml';
 
-const PAGE_REFUSALS: ReadonlySet<string> = new Set(['gar_no_school', 'tenant_not_served', 'account_unavailable']);
+const PAGE_REFUSALS: ReadonlySet<string> = new Set(['gar_no_school', 'tenant_not_served', 'account_unavailable', 'unknown_sp']);
 
 /** Refusals are pages in words (the code in small print), logged with their reason; anything else goes to the hub's error handler. */
 function refusals(deps: Pick<IdpDeps, 'log'>) {
@@ -50,7 +50,11 @@ function messageOf(ctx: Context): InboundMessage {
 
 async function sso(ctx: Context, deps: IdpDeps): Promise<void> {
   const verified = await verifyAuthnRequest(messageOf(ctx), inboundContext(deps, 'sso'));
-  await serveSso(ctx, deps, ssoRequestOf(verified), verified.sp, langOf(ctx));
+  const request = ssoRequestOf(verified);
+  // A POST from the SP's site carries no SameSite=Lax cookie (the hub session's): the request
+  // goes on in a top-level GET, which does.
+  if (ctx.method === 'POST') return parkPostedRequest(ctx, deps, request);
+  await serveSso(ctx, deps, request, verified.sp, langOf(ctx));
 }
 
 /** `/saml/sso/<entityID>?RelayState=…`: an ENT portal's link to the SP (the GAR: the resource's URL in RelayState). */
@@ -81,6 +85,7 @@ export function samlIdpRouter(metadata: IdpMetadata, deps: IdpDeps): Router {
   router.use(refusals(deps));
   router.get('/sso', (ctx) => sso(ctx, deps));
   router.post('/sso', form, (ctx) => sso(ctx, deps));
+  router.get(POSTED_SSO_PATH, (ctx) => resumePostedRequest(ctx, deps, String(ctx.params.key)));
   router.get('/sso/:sp', (ctx) => unsolicitedSso(ctx, deps));
   router.get('/slo', (ctx) => slo(ctx, deps));
   router.post('/slo', form, (ctx) => slo(ctx, deps));

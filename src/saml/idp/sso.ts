@@ -6,6 +6,7 @@
  * certificate, encrypted) Response in an auto-posted form; a request that cannot be answered
  * with an assertion gets a status Response (NoPassive, NoAuthnContext, InvalidNameIDPolicy).
  */
+import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { ACR_ONE_FACTOR, ACR_TWO_FACTORS } from '../../identity/acr.js';
 import { garProjectIdOf } from '../../identity/gar.js';
@@ -14,9 +15,10 @@ import type { HubSignIn } from '../../login/hub-session.js';
 import { HubError } from '../../shared/errors.js';
 import type { Account, ServiceProvider } from '../../storage/ports/index.js';
 import type { Lang } from '../../ui/i18n.js';
+import { langOf } from '../../ui/request-lang.js';
 import { signEnveloped } from '../core/keys.js';
 import { entityIdOf, type IdpDeps } from './deps.js';
-import type { RequestedAcr, VerifiedAuthnRequest } from './inbound.js';
+import { IdpRequestRefused, type RequestedAcr, type VerifiedAuthnRequest } from './inbound.js';
 import { STATUS, statusResponseXml, type Status } from './messages.js';
 import { currentPairwiseNameId, NAMEID_FORMATS } from './nameid.js';
 import { releasePolicy } from './policies.js';
@@ -72,6 +74,30 @@ export async function serveSso(ctx: Context, deps: IdpDeps, request: SsoRequest,
   if (request.isPassive) return answerStatus(ctx, deps, request, [STATUS.responder, signIn && !request.forceAuthn ? STATUS.noAuthnContext : STATUS.noPassive], lang);
   ctx.set('Cache-Control', 'no-store');
   ctx.redirect(await deps.signIns.start(ctx, request, sp, lang));
+}
+
+/** Where a request received on HTTP-POST goes on (see parkPostedRequest), under /saml. */
+export const POSTED_SSO_PATH = '/sso/posted/:key';
+const postedKey = (key: string): string => `saml-idp:sso-posted:${key}`;
+/** The browser goes on at once: a minute is plenty. */
+const POSTED_TTL_SECONDS = 60;
+
+/** Keeps a verified request that came on HTTP-POST, and sends the browser to it with a 303 (a GET). */
+export async function parkPostedRequest(ctx: Context, deps: IdpDeps, request: SsoRequest): Promise<void> {
+  const key = randomBytes(24).toString('base64url');
+  await deps.ephemeral.put(postedKey(key), JSON.stringify({ request, lang: langOf(ctx) }), POSTED_TTL_SECONDS);
+  ctx.status = 303;
+  ctx.redirect(`/saml${POSTED_SSO_PATH.replace(':key', key)}`);
+}
+
+/** The parked request, once: served like a request on HTTP-Redirect. */
+export async function resumePostedRequest(ctx: Context, deps: IdpDeps, key: string): Promise<void> {
+  const raw = await deps.ephemeral.take(postedKey(key));
+  if (!raw) throw new IdpRequestRefused('replay', 'unknown, expired or already used request');
+  const { request, lang } = JSON.parse(raw) as { request: SsoRequest; lang: Lang };
+  const sp = await deps.store.serviceProviders.get(request.sp);
+  if (!sp || !sp.enabled) throw new HubError('unknown_sp', 'unknown or disabled service provider', { status: 404 });
+  await serveSso(ctx, deps, request, sp, lang);
 }
 
 /** The step after the sign-in pages: the finished sign-in's request answered. */

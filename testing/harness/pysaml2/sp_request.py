@@ -3,7 +3,8 @@ Signed messages made by pysaml2 as a SAML SP (a real SP implementation, not ours
 IdP to verify: an AuthnRequest or a LogoutRequest, on HTTP-Redirect (the query signed) or
 HTTP-POST (an enveloped signature). The SP is the one sp_metadata.py describes (same arguments:
 entityid, base, key, cert), plus: message (authn or logout), binding (redirect or post),
-destination, relay_state, and for logout idp (the IdP's entityID) and name_id. Prints one JSON
+destination, relay_state, for authn force_authn and is_passive (booleans), and for logout idp
+(the IdP's entityID) and name_id. Prints one JSON
 object: {"query": raw query} or {"body": form fields}.
 """
 import base64
@@ -21,7 +22,8 @@ from sp_metadata import ARGS, config
 def message(client, sign):
     algorithms = {"sign": sign, "sign_alg": SIG_RSA_SHA256, "digest_alg": DIGEST_SHA256}
     if ARGS["message"] == "authn":
-        _, request = client.create_authn_request(ARGS["destination"], binding=BINDING_HTTP_POST, nameid_format=NAMEID_FORMAT_PERSISTENT, **algorithms)
+        flags = {name: "true" for name in ("force_authn", "is_passive") if ARGS.get(name)}
+        _, request = client.create_authn_request(ARGS["destination"], binding=BINDING_HTTP_POST, nameid_format=NAMEID_FORMAT_PERSISTENT, **flags, **algorithms)
     else:
         name_id = NameID(format=NAMEID_FORMAT_PERSISTENT, text=ARGS["name_id"])
         _, request = client.create_logout_request(ARGS["destination"], ARGS["idp"], name_id=name_id, session_indexes=["_session-1"], **algorithms)
