@@ -6,6 +6,8 @@ Run with /usr/bin/python3 (the system Python that has saml2). One JSON argument:
 
 Endpoints (serve):
   GET  /sso       HTTP-Redirect AuthnRequest; its signature is checked (WantAuthnRequestsSigned).
+  POST /sso       HTTP-POST AuthnRequest (form fields SAMLRequest, RelayState); its enveloped
+                  signature is required and checked.
                   Answers an HTML page with the HTTP-POST form for the SP's ACS (no script:
                   the test posts it), built from the current scenario.
   POST /sp        the SP's metadata (XML body): the IdP answers /sso only after it. It binds
@@ -67,7 +69,7 @@ if ARGS.get("users"):
     with open(ARGS["users"]) as f:
         USERS = json.load(f)
 SESSION_COOKIE = "pysaml2_idp_session"
-# IdP sessions (cookie value -> login) and AuthnRequests waiting for a login (key -> query).
+# IdP sessions (cookie value -> login) and AuthnRequests waiting for a login (key -> (query, binding)).
 sessions = {}
 waiting = {}
 # What /slo last received from the SP (for the test to read at GET /last-logout).
@@ -110,7 +112,7 @@ def config(sp_metadata=None):
             "idp": {
                 "name": "EduConnect test IdP",
                 "endpoints": {
-                    "single_sign_on_service": [(base + "/sso", BINDING_HTTP_REDIRECT)],
+                    "single_sign_on_service": [(base + "/sso", BINDING_HTTP_REDIRECT), (base + "/sso", BINDING_HTTP_POST)],
                     "single_logout_service": [(base + "/slo", BINDING_HTTP_REDIRECT)],
                 },
                 # Published as true in the metadata; in serve mode pysaml2 would look for an
@@ -179,8 +181,8 @@ class Handler(BaseHTTPRequestHandler):
         ) % (('<p role="alert">%s</p>' % html.escape(error)) if error else "", html.escape(key))
 
     def do_login(self, form):
-        query = waiting.get(form.get("key", ""))
-        if query is None:
+        pending = waiting.get(form.get("key", ""))
+        if pending is None:
             return self.reply(400, "IdP refused: no pending AuthnRequest (expired)", "text/plain")
         user = USERS.get(form.get("username", ""))
         if not user or user["password"] != form.get("password"):
@@ -188,7 +190,7 @@ class Handler(BaseHTTPRequestHandler):
         del waiting[form["key"]]
         sid = secrets.token_urlsafe(24)
         sessions[sid] = form["username"]
-        body = self.answer(query, user).encode("utf-8")
+        body = self.answer(*pending, user).encode("utf-8")
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Set-Cookie", "%s=%s; Path=/; HttpOnly; SameSite=Lax" % (SESSION_COOKIE, sid))
@@ -200,6 +202,8 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0"))
         if self.path == "/login" and USERS is not None:
             return self.do_login(dict(parse_qsl(self.rfile.read(length).decode("utf-8"))))
+        if self.path == "/sso":
+            return self.sso(dict(parse_qsl(self.rfile.read(length).decode("utf-8"))), BINDING_HTTP_POST)
         if self.path == "/sp":
             path = ARGS["metadata_out"] + ".sp.xml"
             with open(path, "wb") as out:
@@ -233,33 +237,42 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(400, "IdP refused: %s: %s" % (type(err).__name__, err), "text/plain")
         if url.path != "/sso":
             return self.reply(404, "not found")
+        self.sso(query, BINDING_HTTP_REDIRECT)
+
+    def sso(self, query, binding):
+        """An AuthnRequest (query or form fields of that binding): the login form or the answer."""
         try:
             if USERS is not None:
                 _, login = self.session_login()
                 if login is None:
-                    self.check_request(query)
+                    self.check_request(query, binding)
                     key = secrets.token_urlsafe(16)
-                    waiting[key] = query
+                    waiting[key] = (query, binding)
                     return self.reply(200, self.login_form(key))
-                return self.reply(200, self.answer(query, USERS[login]))
-            self.reply(200, self.answer(query))
+                return self.reply(200, self.answer(query, binding, USERS[login]))
+            self.reply(200, self.answer(query, binding))
         except Exception as err:  # the test reads the reason
             self.reply(400, "IdP refused: %s: %s" % (type(err).__name__, err), "text/plain")
 
-    def check_request(self, query):
-        """The AuthnRequest of `query`, its redirect signature checked."""
+    def check_request(self, query, binding):
+        """The AuthnRequest of `query`, its signature (redirect query or enveloped) checked."""
         idp = self.server.idp
         if idp is None:
             raise ValueError("no SP metadata yet")
-        req = idp.parse_authn_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT)
+        # pysaml2 checks an enveloped signature when there is one (POST): its presence is ours to require.
+        req = idp.parse_authn_request(query["SAMLRequest"], binding)
+        if binding == BINDING_HTTP_POST:
+            if req.message.signature is None:
+                raise ValueError("unsigned AuthnRequest")
+            return req
         if "Signature" not in query:
             raise ValueError("unsigned AuthnRequest")
         self.check_signature(query, req.message.issuer.text, "AuthnRequest")
         return req
 
-    def answer(self, query, user=None):
+    def answer(self, query, binding, user=None):
         idp = self.server.idp
-        req = self.check_request(query)
+        req = self.check_request(query, binding)
         sp_entity = req.message.issuer.text
         args = idp.response_args(req.message, [BINDING_HTTP_POST])
         s = scenario
