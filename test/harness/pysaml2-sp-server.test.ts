@@ -100,6 +100,15 @@ describe('harness: the pysaml2 SP web server, against the pysaml2 IdP in Chromiu
     expect((await page.goto(`${sp.base}/whoami`))!.status()).to.equal(401);
   });
 
+  it('IsPassive without an IdP session: the IdP’s signed NoPassive Response is refused as a status, in JSON and in the events', async () => {
+    const { page } = browser;
+    await page.goto(`${sp.base}/login?binding=redirect&passive=1`);
+    await waitForUrl(page, (url) => url.href === `${sp.base}/acs/post`, 'the SP’s ACS');
+    const refusal = { error: 'status', status: 'urn:oasis:names:tc:SAML:2.0:status:NoPassive' };
+    expect(JSON.parse(await page.locator('body').innerText())).to.deep.include(refusal);
+    expect((await sp.events()).at(-1)).to.deep.include({ kind: 'refused', at: '/acs/post', ...refusal });
+  });
+
   it('the AuthnRequest: signed RSA-SHA256 on both bindings, ForceAuthn, IsPassive and an exact RequestedAuthnContext when asked', async () => {
     const asked = `force=1&passive=1&relay=r&acr=${encodeURIComponent(EXACT_ACR)}`;
     const redirected = await fetch(`${sp.base}/login?binding=redirect&${asked}`, { redirect: 'manual' });

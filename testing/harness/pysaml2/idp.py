@@ -16,8 +16,9 @@ Endpoints (serve):
   GET  /health
 With "users" (a JSON file {"<login>": {"password", "name_id", "attributes"}}), it behaves like a
 real IdP instead (the browser tests and `npm run educonnect:local`): /sso shows a login form unless
-the browser has an IdP session (a cookie), POST /login checks the password and answers with that
-user's identity in an auto-posted form, and an SP's LogoutRequest on /slo ends the IdP session.
+the browser has an IdP session (a cookie) or the request IsPassive (then a signed Response with the
+status NoPassive), POST /login checks the password and answers with that user's identity in an
+auto-posted form, and an SP's LogoutRequest on /slo ends the IdP session.
 """
 import json
 import sys
@@ -30,6 +31,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
 from saml2.saml import NAME_FORMAT_URI, NameID, NAMEID_FORMAT_PERSISTENT
+from saml2.samlp import STATUS_NO_PASSIVE
 from saml2.server import Server
 from saml2.sigver import verify_redirect_signature
 from saml2.xmldsig import SIG_RSA_SHA256, DIGEST_SHA256
@@ -151,6 +153,18 @@ def policy_for(minutes, audience=None):
     return Policy({"default": {"lifetime": {"minutes": minutes}, "attribute_restrictions": None, "name_form": NAME_FORMAT_URI}})
 
 
+def post_form(destination, response, relay, auto_submit):
+    """The HTTP-POST binding's page carrying `response` to the SP's ACS."""
+    encoded = base64.b64encode(str(response).encode("utf-8")).decode("ascii")
+    return (
+        '<!doctype html><html><body><form method="post" action="%s">'
+        '<input type="hidden" name="SAMLResponse" value="%s">'
+        '<input type="hidden" name="RelayState" value="%s">'
+        '<button type="submit">Continue</button></form>%s</body></html>'
+    ) % (html.escape(destination), encoded, html.escape(relay),
+         "<script>document.forms[0].submit()</script>" if auto_submit else "")
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "pysaml2-test-idp"
 
@@ -245,7 +259,9 @@ class Handler(BaseHTTPRequestHandler):
             if USERS is not None:
                 _, login = self.session_login()
                 if login is None:
-                    self.check_request(query, binding)
+                    req = self.check_request(query, binding)
+                    if req.message.is_passive in ("true", "1"):
+                        return self.reply(200, self.no_passive(req, query.get("RelayState", "")))
                     key = secrets.token_urlsafe(16)
                     waiting[key] = (query, binding)
                     return self.reply(200, self.login_form(key))
@@ -302,17 +318,17 @@ class Handler(BaseHTTPRequestHandler):
             release_policy=policy_for(s["lifetime_minutes"], s["audience"]),
             authn={"class_ref": s["authn_class_ref"]},
         )
-        encoded = base64.b64encode(str(resp).encode("utf-8")).decode("ascii")
-        relay = query.get("RelayState", "")
-        return (
-            '<!doctype html><html><body><form method="post" action="%s">'
-            '<input type="hidden" name="SAMLResponse" value="%s">'
-            '<input type="hidden" name="RelayState" value="%s">'
-            '<button type="submit">Continue</button></form>%s</body></html>'
-        ) % (html.escape(args["destination"]), encoded, html.escape(relay),
-             # A real IdP posts the form by itself (the scenario mode leaves it to the test).
-             "<script>document.forms[0].submit()</script>" if user else "")
+        # A real IdP posts the form by itself (the scenario mode leaves it to the test).
+        return post_form(args["destination"], resp, query.get("RelayState", ""), auto_submit=user is not None)
 
+    def no_passive(self, req, relay):
+        """A real IdP's answer to IsPassive without an IdP session: a signed Response, status NoPassive."""
+        idp = self.server.idp
+        args = idp.response_args(req.message, [BINDING_HTTP_POST])
+        resp = idp.create_error_response(
+            args["in_response_to"], args["destination"], (STATUS_NO_PASSIVE, "no IdP session"),
+            sign=True, sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
+        return post_form(args["destination"], resp, relay, auto_submit=True)
 
     def check_signature(self, query, sp_entity, what):
         """The redirect-binding signature of `query`, by one of the SP's signing certificates."""
