@@ -22,6 +22,10 @@ export interface SpMetadataOptions {
   /** validUntil, in hours from now (24 by default). */
   validHours?: number;
   name?: string;
+  /** false: no encryption certificate in the metadata (the IdP then sends the assertion in clear). */
+  encrypt?: boolean;
+  /** true: the SLO endpoint takes the HTTP-POST binding too (after HTTP-Redirect). */
+  sloPost?: boolean;
 }
 
 /** Writes the metadata to `<dir>/<file>` and returns its path; the SP's keys go to `dir` too. */
@@ -37,6 +41,8 @@ export async function writeSpMetadata(dir: string, file: string, options: SpMeta
     ...(options.signer ? { md_key: options.signer.keyFile, md_cert: options.signer.certFile } : {}),
     ...(options.validHours !== undefined ? { valid_hours: options.validHours } : {}),
     ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(options.encrypt === false ? { encrypt: false } : {}),
+    ...(options.sloPost ? { slo_post: true } : {}),
   };
   await run('/usr/bin/python3', [SCRIPT, JSON.stringify(args)]);
   return out;

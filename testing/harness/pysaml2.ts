@@ -15,6 +15,37 @@ const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('./pysaml2/idp.py', import.meta.url));
 const PYTHON = '/usr/bin/python3';
 
+export interface PythonServer {
+  /** What the process wrote on stderr so far (its tracebacks). */
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a pysaml2 server script with its one JSON argument and waits for its "ready" line: the
+ * scripts bind their port before anything else, so nobody else can take it meanwhile.
+ */
+export async function startPythonServer(script: string, args: object, what: string): Promise<PythonServer> {
+  const child: ChildProcess = spawn(PYTHON, [script, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  process.once('exit', () => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${stderr}`)), 15_000);
+    child.stdout!.once('data', () => { clearTimeout(timer); resolve(); });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${what} exited ${code}: ${stderr}`)); });
+  });
+  return {
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 export interface KeyFiles {
   keyFile: string;
   certFile: string;
@@ -80,21 +111,13 @@ export async function preparePysaml2Idp(options: { users?: Record<string, IdpUse
   const usersFile = join(dir, 'users.json');
   if (options.users) writeFileSync(usersFile, JSON.stringify(options.users));
   const base = { base: url, port, entityid: entityId, key: keys.keyFile, cert: keys.certFile, ...(options.users ? { users: usersFile } : {}) };
-  const child: ChildProcess = spawn(PYTHON, [SCRIPT, JSON.stringify({ ...base, mode: 'serve', metadata_out: metadataFile })], { stdio: ['ignore', 'pipe', 'pipe'] });
-  process.once('exit', () => child.kill('SIGKILL'));
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pysaml2 IdP did not start: ${stderr}`)), 15_000);
-    child.stdout!.once('data', () => { clearTimeout(timer); resolve(); });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`pysaml2 IdP exited ${code}: ${stderr}`)); });
-  });
+  const server = await startPythonServer(SCRIPT, { ...base, mode: 'serve', metadata_out: metadataFile }, 'pysaml2 IdP');
   await run(PYTHON, [SCRIPT, JSON.stringify({ ...base, mode: 'metadata', metadata_out: metadataFile })]);
   return {
     url, entityId, metadataFile, keys,
     async serve(spMetadata) {
       const res = await fetch(`${url}/sp`, { method: 'POST', body: spMetadata });
-      if (res.status !== 204) throw new Error(`IdP refused the SP metadata: ${res.status} ${stderr}`);
+      if (res.status !== 204) throw new Error(`IdP refused the SP metadata: ${res.status} ${server.stderr()}`);
     },
     async logoutRequest(spec) {
       const res = await fetch(`${url}/logout-request`, { method: 'POST', body: JSON.stringify(spec) });
@@ -112,11 +135,7 @@ export async function preparePysaml2Idp(options: { users?: Record<string, IdpUse
       if (res.status !== 204) throw new Error(`scenario refused: ${res.status}`);
     },
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

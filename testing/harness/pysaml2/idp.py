@@ -6,6 +6,8 @@ Run with /usr/bin/python3 (the system Python that has saml2). One JSON argument:
 
 Endpoints (serve):
   GET  /sso       HTTP-Redirect AuthnRequest; its signature is checked (WantAuthnRequestsSigned).
+  POST /sso       HTTP-POST AuthnRequest (form fields SAMLRequest, RelayState); its enveloped
+                  signature is required and checked.
                   Answers an HTML page with the HTTP-POST form for the SP's ACS (no script:
                   the test posts it), built from the current scenario.
   POST /sp        the SP's metadata (XML body): the IdP answers /sso only after it. It binds
@@ -14,8 +16,9 @@ Endpoints (serve):
   GET  /health
 With "users" (a JSON file {"<login>": {"password", "name_id", "attributes"}}), it behaves like a
 real IdP instead (the browser tests and `npm run educonnect:local`): /sso shows a login form unless
-the browser has an IdP session (a cookie), POST /login checks the password and answers with that
-user's identity in an auto-posted form, and an SP's LogoutRequest on /slo ends the IdP session.
+the browser has an IdP session (a cookie) or the request IsPassive (then a signed Response with the
+status NoPassive), POST /login checks the password and answers with that user's identity in an
+auto-posted form, and an SP's LogoutRequest on /slo ends the IdP session.
 """
 import json
 import sys
@@ -28,6 +31,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
 from saml2.saml import NAME_FORMAT_URI, NameID, NAMEID_FORMAT_PERSISTENT
+from saml2.samlp import STATUS_NO_PASSIVE
 from saml2.server import Server
 from saml2.sigver import verify_redirect_signature
 from saml2.xmldsig import SIG_RSA_SHA256, DIGEST_SHA256
@@ -67,7 +71,7 @@ if ARGS.get("users"):
     with open(ARGS["users"]) as f:
         USERS = json.load(f)
 SESSION_COOKIE = "pysaml2_idp_session"
-# IdP sessions (cookie value -> login) and AuthnRequests waiting for a login (key -> query).
+# IdP sessions (cookie value -> login) and AuthnRequests waiting for a login (key -> (query, binding)).
 sessions = {}
 waiting = {}
 # What /slo last received from the SP (for the test to read at GET /last-logout).
@@ -110,7 +114,7 @@ def config(sp_metadata=None):
             "idp": {
                 "name": "EduConnect test IdP",
                 "endpoints": {
-                    "single_sign_on_service": [(base + "/sso", BINDING_HTTP_REDIRECT)],
+                    "single_sign_on_service": [(base + "/sso", BINDING_HTTP_REDIRECT), (base + "/sso", BINDING_HTTP_POST)],
                     "single_logout_service": [(base + "/slo", BINDING_HTTP_REDIRECT)],
                 },
                 # Published as true in the metadata; in serve mode pysaml2 would look for an
@@ -149,6 +153,18 @@ def policy_for(minutes, audience=None):
     return Policy({"default": {"lifetime": {"minutes": minutes}, "attribute_restrictions": None, "name_form": NAME_FORMAT_URI}})
 
 
+def post_form(destination, response, relay, auto_submit):
+    """The HTTP-POST binding's page carrying `response` to the SP's ACS."""
+    encoded = base64.b64encode(str(response).encode("utf-8")).decode("ascii")
+    return (
+        '<!doctype html><html><body><form method="post" action="%s">'
+        '<input type="hidden" name="SAMLResponse" value="%s">'
+        '<input type="hidden" name="RelayState" value="%s">'
+        '<button type="submit">Continue</button></form>%s</body></html>'
+    ) % (html.escape(destination), encoded, html.escape(relay),
+         "<script>document.forms[0].submit()</script>" if auto_submit else "")
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "pysaml2-test-idp"
 
@@ -179,8 +195,8 @@ class Handler(BaseHTTPRequestHandler):
         ) % (('<p role="alert">%s</p>' % html.escape(error)) if error else "", html.escape(key))
 
     def do_login(self, form):
-        query = waiting.get(form.get("key", ""))
-        if query is None:
+        pending = waiting.get(form.get("key", ""))
+        if pending is None:
             return self.reply(400, "IdP refused: no pending AuthnRequest (expired)", "text/plain")
         user = USERS.get(form.get("username", ""))
         if not user or user["password"] != form.get("password"):
@@ -188,7 +204,7 @@ class Handler(BaseHTTPRequestHandler):
         del waiting[form["key"]]
         sid = secrets.token_urlsafe(24)
         sessions[sid] = form["username"]
-        body = self.answer(query, user).encode("utf-8")
+        body = self.answer(*pending, user).encode("utf-8")
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Set-Cookie", "%s=%s; Path=/; HttpOnly; SameSite=Lax" % (SESSION_COOKIE, sid))
@@ -200,6 +216,8 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0"))
         if self.path == "/login" and USERS is not None:
             return self.do_login(dict(parse_qsl(self.rfile.read(length).decode("utf-8"))))
+        if self.path == "/sso":
+            return self.sso(dict(parse_qsl(self.rfile.read(length).decode("utf-8"))), BINDING_HTTP_POST)
         if self.path == "/sp":
             path = ARGS["metadata_out"] + ".sp.xml"
             with open(path, "wb") as out:
@@ -233,33 +251,44 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(400, "IdP refused: %s: %s" % (type(err).__name__, err), "text/plain")
         if url.path != "/sso":
             return self.reply(404, "not found")
+        self.sso(query, BINDING_HTTP_REDIRECT)
+
+    def sso(self, query, binding):
+        """An AuthnRequest (query or form fields of that binding): the login form or the answer."""
         try:
             if USERS is not None:
                 _, login = self.session_login()
                 if login is None:
-                    self.check_request(query)
+                    req = self.check_request(query, binding)
+                    if req.message.is_passive in ("true", "1"):
+                        return self.reply(200, self.no_passive(req, query.get("RelayState", "")))
                     key = secrets.token_urlsafe(16)
-                    waiting[key] = query
+                    waiting[key] = (query, binding)
                     return self.reply(200, self.login_form(key))
-                return self.reply(200, self.answer(query, USERS[login]))
-            self.reply(200, self.answer(query))
+                return self.reply(200, self.answer(query, binding, USERS[login]))
+            self.reply(200, self.answer(query, binding))
         except Exception as err:  # the test reads the reason
             self.reply(400, "IdP refused: %s: %s" % (type(err).__name__, err), "text/plain")
 
-    def check_request(self, query):
-        """The AuthnRequest of `query`, its redirect signature checked."""
+    def check_request(self, query, binding):
+        """The AuthnRequest of `query`, its signature (redirect query or enveloped) checked."""
         idp = self.server.idp
         if idp is None:
             raise ValueError("no SP metadata yet")
-        req = idp.parse_authn_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT)
+        # pysaml2 checks an enveloped signature when there is one (POST): its presence is ours to require.
+        req = idp.parse_authn_request(query["SAMLRequest"], binding)
+        if binding == BINDING_HTTP_POST:
+            if req.message.signature is None:
+                raise ValueError("unsigned AuthnRequest")
+            return req
         if "Signature" not in query:
             raise ValueError("unsigned AuthnRequest")
         self.check_signature(query, req.message.issuer.text, "AuthnRequest")
         return req
 
-    def answer(self, query, user=None):
+    def answer(self, query, binding, user=None):
         idp = self.server.idp
-        req = self.check_request(query)
+        req = self.check_request(query, binding)
         sp_entity = req.message.issuer.text
         args = idp.response_args(req.message, [BINDING_HTTP_POST])
         s = scenario
@@ -289,17 +318,17 @@ class Handler(BaseHTTPRequestHandler):
             release_policy=policy_for(s["lifetime_minutes"], s["audience"]),
             authn={"class_ref": s["authn_class_ref"]},
         )
-        encoded = base64.b64encode(str(resp).encode("utf-8")).decode("ascii")
-        relay = query.get("RelayState", "")
-        return (
-            '<!doctype html><html><body><form method="post" action="%s">'
-            '<input type="hidden" name="SAMLResponse" value="%s">'
-            '<input type="hidden" name="RelayState" value="%s">'
-            '<button type="submit">Continue</button></form>%s</body></html>'
-        ) % (html.escape(args["destination"]), encoded, html.escape(relay),
-             # A real IdP posts the form by itself (the scenario mode leaves it to the test).
-             "<script>document.forms[0].submit()</script>" if user else "")
+        # A real IdP posts the form by itself (the scenario mode leaves it to the test).
+        return post_form(args["destination"], resp, query.get("RelayState", ""), auto_submit=user is not None)
 
+    def no_passive(self, req, relay):
+        """A real IdP's answer to IsPassive without an IdP session: a signed Response, status NoPassive."""
+        idp = self.server.idp
+        args = idp.response_args(req.message, [BINDING_HTTP_POST])
+        resp = idp.create_error_response(
+            args["in_response_to"], args["destination"], (STATUS_NO_PASSIVE, "no IdP session"),
+            sign=True, sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
+        return post_form(args["destination"], resp, relay, auto_submit=True)
 
     def check_signature(self, query, sp_entity, what):
         """The redirect-binding signature of `query`, by one of the SP's signing certificates."""

@@ -2,7 +2,8 @@
 Writes a SAML SP's metadata with pysaml2 (a real SP implementation, not ours): the partner
 resources the hub's IdP serves publish documents like these. Arguments: one JSON object with
 entityid, base (the SP's URL), key, cert, out, and optionally md_key/md_cert (a federation
-operator's key signing the document), valid_hours, name.
+operator's key signing the document), valid_hours, name, encrypt (false: no encryption key, so
+the IdP sends the assertion in clear), slo_post (true: the SLO endpoint takes HTTP-POST too).
 """
 import json
 import sys
@@ -24,7 +25,7 @@ def config(extra=None, sp_extra=None):
         "entityid": ARGS["entityid"],
         "key_file": ARGS["key"],
         "cert_file": ARGS["cert"],
-        "encryption_keypairs": [{"key_file": ARGS["key"], "cert_file": ARGS["cert"]}],
+        "encryption_keypairs": [{"key_file": ARGS["key"], "cert_file": ARGS["cert"]}] if ARGS.get("encrypt", True) else [],
         "xmlsec_binary": "/usr/bin/xmlsec1",
         "valid_for": ARGS.get("valid_hours", 24),
         "organization": {"name": ARGS.get("name", "Ressource test"), "display_name": ARGS.get("name", "Ressource test"), "url": base},
@@ -32,7 +33,7 @@ def config(extra=None, sp_extra=None):
             "sp": {
                 "endpoints": {
                     "assertion_consumer_service": [(base + "/acs/post", BINDING_HTTP_POST), (base + "/acs/artifact", BINDING_HTTP_ARTIFACT)],
-                    "single_logout_service": [(base + "/slo", BINDING_HTTP_REDIRECT)],
+                    "single_logout_service": [(base + "/slo", BINDING_HTTP_REDIRECT)] + ([(base + "/slo", BINDING_HTTP_POST)] if ARGS.get("slo_post") else []),
                 },
                 "authn_requests_signed": True,
                 "want_assertions_signed": True,
