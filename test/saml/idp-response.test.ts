@@ -128,10 +128,10 @@ describe('saml/idp response', function () {
       const now = new Date('2026-03-02T08:00:00.000Z');
       const xml = buildResponse(input({ now, lifetimeSeconds: 120, inResponseTo: null }));
       expect(xml).to.include('Destination="https://ressource.example/acs/post"').and.not.include('InResponseTo=');
-      expect(xml).to.include('<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="2026-03-02T08:02:00Z" Recipient="https://ressource.example/acs/post"/>');
+      expect(xml).to.include('<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="2026-03-02T08:02:00Z" Recipient="https://ressource.example/acs/post"></saml:SubjectConfirmationData>');
       expect(xml).to.include('<saml:Conditions NotBefore="2026-03-02T08:00:00Z" NotOnOrAfter="2026-03-02T08:02:00Z"><saml:AudienceRestriction><saml:Audience>https://ressource.example/metadata</saml:Audience>');
       expect(xml).to.include(`SessionIndex="_session-1"><saml:AuthnContext><saml:AuthnContextClassRef>${PASSWORD_PROTECTED}</saml:AuthnContextClassRef>`);
-      expect(xml).to.include('<saml:AttributeValue xsi:type="xs:string">HDF-1</saml:AttributeValue>');
+      expect(xml).to.include('<saml:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">HDF-1</saml:AttributeValue>');
       const ids = [...xml.matchAll(/ ID="(_[0-9a-f]{40})"/g)].map((m) => m[1]);
       expect(ids).to.have.length(2);
       expect(new Set(ids).size).to.equal(2);
@@ -188,7 +188,7 @@ describe('saml/idp response', function () {
   describe('signed and encrypted for the SP', () => {
     it('carries no clear assertion; the SP key decrypts it and xmlsec1 accepts both signatures', async () => {
       const xml = buildResponse(input({ encryptTo: spCertPem }));
-      expect(xml).to.include('<saml:EncryptedAssertion>').and.not.include('<saml:Assertion').and.not.include('gar-42');
+      expect(xml).to.include(`<saml:EncryptedAssertion xmlns:saml="${SAML_ASSERTION}">`).and.not.include('<saml:Assertion').and.not.include('gar-42');
       expect(xml).to.include('Algorithm="http://www.w3.org/2009/xmlenc11#aes256-gcm"').and.include('Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"');
       expect(await xmlsecAccepts(xml, idpKeyFiles.certFile, `${SAML_PROTOCOL}:Response`, dir)).to.equal(true);
       const assertion = await decrypted(xml);
