@@ -168,6 +168,33 @@ describe('saml/idp response', function () {
       expect(verdict.accepted && verdict.attributes).to.deep.equal({ [`x"<&'y`]: [tricky, 'plain'] });
     });
 
+    it('written in canonical form and signed once: xmlsec1 accepts both signatures over & < > " \' CR LF TAB, non-ASCII and astral values, read back as sent', async () => {
+      const special = ['&amp; < > " \' end', 'CR\rLF\nCRLF\r\nTAB\t', '  spaces kept  ', 'Lefèvre Œuvre ß ĳ', 'astral 𝄞 😀 𠀀', ''];
+      const xml = buildResponse(input({
+        issuer: `${issuer}?a=1&b="2"`,
+        nameId: { value: '\t<n>\r\n', format: NAMEID_FORMATS.persistent, spNameQualifier: 'q"&<>\'\r\n\t' },
+        attributes: [{ name: 'n"&<>\'\t\r\n', friendlyName: 'é𝄞', nameFormat: NAME_FORMATS.basic, values: special }],
+      }));
+      expect(await xmlsecAccepts(xml, idpKeyFiles.certFile, `${SAML_PROTOCOL}:Response`, dir)).to.equal(true);
+      expect(await xmlsecAccepts(plainAssertion(xml), idpKeyFiles.certFile, `${SAML_ASSERTION}:Assertion`, dir)).to.equal(true);
+      const { XmlDocument } = await loadLibxml();
+      const doc = XmlDocument.fromString(xml);
+      try {
+        const values = doc.find("//*[local-name()='AttributeValue']").map((v) => v.content);
+        expect(values).to.deep.equal(special);
+        const attribute = doc.get("//*[local-name()='Attribute']") as Parameters<typeof decryptAssertion>[0];
+        expect(attribute.attr('Name')?.value).to.equal('n"&<>\'\t\r\n');
+        expect(attribute.attr('FriendlyName')?.value).to.equal('é𝄞');
+        const nameId = doc.get("//*[local-name()='NameID']") as Parameters<typeof decryptAssertion>[0];
+        expect(nameId.content).to.equal('\t<n>\r\n');
+        expect(nameId.attr('SPNameQualifier')?.value).to.equal('q"&<>\'\r\n\t');
+      } finally {
+        doc.dispose();
+      }
+      const altered = xml.replace('astral 𝄞', 'astral 𝄟');
+      expect(await xmlsecAccepts(altered, idpKeyFiles.certFile, `${SAML_PROTOCOL}:Response`, dir)).to.equal(false);
+    });
+
     it('refuses a value an XML document cannot carry, with a clear error', () => {
       let error: unknown;
       try {
