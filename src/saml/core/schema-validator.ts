@@ -27,6 +27,11 @@ export const MAX_SAML_XML_BYTES = 256 * 1024;
  * metadata, an X509Certificate in a nested aggregate's SP is about as deep.
  */
 export const MAX_SAML_XML_DEPTH = 32;
+/**
+ * The elements with MAX_SAML_XML_DEPTH ancestors, as a path of child steps: one walk of the
+ * tree, where `//*[count(ancestor::*) >= 32]` counts every element's ancestors again.
+ */
+const TOO_DEEP = '/*'.repeat(MAX_SAML_XML_DEPTH + 1);
 
 /**
  * libxml2's schema messages quote the offending values ("'Jean' is not a valid value…"), and a
@@ -81,18 +86,20 @@ type Refusal = (kind: 'forbidden' | 'malformed' | 'invalid', why: string) => Err
  * string path encodes it in JavaScript, character by character, at three times the cost of the
  * parse itself; the bytes and the parse are the same.
  */
-function parseValidDocument(xml: string, schema: XsdValidator, refuse: Refusal): XmlDocument {
-  if (/<!DOCTYPE/i.test(xml)) throw refuse('forbidden', 'a DOCTYPE is not allowed');
+function parseValidDocument(xml: string | Buffer, schema: XsdValidator, refuse: Refusal): XmlDocument {
+  const bytes = typeof xml === 'string' ? Buffer.from(xml, 'utf8') : xml;
+  // '<!DOCTYPE' is ASCII: in UTF-8 octets read as Latin-1 it is found exactly where the text has it.
+  if (/<!DOCTYPE/i.test(bytes.toString('latin1'))) throw refuse('forbidden', 'a DOCTYPE is not allowed');
   let doc: XmlDocument;
   try {
-    doc = libxml().XmlDocument.fromBuffer(Buffer.from(xml, 'utf8'));
+    doc = libxml().XmlDocument.fromBuffer(bytes);
   } catch {
     throw refuse('malformed', 'not well-formed XML');
   }
   try {
     if (doc.dtd) throw refuse('forbidden', 'a DTD is not allowed');
     if (doc.find(compiledXPath('//processing-instruction()')).length > 0) throw refuse('forbidden', 'processing instructions are not allowed');
-    if (doc.find(compiledXPath(`//*[count(ancestor::*) >= ${MAX_SAML_XML_DEPTH}]`)).length > 0) throw refuse('invalid', 'elements nested too deeply');
+    if (doc.find(compiledXPath(TOO_DEEP)).length > 0) throw refuse('invalid', 'elements nested too deeply');
     schema.validate(doc);
     return doc;
   } catch (err) {
@@ -107,12 +114,12 @@ const refuseMessage: Refusal = (kind, why) => (kind === 'forbidden' ? new Forbid
 
 /**
  * The document of `xml`, for the caller to read and then dispose, once `xml` is one well-formed
- * SAML protocol message valid against the schema, within the size and depth limits: throws
- * ForbiddenXml for a DTD or a processing instruction anywhere (the prolog included), and
- * SchemaInvalid otherwise.
+ * SAML protocol message (text, or its UTF-8 octets) valid against the schema, within the size
+ * and depth limits: throws ForbiddenXml for a DTD or a processing instruction anywhere (the
+ * prolog included), and SchemaInvalid otherwise.
  */
-export function parseSamlXml(xml: string): XmlDocument {
-  if (Buffer.byteLength(xml, 'utf8') > MAX_SAML_XML_BYTES) throw new SchemaInvalid('message too large');
+export function parseSamlXml(xml: string | Buffer): XmlDocument {
+  if ((typeof xml === 'string' ? Buffer.byteLength(xml, 'utf8') : xml.length) > MAX_SAML_XML_BYTES) throw new SchemaInvalid('message too large');
   return parseValidDocument(xml, validator(PROTOCOL_SCHEMA), refuseMessage);
 }
 

@@ -80,9 +80,13 @@ function excC14n(doc: XmlDocument, element: XmlElement, { algorithm, prefixes }:
   return doc.canonicalizeToString(wholeDocument ? options : { ...options, nodeSet: new Set<XmlNode>([element]) });
 }
 
-/** Every element carrying ID="value" (SAML's ID attribute), to insist on uniqueness. */
+/**
+ * Every element carrying ID="value" (SAML's ID attribute), to insist on uniqueness. The ID
+ * attributes come from one XPath compiled once; their values are compared here.
+ */
 function elementsWithId(doc: XmlDocument, id: string): number {
-  return doc.find('//*[@ID=$id]'.replace('$id', JSON.stringify(id))).length;
+  const { XmlAttribute } = libxml();
+  return doc.find(compiledXPath('//@ID')).filter((a) => a instanceof XmlAttribute && a.value === id).length;
 }
 
 /**

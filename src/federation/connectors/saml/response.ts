@@ -10,7 +10,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { XmlDocument, XmlElement } from 'libxml2-wasm';
-import { decodePostMessage } from '../../../saml/core/bindings.js';
+import { decodePostBytes } from '../../../saml/core/bindings.js';
 import { decryptPlanned, encryptionPlan, isXencElement } from '../../../saml/core/decrypt.js';
 import { SamlError } from '../../../saml/core/errors.js';
 import { allElements, childElements, childrenNamed, compiledXPath } from '../../../saml/core/libxml.js';
@@ -75,7 +75,7 @@ function optional(el: XmlElement, ns: string, local: string): XmlElement | null 
 const attr = (el: XmlElement, name: string): string | null => el.attr(name)?.value ?? null;
 
 /** The validated document (schema.ts parses it once; the caller disposes it). */
-function parse(xml: string): XmlDocument {
+function parse(xml: string | Buffer): XmlDocument {
   try {
     return parseSamlXml(xml);
   } catch (err) {
@@ -186,14 +186,14 @@ function checkWindow(notBefore: Date | null, notOnOrAfter: Date | null, e: Respo
 /** Validates the base64 SAMLResponse; throws FederationFailure with the first reason found. */
 export async function verifySamlResponse(encoded: string, e: ResponseExpectations): Promise<VerifiedAssertion> {
   try {
-    return verifyResponse(decodePostMessage(encoded, 'SAMLResponse'), e);
+    return verifyResponse(decodePostBytes(encoded, 'SAMLResponse'), e);
   } catch (err) {
     // The SAML kit's refusals (bindings, schema, signatures, decryption) become the SP's, at this door.
     throw err instanceof SamlError ? samlRefusal(err) : err;
   }
 }
 
-function verifyResponse(xml: string, e: ResponseExpectations): VerifiedAssertion {
+function verifyResponse(xml: Buffer, e: ResponseExpectations): VerifiedAssertion {
   const doc = parse(xml);
   try {
     const response = doc.root;
