@@ -128,10 +128,10 @@ describe('saml/idp response', function () {
       const now = new Date('2026-03-02T08:00:00.000Z');
       const xml = buildResponse(input({ now, lifetimeSeconds: 120, inResponseTo: null }));
       expect(xml).to.include('Destination="https://ressource.example/acs/post"').and.not.include('InResponseTo=');
-      expect(xml).to.include('<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="2026-03-02T08:02:00Z" Recipient="https://ressource.example/acs/post"/>');
+      expect(xml).to.include('<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="2026-03-02T08:02:00Z" Recipient="https://ressource.example/acs/post"></saml:SubjectConfirmationData>');
       expect(xml).to.include('<saml:Conditions NotBefore="2026-03-02T08:00:00Z" NotOnOrAfter="2026-03-02T08:02:00Z"><saml:AudienceRestriction><saml:Audience>https://ressource.example/metadata</saml:Audience>');
       expect(xml).to.include(`SessionIndex="_session-1"><saml:AuthnContext><saml:AuthnContextClassRef>${PASSWORD_PROTECTED}</saml:AuthnContextClassRef>`);
-      expect(xml).to.include('<saml:AttributeValue xsi:type="xs:string">HDF-1</saml:AttributeValue>');
+      expect(xml).to.include('<saml:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">HDF-1</saml:AttributeValue>');
       const ids = [...xml.matchAll(/ ID="(_[0-9a-f]{40})"/g)].map((m) => m[1]);
       expect(ids).to.have.length(2);
       expect(new Set(ids).size).to.equal(2);
@@ -168,6 +168,33 @@ describe('saml/idp response', function () {
       expect(verdict.accepted && verdict.attributes).to.deep.equal({ [`x"<&'y`]: [tricky, 'plain'] });
     });
 
+    it('written in canonical form and signed once: xmlsec1 accepts both signatures over & < > " \' CR LF TAB, non-ASCII and astral values, read back as sent', async () => {
+      const special = ['&amp; < > " \' end', 'CR\rLF\nCRLF\r\nTAB\t', '  spaces kept  ', 'Lefèvre Œuvre ß ĳ', 'astral 𝄞 😀 𠀀', ''];
+      const xml = buildResponse(input({
+        issuer: `${issuer}?a=1&b="2"`,
+        nameId: { value: '\t<n>\r\n', format: NAMEID_FORMATS.persistent, spNameQualifier: 'q"&<>\'\r\n\t' },
+        attributes: [{ name: 'n"&<>\'\t\r\n', friendlyName: 'é𝄞', nameFormat: NAME_FORMATS.basic, values: special }],
+      }));
+      expect(await xmlsecAccepts(xml, idpKeyFiles.certFile, `${SAML_PROTOCOL}:Response`, dir)).to.equal(true);
+      expect(await xmlsecAccepts(plainAssertion(xml), idpKeyFiles.certFile, `${SAML_ASSERTION}:Assertion`, dir)).to.equal(true);
+      const { XmlDocument } = await loadLibxml();
+      const doc = XmlDocument.fromString(xml);
+      try {
+        const values = doc.find("//*[local-name()='AttributeValue']").map((v) => v.content);
+        expect(values).to.deep.equal(special);
+        const attribute = doc.get("//*[local-name()='Attribute']") as Parameters<typeof decryptAssertion>[0];
+        expect(attribute.attr('Name')?.value).to.equal('n"&<>\'\t\r\n');
+        expect(attribute.attr('FriendlyName')?.value).to.equal('é𝄞');
+        const nameId = doc.get("//*[local-name()='NameID']") as Parameters<typeof decryptAssertion>[0];
+        expect(nameId.content).to.equal('\t<n>\r\n');
+        expect(nameId.attr('SPNameQualifier')?.value).to.equal('q"&<>\'\r\n\t');
+      } finally {
+        doc.dispose();
+      }
+      const altered = xml.replace('astral 𝄞', 'astral 𝄟');
+      expect(await xmlsecAccepts(altered, idpKeyFiles.certFile, `${SAML_PROTOCOL}:Response`, dir)).to.equal(false);
+    });
+
     it('refuses a value an XML document cannot carry, with a clear error', () => {
       let error: unknown;
       try {
@@ -188,7 +215,7 @@ describe('saml/idp response', function () {
   describe('signed and encrypted for the SP', () => {
     it('carries no clear assertion; the SP key decrypts it and xmlsec1 accepts both signatures', async () => {
       const xml = buildResponse(input({ encryptTo: spCertPem }));
-      expect(xml).to.include('<saml:EncryptedAssertion>').and.not.include('<saml:Assertion').and.not.include('gar-42');
+      expect(xml).to.include(`<saml:EncryptedAssertion xmlns:saml="${SAML_ASSERTION}">`).and.not.include('<saml:Assertion').and.not.include('gar-42');
       expect(xml).to.include('Algorithm="http://www.w3.org/2009/xmlenc11#aes256-gcm"').and.include('Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"');
       expect(await xmlsecAccepts(xml, idpKeyFiles.certFile, `${SAML_PROTOCOL}:Response`, dir)).to.equal(true);
       const assertion = await decrypted(xml);

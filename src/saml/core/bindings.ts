@@ -4,6 +4,7 @@
  * inside the XML, so it is checked before the message is inflated. On HTTP-POST the message is
  * base64 in a form field, and carries its own XML signatures (xmldsig.ts).
  */
+import { isUtf8 } from 'node:buffer';
 import { verify as verifySignature, type KeyObject } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { SamlError } from './errors.js';
@@ -105,9 +106,18 @@ export function signedRedirectQuery(message: RedirectMessage, pair: KeyPair): st
   return `${signed}&Signature=${encodeURIComponent(signRsaSha256(signed, pair).toString('base64'))}`;
 }
 
-/** The XML of a message posted on HTTP-POST: base64, bounded in size. */
-export function decodePostMessage(encoded: string, param: RedirectParam): string {
+/**
+ * The XML of a message posted on HTTP-POST, as UTF-8 octets (what the parser reads): base64,
+ * bounded in size. Octets that are not UTF-8 become U+FFFD, as in decodePostMessage's text.
+ */
+export function decodePostBytes(encoded: string, param: RedirectParam): Buffer {
   if (encoded.length > (MAX_SAML_XML_BYTES * 4) / 3 + 4) throw new SamlError('malformed', `${param} is larger than ${MAX_SAML_XML_BYTES} bytes`);
   if (!/^[A-Za-z0-9+/=\s]+$/.test(encoded)) throw new SamlError('malformed', `${param} is not base64`);
-  return Buffer.from(encoded, 'base64').toString('utf8');
+  const bytes = Buffer.from(encoded, 'base64');
+  return isUtf8(bytes) ? bytes : Buffer.from(bytes.toString('utf8'), 'utf8');
+}
+
+/** The XML of a message posted on HTTP-POST: base64, bounded in size. */
+export function decodePostMessage(encoded: string, param: RedirectParam): string {
+  return decodePostBytes(encoded, param).toString('utf8');
 }

@@ -21,7 +21,7 @@
  * any namespace) elsewhere in the message, is refused (`encryption_structure`).
  */
 import { constants, createDecipheriv, privateDecrypt, type KeyObject } from 'node:crypto';
-import type { XmlDocument, XmlElement } from 'libxml2-wasm';
+import type { XmlElement } from 'libxml2-wasm';
 import { SamlError } from './errors.js';
 import { childElements } from './libxml.js';
 import { NS } from './xmldsig.js';
@@ -37,7 +37,7 @@ const XENC_NAMES = [
   'KeyReference', 'CarriedKeyName', 'EncryptionProperties', 'EncryptionProperty', 'AgreementMethod', 'OAEPparams', 'KeySize', 'MGF',
   'DerivedKey', 'KeyDerivationMethod', 'RetrievalMethod',
 ];
-const XENC_XPATH = `//*[namespace-uri()='${XENC}' or namespace-uri()='${XENC11}' or ${XENC_NAMES.map((n) => `local-name()='${n}'`).join(' or ')}]`;
+const XENC_NAME_SET = new Set(XENC_NAMES);
 
 interface DataCipher { cipher: string; keyBytes: number; ivBytes: number; gcm: boolean }
 const DATA_CIPHERS: Record<string, DataCipher> = {
@@ -65,7 +65,7 @@ const structure = (detail: string) => new SamlError('encryption_structure', deta
 const attr = (el: XmlElement, name: string): string | null => el.attr(name)?.value ?? null;
 
 /** What decryption uses, read from the checked structure only. */
-interface EncryptionPlan {
+export interface EncryptionPlan {
   dataAlgorithm: string;
   data: string;
   keyAlgorithm: string;
@@ -192,9 +192,9 @@ export function encryptionPlan(encryptedAssertion: XmlElement): EncryptionPlan {
   };
 }
 
-/** XML-Enc elements anywhere in `doc`, by namespace or by local name in any namespace. */
-export function countXencElements(doc: XmlDocument): number {
-  return doc.find(XENC_XPATH).length;
+/** An XML-Enc element: by namespace, or by local name in any namespace. */
+export function isXencElement(el: XmlElement): boolean {
+  return el.namespaceUri === XENC || el.namespaceUri === XENC11 || XENC_NAME_SET.has(el.name);
 }
 
 function checkAlgorithms(plan: EncryptionPlan, accepted: readonly string[]): DataCipher {
@@ -231,7 +231,11 @@ function decryptData(cipher: DataCipher, key: Buffer, data: Buffer): Buffer {
  * the cryptography itself is one reason (`decryption`), with a detail that echoes nothing of it.
  */
 export function decryptAssertion(encryptedAssertion: XmlElement, key: KeyObject, accepted: readonly string[]): { xml: string; xencElements: number } {
-  const plan = encryptionPlan(encryptedAssertion);
+  return decryptPlanned(encryptionPlan(encryptedAssertion), key, accepted);
+}
+
+/** decryptAssertion for a caller that has read the plan of that very EncryptedAssertion already. */
+export function decryptPlanned(plan: EncryptionPlan, key: KeyObject, accepted: readonly string[]): { xml: string; xencElements: number } {
   const cipher = checkAlgorithms(plan, accepted);
   try {
     const dataKey = privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: plan.oaepHash }, Buffer.from(plan.key, 'base64'));

@@ -3,10 +3,11 @@
  * metadata copy is read), never per message. The PEM texts stay beside the keys for samlify,
  * which takes them as text.
  */
-import { createPrivateKey, createPublicKey, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type * as Samlify from 'samlify';
-import { HubError } from '../../shared/errors.js';
+import { HubError, InvariantBroken } from '../../shared/errors.js';
+import { canonicalXml, element, type XmlElementNode, type XmlNamespace } from './canonical-xml.js';
 
 /**
  * samlify is CommonJS and defines `SamlLib` through a getter, which Node's detection of the named
@@ -88,4 +89,52 @@ export function signEnveloped(xml: string, referenceXPath: string, pair: KeyPair
       location: placement === 'first' ? { reference: referenceXPath, action: 'prepend' } : { reference: `${referenceXPath}/*[local-name(.)='Issuer']`, action: 'after' },
     },
   });
+}
+
+const DS: XmlNamespace = { prefix: 'ds', uri: 'http://www.w3.org/2000/09/xmldsig#' };
+const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
+const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
+
+const certificateBodies = new WeakMap<KeyPair, string>();
+/** The KeyInfo certificate of a pair, cut out of its PEM once. */
+function certificateBodyOf(pair: KeyPair): string {
+  let body = certificateBodies.get(pair);
+  if (body === undefined) {
+    body = certificateBody(pair.certPem);
+    certificateBodies.set(pair, body);
+  }
+  return body;
+}
+
+const ds = (name: string, attributes: Record<string, string> = {}, children: (XmlElementNode | string)[] = []) => element(DS, name, attributes, children);
+
+/**
+ * `el` with the enveloped signature signEnveloped would give it (same algorithms, same
+ * Signature), placed after its Issuer, for an element the hub built itself (canonical-xml.ts):
+ * the digest is the SHA-256 of its canonical form, the SignedInfo is written in canonical form
+ * too, and node:crypto signs it once with the KeyObject. `el` must carry its ID in `ID` and
+ * start with its Issuer.
+ */
+export function signElement(el: XmlElementNode, pair: KeyPair): XmlElementNode {
+  const id = el.attributes.find((a) => a.name === 'ID' && !a.ns)?.value;
+  const issuer = el.children[0];
+  if (id === undefined || typeof issuer === 'string' || issuer?.name !== 'Issuer') throw new InvariantBroken(`signElement: ${el.name} needs an ID and an Issuer first`);
+  const digest = createHash('sha256').update(canonicalXml(el), 'utf8').digest('base64');
+  const signedInfo = ds('SignedInfo', {}, [
+    ds('CanonicalizationMethod', { Algorithm: EXC_C14N }),
+    ds('SignatureMethod', { Algorithm: RSA_SHA256 }),
+    ds('Reference', { URI: `#${id}` }, [
+      ds('Transforms', {}, [ds('Transform', { Algorithm: ENVELOPED }), ds('Transform', { Algorithm: EXC_C14N })]),
+      ds('DigestMethod', { Algorithm: SHA256 }),
+      ds('DigestValue', {}, [digest]),
+    ]),
+  ]);
+  const value = sign('sha256', Buffer.from(canonicalXml(signedInfo), 'utf8'), pair.privateKey).toString('base64');
+  const signature = ds('Signature', {}, [
+    signedInfo,
+    ds('SignatureValue', {}, [value]),
+    ds('KeyInfo', {}, [ds('X509Data', {}, [ds('X509Certificate', {}, [certificateBodyOf(pair)])])]),
+  ]);
+  return { ...el, children: [issuer, signature, ...el.children.slice(1)] };
 }

@@ -4,7 +4,7 @@
  * require(esm) (tsx's CJS hook), and a static import anywhere in their graph would fail there.
  */
 import type * as Libxml from 'libxml2-wasm';
-import type { XmlElement } from 'libxml2-wasm';
+import type { XmlDocument, XmlElement, XmlXPath } from 'libxml2-wasm';
 import { HubError } from '../../shared/errors.js';
 
 export type LibxmlModule = typeof Libxml;
@@ -21,6 +21,21 @@ export function libxml(): LibxmlModule {
   return loaded;
 }
 
+const compiledXPaths = new Map<string, XmlXPath>();
+
+/**
+ * `expression` compiled once and kept for the life of the process: libxml2-wasm compiles a
+ * string XPath again at every call, which costs more than evaluating these small ones.
+ */
+export function compiledXPath(expression: string): XmlXPath {
+  let compiled = compiledXPaths.get(expression);
+  if (!compiled) {
+    compiled = libxml().XmlXPath.compile(expression);
+    compiledXPaths.set(expression, compiled);
+  }
+  return compiled;
+}
+
 /**
  * Every child element of `el`, in document order. Never walk `firstChild` / `next` instead: in
  * libxml2-wasm 0.7.2 a processing instruction's node class has no `next`, so that walk stops
@@ -29,10 +44,16 @@ export function libxml(): LibxmlModule {
  */
 export function childElements(el: XmlElement): XmlElement[] {
   const { XmlElement: Element } = libxml();
-  return el.find('*').filter((n): n is XmlElement => n instanceof Element);
+  return el.find(compiledXPath('*')).filter((n): n is XmlElement => n instanceof Element);
 }
 
 /** The child elements of `el` with this namespace and local name (the prefix does not matter). */
 export function childrenNamed(el: XmlElement, ns: string, local: string): XmlElement[] {
   return childElements(el).filter((c) => c.namespaceUri === ns && c.name === local);
+}
+
+/** Every element of `doc`, in document order: one XPath, then the names are read in JavaScript. */
+export function allElements(doc: XmlDocument): XmlElement[] {
+  const { XmlElement: Element } = libxml();
+  return doc.find(compiledXPath('//*')).filter((n): n is XmlElement => n instanceof Element);
 }

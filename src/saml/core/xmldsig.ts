@@ -12,7 +12,7 @@
 import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { XmlDocument, XmlElement, XmlNode } from 'libxml2-wasm';
 import { SignatureInvalid } from './errors.js';
-import { childrenNamed, libxml } from './libxml.js';
+import { childrenNamed, compiledXPath, libxml } from './libxml.js';
 
 export const NS = {
   samlp: 'urn:oasis:names:tc:SAML:2.0:protocol',
@@ -66,13 +66,27 @@ function c14nMethodOf(method: XmlElement): C14nMethod {
   return { algorithm, prefixes: inclusivePrefixes(method) };
 }
 
-function excC14n(node: XmlNode, { algorithm, prefixes }: C14nMethod): string {
-  return node.canonicalizeToString({ mode: libxml().XmlC14NMode.XML_C14N_EXCLUSIVE_1_0, withComments: algorithm === EXC_C14N_COMMENTS, ...(prefixes ? { inclusiveNamespacePrefixes: prefixes } : {}) });
+/**
+ * Exclusive canonical form of `element`'s subtree. libxml2-wasm's subtree canonicalisation asks a
+ * JavaScript callback about every node of the whole document, building a wrapper object for each;
+ * the document's own canonicalisation (for its root) and a node set (for anything deeper) give
+ * the same octets without those wrappers. The root goes the node-set way too when comments are
+ * kept and the document has nodes beside its root (the document form would print them).
+ */
+function excC14n(doc: XmlDocument, element: XmlElement, { algorithm, prefixes }: C14nMethod): string {
+  const withComments = algorithm === EXC_C14N_COMMENTS;
+  const options = { mode: libxml().XmlC14NMode.XML_C14N_EXCLUSIVE_1_0, withComments, ...(prefixes ? { inclusiveNamespacePrefixes: prefixes } : {}) };
+  const wholeDocument = element.isSameNode(doc.root) && (!withComments || doc.find(compiledXPath('/node()')).length === 1);
+  return doc.canonicalizeToString(wholeDocument ? options : { ...options, nodeSet: new Set<XmlNode>([element]) });
 }
 
-/** Every element carrying ID="value" (SAML's ID attribute), to insist on uniqueness. */
+/**
+ * Every element carrying ID="value" (SAML's ID attribute), to insist on uniqueness. The ID
+ * attributes come from one XPath compiled once; their values are compared here.
+ */
 function elementsWithId(doc: XmlDocument, id: string): number {
-  return doc.find('//*[@ID=$id]'.replace('$id', JSON.stringify(id))).length;
+  const { XmlAttribute } = libxml();
+  return doc.find(compiledXPath('//@ID')).filter((a) => a instanceof XmlAttribute && a.value === id).length;
 }
 
 /**
@@ -103,12 +117,12 @@ export function verifyEnveloped(doc: XmlDocument, element: XmlElement, keys: Key
   const signatureValue = Buffer.from(onlyChild(signature, NS.ds, 'SignatureValue').content.replace(/\s+/g, ''), 'base64');
 
   const contentC14nMethod = transforms[1] ? c14nMethodOf(transforms[1]) : c14nMethod;
-  const signedInfoC14n = excC14n(signedInfo, c14nMethod);
+  const signedInfoC14n = excC14n(doc, signedInfo, c14nMethod);
   if (!keys.some((key) => verifySignature(sigAlg, Buffer.from(signedInfoC14n, 'utf8'), key, signatureValue))) throw new SignatureInvalid('signature value does not verify with the signer’s metadata keys');
 
   // Enveloped transform: the digest covers the element without its Signature.
   signature.remove();
-  const digest = createHash(digestAlg).update(excC14n(element, contentC14nMethod), 'utf8').digest('base64');
+  const digest = createHash(digestAlg).update(excC14n(doc, element, contentC14nMethod), 'utf8').digest('base64');
   if (digest !== expectedDigest) throw new SignatureInvalid('digest mismatch: the signed content was altered');
   return true;
 }

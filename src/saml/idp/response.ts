@@ -15,9 +15,10 @@
  *   SimpleSAMLphp, samlify), whereas xmlenc11#rsa-oaep with SHA-256 is not yet everywhere; OAEP's
  *   security does not rest on the collision resistance that SHA-1 lost.
  */
-import { constants, createCipheriv, publicEncrypt, randomBytes, X509Certificate } from 'node:crypto';
+import { constants, createCipheriv, publicEncrypt, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { HubError } from '../../shared/errors.js';
-import { certificateBody, signEnveloped, type KeyPair } from '../core/keys.js';
+import { documentXml, element, type XmlElementNode, type XmlNamespace } from '../core/canonical-xml.js';
+import { certificateBody, signElement, type KeyPair } from '../core/keys.js';
 import { NS } from '../core/xmldsig.js';
 
 const XENC11 = 'http://www.w3.org/2009/xmlenc11#';
@@ -27,8 +28,12 @@ const SHA1 = 'http://www.w3.org/2000/09/xmldsig#sha1';
 const GCM_IV_BYTES = 12;
 const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
-const XS = 'http://www.w3.org/2001/XMLSchema';
-const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
+const SAMLP: XmlNamespace = { prefix: 'samlp', uri: NS.samlp };
+const SAML: XmlNamespace = { prefix: 'saml', uri: NS.saml };
+const XENC: XmlNamespace = { prefix: 'xenc', uri: NS.xenc };
+const DS: XmlNamespace = { prefix: 'ds', uri: NS.ds };
+const XS: XmlNamespace = { prefix: 'xs', uri: 'http://www.w3.org/2001/XMLSchema' };
+const XSI: XmlNamespace = { prefix: 'xsi', uri: 'http://www.w3.org/2001/XMLSchema-instance' };
 
 /** How long the assertion may be used by default (Conditions and SubjectConfirmation NotOnOrAfter). */
 export const DEFAULT_LIFETIME_SECONDS = 300;
@@ -70,15 +75,14 @@ export class SamlValueInvalid extends HubError {
 
 /** Characters outside XML 1.0's Char production (C0 controls but tab, CR, LF; U+FFFE, U+FFFF; lone surrogates). */
 const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;', '\n': '&#10;', '\t': '&#9;' };
 
 /**
- * Text for element content and double-quoted attributes alike. CR, LF and tab are escaped too, so
- * attribute normalisation and line-end handling give the SP the very characters sent.
+ * A value from the account or the request, checked: the writer (canonical-xml.ts) escapes it,
+ * CR, LF and tab included, so the SP reads the very characters sent.
  */
-function xmlEscape(value: string, what: string): string {
+function xmlValue(value: string, what: string): string {
   if (NOT_XML_CHAR.test(value)) throw new SamlValueInvalid(what);
-  return value.replace(/[&<>"'\r\n\t]/g, (c) => XML_ESCAPES[c]!);
+  return value;
 }
 
 /** `_` + 160 random bits: an xs:ID (starts with a letter or `_`), unguessable. */
@@ -91,60 +95,94 @@ function instant(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function attributeXml(attribute: ResponseAttribute): string {
+const saml = (name: string, attributes: Record<string, string | undefined> = {}, children: (XmlElementNode | string)[] = []) => element(SAML, name, attributes, children);
+const xenc = (name: string, attributes: Record<string, string | undefined> = {}, children: (XmlElementNode | string)[] = []) => element(XENC, name, attributes, children);
+const ds = (name: string, children: (XmlElementNode | string)[] = []) => element(DS, name, {}, children);
+
+function attributeElement(attribute: ResponseAttribute): XmlElementNode {
   const what = `attribute ${attribute.name}`;
-  const friendly = attribute.friendlyName === undefined ? '' : ` FriendlyName="${xmlEscape(attribute.friendlyName, what)}"`;
-  const values = attribute.values.map((v) => `<saml:AttributeValue xsi:type="xs:string">${xmlEscape(v, what)}</saml:AttributeValue>`).join('');
-  return `<saml:Attribute Name="${xmlEscape(attribute.name, what)}" NameFormat="${xmlEscape(attribute.nameFormat, what)}"${friendly}>${values}</saml:Attribute>`;
+  const values = attribute.values.map((v) => {
+    const value = saml('AttributeValue', {}, [xmlValue(v, what)]);
+    value.attributes.push({ name: 'type', ns: XSI, value: 'xs:string' });
+    return value;
+  });
+  const friendlyName = attribute.friendlyName === undefined ? undefined : xmlValue(attribute.friendlyName, what);
+  return saml('Attribute', { Name: xmlValue(attribute.name, what), NameFormat: xmlValue(attribute.nameFormat, what), FriendlyName: friendlyName }, values);
 }
 
-/** The unsigned Assertion, a document of its own (its namespaces declared on it) so it can be signed alone. */
-function assertionXml(input: ResponseInput, id: string): string {
+/** The unsigned Assertion; `xs` is declared on it for the xsi:type values (a QName the schema reads). */
+function assertionElement(input: ResponseInput, id: string): XmlElementNode {
   const now = instant(input.now);
   const notOnOrAfter = instant(new Date(input.now.getTime() + (input.lifetimeSeconds ?? DEFAULT_LIFETIME_SECONDS) * 1000));
-  const acs = xmlEscape(input.acsUrl, 'ACS URL');
-  const inResponseTo = input.inResponseTo === null ? '' : ` InResponseTo="${xmlEscape(input.inResponseTo, 'request ID')}"`;
+  const acs = xmlValue(input.acsUrl, 'ACS URL');
+  const inResponseTo = input.inResponseTo === null ? undefined : xmlValue(input.inResponseTo, 'request ID');
   const { nameId } = input;
-  const spNameQualifier = nameId.spNameQualifier === undefined ? '' : ` SPNameQualifier="${xmlEscape(nameId.spNameQualifier, 'NameID')}"`;
+  const spNameQualifier = nameId.spNameQualifier === undefined ? undefined : xmlValue(nameId.spNameQualifier, 'NameID');
+  const assertion = saml('Assertion', { ID: id, Version: '2.0', IssueInstant: now }, [
+    saml('Issuer', {}, [xmlValue(input.issuer, 'IdP entityID')]),
+    saml('Subject', {}, [
+      saml('NameID', { Format: xmlValue(nameId.format, 'NameID format'), SPNameQualifier: spNameQualifier }, [xmlValue(nameId.value, 'NameID')]),
+      saml('SubjectConfirmation', { Method: BEARER }, [saml('SubjectConfirmationData', { NotOnOrAfter: notOnOrAfter, Recipient: acs, InResponseTo: inResponseTo })]),
+    ]),
+    saml('Conditions', { NotBefore: now, NotOnOrAfter: notOnOrAfter }, [saml('AudienceRestriction', {}, [saml('Audience', {}, [xmlValue(input.sp, 'SP entityID')])])]),
+    saml('AuthnStatement', { AuthnInstant: instant(input.authn.instant), SessionIndex: xmlValue(input.authn.sessionIndex, 'session index') }, [
+      saml('AuthnContext', {}, [saml('AuthnContextClassRef', {}, [xmlValue(input.authn.acr, 'authentication context')])]),
+    ]),
+  ]);
   // An AttributeStatement must hold at least one Attribute (SAML assertion schema).
-  const attributes = input.attributes.length === 0 ? '' : `<saml:AttributeStatement>${input.attributes.map(attributeXml).join('')}</saml:AttributeStatement>`;
-  return `<saml:Assertion xmlns:saml="${NS.saml}" xmlns:xs="${XS}" xmlns:xsi="${XSI}" ID="${id}" Version="2.0" IssueInstant="${now}">`
-    + `<saml:Issuer>${xmlEscape(input.issuer, 'IdP entityID')}</saml:Issuer>`
-    + `<saml:Subject><saml:NameID Format="${xmlEscape(nameId.format, 'NameID format')}"${spNameQualifier}>${xmlEscape(nameId.value, 'NameID')}</saml:NameID>`
-    + `<saml:SubjectConfirmation Method="${BEARER}"><saml:SubjectConfirmationData NotOnOrAfter="${notOnOrAfter}" Recipient="${acs}"${inResponseTo}/></saml:SubjectConfirmation></saml:Subject>`
-    + `<saml:Conditions NotBefore="${now}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${xmlEscape(input.sp, 'SP entityID')}</saml:Audience></saml:AudienceRestriction></saml:Conditions>`
-    + `<saml:AuthnStatement AuthnInstant="${instant(input.authn.instant)}" SessionIndex="${xmlEscape(input.authn.sessionIndex, 'session index')}">`
-    + `<saml:AuthnContext><saml:AuthnContextClassRef>${xmlEscape(input.authn.acr, 'authentication context')}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`
-    + attributes
-    + '</saml:Assertion>';
+  if (input.attributes.length > 0) assertion.children.push(saml('AttributeStatement', {}, input.attributes.map(attributeElement)));
+  assertion.declares = [XS];
+  return assertion;
+}
+
+/** SP certificates parsed once: a response per sign-in must not parse the same PEM again. */
+const spKeys = new Map<string, KeyObject>();
+const MAX_SP_KEYS = 1000;
+function spKeyOf(certPem: string): KeyObject {
+  let key = spKeys.get(certPem);
+  if (!key) {
+    if (spKeys.size >= MAX_SP_KEYS) spKeys.clear();
+    key = new X509Certificate(certPem).publicKey;
+    spKeys.set(certPem, key);
+  }
+  return key;
 }
 
 /** The signed assertion encrypted for the SP's certificate (the certificate named in KeyInfo). */
-function encryptAssertion(signedAssertion: string, spCertPem: string): string {
-  const spKey = new X509Certificate(spCertPem).publicKey;
+function encryptAssertion(signedAssertion: string, spCertPem: string): XmlElementNode {
   const dataKey = randomBytes(32);
   const iv = randomBytes(GCM_IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', dataKey, iv);
   const data = Buffer.concat([iv, cipher.update(signedAssertion, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-  const wrappedKey = publicEncrypt({ key: spKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, dataKey);
-  return `<saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc="${NS.xenc}" xmlns:ds="${NS.ds}" Id="${samlId()}" Type="${NS.xenc}Element">`
-    + `<xenc:EncryptionMethod Algorithm="${AES256_GCM}"/>`
-    + `<ds:KeyInfo><xenc:EncryptedKey Id="${samlId()}"><xenc:EncryptionMethod Algorithm="${RSA_OAEP_MGF1P}"><ds:DigestMethod Algorithm="${SHA1}"/></xenc:EncryptionMethod>`
-    + `<ds:KeyInfo><ds:X509Data><ds:X509Certificate>${certificateBody(spCertPem)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>`
-    + `<xenc:CipherData><xenc:CipherValue>${wrappedKey.toString('base64')}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo>`
-    + `<xenc:CipherData><xenc:CipherValue>${data.toString('base64')}</xenc:CipherValue></xenc:CipherData>`
-    + '</xenc:EncryptedData></saml:EncryptedAssertion>';
+  const wrappedKey = publicEncrypt({ key: spKeyOf(spCertPem), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, dataKey);
+  const keyTransport = xenc('EncryptionMethod', { Algorithm: RSA_OAEP_MGF1P }, [element(DS, 'DigestMethod', { Algorithm: SHA1 })]);
+  const encryptedKey = xenc('EncryptedKey', { Id: samlId() }, [
+    keyTransport,
+    ds('KeyInfo', [ds('X509Data', [ds('X509Certificate', [certificateBody(spCertPem)])])]),
+    xenc('CipherData', {}, [xenc('CipherValue', {}, [wrappedKey.toString('base64')])]),
+  ]);
+  return saml('EncryptedAssertion', {}, [
+    xenc('EncryptedData', { Id: samlId(), Type: `${NS.xenc}Element` }, [
+      xenc('EncryptionMethod', { Algorithm: AES256_GCM }),
+      ds('KeyInfo', [encryptedKey]),
+      xenc('CipherData', {}, [xenc('CipherValue', {}, [data.toString('base64')])]),
+    ]),
+  ]);
 }
 
-/** The Response XML (no XML declaration), signed, its assertion signed and, with `encryptTo`, encrypted. */
+/**
+ * The Response XML (no XML declaration), signed, its assertion signed and, with `encryptTo`,
+ * encrypted. Written in exclusive canonical form (canonical-xml.ts), so each signature hashes
+ * and signs what is written, once.
+ */
 export function buildResponse(input: ResponseInput): string {
-  const signedAssertion = signEnveloped(assertionXml(input, samlId()), "/*[local-name(.)='Assertion']", input.keys);
-  const assertion = input.encryptTo === undefined ? signedAssertion : encryptAssertion(signedAssertion, input.encryptTo);
-  const inResponseTo = input.inResponseTo === null ? '' : ` InResponseTo="${xmlEscape(input.inResponseTo, 'request ID')}"`;
-  const response = `<samlp:Response xmlns:samlp="${NS.samlp}" xmlns:saml="${NS.saml}" ID="${samlId()}" Version="2.0" IssueInstant="${instant(input.now)}" Destination="${xmlEscape(input.acsUrl, 'ACS URL')}"${inResponseTo}>`
-    + `<saml:Issuer>${xmlEscape(input.issuer, 'IdP entityID')}</saml:Issuer>`
-    + `<samlp:Status><samlp:StatusCode Value="${STATUS_SUCCESS}"/></samlp:Status>`
-    + assertion
-    + '</samlp:Response>';
-  return signEnveloped(response, "/*[local-name(.)='Response']", input.keys);
+  const signedAssertion = signElement(assertionElement(input, samlId()), input.keys);
+  const assertion = input.encryptTo === undefined ? signedAssertion : encryptAssertion(documentXml(signedAssertion), input.encryptTo);
+  const inResponseTo = input.inResponseTo === null ? undefined : xmlValue(input.inResponseTo, 'request ID');
+  const response = element(SAMLP, 'Response', { ID: samlId(), Version: '2.0', IssueInstant: instant(input.now), Destination: xmlValue(input.acsUrl, 'ACS URL'), InResponseTo: inResponseTo }, [
+    saml('Issuer', {}, [xmlValue(input.issuer, 'IdP entityID')]),
+    element(SAMLP, 'Status', {}, [element(SAMLP, 'StatusCode', { Value: STATUS_SUCCESS })]),
+    assertion,
+  ]);
+  return documentXml(signElement(response, input.keys));
 }

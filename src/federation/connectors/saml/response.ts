@@ -10,11 +10,11 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { XmlDocument, XmlElement } from 'libxml2-wasm';
-import { decodePostMessage } from '../../../saml/core/bindings.js';
-import { countXencElements, decryptAssertion, encryptionPlan } from '../../../saml/core/decrypt.js';
+import { decodePostBytes } from '../../../saml/core/bindings.js';
+import { decryptPlanned, encryptionPlan, isXencElement } from '../../../saml/core/decrypt.js';
 import { SamlError } from '../../../saml/core/errors.js';
-import { childElements, childrenNamed, libxml } from '../../../saml/core/libxml.js';
-import { validateSamlXml } from '../../../saml/core/schema-validator.js';
+import { allElements, childElements, childrenNamed, compiledXPath } from '../../../saml/core/libxml.js';
+import { parseSamlXml } from '../../../saml/core/schema-validator.js';
 import { NS, verifyEnveloped } from '../../../saml/core/xmldsig.js';
 import { FederationFailure, samlRefusal } from '../../core/failure.js';
 
@@ -74,14 +74,14 @@ function optional(el: XmlElement, ns: string, local: string): XmlElement | null 
 }
 const attr = (el: XmlElement, name: string): string | null => el.attr(name)?.value ?? null;
 
-function parse(xml: string): XmlDocument {
+/** The validated document (schema.ts parses it once; the caller disposes it). */
+function parse(xml: string | Buffer): XmlDocument {
   try {
-    validateSamlXml(xml);
+    return parseSamlXml(xml);
   } catch (err) {
     if (err instanceof SamlError) throw err;
     throw new FederationFailure('schema', 'schema validation failed');
   }
-  return libxml().XmlDocument.fromString(xml);
 }
 
 interface Ids {
@@ -93,7 +93,7 @@ interface Ids {
 
 function collectIds(doc: XmlDocument): Ids {
   const ids: Ids = { all: new Set(), saml: new Set() };
-  for (const node of doc.find("//@*[local-name()='ID' or local-name()='Id' or local-name()='id']")) {
+  for (const node of doc.find(compiledXPath("//@*[local-name()='ID' or local-name()='Id' or local-name()='id']"))) {
     const { name, value } = node as unknown as { name: string; value: string };
     if (ids.all.has(value)) throw new FederationFailure('duplicate_id', 'an ID is used twice in the message');
     ids.all.add(value);
@@ -112,20 +112,23 @@ function checkIdsAcross(envelope: Ids, assertion: Ids): void {
   for (const id of assertion.saml) if (envelope.all.has(id)) throw new FederationFailure('duplicate_id', 'an ID of the decrypted assertion is used again in the envelope');
 }
 
-/** How many elements of this local name, in any namespace, anywhere in `doc`. */
-function countNamed(doc: XmlDocument, local: string): number {
-  return doc.find(`//*[local-name()='${local}']`).length;
-}
-
 /**
  * The elements the checks read, in any namespace, occur only where they are read: a copy hidden
  * in an extension point (Extensions, Advice, AttributeValue, KeyInfo, ds:Object) is refused.
+ * One pass over the elements counts them all, XML-Enc elements included.
  */
 function expectOnly(doc: XmlDocument, expected: Record<string, number>, xencElements: number): void {
-  for (const [local, count] of Object.entries(expected)) {
-    if (countNamed(doc, local) !== count) throw new FederationFailure('malformed', `unexpected ${local} element`);
+  const counts = new Map(Object.keys(expected).map((local) => [local, 0]));
+  let xenc = 0;
+  for (const el of allElements(doc)) {
+    const count = counts.get(el.name);
+    if (count !== undefined) counts.set(el.name, count + 1);
+    if (isXencElement(el)) xenc++;
   }
-  if (countXencElements(doc) !== xencElements) throw new FederationFailure('encryption_structure', 'XML-Encryption element outside the EncryptedAssertion structure');
+  for (const [local, count] of counts) {
+    if (count !== expected[local]) throw new FederationFailure('malformed', `unexpected ${local} element`);
+  }
+  if (xenc !== xencElements) throw new FederationFailure('encryption_structure', 'XML-Encryption element outside the EncryptedAssertion structure');
 }
 
 /** The Signatures (and Issuers) where they are read: direct children of the Response or Assertion. */
@@ -183,14 +186,14 @@ function checkWindow(notBefore: Date | null, notOnOrAfter: Date | null, e: Respo
 /** Validates the base64 SAMLResponse; throws FederationFailure with the first reason found. */
 export async function verifySamlResponse(encoded: string, e: ResponseExpectations): Promise<VerifiedAssertion> {
   try {
-    return verifyResponse(decodePostMessage(encoded, 'SAMLResponse'), e);
+    return verifyResponse(decodePostBytes(encoded, 'SAMLResponse'), e);
   } catch (err) {
     // The SAML kit's refusals (bindings, schema, signatures, decryption) become the SP's, at this door.
     throw err instanceof SamlError ? samlRefusal(err) : err;
   }
 }
 
-function verifyResponse(xml: string, e: ResponseExpectations): VerifiedAssertion {
+function verifyResponse(xml: Buffer, e: ResponseExpectations): VerifiedAssertion {
   const doc = parse(xml);
   try {
     const response = doc.root;
@@ -201,13 +204,10 @@ function verifyResponse(xml: string, e: ResponseExpectations): VerifiedAssertion
     if (encrypted.length + clear.length !== 1) throw new FederationFailure('malformed', 'exactly one assertion expected');
     if (e.wantEncrypted && encrypted.length !== 1) throw new FederationFailure('not_encrypted', 'the assertion is not encrypted', 401);
     const structure = { Response: 1, Assertion: clear.length, EncryptedAssertion: encrypted.length, Issuer: issuerCount(response, ...clear), Signature: signatureCount(response, ...clear) };
-    if (encrypted.length === 1) {
-      if (!e.decryptionKey) throw new FederationFailure('decryption', 'no decryption key configured');
-      // Read now: what is decrypted below is exactly this checked structure.
-      expectOnly(doc, structure, encryptionPlan(encrypted[0]!).xencElements);
-    } else {
-      expectOnly(doc, structure, 0);
-    }
+    if (encrypted.length === 1 && !e.decryptionKey) throw new FederationFailure('decryption', 'no decryption key configured');
+    // Read now: what is decrypted below is exactly this checked structure.
+    const plan = encrypted.length === 1 ? encryptionPlan(encrypted[0]!) : null;
+    expectOnly(doc, structure, plan?.xencElements ?? 0);
 
     const responseSigned = verify(doc, response, e.idpKeys);
     if (e.wantResponseSigned && !responseSigned) throw new FederationFailure('response_unsigned', 'the Response is not signed', 401);
@@ -221,9 +221,9 @@ function verifyResponse(xml: string, e: ResponseExpectations): VerifiedAssertion
 
     let assertionDoc = doc;
     let assertion: XmlElement;
-    if (encrypted.length === 1) {
+    if (plan) {
       // What is decrypted is the one EncryptedAssertion child of the Response verified above.
-      const plain = decryptAssertion(encrypted[0]!, e.decryptionKey!, e.encryptionAlgorithms);
+      const plain = decryptPlanned(plan, e.decryptionKey!, e.encryptionAlgorithms);
       assertionDoc = parse(plain.xml);
       assertion = assertionDoc.root;
     } else {
