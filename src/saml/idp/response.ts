@@ -16,10 +16,10 @@
  *   security does not rest on the collision resistance that SHA-1 lost.
  */
 import { constants, createCipheriv, publicEncrypt, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import { HubError } from '../../shared/errors.js';
 import { documentXml, element, type XmlElementNode, type XmlNamespace } from '../core/canonical-xml.js';
 import { certificateBody, signElement, type KeyPair } from '../core/keys.js';
 import { NS } from '../core/xmldsig.js';
+import { instant, samlId, xmlValue } from './xml-text.js';
 
 const XENC11 = 'http://www.w3.org/2009/xmlenc11#';
 const AES256_GCM = `${XENC11}aes256-gcm`;
@@ -64,35 +64,6 @@ export interface ResponseInput {
   keys: KeyPair;
   /** The SP's encryption certificate (PEM): the assertion is then encrypted for it. */
   encryptTo?: string;
-}
-
-/** A value the XML cannot carry (a control character): the account's data is wrong, not the SP. */
-export class SamlValueInvalid extends HubError {
-  constructor(what: string) {
-    super('saml_value_invalid', `The ${what} holds a character that an XML document cannot carry, so no SAML response can be built for it.`, { status: 500, expose: false });
-  }
-}
-
-/** Characters outside XML 1.0's Char production (C0 controls but tab, CR, LF; U+FFFE, U+FFFF; lone surrogates). */
-const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/**
- * A value from the account or the request, checked: the writer (canonical-xml.ts) escapes it,
- * CR, LF and tab included, so the SP reads the very characters sent.
- */
-function xmlValue(value: string, what: string): string {
-  if (NOT_XML_CHAR.test(value)) throw new SamlValueInvalid(what);
-  return value;
-}
-
-/** `_` + 160 random bits: an xs:ID (starts with a letter or `_`), unguessable. */
-function samlId(): string {
-  return `_${randomBytes(20).toString('hex')}`;
-}
-
-/** xs:dateTime in UTC, whole seconds (some SPs refuse fractions). */
-function instant(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 const saml = (name: string, attributes: Record<string, string | undefined> = {}, children: (XmlElementNode | string)[] = []) => element(SAML, name, attributes, children);

@@ -13,13 +13,18 @@ export class SamlValueInvalid extends HubError {
 const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;', '\n': '&#10;', '\t': '&#9;' };
 
+/** A value from the account or the request, checked for the XML it goes into (the writer escapes it). */
+export function xmlValue(value: string, what: string): string {
+  if (NOT_XML_CHAR.test(value)) throw new SamlValueInvalid(what);
+  return value;
+}
+
 /**
  * Text for element content and double-quoted attributes alike. CR, LF and tab are escaped too, so
  * attribute normalisation and line-end handling give the SP the very characters sent.
  */
 export function xmlEscape(value: string, what: string): string {
-  if (NOT_XML_CHAR.test(value)) throw new SamlValueInvalid(what);
-  return value.replace(/[&<>"'\r\n\t]/g, (c) => XML_ESCAPES[c]!);
+  return xmlValue(value, what).replace(/[&<>"'\r\n\t]/g, (c) => XML_ESCAPES[c]!);
 }
 
 /** `_` + 160 random bits: an xs:ID (starts with a letter or `_`), unguessable. */
