@@ -111,8 +111,11 @@ export async function preparePysaml2Idp(options: { users?: Record<string, IdpUse
   const usersFile = join(dir, 'users.json');
   if (options.users) writeFileSync(usersFile, JSON.stringify(options.users));
   const base = { base: url, port, entityid: entityId, key: keys.keyFile, cert: keys.certFile, ...(options.users ? { users: usersFile } : {}) };
-  const server = await startPythonServer(SCRIPT, { ...base, mode: 'serve', metadata_out: metadataFile }, 'pysaml2 IdP');
-  await run(PYTHON, [SCRIPT, JSON.stringify({ ...base, mode: 'metadata', metadata_out: metadataFile })]);
+  // The metadata is written by a second run of the script, meanwhile (each Python start costs a second or so).
+  const [server] = await Promise.all([
+    startPythonServer(SCRIPT, { ...base, mode: 'serve', metadata_out: metadataFile }, 'pysaml2 IdP'),
+    run(PYTHON, [SCRIPT, JSON.stringify({ ...base, mode: 'metadata', metadata_out: metadataFile })]),
+  ]);
   return {
     url, entityId, metadataFile, keys,
     async serve(spMetadata) {
