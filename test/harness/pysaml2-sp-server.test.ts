@@ -160,6 +160,26 @@ describe('harness: the pysaml2 SP web server, against the pysaml2 IdP in Chromiu
       expect(events.slice(-2).map((e) => [e.kind, e.at])).to.deep.equal([['refused', '/acs/post'], ['refused', '/slo']]);
     });
 
+    it('an IdP-initiated LogoutRequest by HTTP-POST: its enveloped signature required and checked, answered by a signed LogoutResponse (Redirect)', async () => {
+      const post = (body: Record<string, string>) => fetch(`${sp.base}/slo`, { method: 'POST', body: new URLSearchParams(body), redirect: 'manual' });
+      const unsigned = await post((await idp.logoutRequest({ sp: sp.entityId, name_id: 'nobody', binding: 'post', sign: false })).body!);
+      expect(unsigned.status).to.equal(403);
+      expect(await unsigned.json()).to.deep.include({ error: 'signature', message: 'unsigned LogoutRequest' });
+      const request = await idp.logoutRequest({ sp: sp.entityId, name_id: 'nobody', binding: 'post', relay_state: 'back' });
+      const tamperedXml = Buffer.from(request.body!.SAMLRequest!, 'base64').toString('utf8').replace('>nobody<', '>ec-ines<');
+      const tampered = await post({ ...request.body!, SAMLRequest: Buffer.from(tamperedXml).toString('base64') });
+      expect(tampered.status).to.equal(403);
+      expect(await tampered.json()).to.deep.include({ error: 'IncorrectlySigned' });
+      expect(request.url).to.equal(`${sp.base}/slo`);
+      const answered = await post(request.body!);
+      expect(answered.status).to.equal(302);
+      const location = answered.headers.get('location')!;
+      expect(new URL(location).searchParams.get('RelayState')).to.equal('back');
+      await fetch(location);
+      expect(await idp.lastLogout()).to.deep.include({ kind: 'response', in_response_to: request.id, status: SUCCESS });
+      expect((await sp.events()).at(-1)).to.deep.include({ kind: 'logout_request_received', binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST', name_id: 'nobody', sessions_ended: 0 });
+    });
+
     it('without an IdP, /login answers 503; with signRequests and encrypt off: no Signature, no encryption key', async () => {
       expect((await fetch(`${bare.base}/login`)).status).to.equal(503);
       const metadata = await (await fetch(`${bare.base}/metadata`)).text();
