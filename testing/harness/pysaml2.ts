@@ -88,8 +88,11 @@ export interface Pysaml2Idp {
   /** Trusts this SP metadata from now on. */
   serve(spMetadata: string): Promise<void>;
   scenario(s: Scenario): Promise<void>;
-  /** An IdP-initiated LogoutRequest to the SP (HTTP-Redirect, signed unless `sign: false`): its URL. */
-  logoutRequest(spec: { sp: string; name_id: string; session_indexes?: string[]; destination?: string; expired?: boolean; sign?: boolean; relay_state?: string }): Promise<{ url: string; id: string }>;
+  /**
+   * An IdP-initiated LogoutRequest to the SP, signed unless `sign: false`: its URL (HTTP-Redirect),
+   * or the SP's SLO URL and the form fields to post there (`binding: 'post'`).
+   */
+  logoutRequest(spec: { sp: string; name_id: string; session_indexes?: string[]; destination?: string; expired?: boolean; sign?: boolean; relay_state?: string; binding?: 'redirect' | 'post' }): Promise<{ url: string; id: string; body?: Record<string, string> }>;
   /** What the IdP's SLO endpoint last received from the SP. */
   lastLogout(): Promise<Record<string, unknown>>;
   /** Writes this IdP's metadata signed with `signer` (a federation operator's key) to `file`. */
@@ -111,8 +114,11 @@ export async function preparePysaml2Idp(options: { users?: Record<string, IdpUse
   const usersFile = join(dir, 'users.json');
   if (options.users) writeFileSync(usersFile, JSON.stringify(options.users));
   const base = { base: url, port, entityid: entityId, key: keys.keyFile, cert: keys.certFile, ...(options.users ? { users: usersFile } : {}) };
-  const server = await startPythonServer(SCRIPT, { ...base, mode: 'serve', metadata_out: metadataFile }, 'pysaml2 IdP');
-  await run(PYTHON, [SCRIPT, JSON.stringify({ ...base, mode: 'metadata', metadata_out: metadataFile })]);
+  // The metadata is written by a second run of the script, meanwhile (each Python start costs a second or so).
+  const [server] = await Promise.all([
+    startPythonServer(SCRIPT, { ...base, mode: 'serve', metadata_out: metadataFile }, 'pysaml2 IdP'),
+    run(PYTHON, [SCRIPT, JSON.stringify({ ...base, mode: 'metadata', metadata_out: metadataFile })]),
+  ]);
   return {
     url, entityId, metadataFile, keys,
     async serve(spMetadata) {
@@ -122,7 +128,7 @@ export async function preparePysaml2Idp(options: { users?: Record<string, IdpUse
     async logoutRequest(spec) {
       const res = await fetch(`${url}/logout-request`, { method: 'POST', body: JSON.stringify(spec) });
       if (res.status !== 200) throw new Error(`logout request refused: ${res.status} ${await res.text()}`);
-      return (await res.json()) as { url: string; id: string };
+      return (await res.json()) as { url: string; id: string; body?: Record<string, string> };
     },
     async lastLogout() {
       return (await (await fetch(`${url}/last-logout`)).json()) as Record<string, unknown>;

@@ -390,20 +390,26 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def logout_request(self, spec):
-        """Builds an IdP-initiated LogoutRequest for the test to send: returns its redirect URL."""
+        """Builds an IdP-initiated LogoutRequest for the test to send: returns its redirect URL, or
+        with binding "post" the SP's SLO URL and the form fields (then an enveloped signature)."""
         idp = self.server.idp
         sp_entity = spec["sp"]
-        slo = idp.metadata.single_logout_service(sp_entity, BINDING_HTTP_REDIRECT, "spsso")[0]["location"]
+        post = spec.get("binding") == "post"
+        slo = idp.metadata.single_logout_service(sp_entity, BINDING_HTTP_POST if post else BINDING_HTTP_REDIRECT, "spsso")[0]["location"]
         name_id = NameID(format=NAMEID_FORMAT_PERSISTENT, text=spec["name_id"], sp_name_qualifier=sp_entity, name_qualifier=idp.config.entityid)
         kwargs = {}
         if spec.get("expired"):
             kwargs["expire"] = "2001-01-01T00:00:00Z"
+        if post:
+            kwargs.update(sign=spec.get("sign", True), sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
         req_id, req = idp.create_logout_request(
             spec.get("destination") or slo, sp_entity, name_id=name_id,
             session_indexes=spec.get("session_indexes") or None, **kwargs)
+        if post:
+            fields = {"SAMLRequest": base64.b64encode(str(req).encode("utf-8")).decode("ascii"), "RelayState": spec.get("relay_state", "")}
+            return {"url": slo, "body": fields, "id": req_id}
         info = idp.apply_binding(BINDING_HTTP_REDIRECT, str(req), slo, spec.get("relay_state", ""), sign=spec.get("sign", True), sigalg=SIG_RSA_SHA256)
         return {"url": dict(info["headers"])["Location"], "id": req_id}
-
 
 def main():
     if ARGS["mode"] == "metadata":

@@ -15,9 +15,10 @@ Endpoints, for an SP at base http://127.0.0.1:PORT:
                   SingleSignOnService of that binding: a 302 (Redirect) or a page with the form
                   and a submit button (POST). Its ID is remembered as outstanding.
   POST /acs/post  the IdP's Response: Response and assertion signed, decrypted with the SP's key,
-                  answering an outstanding request or unsolicited. Success: a local session (cookie
-                  sp_session) and 303 to /whoami; failure: 403 {error, message}, or
-                  {error: "status", status} for a non-success StatusCode.
+                  answering an outstanding request or unsolicited, its assertion never seen
+                  before. Success: a local session (cookie sp_session) and 303 to /whoami;
+                  failure: 403 {error, message}, or {error: "status", status} for a non-success
+                  StatusCode.
   GET  /whoami    200 the session (name_id, name_id_format, session_index, attributes, issuer,
                   in_response_to, relay_state), or 401 {"error": "no session"}.
   GET  /logout?binding=redirect|post
@@ -55,10 +56,12 @@ SIGN_REQUESTS = ARGS.get("sign_requests", True)
 SESSION_COOKIE = "sp_session"
 XMLDSIG_SIGNATURE = "{http://www.w3.org/2000/09/xmldsig#}Signature"
 
-# AuthnRequests sent (ID -> RelayState), LogoutRequests sent (ID -> local session id),
+# AuthnRequests sent (ID -> RelayState), LogoutRequests sent (ID -> local session id), the IDs
+# of the assertions accepted (pysaml2 keeps none: a replayed unsolicited Response would pass),
 # local sessions (cookie value -> {"whoami": what /whoami shows, "name_id": the NameID}), events.
 outstanding_authn = {}
 outstanding_logout = {}
+accepted_assertions = set()
 sessions = {}
 events = []
 
@@ -227,7 +230,10 @@ class Handler(BaseHTTPRequestHandler):
             path = ARGS["metadata"] + ".idp.xml"
             with open(path, "wb") as out:
                 out.write(self.rfile.read(length))
-            self.server.sp = client_for(path)
+            try:
+                self.server.sp = client_for(path)
+            except Exception as err:  # the handle shows the reason
+                return self.reply_json(400, {"error": type(err).__name__, "message": str(err)})
             return self.reply(204, "")
         if self.path == "/acs/post":
             return self.with_sp(lambda sp: self.acs(sp, self.body_fields()))
@@ -272,6 +278,9 @@ class Handler(BaseHTTPRequestHandler):
         in_response_to = response.in_response_to
         if in_response_to and outstanding_authn.pop(in_response_to, None) is None:
             raise Refused("unknown_request", "InResponseTo %s answers no outstanding request" % in_response_to)
+        if response.assertion.id in accepted_assertions:
+            raise Refused("replay", "assertion %s already accepted" % response.assertion.id)
+        accepted_assertions.add(response.assertion.id)
         info = response.session_info()
         whoami = {
             "name_id": response.name_id.text,
@@ -299,8 +308,9 @@ class Handler(BaseHTTPRequestHandler):
         if not endpoints:
             raise Refused("no_endpoint", "the IdP has no SingleLogoutService for %s" % binding)
         destination = endpoints[0]["location"]
+        session_index = session["whoami"]["session_index"]
         request_id, request = sp.create_logout_request(
-            destination, issuer, name_id=session["name_id"], session_indexes=[session["whoami"]["session_index"]],
+            destination, issuer, name_id=session["name_id"], session_indexes=[session_index] if session_index else None,
             sign=SIGN_REQUESTS and binding == BINDING_HTTP_POST, sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
         outstanding_logout[request_id] = session_id
         return send_request(self, sp, binding, destination, str(request), "")
@@ -319,7 +329,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             sp.parse_logout_request_response(fields["SAMLResponse"], binding)
         except StatusError:
-            pass  # read below, from the message itself (its signature was required above)
+            pass  # a non-success status is an answer too: read below, like the success
         message = samlp.logout_response_from_string(sp.unravel(fields["SAMLResponse"], binding))
         session_id = outstanding_logout.pop(message.in_response_to, None)
         if session_id is None:
