@@ -9,8 +9,10 @@ import { LocalAuth } from '../auth/local-auth.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 import { AuthPolicies } from '../auth/policy.js';
 import { SecretBox } from '../auth/secret-box.js';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../config/load.js';
 import type { HubConfig } from '../config/schema.js';
-import { createFederation, type Federation } from '../federation/index.js';
+import { createFederation } from '../federation/index.js';
 import { createHttpApp } from '../http/app.js';
 import { behindProxy } from '../http/client-address.js';
 import { corsGuard } from '../oidc/cors.js';
@@ -24,6 +26,7 @@ import { openSamlIdp } from '../saml/idp/open.js';
 import type { Logger } from '../shared/logger.js';
 import type { PlatformStore } from '../storage/ports/index.js';
 import { mirrorDeclaredClients } from './declarations.js';
+import { lockService } from './locks.js';
 import { wireDevelopment } from './development.js';
 import { openPlatformStore, openSessionStorage, type SessionStorage } from './stores.js';
 import { TenantDirectory } from './tenants.js';
@@ -77,19 +80,20 @@ interface SignInDeps {
 
 interface SignIn {
   provider: Provider;
-  federation: Federation;
   /** The sign-in pages (/interaction/…), the SAML IdP's and federation's routes. */
   routers: Router[];
   /** Runs around oidc-provider: the logout's follow-ups once its end-session confirmation ended the hub session. */
   afterEndSession: Koa.Middleware;
+  /** What the sign-in opened that must be closed with the hub (federation, the SAML IdP's schedule). */
+  closables: Array<{ close(): Promise<void> }>;
 }
 
-/** The sign-in: oidc-provider, the upstream connectors and the hub's own login pages. */
 /** The provider's settings from the hub's config: a proxy stands in front when any is trusted. */
 function providerSettings(config: HubConfig): ProviderSettings {
   return { issuer: config.issuer, oidc: config.oidc, behindProxy: behindProxy(config.http.trustProxy) };
 }
 
+/** The sign-in: oidc-provider, the SAML IdP, the upstream connectors and the hub's own login pages. */
 async function createSignIn({ config, log, store, keys, tenants, sessions }: SignInDeps): Promise<SignIn> {
   const { ephemeral } = sessions;
   const throttle = new LoginThrottle(ephemeral, config.auth.throttle);
@@ -99,6 +103,7 @@ async function createSignIn({ config, log, store, keys, tenants, sessions }: Sig
     ? await openSamlIdp({ issuer: config.issuer, mode: config.mode, keysDir: config.keys.dir, idp: config.samlIdp }, {
       store, ephemeral, hubSession: signIn.hubSession, logout: signIn.logout, log,
       sessionTtl: config.oidc.ttl.session, signInTtl: config.oidc.ttl.interaction, garOf: (tenantId) => tenants.gar(tenantId),
+      dataDir: join(PROJECT_ROOT, 'data'), locks: lockService(config, sessions.redis),
     })
     : null;
   const login = loginProtocols(signIn.protocol, samlIdp ? [samlIdp.protocol] : []);
@@ -113,7 +118,10 @@ async function createSignIn({ config, log, store, keys, tenants, sessions }: Sig
     federation,
   };
   const interactions = interactionRouter(pages, samlIdp ? [samlIdp.steps(pages)] : []);
-  return { provider, federation, routers: [...(samlIdp?.routers ?? []), interactions, ...federation.routers], afterEndSession: signIn.afterEndSession };
+  return {
+    provider, routers: [...(samlIdp?.routers ?? []), interactions, ...federation.routers], afterEndSession: signIn.afterEndSession,
+    closables: samlIdp ? [federation, samlIdp] : [federation],
+  };
 }
 
 export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
@@ -125,8 +133,8 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
     await mirrorDeclaredClients(config, store, log);
     const developmentRouters = config.mode === 'development' ? await wireDevelopment(config, store, log) : [];
     const sessions = opened.add(await openSessionStorage(config.redis, log));
-    const { provider, federation, routers, afterEndSession } = await createSignIn({ config, log, store, keys, tenants, sessions });
-    opened.add(federation);
+    const { provider, routers, afterEndSession, closables } = await createSignIn({ config, log, store, keys, tenants, sessions });
+    for (const closable of closables) opened.add(closable);
     const app = createHttpApp({
       issuer: config.issuer,
       trustProxy: config.http.trustProxy,

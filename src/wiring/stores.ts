@@ -14,6 +14,7 @@ import type { OidcModelAdapter } from '../storage/ports/oidc-adapter.js';
 import { RedisEphemeralStore } from '../storage/redis/ephemeral.js';
 import { RedisOidcAdapter } from '../storage/redis/oidc-adapter.js';
 import { migrateToLatest, openSqlStore, type SqlStore } from '../storage/sql/index.js';
+import type { Redis } from 'ioredis';
 import { closeRedis, openRedis, type RedisSettings } from './redis.js';
 
 /** The SQL store, migrated to the latest schema. */
@@ -35,6 +36,8 @@ export interface SessionStorage {
   modelAdapter: (model: string) => OidcModelAdapter;
   ephemeral: EphemeralStore;
   readiness: ReadinessCheck[];
+  /** The Redis client when one is configured: the wiring builds its other shared services on it (locks). */
+  redis: Redis | null;
   close(): Promise<void>;
 }
 
@@ -48,6 +51,7 @@ export async function openSessionStorage(settings: RedisSettings, log: Logger): 
       modelAdapter: (model) => new MemoryOidcAdapter(memory, model),
       ephemeral,
       readiness: [],
+      redis: null,
       close: async () => { memory.close(); ephemeral.close(); },
     };
   }
@@ -55,6 +59,7 @@ export async function openSessionStorage(settings: RedisSettings, log: Logger): 
     modelAdapter: (model) => new RedisOidcAdapter(redis, model),
     ephemeral: new RedisEphemeralStore(redis),
     readiness: [{ name: 'redis', check: async () => void (await redis.ping()) }],
+    redis,
     close: () => closeRedis(redis),
   };
 }

@@ -20,6 +20,8 @@ import { pysaml2SpMessage, writeSpMetadata } from '../../testing/harness/pysaml2
 const SP_BASE = 'http://127.0.0.1:9/sp';
 const SP_ENTITY = `${SP_BASE}/metadata`;
 const GAR_BASE = 'http://127.0.0.1:9/gar';
+const LILLE_BASE = 'http://127.0.0.1:9/lille';
+const AMIENS_BASE = 'http://127.0.0.1:9/amiens';
 const PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
 const STATUS = 'urn:oasis:names:tc:SAML:2.0:status:';
 
@@ -52,6 +54,10 @@ describe('SAML IdP: SSO and SLO with pysaml2 as the SP', function () {
     await addServiceProvider({ store: hub.hub.store, production: false }, CLI_OPERATOR, { owner: null, from: { file: spFile }, releasePolicy: 'generic' });
     const garFile = await writeSpMetadata(dir, 'gar.xml', { base: GAR_BASE, name: 'GAR' });
     await addServiceProvider({ store: hub.hub.store, production: false }, CLI_OPERATOR, { owner: null, from: { file: garFile }, releasePolicy: 'gar' });
+    for (const [tenant, base] of [['lille', LILLE_BASE], ['amiens', AMIENS_BASE]] as const) {
+      const file = await writeSpMetadata(dir, `${tenant}.xml`, { base, name: `Ressource de ${tenant}` });
+      await addServiceProvider({ store: hub.hub.store, production: false }, CLI_OPERATOR, { owner: tenant, from: { file }, releasePolicy: 'generic' });
+    }
     idpMetadata = join(dir, 'idp.xml');
     writeFileSync(idpMetadata, await (await fetch(`${hub.url}/saml/metadata`)).text());
   });
@@ -138,6 +144,17 @@ describe('SAML IdP: SSO and SLO with pysaml2 as the SP', function () {
     expect(page.status).to.equal(403);
     expect(page.body).to.contain('Aucun de vos établissements ne donne accès aux ressources numériques du GAR');
     expect(page.body).not.to.contain('SAMLResponse');
+  });
+
+  it('a tenant’s own SP: served to its accounts, refused with a page to another tenant’s (no assertion)', async () => {
+    const browser = new Browser();
+    await signIn(browser, (await startSso(browser)).page);
+    const own = await browser.follow(`${hub.url}/saml/sso/${encodeURIComponent(`${LILLE_BASE}/metadata`)}`, LILLE_BASE);
+    expect(postedForm(own).action).to.equal(`${LILLE_BASE}/acs/post`);
+    const other = await browser.follow(`${hub.url}/saml/sso/${encodeURIComponent(`${AMIENS_BASE}/metadata`)}`, AMIENS_BASE);
+    expect(other.status).to.equal(403);
+    expect(other.body).to.contain('Ce service est réservé aux comptes d’une autre académie');
+    expect(other.body).not.to.contain('SAMLResponse');
   });
 
   it('refuses an unknown SP’s link (404) and a replayed AuthnRequest (a page in words, no login)', async () => {

@@ -33,7 +33,7 @@ export const entityIdOf = (deps: Pick<IdpDeps, 'settings'>): string => idpEntity
 export function inboundContext(deps: Pick<IdpDeps, 'settings' | 'store' | 'ephemeral'>, endpoint: 'sso' | 'slo'): InboundContext {
   return {
     endpointUrl: idpEndpoints(deps.settings.issuer)[endpoint],
-    findSp: (entityId) => deps.store.serviceProviders.get(entityId),
+    findSp: (entityId) => deps.store.serviceProviders.find(entityId),
     replay: deps.ephemeral,
     now: new Date(),
     skewSeconds: deps.settings.idp.clockSkewSeconds,

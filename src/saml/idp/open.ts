@@ -7,6 +7,7 @@ import type { LoginPagesDeps } from '../../login-pages/context.js';
 import type { StepRoutes } from '../../login-pages/routes.js';
 import type { Logger } from '../../shared/logger.js';
 import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
+import type { LockService } from '../../storage/ports/locks.js';
 import type { PlatformStore } from '../../storage/ports/index.js';
 import { pairwiseSalt, type IdpSettings } from './config.js';
 import type { TenantGar } from '../../identity/gar.js';
@@ -16,6 +17,8 @@ import { IdpMetadata } from './metadata.js';
 import { samlIdpRouter, samlSignInEntry, samlSignInSteps } from './routes.js';
 import { SamlSignIns } from './sign-ins.js';
 import { spSessionsParticipant } from './slo.js';
+import { aggregateSources } from './sp-refresh.js';
+import { SpRefreshSchedule } from './sp-refresh-schedule.js';
 import { SpSessions } from './sp-sessions.js';
 
 export interface SamlIdpPorts {
@@ -27,6 +30,10 @@ export interface SamlIdpPorts {
   sessionTtl: number;
   signInTtl: number;
   garOf(tenantId: string): TenantGar | null;
+  /** Where the aggregates' last good copies go by default. */
+  dataDir: string;
+  /** One metadata refresh at a time across the hub's nodes. */
+  locks: LockService;
   log: Logger;
 }
 
@@ -37,6 +44,8 @@ export interface SamlIdp {
   protocol: PrefixedProtocol;
   /** Its steps on the sign-in pages. */
   steps(pages: LoginPagesDeps): (routes: StepRoutes) => void;
+  /** Stops the metadata refresh schedule. */
+  close(): Promise<void>;
 }
 
 export async function openSamlIdp(settings: IdpSettings, ports: SamlIdpPorts): Promise<SamlIdp> {
@@ -48,9 +57,13 @@ export async function openSamlIdp(settings: IdpSettings, ports: SamlIdpPorts): P
     pairwiseSalts: [pairwiseSalt(settings)],
   };
   ports.logout.addParticipant(spSessionsParticipant(deps));
+  const aggregates = aggregateSources(settings.idp.aggregates, { keysDir: settings.keysDir, dataDir: ports.dataDir });
+  const refresh = new SpRefreshSchedule({ store: ports.store, production: settings.mode === 'production', aggregates }, ports.locks, ports.log);
+  refresh.start();
   return {
     routers: [samlIdpRouter(new IdpMetadata(settings, keys), deps), samlSignInEntry()],
     protocol: signIns.protocol(),
     steps: (pages) => samlSignInSteps(deps, pages),
+    close: () => refresh.close(),
   };
 }

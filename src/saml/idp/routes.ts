@@ -59,7 +59,7 @@ async function sso(ctx: Context, deps: IdpDeps): Promise<void> {
 
 /** `/saml/sso/<entityID>?RelayState=…`: an ENT portal's link to the SP (the GAR: the resource's URL in RelayState). */
 async function unsolicitedSso(ctx: Context, deps: IdpDeps): Promise<void> {
-  const sp = await deps.store.serviceProviders.get(String(ctx.params.sp));
+  const sp = await deps.store.serviceProviders.find(String(ctx.params.sp));
   if (!sp || !sp.enabled || (sp.validUntil !== null && sp.validUntil.getTime() <= Date.now())) throw new HubError('unknown_sp', 'unknown or disabled service provider', { status: 404 });
   const relayState = typeof ctx.query.RelayState === 'string' ? ctx.query.RelayState : null;
   if (relayState !== null && relayState.length > MAX_RELAY_STATE_LENGTH) throw new IdpRequestRefused('malformed', 'RelayState too long');

@@ -93,7 +93,7 @@ function frameableBySelf(ctx: Context): void {
 export async function showRun(ctx: Context, deps: IdpDeps, run: string): Promise<void> {
   const record = await loadRun(deps, run);
   if (!record) return continueTo(ctx, null, 'fr');
-  const sps = await Promise.all(record.requests.map((r) => deps.store.serviceProviders.get(r.session.sp)));
+  const sps = await Promise.all(record.requests.map((r) => deps.store.serviceProviders.find(r.session.sp)));
   const origins = new Set(sps.flatMap((sp) => (sp ? [sloEndpointOf(sp)] : [])).flatMap((e) => (e ? [new URL(e.location).origin] : [])));
   ctx.set('Content-Security-Policy', `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self' ${[...origins].join(' ')}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`);
   ctx.set('Cache-Control', 'no-store');
@@ -111,7 +111,7 @@ export async function sendFrame(ctx: Context, deps: IdpDeps, run: string, n: num
   frameableBySelf(ctx);
   const record = await loadRun(deps, run);
   const request = record?.requests[n];
-  const sp = request ? await deps.store.serviceProviders.get(request.session.sp) : null;
+  const sp = request ? await deps.store.serviceProviders.find(request.session.sp) : null;
   const endpoint = sp ? sloEndpointOf(sp) : null;
   if (!record || !request || !endpoint) {
     if (request) await deps.ephemeral.delete(outKey(request.id));

@@ -95,7 +95,7 @@ export async function resumePostedRequest(ctx: Context, deps: IdpDeps, key: stri
   const raw = await deps.ephemeral.take(postedKey(key));
   if (!raw) throw new IdpRequestRefused('replay', 'unknown, expired or already used request');
   const { request, lang } = JSON.parse(raw) as { request: SsoRequest; lang: Lang };
-  const sp = await deps.store.serviceProviders.get(request.sp);
+  const sp = await deps.store.serviceProviders.find(request.sp);
   if (!sp || !sp.enabled) throw new HubError('unknown_sp', 'unknown or disabled service provider', { status: 404 });
   await serveSso(ctx, deps, request, sp, lang);
 }
@@ -103,7 +103,7 @@ export async function resumePostedRequest(ctx: Context, deps: IdpDeps, key: stri
 /** The step after the sign-in pages: the finished sign-in's request answered. */
 export async function respondAfterSignIn(ctx: Context, deps: IdpDeps, id: string): Promise<void> {
   const { request, lang } = await deps.signIns.takeCompleted(ctx, id);
-  const sp = await deps.store.serviceProviders.get(request.sp);
+  const sp = await deps.store.serviceProviders.find(request.sp);
   const signIn = await deps.hubSession.current(ctx);
   if (!sp || !sp.enabled || !signIn) throw new SsoRefused('account_unavailable', 'The service or the session ended during the sign-in.');
   await answer(ctx, deps, request, sp, signIn, lang);
