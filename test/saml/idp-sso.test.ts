@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { expect } from 'chai';
+import { generate } from 'otplib';
+import { hashPassword } from '../../src/auth/passwords.js';
+import { ACR_TWO_FACTORS } from '../../src/identity/acr.js';
 import { CLI_OPERATOR } from '../../src/identity/actor.js';
 import { addServiceProvider } from '../../src/saml/idp/sp-service.js';
 import { Browser, formAction, hiddenInputs, type Page } from '../../testing/harness/browser.js';
@@ -66,11 +69,13 @@ describe('SAML IdP: SSO and SLO with pysaml2 as the SP', function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const authnRequest = (binding: 'redirect' | 'post', relayState?: string, flags: { forceAuthn?: boolean; isPassive?: boolean } = {}) =>
+type RequestFlags = { forceAuthn?: boolean; isPassive?: boolean; authnContext?: string };
+
+  const authnRequest = (binding: 'redirect' | 'post', relayState?: string, flags: RequestFlags = {}) =>
     pysaml2SpMessage({ ...sp, message: 'authn', binding, destination: `${hub.url}/saml/sso`, ...(relayState ? { relayState } : {}), ...flags });
 
   /** The SP sends the browser to the IdP with a signed AuthnRequest (Redirect). */
-  async function startSso(browser: Browser, relayState?: string, flags: { forceAuthn?: boolean; isPassive?: boolean } = {}): Promise<{ page: Page; requestId: string }> {
+  async function startSso(browser: Browser, relayState?: string, flags: RequestFlags = {}): Promise<{ page: Page; requestId: string }> {
     const message = await authnRequest('redirect', relayState, flags);
     if (message.binding !== 'redirect') throw new Error('redirect expected');
     const page = await browser.follow(`${hub.url}/saml/sso?${message.rawQuery}`, SP_BASE, { crossSite: true });
@@ -135,6 +140,25 @@ describe('SAML IdP: SSO and SLO with pysaml2 as the SP', function () {
     const forced = await startSso(browser, undefined, { forceAuthn: true });
     expect(forced.page.url).to.match(/\/interaction\/saml-[\w-]{32}\/start/);
     expect(forced.page.body).to.contain('name="password"');
+  });
+
+  it('RequestedAuthnContext two factors over a one-factor session: the password, then TOTP enrolment, then an assertion stating two factors', async () => {
+    const browser = new Browser();
+    await hub.hub.store.forTenant('lille').accounts.create({ login: 'lea.saml', firstName: 'Léa', lastName: 'Saml', profile: 'Teacher', status: 'active', source: 'local', passwordHash: await hashPassword(PASSWORD) });
+    const first = await startSso(browser);
+    const oneFactor = postedForm(await signIn(browser, first.page, 'lea.saml'));
+    expect(oneFactor.xml).to.contain('EncryptedAssertion');
+    const stepUp = await startSso(browser, undefined, { authnContext: ACR_TWO_FACTORS });
+    expect(stepUp.page.url, 'the session is not enough: the login page').to.match(/\/interaction\/saml-/);
+    const enrol = await signIn(browser, stepUp.page, 'lea.saml');
+    const secret = /<code class="secret">([^<]+)</.exec(enrol.body)![1]!.replace(/\s/g, '');
+    const codes = await browser.follow(formAction(enrol, /\/enrol/), SP_BASE, { form: { code: await generate({ secret }) } });
+    const answer = postedForm(await browser.follow(formAction(codes, /\/continue/), SP_BASE, { form: {} }));
+    const verdict = await pysaml2Acs({ ...sp, idpMetadata, response: answer.fields.SAMLResponse!, inResponseTo: stepUp.requestId });
+    expect(verdict.accepted, JSON.stringify(verdict)).to.equal(true);
+    const [latest, earlier] = (await hub.hub.store.forTenant('lille').audit.list({ limit: 100 })).filter((e) => e.type === 'saml.sso' && e.clientId === SP_ENTITY);
+    expect(latest!.details).to.include({ authnContext: ACR_TWO_FACTORS });
+    expect(earlier!.details).to.include({ authnContext: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport' });
   });
 
   it('the GAR policy: a pupil whose school does not use the GAR gets a page in French, not an assertion', async () => {

@@ -61,6 +61,8 @@ export interface SpMessageOptions {
   /** For an AuthnRequest: ForceAuthn and IsPassive. */
   forceAuthn?: boolean;
   isPassive?: boolean;
+  /** For an AuthnRequest: the authentication context class asked for (exact). */
+  authnContext?: string;
   /** For a LogoutRequest: the IdP's entityID and the NameID to end. */
   idp?: string;
   nameId?: string;
@@ -76,6 +78,7 @@ export async function pysaml2SpMessage(o: SpMessageOptions): Promise<{ binding: 
     ...(o.nameId !== undefined ? { name_id: o.nameId } : {}),
     ...(o.forceAuthn ? { force_authn: true } : {}),
     ...(o.isPassive ? { is_passive: true } : {}),
+    ...(o.authnContext ? { authn_context: o.authnContext } : {}),
   };
   const { stdout } = await run('/usr/bin/python3', [REQUEST_SCRIPT, JSON.stringify(args)]);
   const out = JSON.parse(stdout) as { query?: string; body?: Record<string, string> };

@@ -159,20 +159,21 @@ async function answer(ctx: Context, deps: IdpDeps, request: SsoRequest, sp: Serv
   // A pairwise id means something only to its SP: the SP's entityID qualifies it.
   const nameId = chosen.format === NAMEID_FORMATS.persistent ? { ...chosen, spNameQualifier: sp.entityId } : chosen;
   const sessionIndex = newSessionIndex();
+  const authnContext = classRefOf(signIn.acr, request.requestedAcr);
   await deps.spSessions.join(signIn.sessionId, { sp: sp.entityId, nameId, sessionIndex });
   const encryptionCert = sp.metadata.encryptionCertificates[0];
   const xml = buildResponse({
     issuer: entityIdOf(deps), sp: sp.entityId, acsUrl: request.acsUrl, inResponseTo: request.requestId,
     nameId,
     attributes,
-    authn: { instant: signIn.authTime, acr: classRefOf(signIn.acr, request.requestedAcr), sessionIndex },
+    authn: { instant: signIn.authTime, acr: authnContext, sessionIndex },
     now: new Date(),
     keys: deps.keys.signing,
     ...(encryptionCert ? { encryptTo: pemOf(encryptionCert) } : {}),
   });
   await deps.store.forTenant(account.tenantId).audit.record({
     type: 'saml.sso', accountId: account.id, clientId: sp.entityId, ip: ctx.ip, userAgent: ctx.get('user-agent'),
-    details: { sp: sp.entityId, nameIdFormat: nameId.format, attributes: attributes.map((a) => a.name), initiated: request.requestId === null ? 'idp' : 'sp', encrypted: Boolean(encryptionCert) },
+    details: { sp: sp.entityId, nameIdFormat: nameId.format, attributes: attributes.map((a) => a.name), initiated: request.requestId === null ? 'idp' : 'sp', authnContext, encrypted: Boolean(encryptionCert) },
   });
   postToAcs(ctx, request, xml, lang);
 }

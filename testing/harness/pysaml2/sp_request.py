@@ -3,7 +3,8 @@ Signed messages made by pysaml2 as a SAML SP (a real SP implementation, not ours
 IdP to verify: an AuthnRequest or a LogoutRequest, on HTTP-Redirect (the query signed) or
 HTTP-POST (an enveloped signature). The SP is the one sp_metadata.py describes (same arguments:
 entityid, base, key, cert), plus: message (authn or logout), binding (redirect or post),
-destination, relay_state, for authn force_authn and is_passive (booleans), and for logout idp
+destination, relay_state, for authn force_authn and is_passive (booleans) and authn_context (a
+class reference asked for exactly), and for logout idp
 (the IdP's entityID) and name_id. Prints one JSON
 object: {"query": raw query} or {"body": form fields}.
 """
@@ -13,7 +14,8 @@ from urllib.parse import urlparse
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
-from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
+from saml2.saml import NAMEID_FORMAT_PERSISTENT, AuthnContextClassRef, NameID
+from saml2.samlp import RequestedAuthnContext
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from sp_metadata import ARGS, config
@@ -23,6 +25,8 @@ def message(client, sign):
     algorithms = {"sign": sign, "sign_alg": SIG_RSA_SHA256, "digest_alg": DIGEST_SHA256}
     if ARGS["message"] == "authn":
         flags = {name: "true" for name in ("force_authn", "is_passive") if ARGS.get(name)}
+        if ARGS.get("authn_context"):
+            flags["requested_authn_context"] = RequestedAuthnContext(authn_context_class_ref=[AuthnContextClassRef(ARGS["authn_context"])], comparison="exact")
         _, request = client.create_authn_request(ARGS["destination"], binding=BINDING_HTTP_POST, nameid_format=NAMEID_FORMAT_PERSISTENT, **flags, **algorithms)
     else:
         name_id = NameID(format=NAMEID_FORMAT_PERSISTENT, text=ARGS["name_id"])
