@@ -4,7 +4,7 @@
  * (testing/harness/pysaml2-sp.ts) and reads the hub's responses as its ACS would
  * (testing/harness/pysaml2-acs.ts). The same flows run in Chromium in test/browser/saml-idp.test.ts.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
@@ -12,7 +12,9 @@ import { expect } from 'chai';
 import { generate } from 'otplib';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { ACR_TWO_FACTORS } from '../../src/identity/acr.js';
+import { PROJECT_ROOT } from '../../src/config/load.js';
 import { CLI_OPERATOR } from '../../src/identity/actor.js';
+import { garPersonIdentifier } from '../../src/identity/gar-identifier.js';
 import { addServiceProvider } from '../../src/saml/idp/sp-service.js';
 import { Browser, formAction, hiddenInputs, type Page } from '../../testing/harness/browser.js';
 import { PASSWORD, seedPeople } from '../../testing/harness/fixtures.js';
@@ -214,5 +216,48 @@ type RequestFlags = { forceAuthn?: boolean; isPassive?: boolean; authnContext?: 
     expect(xml).to.contain(`${STATUS}Success`);
     const next = await startSso(browser);
     expect(next.page.url).to.match(/\/interaction\/saml-/);
+  });
+});
+
+describe('SAML IdP: the GAR policy for a school that uses the GAR', function () {
+  this.timeout(60_000);
+  const KEY_ENV = 'HUB_TEST_GAR_IDENTIFIER_KEY';
+  const KEY = 'a GAR identifier key of at least thirty-two characters';
+  let hub: TestHub;
+  let dir: string;
+  let people: Awaited<ReturnType<typeof seedPeople>>;
+  const gar = { dir: '', file: 'gar.xml', base: GAR_BASE };
+
+  before(async () => {
+    process.env[KEY_ENV] = KEY;
+    dir = mkdtempSync(join(tmpdir(), 'idp-gar-'));
+    const tenants = join(dir, 'tenants');
+    mkdirSync(tenants);
+    for (const file of ['amiens.yaml', 'lille.yaml']) copyFileSync(join(PROJECT_ROOT, 'tenants', file), join(tenants, file));
+    appendFileSync(join(tenants, 'lille.yaml'), `\ngar:\n  projectId: ENT-HDF-TEST\n  structures: [0590121L]\n  identifierKey: { env: ${KEY_ENV} }\n`);
+    hub = await startTestHub({ config: { tenants: { dir: tenants } } });
+    people = await seedPeople(hub.hub.store);
+    gar.dir = dir;
+    const file = await writeSpMetadata(dir, 'gar.xml', { base: GAR_BASE, name: 'GAR' });
+    await addServiceProvider({ store: hub.hub.store, production: false }, CLI_OPERATOR, { owner: null, from: { file }, releasePolicy: 'gar' });
+    writeFileSync(join(dir, 'idp.xml'), await (await fetch(`${hub.url}/saml/metadata`)).text());
+  });
+  after(async () => {
+    delete process.env[KEY_ENV];
+    await hub?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends idEnt and GARPersonIdentifiant (the export’s identifier) and nothing else about the pupil; the persistent NameID pysaml2 asks for', async () => {
+    const browser = new Browser();
+    const message = await pysaml2SpMessage({ ...gar, message: 'authn', binding: 'redirect', destination: `${hub.url}/saml/sso` });
+    if (message.binding !== 'redirect') throw new Error('redirect expected');
+    const login = await browser.follow(`${hub.url}/saml/sso?${message.rawQuery}`, GAR_BASE, { crossSite: true });
+    const answer = await browser.follow(formAction(login, /\/login/), GAR_BASE, { form: { login: 'zoe.test', password: PASSWORD } });
+    const { fields } = postedForm(answer);
+    const verdict = await pysaml2Acs({ ...gar, idpMetadata: join(dir, 'idp.xml'), response: fields.SAMLResponse!, inResponseTo: requestIdOf(message.rawQuery) });
+    if (!verdict.accepted) throw new Error(`${verdict.error}: ${verdict.message}`);
+    expect(verdict.nameIdFormat).to.equal(PERSISTENT);
+    expect(verdict.attributes).to.deep.equal({ idEnt: ['ENT-HDF-TEST'], GARPersonIdentifiant: [garPersonIdentifier(KEY, { id: people.pupilId })] });
   });
 });
