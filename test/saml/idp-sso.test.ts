@@ -4,9 +4,11 @@
  * (testing/harness/pysaml2-sp.ts) and reads the hub's responses as its ACS would
  * (testing/harness/pysaml2-acs.ts). The same flows run in Chromium in test/browser/saml-idp.test.ts.
  */
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import { expect } from 'chai';
 import { generate } from 'otplib';
@@ -22,11 +24,13 @@ import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
 import { pysaml2Acs } from '../../testing/harness/pysaml2-acs.js';
 import { pysaml2SpMessage, writeSpMetadata } from '../../testing/harness/pysaml2-sp.js';
 
+const run = promisify(execFile);
 const SP_BASE = 'http://127.0.0.1:9/sp';
 const SP_ENTITY = `${SP_BASE}/metadata`;
 const GAR_BASE = 'http://127.0.0.1:9/gar';
 const LILLE_BASE = 'http://127.0.0.1:9/lille';
 const AMIENS_BASE = 'http://127.0.0.1:9/amiens';
+const POST_SLO_BASE = 'http://127.0.0.1:9/postslo';
 const PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
 const STATUS = 'urn:oasis:names:tc:SAML:2.0:status:';
 
@@ -34,6 +38,22 @@ const STATUS = 'urn:oasis:names:tc:SAML:2.0:status:';
 function requestIdOf(rawQuery: string): string {
   const encoded = new URLSearchParams(rawQuery).get('SAMLRequest')!;
   return /ID="([^"]+)"/.exec(inflateRawSync(Buffer.from(encoded, 'base64')).toString('utf8'))![1]!;
+}
+
+/** Whether xmlsec1 accepts the enveloped signature of the protocol message `xml` (root `root`) with the certificate of `metadataFile`. */
+async function xmlsecAccepts(xml: string, root: string, metadataFile: string): Promise<boolean> {
+  const folder = mkdtempSync(join(tmpdir(), 'xmlsec-'));
+  try {
+    const body = /<ds:X509Certificate>([^<]+)</.exec(readFileSync(metadataFile, 'utf8'))![1]!;
+    writeFileSync(join(folder, 'idp.crt'), `-----BEGIN CERTIFICATE-----\n${body.replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`);
+    writeFileSync(join(folder, 'message.xml'), xml);
+    await run('xmlsec1', ['--verify', '--pubkey-cert-pem', join(folder, 'idp.crt'), '--id-attr:ID', `urn:oasis:names:tc:SAML:2.0:protocol:${root}`, join(folder, 'message.xml')]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 }
 
 /** The auto-posted form's fields and the XML of its message. */
@@ -59,6 +79,8 @@ describe('SAML IdP: SSO and SLO with pysaml2 as the SP', function () {
     await addServiceProvider({ store: hub.hub.store, production: false }, CLI_OPERATOR, { owner: null, from: { file: spFile }, releasePolicy: 'generic' });
     const garFile = await writeSpMetadata(dir, 'gar.xml', { base: GAR_BASE, name: 'GAR' });
     await addServiceProvider({ store: hub.hub.store, production: false }, CLI_OPERATOR, { owner: null, from: { file: garFile }, releasePolicy: 'gar' });
+    const postSlo = await writeSpMetadata(dir, 'postslo.xml', { base: POST_SLO_BASE, sloPost: true });
+    await addServiceProvider({ store: hub.hub.store, production: false }, CLI_OPERATOR, { owner: null, from: { file: postSlo }, releasePolicy: 'generic' });
     for (const [tenant, base] of [['lille', LILLE_BASE], ['amiens', AMIENS_BASE]] as const) {
       const file = await writeSpMetadata(dir, `${tenant}.xml`, { base, name: `Ressource de ${tenant}` });
       await addServiceProvider({ store: hub.hub.store, production: false }, CLI_OPERATOR, { owner: tenant, from: { file }, releasePolicy: 'generic' });
@@ -195,6 +217,26 @@ type RequestFlags = { forceAuthn?: boolean; isPassive?: boolean; authnContext?: 
     expect(replay.status).to.be.oneOf([400, 403]);
     expect(replay.body).to.contain('Accès au service impossible');
     expect(replay.body).not.to.match(/at .*\.ts:\d+/);
+  });
+
+  it('SP-initiated logout on HTTP-POST: the hub session ends (its cookie came back with the GET) and the LogoutResponse is posted, signed', async () => {
+    const postSp = { dir, file: 'postslo.xml', base: POST_SLO_BASE };
+    const browser = new Browser();
+    const message = await pysaml2SpMessage({ ...postSp, message: 'authn', binding: 'redirect', destination: `${hub.url}/saml/sso` });
+    if (message.binding !== 'redirect') throw new Error('redirect expected');
+    const login = await browser.follow(`${hub.url}/saml/sso?${message.rawQuery}`, POST_SLO_BASE, { crossSite: true });
+    const answer = postedForm(await browser.follow(formAction(login, /\/login/), POST_SLO_BASE, { form: { login: 'zoe.test', password: PASSWORD } }));
+    const verdict = await pysaml2Acs({ ...postSp, idpMetadata, response: answer.fields.SAMLResponse!, inResponseTo: requestIdOf(message.rawQuery) });
+    if (!verdict.accepted) throw new Error(verdict.message);
+    const logout = await pysaml2SpMessage({ ...postSp, message: 'logout', binding: 'post', destination: `${hub.url}/saml/slo`, idp: `${hub.url}/saml/metadata`, nameId: verdict.nameId });
+    if (logout.binding !== 'post') throw new Error('post expected');
+    const end = await browser.follow(`${hub.url}/saml/slo`, POST_SLO_BASE, { form: logout.body, crossSite: true });
+    const reply = postedForm(end);
+    expect(reply.action).to.equal(`${POST_SLO_BASE}/slo`);
+    expect(reply.xml).to.match(/^<samlp:LogoutResponse /).and.contain(`${STATUS}Success`).and.contain('<ds:Signature');
+    expect(await xmlsecAccepts(reply.xml, 'LogoutResponse', idpMetadata)).to.equal(true);
+    expect(await xmlsecAccepts(reply.xml.replace('Success', 'Requester'), 'LogoutResponse', idpMetadata), 'an altered copy').to.equal(false);
+    expect((await startSso(browser)).page.url, 'the hub session ended').to.match(/\/interaction\/saml-/);
   });
 
   it('SP-initiated logout: the hub session ends and the SP gets a signed LogoutResponse; the next AuthnRequest asks to sign in again', async () => {

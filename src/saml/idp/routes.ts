@@ -11,6 +11,7 @@ import type { StepRoutes } from '../../login-pages/routes.js';
 import type { LoginPagesDeps } from '../../login-pages/context.js';
 import { showLoginPage } from '../../login-pages/login-page.js';
 import { HubError } from '../../shared/errors.js';
+import type { Lang } from '../../ui/i18n.js';
 import { langOf } from '../../ui/request-lang.js';
 import { SamlError } from '../core/errors.js';
 import { MAX_SAML_XML_BYTES } from '../core/schema-validator.js';
@@ -19,8 +20,11 @@ import { IdpRequestRefused, MAX_RELAY_STATE_LENGTH, verifyAuthnRequest, verifyLo
 import type { IdpMetadata } from './metadata.js';
 import { refusalPage, type RefusalKind } from './pages.js';
 import { SAML_SIGN_IN_ID } from './sign-ins.js';
-import { finishRun, receiveLogoutRequest, receiveLogoutResponse, runStatus, sendFrame, sendReply, showRun, SLO_PATHS } from './slo.js';
-import { parkPostedRequest, POSTED_SSO_PATH, respondAfterSignIn, resumePostedRequest, serveSso, ssoRequestOf, unsolicitedRequest } from './sso.js';
+import {
+  finishRun, receiveLogoutRequest, receiveLogoutResponse, runStatus, sendFrame, sendReply, showRun, SLO_PATHS, spLogoutRequestOf, type SpLogoutRequest,
+} from './slo.js';
+import { parkPosted, POSTED_PATHS, takePosted } from './posted.js';
+import { respondAfterSignIn, resumePostedRequest, serveSso, ssoRequestOf, unsolicitedRequest } from './sso.js';
 
 export const METADATA_CONTENT_TYPE = 'application/samlmetadata+xml';
 
@@ -53,7 +57,7 @@ async function sso(ctx: Context, deps: IdpDeps): Promise<void> {
   const request = ssoRequestOf(verified);
   // A POST from the SP's site carries no SameSite=Lax cookie (the hub session's): the request
   // goes on in a top-level GET, which does.
-  if (ctx.method === 'POST') return parkPostedRequest(ctx, deps, request);
+  if (ctx.method === 'POST') return parkPosted(ctx, deps.ephemeral, 'sso', { request, lang: langOf(ctx) });
   await serveSso(ctx, deps, request, verified.sp, langOf(ctx));
 }
 
@@ -70,7 +74,15 @@ async function slo(ctx: Context, deps: IdpDeps): Promise<void> {
   const message = messageOf(ctx);
   const isResponse = message.binding === 'post' ? message.body.SAMLResponse !== undefined : /(?:^|&)SAMLResponse=/.test(message.rawQuery);
   if (isResponse) return receiveLogoutResponse(ctx, deps, await verifyLogoutResponse(message, inboundContext(deps, 'slo')), langOf(ctx));
-  return receiveLogoutRequest(ctx, deps, await verifyLogoutRequest(message, inboundContext(deps, 'slo')), langOf(ctx));
+  const request = spLogoutRequestOf(await verifyLogoutRequest(message, inboundContext(deps, 'slo')));
+  // Like an AuthnRequest on POST (posted.ts): the hub session's cookie comes only with the GET.
+  if (ctx.method === 'POST') return parkPosted(ctx, deps.ephemeral, 'slo', { request, lang: langOf(ctx) });
+  return receiveLogoutRequest(ctx, deps, request, langOf(ctx));
+}
+
+async function resumePostedLogout(ctx: Context, deps: IdpDeps, key: string): Promise<void> {
+  const { request, lang } = await takePosted<{ request: SpLogoutRequest; lang: Lang }>(deps.ephemeral, 'slo', key);
+  return receiveLogoutRequest(ctx, deps, request, lang);
 }
 
 export function samlIdpRouter(metadata: IdpMetadata, deps: IdpDeps): Router {
@@ -85,10 +97,11 @@ export function samlIdpRouter(metadata: IdpMetadata, deps: IdpDeps): Router {
   router.use(refusals(deps));
   router.get('/sso', (ctx) => sso(ctx, deps));
   router.post('/sso', form, (ctx) => sso(ctx, deps));
-  router.get(POSTED_SSO_PATH, (ctx) => resumePostedRequest(ctx, deps, String(ctx.params.key)));
+  router.get(POSTED_PATHS.sso, (ctx) => resumePostedRequest(ctx, deps, String(ctx.params.key)));
   router.get('/sso/:sp', (ctx) => unsolicitedSso(ctx, deps));
   router.get('/slo', (ctx) => slo(ctx, deps));
   router.post('/slo', form, (ctx) => slo(ctx, deps));
+  router.get(POSTED_PATHS.slo, (ctx) => resumePostedLogout(ctx, deps, String(ctx.params.key)));
   router.get(SLO_PATHS.reply, (ctx) => sendReply(ctx, deps, String(ctx.params.id)));
   router.get(SLO_PATHS.status, (ctx) => runStatus(ctx, deps, String(ctx.params.run)));
   router.get(SLO_PATHS.done, (ctx) => finishRun(ctx, deps, String(ctx.params.run)));

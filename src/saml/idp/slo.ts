@@ -170,28 +170,40 @@ export async function receiveLogoutResponse(ctx: Context, deps: IdpDeps, respons
   ctx.body = frameDonePage(lang);
 }
 
+/** An SP's verified LogoutRequest, as the logout needs it (and as it is kept across a POST, see posted.ts). */
+export interface SpLogoutRequest {
+  id: string;
+  sp: string;
+  slo: SpEndpoint;
+  nameId: string;
+  relayState: string | null;
+}
+
+export const spLogoutRequestOf = (verified: VerifiedLogoutRequest): SpLogoutRequest =>
+  ({ id: verified.id, sp: verified.sp.entityId, slo: verified.slo, nameId: verified.nameId, relayState: verified.relayState });
+
 /**
  * An SP's LogoutRequest: when this browser's hub session holds that SP's session for that NameID,
  * the hub session ends with everything after it; the SP gets its LogoutResponse last. Any other
  * request is answered at once (there is nothing of it to end here).
  */
-export async function receiveLogoutRequest(ctx: Context, deps: IdpDeps, request: VerifiedLogoutRequest, lang: Lang): Promise<void> {
+export async function receiveLogoutRequest(ctx: Context, deps: IdpDeps, request: SpLogoutRequest, lang: Lang): Promise<void> {
   const signIn = await deps.hubSession.current(ctx);
-  const held = signIn ? (await deps.spSessions.list(signIn.sessionId)).find((s) => s.sp === request.sp.entityId && s.nameId.value === request.nameId) : undefined;
+  const held = signIn ? (await deps.spSessions.list(signIn.sessionId)).find((s) => s.sp === request.sp && s.nameId.value === request.nameId) : undefined;
   const reply = newId();
   const status: Status = [STATUS.success];
-  const pending: PendingReply = { sp: request.sp.entityId, slo: request.slo, inResponseTo: request.id, relayState: request.relayState, lang };
+  const pending: PendingReply = { sp: request.sp, slo: request.slo, inResponseTo: request.id, relayState: request.relayState, lang };
   await deps.ephemeral.put(replyKey(reply), JSON.stringify({ ...pending, status }), RUN_TTL_SECONDS * 5);
   const replyUrl = path(SLO_PATHS.reply, { id: reply });
   if (!signIn || !held) {
     ctx.redirect(replyUrl);
     return;
   }
-  await deps.spSessions.leave(signIn.sessionId, request.sp.entityId);
+  await deps.spSessions.leave(signIn.sessionId, request.sp);
   const account = await deps.store.accounts.findById(signIn.accountId);
   await (account ? deps.store.forTenant(account.tenantId).audit : deps.store.audit).record({
-    type: 'saml.logout', accountId: signIn.accountId, clientId: request.sp.entityId, ip: ctx.ip, userAgent: ctx.get('user-agent'),
-    details: { initiator: 'sp', sp: request.sp.entityId },
+    type: 'saml.logout', accountId: signIn.accountId, clientId: request.sp, ip: ctx.ip, userAgent: ctx.get('user-agent'),
+    details: { initiator: 'sp', sp: request.sp },
   });
   const to = await deps.logout.endHubSession(ctx, { lang, then: replyUrl });
   ctx.set('Cache-Control', 'no-store');

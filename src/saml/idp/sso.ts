@@ -6,7 +6,6 @@
  * certificate, encrypted) Response in an auto-posted form; a request that cannot be answered
  * with an assertion gets a status Response (NoPassive, NoAuthnContext, InvalidNameIDPolicy).
  */
-import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { ACR_ONE_FACTOR, ACR_TWO_FACTORS } from '../../identity/acr.js';
 import { garProjectIdOf } from '../../identity/gar.js';
@@ -15,16 +14,16 @@ import type { HubSignIn } from '../../login/hub-session.js';
 import { HubError } from '../../shared/errors.js';
 import type { Account, ServiceProvider } from '../../storage/ports/index.js';
 import type { Lang } from '../../ui/i18n.js';
-import { langOf } from '../../ui/request-lang.js';
 import { signEnveloped } from '../core/keys.js';
 import { entityIdOf, type IdpDeps } from './deps.js';
-import { IdpRequestRefused, type RequestedAcr, type VerifiedAuthnRequest } from './inbound.js';
+import type { RequestedAcr, VerifiedAuthnRequest } from './inbound.js';
 import { STATUS, statusResponseXml, type Status } from './messages.js';
 import { currentPairwiseNameId, NAMEID_FORMATS } from './nameid.js';
 import { releasePolicy } from './policies.js';
 import { chooseNameId, releaseAttributes, type ReleaseSubject } from './release.js';
 import { buildResponse } from './response.js';
 import { autoPostForm } from './post-form.js';
+import { takePosted } from './posted.js';
 import { requiredAcr, type SsoRequest } from './sign-ins.js';
 import { newSessionIndex } from './sp-sessions.js';
 import { BINDINGS } from './sp-metadata.js';
@@ -76,25 +75,9 @@ export async function serveSso(ctx: Context, deps: IdpDeps, request: SsoRequest,
   ctx.redirect(await deps.signIns.start(ctx, request, sp, lang));
 }
 
-/** Where a request received on HTTP-POST goes on (see parkPostedRequest), under /saml. */
-export const POSTED_SSO_PATH = '/sso/posted/:key';
-const postedKey = (key: string): string => `saml-idp:sso-posted:${key}`;
-/** The browser goes on at once: a minute is plenty. */
-const POSTED_TTL_SECONDS = 60;
-
-/** Keeps a verified request that came on HTTP-POST, and sends the browser to it with a 303 (a GET). */
-export async function parkPostedRequest(ctx: Context, deps: IdpDeps, request: SsoRequest): Promise<void> {
-  const key = randomBytes(24).toString('base64url');
-  await deps.ephemeral.put(postedKey(key), JSON.stringify({ request, lang: langOf(ctx) }), POSTED_TTL_SECONDS);
-  ctx.status = 303;
-  ctx.redirect(`/saml${POSTED_SSO_PATH.replace(':key', key)}`);
-}
-
-/** The parked request, once: served like a request on HTTP-Redirect. */
+/** A request that came on HTTP-POST, once the browser is back in a top-level GET (posted.ts). */
 export async function resumePostedRequest(ctx: Context, deps: IdpDeps, key: string): Promise<void> {
-  const raw = await deps.ephemeral.take(postedKey(key));
-  if (!raw) throw new IdpRequestRefused('replay', 'unknown, expired or already used request');
-  const { request, lang } = JSON.parse(raw) as { request: SsoRequest; lang: Lang };
+  const { request, lang } = await takePosted<{ request: SsoRequest; lang: Lang }>(deps.ephemeral, 'sso', key);
   const sp = await deps.store.serviceProviders.find(request.sp);
   if (!sp || !sp.enabled) throw new HubError('unknown_sp', 'unknown or disabled service provider', { status: 404 });
   await serveSso(ctx, deps, request, sp, lang);
