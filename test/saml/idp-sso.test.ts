@@ -106,6 +106,16 @@ type RequestFlags = { forceAuthn?: boolean; isPassive?: boolean; authnContext?: 
     return { page, requestId: requestIdOf(message.rawQuery) };
   }
 
+  /** An ENT portal's link to the SP at `base` (IdP-initiated). */
+  const portalLink = (browser: Browser, base: string): Promise<Page> =>
+    browser.follow(`${hub.url}/saml/sso/${encodeURIComponent(`${base}/metadata`)}`, base);
+
+  function expectRefusal(page: Page, text: string): void {
+    expect(page.status).to.equal(403);
+    expect(page.body).to.contain(text);
+    expect(page.body).not.to.contain('SAMLResponse');
+  }
+
   async function signIn(browser: Browser, loginPage: Page, login = 'zoe.test'): Promise<Page> {
     expect(loginPage.status, loginPage.body.slice(0, 300)).to.equal(200);
     expect(loginPage.url).to.match(/\/interaction\/saml-[\w-]{32}\/start/);
@@ -188,21 +198,14 @@ type RequestFlags = { forceAuthn?: boolean; isPassive?: boolean; authnContext?: 
   it('the GAR policy: a pupil whose school does not use the GAR gets a page in French, not an assertion', async () => {
     const browser = new Browser();
     await signIn(browser, (await startSso(browser)).page);
-    const page = await browser.follow(`${hub.url}/saml/sso/${encodeURIComponent(`${GAR_BASE}/metadata`)}`, GAR_BASE);
-    expect(page.status).to.equal(403);
-    expect(page.body).to.contain('Aucun de vos établissements ne donne accès aux ressources numériques du GAR');
-    expect(page.body).not.to.contain('SAMLResponse');
+    expectRefusal(await portalLink(browser, GAR_BASE), 'Aucun de vos établissements ne donne accès aux ressources numériques du GAR');
   });
 
   it('a tenant’s own SP: served to its accounts, refused with a page to another tenant’s (no assertion)', async () => {
     const browser = new Browser();
     await signIn(browser, (await startSso(browser)).page);
-    const own = await browser.follow(`${hub.url}/saml/sso/${encodeURIComponent(`${LILLE_BASE}/metadata`)}`, LILLE_BASE);
-    expect(postedForm(own).action).to.equal(`${LILLE_BASE}/acs/post`);
-    const other = await browser.follow(`${hub.url}/saml/sso/${encodeURIComponent(`${AMIENS_BASE}/metadata`)}`, AMIENS_BASE);
-    expect(other.status).to.equal(403);
-    expect(other.body).to.contain('Ce service est réservé aux comptes d’une autre académie');
-    expect(other.body).not.to.contain('SAMLResponse');
+    expect(postedForm(await portalLink(browser, LILLE_BASE)).action).to.equal(`${LILLE_BASE}/acs/post`);
+    expectRefusal(await portalLink(browser, AMIENS_BASE), 'Ce service est réservé aux comptes d’une autre académie');
   });
 
   it('refuses an unknown SP’s link (404) and a replayed AuthnRequest (a page in words, no login)', async () => {
