@@ -4,10 +4,14 @@
  * SP-initiated login and logout, IdP-initiated login from a portal link, and single logout in
  * both directions between the SAML SP and the OIDC RP.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { CLI_OPERATOR } from '../../src/identity/actor.js';
 import { addServiceProvider } from '../../src/saml/idp/sp-service.js';
 import { PASSWORD, seedPeople } from '../../testing/harness/fixtures.js';
+import { writeSpMetadata } from '../../testing/harness/pysaml2-sp.js';
 import { startPysaml2Sp, type Pysaml2SpServer } from '../../testing/harness/pysaml2-sp-server.js';
 import {
   expectNoBrowserProblems, onHub, rpBye, rpResult, signInLocally, startHubWithRp, startLogin, useBrowser, visit, waitForUrl,
@@ -15,6 +19,8 @@ import {
 } from './harness.js';
 
 const PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
+/** An SP that never answers: nothing listens on the discard port. */
+const DEAD_SP = 'http://127.0.0.1:9/dead';
 
 interface WhoAmI {
   name_id?: string;
@@ -29,6 +35,7 @@ describe('browser: the hub as a SAML IdP for a pysaml2 SP, beside an OIDC RP', f
   const browser = useBrowser();
   let env: HubWithRp;
   let sp: Pysaml2SpServer;
+  let deadDir: string;
 
   before(async function () {
     this.timeout(60_000);
@@ -36,8 +43,15 @@ describe('browser: the hub as a SAML IdP for a pysaml2 SP, beside an OIDC RP', f
     await seedPeople(env.hub.hub.store);
     await addServiceProvider({ store: env.hub.hub.store, production: false }, CLI_OPERATOR, { owner: null, from: { file: sp.metadataFile }, releasePolicy: 'generic' });
     await sp.useIdp(await (await fetch(`${env.hub.url}/saml/metadata`)).text());
+    deadDir = mkdtempSync(join(tmpdir(), 'dead-sp-'));
+    const dead = await writeSpMetadata(deadDir, 'dead.xml', { base: DEAD_SP });
+    await addServiceProvider({ store: env.hub.hub.store, production: false }, CLI_OPERATOR, { owner: null, from: { file: dead }, releasePolicy: 'generic' });
   });
-  after(async () => { await sp?.stop(); await env?.stop(); });
+  after(async () => {
+    await sp?.stop();
+    await env?.stop();
+    if (deadDir) rmSync(deadDir, { recursive: true, force: true });
+  });
 
   async function whoami(page: Page): Promise<WhoAmI> {
     const res = await page.request.get(`${sp.base}/whoami`);
@@ -107,5 +121,24 @@ describe('browser: the hub as a SAML IdP for a pysaml2 SP, beside an OIDC RP', f
     const events = (await sp.events()).slice(before);
     expect(events.map((e) => e.kind)).to.include('logout_request_received');
     expect((await whoami(page)).error).to.be.a('string');
+  });
+
+  it('an SP that does not answer does not keep the user: the logout page moves on after its timeout, the other SP is signed out, the audit names the silent one', async () => {
+    const { page } = browser;
+    await spLogin(page, 'redirect');
+    // The hub answers the dead SP too (its ACS does not answer: the browser shows an error page).
+    await page.goto(`${env.hub.url}/saml/sso/${encodeURIComponent(`${DEAD_SP}/metadata`)}`).catch(() => undefined);
+    await page.waitForURL((url) => url.href.startsWith(DEAD_SP), { timeout: 10_000 }).catch(() => undefined);
+    await page.goto(env.rp.loginUrl());
+    await rpResult(page, env.rp);
+    const started = Date.now();
+    await page.goto(env.rp.logoutUrl(true));
+    await onHub(page, env.hub, /\/session\/end/);
+    await Promise.all([page.waitForEvent('framenavigated'), page.locator('button[type="submit"][name="logout"][value="yes"]').click()]);
+    await rpBye(page, env.rp);
+    expect(Date.now() - started, 'the page gave up on the silent SP within its timeout').to.be.below(15_000);
+    expect((await whoami(page)).error).to.be.a('string');
+    const logout = (await env.hub.hub.store.forTenant('lille').audit.list({ limit: 50 })).find((e) => e.type === 'saml.logout' && e.details.initiator === 'hub');
+    expect(logout!.details.unanswered).to.deep.equal([`${DEAD_SP}/metadata`]);
   });
 });
