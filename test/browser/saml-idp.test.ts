@@ -127,8 +127,10 @@ describe('browser: the hub as a SAML IdP for a pysaml2 SP, beside an OIDC RP', f
     const { page } = browser;
     await spLogin(page, 'redirect');
     // The hub answers the dead SP too (its ACS does not answer: the browser shows an error page).
-    await page.goto(`${env.hub.url}/saml/sso/${encodeURIComponent(`${DEAD_SP}/metadata`)}`).catch(() => undefined);
-    await page.waitForURL((url) => url.href.startsWith(DEAD_SP), { timeout: 10_000 }).catch(() => undefined);
+    await Promise.all([
+      page.waitForRequest((request) => request.url() === `${DEAD_SP}/acs/post`),
+      page.goto(`${env.hub.url}/saml/sso/${encodeURIComponent(`${DEAD_SP}/metadata`)}`).catch(() => undefined),
+    ]);
     await page.goto(env.rp.loginUrl());
     await rpResult(page, env.rp);
     const started = Date.now();
