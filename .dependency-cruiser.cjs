@@ -11,7 +11,7 @@ const LAYERS = [
   ['ports', ['storage/ports']],
   ['kits', ['ui', 'saml/core']],
   ['login', ['login']],
-  ['modules', ['auth', 'federation', 'provisioning']],
+  ['modules', ['auth', 'federation', 'provisioning', 'gar']],
   ['login pages', ['login-pages']],
   ['protocols', ['oidc', 'saml/idp']],
   ['http', ['http']],
