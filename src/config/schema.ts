@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { authConfigSchema } from '../auth/config.js';
 import { BASE_SCOPES, clientSchema, oidcConfigSchema } from '../oidc/config.js';
 import { LOCAL_STANDIN_DIR, platformFederationSchema, usesLocalStandIn } from '../federation/config.js';
+import { garExportConfigSchema } from '../gar/config.js';
 import { samlIdpConfigSchema } from '../saml/idp/config.js';
 
 const seconds = z.number().int().positive();
@@ -84,6 +85,8 @@ export const configSchema = z.strictObject({
   federation: platformFederationSchema.prefault({}),
   /** The SAML IdP of partner resources (the GAR): entityID, metadata, keys; see src/saml/idp/config.ts. */
   samlIdp: samlIdpConfigSchema.prefault({}),
+  /** The GAR annuaire export: output folder, file size, XSD, the GAR's SFTP server; see src/gar/config.ts. */
+  garExport: garExportConfigSchema.prefault({}),
   /** Platform clients declared in config (ONE, NEO…), mirrored into the store at start. */
   clients: z.array(clientSchema).default([]),
   demo: z.strictObject({

@@ -30,6 +30,8 @@ export const tenantGarSchema = z.strictObject({
    * rotated: the GAR keys every assignment of resources on the identifier it derives.
    */
   identifierKey: secretRefSchema,
+  /** The tenant's folder on the GAR's SFTP server (the export's `garExport.sftp`); required to deliver. */
+  remoteDir: z.string().regex(/^\/?[\w./-]{1,200}$/, 'a path of letters, digits, . _ - and /').refine((p) => !p.split('/').includes('..'), 'no ..').optional(),
 });
 
 export type TenantGarSettings = z.infer<typeof tenantGarSchema>;
