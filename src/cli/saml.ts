@@ -11,7 +11,7 @@ import { PROJECT_ROOT } from '../config/load.js';
 import { CLI_OPERATOR } from '../identity/actor.js';
 import { aggregateSources, refreshServiceProviders, type SourceReport } from '../saml/idp/sp-refresh.js';
 import { addServiceProvider, DEFAULT_RELEASE_POLICY, listServiceProviders, removeServiceProvider, showServiceProvider, type SpOrigin } from '../saml/idp/sp-service.js';
-import type { ServiceProvider } from '../storage/ports/index.js';
+import { SP_SIGNATURES, type ServiceProvider, type SpSignatures } from '../storage/ports/index.js';
 import { EXIT, printJsonOr, withStore } from './context.js';
 
 interface AddOptions {
@@ -20,6 +20,9 @@ interface AddOptions {
   tenant?: string;
   policy: string;
   name?: string;
+  signatures: string;
+  /** false: --no-encrypt. */
+  encrypt: boolean;
 }
 
 const ownerName = (tenantId: string | null): string => tenantId ?? 'platform';
@@ -32,6 +35,14 @@ function originOf(command: Command, o: AddOptions): SpOrigin {
   return command.error('error: one of --file <file> or --url <url> is required');
 }
 
+function signaturesOf(command: Command, value: string): SpSignatures {
+  if (!(SP_SIGNATURES as readonly string[]).includes(value)) command.error(`error: --signatures must be one of ${SP_SIGNATURES.join(', ')}`);
+  return value as SpSignatures;
+}
+
+const sendingOf = (sp: ServiceProvider): string =>
+  `signs ${sp.signatures === 'both' ? 'the Response and the assertion' : `the ${sp.signatures === 'assertion' ? 'assertion' : 'Response'} only`}, ${sp.encryptAssertions ? 'encrypts assertions when the SP has a key' : 'never encrypts'}`;
+
 /** What `list` and `show` print of an SP: everything but the metadata document. */
 function view(sp: ServiceProvider) {
   return {
@@ -40,6 +51,8 @@ function view(sp: ServiceProvider) {
     displayName: sp.displayName,
     enabled: sp.enabled,
     releasePolicy: sp.releasePolicy,
+    signatures: sp.signatures,
+    encryptAssertions: sp.encryptAssertions,
     source: sp.source,
     validUntil: sp.validUntil?.toISOString() ?? null,
     fetchedAt: sp.fetchedAt.toISOString(),
@@ -54,9 +67,12 @@ async function add(command: Command, o: AddOptions): Promise<void> {
   const sp = await withStore((store, config) => addServiceProvider(
     { store, production: config.mode === 'production' },
     CLI_OPERATOR,
-    { owner: o.tenant ?? null, from, releasePolicy: o.policy, ...(o.name !== undefined ? { displayName: o.name } : {}) },
+    {
+      owner: o.tenant ?? null, from, releasePolicy: o.policy, signatures: signaturesOf(command, o.signatures), encryptAssertions: o.encrypt,
+      ...(o.name !== undefined ? { displayName: o.name } : {}),
+    },
   ));
-  process.stdout.write(`service provider ${sp.entityId} (${sp.displayName}) added to ${ownerName(sp.tenantId)}, release policy ${sp.releasePolicy}\n`);
+  process.stdout.write(`service provider ${sp.entityId} (${sp.displayName}) added to ${ownerName(sp.tenantId)}, release policy ${sp.releasePolicy}, ${sendingOf(sp)}\n`);
 }
 
 async function list(o: { tenant?: string; json?: boolean }): Promise<void> {
@@ -75,6 +91,7 @@ function describe(sp: ServiceProvider): string {
     `name: ${sp.displayName}`,
     `state: ${sp.enabled ? 'enabled' : 'disabled'}`,
     `release policy: ${sp.releasePolicy}`,
+    `sending: ${sendingOf(sp)}`,
     `metadata: ${sp.source.kind} ${sp.source.location}, read ${sp.fetchedAt.toISOString()}${sp.validUntil ? `, valid until ${sp.validUntil.toISOString()}` : ''}`,
     `assertion consumer services:${endpoints(sp.metadata.assertionConsumerServices)}`,
     `single logout services:${endpoints(sp.metadata.singleLogoutServices) || ' none'}`,
@@ -122,6 +139,8 @@ export function registerSamlCommands(program: Command): void {
     .option('--tenant <id>', 'the tenant owning it (default: the platform)')
     .option('--policy <name>', 'its attribute release policy', DEFAULT_RELEASE_POLICY)
     .option('--name <name>', 'its display name (default: the one of its metadata, else its entityID)')
+    .option('--signatures <what>', `what its Responses carry signed: ${SP_SIGNATURES.join(', ')}`, 'both')
+    .option('--no-encrypt', 'never encrypt its assertions (default: encrypted when its metadata has an encryption key)')
     .action(async function (this: Command, o: AddOptions) {
       await add(this, o);
     });

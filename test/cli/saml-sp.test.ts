@@ -39,9 +39,9 @@ describe('cli: saml sp (child process)', function () {
   afterEach(() => box.cleanup());
 
   it('adds a tenant SP from a file, lists and shows it (text and JSON) without the document (certificates in JSON only), and removes it', async () => {
-    const added = await box.run(['saml', 'sp', 'add', '--tenant', 'lille', '--file', metadata, '--policy', 'gar']);
+    const added = await box.run(['saml', 'sp', 'add', '--tenant', 'lille', '--file', metadata, '--policy', 'gar', '--signatures', 'assertion', '--no-encrypt']);
     expect(added.code, added.rawStderr).to.equal(0);
-    expect(added.stdout).to.equal(`service provider ${ENTITY_ID} (Manuel numérique) added to lille, release policy gar\n`);
+    expect(added.stdout).to.equal(`service provider ${ENTITY_ID} (Manuel numérique) added to lille, release policy gar, signs the assertion only, never encrypts\n`);
 
     const text = await box.run(['saml', 'sp', 'list']);
     expect(text.code, text.rawStderr).to.equal(0);
@@ -49,12 +49,14 @@ describe('cli: saml sp (child process)', function () {
     const json = await box.run(['saml', 'sp', 'list', '--json', '--tenant', 'lille']);
     expect(json.code, json.rawStderr).to.equal(0);
     const [listed] = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
-    expect(listed).to.deep.include({ entityId: ENTITY_ID, tenant: 'lille', displayName: 'Manuel numérique', enabled: true, releasePolicy: 'gar', source: { kind: 'file', location: metadata } });
+    expect(listed).to.deep.include({
+      entityId: ENTITY_ID, tenant: 'lille', displayName: 'Manuel numérique', enabled: true, releasePolicy: 'gar', signatures: 'assertion', encryptAssertions: false, source: { kind: 'file', location: metadata },
+    });
     expect(await box.run(['saml', 'sp', 'list', '--tenant', 'amiens'])).to.include({ code: 0, stdout: '(no service provider)\n' });
 
     const shown = await box.run(['saml', 'sp', 'show', '--entity-id', ENTITY_ID]);
     expect(shown.code, shown.rawStderr).to.equal(0);
-    expect(shown.stdout).to.include('owner: lille\n').and.include('  https://ressource.example/acs/post (HTTP-POST)\n').and.include('certificates: 1 signing, 1 encryption\n');
+    expect(shown.stdout).to.include('owner: lille\n').and.include('sending: signs the assertion only, never encrypts\n').and.include('  https://ressource.example/acs/post (HTTP-POST)\n').and.include('certificates: 1 signing, 1 encryption\n');
     const shownJson = await box.run(['saml', 'sp', 'show', '--entity-id', ENTITY_ID, '--json']);
     expect(JSON.parse(shownJson.stdout)).to.deep.equal(listed);
     const document = readFileSync(metadata, 'utf8');
@@ -73,7 +75,7 @@ describe('cli: saml sp (child process)', function () {
 
   it('adds a platform SP by default; refuses bad metadata, an unknown tenant and a taken entityID, writing nothing more', async () => {
     const platform = await box.run(['saml', 'sp', 'add', '--file', metadata, '--name', 'Ressource']);
-    expect(platform.stdout, platform.rawStderr).to.equal(`service provider ${ENTITY_ID} (Ressource) added to platform, release policy generic\n`);
+    expect(platform.stdout, platform.rawStderr).to.equal(`service provider ${ENTITY_ID} (Ressource) added to platform, release policy generic, signs the Response and the assertion, encrypts assertions when the SP has a key\n`);
     const hostile = join(box.dir, 'hostile.xml');
     writeFileSync(hostile, '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="&e;"/>');
     expectFailure(await box.run(['saml', 'sp', 'add', '--file', hostile]), /^hub: SP metadata file .*hostile\.xml refused: a DOCTYPE is not allowed\n$/);
@@ -123,9 +125,10 @@ describe('cli: saml sp (child process)', function () {
     }
   });
 
-  it('usage mistakes exit 2: neither or both of --file and --url, no --entity-id', async () => {
+  it('usage mistakes exit 2: neither or both of --file and --url, an unknown --signatures, no --entity-id', async () => {
     expectUsageError(await box.run(['saml', 'sp', 'add']), /one of --file <file> or --url <url> is required/, 'hub saml sp add');
     expectUsageError(await box.run(['saml', 'sp', 'add', '--file', metadata, '--url', 'https://ressource.example/metadata']), /--file and --url exclude each other/, 'hub saml sp add');
+    expectUsageError(await box.run(['saml', 'sp', 'add', '--file', metadata, '--signatures', 'none']), /--signatures must be one of both, assertion, response/, 'hub saml sp add');
     expectUsageError(await box.run(['saml', 'sp', 'show']), /required option '--entity-id <entityID>' not specified/, 'hub saml sp show');
     expectUsageError(await box.run(['saml', 'sp', 'remove']), /required option '--entity-id <entityID>' not specified/, 'hub saml sp remove');
     expect(await stored()).to.deep.equal([]);

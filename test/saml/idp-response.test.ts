@@ -125,6 +125,17 @@ describe('saml/idp response', function () {
       expect(verdict.accepted && verdict.attributes).to.deep.equal({ idEnt: ['HDF-1'], GARPersonIdentifiant: ['gar-42'] });
     });
 
+    it('signs only what the SP’s registration says: the assertion alone (as entcore for the GAR), or the Response alone', async () => {
+      const assertionOnly = buildResponse(input({ signatures: 'assertion' }));
+      expect(assertionOnly.match(/<ds:Signature /g)).to.have.length(1);
+      expect(await xmlsecAccepts(plainAssertion(assertionOnly), idpKeyFiles.certFile, `${SAML_ASSERTION}:Assertion`, dir)).to.equal(true);
+      expect(await xmlsecAccepts(assertionOnly, idpKeyFiles.certFile, `${SAML_PROTOCOL}:Response`, dir), 'the Response carries no signature of its own').to.equal(false);
+      const responseOnly = buildResponse(input({ signatures: 'response' }));
+      expect(responseOnly.match(/<ds:Signature /g)).to.have.length(1);
+      expect(plainAssertion(responseOnly)).not.to.contain('<ds:Signature');
+      expect(await xmlsecAccepts(responseOnly, idpKeyFiles.certFile, `${SAML_PROTOCOL}:Response`, dir)).to.equal(true);
+    });
+
     it('carries the confirmation, conditions and authentication statement the SP checks', () => {
       const now = new Date('2026-03-02T08:00:00.000Z');
       const xml = buildResponse(input({ now, lifetimeSeconds: 120, inResponseTo: null }));

@@ -31,6 +31,7 @@ const GAR_BASE = 'http://127.0.0.1:9/gar';
 const LILLE_BASE = 'http://127.0.0.1:9/lille';
 const AMIENS_BASE = 'http://127.0.0.1:9/amiens';
 const POST_SLO_BASE = 'http://127.0.0.1:9/postslo';
+const CLEAR_BASE = 'http://127.0.0.1:9/clear';
 const PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
 const STATUS = 'urn:oasis:names:tc:SAML:2.0:status:';
 
@@ -79,6 +80,8 @@ describe('SAML IdP: SSO and SLO with pysaml2 as the SP', function () {
     await addServiceProvider({ store: hub.hub.store, production: false }, CLI_OPERATOR, { owner: null, from: { file: spFile }, releasePolicy: 'generic' });
     const garFile = await writeSpMetadata(dir, 'gar.xml', { base: GAR_BASE, name: 'GAR' });
     await addServiceProvider({ store: hub.hub.store, production: false }, CLI_OPERATOR, { owner: null, from: { file: garFile }, releasePolicy: 'gar' });
+    const clear = await writeSpMetadata(dir, 'clear.xml', { base: CLEAR_BASE });
+    await addServiceProvider({ store: hub.hub.store, production: false }, CLI_OPERATOR, { owner: null, from: { file: clear }, releasePolicy: 'generic', encryptAssertions: false });
     const postSlo = await writeSpMetadata(dir, 'postslo.xml', { base: POST_SLO_BASE, sloPost: true });
     await addServiceProvider({ store: hub.hub.store, production: false }, CLI_OPERATOR, { owner: null, from: { file: postSlo }, releasePolicy: 'generic' });
     for (const [tenant, base] of [['lille', LILLE_BASE], ['amiens', AMIENS_BASE]] as const) {
@@ -159,6 +162,15 @@ type RequestFlags = { forceAuthn?: boolean; isPassive?: boolean; authnContext?: 
     expect(fields.RelayState).to.equal(resource);
     expect(xml).not.to.contain('InResponseTo');
     const verdict = await pysaml2Acs({ ...sp, idpMetadata, response: fields.SAMLResponse! });
+    expect(verdict.accepted, JSON.stringify(verdict)).to.equal(true);
+  });
+
+  it('an SP registered without encryption gets its assertion in clear (though its metadata offers a key), signed, accepted by pysaml2', async () => {
+    const browser = new Browser();
+    await signIn(browser, (await startSso(browser)).page);
+    const { fields, xml } = postedForm(await portalLink(browser, CLEAR_BASE));
+    expect(xml).to.contain('<saml:Assertion ').and.not.to.contain('EncryptedAssertion');
+    const verdict = await pysaml2Acs({ dir, file: 'clear.xml', base: CLEAR_BASE, idpMetadata, response: fields.SAMLResponse! });
     expect(verdict.accepted, JSON.stringify(verdict)).to.equal(true);
   });
 

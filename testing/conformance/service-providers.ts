@@ -64,6 +64,15 @@ function describeServiceProviders(store: StoreRef, newTenant: TenantFactory): vo
       expect(await lille.serviceProviders.list()).to.deep.equal([other]);
     });
 
+    it('keeps how the IdP sends to the SP: both signatures and encryption by default, or what it was created with', async () => {
+      const lille = await newTenant();
+      const byDefault = await lille.serviceProviders.create(serviceProvider(newEntityId()));
+      expect(byDefault).to.deep.include({ signatures: 'both', encryptAssertions: true });
+      const chosen = await lille.serviceProviders.create(serviceProvider(newEntityId(), { signatures: 'assertion', encryptAssertions: false }));
+      expect(chosen).to.deep.include({ signatures: 'assertion', encryptAssertions: false });
+      expect(await lille.serviceProviders.get(chosen.entityId)).to.deep.equal(chosen);
+    });
+
     it('updates the metadata copy and keeps the name, owner, state and policy', async () => {
       const lille = await newTenant();
       const entityId = newEntityId();

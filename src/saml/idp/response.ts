@@ -18,6 +18,7 @@
 import { constants, createCipheriv, publicEncrypt, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { documentXml, element, type XmlElementNode, type XmlNamespace } from '../core/canonical-xml.js';
 import { certificateBody, signElement, type KeyPair } from '../core/keys.js';
+import type { SpSignatures } from '../../storage/ports/index.js';
 import { NS } from '../core/xmldsig.js';
 import { instant, samlId, xmlValue } from './xml-text.js';
 
@@ -64,6 +65,8 @@ export interface ResponseInput {
   keys: KeyPair;
   /** The SP's encryption certificate (PEM): the assertion is then encrypted for it. */
   encryptTo?: string;
+  /** What is signed: the assertion and the Response (default), or only one of them, as the SP's registration says. */
+  signatures?: SpSignatures;
 }
 
 const saml = (name: string, attributes: Record<string, string | undefined> = {}, children: (XmlElementNode | string)[] = []) => element(SAML, name, attributes, children);
@@ -119,12 +122,12 @@ function spKeyOf(certPem: string): KeyObject {
   return key;
 }
 
-/** The signed assertion encrypted for the SP's certificate (the certificate named in KeyInfo). */
-function encryptAssertion(signedAssertion: string, spCertPem: string): XmlElementNode {
+/** The (signed) assertion encrypted for the SP's certificate (the certificate named in KeyInfo). */
+function encryptAssertion(assertion: string, spCertPem: string): XmlElementNode {
   const dataKey = randomBytes(32);
   const iv = randomBytes(GCM_IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', dataKey, iv);
-  const data = Buffer.concat([iv, cipher.update(signedAssertion, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+  const data = Buffer.concat([iv, cipher.update(assertion, 'utf8'), cipher.final(), cipher.getAuthTag()]);
   const wrappedKey = publicEncrypt({ key: spKeyOf(spCertPem), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, dataKey);
   const keyTransport = xenc('EncryptionMethod', { Algorithm: RSA_OAEP_MGF1P }, [element(DS, 'DigestMethod', { Algorithm: SHA1 })]);
   const encryptedKey = xenc('EncryptedKey', { Id: samlId() }, [
@@ -142,12 +145,14 @@ function encryptAssertion(signedAssertion: string, spCertPem: string): XmlElemen
 }
 
 /**
- * The Response XML (no XML declaration), signed, its assertion signed and, with `encryptTo`,
- * encrypted. Written in exclusive canonical form (canonical-xml.ts), so each signature hashes
- * and signs what is written, once.
+ * The Response XML (no XML declaration): its assertion signed, then, with `encryptTo`, encrypted,
+ * then the Response signed (`signatures` may leave out one of the two). Written in exclusive
+ * canonical form (canonical-xml.ts), so each signature hashes and signs what is written, once.
  */
 export function buildResponse(input: ResponseInput): string {
-  const signedAssertion = signElement(assertionElement(input, samlId()), input.keys);
+  const signatures = input.signatures ?? 'both';
+  const built = assertionElement(input, samlId());
+  const signedAssertion = signatures === 'response' ? built : signElement(built, input.keys);
   const assertion = input.encryptTo === undefined ? signedAssertion : encryptAssertion(documentXml(signedAssertion), input.encryptTo);
   const inResponseTo = input.inResponseTo === null ? undefined : xmlValue(input.inResponseTo, 'request ID');
   const response = element(SAMLP, 'Response', { ID: samlId(), Version: '2.0', IssueInstant: instant(input.now), Destination: xmlValue(input.acsUrl, 'ACS URL'), InResponseTo: inResponseTo }, [
@@ -155,5 +160,5 @@ export function buildResponse(input: ResponseInput): string {
     element(SAMLP, 'Status', {}, [element(SAMLP, 'StatusCode', { Value: STATUS_SUCCESS })]),
     assertion,
   ]);
-  return documentXml(signElement(response, input.keys));
+  return documentXml(signatures === 'assertion' ? response : signElement(response, input.keys));
 }

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import type { Actor } from '../../identity/actor.js';
 import { HubError, NotFound } from '../../shared/errors.js';
 import { AuditWriter } from '../../storage/ports/audit-writer.js';
-import type { PlatformStore, ServiceProvider, ServiceProviderStore, SpSource } from '../../storage/ports/index.js';
+import type { PlatformStore, ServiceProvider, ServiceProviderStore, SpSignatures, SpSource } from '../../storage/ports/index.js';
 import { releasePolicy } from './policies.js';
 import { MAX_SP_METADATA_BYTES, parseSpMetadata, type ParsedSpMetadata } from './sp-metadata.js';
 
@@ -40,6 +40,10 @@ export interface NewSpRequest {
   displayName?: string;
   /** DEFAULT_RELEASE_POLICY unless given. */
   releasePolicy?: string;
+  /** What its Responses carry signed; `both` unless given. */
+  signatures?: SpSignatures;
+  /** Encrypt its assertions when its metadata has an encryption key; true unless given. */
+  encryptAssertions?: boolean;
 }
 
 const invalidArgument = (message: string): HubError => new HubError('invalid_argument', message, { status: 400 });
@@ -75,6 +79,7 @@ export async function addServiceProvider(ports: SpServicePorts, actor: Actor, re
   const parsed = await parseSpMetadata(xml, { production: ports.production, trust: null, now: fetchedAt }, `SP metadata ${source.kind === 'file' ? 'file' : 'at'} ${source.location}`);
   return registerServiceProvider(ports.store, providers, actor, request.owner, {
     parsed, xml, source, fetchedAt, releasePolicy: releasePolicyName, displayName: displayNameOf(request.displayName ?? parsed.displayName ?? parsed.entityId),
+    sending: { signatures: request.signatures ?? 'both', encryptAssertions: request.encryptAssertions ?? true },
   });
 }
 
@@ -89,7 +94,7 @@ export interface MetadataCopy {
 /** Creates the SP (enabled) in `providers` and audits it in the owner's log. */
 export async function registerServiceProvider(
   store: PlatformStore, providers: ServiceProviderStore, actor: Actor, owner: SpOwner,
-  copy: MetadataCopy & { releasePolicy: string; displayName: string },
+  copy: MetadataCopy & { releasePolicy: string; displayName: string; sending?: Pick<ServiceProvider, 'signatures' | 'encryptAssertions'> },
 ): Promise<ServiceProvider> {
   const row = await providers.create({
     entityId: copy.parsed.entityId,
@@ -101,9 +106,11 @@ export async function registerServiceProvider(
     fetchedAt: copy.fetchedAt,
     enabled: true,
     releasePolicy: copy.releasePolicy,
+    ...copy.sending,
   });
-  await new AuditWriter(store, actor, owner)
-    .write('saml_sp.added', { details: { entityId: row.entityId, source: copy.source.kind, location: copy.source.location, releasePolicy: copy.releasePolicy } });
+  await new AuditWriter(store, actor, owner).write('saml_sp.added', {
+    details: { entityId: row.entityId, source: copy.source.kind, location: copy.source.location, releasePolicy: copy.releasePolicy, signatures: row.signatures, encryptAssertions: row.encryptAssertions },
+  });
   return row;
 }
 

@@ -144,7 +144,7 @@ async function answer(ctx: Context, deps: IdpDeps, request: SsoRequest, sp: Serv
   const sessionIndex = newSessionIndex();
   const authnContext = classRefOf(signIn.acr, request.requestedAcr);
   await deps.spSessions.join(signIn.sessionId, { sp: sp.entityId, nameId, sessionIndex });
-  const encryptionCert = sp.metadata.encryptionCertificates[0];
+  const encryptionCert = sp.encryptAssertions ? sp.metadata.encryptionCertificates[0] : undefined;
   const xml = buildResponse({
     issuer: entityIdOf(deps), sp: sp.entityId, acsUrl: request.acsUrl, inResponseTo: request.requestId,
     nameId,
@@ -152,6 +152,7 @@ async function answer(ctx: Context, deps: IdpDeps, request: SsoRequest, sp: Serv
     authn: { instant: signIn.authTime, acr: authnContext, sessionIndex },
     now: new Date(),
     keys: deps.keys.signing,
+    signatures: sp.signatures,
     ...(encryptionCert ? { encryptTo: pemOf(encryptionCert) } : {}),
   });
   await deps.store.forTenant(account.tenantId).audit.record({

@@ -3,7 +3,7 @@
  * changes…): each event type with the fields it records, and a writer that adds who did it.
  */
 import type { Actor } from '../../identity/actor.js';
-import type { AuditStore, PlatformStore, SpSourceKind } from './index.js';
+import type { AuditStore, PlatformStore, SpSignatures, SpSourceKind } from './index.js';
 
 /** What a bulk activation reset covers: a structure (and a class of it), or an import run. */
 export type ResetSelection = { structure: string; class?: string } | { run: string; source: string };
@@ -21,7 +21,7 @@ export interface OperationEvents {
   'connector.added': { details: { connector: string; type: string; profile: string; enabled: boolean } };
   'connector.removed': { details: { connector: string } };
   /** `location`: the metadata file's path or URL. */
-  'saml_sp.added': { details: { entityId: string; source: SpSourceKind; location: string; releasePolicy: string } };
+  'saml_sp.added': { details: { entityId: string; source: SpSourceKind; location: string; releasePolicy: string; signatures: SpSignatures; encryptAssertions: boolean } };
   /** A new copy of the metadata (a refresh). */
   'saml_sp.updated': { details: { entityId: string; source: SpSourceKind; location: string } };
   'saml_sp.removed': { details: { entityId: string } };

@@ -200,6 +200,10 @@ export interface SpMetadataValues {
   nameIdFormats: string[];
 }
 
+/** What the IdP signs in its Responses to an SP: both (default), or the one the SP verifies (entcore signs only the GAR's assertion). */
+export const SP_SIGNATURES = ['both', 'assertion', 'response'] as const;
+export type SpSignatures = (typeof SP_SIGNATURES)[number];
+
 /** A SAML service provider the hub's IdP serves (a partner resource: the GAR…). */
 export interface ServiceProvider {
   /** Unique platform-wide: an AuthnRequest names only its issuer. */
@@ -218,9 +222,15 @@ export interface ServiceProvider {
   enabled: boolean;
   /** The name of the attribute release policy applied to this SP (`generic` by default). */
   releasePolicy: string;
+  /** What its Responses carry signed; `both` by default. */
+  signatures: SpSignatures;
+  /** Encrypt its assertions when its metadata has an encryption certificate; true by default. */
+  encryptAssertions: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
-export type NewServiceProvider = Omit<ServiceProvider, 'tenantId' | 'createdAt' | 'updatedAt'>;
+/** `signatures` and `encryptAssertions` default to `both` and true. */
+export type NewServiceProvider = Omit<ServiceProvider, 'tenantId' | 'createdAt' | 'updatedAt' | 'signatures' | 'encryptAssertions'>
+  & Partial<Pick<ServiceProvider, 'signatures' | 'encryptAssertions'>>;
 /** A new copy of an SP's metadata: what a refresh or `hub saml sp add` over an existing SP rewrites. */
 export type ServiceProviderMetadataUpdate = Pick<ServiceProvider, 'metadataXml' | 'source' | 'metadata' | 'validUntil' | 'fetchedAt'>;

@@ -7,7 +7,7 @@ import type { AccountStatus, GroupKind, Profile } from '../../identity/vocabular
 import type {
   AccountRow, AuditRow, ClientRow, GroupRow, IdentityRow, StructureRow, TenantRow,
 } from './schema.js';
-import type { ServiceProvider, SpMetadataValues, SpSourceKind, StoredConnector } from '../ports/index.js';
+import type { ServiceProvider, SpMetadataValues, SpSignatures, SpSourceKind, StoredConnector } from '../ports/index.js';
 import type { ConnectorRow, ServiceProviderRow } from './schema.js';
 
 /** The form every timestamp is written in: ISO-8601 UTC, which sorts correctly as text. */
@@ -136,6 +136,8 @@ export function toServiceProvider(row: ServiceProviderRow): ServiceProvider {
     fetchedAt: toDate(row.fetched_at),
     enabled: Number(row.enabled) === 1,
     releasePolicy: row.release_policy,
+    signatures: row.signatures as SpSignatures,
+    encryptAssertions: Number(row.encrypt_assertions) === 1,
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
   };

@@ -203,6 +203,8 @@ export interface ServiceProvidersTable {
   fetched_at: Timestamp;
   enabled: Flag;
   release_policy: string;
+  signatures: string;
+  encrypt_assertions: Flag;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

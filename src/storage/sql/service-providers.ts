@@ -35,6 +35,8 @@ function insertRow(sp: NewServiceProvider, tenantId: string | null): Insertable<
     display_name: sp.displayName,
     enabled: toFlag(sp.enabled),
     release_policy: sp.releasePolicy,
+    signatures: sp.signatures ?? 'both',
+    encrypt_assertions: toFlag(sp.encryptAssertions ?? true),
     created_at: now,
     updated_at: now,
   };

@@ -14,6 +14,7 @@ import * as importIndexes from './0005_import_indexes.js';
 import * as importStaging from './0006_import_staging.js';
 import * as clientOrigin from './0007_client_origin.js';
 import * as serviceProviders from './0008_service_providers.js';
+import * as spSending from './0009_sp_sending.js';
 
 interface SqlMigration {
   // Migrations see an untyped database: they describe past schemas, not the current one.
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, SqlMigration> = {
   '0006_import_staging': importStaging,
   '0007_client_origin': clientOrigin,
   '0008_service_providers': serviceProviders,
+  '0009_sp_sending': spSending,
 };
 
 export const migrationNames: readonly string[] = Object.keys(MIGRATIONS).sort();
