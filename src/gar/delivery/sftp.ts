@@ -55,7 +55,8 @@ export async function deliver(request: DeliveryRequest): Promise<DeliveryReport>
     try {
       return { attempts: attempt, remoteFiles: await deliverOnce(request, hostKeys, privateKey) };
     } catch (err) {
-      const failure = err instanceof AttemptFailed ? err : new AttemptFailed('gar_upload_interrupted', (err as Error).message, { cause: err });
+      // Unclassified: the connection broke between the steps (the folder check, a rename).
+      const failure = err instanceof AttemptFailed ? err : new AttemptFailed('gar_upload_interrupted', `the connection was lost: ${(err as Error).message}`, { cause: err });
       if (!RETRIED_FAILURES.has(failure.code) || attempt > retries) {
         const kept = request.files.length > 0 ? `; the package stays in ${dirname(request.files[0]!)} for the next run` : '';
         throw new GarDeliveryFailed(failure.code, `the GAR delivery to ${target} failed after ${attempt} attempt(s): ${failure.message}${kept}`, attempt, failure.cause ?? failure);
