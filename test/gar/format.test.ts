@@ -17,6 +17,7 @@ import { GarValueRefused } from '../../src/gar/format/xml-text.js';
 import type { GarAssigner } from '../../src/gar/format/nodes.js';
 import type { GarGroup, GarPerson, GarStructure } from '../../src/gar/model.js';
 import { uaiCheckLetter } from '../../src/identity/uai.js';
+import { ConfigError } from '../../src/shared/errors.js';
 import { libxml, loadLibxml } from '../../src/saml/core/libxml.js';
 
 const run = promisify(execFile);
@@ -254,13 +255,17 @@ describe('GAR files: writer and validator', function () {
     expect((await xmllint(path('Groupe'))).valid).to.equal(false);
   });
 
-  it('validates against another XSD given by path (compiled once per path)', async () => {
+  it('validates against another XSD given by path, and says when that path holds no XSD', async () => {
     const strict = join(dir, 'strict.xsd');
     writeFileSync(strict, readFileSync(GAR_XSD, 'utf8').replace('<xs:maxLength value="64"/>', '<xs:maxLength value="6"/>'));
     const { files } = await writeGarFiles(input(outDir, { pupils: from([pupil(1)]) }));
     const eleve = join(outDir, files.find((f) => f.kind === 'Eleve')!.name);
     expect(await validateGarFile(eleve)).to.deep.equal({ ok: true });
     expect(problems(await validateGarFile(eleve, strict)).map((p) => [p.element, p.node?.ids])).to.deep.include(['GARPersonIdentifiant', { GARPersonIdentifiant: 'pupil-1' }]);
+    for (const wrong of [join(dir, 'missing.xsd'), eleve]) {
+      const err = await validateGarFile(eleve, wrong).catch((e: unknown) => e);
+      expect(err, wrong).to.be.instanceOf(ConfigError).and.have.property('message').that.contains(`the GAR XSD ${wrong}`);
+    }
   });
 
   it('refuses a character XML cannot carry, naming the person and the field, and leaves no file behind', async () => {

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { ErrorDetail, XmlDocument, XmlElement, XsdValidator } from 'libxml2-wasm';
 import { libxml, loadLibxml } from '../../saml/core/libxml.js';
 import { redactSchemaMessage } from '../../saml/core/schema-validator.js';
+import { ConfigError } from '../../shared/errors.js';
 
 export const GAR_XSD = join(dirname(fileURLToPath(import.meta.url)), '..', 'xsd', 'gar-ent.xsd');
 
@@ -39,14 +40,19 @@ async function validatorOf(xsdPath: string): Promise<XsdValidator> {
   const known = validators.get(xsdPath);
   if (known) return known;
   await loadLibxml();
-  const { XmlDocument, XsdValidator } = libxml();
-  const schemaDoc = XmlDocument.fromBuffer(await readFile(xsdPath));
+  const { XmlDocument, XsdValidator, XmlError } = libxml();
+  let schemaDoc: XmlDocument | undefined;
   try {
+    schemaDoc = XmlDocument.fromBuffer(await readFile(xsdPath));
     const made = XsdValidator.fromDoc(schemaDoc);
     validators.set(xsdPath, made);
     return made;
+  } catch (err) {
+    // A configured path to the official XSD may be wrong: a configuration problem, said as one.
+    if (err instanceof XmlError || (err as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigError(`the GAR XSD ${xsdPath}`, [(err as Error).message.split('\n')[0]!]);
+    throw err;
   } finally {
-    schemaDoc.dispose();
+    schemaDoc?.dispose();
   }
 }
 

@@ -11,11 +11,11 @@
  * cannot carry: GarValueRefused, naming the person and the field; a disk error).
  */
 import { mkdir, rm } from 'node:fs/promises';
+import { InvariantBroken } from '../../shared/errors.js';
 import type { GarFileKind, GarGroup, GarPerson, GarStructure } from '../model.js';
 import { garFileName } from './file-names.js';
 import { KindFiles, type GarFileWritten } from './kind-files.js';
 import { assignerNode, groupNode, membershipNodes, pupilNode, schoolNode, teacherNode, type GarAssigner } from './nodes.js';
-import { InvariantBroken } from '../../shared/errors.js';
 
 export const DEFAULT_MAX_NODES_PER_FILE = 10_000;
 
@@ -68,9 +68,7 @@ export async function writeGarFiles(input: GarExportInput): Promise<GarExportFil
 /** Each person to their file, and their memberships to the Groupe file. */
 async function writePeople(people: AsyncIterable<GarPerson>, files: KindFiles, nodeOf: (person: GarPerson) => string, groupe: KindFiles): Promise<void> {
   for await (const person of people) {
-    const node = nodeOf(person);
-    const memberships = membershipNodes(person);
-    await files.add(node);
-    for (const membership of memberships) await groupe.add(membership);
+    await files.add(nodeOf(person));
+    for (const membership of membershipNodes(person)) await groupe.add(membership);
   }
 }
