@@ -40,6 +40,11 @@ export interface GarPerson {
   groups: ReadonlyArray<{ uai: string; code: string }>;
 }
 
+/** A person who assigns resources: the GAR requires a mail address for them (`GARPersonMail`). */
+export interface GarAssigner extends GarPerson {
+  mail: string;
+}
+
 /** A class (`DIVISION`) or a group (`GROUPE`, with the classes it belongs to: `GARGroupeDivAppartenance`). */
 export interface GarGroup {
   uai: string;

@@ -14,7 +14,7 @@ import { expect } from 'chai';
 import { describeGarProblem, GAR_XSD, validateGarFile, type GarFileValidation } from '../../src/gar/format/validate.js';
 import { writeGarFiles, type GarExportInput } from '../../src/gar/format/write.js';
 import { GarValueRefused } from '../../src/gar/format/xml-text.js';
-import type { GarAssigner } from '../../src/gar/format/nodes.js';
+import type { GarAssigner } from '../../src/gar/model.js';
 import type { GarGroup, GarPerson, GarStructure } from '../../src/gar/model.js';
 import { uaiCheckLetter } from '../../src/identity/uai.js';
 import { ConfigError } from '../../src/shared/errors.js';

@@ -5,15 +5,10 @@
  * `GARPersonAutresPrenoms` repeat the last and first name: the store keeps one of each).
  * Elements are prefixed `men:`, as in the GAR's own files; the file's root declares it.
  */
-import type { GarGroup, GarPerson, GarStructure } from '../model.js';
+import type { GarAssigner, GarGroup, GarPerson, GarStructure } from '../model.js';
 import { elementText, type NodeSubject } from './xml-text.js';
 
 export const GAR_NAMESPACE = 'http://data.education.fr/ns/gar';
-
-/** A person who assigns resources: the GAR requires a mail address for them (`GARPersonMail`). */
-export interface GarAssigner extends GarPerson {
-  mail: string;
-}
 
 /** Builds one node's text; every value goes through elementText, which names this node if it refuses one. */
 class NodeText {

@@ -12,10 +12,10 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { InvariantBroken } from '../../shared/errors.js';
-import type { GarFileKind, GarGroup, GarPerson, GarStructure } from '../model.js';
+import type { GarAssigner, GarFileKind, GarGroup, GarPerson, GarStructure } from '../model.js';
 import { garFileName } from './file-names.js';
 import { KindFiles, type GarFileWritten } from './kind-files.js';
-import { assignerNode, groupNode, membershipNodes, pupilNode, schoolNode, teacherNode, type GarAssigner } from './nodes.js';
+import { assignerNode, groupNode, membershipNodes, pupilNode, schoolNode, teacherNode } from './nodes.js';
 
 export const DEFAULT_MAX_NODES_PER_FILE = 10_000;
 
