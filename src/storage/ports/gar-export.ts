@@ -47,7 +47,10 @@ export interface GarExportGroup {
 }
 
 export interface GarPeopleQuery {
-  /** Accounts read per query (the page size, ≥ 1); default 1000. */
+  /**
+   * Accounts of `profiles` read per query (≥ 1; default 1000); those of no structure asked for
+   * are dropped, so a page may hold fewer.
+   */
   batch?: number;
   /** Default: every exported profile. */
   profiles?: readonly GarExportedProfile[];
@@ -61,6 +64,6 @@ export interface GarExportSource {
    * `structureIds`, by id, each once; read `batch` accounts per query.
    */
   people(structureIds: readonly string[], query?: GarPeopleQuery): AsyncIterable<GarExportPerson>;
-  /** The classes and groups of `structureIds`, by id; read `batch` (≥ 1) groups per query (default 1000). */
+  /** The classes and groups of `structureIds`, by id; `batch` (≥ 1) of the tenant's groups read per query (default 1000). */
   groups(structureIds: readonly string[], query?: { batch?: number }): AsyncIterable<GarExportGroup>;
 }
