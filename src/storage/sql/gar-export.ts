@@ -94,8 +94,9 @@ export function tenantGarExport(db: Kysely<Database>, tenantId: string): GarExpo
     const next = nextAfter(accounts, limit);
     if (accounts.length === 0) return { rows: [], next };
     const lastId = accounts[accounts.length - 1]!.id;
-    // The range also holds accounts the page left out (Relatives, disabled ones): their links
-    // are read and dropped, which costs less than a list of the page's ids in every query.
+    // The range also holds accounts the page left out (Relatives, disabled ones), and the kept
+    // ones have links outside the structures asked for: they are read and dropped, which costs
+    // less than a list of the page's ids (or of the structures) in every query.
     const [structures, groups] = await Promise.all([structureLinks(afterId, lastId), groupLinks(afterId, lastId)]);
     const asked = <L extends { structure_id: string }>(links: L[]): L[] => links.filter((l) => structureIds.has(l.structure_id));
     const structuresOf = groupBy(asked(structures), (l) => l.account_id, (l) => l.structure_id);
