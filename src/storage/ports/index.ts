@@ -11,10 +11,12 @@ import type {
 import type { NewStoredConnector, StoredConnector } from './model.js';
 import type { NewServiceProvider, ServiceProvider, ServiceProviderMetadataUpdate } from './model.js';
 
+import type { GarExportSource } from './gar-export.js';
 import type { ImportStore } from './imports.js';
 
 export * from './model.js';
 export * from './imports.js';
+export * from './gar-export.js';
 
 export interface AccountStore {
   /** Conflict('login') if the login exists in any tenant; Conflict('externalId') within the tenant. */
@@ -167,6 +169,8 @@ export interface TenantScope {
   readonly audit: AuditStore;
   /** Batch operations of the LDAP import jobs. */
   readonly imports: ImportStore;
+  /** What the GAR annuaire export reads, streamed. */
+  readonly garExport: GarExportSource;
 }
 
 export interface PlatformStore {

@@ -4,6 +4,7 @@ import { tenantAccounts } from './accounts.js';
 import { auditStore } from './audit.js';
 import { tenantClients } from './clients.js';
 import { connectorStore } from './connectors.js';
+import { tenantGarExport } from './gar-export.js';
 import { tenantGroups } from './groups.js';
 import { tenantIdentities } from './identities.js';
 import { tenantImports, type ImportTuning } from './imports/index.js';
@@ -33,5 +34,6 @@ export function tenantScope(db: Kysely<Database>, tenantId: string, imports: Imp
     serviceProviders: serviceProviderStore(db, tenantId),
     audit: auditStore(db, tenantId),
     imports: tenantImports(db, tenantId, imports),
+    garExport: tenantGarExport(db, tenantId),
   };
 }
