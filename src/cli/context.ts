@@ -1,8 +1,10 @@
 /** What the commands share: the validated config, loggers, and what the wiring opens for one command. */
 import { closeSync, constants as fsConstants, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import { loadConfig } from '../config/load.js';
 import type { HubConfig } from '../config/schema.js';
+import type { TenantConfig } from '../config/tenant-schema.js';
 import { defaultRegistry } from '../federation/index.js';
 import { HubError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
@@ -42,6 +44,9 @@ const EXIT_BY_ERROR_CODE: Readonly<Record<string, number>> = {
   too_many_quarantined: EXIT.tooManyQuarantined,
   no_previous_run: EXIT.refused,
   bad_mapping: EXIT.refused,
+  gar_export_running: EXIT.locked,
+  gar_not_enabled: EXIT.usage,
+  gar_delivery_not_configured: EXIT.usage,
 };
 
 export function exitCodeOf(err: unknown): number {
@@ -83,6 +88,20 @@ export class UsageError extends HubError {
   constructor(message: string) {
     super('usage', message, { status: 400, expose: true });
   }
+}
+
+/** A positive number option. */
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number is expected');
+  return n;
+}
+
+/** An unknown tenant is a usage error: the operator typed a wrong id. */
+export function pickTenant(tenants: TenantDirectory, tenantId: string): TenantConfig {
+  const tenant = tenants.declaration(tenantId);
+  if (!tenant) throw new UsageError(`unknown tenant "${tenantId}" (see hub tenants list)`);
+  return tenant;
 }
 
 export function commandContext(): { config: HubConfig; log: Logger } {

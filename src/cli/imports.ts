@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { readSecret } from '../shared/secrets.js';
 import type { TenantConfig } from '../config/tenant-schema.js';
 import type { DirectorySourceConfig } from '../provisioning/source-config.js';
@@ -15,20 +15,7 @@ import type { ImportMode, ImportRun, PlatformStore } from '../storage/ports/inde
 import type { LockService } from '../storage/ports/locks.js';
 import type { CommandServices } from '../wiring/command.js';
 import type { TenantDirectory } from '../wiring/tenants.js';
-import { annotate, CodesFile, EXIT, IMPORT_EXIT_CODES, printJsonOr, stderrLogger, UsageError, withCommand, withStore } from './context.js';
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number is expected');
-  return n;
-}
-
-/** An unknown tenant is a usage error: the operator typed a wrong id. */
-function pickTenant(tenants: TenantDirectory, tenantId: string): TenantConfig {
-  const tenant = tenants.declaration(tenantId);
-  if (!tenant) throw new UsageError(`unknown tenant "${tenantId}" (see hub tenants list)`);
-  return tenant;
-}
+import { annotate, CodesFile, EXIT, IMPORT_EXIT_CODES, pickTenant, positiveNumber, printJsonOr, stderrLogger, UsageError, withCommand, withStore } from './context.js';
 
 /**
  * The source named by --source, or the tenant's only one. With `enabled`, a disabled source is

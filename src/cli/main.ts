@@ -11,6 +11,7 @@ import { HubError, ServiceUnavailable } from '../shared/errors.js';
 import { registerClientCommands } from './clients.js';
 import { registerConnectorCommands } from './connectors.js';
 import { EXIT, exitCodeOf, notesOf, UsageError } from './context.js';
+import { registerGarCommands } from './gar.js';
 import { registerImportCommands } from './imports.js';
 import { registerKeyCommands } from './keys.js';
 import { registerSamlCommands } from './saml.js';
@@ -44,6 +45,7 @@ A command run with --json prints its failure as {"error", "message"[, "run"]} on
   registerConnectorCommands(program);
   registerSamlCommands(program);
   registerImportCommands(program);
+  registerGarCommands(program);
   return program;
 }
 

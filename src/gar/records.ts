@@ -7,7 +7,7 @@ import { garPersonIdentifier } from '../identity/gar-identifier.js';
 import type { TenantGar } from '../identity/gar.js';
 import { InvariantBroken } from '../shared/errors.js';
 import type { GarExportGroup, GarExportPerson, GarExportSource, GarExportedProfile, Structure } from '../storage/ports/index.js';
-import type { GarGroup, GarPerson, GarProfile, GarStructure } from './model.js';
+import type { GarAssigner, GarGroup, GarPerson, GarProfile, GarStructure } from './model.js';
 
 /**
  * The hub's profile → the GAR's. The store keeps no SDET function (`ENTPersonFonctions`) yet,
@@ -104,12 +104,17 @@ export const garStaff = (source: GarExportSource, gar: TenantGar, options: GarRe
   garPeople(source, gar, ['Teacher', 'Personnel'], options);
 
 /**
- * The `GAR-ENT-RespAff` records: the people who assign resources in their schools. For now the
- * Personnel of each GAR school; the SDET function that names them (the head, the documentalist…)
- * is not in the store yet.
+ * The `GAR-ENT-RespAff` records: the people who assign resources in their schools, with the mail
+ * the GAR requires (the académie address first, as gar-connector does). For now the Personnel of
+ * each GAR school that have an address; the SDET function that names them (the head, the
+ * documentalist…) is not in the store yet.
  */
-export const garAssigners = (source: GarExportSource, gar: TenantGar, options: GarRecordsOptions = {}): AsyncGenerator<GarPerson> =>
-  garPeople(source, gar, ['Personnel'], options);
+export async function* garAssigners(source: GarExportSource, gar: TenantGar, { batch }: GarRecordsOptions = {}): AsyncGenerator<GarAssigner> {
+  const schools = await GarSchools.of(source, gar);
+  for await (const person of source.people(schools.ids, { profiles: ['Personnel'], batch })) {
+    if (person.mail !== null) yield { ...garPerson(person, schools, gar.identifierKey), mail: person.mail };
+  }
+}
 
 /** The `GAR-ENT-Groupe` records: classes (`DIVISION`) and groups (`GROUPE`, with their pupils' classes). */
 export async function* garGroups(source: GarExportSource, gar: TenantGar, { batch }: GarRecordsOptions = {}): AsyncGenerator<GarGroup> {

@@ -56,7 +56,9 @@ describe('GAR export records', () => {
     // The lycée's UAI sorts after the collège's: the pupil's main school is the collège.
     const pupil = await member('Student', [lycee, college, outside], [c2nd, latin, c3a, c4b], '2011-05-04');
     const teacher = await member('Teacher', [college], [c3a, latin]);
-    const staff = await member('Personnel', [lycee], []);
+    const staff = await scope.accounts.update((await member('Personnel', [lycee], [])).id, { academicEmail: 'gestion@ac-lille.fr', email: 'perso@example.org' });
+    // Staff without any address cannot be an assigner: the GAR requires GARPersonMail.
+    await member('Personnel', [lycee], []);
     const relative = await member('Relative', [college], [c3a]);
     const outsideTeacher = await member('Teacher', [outside], [c4b]);
     return { scope, source: scope.garExport, college, lycee, outside, pupil, teacher, staff, relative, outsideTeacher };
@@ -86,11 +88,11 @@ describe('GAR export records', () => {
     }]);
   });
 
-  it('maps teachers to National_ens and staff to National_eta, without their birth dates; assigners are the staff', async () => {
+  it('maps teachers to National_ens and staff to National_eta, without their birth dates; assigners are the staff with an address, the académie one first', async () => {
     const { source, teacher, staff } = await school();
     const gar = tenantGar(['0590001A', '0590002B']);
     const staffRecords = await collect(garStaff(source, gar));
-    expect(staffRecords).to.have.deep.members([
+    expect(staffRecords.filter((r) => r.lastName !== 'Personnel last' || r.id === idOf(staff))).to.have.deep.members([
       {
         id: idOf(teacher), profiles: [{ uai: '0590001A', profile: 'National_ens' }], lastName: 'Teacher last', firstName: 'Teacher first',
         mainUai: '0590001A', uais: ['0590001A'], groups: [{ uai: '0590001A', code: '3A' }, { uai: '0590001A', code: 'LATIN' }],
@@ -101,7 +103,7 @@ describe('GAR export records', () => {
       },
     ]);
     expect(staffRecords.every((r) => !('birthDate' in r))).to.equal(true);
-    expect(await collect(garAssigners(source, gar))).to.deep.equal(staffRecords.filter((r) => r.id === idOf(staff)));
+    expect(await collect(garAssigners(source, gar))).to.deep.equal(staffRecords.filter((r) => r.id === idOf(staff)).map((r) => ({ ...r, mail: 'gestion@ac-lille.fr' })));
   });
 
   it('never exports a Relative, nor anyone without a GAR school; a school leaves the export with its GAR switch', async () => {

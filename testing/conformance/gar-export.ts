@@ -45,6 +45,9 @@ async function garTenant(scope: TenantScope) {
   const pendingPupil = await member('Student', [college], [c3a], 'pending');
   const teacher = await member('Teacher', [college], [c3a, latin]);
   const staff = await member('Personnel', [lycee], []);
+  // The académie address wins over the personal one.
+  const staffWithMail = await scope.accounts.update(staff.id, { email: 'perso@example.org', academicEmail: 'staff@ac-lille.fr' });
+  const teacherWithMail = await scope.accounts.update(teacher.id, { email: 'prof@example.org' });
   // Left out: a Relative, a Guest, disabled and disappeared accounts, someone only outside.
   await member('Relative', [college], []);
   await member('Guest', [college], []);
@@ -53,7 +56,7 @@ async function garTenant(scope: TenantScope) {
   await scope.accounts.update(disappeared.id, { status: 'disappeared', disappearedAt: new Date() });
   await member('Student', [outside], [outsideClass]);
   await member('Teacher', [], []);
-  return { college, lycee, outside, c3a, latin, c2nd, pupil, pendingPupil, teacher, staff, disabled };
+  return { college, lycee, outside, c3a, latin, c2nd, pupil, pendingPupil, teacher: teacherWithMail, staff: staffWithMail, disabled };
 }
 
 type GarTenant = Awaited<ReturnType<typeof garTenant>>;
@@ -62,7 +65,7 @@ function expectedPeople(t: GarTenant): GarExportPerson[] {
   const membership = (g: Group) => ({ groupId: g.id, kind: g.kind, code: g.code, structureId: g.structureId });
   const exported = (a: Account, structures: Structure[], groups: Group[]): GarExportPerson => ({
     id: a.id, profile: a.profile as GarExportPerson['profile'], firstName: a.firstName, lastName: a.lastName, birthDate: a.birthDate,
-    structureIds: structures.map((s) => s.id), groups: groups.map(membership),
+    mail: a.academicEmail ?? a.email, structureIds: structures.map((s) => s.id), groups: groups.map(membership),
   });
   return byId([
     exported(t.pupil, [t.college, t.lycee], [t.c3a, t.latin, t.c2nd]),

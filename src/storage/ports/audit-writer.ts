@@ -27,6 +27,13 @@ export interface OperationEvents {
   'saml_sp.removed': { details: { entityId: string } };
   /** `before`: the cut-off, as an ISO date. */
   'import.purge': { details: { deleted: number; before: string } };
+  /** One GAR export run of the tenant: what it wrote, whether its files validated, what became of the delivery. */
+  'gar.export': {
+    details: {
+      run: string; dryRun: boolean; counts: Record<string, number>; files: number; bytes: number; valid: boolean;
+      delivery: 'delivered' | 'failed' | 'not_asked'; deliveryError?: string;
+    };
+  };
 }
 
 export type OperationEventType = keyof OperationEvents;

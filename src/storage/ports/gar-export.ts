@@ -26,6 +26,8 @@ export interface GarExportPerson {
   lastName: string;
   /** ISO date YYYY-MM-DD. */
   birthDate: string | null;
+  /** Where the GAR may write to the person: the académie address, else the personal one; null when neither. */
+  mail: string | null;
   /** The structures asked for that the account is attached to (at least one), in no particular order. */
   structureIds: string[];
   /** Its classes and groups in those structures, in no particular order. */

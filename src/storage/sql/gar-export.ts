@@ -58,7 +58,7 @@ export function tenantGarExport(db: Kysely<Database>, tenantId: string): GarExpo
   /** Up to `limit` accounts of `profiles` the export may send, after `afterId`, by id. */
   function accountsPage(profiles: readonly GarExportedProfile[], afterId: string, limit: number) {
     return db.selectFrom('accounts')
-      .select(['id', 'profile', 'first_name', 'last_name', 'birth_date'])
+      .select(['id', 'profile', 'first_name', 'last_name', 'birth_date', 'academic_email', 'email'])
       .where('tenant_id', '=', tenantId)
       .where('id', '>', afterId)
       .where('status', 'in', EXPORTED_STATUSES)
@@ -109,6 +109,7 @@ export function tenantGarExport(db: Kysely<Database>, tenantId: string): GarExpo
       firstName: a.first_name,
       lastName: a.last_name,
       birthDate: a.birth_date,
+      mail: a.academic_email ?? a.email,
       structureIds: structuresOf.get(a.id)!,
       groups: groupsOf.get(a.id) ?? [],
     }));
