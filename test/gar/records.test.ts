@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { sql } from 'kysely';
 import { garAssigners, garGroups, garPupils, garStaff, garStructures } from '../../src/gar/records.js';
 import { garPersonIdentifier } from '../../src/identity/gar-identifier.js';
 import type { TenantGar, TenantGarSettings } from '../../src/identity/gar.js';
@@ -11,6 +10,7 @@ import type { Account, Group, Structure, TenantScope } from '../../src/storage/p
 import { openSqlStore, type SqlStore } from '../../src/storage/sql/index.js';
 import { collect } from '../../testing/conformance/gar-export.js';
 import { person, unique } from '../../testing/conformance/kit.js';
+import { seedGarTenant } from '../../testing/gar-tenant.js';
 
 const KEY = 'a GAR identifier key of at least 32 characters';
 
@@ -142,41 +142,11 @@ describe('GAR export records', () => {
     let gar: TenantGar;
     let scope: TenantScope;
 
-    /**
-     * A tenant of `PEOPLE` accounts written by SQL (seconds, where the import would take a
-     * minute): 85 % pupils (a class and a group each), 10 % teachers (three classes), 5 % staff,
-     * spread over `SCHOOLS` GAR schools of 20 classes and 10 groups.
-     */
     before(async function () {
       this.timeout(120_000);
       scope = await newTenant();
       gar = tenantGar('all');
-      const t = scope.tenantId;
-      const db = store.db;
-      const now = new Date().toISOString();
-      // Written in the statements: better-sqlite3 binds a number as a real, and `n / 50.0` is not an integer.
-      const schools = sql.lit(SCHOOLS);
-      await db.transaction().execute(async (trx) => {
-        await sql`with recursive n(i) as (select 0 union all select i + 1 from n where i < ${sql.lit(SCHOOLS - 1)})
-          insert into structures (id, tenant_id, uai, name) select ${t} || '-s' || i, ${t}, printf('059%04d', i) || 'A', 'Collège ' || i from n`.execute(trx);
-        await sql`with recursive n(i) as (select 0 union all select i + 1 from n where i < ${sql.lit(SCHOOLS * 30 - 1)})
-          insert into groups (id, tenant_id, structure_id, kind, code, name)
-          select ${t} || '-g' || i, ${t}, ${t} || '-s' || (i / 30), case when i % 30 < 20 then 'class' else 'group' end, 'G' || (i % 30), 'Groupe ' || i from n`.execute(trx);
-        await sql`with recursive n(i) as (select 0 union all select i + 1 from n where i < ${sql.lit(PEOPLE - 1)})
-          insert into accounts (id, tenant_id, login, profile, first_name, last_name, display_name, birth_date, status, source, created_at, updated_at)
-          select printf('%s-a%08d', ${t}, i), ${t}, printf('%s.%08d', ${t}, i),
-            case when i % 20 < 17 then 'Student' when i % 20 < 19 then 'Teacher' else 'Personnel' end,
-            'Prénom' || i, 'Nom de famille ' || i, 'Prénom Nom ' || i, '2010-01-01', 'active', 'bench', ${now}, ${now} from n`.execute(trx);
-        // Each account in school i % SCHOOLS; in class (i / SCHOOLS) % 20 and group 20 + i % 10 there, teachers in two more classes.
-        await sql`insert into account_structures (tenant_id, account_id, structure_id)
-          select ${t}, id, ${t} || '-s' || (cast(substr(id, -8) as integer) % ${schools}) from accounts where tenant_id = ${t}`.execute(trx);
-        await sql`with m(account_id, n, profile) as (select id, cast(substr(id, -8) as integer), profile from accounts where tenant_id = ${t})
-          insert into group_members (tenant_id, account_id, group_id)
-          select ${t}, account_id, ${t} || '-g' || ((n % ${schools}) * 30 + (n / ${schools}) % 20) from m
-          union all select ${t}, account_id, ${t} || '-g' || ((n % ${schools}) * 30 + 20 + n % 10) from m where profile = 'Student'
-          union all select ${t}, account_id, ${t} || '-g' || ((n % ${schools}) * 30 + ((n / ${schools}) + 7) % 20) from m where profile = 'Teacher'
-          union all select ${t}, account_id, ${t} || '-g' || ((n % ${schools}) * 30 + ((n / ${schools}) + 13) % 20) from m where profile = 'Teacher'`.execute(trx);
-      });
+      await seedGarTenant(store, scope.tenantId, { people: PEOPLE, schools: SCHOOLS });
     });
 
     /** Streams every kind of record once; returns how many and their size as JSON. */
