@@ -68,7 +68,7 @@ describe('services: SAML service providers', function () {
     expect(await store.serviceProviders.find(GAR)).to.equal(null);
     expect((await store.audit.list()).map((e) => [e.type, e.details])).to.deep.equal([
       ['saml_sp.removed', { by: 'cli', entityId: GAR }],
-      ['saml_sp.added', { by: 'cli', entityId: GAR, source: 'file', location: garFile, releasePolicy: 'gar' }],
+      ['saml_sp.added', { by: 'cli', entityId: GAR, source: 'file', location: garFile, releasePolicy: 'gar', signatures: 'both', encryptAssertions: true }],
     ]);
     expect(await failure(removeServiceProvider(ports, CLI_OPERATOR, GAR))).to.be.instanceOf(NotFound);
   });
@@ -78,7 +78,7 @@ describe('services: SAML service providers', function () {
     const added = await addServiceProvider(ports, LILLE_ADMIN, { owner: 'lille', from: { url: `${base}/metadata` }, displayName: ' Manuel ' });
     expect(added).to.deep.include({ tenantId: 'lille', displayName: 'Manuel', releasePolicy: 'generic', source: { kind: 'url', location: `${base}/metadata` } });
     const events = await store.forTenant('lille').audit.list();
-    expect(events.map((e) => e.details)).to.deep.equal([{ by: 'admin', admin: 'admin-1', adminTenant: 'lille', entityId: added.entityId, source: 'url', location: `${base}/metadata`, releasePolicy: 'generic' }]);
+    expect(events.map((e) => e.details)).to.deep.equal([{ by: 'admin', admin: 'admin-1', adminTenant: 'lille', entityId: added.entityId, source: 'url', location: `${base}/metadata`, releasePolicy: 'generic', signatures: 'both', encryptAssertions: true }]);
   });
 
   it('refuses, writing nothing: a taken entityID, an unknown tenant, a bad policy name, bad metadata, a missing file', async () => {

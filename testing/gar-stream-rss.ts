@@ -1,0 +1,43 @@
+/**
+ * Streams a GAR tenant's records twice in a process of its own (the first pass warms up code
+ * and SQLite's page cache) and prints, as one JSON line, what the second pass read and how much
+ * the process's RSS grew meanwhile: a measurement a test process, with everything else it has
+ * loaded and freed, cannot make.
+ *
+ *   node --import tsx testing/gar-stream-rss.ts <sqlite file> <tenant id>
+ */
+import { garGroups, garPupils, garStaff } from '../src/gar/records.js';
+import type { TenantGar } from '../src/identity/gar.js';
+import { openSqlStore } from '../src/storage/sql/index.js';
+
+const [file, tenantId] = process.argv.slice(2) as [string, string];
+const gar: TenantGar = { settings: { projectId: 'ENT-HDF', structures: 'all', identifierKey: { env: 'UNUSED' } }, identifierKey: 'a GAR identifier key of at least thirty-two characters' };
+const store = await openSqlStore(`sqlite:${file}`);
+const source = store.forTenant(tenantId).garExport;
+
+async function exportAll(): Promise<{ people: number; groups: number; bytes: number }> {
+  let people = 0;
+  let groups = 0;
+  let bytes = 0;
+  for (const stream of [garPupils(source, gar), garStaff(source, gar)]) {
+    for await (const record of stream) {
+      people += 1;
+      bytes += JSON.stringify(record).length;
+    }
+  }
+  for await (const record of garGroups(source, gar)) {
+    groups += 1;
+    bytes += JSON.stringify(record).length;
+  }
+  return { people, groups, bytes };
+}
+
+await exportAll();
+const baseline = process.memoryUsage().rss;
+let peak = baseline;
+const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 10);
+const counts = await exportAll();
+clearInterval(sampler);
+peak = Math.max(peak, process.memoryUsage().rss);
+await store.close();
+process.stdout.write(`${JSON.stringify({ ...counts, grownMb: (peak - baseline) / 1e6 })}\n`);
