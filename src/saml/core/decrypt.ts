@@ -23,7 +23,7 @@
 import { constants, createDecipheriv, privateDecrypt, type KeyObject } from 'node:crypto';
 import type { XmlElement } from 'libxml2-wasm';
 import { SamlError } from './errors.js';
-import { childElements } from './libxml.js';
+import { attribute, readTree, type TreeElement } from './xml-tree.js';
 import { NS } from './xmldsig.js';
 
 const XENC = NS.xenc;
@@ -62,7 +62,7 @@ const MGF_DIGESTS: Record<string, string> = {
 const BASE64 = /^[A-Za-z0-9+/=\s]+$/;
 
 const structure = (detail: string) => new SamlError('encryption_structure', detail);
-const attr = (el: XmlElement, name: string): string | null => el.attr(name)?.value ?? null;
+const attr = attribute;
 
 /** What decryption uses, read from the checked structure only. */
 export interface EncryptionPlan {
@@ -81,11 +81,11 @@ type Slot = readonly [ns: string, local: string, max: number];
  * The child elements of `el`, each one of the `slots` (in that order, at most `max` of each);
  * anything else is refused. Returns them by local name.
  */
-function slotted(el: XmlElement, slots: readonly Slot[]): Map<string, XmlElement[]> {
-  const found = new Map<string, XmlElement[]>(slots.map(([, local]) => [local, []]));
+function slotted(el: TreeElement, slots: readonly Slot[]): Map<string, TreeElement[]> {
+  const found = new Map<string, TreeElement[]>(slots.map(([, local]) => [local, []]));
   let position = 0;
-  for (const child of childElements(el)) {
-    const at = slots.findIndex(([ns, local]) => child.namespaceUri === ns && child.name === local);
+  for (const child of el.children) {
+    const at = slots.findIndex(([ns, local]) => child.ns === ns && child.name === local);
     if (at < position || at < 0) throw structure(`unexpected ${child.name} in ${el.name}`);
     position = at;
     const list = found.get(child.name)!;
@@ -96,34 +96,34 @@ function slotted(el: XmlElement, slots: readonly Slot[]): Map<string, XmlElement
 }
 
 /** Only these attributes (namespace declarations are not attributes in libxml2). */
-function onlyAttributes(el: XmlElement, allowed: readonly string[]): void {
-  for (const a of el.attrs) if (a.namespaceUri || !allowed.includes(a.name)) throw structure(`unexpected attribute ${a.name} on ${el.name}`);
+function onlyAttributes(el: TreeElement, allowed: readonly string[]): void {
+  for (const a of el.attributes) if (a.ns !== null || !allowed.includes(a.name)) throw structure(`unexpected attribute ${a.name} on ${el.name}`);
 }
 
-function required(found: Map<string, XmlElement[]>, local: string, where: string): XmlElement {
+function required(found: Map<string, TreeElement[]>, local: string, where: string): TreeElement {
   const el = found.get(local)?.[0];
   if (!el) throw structure(`${where} without ${local}`);
   return el;
 }
 
-function algorithmOf(method: XmlElement): string {
+function algorithmOf(method: TreeElement): string {
   const algorithm = attr(method, 'Algorithm');
   if (!algorithm) throw structure('EncryptionMethod without Algorithm');
   return algorithm;
 }
 
 /** CipherData holding one CipherValue (a CipherReference would make us fetch something). */
-function cipherValue(cipherData: XmlElement): string {
+function cipherValue(cipherData: TreeElement): string {
   onlyAttributes(cipherData, []);
   const value = required(slotted(cipherData, [[XENC, 'CipherValue', 1]]), 'CipherValue', 'CipherData');
   onlyAttributes(value, []);
-  const text = value.content;
+  const { text } = value;
   if (!BASE64.test(text)) throw structure('CipherValue is not base64');
   return text;
 }
 
 /** The key transport: its algorithm, OAEP digest (MGF1 must use the same) and wrapped key. */
-function readEncryptedKey(encryptedKey: XmlElement, dataId: string | null): { algorithm: string; oaepHash: string; key: string; xenc: number } {
+function readEncryptedKey(encryptedKey: TreeElement, dataId: string | null): { algorithm: string; oaepHash: string; key: string; xenc: number } {
   onlyAttributes(encryptedKey, ['Id', 'Recipient']);
   const parts = slotted(encryptedKey, [[XENC, 'EncryptionMethod', 1], [NS.ds, 'KeyInfo', 1], [XENC, 'CipherData', 1], [XENC, 'ReferenceList', 1], [XENC, 'CarriedKeyName', 1]]);
   const method = required(parts, 'EncryptionMethod', 'EncryptedKey');
@@ -146,7 +146,7 @@ function readEncryptedKey(encryptedKey: XmlElement, dataId: string | null): { al
     const refs = slotted(references, [[XENC, 'DataReference', 1]]).get('DataReference')!;
     for (const ref of refs) {
       onlyAttributes(ref, ['URI']);
-      if (childElements(ref).length > 0 || !dataId || attr(ref, 'URI') !== `#${dataId}`) throw structure('the ReferenceList names something else than the EncryptedData');
+      if (ref.children.length > 0 || !dataId || attr(ref, 'URI') !== `#${dataId}`) throw structure('the ReferenceList names something else than the EncryptedData');
     }
     xenc += 1 + refs.length;
   }
@@ -155,7 +155,7 @@ function readEncryptedKey(encryptedKey: XmlElement, dataId: string | null): { al
 }
 
 /** Checks the EncryptedAssertion's structure and returns exactly what decryption will use. */
-export function encryptionPlan(encryptedAssertion: XmlElement): EncryptionPlan {
+export function encryptionPlan(encryptedAssertion: TreeElement): EncryptionPlan {
   const top = slotted(encryptedAssertion, [[XENC, 'EncryptedData', 1], [XENC, 'EncryptedKey', 1]]);
   const data = required(top, 'EncryptedData', 'EncryptedAssertion');
   onlyAttributes(data, ['Id', 'Type', 'MimeType']);
@@ -164,12 +164,12 @@ export function encryptionPlan(encryptedAssertion: XmlElement): EncryptionPlan {
   const parts = slotted(data, [[XENC, 'EncryptionMethod', 1], [NS.ds, 'KeyInfo', 1], [XENC, 'CipherData', 1]]);
   const method = required(parts, 'EncryptionMethod', 'EncryptedData');
   onlyAttributes(method, ['Algorithm']);
-  if (childElements(method).length > 0) throw structure('unexpected parameters of the data EncryptionMethod');
+  if (method.children.length > 0) throw structure('unexpected parameters of the data EncryptionMethod');
   let xenc = 4; // EncryptedData, its EncryptionMethod, CipherData, CipherValue
 
   const keyInfo = parts.get('KeyInfo')![0];
   const sibling = top.get('EncryptedKey')![0];
-  let inline: XmlElement | undefined;
+  let inline: TreeElement | undefined;
   if (keyInfo) {
     onlyAttributes(keyInfo, []);
     const found = slotted(keyInfo, [[NS.ds, 'KeyName', 1], [XENC, 'EncryptedKey', 1], [NS.ds, 'RetrievalMethod', 1]]);
@@ -178,7 +178,7 @@ export function encryptionPlan(encryptedAssertion: XmlElement): EncryptionPlan {
     if (retrieval) {
       onlyAttributes(retrieval, ['URI', 'Type']);
       const siblingId = sibling ? attr(sibling, 'Id') : null;
-      if (!siblingId || attr(retrieval, 'URI') !== `#${siblingId}` || (attr(retrieval, 'Type') ?? ENCRYPTED_KEY_TYPE) !== ENCRYPTED_KEY_TYPE || childElements(retrieval).length > 0) {
+      if (!siblingId || attr(retrieval, 'URI') !== `#${siblingId}` || (attr(retrieval, 'Type') ?? ENCRYPTED_KEY_TYPE) !== ENCRYPTED_KEY_TYPE || retrieval.children.length > 0) {
         throw structure('the RetrievalMethod does not name the EncryptedKey beside the EncryptedData');
       }
       xenc += 1;
@@ -193,8 +193,8 @@ export function encryptionPlan(encryptedAssertion: XmlElement): EncryptionPlan {
 }
 
 /** An XML-Enc element: by namespace, or by local name in any namespace. */
-export function isXencElement(el: XmlElement): boolean {
-  return el.namespaceUri === XENC || el.namespaceUri === XENC11 || XENC_NAME_SET.has(el.name);
+export function isXencElement(el: TreeElement): boolean {
+  return el.ns === XENC || el.ns === XENC11 || XENC_NAME_SET.has(el.name);
 }
 
 function checkAlgorithms(plan: EncryptionPlan, accepted: readonly string[]): DataCipher {
@@ -231,7 +231,7 @@ function decryptData(cipher: DataCipher, key: Buffer, data: Buffer): Buffer {
  * the cryptography itself is one reason (`decryption`), with a detail that echoes nothing of it.
  */
 export function decryptAssertion(encryptedAssertion: XmlElement, key: KeyObject, accepted: readonly string[]): { xml: string; xencElements: number } {
-  return decryptPlanned(encryptionPlan(encryptedAssertion), key, accepted);
+  return decryptPlanned(encryptionPlan(readTree(encryptedAssertion).root), key, accepted);
 }
 
 /** decryptAssertion for a caller that has read the plan of that very EncryptedAssertion already. */
