@@ -20,8 +20,10 @@
  * Exactly one key. Any other element, and any XML-Enc element (by namespace, or by local name in
  * any namespace) elsewhere in the message, is refused (`encryption_structure`).
  */
+import { isUtf8 } from 'node:buffer';
 import { constants, createDecipheriv, privateDecrypt, type KeyObject } from 'node:crypto';
 import type { XmlElement } from 'libxml2-wasm';
+import { base64Octets } from './base64.js';
 import { SamlError } from './errors.js';
 import { attribute, readTree, type TreeElement } from './xml-tree.js';
 import { NS } from './xmldsig.js';
@@ -59,7 +61,6 @@ const OAEP_DIGESTS: Record<string, string> = {
 const MGF_DIGESTS: Record<string, string> = {
   [`${XENC11}mgf1sha1`]: 'sha1', [`${XENC11}mgf1sha256`]: 'sha256', [`${XENC11}mgf1sha384`]: 'sha384', [`${XENC11}mgf1sha512`]: 'sha512',
 };
-const BASE64 = /^[A-Za-z0-9+/=\s]+$/;
 
 const structure = (detail: string) => new SamlError('encryption_structure', detail);
 const attr = attribute;
@@ -67,10 +68,12 @@ const attr = attribute;
 /** What decryption uses, read from the checked structure only. */
 export interface EncryptionPlan {
   dataAlgorithm: string;
-  data: string;
+  /** The EncryptedData's CipherValue octets. */
+  data: Buffer;
   keyAlgorithm: string;
   oaepHash: string;
-  key: string;
+  /** The EncryptedKey's CipherValue octets (the wrapped key). */
+  key: Buffer;
   /** XML-Enc elements accepted in the structure: the document must hold no other. */
   xencElements: number;
 }
@@ -113,17 +116,17 @@ function algorithmOf(method: TreeElement): string {
 }
 
 /** CipherData holding one CipherValue (a CipherReference would make us fetch something). */
-function cipherValue(cipherData: TreeElement): string {
+function cipherValue(cipherData: TreeElement): Buffer {
   onlyAttributes(cipherData, []);
   const value = required(slotted(cipherData, [[XENC, 'CipherValue', 1]]), 'CipherValue', 'CipherData');
   onlyAttributes(value, []);
-  const { text } = value;
-  if (!BASE64.test(text)) throw structure('CipherValue is not base64');
-  return text;
+  const octets = base64Octets(value.text);
+  if (!octets) throw structure('CipherValue is not base64');
+  return octets;
 }
 
 /** The key transport: its algorithm, OAEP digest (MGF1 must use the same) and wrapped key. */
-function readEncryptedKey(encryptedKey: TreeElement, dataId: string | null): { algorithm: string; oaepHash: string; key: string; xenc: number } {
+function readEncryptedKey(encryptedKey: TreeElement, dataId: string | null): { algorithm: string; oaepHash: string; key: Buffer; xenc: number } {
   onlyAttributes(encryptedKey, ['Id', 'Recipient']);
   const parts = slotted(encryptedKey, [[XENC, 'EncryptionMethod', 1], [NS.ds, 'KeyInfo', 1], [XENC, 'CipherData', 1], [XENC, 'ReferenceList', 1], [XENC, 'CarriedKeyName', 1]]);
   const method = required(parts, 'EncryptionMethod', 'EncryptedKey');
@@ -231,17 +234,23 @@ function decryptData(cipher: DataCipher, key: Buffer, data: Buffer): Buffer {
  * the cryptography itself is one reason (`decryption`), with a detail that echoes nothing of it.
  */
 export function decryptAssertion(encryptedAssertion: XmlElement, key: KeyObject, accepted: readonly string[]): { xml: string; xencElements: number } {
-  return decryptPlanned(encryptionPlan(readTree(encryptedAssertion).root), key, accepted);
+  const plan = encryptionPlan(readTree(encryptedAssertion).root);
+  return { xml: decryptPlanned(plan, key, accepted).toString('utf8'), xencElements: plan.xencElements };
 }
 
-/** decryptAssertion for a caller that has read the plan of that very EncryptedAssertion already. */
-export function decryptPlanned(plan: EncryptionPlan, key: KeyObject, accepted: readonly string[]): { xml: string; xencElements: number } {
+/**
+ * decryptAssertion for a caller that has read the plan of that very EncryptedAssertion already:
+ * the decrypted assertion's octets, which must be UTF-8 (the parser reads them as they are).
+ */
+export function decryptPlanned(plan: EncryptionPlan, key: KeyObject, accepted: readonly string[]): Buffer {
   const cipher = checkAlgorithms(plan, accepted);
+  let plain: Buffer | null;
   try {
-    const dataKey = privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: plan.oaepHash }, Buffer.from(plan.key, 'base64'));
-    const plain = decryptData(cipher, dataKey, Buffer.from(plan.data, 'base64'));
-    return { xml: new TextDecoder('utf-8', { fatal: true }).decode(plain), xencElements: plan.xencElements };
+    const dataKey = privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: plan.oaepHash }, plan.key);
+    plain = decryptData(cipher, dataKey, plan.data);
   } catch {
-    throw new SamlError('decryption', 'the encrypted assertion could not be decrypted with our key');
+    plain = null;
   }
+  if (!plain || !isUtf8(plain)) throw new SamlError('decryption', 'the encrypted assertion could not be decrypted with our key');
+  return plain;
 }

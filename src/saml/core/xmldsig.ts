@@ -60,19 +60,29 @@ function c14nMethodOf(method: TreeElement): C14nMethod {
 }
 
 /**
- * Exclusive canonical form of `element`'s subtree. libxml2-wasm's subtree canonicalisation asks a
- * JavaScript callback about every node of the whole document, building a wrapper object for each;
- * the document's own canonicalisation (for its root) and a node set (for anything deeper) give
- * the same octets without those wrappers. The root goes the node-set way too when comments are
- * kept and the document has nodes beside its root (the document form would print them).
+ * Writes the exclusive canonical form of `element`'s subtree to `write`, as octets (chunks of
+ * libxml2's output buffer, valid only during the call). libxml2-wasm's subtree canonicalisation
+ * asks a JavaScript callback about every node of the whole document, building a wrapper object
+ * for each; the document's own canonicalisation (for its root) and a node set (for anything
+ * deeper) give the same octets without those wrappers. The root goes the node-set way too when
+ * comments are kept and the document has nodes beside its root (the document form would print
+ * them). Octets, not text: its string output decodes each chunk on its own, which would break a
+ * character cut by a chunk boundary, and the hash wants octets anyway.
  */
-function excC14n(doc: XmlDocument, tree: XmlTree, element: TreeElement, { algorithm, prefixes }: C14nMethod): string {
+function excC14n(doc: XmlDocument, tree: XmlTree, element: TreeElement, { algorithm, prefixes }: C14nMethod, write: (chunk: Uint8Array) => void): void {
   const withComments = algorithm === EXC_C14N_COMMENTS;
   const options = { mode: libxml().XmlC14NMode.XML_C14N_EXCLUSIVE_1_0, withComments, ...(prefixes ? { inclusiveNamespacePrefixes: prefixes } : {}) };
   const wholeDocument = element === tree.root && (!withComments || doc.find(compiledXPath('/node()')).length === 1);
   // The node set holds what libxml2-wasm's c14n reads of a node: its pointer.
   const node = { _nodePtr: element.ptr } as unknown as XmlNode;
-  return doc.canonicalizeToString(wholeDocument ? options : { ...options, nodeSet: new Set<XmlNode>([node]) });
+  const handler = {
+    write: (chunk: Uint8Array) => {
+      write(chunk);
+      return chunk.byteLength;
+    },
+    close: () => true,
+  };
+  doc.canonicalize(handler, wholeDocument ? options : { ...options, nodeSet: new Set<XmlNode>([node]) });
 }
 
 /** How many elements of the tree carry ID="value" (SAML's ID attribute): it must be one. */
@@ -109,12 +119,16 @@ export function verifyEnvelopedElement(doc: XmlDocument, tree: XmlTree, element:
   const signatureValue = Buffer.from(onlyChild(signature, NS.ds, 'SignatureValue').text.replace(/\s+/g, ''), 'base64');
 
   const contentC14nMethod = transforms[1] ? c14nMethodOf(transforms[1]) : c14nMethod;
-  const signedInfoC14n = excC14n(doc, tree, signedInfo, c14nMethod);
-  if (!keys.some((key) => verifySignature(sigAlg, Buffer.from(signedInfoC14n, 'utf8'), key, signatureValue))) throw new SignatureInvalid('signature value does not verify with the signer’s metadata keys');
+  const chunks: Buffer[] = [];
+  excC14n(doc, tree, signedInfo, c14nMethod, (chunk) => chunks.push(Buffer.from(chunk)));
+  const signedInfoC14n = Buffer.concat(chunks);
+  if (!keys.some((key) => verifySignature(sigAlg, signedInfoC14n, key, signatureValue))) throw new SignatureInvalid('signature value does not verify with the signer’s metadata keys');
 
   // Enveloped transform: the digest covers the element without its Signature.
   removeElement(element, signature);
-  const digest = createHash(digestAlg).update(excC14n(doc, tree, element, contentC14nMethod), 'utf8').digest('base64');
+  const hash = createHash(digestAlg);
+  excC14n(doc, tree, element, contentC14nMethod, (chunk) => hash.update(chunk));
+  const digest = hash.digest('base64');
   if (digest !== expectedDigest) throw new SignatureInvalid('digest mismatch: the signed content was altered');
   return true;
 }
