@@ -94,10 +94,13 @@ const ID_NAMES = new Set(['ID', 'Id', 'id']);
 
 function collectIds(tree: XmlTree): Ids {
   const ids: Ids = { all: new Set(), saml: new Set() };
-  for (const { name, value } of tree.elements.flatMap((el) => el.attributes).filter((a) => ID_NAMES.has(a.name))) {
-    if (ids.all.has(value)) throw new FederationFailure('duplicate_id', 'an ID is used twice in the message');
-    ids.all.add(value);
-    if (name === 'ID') ids.saml.add(value);
+  for (const el of tree.elements) {
+    for (const { name, value } of el.attributes) {
+      if (!ID_NAMES.has(name)) continue;
+      if (ids.all.has(value)) throw new FederationFailure('duplicate_id', 'an ID is used twice in the message');
+      ids.all.add(value);
+      if (name === 'ID') ids.saml.add(value);
+    }
   }
   return ids;
 }
@@ -223,7 +226,7 @@ function verifyResponse(xml: Buffer, e: ResponseExpectations): VerifiedAssertion
 
     if (!plan) return checkAssertion(doc, tree, clear[0]!, { responseSigned, responseIrt }, e);
     // What is decrypted is the one EncryptedAssertion child of the Response verified above.
-    const assertionDoc = parse(decryptPlanned(plan, e.decryptionKey!, e.encryptionAlgorithms).xml);
+    const assertionDoc = parse(decryptPlanned(plan, e.decryptionKey!, e.encryptionAlgorithms));
     try {
       const assertionTree = readDocument(assertionDoc);
       const assertion = assertionTree.root;
