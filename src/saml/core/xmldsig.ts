@@ -66,8 +66,7 @@ function c14nMethodOf(method: TreeElement): C14nMethod {
  * for each; the document's own canonicalisation (for its root) and a node set (for anything
  * deeper) give the same octets without those wrappers. The root goes the node-set way too when
  * comments are kept and the document has nodes beside its root (the document form would print
- * them). Octets, not text: its string output decodes each chunk on its own, which would break a
- * character cut by a chunk boundary, and the hash wants octets anyway.
+ * them). Octets, as the hash and the signature check want them: no decoding to text and back.
  */
 function excC14n(doc: XmlDocument, tree: XmlTree, element: TreeElement, { algorithm, prefixes }: C14nMethod, write: (chunk: Uint8Array) => void): void {
   const withComments = algorithm === EXC_C14N_COMMENTS;
