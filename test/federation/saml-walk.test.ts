@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { Writable } from 'node:stream';
 import type { XmlDocument } from 'libxml2-wasm';
 import { childElements, childrenNamed, libxml, loadLibxml } from '../../src/saml/core/libxml.js';
-import { ForbiddenXml } from '../../src/saml/core/errors.js';
+import { ForbiddenXml, SchemaInvalid } from '../../src/saml/core/errors.js';
 import { redactSchemaMessage, validateSamlXml, warmUpSchemaValidator } from '../../src/saml/core/schema-validator.js';
 import { createLogger } from '../../src/shared/logger.js';
 
@@ -59,6 +59,11 @@ describe('SAML XML walk', () => {
         expect(() => validateSamlXml(xml)).to.throw(ForbiddenXml);
       });
     }
+    const deep = `<samlp:Extensions>${'<x:a xmlns:x="urn:x">'.repeat(40)}${'</x:a>'.repeat(40)}</samlp:Extensions>`;
+    it('refuses elements nested too deeply, and says processing instructions first when both are there', () => {
+      expect(() => validateSamlXml(response(deep))).to.throw(SchemaInvalid, 'elements nested too deeply');
+      expect(() => validateSamlXml(response(`${deep}<?x y?>`))).to.throw(ForbiddenXml);
+    });
   });
 });
 
