@@ -11,7 +11,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { XmlDocument, XsdValidator } from 'libxml2-wasm';
 import { ForbiddenXml, SamlError, SchemaInvalid } from './errors.js';
-import { compiledXPath, libxml, loadLibxml } from './libxml.js';
+import { libxml, loadLibxml } from './libxml.js';
+import { forbiddenNodes } from './xml-tree.js';
 
 const XSD_DIR = join(dirname(fileURLToPath(import.meta.url)), 'xsd');
 /** A virtual location: relative schemaLocations resolve against it and match our provider only. */
@@ -27,13 +28,7 @@ export const MAX_SAML_XML_BYTES = 256 * 1024;
  * metadata, an X509Certificate in a nested aggregate's SP is about as deep.
  */
 export const MAX_SAML_XML_DEPTH = 32;
-/**
- * The elements with MAX_SAML_XML_DEPTH ancestors, as a path of child steps: one walk of the
- * tree, where `//*[count(ancestor::*) >= 32]` counts every element's ancestors again.
- */
-const TOO_DEEP = '/*'.repeat(MAX_SAML_XML_DEPTH + 1);
-/** What a message must not hold, in one XPath (one evaluation): processing instructions, elements too deep. */
-const FORBIDDEN_NODES = `//processing-instruction() | ${TOO_DEEP}`;
+
 
 /**
  * libxml2's schema messages quote the offending values ("'Jean' is not a valid value…"), and a
@@ -111,9 +106,9 @@ function parseValidDocument(xml: string | Buffer, schema: XsdValidator, refuse: 
   }
   try {
     if (doc.dtd) throw refuse('forbidden', 'a DTD is not allowed');
-    const forbidden = doc.find(compiledXPath(FORBIDDEN_NODES));
-    if (forbidden.some((node) => !(node instanceof libxml().XmlElement))) throw refuse('forbidden', 'processing instructions are not allowed');
-    if (forbidden.length > 0) throw refuse('invalid', 'elements nested too deeply');
+    const forbidden = forbiddenNodes(doc, MAX_SAML_XML_DEPTH);
+    if (forbidden.processingInstruction) throw refuse('forbidden', 'processing instructions are not allowed');
+    if (forbidden.tooDeep) throw refuse('invalid', 'elements nested too deeply');
     schema.validate(doc);
     return doc;
   } catch (err) {

@@ -119,6 +119,31 @@ function readElement(heap: Heap, ptr: number, elements: TreeElement[]): TreeElem
   return element;
 }
 
+const PI_NODE = 7;
+
+/**
+ * What `doc` holds that a SAML message must not: a processing instruction anywhere (the prolog
+ * and after the root included), an element with `maxDepth` ancestors or more. One walk of the
+ * node pointers (xmlDoc's children @12, as xmlNode's), no string read: an XPath for each costs
+ * more than this whole walk.
+ */
+export function forbiddenNodes(doc: XmlDocument, maxDepth: number): { processingInstruction: boolean; tooDeep: boolean } {
+  const heap = new Heap();
+  const found = { processingInstruction: false, tooDeep: false };
+  // `depth`: the ancestors of the nodes of the list that starts at `first`.
+  const walk = (first: number, depth: number): void => {
+    for (let node = first; node !== 0; node = heap.pointer(node + 24)) {
+      const type = heap.pointer(node + 4);
+      if (type === PI_NODE) found.processingInstruction = true;
+      if (type !== ELEMENT_NODE) continue;
+      if (depth >= maxDepth) found.tooDeep = true;
+      walk(heap.pointer(node + 12), depth + 1);
+    }
+  };
+  walk(heap.pointer((doc as unknown as { _ptr: number })._ptr + 12), 0);
+  return found;
+}
+
 /** libxml2-wasm's node pointer of a wrapper (the field its own c14n reads). */
 export function pointerOf(node: XmlElement): number {
   return (node as unknown as { _nodePtr: number })._nodePtr;
