@@ -1,6 +1,8 @@
 /**
- * Validation of a SAML Response received on our ACS. Everything read from the message comes
- * from DOM nodes whose signature was verified (xmldsig.ts), at fixed absolute positions; the
+ * Validation of a SAML Response received on our ACS. Each parsed document (the Response, the
+ * decrypted Assertion) is read once into plain objects (xml-tree.ts), a copy of the very DOM
+ * whose signatures are verified (xmldsig.ts: the removed Signature leaves both); everything is
+ * read from the elements that were verified, at fixed absolute positions. The
  * checks are those of the SAML Web Browser SSO profile: issuer, destination, recipient, audience,
  * validity window with bounded skew, bearer subject confirmation, InResponseTo.
  * Before anything is read, the whole tree is checked for what a SAML Response never holds: a
