@@ -8,8 +8,8 @@
  * The layouts read are libxml2's own (include/libxml/tree.h) on wasm32, the offsets
  * libxml2-wasm's accessors use too: xmlNode { type @4, name @8, children @12, next @24, ns @36,
  * content @40, properties @44 }, xmlAttr { name @8, children @12, next @24, ns @36 },
- * xmlNs { href @8 }. `checkLayout` reads a known document before the first real one, so that a libxml2-wasm
- * with another layout fails at start rather than misreading messages.
+ * xmlNs { href @8 }, xmlDoc { children @12 }. `checkLayout` reads a known document before the
+ * first real one, so that a libxml2-wasm of another layout fails rather than misreads.
  *
  * Each element keeps its node pointer (`ptr`) for what only libxml2 does: canonicalisation
  * (xmldsig.ts) and the removal of an enveloped Signature.
@@ -49,6 +49,7 @@ export interface XmlTree {
 const ELEMENT_NODE = 1;
 const TEXT_NODE = 3;
 const CDATA_NODE = 4;
+const PI_NODE = 7;
 
 /** NUL-terminated UTF-8 strings and pointers of the wasm memory, as it is now. */
 class Heap {
@@ -119,8 +120,6 @@ function readElement(heap: Heap, ptr: number, elements: TreeElement[]): TreeElem
   return element;
 }
 
-const PI_NODE = 7;
-
 /**
  * What `doc` holds that a SAML message must not: a processing instruction anywhere (the prolog
  * and after the root included), an element with `maxDepth` ancestors or more. One walk of the
@@ -128,7 +127,7 @@ const PI_NODE = 7;
  * more than this whole walk.
  */
 export function forbiddenNodes(doc: XmlDocument, maxDepth: number): { processingInstruction: boolean; tooDeep: boolean } {
-  const heap = new Heap();
+  const heap = checkedHeap();
   const found = { processingInstruction: false, tooDeep: false };
   // `depth`: the ancestors of the nodes of the list that starts at `first`.
   const walk = (first: number, depth: number): void => {
@@ -140,8 +139,13 @@ export function forbiddenNodes(doc: XmlDocument, maxDepth: number): { processing
       walk(heap.pointer(node + 12), depth + 1);
     }
   };
-  walk(heap.pointer((doc as unknown as { _ptr: number })._ptr + 12), 0);
+  walk(heap.pointer(documentPointer(doc) + 12), 0);
   return found;
+}
+
+/** libxml2-wasm's xmlDocPtr of a document. */
+function documentPointer(doc: XmlDocument): number {
+  return (doc as unknown as { _ptr: number })._ptr;
 }
 
 /** libxml2-wasm's node pointer of a wrapper (the field its own c14n reads). */
@@ -151,11 +155,16 @@ export function pointerOf(node: XmlElement): number {
 
 let layoutChecked = false;
 
+/** The wasm memory, once the layout is known to be the one read here. */
+function checkedHeap(): Heap {
+  if (!layoutChecked) checkLayout();
+  return new Heap();
+}
+
 /** The tree under `element` (itself included), read in one pass. */
 export function readTree(element: XmlElement): XmlTree {
-  if (!layoutChecked) checkLayout();
   const elements: TreeElement[] = [];
-  const root = readElement(new Heap(), pointerOf(element), elements);
+  const root = readElement(checkedHeap(), pointerOf(element), elements);
   return { root, elements };
 }
 
@@ -179,10 +188,12 @@ export function attribute(el: TreeElement, name: string): string | null {
 function checkLayout(): void {
   const doc = libxml().XmlDocument.fromString('<a:r xmlns:a="urn:a" b="v&amp;1">t<c/><![CDATA[d]]><?p?><!--x--><e a:f="é">g</e></a:r>');
   try {
+    const heap = new Heap();
     const elements: TreeElement[] = [];
-    const root = readElement(new Heap(), pointerOf(doc.root), elements);
-    const seen = JSON.stringify([root.ns, root.name, root.attributes, root.text, elements.map((e) => e.name), elements[2]?.attributes]);
-    const expected = JSON.stringify(['urn:a', 'r', [{ ns: null, name: 'b', value: 'v&1' }], 'tdg', ['r', 'c', 'e'], [{ ns: 'urn:a', name: 'f', value: 'é' }]]);
+    const root = readElement(heap, pointerOf(doc.root), elements);
+    const firstChild = heap.pointer(documentPointer(doc) + 12) === root.ptr;
+    const seen = JSON.stringify([firstChild, root.ns, root.name, root.attributes, root.text, elements.map((e) => e.name), elements[2]?.attributes]);
+    const expected = JSON.stringify([true, 'urn:a', 'r', [{ ns: null, name: 'b', value: 'v&1' }], 'tdg', ['r', 'c', 'e'], [{ ns: 'urn:a', name: 'f', value: 'é' }]]);
     if (seen !== expected) throw new InvariantBroken(`libxml2-wasm's tree layout is not the one xml-tree.ts reads: ${seen}`);
     layoutChecked = true;
   } finally {

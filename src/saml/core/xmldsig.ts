@@ -1,6 +1,7 @@
 /**
- * Enveloped XML-DSig verification on the libxml2 DOM, with the rules that defeat signature
- * wrapping built in rather than checked afterwards:
+ * Enveloped XML-DSig verification on the libxml2 DOM (read through its plain copy, xml-tree.ts;
+ * canonicalised by libxml2), with the rules that defeat signature wrapping built in rather than
+ * checked afterwards:
  * - a Signature is looked for only as a direct child of the element it must protect;
  * - it must have exactly one Reference, whose URI is `#` + that element's own ID, and that ID
  *   must be unique in the document;
@@ -68,10 +69,10 @@ function c14nMethodOf(method: TreeElement): C14nMethod {
  * comments are kept and the document has nodes beside its root (the document form would print
  * them). Octets, as the hash and the signature check want them: no decoding to text and back.
  */
-function excC14n(doc: XmlDocument, tree: XmlTree, element: TreeElement, { algorithm, prefixes }: C14nMethod, write: (chunk: Uint8Array) => void): void {
+function excC14n(doc: XmlDocument, element: TreeElement, { algorithm, prefixes }: C14nMethod, write: (chunk: Uint8Array) => void): void {
   const withComments = algorithm === EXC_C14N_COMMENTS;
   const options = { mode: libxml().XmlC14NMode.XML_C14N_EXCLUSIVE_1_0, withComments, ...(prefixes ? { inclusiveNamespacePrefixes: prefixes } : {}) };
-  const wholeDocument = element === tree.root && (!withComments || doc.find(compiledXPath('/node()')).length === 1);
+  const wholeDocument = element.ptr === pointerOf(doc.root) && (!withComments || doc.find(compiledXPath('/node()')).length === 1);
   // The node set holds what libxml2-wasm's c14n reads of a node: its pointer.
   const node = { _nodePtr: element.ptr } as unknown as XmlNode;
   const handler = {
@@ -119,14 +120,14 @@ export function verifyEnvelopedElement(doc: XmlDocument, tree: XmlTree, element:
 
   const contentC14nMethod = transforms[1] ? c14nMethodOf(transforms[1]) : c14nMethod;
   const chunks: Buffer[] = [];
-  excC14n(doc, tree, signedInfo, c14nMethod, (chunk) => chunks.push(Buffer.from(chunk)));
+  excC14n(doc, signedInfo, c14nMethod, (chunk) => chunks.push(Buffer.from(chunk)));
   const signedInfoC14n = Buffer.concat(chunks);
   if (!keys.some((key) => verifySignature(sigAlg, signedInfoC14n, key, signatureValue))) throw new SignatureInvalid('signature value does not verify with the signer’s metadata keys');
 
   // Enveloped transform: the digest covers the element without its Signature.
   removeElement(element, signature);
   const hash = createHash(digestAlg);
-  excC14n(doc, tree, element, contentC14nMethod, (chunk) => hash.update(chunk));
+  excC14n(doc, element, contentC14nMethod, (chunk) => hash.update(chunk));
   const digest = hash.digest('base64');
   if (digest !== expectedDigest) throw new SignatureInvalid('digest mismatch: the signed content was altered');
   return true;
