@@ -14,7 +14,7 @@
  * Measured, one at a time in this process (no HTTP), rounds alternating between them:
  *   hub       connector.saml.handlePost({ SAMLResponse }): what POST /federation/<id>/acs calls:
  *             base64 decode, schema validation of the Response, XML-DSig of the Response,
- *             algorithm checks, decryption (samlify), schema validation of the decrypted
+ *             algorithm checks, decryption (decrypt.ts), schema validation of the decrypted
  *             Assertion, XML-DSig of the Assertion, issuer/status/destination/recipient/
  *             audience/time-window checks, the replay claim and the pending-request take in
  *             the EphemeralStore, the ÉduConnect identity mapping. Left out: Koa's form body

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { Writable } from 'node:stream';
 import type { XmlDocument } from 'libxml2-wasm';
 import { childElements, childrenNamed, libxml, loadLibxml } from '../../src/saml/core/libxml.js';
-import { ForbiddenXml } from '../../src/saml/core/errors.js';
+import { ForbiddenXml, SchemaInvalid } from '../../src/saml/core/errors.js';
 import { redactSchemaMessage, validateSamlXml, warmUpSchemaValidator } from '../../src/saml/core/schema-validator.js';
 import { createLogger } from '../../src/shared/logger.js';
 
@@ -59,6 +59,14 @@ describe('SAML XML walk', () => {
         expect(() => validateSamlXml(xml)).to.throw(ForbiddenXml);
       });
     }
+    const nested = (levels: number) => `<samlp:Extensions>${'<x:a xmlns:x="urn:x">'.repeat(levels)}${'</x:a>'.repeat(levels)}</samlp:Extensions>`;
+    const deep = nested(40);
+    it('refuses elements nested too deeply (32 ancestors), and says processing instructions first when both are there', () => {
+      expect(() => validateSamlXml(response(nested(30)))).not.to.throw();
+      expect(() => validateSamlXml(response(nested(31)))).to.throw(SchemaInvalid, 'elements nested too deeply');
+      expect(() => validateSamlXml(response(deep))).to.throw(SchemaInvalid, 'elements nested too deeply');
+      expect(() => validateSamlXml(response(`${deep}<?x y?>`))).to.throw(ForbiddenXml);
+    });
   });
 });
 

@@ -7,6 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import { verify as verifySignature, type KeyObject } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { base64Octets } from './base64.js';
 import { SamlError } from './errors.js';
 import { RSA_SHA256, signRsaSha256, type KeyPair } from './keys.js';
 import { MAX_SAML_XML_BYTES } from './schema-validator.js';
@@ -112,8 +113,8 @@ export function signedRedirectQuery(message: RedirectMessage, pair: KeyPair): st
  */
 export function decodePostBytes(encoded: string, param: RedirectParam): Buffer {
   if (encoded.length > (MAX_SAML_XML_BYTES * 4) / 3 + 4) throw new SamlError('malformed', `${param} is larger than ${MAX_SAML_XML_BYTES} bytes`);
-  if (!/^[A-Za-z0-9+/=\s]+$/.test(encoded)) throw new SamlError('malformed', `${param} is not base64`);
-  const bytes = Buffer.from(encoded, 'base64');
+  const bytes = base64Octets(encoded);
+  if (!bytes) throw new SamlError('malformed', `${param} is not base64`);
   return isUtf8(bytes) ? bytes : Buffer.from(bytes.toString('utf8'), 'utf8');
 }
 

@@ -20,10 +20,12 @@
  * Exactly one key. Any other element, and any XML-Enc element (by namespace, or by local name in
  * any namespace) elsewhere in the message, is refused (`encryption_structure`).
  */
+import { isUtf8 } from 'node:buffer';
 import { constants, createDecipheriv, privateDecrypt, type KeyObject } from 'node:crypto';
 import type { XmlElement } from 'libxml2-wasm';
+import { base64Octets } from './base64.js';
 import { SamlError } from './errors.js';
-import { childElements } from './libxml.js';
+import { attribute, readTree, type TreeElement } from './xml-tree.js';
 import { NS } from './xmldsig.js';
 
 const XENC = NS.xenc;
@@ -59,18 +61,19 @@ const OAEP_DIGESTS: Record<string, string> = {
 const MGF_DIGESTS: Record<string, string> = {
   [`${XENC11}mgf1sha1`]: 'sha1', [`${XENC11}mgf1sha256`]: 'sha256', [`${XENC11}mgf1sha384`]: 'sha384', [`${XENC11}mgf1sha512`]: 'sha512',
 };
-const BASE64 = /^[A-Za-z0-9+/=\s]+$/;
 
 const structure = (detail: string) => new SamlError('encryption_structure', detail);
-const attr = (el: XmlElement, name: string): string | null => el.attr(name)?.value ?? null;
+const attr = attribute;
 
 /** What decryption uses, read from the checked structure only. */
 export interface EncryptionPlan {
   dataAlgorithm: string;
-  data: string;
+  /** The EncryptedData's CipherValue octets. */
+  data: Buffer;
   keyAlgorithm: string;
   oaepHash: string;
-  key: string;
+  /** The EncryptedKey's CipherValue octets (the wrapped key). */
+  key: Buffer;
   /** XML-Enc elements accepted in the structure: the document must hold no other. */
   xencElements: number;
 }
@@ -81,11 +84,11 @@ type Slot = readonly [ns: string, local: string, max: number];
  * The child elements of `el`, each one of the `slots` (in that order, at most `max` of each);
  * anything else is refused. Returns them by local name.
  */
-function slotted(el: XmlElement, slots: readonly Slot[]): Map<string, XmlElement[]> {
-  const found = new Map<string, XmlElement[]>(slots.map(([, local]) => [local, []]));
+function slotted(el: TreeElement, slots: readonly Slot[]): Map<string, TreeElement[]> {
+  const found = new Map<string, TreeElement[]>(slots.map(([, local]) => [local, []]));
   let position = 0;
-  for (const child of childElements(el)) {
-    const at = slots.findIndex(([ns, local]) => child.namespaceUri === ns && child.name === local);
+  for (const child of el.children) {
+    const at = slots.findIndex(([ns, local]) => child.ns === ns && child.name === local);
     if (at < position || at < 0) throw structure(`unexpected ${child.name} in ${el.name}`);
     position = at;
     const list = found.get(child.name)!;
@@ -96,34 +99,34 @@ function slotted(el: XmlElement, slots: readonly Slot[]): Map<string, XmlElement
 }
 
 /** Only these attributes (namespace declarations are not attributes in libxml2). */
-function onlyAttributes(el: XmlElement, allowed: readonly string[]): void {
-  for (const a of el.attrs) if (a.namespaceUri || !allowed.includes(a.name)) throw structure(`unexpected attribute ${a.name} on ${el.name}`);
+function onlyAttributes(el: TreeElement, allowed: readonly string[]): void {
+  for (const a of el.attributes) if (a.ns !== null || !allowed.includes(a.name)) throw structure(`unexpected attribute ${a.name} on ${el.name}`);
 }
 
-function required(found: Map<string, XmlElement[]>, local: string, where: string): XmlElement {
+function required(found: Map<string, TreeElement[]>, local: string, where: string): TreeElement {
   const el = found.get(local)?.[0];
   if (!el) throw structure(`${where} without ${local}`);
   return el;
 }
 
-function algorithmOf(method: XmlElement): string {
+function algorithmOf(method: TreeElement): string {
   const algorithm = attr(method, 'Algorithm');
   if (!algorithm) throw structure('EncryptionMethod without Algorithm');
   return algorithm;
 }
 
 /** CipherData holding one CipherValue (a CipherReference would make us fetch something). */
-function cipherValue(cipherData: XmlElement): string {
+function cipherValue(cipherData: TreeElement): Buffer {
   onlyAttributes(cipherData, []);
   const value = required(slotted(cipherData, [[XENC, 'CipherValue', 1]]), 'CipherValue', 'CipherData');
   onlyAttributes(value, []);
-  const text = value.content;
-  if (!BASE64.test(text)) throw structure('CipherValue is not base64');
-  return text;
+  const octets = base64Octets(value.text);
+  if (!octets) throw structure('CipherValue is not base64');
+  return octets;
 }
 
 /** The key transport: its algorithm, OAEP digest (MGF1 must use the same) and wrapped key. */
-function readEncryptedKey(encryptedKey: XmlElement, dataId: string | null): { algorithm: string; oaepHash: string; key: string; xenc: number } {
+function readEncryptedKey(encryptedKey: TreeElement, dataId: string | null): { algorithm: string; oaepHash: string; key: Buffer; xenc: number } {
   onlyAttributes(encryptedKey, ['Id', 'Recipient']);
   const parts = slotted(encryptedKey, [[XENC, 'EncryptionMethod', 1], [NS.ds, 'KeyInfo', 1], [XENC, 'CipherData', 1], [XENC, 'ReferenceList', 1], [XENC, 'CarriedKeyName', 1]]);
   const method = required(parts, 'EncryptionMethod', 'EncryptedKey');
@@ -146,7 +149,7 @@ function readEncryptedKey(encryptedKey: XmlElement, dataId: string | null): { al
     const refs = slotted(references, [[XENC, 'DataReference', 1]]).get('DataReference')!;
     for (const ref of refs) {
       onlyAttributes(ref, ['URI']);
-      if (childElements(ref).length > 0 || !dataId || attr(ref, 'URI') !== `#${dataId}`) throw structure('the ReferenceList names something else than the EncryptedData');
+      if (ref.children.length > 0 || !dataId || attr(ref, 'URI') !== `#${dataId}`) throw structure('the ReferenceList names something else than the EncryptedData');
     }
     xenc += 1 + refs.length;
   }
@@ -155,7 +158,7 @@ function readEncryptedKey(encryptedKey: XmlElement, dataId: string | null): { al
 }
 
 /** Checks the EncryptedAssertion's structure and returns exactly what decryption will use. */
-export function encryptionPlan(encryptedAssertion: XmlElement): EncryptionPlan {
+export function encryptionPlan(encryptedAssertion: TreeElement): EncryptionPlan {
   const top = slotted(encryptedAssertion, [[XENC, 'EncryptedData', 1], [XENC, 'EncryptedKey', 1]]);
   const data = required(top, 'EncryptedData', 'EncryptedAssertion');
   onlyAttributes(data, ['Id', 'Type', 'MimeType']);
@@ -164,12 +167,12 @@ export function encryptionPlan(encryptedAssertion: XmlElement): EncryptionPlan {
   const parts = slotted(data, [[XENC, 'EncryptionMethod', 1], [NS.ds, 'KeyInfo', 1], [XENC, 'CipherData', 1]]);
   const method = required(parts, 'EncryptionMethod', 'EncryptedData');
   onlyAttributes(method, ['Algorithm']);
-  if (childElements(method).length > 0) throw structure('unexpected parameters of the data EncryptionMethod');
+  if (method.children.length > 0) throw structure('unexpected parameters of the data EncryptionMethod');
   let xenc = 4; // EncryptedData, its EncryptionMethod, CipherData, CipherValue
 
   const keyInfo = parts.get('KeyInfo')![0];
   const sibling = top.get('EncryptedKey')![0];
-  let inline: XmlElement | undefined;
+  let inline: TreeElement | undefined;
   if (keyInfo) {
     onlyAttributes(keyInfo, []);
     const found = slotted(keyInfo, [[NS.ds, 'KeyName', 1], [XENC, 'EncryptedKey', 1], [NS.ds, 'RetrievalMethod', 1]]);
@@ -178,7 +181,7 @@ export function encryptionPlan(encryptedAssertion: XmlElement): EncryptionPlan {
     if (retrieval) {
       onlyAttributes(retrieval, ['URI', 'Type']);
       const siblingId = sibling ? attr(sibling, 'Id') : null;
-      if (!siblingId || attr(retrieval, 'URI') !== `#${siblingId}` || (attr(retrieval, 'Type') ?? ENCRYPTED_KEY_TYPE) !== ENCRYPTED_KEY_TYPE || childElements(retrieval).length > 0) {
+      if (!siblingId || attr(retrieval, 'URI') !== `#${siblingId}` || (attr(retrieval, 'Type') ?? ENCRYPTED_KEY_TYPE) !== ENCRYPTED_KEY_TYPE || retrieval.children.length > 0) {
         throw structure('the RetrievalMethod does not name the EncryptedKey beside the EncryptedData');
       }
       xenc += 1;
@@ -193,8 +196,8 @@ export function encryptionPlan(encryptedAssertion: XmlElement): EncryptionPlan {
 }
 
 /** An XML-Enc element: by namespace, or by local name in any namespace. */
-export function isXencElement(el: XmlElement): boolean {
-  return el.namespaceUri === XENC || el.namespaceUri === XENC11 || XENC_NAME_SET.has(el.name);
+export function isXencElement(el: TreeElement): boolean {
+  return el.ns === XENC || el.ns === XENC11 || XENC_NAME_SET.has(el.name);
 }
 
 function checkAlgorithms(plan: EncryptionPlan, accepted: readonly string[]): DataCipher {
@@ -231,17 +234,23 @@ function decryptData(cipher: DataCipher, key: Buffer, data: Buffer): Buffer {
  * the cryptography itself is one reason (`decryption`), with a detail that echoes nothing of it.
  */
 export function decryptAssertion(encryptedAssertion: XmlElement, key: KeyObject, accepted: readonly string[]): { xml: string; xencElements: number } {
-  return decryptPlanned(encryptionPlan(encryptedAssertion), key, accepted);
+  const plan = encryptionPlan(readTree(encryptedAssertion).root);
+  return { xml: decryptPlanned(plan, key, accepted).toString('utf8'), xencElements: plan.xencElements };
 }
 
-/** decryptAssertion for a caller that has read the plan of that very EncryptedAssertion already. */
-export function decryptPlanned(plan: EncryptionPlan, key: KeyObject, accepted: readonly string[]): { xml: string; xencElements: number } {
+/**
+ * decryptAssertion for a caller that has read the plan of that very EncryptedAssertion already:
+ * the decrypted assertion's octets, which must be UTF-8 (the parser reads them as they are).
+ */
+export function decryptPlanned(plan: EncryptionPlan, key: KeyObject, accepted: readonly string[]): Buffer {
   const cipher = checkAlgorithms(plan, accepted);
+  let plain: Buffer | null;
   try {
-    const dataKey = privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: plan.oaepHash }, Buffer.from(plan.key, 'base64'));
-    const plain = decryptData(cipher, dataKey, Buffer.from(plan.data, 'base64'));
-    return { xml: new TextDecoder('utf-8', { fatal: true }).decode(plain), xencElements: plan.xencElements };
+    const dataKey = privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: plan.oaepHash }, plan.key);
+    plain = decryptData(cipher, dataKey, plan.data);
   } catch {
-    throw new SamlError('decryption', 'the encrypted assertion could not be decrypted with our key');
+    plain = null;
   }
+  if (!plain || !isUtf8(plain)) throw new SamlError('decryption', 'the encrypted assertion could not be decrypted with our key');
+  return plain;
 }

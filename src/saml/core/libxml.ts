@@ -5,14 +5,24 @@
  */
 import type * as Libxml from 'libxml2-wasm';
 import type { XmlDocument, XmlElement, XmlXPath } from 'libxml2-wasm';
+import type * as LibxmlInternals from 'libxml2-wasm/lib/libxml2.mjs';
 import { HubError } from '../../shared/errors.js';
 
 export type LibxmlModule = typeof Libxml;
 let loaded: LibxmlModule | undefined;
+let internals: typeof LibxmlInternals | undefined;
 
 export async function loadLibxml(): Promise<LibxmlModule> {
   loaded ??= await import('libxml2-wasm');
+  // The same module instance the package uses (one wasm memory): xml-tree.ts reads its heap.
+  internals ??= await import('libxml2-wasm/lib/libxml2.mjs');
   return loaded;
+}
+
+/** libxml2-wasm's internal module (the wasm memory and raw tree functions), once loaded. */
+export function libxmlInternals(): typeof LibxmlInternals {
+  if (!internals) throw new HubError('saml_kit_not_loaded', 'libxml2-wasm is not loaded yet');
+  return internals;
 }
 
 /** The module, once loadLibxml() has resolved (every SAML connector awaits it in open()). */

@@ -11,7 +11,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { XmlDocument, XsdValidator } from 'libxml2-wasm';
 import { ForbiddenXml, SamlError, SchemaInvalid } from './errors.js';
-import { compiledXPath, libxml, loadLibxml } from './libxml.js';
+import { libxml, loadLibxml } from './libxml.js';
+import { forbiddenNodes } from './xml-tree.js';
 
 const XSD_DIR = join(dirname(fileURLToPath(import.meta.url)), 'xsd');
 /** A virtual location: relative schemaLocations resolve against it and match our provider only. */
@@ -27,11 +28,7 @@ export const MAX_SAML_XML_BYTES = 256 * 1024;
  * metadata, an X509Certificate in a nested aggregate's SP is about as deep.
  */
 export const MAX_SAML_XML_DEPTH = 32;
-/**
- * The elements with MAX_SAML_XML_DEPTH ancestors, as a path of child steps: one walk of the
- * tree, where `//*[count(ancestor::*) >= 32]` counts every element's ancestors again.
- */
-const TOO_DEEP = '/*'.repeat(MAX_SAML_XML_DEPTH + 1);
+
 
 /**
  * libxml2's schema messages quote the offending values ("'Jean' is not a valid value…"), and a
@@ -76,6 +73,18 @@ function validator(root: string): XsdValidator {
   }
 }
 
+/**
+ * Whether the UTF-8 octets hold '<!DOCTYPE', in any case. '<!DOCTYPE' is ASCII, so it is found in
+ * the octets exactly where the text has it; each '<!' (comments and CDATA start so too) is found
+ * natively and the seven letters after it compared.
+ */
+function hasDoctype(bytes: Buffer): boolean {
+  for (let at = bytes.indexOf('<!'); at >= 0; at = bytes.indexOf('<!', at + 2)) {
+    if (bytes.toString('latin1', at + 2, at + 9).toUpperCase() === 'DOCTYPE') return true;
+  }
+  return false;
+}
+
 type Refusal = (kind: 'forbidden' | 'malformed' | 'invalid', why: string) => Error;
 
 /**
@@ -88,8 +97,7 @@ type Refusal = (kind: 'forbidden' | 'malformed' | 'invalid', why: string) => Err
  */
 function parseValidDocument(xml: string | Buffer, schema: XsdValidator, refuse: Refusal): XmlDocument {
   const bytes = typeof xml === 'string' ? Buffer.from(xml, 'utf8') : xml;
-  // '<!DOCTYPE' is ASCII: in UTF-8 octets read as Latin-1 it is found exactly where the text has it.
-  if (/<!DOCTYPE/i.test(bytes.toString('latin1'))) throw refuse('forbidden', 'a DOCTYPE is not allowed');
+  if (hasDoctype(bytes)) throw refuse('forbidden', 'a DOCTYPE is not allowed');
   let doc: XmlDocument;
   try {
     doc = libxml().XmlDocument.fromBuffer(bytes);
@@ -98,8 +106,9 @@ function parseValidDocument(xml: string | Buffer, schema: XsdValidator, refuse: 
   }
   try {
     if (doc.dtd) throw refuse('forbidden', 'a DTD is not allowed');
-    if (doc.find(compiledXPath('//processing-instruction()')).length > 0) throw refuse('forbidden', 'processing instructions are not allowed');
-    if (doc.find(compiledXPath(TOO_DEEP)).length > 0) throw refuse('invalid', 'elements nested too deeply');
+    const forbidden = forbiddenNodes(doc, MAX_SAML_XML_DEPTH);
+    if (forbidden.processingInstruction) throw refuse('forbidden', 'processing instructions are not allowed');
+    if (forbidden.tooDeep) throw refuse('invalid', 'elements nested too deeply');
     schema.validate(doc);
     return doc;
   } catch (err) {

@@ -1,6 +1,7 @@
 /**
- * Enveloped XML-DSig verification on the libxml2 DOM, with the rules that defeat signature
- * wrapping built in rather than checked afterwards:
+ * Enveloped XML-DSig verification on the libxml2 DOM (read through its plain copy, xml-tree.ts;
+ * canonicalised by libxml2), with the rules that defeat signature wrapping built in rather than
+ * checked afterwards:
  * - a Signature is looked for only as a direct child of the element it must protect;
  * - it must have exactly one Reference, whose URI is `#` + that element's own ID, and that ID
  *   must be unique in the document;
@@ -12,7 +13,8 @@
 import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { XmlDocument, XmlElement, XmlNode } from 'libxml2-wasm';
 import { SignatureInvalid } from './errors.js';
-import { childrenNamed, compiledXPath, libxml } from './libxml.js';
+import { compiledXPath, libxml, libxmlInternals } from './libxml.js';
+import { attribute, childrenNamed, pointerOf, readDocument, type TreeElement, type XmlTree } from './xml-tree.js';
 
 export const NS = {
   samlp: 'urn:oasis:names:tc:SAML:2.0:protocol',
@@ -34,23 +36,16 @@ const DIGEST_ALGS: Record<string, string> = {
   'http://www.w3.org/2001/04/xmlenc#sha512': 'sha512',
 };
 
-/** Never the firstChild / next walk: it stops at a processing instruction (libxml.ts). */
-const children = childrenNamed;
-
-function onlyChild(el: XmlElement, ns: string, local: string): XmlElement {
-  const found = children(el, ns, local);
+function onlyChild(el: TreeElement, ns: string, local: string): TreeElement {
+  const found = childrenNamed(el, ns, local);
   if (found.length !== 1) throw new SignatureInvalid(`expected one ${local}, found ${found.length}`);
   return found[0]!;
 }
 
-function attr(el: XmlElement, name: string): string | null {
-  return el.attr(name)?.value ?? null;
-}
-
 /** The PrefixList of an exc-c14n InclusiveNamespaces child, if any. */
-function inclusivePrefixes(method: XmlElement): string[] | undefined {
-  const inc = children(method, NS.ec, 'InclusiveNamespaces')[0];
-  const list = inc && attr(inc, 'PrefixList');
+function inclusivePrefixes(method: TreeElement): string[] | undefined {
+  const inc = childrenNamed(method, NS.ec, 'InclusiveNamespaces')[0];
+  const list = inc && attribute(inc, 'PrefixList');
   return list ? list.split(/\s+/).filter(Boolean).map((p) => (p === '#default' ? '' : p)) : undefined;
 }
 
@@ -59,70 +54,98 @@ interface C14nMethod {
   prefixes: string[] | undefined;
 }
 
-/** Read before the Signature is removed from the DOM (its nodes are freed then). */
-function c14nMethodOf(method: XmlElement): C14nMethod {
-  const algorithm = attr(method, 'Algorithm');
+function c14nMethodOf(method: TreeElement): C14nMethod {
+  const algorithm = attribute(method, 'Algorithm');
   if (algorithm !== EXC_C14N && algorithm !== EXC_C14N_COMMENTS) throw new SignatureInvalid(`canonicalisation ${algorithm ?? 'none'} not accepted`);
   return { algorithm, prefixes: inclusivePrefixes(method) };
 }
 
 /**
- * Exclusive canonical form of `element`'s subtree. libxml2-wasm's subtree canonicalisation asks a
- * JavaScript callback about every node of the whole document, building a wrapper object for each;
- * the document's own canonicalisation (for its root) and a node set (for anything deeper) give
- * the same octets without those wrappers. The root goes the node-set way too when comments are
- * kept and the document has nodes beside its root (the document form would print them).
+ * Writes the exclusive canonical form of `element`'s subtree to `write`, as octets (chunks of
+ * libxml2's output buffer, valid only during the call). libxml2-wasm's subtree canonicalisation
+ * asks a JavaScript callback about every node of the whole document, building a wrapper object
+ * for each; the document's own canonicalisation (for its root) and a node set (for anything
+ * deeper) give the same octets without those wrappers. The root goes the node-set way too when
+ * comments are kept and the document has nodes beside its root (the document form would print
+ * them). Octets, as the hash and the signature check want them: no decoding to text and back.
  */
-function excC14n(doc: XmlDocument, element: XmlElement, { algorithm, prefixes }: C14nMethod): string {
+function excC14n(doc: XmlDocument, element: TreeElement, { algorithm, prefixes }: C14nMethod, write: (chunk: Uint8Array) => void): void {
   const withComments = algorithm === EXC_C14N_COMMENTS;
   const options = { mode: libxml().XmlC14NMode.XML_C14N_EXCLUSIVE_1_0, withComments, ...(prefixes ? { inclusiveNamespacePrefixes: prefixes } : {}) };
-  const wholeDocument = element.isSameNode(doc.root) && (!withComments || doc.find(compiledXPath('/node()')).length === 1);
-  return doc.canonicalizeToString(wholeDocument ? options : { ...options, nodeSet: new Set<XmlNode>([element]) });
+  const wholeDocument = element.ptr === pointerOf(doc.root) && (!withComments || doc.find(compiledXPath('/node()')).length === 1);
+  // The node set holds what libxml2-wasm's c14n reads of a node: its pointer.
+  const node = { _nodePtr: element.ptr } as unknown as XmlNode;
+  const handler = {
+    write: (chunk: Uint8Array) => {
+      write(chunk);
+      return chunk.byteLength;
+    },
+    close: () => true,
+  };
+  doc.canonicalize(handler, wholeDocument ? options : { ...options, nodeSet: new Set<XmlNode>([node]) });
+}
+
+/** How many elements of the tree carry ID="value" (SAML's ID attribute): it must be one. */
+function elementsWithId(tree: XmlTree, id: string): number {
+  return tree.elements.filter((el) => attribute(el, 'ID') === id).length;
 }
 
 /**
- * Every element carrying ID="value" (SAML's ID attribute), to insist on uniqueness. The ID
- * attributes come from one XPath compiled once; their values are compared here.
+ * True when `element` (an element of `tree`, read from `doc`) carries a Signature (as a direct
+ * child) that verifies with one of `keys`; false when it carries none; throws SignatureInvalid
+ * when a signature is present but wrong. The Signature node is removed from the DOM (and from
+ * the tree) once verified (the enveloped transform), so callers must verify outer elements
+ * before inner ones.
  */
-function elementsWithId(doc: XmlDocument, id: string): number {
-  const { XmlAttribute } = libxml();
-  return doc.find(compiledXPath('//@ID')).filter((a) => a instanceof XmlAttribute && a.value === id).length;
-}
-
-/**
- * True when `element` carries a Signature (as a direct child) that verifies with one of `keys`;
- * false when it carries none; throws SignatureInvalid when a signature is present but wrong.
- * The Signature node is removed from the DOM once verified (the enveloped transform), so
- * callers must verify outer elements before inner ones.
- */
-export function verifyEnveloped(doc: XmlDocument, element: XmlElement, keys: KeyObject[]): boolean {
-  const signatures = children(element, NS.ds, 'Signature');
+export function verifyEnvelopedElement(doc: XmlDocument, tree: XmlTree, element: TreeElement, keys: KeyObject[]): boolean {
+  const signatures = childrenNamed(element, NS.ds, 'Signature');
   if (signatures.length === 0) return false;
   if (signatures.length > 1) throw new SignatureInvalid('several signatures on one element');
   const signature = signatures[0]!;
   const signedInfo = onlyChild(signature, NS.ds, 'SignedInfo');
   const c14nMethod = c14nMethodOf(onlyChild(signedInfo, NS.ds, 'CanonicalizationMethod'));
-  const sigAlg = SIGNATURE_ALGS[attr(onlyChild(signedInfo, NS.ds, 'SignatureMethod'), 'Algorithm') ?? ''];
+  const sigAlg = SIGNATURE_ALGS[attribute(onlyChild(signedInfo, NS.ds, 'SignatureMethod'), 'Algorithm') ?? ''];
   if (!sigAlg) throw new SignatureInvalid('signature algorithm not accepted (RSA-SHA256 or RSA-SHA512 only)');
   const reference = onlyChild(signedInfo, NS.ds, 'Reference');
-  const id = attr(element, 'ID');
-  if (!id || attr(reference, 'URI') !== `#${id}`) throw new SignatureInvalid('the signature does not reference the element that carries it');
-  if (elementsWithId(doc, id) !== 1) throw new SignatureInvalid('duplicate ID in the message');
-  const transforms = children(onlyChild(reference, NS.ds, 'Transforms'), NS.ds, 'Transform');
-  const algorithms = transforms.map((t) => attr(t, 'Algorithm'));
+  const id = attribute(element, 'ID');
+  if (!id || attribute(reference, 'URI') !== `#${id}`) throw new SignatureInvalid('the signature does not reference the element that carries it');
+  if (elementsWithId(tree, id) !== 1) throw new SignatureInvalid('duplicate ID in the message');
+  const transforms = childrenNamed(onlyChild(reference, NS.ds, 'Transforms'), NS.ds, 'Transform');
+  const algorithms = transforms.map((t) => attribute(t, 'Algorithm'));
   if (algorithms[0] !== ENVELOPED || transforms.length > 2) throw new SignatureInvalid('unexpected transforms');
-  const digestAlg = DIGEST_ALGS[attr(onlyChild(reference, NS.ds, 'DigestMethod'), 'Algorithm') ?? ''];
+  const digestAlg = DIGEST_ALGS[attribute(onlyChild(reference, NS.ds, 'DigestMethod'), 'Algorithm') ?? ''];
   if (!digestAlg) throw new SignatureInvalid('digest algorithm not accepted (SHA-256 or SHA-512 only)');
-  const expectedDigest = onlyChild(reference, NS.ds, 'DigestValue').content.replace(/\s+/g, '');
-  const signatureValue = Buffer.from(onlyChild(signature, NS.ds, 'SignatureValue').content.replace(/\s+/g, ''), 'base64');
+  const expectedDigest = onlyChild(reference, NS.ds, 'DigestValue').text.replace(/\s+/g, '');
+  const signatureValue = Buffer.from(onlyChild(signature, NS.ds, 'SignatureValue').text.replace(/\s+/g, ''), 'base64');
 
   const contentC14nMethod = transforms[1] ? c14nMethodOf(transforms[1]) : c14nMethod;
-  const signedInfoC14n = excC14n(doc, signedInfo, c14nMethod);
-  if (!keys.some((key) => verifySignature(sigAlg, Buffer.from(signedInfoC14n, 'utf8'), key, signatureValue))) throw new SignatureInvalid('signature value does not verify with the signer’s metadata keys');
+  const chunks: Buffer[] = [];
+  excC14n(doc, signedInfo, c14nMethod, (chunk) => chunks.push(Buffer.from(chunk)));
+  const signedInfoC14n = Buffer.concat(chunks);
+  if (!keys.some((key) => verifySignature(sigAlg, signedInfoC14n, key, signatureValue))) throw new SignatureInvalid('signature value does not verify with the signer’s metadata keys');
 
   // Enveloped transform: the digest covers the element without its Signature.
-  signature.remove();
-  const digest = createHash(digestAlg).update(excC14n(doc, element, contentC14nMethod), 'utf8').digest('base64');
+  removeElement(element, signature);
+  const hash = createHash(digestAlg);
+  excC14n(doc, element, contentC14nMethod, (chunk) => hash.update(chunk));
+  const digest = hash.digest('base64');
   if (digest !== expectedDigest) throw new SignatureInvalid('digest mismatch: the signed content was altered');
   return true;
+}
+
+/** Unlinks and frees `child` in libxml2, and drops it from the tree. */
+function removeElement(parent: TreeElement, child: TreeElement): void {
+  const { xmlUnlinkNode, xmlFreeNode } = libxmlInternals();
+  xmlUnlinkNode(child.ptr);
+  xmlFreeNode(child.ptr);
+  parent.children.splice(parent.children.indexOf(child), 1);
+}
+
+/** verifyEnvelopedElement for a caller holding libxml2-wasm nodes: the document is read here. */
+export function verifyEnveloped(doc: XmlDocument, element: XmlElement, keys: KeyObject[]): boolean {
+  const tree = readDocument(doc);
+  const ptr = pointerOf(element);
+  const node = tree.elements.find((el) => el.ptr === ptr);
+  if (!node) throw new SignatureInvalid('the element is not in the document');
+  return verifyEnvelopedElement(doc, tree, node, keys);
 }

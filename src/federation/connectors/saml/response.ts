@@ -1,6 +1,8 @@
 /**
- * Validation of a SAML Response received on our ACS. Everything read from the message comes
- * from DOM nodes whose signature was verified (xmldsig.ts), at fixed absolute positions; the
+ * Validation of a SAML Response received on our ACS. Each parsed document (the Response, the
+ * decrypted Assertion) is read once into plain objects (xml-tree.ts), a copy of the very DOM
+ * whose signatures are verified (xmldsig.ts: the removed Signature leaves both); everything is
+ * read from the elements that were verified, at fixed absolute positions. The
  * checks are those of the SAML Web Browser SSO profile: issuer, destination, recipient, audience,
  * validity window with bounded skew, bearer subject confirmation, InResponseTo.
  * Before anything is read, the whole tree is checked for what a SAML Response never holds: a
@@ -9,13 +11,13 @@
  * element outside the one EncryptedAssertion structure decrypt.ts decrypts.
  */
 import type { KeyObject } from 'node:crypto';
-import type { XmlDocument, XmlElement } from 'libxml2-wasm';
+import type { XmlDocument } from 'libxml2-wasm';
 import { decodePostBytes } from '../../../saml/core/bindings.js';
 import { decryptPlanned, encryptionPlan, isXencElement } from '../../../saml/core/decrypt.js';
 import { SamlError } from '../../../saml/core/errors.js';
-import { allElements, childElements, childrenNamed, compiledXPath } from '../../../saml/core/libxml.js';
 import { parseSamlXml } from '../../../saml/core/schema-validator.js';
-import { NS, verifyEnveloped } from '../../../saml/core/xmldsig.js';
+import { attribute, childrenNamed, readDocument, type TreeElement, type XmlTree } from '../../../saml/core/xml-tree.js';
+import { NS, verifyEnvelopedElement } from '../../../saml/core/xmldsig.js';
 import { FederationFailure, samlRefusal } from '../../core/failure.js';
 
 /**
@@ -60,19 +62,18 @@ const ENTITY = 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity';
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 const SAFE_ID = /^[A-Za-z_][\w.-]{0,255}$/;
 
-/** Never the firstChild / next walk: it stops at a processing instruction (libxml.ts). */
 const kids = childrenNamed;
-function one(el: XmlElement, ns: string, local: string, reason: 'malformed' = 'malformed'): XmlElement {
+function one(el: TreeElement, ns: string, local: string, reason: 'malformed' = 'malformed'): TreeElement {
   const found = kids(el, ns, local);
   if (found.length !== 1) throw new FederationFailure(reason, `expected one ${local}, found ${found.length}`);
   return found[0]!;
 }
-function optional(el: XmlElement, ns: string, local: string): XmlElement | null {
+function optional(el: TreeElement, ns: string, local: string): TreeElement | null {
   const found = kids(el, ns, local);
   if (found.length > 1) throw new FederationFailure('malformed', `several ${local}`);
   return found[0] ?? null;
 }
-const attr = (el: XmlElement, name: string): string | null => el.attr(name)?.value ?? null;
+const attr = attribute;
 
 /** The validated document (schema.ts parses it once; the caller disposes it). */
 function parse(xml: string | Buffer): XmlDocument {
@@ -91,13 +92,17 @@ interface Ids {
   saml: Set<string>;
 }
 
-function collectIds(doc: XmlDocument): Ids {
+const ID_NAMES = new Set(['ID', 'Id', 'id']);
+
+function collectIds(tree: XmlTree): Ids {
   const ids: Ids = { all: new Set(), saml: new Set() };
-  for (const node of doc.find(compiledXPath("//@*[local-name()='ID' or local-name()='Id' or local-name()='id']"))) {
-    const { name, value } = node as unknown as { name: string; value: string };
-    if (ids.all.has(value)) throw new FederationFailure('duplicate_id', 'an ID is used twice in the message');
-    ids.all.add(value);
-    if (name === 'ID') ids.saml.add(value);
+  for (const el of tree.elements) {
+    for (const { name, value } of el.attributes) {
+      if (!ID_NAMES.has(name)) continue;
+      if (ids.all.has(value)) throw new FederationFailure('duplicate_id', 'an ID is used twice in the message');
+      ids.all.add(value);
+      if (name === 'ID') ids.saml.add(value);
+    }
   }
   return ids;
 }
@@ -117,10 +122,10 @@ function checkIdsAcross(envelope: Ids, assertion: Ids): void {
  * in an extension point (Extensions, Advice, AttributeValue, KeyInfo, ds:Object) is refused.
  * One pass over the elements counts them all, XML-Enc elements included.
  */
-function expectOnly(doc: XmlDocument, expected: Record<string, number>, xencElements: number): void {
+function expectOnly(tree: XmlTree, expected: Record<string, number>, xencElements: number): void {
   const counts = new Map(Object.keys(expected).map((local) => [local, 0]));
   let xenc = 0;
-  for (const el of allElements(doc)) {
+  for (const el of tree.elements) {
     const count = counts.get(el.name);
     if (count !== undefined) counts.set(el.name, count + 1);
     if (isXencElement(el)) xenc++;
@@ -132,22 +137,22 @@ function expectOnly(doc: XmlDocument, expected: Record<string, number>, xencElem
 }
 
 /** The Signatures (and Issuers) where they are read: direct children of the Response or Assertion. */
-function signatureCount(...elements: XmlElement[]): number {
+function signatureCount(...elements: TreeElement[]): number {
   return elements.reduce((n, el) => n + kids(el, NS.ds, 'Signature').length, 0);
 }
-function issuerCount(...elements: XmlElement[]): number {
+function issuerCount(...elements: TreeElement[]): number {
   return elements.reduce((n, el) => n + kids(el, NS.saml, 'Issuer').length, 0);
 }
 
 /** SAML core 2.2.5: an Issuer names an entity; it must be the IdP. */
-function checkIssuer(issuer: XmlElement | null, e: ResponseExpectations, what: string): void {
+function checkIssuer(issuer: TreeElement | null, e: ResponseExpectations, what: string): void {
   if (!issuer) throw new FederationFailure('issuer', `${what} without Issuer`, 401);
   const format = attr(issuer, 'Format');
-  if ((format !== null && format !== ENTITY) || issuer.content.trim() !== e.idpEntityId) throw new FederationFailure('issuer', `${what} issuer is not the IdP`, 401);
+  if ((format !== null && format !== ENTITY) || issuer.text.trim() !== e.idpEntityId) throw new FederationFailure('issuer', `${what} issuer is not the IdP`, 401);
 }
 
 /** Issued neither in the future nor too long ago (both beyond the skew). */
-function checkIssueInstant(el: XmlElement, e: ResponseExpectations, what: string): Date {
+function checkIssueInstant(el: TreeElement, e: ResponseExpectations, what: string): Date {
   const issued = time(attr(el, 'IssueInstant'), `${what} IssueInstant`);
   const skew = e.skewSeconds * 1000;
   if (!issued) throw new FederationFailure('malformed', `${what} without IssueInstant`);
@@ -163,10 +168,10 @@ function checkLifetime(end: Date | null, issued: Date, what: string): void {
   }
 }
 
-function verify(doc: XmlDocument, el: XmlElement, keys: KeyObject[]): boolean {
+function verify(doc: XmlDocument, tree: XmlTree, el: TreeElement, keys: KeyObject[]): boolean {
   const id = attr(el, 'ID');
   if (!id || !SAFE_ID.test(id)) throw new FederationFailure('malformed', 'missing or odd ID');
-  return verifyEnveloped(doc, el, keys);
+  return verifyEnvelopedElement(doc, tree, el, keys);
 }
 
 function time(value: string | null, what: string): Date | null {
@@ -196,9 +201,11 @@ export async function verifySamlResponse(encoded: string, e: ResponseExpectation
 function verifyResponse(xml: Buffer, e: ResponseExpectations): VerifiedAssertion {
   const doc = parse(xml);
   try {
-    const response = doc.root;
-    if (response.namespaceUri !== NS.samlp || response.name !== 'Response') throw new FederationFailure('malformed', 'not a SAML Response');
-    const ids = collectIds(doc);
+    // Read once: every check below reads these plain objects, never the DOM again.
+    const tree = readDocument(doc);
+    const response = tree.root;
+    if (response.ns !== NS.samlp || response.name !== 'Response') throw new FederationFailure('malformed', 'not a SAML Response');
+    const ids = collectIds(tree);
     const encrypted = kids(response, NS.saml, 'EncryptedAssertion');
     const clear = kids(response, NS.saml, 'Assertion');
     if (encrypted.length + clear.length !== 1) throw new FederationFailure('malformed', 'exactly one assertion expected');
@@ -207,9 +214,9 @@ function verifyResponse(xml: Buffer, e: ResponseExpectations): VerifiedAssertion
     if (encrypted.length === 1 && !e.decryptionKey) throw new FederationFailure('decryption', 'no decryption key configured');
     // Read now: what is decrypted below is exactly this checked structure.
     const plan = encrypted.length === 1 ? encryptionPlan(encrypted[0]!) : null;
-    expectOnly(doc, structure, plan?.xencElements ?? 0);
+    expectOnly(tree, structure, plan?.xencElements ?? 0);
 
-    const responseSigned = verify(doc, response, e.idpKeys);
+    const responseSigned = verify(doc, tree, response, e.idpKeys);
     if (e.wantResponseSigned && !responseSigned) throw new FederationFailure('response_unsigned', 'the Response is not signed', 401);
     checkIssuer(kids(response, NS.saml, 'Issuer')[0] ?? null, e, 'Response');
     const status = one(one(response, NS.samlp, 'Status'), NS.samlp, 'StatusCode');
@@ -219,37 +226,35 @@ function verifyResponse(xml: Buffer, e: ResponseExpectations): VerifiedAssertion
     checkIssueInstant(response, e, 'Response');
     const responseIrt = attr(response, 'InResponseTo');
 
-    let assertionDoc = doc;
-    let assertion: XmlElement;
-    if (plan) {
-      // What is decrypted is the one EncryptedAssertion child of the Response verified above.
-      const plain = decryptPlanned(plan, e.decryptionKey!, e.encryptionAlgorithms);
-      assertionDoc = parse(plain.xml);
-      assertion = assertionDoc.root;
-    } else {
-      assertion = clear[0]!;
-    }
+    if (!plan) return checkAssertion(doc, tree, clear[0]!, { responseSigned, responseIrt }, e);
+    // What is decrypted is the one EncryptedAssertion child of the Response verified above.
+    const assertionDoc = parse(decryptPlanned(plan, e.decryptionKey!, e.encryptionAlgorithms));
     try {
-      if (assertion.namespaceUri !== NS.saml || assertion.name !== 'Assertion') throw new FederationFailure('malformed', 'not an Assertion');
-      if (assertionDoc !== doc) {
-        // The decrypted assertion is a document of its own: its IDs must not repeat the envelope's.
-        checkIdsAcross(ids, collectIds(assertionDoc));
-        expectOnly(assertionDoc, { Response: 0, Assertion: 1, EncryptedAssertion: 0, Issuer: issuerCount(assertion), Signature: signatureCount(assertion) }, 0);
-      }
-      const assertionSigned = verify(assertionDoc, assertion, e.idpKeys);
-      if (e.wantAssertionSigned && !assertionSigned) throw new FederationFailure('assertion_unsigned', 'the Assertion is not signed', 401);
-      if (!responseSigned && !assertionSigned) throw new FederationFailure('response_unsigned', 'nothing is signed', 401);
-      return readAssertion(assertion, responseIrt, e);
+      const assertionTree = readDocument(assertionDoc);
+      const assertion = assertionTree.root;
+      if (assertion.ns !== NS.saml || assertion.name !== 'Assertion') throw new FederationFailure('malformed', 'not an Assertion');
+      // The decrypted assertion is a document of its own: its IDs must not repeat the envelope's.
+      checkIdsAcross(ids, collectIds(assertionTree));
+      expectOnly(assertionTree, { Response: 0, Assertion: 1, EncryptedAssertion: 0, Issuer: issuerCount(assertion), Signature: signatureCount(assertion) }, 0);
+      return checkAssertion(assertionDoc, assertionTree, assertion, { responseSigned, responseIrt }, e);
     } finally {
-      if (assertionDoc !== doc) assertionDoc.dispose();
+      assertionDoc.dispose();
     }
   } finally {
     doc.dispose();
   }
 }
 
+/** The assertion's signature (then its content): `doc` and `tree` are the document that holds it. */
+function checkAssertion(doc: XmlDocument, tree: XmlTree, assertion: TreeElement, envelope: { responseSigned: boolean; responseIrt: string | null }, e: ResponseExpectations): VerifiedAssertion {
+  const assertionSigned = verify(doc, tree, assertion, e.idpKeys);
+  if (e.wantAssertionSigned && !assertionSigned) throw new FederationFailure('assertion_unsigned', 'the Assertion is not signed', 401);
+  if (!envelope.responseSigned && !assertionSigned) throw new FederationFailure('response_unsigned', 'nothing is signed', 401);
+  return readAssertion(assertion, envelope.responseIrt, e);
+}
+
 /** The one bearer confirmation (SAML profiles 4.1.4.2): for our ACS, answering our request, bounded in time. */
-function readBearer(subject: XmlElement, responseIrt: string | null, issued: Date, e: ResponseExpectations): { end: Date; inResponseTo: string } {
+function readBearer(subject: TreeElement, responseIrt: string | null, issued: Date, e: ResponseExpectations): { end: Date; inResponseTo: string } {
   const bearer = kids(subject, NS.saml, 'SubjectConfirmation').filter((c) => attr(c, 'Method') === BEARER);
   if (bearer.length !== 1) throw new FederationFailure('malformed', 'one bearer SubjectConfirmation expected');
   const data = one(bearer[0]!, NS.saml, 'SubjectConfirmationData');
@@ -267,14 +272,14 @@ function readBearer(subject: XmlElement, responseIrt: string | null, issued: Dat
   return { end, inResponseTo };
 }
 
-function readAssertion(assertion: XmlElement, responseIrt: string | null, e: ResponseExpectations): VerifiedAssertion {
+function readAssertion(assertion: TreeElement, responseIrt: string | null, e: ResponseExpectations): VerifiedAssertion {
   const id = attr(assertion, 'ID')!;
   checkIssuer(kids(assertion, NS.saml, 'Issuer')[0] ?? null, e, 'Assertion');
   const issuer = e.idpEntityId;
   const issued = checkIssueInstant(assertion, e, 'Assertion');
 
   const subject = one(assertion, NS.saml, 'Subject');
-  const nameId = optional(subject, NS.saml, 'NameID')?.content.trim() ?? null;
+  const nameId = optional(subject, NS.saml, 'NameID')?.text.trim() ?? null;
   const bearer = readBearer(subject, responseIrt, issued, e);
 
   const conditions = one(assertion, NS.saml, 'Conditions');
@@ -283,7 +288,7 @@ function readAssertion(assertion: XmlElement, responseIrt: string | null, e: Res
   checkWindow(time(attr(conditions, 'NotBefore'), 'Conditions NotBefore'), condEnd, e, 'assertion');
   const restrictions = kids(conditions, NS.saml, 'AudienceRestriction');
   // Each AudienceRestriction must name us (SAML core 2.5.1.4: they are all required to hold).
-  if (restrictions.length === 0 || !restrictions.every((r) => kids(r, NS.saml, 'Audience').some((a) => a.content.trim() === e.spEntityId))) {
+  if (restrictions.length === 0 || !restrictions.every((r) => kids(r, NS.saml, 'Audience').some((a) => a.text.trim() === e.spEntityId))) {
     throw new FederationFailure('audience', 'the assertion is not addressed to us', 401);
   }
 
@@ -292,13 +297,13 @@ function readAssertion(assertion: XmlElement, responseIrt: string | null, e: Res
     for (const a of kids(statement, NS.saml, 'Attribute')) {
       const name = attr(a, 'Name');
       if (!name) continue;
-      (attributes[name] ??= []).push(...kids(a, NS.saml, 'AttributeValue').map((v) => v.content.trim()));
+      (attributes[name] ??= []).push(...kids(a, NS.saml, 'AttributeValue').map((v) => v.text.trim()));
     }
   }
   // SAML profiles 4.1.4.2: the assertion says how the user authenticated.
   const authn = kids(assertion, NS.saml, 'AuthnStatement');
   if (authn.length !== 1) throw new FederationFailure('authn_statement', `one AuthnStatement expected, found ${authn.length}`, 401);
   const validUntil = new Date(Math.min(bearer.end.getTime(), condEnd?.getTime() ?? bearer.end.getTime()));
-  const classRef = childElements(authn[0]!).filter((c) => c.namespaceUri === NS.saml && c.name === 'AuthnContext').flatMap((c) => kids(c, NS.saml, 'AuthnContextClassRef'))[0]?.content.trim() ?? null;
+  const classRef = kids(authn[0]!, NS.saml, 'AuthnContext').flatMap((c) => kids(c, NS.saml, 'AuthnContextClassRef'))[0]?.text.trim() ?? null;
   return { id, issuer, nameId, inResponseTo: bearer.inResponseTo, validUntil, sessionIndex: attr(authn[0]!, 'SessionIndex'), authnContextClassRef: classRef, attributes };
 }
