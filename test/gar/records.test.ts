@@ -11,7 +11,7 @@ import type { TenantGar, TenantGarSettings } from '../../src/identity/gar.js';
 import type { Profile } from '../../src/identity/vocabulary.js';
 import type { Account, Group, Structure, TenantScope } from '../../src/storage/ports/index.js';
 import { openSqlStore, type SqlStore } from '../../src/storage/sql/index.js';
-import { collect } from '../../testing/conformance/gar-export.js';
+import { collect, garSchools } from '../../testing/conformance/gar-export.js';
 import { person, unique } from '../../testing/conformance/kit.js';
 import { seedGarTenant } from '../../testing/gar-tenant.js';
 
@@ -45,13 +45,7 @@ describe('GAR export records', () => {
   /** Two GAR schools (0590001A, 0590002B) and one without the GAR (0620003C), their classes and groups, and people. */
   async function school() {
     const scope = await newTenant();
-    const college = await scope.structures.upsert({ uai: '0590001A', name: 'Collège Jean Moulin' });
-    const lycee = await scope.structures.upsert({ uai: '0590002B', name: 'Lycée Faidherbe' });
-    const outside = await scope.structures.upsert({ uai: '0620003C', name: 'Collège sans GAR' });
-    const c3a = await scope.groups.upsert({ structureId: college.id, kind: 'class', code: '3A', name: '3e A' });
-    const latin = await scope.groups.upsert({ structureId: college.id, kind: 'group', code: 'LATIN', name: 'Latin' });
-    const c2nd = await scope.groups.upsert({ structureId: lycee.id, kind: 'class', code: '2ND1', name: 'Seconde 1' });
-    const c4b = await scope.groups.upsert({ structureId: outside.id, kind: 'class', code: '4B', name: '4e B' });
+    const { college, lycee, outside, c3a, latin, c2nd, outsideClass: c4b } = await garSchools(scope);
     const member = async (profile: Profile, structures: Structure[], groups: Group[], birthDate: string | null = '1980-01-02'): Promise<Account> => {
       const account = await scope.accounts.create(person({ profile, birthDate, firstName: `${profile} first`, lastName: `${profile} last` }));
       for (const s of structures) await scope.memberships.attachToStructure(account.id, s.id);

@@ -26,7 +26,8 @@ const sortedMemberships = (p: GarExportPerson) => ({ ...p, structureIds: [...p.s
  * Two GAR schools and one that does not use the GAR, a class and a group in each GAR school, a
  * class in the other; a pupil in both GAR schools, people the export leaves out around them.
  */
-async function garTenant(scope: TenantScope) {
+/** The schools of the GAR fixtures: two GAR schools (0590001A, 0590002B), one without the GAR (0620003C), their classes and groups. */
+export async function garSchools(scope: TenantScope) {
   const college = await scope.structures.upsert({ uai: '0590001A', name: 'Collège Jean Moulin' });
   const lycee = await scope.structures.upsert({ uai: '0590002B', name: 'Lycée Faidherbe' });
   const outside = await scope.structures.upsert({ uai: '0620003C', name: 'Collège sans GAR' });
@@ -34,6 +35,11 @@ async function garTenant(scope: TenantScope) {
   const latin = await scope.groups.upsert({ structureId: college.id, kind: 'group', code: 'LATIN', name: 'Latin' });
   const c2nd = await scope.groups.upsert({ structureId: lycee.id, kind: 'class', code: '2ND1', name: 'Seconde 1' });
   const outsideClass = await scope.groups.upsert({ structureId: outside.id, kind: 'class', code: '4B', name: '4e B' });
+  return { college, lycee, outside, c3a, latin, c2nd, outsideClass };
+}
+
+async function garTenant(scope: TenantScope) {
+  const { college, lycee, outside, c3a, latin, c2nd, outsideClass } = await garSchools(scope);
 
   const member = async (profile: Profile, structures: Structure[], groups: Group[], status: AccountStatus = 'active'): Promise<Account> => {
     const account = await scope.accounts.create(person({ profile, status, birthDate: '2011-05-04' }));
