@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import * as oidc from 'openid-client';
 import { fetchUserInfo } from 'openid-client';
 import { REDIRECT, testClients, testResources } from '../../testing/harness/fixtures.js';
@@ -16,6 +17,9 @@ import { makeKeyPair, preparePysaml2Idp, type Pysaml2Idp } from '../../testing/h
 import { discover, exchange, startAuthorization } from '../../testing/harness/rp.js';
 import { Browser, formAction, hiddenInputs } from '../../testing/harness/browser.js';
 import type { Account } from '../../src/storage/ports/index.js';
+import { CLI_OPERATOR } from '../../src/identity/actor.js';
+import { addServiceProvider } from '../../src/saml/idp/sp-service.js';
+import { writeSpMetadata } from '../../testing/harness/pysaml2-sp.js';
 import { lastAudit, openLoginPage, postForm, staffStart, tenantsWith, type Started } from './helpers.js';
 
 const CONNECTOR = 'lille-agents';
@@ -216,6 +220,40 @@ describe('académie staff IdP over SAML (pysaml2 IdP)', function () {
       expect(await idp.lastLogout()).to.deep.include({ kind: 'response', in_response_to: id, status: 'urn:oasis:names:tc:SAML:2.0:status:Success', destination: `${idp.url}/slo` });
       expect(await hasHubSession(browser)).to.equal(false);
       expect(await lastAudit(hub.hub.store, 'lille', 'federation.logout')).to.include({ initiator: 'idp', subject: 'agent-slo-2', matchedSession: true, hubSessionEnded: true });
+    });
+
+    it('IdP-initiated, with a SAML SP signed in through the hub session: the SP is told on the logout page, then the IdP gets its LogoutResponse', async () => {
+      const browser = await loggedIn('agent-slo-8');
+      const spBase = 'http://127.0.0.1:9/slo-sp';
+      const spDir = mkdtempSync(join(tmpdir(), 'slo-sp-'));
+      try {
+        await addServiceProvider({ store: hub.hub.store, production: false }, CLI_OPERATOR, { owner: null, from: { file: await writeSpMetadata(spDir, 'sp.xml', { base: spBase }) } });
+      } finally {
+        rmSync(spDir, { recursive: true, force: true });
+      }
+      const sso = await browser.follow(`${hub.url}/saml/sso/${encodeURIComponent(`${spBase}/metadata`)}`, spBase);
+      expect(sso.body).to.contain('name="SAMLResponse"');
+
+      const { url, id } = await idp.logoutRequest({ sp: spEntityId(), name_id: 'agent-slo-8', relay_state: 'rs-8' });
+      const atHub = await browser.request(url);
+      expect(atHub.status, atHub.body.slice(0, 300)).to.equal(302);
+      expect(atHub.location).to.match(new RegExp(`^${hub.url}/saml/slo/run/[\\w-]+$`));
+      const page = await browser.request(atHub.location!);
+      const frame = /<iframe class="logout-frame" src="([^"]+)"/.exec(page.body)![1]!;
+      const toSp = await browser.request(new URL(frame, hub.url).href);
+      expect(toSp.status).to.equal(302);
+      const request = new URL(toSp.location!);
+      expect(`${request.origin}${request.pathname}`).to.equal(`${spBase}/slo`);
+      expect(request.searchParams.get('Signature')).to.be.a('string');
+      expect(inflateRawSync(Buffer.from(request.searchParams.get('SAMLRequest')!, 'base64')).toString('utf8')).to.match(/<samlp:LogoutRequest [^>]*>.*<saml:NameID [^>]*SPNameQualifier="[^"]*slo-sp\/metadata"[^>]*>[^<]+<\/saml:NameID><samlp:SessionIndex>_/);
+
+      const done = await browser.request(`${atHub.location!}/done`);
+      expect(done.status).to.equal(303);
+      expect(done.location).to.match(new RegExp(`^${idp.url}/slo\\?SAMLResponse=.*RelayState=rs-8.*&Signature=`));
+      expect((await browser.request(done.location!)).status).to.equal(200);
+      expect(await idp.lastLogout()).to.deep.include({ kind: 'response', in_response_to: id, status: 'urn:oasis:names:tc:SAML:2.0:status:Success' });
+      expect(await hasHubSession(browser)).to.equal(false);
+      expect(await lastAudit(hub.hub.store, 'lille', 'saml.logout')).to.deep.include({ initiator: 'hub', unanswered: [`${spBase}/metadata`] });
     });
 
     it('IdP-initiated for another subject: answers, but leaves this browser’s session alone', async () => {
