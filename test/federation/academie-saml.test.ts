@@ -5,7 +5,7 @@
  * mail / ctemail / FrEduRne) → hub → RP gets an ID token for the teacher matched by académie e-mail.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
@@ -19,7 +19,8 @@ import { Browser, formAction, hiddenInputs } from '../../testing/harness/browser
 import type { Account } from '../../src/storage/ports/index.js';
 import { CLI_OPERATOR } from '../../src/identity/actor.js';
 import { addServiceProvider } from '../../src/saml/idp/sp-service.js';
-import { writeSpMetadata } from '../../testing/harness/pysaml2-sp.js';
+import { pysaml2Acs } from '../../testing/harness/pysaml2-acs.js';
+import { pysaml2SpMessage, writeSpMetadata } from '../../testing/harness/pysaml2-sp.js';
 import { lastAudit, openLoginPage, postForm, staffStart, tenantsWith, type Started } from './helpers.js';
 
 const CONNECTOR = 'lille-agents';
@@ -68,6 +69,34 @@ describe('académie staff IdP over SAML (pysaml2 IdP)', function () {
     expect(acs.status, acs.body.slice(0, 300)).to.equal(303);
     return s.browser.follow(acs.location!, REDIRECT);
   }
+
+  it('a SAML SP’s sign-in goes through the académie IdP too: the login page’s staff button, the IdP, then pysaml2 accepts the hub’s assertion', async () => {
+    await idp.scenario({ name_id: 'agent-saml-sp', attributes: { mail: ['paul.durand@ac-lille.fr'] } });
+    const spBase = 'http://127.0.0.1:9/fed-sp';
+    const spDir = mkdtempSync(join(tmpdir(), 'fed-sp-'));
+    try {
+      await addServiceProvider({ store: hub.hub.store, production: false }, CLI_OPERATOR, { owner: null, from: { file: await writeSpMetadata(spDir, 'sp.xml', { base: spBase }) } });
+      const sp = { dir: spDir, file: 'sp.xml', base: spBase };
+      const message = await pysaml2SpMessage({ ...sp, message: 'authn', binding: 'redirect', destination: `${hub.url}/saml/sso` });
+      if (message.binding !== 'redirect') throw new Error('redirect expected');
+      const browser = new Browser();
+      const loginPage = await browser.follow(`${hub.url}/saml/sso?${message.rawQuery}`, spBase, { crossSite: true });
+      expect(loginPage.url).to.match(/\/interaction\/saml-[\w-]{32}\/start/);
+      const start = await browser.request(await staffStart({ browser, loginPage }, CONNECTOR));
+      expect(start.location).to.match(new RegExp(`^${idp.url}/sso\\?SAMLRequest=`));
+      const form = postForm(await browser.request(start.location!));
+      const acs = await browser.request(form.action, { form: form.fields, crossSite: true });
+      expect(acs.status, acs.body.slice(0, 300)).to.equal(303);
+      const answer = await browser.follow(acs.location!, spBase);
+      expect(formAction(answer, /./)).to.equal(`${spBase}/acs/post`);
+      const idpMetadata = join(spDir, 'hub-idp.xml');
+      writeFileSync(idpMetadata, await (await fetch(`${hub.url}/saml/metadata`)).text());
+      const verdict = await pysaml2Acs({ ...sp, idpMetadata, response: hiddenInputs(answer).SAMLResponse!, inResponseTo: /ID="([^"]+)"/.exec(inflateRawSync(Buffer.from(new URLSearchParams(message.rawQuery).get('SAMLRequest')!, 'base64')).toString('utf8'))![1]! });
+      expect(verdict.accepted, JSON.stringify(verdict)).to.equal(true);
+    } finally {
+      rmSync(spDir, { recursive: true, force: true });
+    }
+  });
 
   it('logs a teacher in by académie e-mail (mail), activates the account and releases ENT claims', async () => {
     await idp.scenario({ name_id: 'agent-paul', attributes: { mail: ['Paul.Durand@ac-lille.fr'], givenName: ['Paul'], sn: ['Durand'], FrEduRne: [RNE] } });

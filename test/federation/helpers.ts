@@ -80,7 +80,7 @@ export function tenantsWith(connectors: Record<string, Array<Record<string, unkn
 }
 
 /** Login page → "Personnel de l'Éducation nationale" → the académie's button: the URL that leaves for its IdP. */
-export async function staffStart(s: Started, connectorId: string): Promise<string> {
+export async function staffStart(s: Pick<Started, 'browser' | 'loginPage'>, connectorId: string): Promise<string> {
   const staffPage = await s.browser.request(linkHref(s.loginPage, /\/federation\/staff\?/));
   expect(staffPage.status, staffPage.body).to.equal(200);
   return linkHref(staffPage, new RegExp(`/federation/start/${connectorId}\\?`));
