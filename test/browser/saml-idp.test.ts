@@ -141,6 +141,6 @@ describe('browser: the hub as a SAML IdP for a pysaml2 SP, beside an OIDC RP', f
     expect(Date.now() - started, 'the page gave up on the silent SP within its timeout').to.be.below(15_000);
     expect((await whoami(page)).error).to.be.a('string');
     const logout = (await env.hub.hub.store.forTenant('lille').audit.list({ limit: 50 })).find((e) => e.type === 'saml.logout' && e.details.initiator === 'hub');
-    expect(logout!.details.unanswered).to.deep.equal([`${DEAD_SP}/metadata`]);
+    expect(logout!.details.unanswered).to.include(`${DEAD_SP}/metadata`);
   });
 });
