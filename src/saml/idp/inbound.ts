@@ -255,6 +255,12 @@ async function verifyEnvelope(message: InboundMessage, ctx: InboundContext, root
 }
 
 /** The ACS from the SP's metadata that the request names (URL or index), else its default. */
+/** The SP's HTTP-POST ACS used when nothing names one: its default, else its first (SAML metadata 2.2.3). */
+export function defaultPostAcs(sp: ServiceProvider): SpAcsEndpoint | undefined {
+  const posts = sp.metadata.assertionConsumerServices.filter((e) => e.binding === BINDINGS.post);
+  return posts.find((e) => e.isDefault) ?? posts[0];
+}
+
 function acsOf(request: XmlElement, sp: ServiceProvider): SpAcsEndpoint {
   const url = attr(request, 'AssertionConsumerServiceURL');
   const index = attr(request, 'AssertionConsumerServiceIndex');
@@ -264,7 +270,7 @@ function acsOf(request: XmlElement, sp: ServiceProvider): SpAcsEndpoint {
   const posts = sp.metadata.assertionConsumerServices.filter((e) => e.binding === BINDINGS.post);
   const found = url !== null ? posts.find((e) => e.location === url)
     : index !== null ? posts.find((e) => e.index === Number(index))
-      : posts.find((e) => e.isDefault) ?? posts[0];
+      : defaultPostAcs(sp);
   if (!found) throw new IdpRequestRefused('acs', url !== null || index !== null ? 'the requested assertion consumer service is not one of the SP’s HTTP-POST endpoints in its metadata' : 'the SP’s metadata has no HTTP-POST assertion consumer service');
   return found;
 }

@@ -23,8 +23,6 @@ export const STATUS = {
   noPassive: `${STATUS_PREFIX}NoPassive`,
   noAuthnContext: `${STATUS_PREFIX}NoAuthnContext`,
   invalidNameIdPolicy: `${STATUS_PREFIX}InvalidNameIDPolicy`,
-  requestDenied: `${STATUS_PREFIX}RequestDenied`,
-  partialLogout: `${STATUS_PREFIX}PartialLogout`,
 } as const;
 
 /** A status: the top-level code (Success, Requester, Responder) and, for a failure, the second-level one. */

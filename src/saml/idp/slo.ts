@@ -16,7 +16,7 @@ import type { ServiceProvider, SpEndpoint } from '../../storage/ports/index.js';
 import type { Lang } from '../../ui/i18n.js';
 import { entityIdOf, type IdpDeps } from './deps.js';
 import type { VerifiedLogoutRequest, VerifiedLogoutResponse } from './inbound.js';
-import { logoutRequestXml, logoutResponseXml, sendToSp, STATUS, type Status } from './messages.js';
+import { logoutRequestXml, logoutResponseXml, sendToSp, STATUS } from './messages.js';
 import { frameDonePage, loggedOutPage, propagationPage } from './pages.js';
 import { BINDINGS } from './sp-metadata.js';
 import type { SpSession } from './sp-sessions.js';
@@ -191,9 +191,8 @@ export async function receiveLogoutRequest(ctx: Context, deps: IdpDeps, request:
   const signIn = await deps.hubSession.current(ctx);
   const held = signIn ? (await deps.spSessions.list(signIn.sessionId)).find((s) => s.sp === request.sp && s.nameId.value === request.nameId) : undefined;
   const reply = newId();
-  const status: Status = [STATUS.success];
   const pending: PendingReply = { sp: request.sp, slo: request.slo, inResponseTo: request.id, relayState: request.relayState, lang };
-  await deps.ephemeral.put(replyKey(reply), JSON.stringify({ ...pending, status }), RUN_TTL_SECONDS * 5);
+  await deps.ephemeral.put(replyKey(reply), JSON.stringify(pending), RUN_TTL_SECONDS * 5);
   const replyUrl = path(SLO_PATHS.reply, { id: reply });
   if (!signIn || !held) {
     ctx.redirect(replyUrl);
@@ -214,7 +213,8 @@ export async function receiveLogoutRequest(ctx: Context, deps: IdpDeps, request:
 export async function sendReply(ctx: Context, deps: IdpDeps, id: string): Promise<void> {
   const raw = await deps.ephemeral.take(replyKey(id));
   if (!raw) return continueTo(ctx, null, 'fr');
-  const pending = JSON.parse(raw) as PendingReply & { status: Status };
-  const xml = logoutResponseXml({ issuer: entityIdOf(deps), destination: pending.slo.location, now: new Date() }, pending.inResponseTo, pending.status);
+  const pending = JSON.parse(raw) as PendingReply;
+  // Success whatever was found: the SP's session at the hub is over either way (nothing of it is left here).
+  const xml = logoutResponseXml({ issuer: entityIdOf(deps), destination: pending.slo.location, now: new Date() }, pending.inResponseTo, [STATUS.success]);
   sendToSp(ctx, pending.slo, 'SAMLResponse', xml, pending.relayState, deps.keys.signing, pending.lang);
 }

@@ -34,14 +34,11 @@ export class SpSessions {
     await this.ephemeral.put(keyOf(hubSessionId), JSON.stringify([...others, session]), this.ttlSeconds);
   }
 
-  /** Forgets the SP's session (it ended it itself); its entry, if it was there. */
-  async leave(hubSessionId: string, sp: string): Promise<SpSession | null> {
-    const sessions = await this.list(hubSessionId);
-    const leaving = sessions.find((s) => s.sp === sp) ?? null;
-    const staying = sessions.filter((s) => s.sp !== sp);
+  /** Forgets the SP's session (it ended it itself). */
+  async leave(hubSessionId: string, sp: string): Promise<void> {
+    const staying = (await this.list(hubSessionId)).filter((s) => s.sp !== sp);
     if (staying.length > 0) await this.ephemeral.put(keyOf(hubSessionId), JSON.stringify(staying), this.ttlSeconds);
     else await this.ephemeral.delete(keyOf(hubSessionId));
-    return leaving;
   }
 
   /** Every SP session of the hub session, forgotten at once (the hub session ended). */

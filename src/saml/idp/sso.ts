@@ -16,7 +16,7 @@ import type { Account, ServiceProvider } from '../../storage/ports/index.js';
 import type { Lang } from '../../ui/i18n.js';
 import { signEnveloped } from '../core/keys.js';
 import { entityIdOf, type IdpDeps } from './deps.js';
-import type { RequestedAcr, VerifiedAuthnRequest } from './inbound.js';
+import { defaultPostAcs, type RequestedAcr, type VerifiedAuthnRequest } from './inbound.js';
 import { STATUS, statusResponseXml, type Status } from './messages.js';
 import { currentPairwiseNameId, NAMEID_FORMATS } from './nameid.js';
 import { releasePolicy } from './policies.js';
@@ -26,7 +26,6 @@ import { autoPostForm } from './post-form.js';
 import { takePosted } from './posted.js';
 import { requiredAcr, type SsoRequest } from './sign-ins.js';
 import { newSessionIndex } from './sp-sessions.js';
-import { BINDINGS } from './sp-metadata.js';
 
 const PASSWORD_PROTECTED_TRANSPORT = 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport';
 
@@ -46,8 +45,7 @@ export function ssoRequestOf(verified: VerifiedAuthnRequest): SsoRequest {
 
 /** An IdP-initiated request for `sp`: its default HTTP-POST ACS, nothing asked. */
 export function unsolicitedRequest(sp: ServiceProvider, relayState: string | null): SsoRequest {
-  const posts = sp.metadata.assertionConsumerServices.filter((e) => e.binding === BINDINGS.post);
-  const acs = posts.find((e) => e.isDefault) ?? posts[0];
+  const acs = defaultPostAcs(sp);
   if (!acs) throw new HubError('saml_idp_acs', 'This service cannot receive a sign-in from the ENT: its registration has no address for it.', { status: 400 });
   return { sp: sp.entityId, requestId: null, acsUrl: acs.location, relayState, forceAuthn: false, isPassive: false, nameIdFormat: null, requestedAcr: null };
 }
