@@ -92,7 +92,7 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
         const latest = await tables();
         expect(latest).to.include('import_pending_relations').and.include('service_providers').and.not.include('import_seen');
         // Back to before 0006: the staging table of seen people is there again.
-        expect(await migrateDownTo(fresh.db, '0005_import_indexes')).to.deep.equal(['0009_sp_sending', '0008_service_providers', '0007_client_origin', '0006_import_staging']);
+        expect(await migrateDownTo(fresh.db, '0005_import_indexes')).to.deep.equal(migrationNames.filter((name) => name > '0005_import_indexes').reverse());
         expect(await tables()).to.include('import_seen').and.not.include('service_providers');
         expect(await migrateDownTo(fresh.db, null)).to.deep.equal(migrationNames.slice(0, migrationNames.indexOf('0005_import_indexes') + 1).reverse());
         expect(await tables()).to.deep.equal([]);
@@ -120,7 +120,7 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
         await db.insertInto('oidc_clients').values([row('neo', null), row('demo', null), row('partner-x', null), row('lille-app', 'lille')]).execute();
         await old.audit.record({ type: 'client.created', clientId: 'partner-x', details: { by: 'cli' } });
         await old.forTenant('lille').audit.record({ type: 'client.created', clientId: 'lille-app', details: { by: 'cli' } });
-        expect(await migrateToLatest(old.db)).to.deep.equal(['0007_client_origin', '0008_service_providers', '0009_sp_sending']);
+        expect(await migrateToLatest(old.db)).to.deep.equal(migrationNames.filter((name) => name > '0006_import_staging'));
         const origins = Object.fromEntries(await Promise.all(['neo', 'demo', 'partner-x', 'lille-app'].map(async (id) => [id, (await old.clients.get(id))?.origin])));
         expect(origins).to.deep.equal({ neo: 'config', demo: 'development', 'partner-x': 'cli', 'lille-app': 'cli' });
         expect((await old.clients.list()).every((c) => c.disabledAt === null)).to.equal(true);

@@ -5,6 +5,7 @@
  * platform-wide; clients are looked up by id) live on `PlatformStore` itself.
  */
 import type {
+  AccountFilters, AccountSearch, KeysetPage, KeysetResult,
   Account, AccountPatch, AuditEvent, FederatedIdentity, Group, GroupWithStructure, NewAccount,
   ClientOrigin, NewAuditEvent, NewGroup, NewOidcClient, NewStructure, OidcClientRecord, Page, Structure, Tenant, TotpEnrolment,
 } from './model.js';
@@ -13,10 +14,12 @@ import type { NewServiceProvider, ServiceProvider, ServiceProviderMetadataUpdate
 
 import type { GarExportSource } from './gar-export.js';
 import type { ImportStore } from './imports.js';
+import type { RoleGrantStore } from './role-grants.js';
 
 export * from './model.js';
 export * from './imports.js';
 export * from './gar-export.js';
+export * from './role-grants.js';
 
 export interface AccountStore {
   /** Conflict('login') if the login exists in any tenant; Conflict('externalId') within the tenant. */
@@ -50,6 +53,11 @@ export interface AccountStore {
    * their status, by login: an import run's accounts (runs of a source are serialized).
    */
   listCreatedBySource(source: string, from: Date, to: Date, page?: Page): Promise<Account[]>;
+  /**
+   * Accounts found by `query` and `filters`, in a stable order (by folded last name, first name
+   * and id; by login for `login`), one keyset page at a time. An unknown UAI or class finds none.
+   */
+  search(query: AccountSearch, filters: AccountFilters, page: KeysetPage): Promise<KeysetResult<Account>>;
   /** NotFound if absent; removes its memberships, relations and identities too. */
   delete(id: string): Promise<void>;
 }
@@ -211,6 +219,8 @@ export interface PlatformStore {
   };
   /** Platform-level events (tenantId null). */
   readonly audit: AuditStore;
+  /** Admin roles, of every tenant and the platform. */
+  readonly roleGrants: RoleGrantStore;
   /** Throws ServiceUnavailable when the database cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

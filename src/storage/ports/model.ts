@@ -40,14 +40,20 @@ export interface Account {
   termsAcceptedAt: Date | null;
   /** Sessions and refresh tokens older than this are no longer honoured. */
   passwordChangedAt: Date | null;
+  /** Why a `disabled` account is disabled: an admin blocked it, or it was merged into another. */
+  disabledReason: DisabledReason | null;
 }
+
+/** `blocked`: an admin's block (lifted by unblock); `merged`: the other half of a merged duplicate. */
+export const DISABLED_REASONS = ['blocked', 'merged'] as const;
+export type DisabledReason = (typeof DISABLED_REASONS)[number];
 
 export type NewAccount = Pick<Account, 'login' | 'profile' | 'firstName' | 'lastName'> &
   Partial<Pick<Account, 'id' | 'displayName' | 'birthDate' | 'email' | 'academicEmail' | 'status' | 'passwordHash' | 'externalId' | 'source' | 'activationCodeHash' | 'activationExpiresAt'>>;
 
 export type AccountPatch = Partial<
   Pick<Account, 'login' | 'profile' | 'firstName' | 'lastName' | 'displayName' | 'birthDate' | 'email' | 'academicEmail' | 'status' | 'passwordHash' | 'externalId' | 'disappearedAt'
-    | 'activationCodeHash' | 'activationExpiresAt' | 'termsVersion' | 'termsAcceptedAt' | 'passwordChangedAt'>
+    | 'activationCodeHash' | 'activationExpiresAt' | 'termsVersion' | 'termsAcceptedAt' | 'passwordChangedAt' | 'disabledReason'>
 >;
 
 export interface TotpEnrolment {
@@ -234,3 +240,37 @@ export type NewServiceProvider = Omit<ServiceProvider, 'tenantId' | 'createdAt' 
   & Partial<Pick<ServiceProvider, 'signatures' | 'encryptAssertions'>>;
 /** A new copy of an SP's metadata: what a refresh or `hub saml sp add` over an existing SP rewrites. */
 export type ServiceProviderMetadataUpdate = Pick<ServiceProvider, 'metadataXml' | 'source' | 'metadata' | 'validUntil' | 'fetchedAt'>;
+
+/** One page of a list read in key order: at most `limit` items after the cursor `after` (opaque, from the previous page's `next`). */
+export interface KeysetPage {
+  limit: number;
+  after?: string;
+}
+
+/** `next`: the cursor of the following page; null on the last one. */
+export interface KeysetResult<T> {
+  items: T[];
+  next: string | null;
+}
+
+/**
+ * How the helpdesk finds an account. `name`: a prefix of the last name then first name, or of the
+ * first name then last name, compared without case or accents (`lefevre h` finds Hugo Lefèvre);
+ * `login`: a prefix of the login; `externalId`: exact; `email`: exact, either address, without case;
+ * `uai`: the accounts attached to that school; `class`: the members of that class of the school.
+ */
+export type AccountSearch =
+  | { kind: 'name'; text: string }
+  | { kind: 'login'; text: string }
+  | { kind: 'externalId'; text: string }
+  | { kind: 'email'; text: string }
+  | { kind: 'uai'; uai: string }
+  | { kind: 'class'; uai: string; classCode: string };
+export const ACCOUNT_SEARCH_KINDS = ['name', 'login', 'externalId', 'email', 'uai', 'class'] as const;
+
+/** Narrows a search; `structureIds`: only accounts attached to one of these structures (a structure admin's reach). */
+export interface AccountFilters {
+  profile?: Profile;
+  status?: AccountStatus;
+  structureIds?: readonly string[];
+}

@@ -25,6 +25,7 @@ const PATCH_COLUMNS = {
   termsVersion: 'terms_version',
   termsAcceptedAt: 'terms_accepted_at',
   passwordChangedAt: 'password_changed_at',
+  disabledReason: 'disabled_reason',
 } as const satisfies Record<keyof AccountPatch, keyof AccountsTable>;
 
 function insertRow(tenantId: string, input: NewAccount, now: string): Insertable<AccountsTable> {
@@ -175,6 +176,11 @@ export function tenantAccounts(db: Kysely<Database>, tenantId: string): AccountS
 
     // Memberships, relations and identities go with it: their foreign keys cascade, in the
     // same statement, so there is no half-deleted account.
+    // Replaced by the search helper's branch (indexes of 0011_account_search).
+    async search(): Promise<never> {
+      throw new Error('account search is not built yet');
+    },
+
     async delete(id: string): Promise<void> {
       const result = await db.deleteFrom('accounts').where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
       if (result.numDeletedRows === 0n) throw new NotFound(label('accounts', id));

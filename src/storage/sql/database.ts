@@ -14,6 +14,7 @@ import { auditStore } from './audit.js';
 import { platformClients } from './clients.js';
 import { connectorStore } from './connectors.js';
 import { platformServiceProviders } from './service-providers.js';
+import { roleGrantStore } from './role-grants.js';
 import type { SqlDialect } from './dialect.js';
 import { preparedInserts, type RowInserter } from './imports/raw.js';
 import { migrateToLatest } from './migrations/index.js';
@@ -138,6 +139,7 @@ function createStore(db: Kysely<Database>, dialect: SqlDialect, sqliteRows: RowI
     connectors: connectorStore(db, null),
     serviceProviders: platformServiceProviders(db),
     audit: auditStore(db, null),
+    roleGrants: roleGrantStore(db),
     ping: () => ping(db),
     close: () => (closing ??= db.destroy()),
   };

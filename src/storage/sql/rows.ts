@@ -7,7 +7,7 @@ import type { AccountStatus, GroupKind, Profile } from '../../identity/vocabular
 import type {
   AccountRow, AuditRow, ClientRow, GroupRow, IdentityRow, StructureRow, TenantRow,
 } from './schema.js';
-import type { ServiceProvider, SpMetadataValues, SpSignatures, SpSourceKind, StoredConnector } from '../ports/index.js';
+import type { DisabledReason, ServiceProvider, SpMetadataValues, SpSignatures, SpSourceKind, StoredConnector } from '../ports/index.js';
 import type { ConnectorRow, ServiceProviderRow } from './schema.js';
 
 /** The form every timestamp is written in: ISO-8601 UTC, which sorts correctly as text. */
@@ -53,6 +53,7 @@ export function toAccount(row: AccountRow): Account {
     termsVersion: row.terms_version,
     termsAcceptedAt: toDateOrNull(row.terms_accepted_at),
     passwordChangedAt: toDateOrNull(row.password_changed_at),
+    disabledReason: row.disabled_reason as DisabledReason | null,
   };
 }
 

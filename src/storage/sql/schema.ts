@@ -53,6 +53,22 @@ export interface AccountsTable {
   terms_version: string | null;
   terms_accepted_at: Timestamp | null;
   password_changed_at: Timestamp | null;
+  // Added by 0010_admin.
+  disabled_reason: string | null;
+}
+
+export interface RoleGrantsTable {
+  id: string;
+  subject_kind: string;
+  subject_id: string;
+  role: string;
+  /** null: the platform. */
+  tenant_id: string | null;
+  /** JSON array of structure ids; empty: the whole tenant. */
+  structure_ids: string;
+  scope_key: string;
+  granted_at: Timestamp;
+  granted_by: string;
 }
 
 export interface AccountTotpTable {
@@ -212,6 +228,7 @@ export interface ServiceProvidersTable {
 export interface Database {
   tenants: TenantsTable;
   accounts: AccountsTable;
+  role_grants: RoleGrantsTable;
   federated_identities: FederatedIdentitiesTable;
   structures: StructuresTable;
   groups: GroupsTable;

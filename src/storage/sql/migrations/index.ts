@@ -15,6 +15,7 @@ import * as importStaging from './0006_import_staging.js';
 import * as clientOrigin from './0007_client_origin.js';
 import * as serviceProviders from './0008_service_providers.js';
 import * as spSending from './0009_sp_sending.js';
+import * as admin from './0010_admin.js';
 
 interface SqlMigration {
   // Migrations see an untyped database: they describe past schemas, not the current one.
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, SqlMigration> = {
   '0007_client_origin': clientOrigin,
   '0008_service_providers': serviceProviders,
   '0009_sp_sending': spSending,
+  '0010_admin': admin,
 };
 
 export const migrationNames: readonly string[] = Object.keys(MIGRATIONS).sort();
