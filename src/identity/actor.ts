@@ -1,9 +1,14 @@
+import type { AdminRole } from './admin-roles.js';
+
 /** Who performs an operation on accounts, clients or connectors, as the audit log names them. */
 export type Actor =
   /** Someone at the hub's command line. */
   | { kind: 'operator'; name: string }
-  /** An administrator signed in to the hub: a tenant's (`tenantId`) or the platform's (null). */
-  | { kind: 'admin'; accountId: string; tenantId: string | null }
+  /**
+   * An administrator at the admin console (`accountId`), or a script with its own client
+   * credentials (`accountId` null), acting with `role` on a tenant (`tenantId`) or the platform (null).
+   */
+  | { kind: 'admin'; accountId: string | null; clientId: string; role: AdminRole; tenantId: string | null }
   /** The hub itself, running a scheduled or start-up job. */
   | { kind: 'system'; job: string };
 

@@ -97,7 +97,8 @@ export const oidcConfigSchema = z.strictObject({
 });
 
 /** Scopes the hub knows: the OIDC and ENT ones, plus those of the configured APIs. */
-export const BASE_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'ent', 'ent_children'];
+/** `admin`: the admin API's; what a token may do there comes from the role grants of its subject. */
+export const BASE_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'ent', 'ent_children', 'admin'];
 
 export type OidcConfig = z.infer<typeof oidcConfigSchema>;
 export type ClientConfig = z.infer<typeof clientSchema>;

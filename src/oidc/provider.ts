@@ -10,6 +10,7 @@ import type { OidcModelAdapter } from '../storage/ports/oidc-adapter.js';
 import { ACR_VALUES } from '../identity/acr.js';
 import { stepsPathOf } from '../login/transaction.js';
 import { claimsFor, SCOPE_CLAIMS } from './claims.js';
+import { adminTokenClaims } from './admin-tokens.js';
 import { accountForToken, type AccountAccessDeps, CLIENT_TENANT, SERVED_TENANTS, servesTenant, type TenantBoundClient } from './account-access.js';
 import { BASE_SCOPES, type OidcConfig, type ProviderSettings } from './config.js';
 import { signInPolicy } from './sign-in-policy.js';
@@ -141,6 +142,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     loadExistingGrant,
     interactions: { policy: signInPolicy(store), url: (_ctx, interaction) => stepsPathOf(interaction.uid) },
     acrValues: ACR_VALUES,
+    // Admin tokens carry the sign-in's acr: the admin API requires two factors.
+    extraTokenClaims: (ctx, token) => adminTokenClaims(token as never, ctx.oidc.entities as never),
     // The RP names the upstream IdP (Keycloak's kc_idp_hint, here idp_hint): the login page is skipped.
     extraParams: ['idp_hint'],
     // With a token (code, refresh, access), the account must still be allowed to use it, and the

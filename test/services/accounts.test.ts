@@ -13,7 +13,7 @@ import { hashActivationCode } from '../../src/identity/activation-code.js';
 import { HubError, NotFound } from '../../src/shared/errors.js';
 import { openSqlStore, type SqlStore } from '../../src/storage/sql/index.js';
 
-const ADMIN: Actor = { kind: 'admin', accountId: 'admin-1', tenantId: 'lille' };
+const ADMIN: Actor = { kind: 'admin', accountId: 'admin-1', clientId: 'hub-admin', role: 'tenant-admin', tenantId: 'lille' };
 const NIGHTLY: Actor = { kind: 'system', job: 'nightly' };
 
 describe('services: accounts', () => {
@@ -44,7 +44,7 @@ describe('services: accounts', () => {
     expect(account.status).to.equal('active');
     expect(activation).to.equal(null);
     const [event] = await auditOf('lille');
-    expect(event!.details).to.deep.equal({ by: 'admin', admin: 'admin-1', adminTenant: 'lille' });
+    expect(event!.details).to.deep.equal({ by: 'admin', admin: 'admin-1', client: 'hub-admin', role: 'tenant-admin', adminTenant: 'lille' });
     expect(await auditOf(null)).to.deep.equal([]);
     expect(await auditOf('amiens')).to.deep.equal([]);
   });
@@ -119,11 +119,11 @@ describe('services: accounts', () => {
       expect(stored!.activationCodeHash).to.equal(hashActivationCode(rows[0]!.code));
       const events = await auditOf('lille');
       expect(events.filter((e) => e.type === 'activation.reset').map((e) => e.details)).to.deep.equal([
-        { by: 'admin', admin: 'admin-1', adminTenant: 'lille', bulk: true, structure: '0590001A' },
-        { by: 'admin', admin: 'admin-1', adminTenant: 'lille', bulk: true, structure: '0590001A' },
+        { by: 'admin', admin: 'admin-1', client: 'hub-admin', role: 'tenant-admin', adminTenant: 'lille', bulk: true, structure: '0590001A' },
+        { by: 'admin', admin: 'admin-1', client: 'hub-admin', role: 'tenant-admin', adminTenant: 'lille', bulk: true, structure: '0590001A' },
       ]);
       expect(events.find((e) => e.type === 'activation.reset_bulk')!.details)
-        .to.deep.equal({ by: 'admin', admin: 'admin-1', adminTenant: 'lille', structure: '0590001A', issued: 2, skipped: { active: 1 } });
+        .to.deep.equal({ by: 'admin', admin: 'admin-1', client: 'hub-admin', role: 'tenant-admin', adminTenant: 'lille', structure: '0590001A', issued: 2, skipped: { active: 1 } });
     });
 
     it('records the operation with what was issued when the sink fails halfway', async () => {

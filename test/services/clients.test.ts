@@ -12,7 +12,7 @@ import { Conflict, HubError } from '../../src/shared/errors.js';
 import { sha256Hex } from '../../src/shared/ids.js';
 import { openSqlStore, type SqlStore } from '../../src/storage/sql/index.js';
 
-const ADMIN: Actor = { kind: 'admin', accountId: 'admin-1', tenantId: 'lille' };
+const ADMIN: Actor = { kind: 'admin', accountId: 'admin-1', clientId: 'hub-admin', role: 'tenant-admin', tenantId: 'lille' };
 const settings = { name: 'Partner X', redirectUris: ['https://x.example/cb'] };
 
 describe('services: clients', () => {
@@ -34,7 +34,7 @@ describe('services: clients', () => {
     expect(record).to.include({ tenantId: 'lille', origin: 'cli', secretHash: sha256Hex(secret!) });
     const [event] = await auditOf('lille');
     expect(event).to.include({ type: 'client.created', clientId: 'partner-x' });
-    expect(event!.details).to.deep.equal({ by: 'admin', admin: 'admin-1', adminTenant: 'lille', public: false });
+    expect(event!.details).to.deep.equal({ by: 'admin', admin: 'admin-1', client: 'hub-admin', role: 'tenant-admin', adminTenant: 'lille', public: false });
     expect(await auditOf(null)).to.deep.equal([]);
   });
 
@@ -68,7 +68,7 @@ describe('services: clients', () => {
     expect(await updateClient(ports, ADMIN, 'partner-x', change)).to.deep.equal({ changed: [] });
     const events = await auditOf('lille');
     expect(events.map((e) => e.type)).to.deep.equal(['client.updated', 'client.created']);
-    expect(events[0]!.details).to.deep.equal({ by: 'admin', admin: 'admin-1', adminTenant: 'lille', changed: ['redirect_uris'] });
+    expect(events[0]!.details).to.deep.equal({ by: 'admin', admin: 'admin-1', client: 'hub-admin', role: 'tenant-admin', adminTenant: 'lille', changed: ['redirect_uris'] });
   });
 
   it('refuses to update a client the configuration declares', async () => {

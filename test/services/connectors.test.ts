@@ -12,7 +12,7 @@ import { CLI_OPERATOR } from '../../src/identity/actor.js';
 import { ConfigError, Conflict, HubError, NotFound } from '../../src/shared/errors.js';
 import { openSqlStore, type SqlStore } from '../../src/storage/sql/index.js';
 
-const ADMIN: Actor = { kind: 'admin', accountId: 'admin-1', tenantId: 'lille' };
+const ADMIN: Actor = { kind: 'admin', accountId: 'admin-1', clientId: 'hub-admin', role: 'tenant-admin', tenantId: 'lille' };
 const document = { id: 'lille-fim', type: 'oidc', displayName: 'FIM', enabled: true, oidc: { issuer: 'https://fim.example', clientId: 'hub' } };
 
 describe('services: stored connectors', () => {
@@ -34,8 +34,8 @@ describe('services: stored connectors', () => {
     expect(await store.forTenant('lille').connectors.list()).to.deep.equal([]);
     const events = await store.forTenant('lille').audit.list();
     expect(events.map((e) => [e.type, e.details])).to.deep.equal([
-      ['connector.removed', { by: 'admin', admin: 'admin-1', adminTenant: 'lille', connector: 'lille-fim' }],
-      ['connector.added', { by: 'admin', admin: 'admin-1', adminTenant: 'lille', connector: 'lille-fim', type: 'oidc', profile: 'academie', enabled: true }],
+      ['connector.removed', { by: 'admin', admin: 'admin-1', client: 'hub-admin', role: 'tenant-admin', adminTenant: 'lille', connector: 'lille-fim' }],
+      ['connector.added', { by: 'admin', admin: 'admin-1', client: 'hub-admin', role: 'tenant-admin', adminTenant: 'lille', connector: 'lille-fim', type: 'oidc', profile: 'academie', enabled: true }],
     ]);
     expect(await store.audit.list()).to.deep.equal([]);
   });

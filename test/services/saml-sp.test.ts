@@ -18,7 +18,7 @@ import { freePort } from '../../testing/net.js';
 import { writeSpMetadata } from '../../testing/harness/pysaml2-sp.js';
 import { startLoopbackServer, type LoopbackServer } from '../../testing/harness/loopback-server.js';
 
-const LILLE_ADMIN: Actor = { kind: 'admin', accountId: 'admin-1', tenantId: 'lille' };
+const LILLE_ADMIN: Actor = { kind: 'admin', accountId: 'admin-1', clientId: 'hub-admin', role: 'tenant-admin', tenantId: 'lille' };
 const GAR = 'https://gar.example/metadata';
 
 async function failure(promise: Promise<unknown>): Promise<HubError> {
@@ -78,7 +78,7 @@ describe('services: SAML service providers', function () {
     const added = await addServiceProvider(ports, LILLE_ADMIN, { owner: 'lille', from: { url: `${base}/metadata` }, displayName: ' Manuel ' });
     expect(added).to.deep.include({ tenantId: 'lille', displayName: 'Manuel', releasePolicy: 'generic', source: { kind: 'url', location: `${base}/metadata` } });
     const events = await store.forTenant('lille').audit.list();
-    expect(events.map((e) => e.details)).to.deep.equal([{ by: 'admin', admin: 'admin-1', adminTenant: 'lille', entityId: added.entityId, source: 'url', location: `${base}/metadata`, releasePolicy: 'generic', signatures: 'both', encryptAssertions: true }]);
+    expect(events.map((e) => e.details)).to.deep.equal([{ by: 'admin', admin: 'admin-1', client: 'hub-admin', role: 'tenant-admin', adminTenant: 'lille', entityId: added.entityId, source: 'url', location: `${base}/metadata`, releasePolicy: 'generic', signatures: 'both', encryptAssertions: true }]);
   });
 
   it('refuses, writing nothing: a taken entityID, an unknown tenant, a bad policy name, bad metadata, a missing file', async () => {

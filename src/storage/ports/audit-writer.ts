@@ -44,7 +44,7 @@ function actorDetails(actor: Actor): Record<string, unknown> {
     case 'operator':
       return { by: actor.name };
     case 'admin':
-      return { by: 'admin', admin: actor.accountId, adminTenant: actor.tenantId };
+      return { by: 'admin', admin: actor.accountId, client: actor.clientId, role: actor.role, adminTenant: actor.tenantId };
     case 'system':
       return { by: 'system', job: actor.job };
   }
