@@ -16,6 +16,18 @@ export interface OperationEvents {
   'activation.reset_bulk': { details: ResetSelection & { issued: number; skipped: Record<string, number> } };
   /** `accountId` null: the lock was on a login no account has. */
   'account.unlocked': { accountId: string | null; details: { login: string; wasLimited: boolean } };
+  'account.blocked': { accountId: string; details: { before: string } };
+  'account.unblocked': { accountId: string; details: { after: string } };
+  /** Every account of a profile of a school: `changed` blocked (or unblocked), `unchanged` left as they were. */
+  'accounts.blocked_bulk': { details: { uai: string; profile: string; changed: number; unchanged: number } };
+  'accounts.unblocked_bulk': { details: { uai: string; profile: string; changed: number; unchanged: number } };
+  'account.sessions_revoked': { accountId: string; details: Record<string, never> };
+  'account.second_factor_removed': { accountId: string; details: Record<string, never> };
+  'account.identity_unlinked': { accountId: string; details: { connector: string; subject: string } };
+  'account.login_changed': { accountId: string; details: { before: string; after: string } };
+  /** A role granted or revoked; `scope`: `platform`, the tenant, or its structures. */
+  'grant.added': { details: { grant: string; subjectKind: string; subject: string; role: string; tenant: string | null; structures: string[] } };
+  'grant.removed': { details: { grant: string; subjectKind: string; subject: string; role: string; tenant: string | null; structures: string[] } };
   'client.created': { clientId: string; details: { public: boolean } };
   'client.updated': { clientId: string; details: { changed: string[] } };
   'connector.added': { details: { connector: string; type: string; profile: string; enabled: boolean } };
