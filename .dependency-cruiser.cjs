@@ -15,6 +15,7 @@ const LAYERS = [
   ['login pages', ['login-pages']],
   ['protocols', ['oidc', 'saml/idp']],
   ['http', ['http']],
+  ['admin', ['admin']],
   ['configuration', ['config']],
   ['composition', ['wiring', 'dev']],
   ['commands', ['cli']],

@@ -5,6 +5,8 @@ import Router from '@koa/router';
 const ASSETS = {
   /** The one stylesheet of the hub's pages. */
   'hub.css': 'text/css; charset=utf-8',
+  /** The admin console's own rules, after hub.css (src/admin/console/layout.ts). */
+  'admin.css': 'text/css; charset=utf-8',
   /** The SAML HTTP-POST page's script, which sends its form (src/saml/idp/post-form.ts). */
   'saml-post.js': 'text/javascript; charset=utf-8',
   /** The SAML single-logout page's script, which moves on once the services answered (src/saml/idp/pages.ts). */

@@ -18,6 +18,11 @@ export interface ClientPorts {
   store: PlatformStore;
   /** The scopes the hub knows, the clients it declares, and whether it runs in development. */
   config: { clients: ClientConfig[]; mode: 'development' | 'production'; oidc: Pick<OidcConfig, 'resources'> };
+  /**
+   * Told of each client changed, so the serving hub drops its cached copy (other nodes read it
+   * again within the client cache's delay); the CLI, which serves nothing, has none.
+   */
+  changed?(clientId: string): void;
 }
 
 /** The client the development hub registers for its /demo page, rewritten at every start. */
@@ -69,6 +74,7 @@ function changedFields(before: OidcClientRecord, after: NewOidcClient): string[]
 
 /** Only the configuration (or development mode) brings back a client it disabled. */
 function disabledReason(c: OidcClientRecord): string {
+  if (c.origin === 'hub') return `client "${c.clientId}" is the hub's own: it cannot be changed`;
   return c.origin === 'development'
     ? `client "${c.clientId}" is disabled: it is the demo client of development mode`
     : `client "${c.clientId}" is disabled: the hub configuration no longer declares it (clients); declare it there again to use it`;
@@ -121,7 +127,7 @@ export async function updateClient(ports: ClientPorts, actor: Actor, clientId: s
   if (clientId === DEMO_CLIENT_ID && config.mode === 'development') throw invalid(`client "${clientId}" is the demo's, rewritten by the hub at every start in development`);
   const current = await store.clients.get(clientId);
   if (!current) throw new NotFound(`client "${clientId}" (see hub clients list)`);
-  if (current.disabledAt) throw invalid(disabledReason(current));
+  if (current.disabledAt || current.origin === 'hub') throw invalid(disabledReason(current));
   if (current.tenantId !== null && change.settings.firstParty) throw invalid('--first-party is reserved to platform clients');
   const base = clientConfigFromRecord(current);
   if (change.removeBackchannelLogoutUri) delete base.backchannelLogoutUri;
@@ -132,6 +138,35 @@ export async function updateClient(ports: ClientPorts, actor: Actor, clientId: s
   if (changed.length === 0) return { changed };
   if (current.tenantId === null) await store.clients.upsert(record, current.origin);
   else await store.forTenant(current.tenantId).clients.update(record);
+  ports.changed?.(record.clientId);
   await new AuditWriter(store, actor, current.tenantId).write('client.updated', { clientId: record.clientId, details: { changed } });
   return { changed };
+}
+
+/** The client if its owner is `owner` (a tenant id, or null for the platform); NotFound otherwise, as if it did not exist. */
+export async function ownedClient(store: PlatformStore, owner: string | null, clientId: string): Promise<OidcClientRecord> {
+  const client = await store.clients.get(clientId);
+  if (!client || client.tenantId !== owner) throw new NotFound(`client "${clientId}"`);
+  return client;
+}
+
+/** The clients of an owner (a tenant, or the platform), disabled ones included. */
+export async function clientsOf(store: PlatformStore, owner: string | null): Promise<OidcClientRecord[]> {
+  return owner === null ? store.clients.list() : store.forTenant(owner).clients.list();
+}
+
+/** A new secret for a confidential client: the old one stops working at once; the new one is returned to be shown once. */
+export async function rotateClientSecret(ports: ClientPorts, actor: Actor, owner: string | null, clientId: string): Promise<{ secret: string }> {
+  const { store, config } = ports;
+  const current = await ownedClient(store, owner, clientId);
+  if (config.clients.some((c) => c.clientId === clientId)) throw invalid(`client "${clientId}" is declared in the hub configuration (clients): its secret is set there`);
+  if (current.disabledAt || current.origin === 'hub') throw invalid(disabledReason(current));
+  if (current.secretHash === null) throw invalid(`client "${clientId}" is public (PKCE): it has no secret`);
+  const secret = newSecret();
+  const record: NewOidcClient = { clientId: current.clientId, name: current.name, firstParty: current.firstParty, secretHash: sha256Hex(secret), metadata: current.metadata };
+  if (current.tenantId === null) await store.clients.upsert(record, current.origin);
+  else await store.forTenant(current.tenantId).clients.update(record);
+  ports.changed?.(clientId);
+  await new AuditWriter(store, actor, current.tenantId).write('client.secret_rotated', { clientId, details: {} });
+  return { secret };
 }

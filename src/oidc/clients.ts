@@ -94,6 +94,11 @@ export class StoreClientAdapter implements Pick<OidcModelAdapter, 'find'> {
     return value;
   }
 
+  /** Drops this node's copy of a client changed here: the change takes effect at once on this node. */
+  forget(id: string): void {
+    this.cache.delete(id);
+  }
+
   // Clients are managed through the store, never through oidc-provider.
   async upsert(): Promise<void> {}
   async destroy(): Promise<void> {}

@@ -97,6 +97,13 @@ async function introspectionAllowed(ctx: KoaContextWithOIDC, access: AccountAcce
   return Boolean(issuedTo) && servesTenant(issuedTo as TenantBoundClient, account.tenantId);
 }
 
+const clientAdapters = new WeakMap<Provider, StoreClientAdapter>();
+
+/** A client was changed on this node (a new secret, new settings): the provider reads it again now. */
+export function forgetClient(provider: Provider, clientId: string): void {
+  clientAdapters.get(provider)?.forget(clientId);
+}
+
 export function createProvider(deps: ProviderDeps): Provider {
   const { settings: config, store } = deps;
   const clientAdapter = new StoreClientAdapter(store);
@@ -200,6 +207,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(`${new URL(config.issuer).origin}${prefix}`, configuration);
   provider.proxy = config.behindProxy;
   installHashedSecretCheck(provider);
+  clientAdapters.set(provider, clientAdapter);
   provider.on('server_error', (ctx, err) => deps.log.error({ err, path: ctx.path, requestId: ctx.state.requestId }, 'oidc server error'));
   provider.on('backchannel.error', (_ctx, err, client) => deps.log.warn({ err: (err as Error).message, clientId: client.clientId }, 'back-channel logout failed'));
   return provider;

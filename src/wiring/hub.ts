@@ -15,11 +15,13 @@ import type { HubConfig } from '../config/schema.js';
 import { createFederation } from '../federation/index.js';
 import { createHttpApp } from '../http/app.js';
 import { behindProxy } from '../http/client-address.js';
+import { openAdmin } from '../admin/open.js';
+import { adminTokenReader } from '../oidc/admin-tokens.js';
 import { corsGuard } from '../oidc/cors.js';
 import { interactionRouter } from '../oidc/interactions/routes.js';
 import { loadOrCreateKeys, type KeySet } from '../oidc/keys.js';
 import type { ProviderSettings } from '../oidc/config.js';
-import { cookieKeysOf, createProvider } from '../oidc/provider.js';
+import { cookieKeysOf, createProvider, forgetClient } from '../oidc/provider.js';
 import { oidcSignIn } from '../oidc/sign-in.js';
 import { loginProtocols } from '../login/protocols.js';
 import { openSamlIdp } from '../saml/idp/open.js';
@@ -58,12 +60,12 @@ class OpenedResources {
 /** Production refuses to start without a secrets key (config checks); development gets a labelled one. */
 const DEVELOPMENT_SECRETS_KEY = 'development-only secrets key: set HUB_SECRETS_KEY in production';
 
-function createLocalAuth(config: HubConfig, tenants: TenantDirectory, store: PlatformStore, sessions: SessionStorage, throttle: LoginThrottle): LocalAuth {
+function createLocalAuth(config: HubConfig, policies: AuthPolicies, store: PlatformStore, sessions: SessionStorage, throttle: LoginThrottle): LocalAuth {
   return new LocalAuth({
     store,
     ephemeral: sessions.ephemeral,
     throttle,
-    policies: new AuthPolicies(config.auth, tenants.authRules()),
+    policies,
     secrets: new SecretBox(config.auth.secretsKey ?? DEVELOPMENT_SECRETS_KEY, 'totp'),
     config: config.auth,
   });
@@ -86,6 +88,9 @@ interface SignIn {
   afterEndSession: Koa.Middleware;
   /** What the sign-in opened that must be closed with the hub (federation, the SAML IdP's schedule). */
   closables: Array<{ close(): Promise<void> }>;
+  /** The brute-force limits and the account policies, which the admin side reads and lifts too. */
+  throttle: LoginThrottle;
+  policies: AuthPolicies;
 }
 
 /** The provider's settings from the hub's config: a proxy stands in front when any is trusted. */
@@ -97,6 +102,7 @@ function providerSettings(config: HubConfig): ProviderSettings {
 async function createSignIn({ config, log, store, keys, tenants, sessions }: SignInDeps): Promise<SignIn> {
   const { ephemeral } = sessions;
   const throttle = new LoginThrottle(ephemeral, config.auth.throttle);
+  const policies = new AuthPolicies(config.auth, tenants.authRules());
   const provider = createProvider({ settings: providerSettings(config), store, keys, modelAdapter: sessions.modelAdapter, isLocked: (login) => throttle.isLocked(login), log });
   const signIn = oidcSignIn({ provider, ephemeral, log, sessionTtl: config.oidc.ttl.session });
   const samlIdp = config.samlIdp.enabled
@@ -110,7 +116,7 @@ async function createSignIn({ config, log, store, keys, tenants, sessions }: Sig
   const federation = await createFederation({ config: { ...config, sessionTtlSeconds: config.oidc.ttl.session }, tenants: tenants.declarations(), store, ephemeral, login, logout: signIn.logout, log });
   const pages = {
     provider, login, hubSession: signIn.hubSession, store, ephemeral,
-    auth: createLocalAuth(config, tenants, store, sessions, throttle),
+    auth: createLocalAuth(config, policies, store, sessions, throttle),
     termsVersion: config.auth.termsVersion,
     mfaIssuer: config.auth.mfaIssuer,
     signInTtl: config.oidc.ttl.interaction,
@@ -121,6 +127,7 @@ async function createSignIn({ config, log, store, keys, tenants, sessions }: Sig
   return {
     provider, routers: [...(samlIdp?.routers ?? []), interactions, ...federation.routers], afterEndSession: signIn.afterEndSession,
     closables: samlIdp ? [federation, samlIdp] : [federation],
+    throttle, policies,
   };
 }
 
@@ -133,8 +140,13 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
     await mirrorDeclaredClients(config, store, log);
     const developmentRouters = config.mode === 'development' ? await wireDevelopment(config, store, log) : [];
     const sessions = opened.add(await openSessionStorage(config.redis, log));
-    const { provider, routers, afterEndSession, closables } = await createSignIn({ config, log, store, keys, tenants, sessions });
+    const { provider, routers, afterEndSession, closables, throttle, policies } = await createSignIn({ config, log, store, keys, tenants, sessions });
     for (const closable of closables) opened.add(closable);
+    const admin = await openAdmin({
+      issuer: config.issuer, store, ephemeral: sessions.ephemeral, log, clients: config,
+      readToken: adminTokenReader(provider, { store, isLocked: (login) => throttle.isLocked(login) }),
+      accounts: { policies, throttle }, clientChanged: (clientId) => forgetClient(provider, clientId),
+    });
     const app = createHttpApp({
       issuer: config.issuer,
       trustProxy: config.http.trustProxy,
@@ -145,7 +157,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
       readiness: [{ name: 'database', check: () => store.ping() }, ...sessions.readiness],
       audit: store.audit,
       aroundProvider: [corsGuard(store), afterEndSession],
-      routers: [...routers, ...developmentRouters],
+      routers: [...routers, ...admin.routers, ...developmentRouters],
     });
     return { app, provider, store, close: () => opened.close() };
   } catch (err) {

@@ -40,7 +40,6 @@ function problems(log: Logger): Middleware {
     ctx.set('Cache-Control', 'no-store');
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new HubError('not_found', `no admin API route ${ctx.method} ${ctx.path}`, { status: 404 });
     } catch (err) {
       const problem = problemOf(err);
       if (problem.status >= 500) log.error({ err, requestId: ctx.state.requestId, path: ctx.path }, 'admin API request failed');
@@ -70,8 +69,20 @@ export function adminApiRouter(deps: AdminApiDeps): Router {
   router.get('/openapi.json', (ctx) => {
     ctx.body = document;
   });
+  // The body parser's own refusals (malformed JSON, too large) become problems a developer can act on.
+  const body: Middleware = async (ctx, next) => {
+    try {
+      await json(ctx, async () => undefined);
+    } catch (err) {
+      const status = (err as { status?: unknown }).status;
+      if (status === 413) throw new HubError('body_too_large', `the body is larger than ${API_BODY_LIMIT}`, { status: 413 });
+      if (status === 415) throw new HubError('unsupported_media_type', 'the body must be JSON (Content-Type: application/json)', { status: 415 });
+      throw new HubError('invalid_json', 'the body is not valid JSON', { status: 400 });
+    }
+    await next();
+  };
   for (const route of deps.routes) {
-    router[route.method](route.path, json, async (ctx) => {
+    router[route.method](route.path, body, async (ctx) => {
       const principal = await principalOf(deps.auth, bearerTokenOf(ctx.get('Authorization')));
       const reply = await runRoute(route, principal, {
         params: ctx.params, query: ctx.query, body: ctx.request.body, lang: langOf(ctx),
@@ -79,5 +90,9 @@ export function adminApiRouter(deps: AdminApiDeps): Router {
       send(ctx, reply);
     });
   }
+  // Declared last: whatever no route took is a problem too, not the hub's HTML 404.
+  router.all('/{*rest}', () => {
+    throw new HubError('not_found', 'no such admin API route', { status: 404 });
+  });
   return router;
 }

@@ -29,6 +29,7 @@ export interface OperationEvents {
   'grant.added': { details: { grant: string; subjectKind: string; subject: string; role: string; tenant: string | null; structures: string[] } };
   'grant.removed': { details: { grant: string; subjectKind: string; subject: string; role: string; tenant: string | null; structures: string[] } };
   'client.created': { clientId: string; details: { public: boolean } };
+  'client.secret_rotated': { clientId: string; details: Record<string, never> };
   'client.updated': { clientId: string; details: { changed: string[] } };
   'connector.added': { details: { connector: string; type: string; profile: string; enabled: boolean } };
   'connector.removed': { details: { connector: string } };

@@ -99,10 +99,11 @@ export interface FederatedIdentity {
 
 /**
  * Where a client comes from. `config`: the configuration's `clients`, mirrored at every start
- * (and disabled once no longer declared); `cli`: `hub clients add`; `development`: the demo
- * client of the development hub (disabled in production).
+ * (and disabled once no longer declared); `cli`: `hub clients add` (or the admin API);
+ * `development`: the demo client of the development hub (disabled in production); `hub`: the
+ * hub's own clients (the admin console), rewritten at every start.
  */
-export const CLIENT_ORIGINS = ['config', 'cli', 'development'] as const;
+export const CLIENT_ORIGINS = ['config', 'cli', 'development', 'hub'] as const;
 export type ClientOrigin = (typeof CLIENT_ORIGINS)[number];
 
 export interface OidcClientRecord {

@@ -144,7 +144,7 @@ export interface OidcClientsTable {
   metadata: Json;
   created_at: Timestamp;
   // Added by 0007_client_origin.
-  /** `config`, `cli` or `development` (ClientOrigin). */
+  /** `config`, `cli`, `development` or `hub` (ClientOrigin). */
   origin: string;
   disabled_at: Timestamp | null;
 }
