@@ -9,7 +9,7 @@ import type { AdminPermission, AdminRole } from '../../identity/admin-roles.js';
 import type { Actor } from '../../identity/actor.js';
 import { HubError, NotFound } from '../../shared/errors.js';
 import type { Lang } from '../../ui/i18n.js';
-import { actorOf, requirePlatform, requireReach, type AdminPrincipal, type Reach } from '../authorization.js';
+import { actorOf, Forbidden, requirePlatform, requireReach, type AdminPrincipal, type Reach } from '../authorization.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -61,6 +61,11 @@ export interface AdminRoute<P extends Schema | undefined = Schema | undefined, Q
   tag: string;
   level: RouteLevel;
   permission: AdminPermission;
+  /**
+   * A `tenant` route a role over some structures may use (the handler narrows to them);
+   * otherwise it needs a role over the whole tenant (clients, imports, roles, the audit log).
+   */
+  structureScoped?: boolean;
   params?: P;
   query?: Q;
   body?: B;
@@ -106,6 +111,7 @@ export async function runRoute(route: AdminRoute, principal: AdminPrincipal, inp
   if (route.level === 'tenant') {
     tenantId = String(params?.tenant ?? '');
     reach = requireReach(principal, route.permission, tenantId);
+    if (reach.kind === 'structures' && !route.structureScoped) throw new Forbidden(`your roles over some schools of ${tenantId} do not allow this: it needs a role over the whole tenant`);
     role = reach.role;
     if (!(await tenantExists(tenantId))) throw new NotFound(`tenant "${tenantId}"`);
   } else if (route.level === 'platform') {

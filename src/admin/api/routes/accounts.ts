@@ -55,7 +55,7 @@ const issuedCode = z.object({ account: accountSummary, code: z.string().describe
 export function accountRoutes(ports: AccountAdminPorts): AdminRoute[] {
   const base = '/tenants/:tenant/accounts';
   const action = (operationId: string, suffix: string, summary: string, run: (tenantId: string, reach: readonly string[] | null, id: string, actor: Parameters<typeof blockAccount>[1]) => Promise<unknown>) => route({
-    operationId, method: 'post', path: `${base}/:id/${suffix}`, summary, tag: 'accounts', level: 'tenant', permission: 'accounts.manage',
+    operationId, method: 'post', path: `${base}/:id/${suffix}`, summary, tag: 'accounts', level: 'tenant', structureScoped: true, permission: 'accounts.manage',
     params: accountParams, reply: { status: 204, description: 'Done.' },
     handle: async ({ params, reach, actor }) => {
       await run(params.tenant, structuresOf(reach), params.id, actor);
@@ -64,7 +64,7 @@ export function accountRoutes(ports: AccountAdminPorts): AdminRoute[] {
   });
   return [
     route({
-      operationId: 'searchAccounts', method: 'get', path: base, summary: 'Find accounts', tag: 'accounts', level: 'tenant', permission: 'accounts.read',
+      operationId: 'searchAccounts', method: 'get', path: base, summary: 'Find accounts', tag: 'accounts', level: 'tenant', structureScoped: true, permission: 'accounts.read',
       params: tenantParams, query: searchQuery, reply: { status: 200, description: 'A page of accounts.', schema: pageOf(accountSummary) },
       handle: async ({ params, query, reach }) => {
         const filters = { ...(query.profile ? { profile: query.profile } : {}), ...(query.status ? { status: query.status } : {}) };
@@ -73,7 +73,7 @@ export function accountRoutes(ports: AccountAdminPorts): AdminRoute[] {
       },
     }),
     route({
-      operationId: 'getAccount', method: 'get', path: `${base}/:id`, summary: 'An account, its links and why it cannot sign in', tag: 'accounts', level: 'tenant', permission: 'accounts.read',
+      operationId: 'getAccount', method: 'get', path: `${base}/:id`, summary: 'An account, its links and why it cannot sign in', tag: 'accounts', level: 'tenant', structureScoped: true, permission: 'accounts.read',
       params: accountParams, reply: { status: 200, description: 'The account.', schema: picture },
       handle: async ({ params, reach }) => {
         const p = await accountPicture(ports, params.tenant, structuresOf(reach), params.id);
@@ -87,7 +87,7 @@ export function accountRoutes(ports: AccountAdminPorts): AdminRoute[] {
       },
     }),
     route({
-      operationId: 'reissueActivationCode', method: 'post', path: `${base}/:id/activation-code`, summary: 'Issue a new activation code (the account is pending again)', tag: 'accounts', level: 'tenant', permission: 'accounts.manage',
+      operationId: 'reissueActivationCode', method: 'post', path: `${base}/:id/activation-code`, summary: 'Issue a new activation code (the account is pending again)', tag: 'accounts', level: 'tenant', structureScoped: true, permission: 'accounts.manage',
       params: accountParams, reply: { status: 201, description: 'The new code, shown once.', schema: issuedCode },
       handle: async ({ params, reach, actor }) => {
         const { account, activation } = await reissueActivationCode(ports, actor, params.tenant, structuresOf(reach), params.id);
@@ -100,7 +100,7 @@ export function accountRoutes(ports: AccountAdminPorts): AdminRoute[] {
     action('revokeSessions', 'revoke-sessions', 'End every session and token of the account', (t, r, id, actor) => revokeSessions(ports, actor, t, r, id)),
     action('removeSecondFactor', 'remove-second-factor', 'Remove the second factor (TOTP) and its recovery codes', (t, r, id, actor) => removeSecondFactor(ports, actor, t, r, id)),
     route({
-      operationId: 'unlinkIdentity', method: 'delete', path: `${base}/:id/identities/:identity`, summary: 'Unlink a federated identity', tag: 'accounts', level: 'tenant', permission: 'accounts.manage',
+      operationId: 'unlinkIdentity', method: 'delete', path: `${base}/:id/identities/:identity`, summary: 'Unlink a federated identity', tag: 'accounts', level: 'tenant', structureScoped: true, permission: 'accounts.manage',
       params: accountParams.extend({ identity: z.string().min(1).max(64) }), reply: { status: 204, description: 'Unlinked.' },
       handle: async ({ params, reach, actor }) => {
         await unlinkIdentity(ports, actor, params.tenant, structuresOf(reach), params.id, params.identity);
@@ -108,12 +108,12 @@ export function accountRoutes(ports: AccountAdminPorts): AdminRoute[] {
       },
     }),
     route({
-      operationId: 'changeLogin', method: 'put', path: `${base}/:id/login`, summary: 'Change the login (alias)', tag: 'accounts', level: 'tenant', permission: 'accounts.manage',
+      operationId: 'changeLogin', method: 'put', path: `${base}/:id/login`, summary: 'Change the login (alias)', tag: 'accounts', level: 'tenant', structureScoped: true, permission: 'accounts.manage',
       params: accountParams, body: z.object({ login: z.string().min(1).max(64) }), reply: { status: 200, description: 'The account.', schema: accountSummary },
       handle: async ({ params, body, reach, actor }) => ({ json: toAccountSummary(await changeLogin(ports, actor, params.tenant, structuresOf(reach), params.id, body.login)) }),
     }),
     route({
-      operationId: 'blockProfileOfSchool', method: 'post', path: '/tenants/:tenant/structures/:uai/block', summary: 'Block or unblock every account of a profile of a school', tag: 'accounts', level: 'tenant', permission: 'accounts.manage',
+      operationId: 'blockProfileOfSchool', method: 'post', path: '/tenants/:tenant/structures/:uai/block', summary: 'Block or unblock every account of a profile of a school', tag: 'accounts', level: 'tenant', structureScoped: true, permission: 'accounts.manage',
       params: tenantParams.extend({ uai: z.string().min(1).max(16) }),
       body: z.object({ profile: z.enum(PROFILES), block: z.boolean().describe('true: block; false: lift admins\' blocks.') }),
       reply: { status: 200, description: 'How many changed.', schema: z.object({ changed: z.number().int(), unchanged: z.number().int() }) },

@@ -1,0 +1,215 @@
+/**
+ * The authorization matrix: every admin route × every role × (its own scope, another structure
+ * of the tenant, another tenant), over HTTP with each role's own token. Expected outcomes come
+ * from the role table (src/identity/admin-roles.ts) and the route's declaration; a refusal must
+ * be a 403 or 404 (or a list without the foreign items) and must write nothing: no audit event,
+ * no changed account. A route without a fixture here fails the test, so new routes join the matrix.
+ */
+import { expect } from 'chai';
+import { adminRoutes } from '../../src/admin/open.js';
+import type { AdminRoute } from '../../src/admin/api/kit.js';
+import { ROLE_PERMISSIONS, type AdminRole } from '../../src/identity/admin-roles.js';
+import { hashActivationCode } from '../../src/identity/activation-code.js';
+import type { Account, PlatformStore } from '../../src/storage/ports/index.js';
+import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
+import { api, grantTo, scriptClient } from './kit.js';
+
+type Target = 'own' | 'otherStructure' | 'otherTenant';
+const TARGETS: Target[] = ['own', 'otherStructure', 'otherTenant'];
+
+/** Each role, where it is granted for the matrix. Helpdesk and structure admin hold the own school only. */
+const ROLES: Array<{ role: AdminRole; tenant: string | null; uais: string[] }> = [
+  { role: 'platform-admin', tenant: null, uais: [] },
+  { role: 'tenant-admin', tenant: 'lille', uais: [] },
+  { role: 'structure-admin', tenant: 'lille', uais: ['0599991A'] },
+  { role: 'import-operator', tenant: 'lille', uais: [] },
+  { role: 'helpdesk', tenant: 'lille', uais: ['0599991A'] },
+  { role: 'auditor', tenant: 'lille', uais: [] },
+];
+
+interface Place {
+  tenant: string;
+  uai: string;
+  account: Account;
+}
+
+interface World {
+  store: PlatformStore;
+  places: Record<Target, Place>;
+  /** A fresh number for ids that must not collide between calls. */
+  next(): number;
+}
+
+interface Call {
+  params?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: unknown;
+}
+
+/** How to call each route against a target; `lists`: the answer is a list that must not show the foreign place. */
+type Fixture = { lists?: boolean; call(place: Place, world: World): Promise<Call> | Call };
+
+/** The place's account login now: changeLogin renames it along the way. */
+const loginOf = async (place: Place, world: World) => (await world.store.accounts.findById(place.account.id))!.login;
+
+const plain = (): Fixture => ({ call: () => ({}) });
+const onAccount = (extra: (place: Place, world: World) => Promise<Call> | Call = () => ({})): Fixture => ({
+  call: async (place, world) => {
+    const more = await extra(place, world);
+    return { ...more, params: { id: place.account.id, ...more.params } };
+  },
+});
+
+const FIXTURES: Record<string, Fixture> = {
+  me: plain(),
+  listTenants: plain(),
+  searchAccounts: { lists: true, call: (place) => ({ query: { q: place.uai, by: 'uai' } }) },
+  getAccount: onAccount(),
+  reissueActivationCode: onAccount(),
+  blockAccount: onAccount(),
+  unblockAccount: onAccount(),
+  unlockAccount: onAccount(),
+  revokeSessions: onAccount(),
+  removeSecondFactor: onAccount(),
+  unlinkIdentity: onAccount(async (place, world) => {
+    const identity = await world.store.forTenant(place.tenant).identities.link(place.account.id, 'educonnect', `subject-${world.next()}`);
+    return { params: { identity: identity.id } };
+  }),
+  changeLogin: onAccount((_place, world) => ({ body: { login: `matrix.login${world.next()}` } })),
+  blockProfileOfSchool: { call: (place) => ({ params: { uai: place.uai }, body: { profile: 'Guest', block: true } }) },
+  listClients: plain(),
+  getClient: { call: (place) => ({ params: { clientId: `${place.tenant}-matrix-app` } }) },
+  createClient: { call: (_place, world) => ({ body: { clientId: `matrix-new-${world.next()}`, name: 'New', public: true, redirectUris: ['https://new.example/cb'], scopes: ['openid'] } }) },
+  updateClient: { call: (place) => ({ params: { clientId: `${place.tenant}-matrix-app` }, body: { name: `Renamed` } }) },
+  rotateClientSecret: { call: (place) => ({ params: { clientId: `${place.tenant}-matrix-app` } }) },
+  listClientsOfPlatform: plain(),
+  getClientOfPlatform: { call: () => ({ params: { clientId: 'platform-matrix-app' } }) },
+  createClientOfPlatform: { call: (_place, world) => ({ body: { clientId: `matrix-platform-${world.next()}`, name: 'New', public: true, redirectUris: ['https://new.example/cb'], scopes: ['openid'] } }) },
+  updateClientOfPlatform: { call: () => ({ params: { clientId: 'platform-matrix-app' }, body: { name: 'Renamed' } }) },
+  rotateClientSecretOfPlatform: { call: () => ({ params: { clientId: 'platform-matrix-app' } }) },
+  listGrants: plain(),
+  grantRole: { call: async (place, world) => ({ body: { subjectKind: 'account', subject: await loginOf(place, world), role: 'auditor', uais: [] } }) },
+  revokeGrant: {
+    call: async (place, world) => {
+      const grant = await world.store.roleGrants.grant({ subjectKind: 'client', subjectId: `ghost-${world.next()}`, role: 'auditor', tenantId: place.tenant, structureIds: [], grantedBy: 'test' });
+      return { params: { grant: grant.id } };
+    },
+  },
+  listGrantsOfPlatform: plain(),
+  grantRoleOfPlatform: { call: async (place, world) => ({ body: { subjectKind: 'account', subject: await loginOf(place, world), role: 'auditor', tenant: null, uais: [] } }) },
+  revokeGrantOfPlatform: {
+    call: async (_place, world) => {
+      const grant = await world.store.roleGrants.grant({ subjectKind: 'client', subjectId: `ghost-${world.next()}`, role: 'auditor', tenantId: null, structureIds: [], grantedBy: 'test' });
+      return { params: { grant: grant.id } };
+    },
+  },
+};
+
+type Outcome = 'allowed' | 'refused';
+
+/** What the role table says of this route, role and target. */
+function expected(route: AdminRoute, grant: (typeof ROLES)[number], target: Target): Outcome {
+  if (route.level === 'signed-in') return 'allowed';
+  const permitted = ROLE_PERMISSIONS[grant.role].has(route.permission);
+  if (route.level === 'platform') return permitted && grant.tenant === null ? 'allowed' : 'refused';
+  if (!permitted) return 'refused';
+  if (grant.tenant === null) return 'allowed';
+  if (target === 'otherTenant') return 'refused';
+  if (grant.uais.length > 0) return route.structureScoped && target === 'own' ? 'allowed' : 'refused';
+  return 'allowed';
+}
+
+function pathOf(route: AdminRoute, params: Record<string, string>): string {
+  return route.path.replace(/:(\w+)/g, (_whole, name: string) => encodeURIComponent(params[name] ?? `missing-${name}`));
+}
+
+/** Everything a refused request must not have changed: every audit log's size and the targets' accounts. */
+async function footprint(world: World): Promise<string> {
+  const logs = await Promise.all([world.store.audit.list({ limit: 100_000 }), ...['lille', 'amiens'].map((t) => world.store.forTenant(t).audit.list({ limit: 100_000 }))]);
+  const accounts = await Promise.all(TARGETS.map((t) => world.store.accounts.findById(world.places[t].account.id)));
+  const grants = await Promise.all([null, 'lille', 'amiens'].map((t) => world.store.roleGrants.listOn(t)));
+  return JSON.stringify({ logs: logs.map((l) => l.length), accounts: accounts.map((a) => a && { ...a, updatedAt: null }), grants: grants.map((g) => g.length) });
+}
+
+describe('admin API: the authorization matrix', function () {
+  this.timeout(180_000);
+  let hub: TestHub;
+  let world: World;
+  const tokens = new Map<AdminRole, string>();
+
+  before(async () => {
+    hub = await startTestHub();
+    const store = hub.hub.store;
+    let counter = 0;
+    const place = async (tenant: string, uai: string, login: string): Promise<Place> => {
+      const scope = store.forTenant(tenant);
+      const school = await scope.structures.upsert({ uai, name: `École ${uai}` });
+      const account = await scope.accounts.create({
+        login, profile: 'Student', firstName: 'Matrix', lastName: login, status: 'pending', activationCodeHash: hashActivationCode('abcd-efgh'), source: 'local',
+      });
+      await scope.memberships.attachToStructure(account.id, school.id);
+      return { tenant, uai, account };
+    };
+    world = {
+      store,
+      places: {
+        own: await place('lille', '0599991A', 'matrix.own'),
+        otherStructure: await place('lille', '0599992B', 'matrix.other'),
+        otherTenant: await place('amiens', '0809991C', 'matrix.amiens'),
+      },
+      next: () => (counter += 1),
+    };
+    const { addClient } = await import('../../src/oidc/client-service.js');
+    const { CLI_OPERATOR } = await import('../../src/identity/actor.js');
+    for (const [id, tenantId] of [['lille-matrix-app', 'lille'], ['amiens-matrix-app', 'amiens'], ['platform-matrix-app', null]] as const) {
+      await addClient({ store, config: hub.config }, CLI_OPERATOR, { clientId: id, tenantId, public: false, settings: { name: id, redirectUris: ['https://app.example/cb'] } });
+    }
+    for (const grant of ROLES) {
+      const client = await scriptClient(hub, `matrix-${grant.role}`);
+      await grantTo(hub, client.clientId, grant.role, grant.tenant, grant.uais);
+      tokens.set(grant.role, client.token);
+    }
+  });
+  after(() => hub?.stop());
+
+  it('has a fixture for every route', () => {
+    const missing = adminRoutes({ issuer: hub.url, store: hub.hub.store } as never).map((r) => r.operationId).filter((id) => !FIXTURES[id]);
+    expect(missing, 'routes without a matrix fixture').to.deep.equal([]);
+  });
+
+  it('allows exactly what the role table allows, and a refusal reads and writes nothing', async () => {
+    const routes = adminRoutes({ issuer: hub.url, store: hub.hub.store } as never);
+    const wrong: string[] = [];
+    let cases = 0;
+    for (const route of routes) {
+      const fixture = FIXTURES[route.operationId]!;
+      const targets = route.level === 'tenant' ? TARGETS : (['own'] as Target[]);
+      for (const grant of ROLES) {
+        for (const target of targets) {
+          cases += 1;
+          const place = world.places[target];
+          const call = await fixture.call(place, world);
+          const params = { tenant: place.tenant, ...call.params };
+          const query = call.query ? `?${new URLSearchParams(call.query)}` : '';
+          const before = await footprint(world);
+          const answer = await api(hub, tokens.get(grant.role)!, route.method.toUpperCase(), `${pathOf(route, params)}${query}`, call.body);
+          const want = expected(route, grant, target);
+          const label = `${route.operationId} as ${grant.role} on ${target}: ${answer.status} ${answer.body?.detail ?? ''}`;
+          const foreign = [world.places.otherStructure.account.id, world.places.otherTenant.account.id].filter((id) => id !== (want === 'allowed' ? place.account.id : ''));
+          const listed = fixture.lists && answer.status === 200 ? (answer.body.items as Array<{ id: string }>).map((i) => i.id) : [];
+          if (want === 'allowed') {
+            if ([401, 403, 404].includes(answer.status) || answer.status >= 500) wrong.push(`expected allowed, got ${label}`);
+            if (fixture.lists && target !== 'otherTenant' && !listed.includes(place.account.id)) wrong.push(`expected its own item listed: ${label}`);
+          } else {
+            const refusedList = fixture.lists && answer.status === 200 && listed.length === 0;
+            if (![403, 404].includes(answer.status) && !refusedList) wrong.push(`expected refused, got ${label}`);
+            if (listed.some((id) => foreign.includes(id))) wrong.push(`a foreign account was listed: ${label}`);
+            if ((await footprint(world)) !== before) wrong.push(`a refused request changed something: ${label}`);
+          }
+        }
+      }
+    }
+    expect(wrong, `${wrong.length} of ${cases} cases`).to.deep.equal([]);
+    expect(cases).to.be.greaterThan(200);
+  });
+});
