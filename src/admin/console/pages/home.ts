@@ -21,4 +21,5 @@ const homePage: ConsolePageHandler = async (r) => {
 
 export function homePages(router: Router, page: (handler: ConsolePageHandler) => (ctx: Context) => Promise<void>): void {
   router.get('/', page(homePage));
+  router.get('/t/:tenant', page(async (r) => r.ctx.redirect(`${tenantBase(r.tenant!.id)}/accounts?lang=${r.lang}`)));
 }
