@@ -1,8 +1,8 @@
 /**
  * A generated tenant for the account search's bench and plan tests, written by SQL on either
  * engine (the import would take many minutes): `accounts` people with French names drawn from
- * testing/french-names.ts, structures of `STRUCTURE_SIZE` consecutive accounts, each split into
- * classes of ~`CLASS_SIZE`.
+ * testing/french-names.ts, structures of `structureSize` consecutive accounts (600 by default),
+ * each split into classes of ~`CLASS_SIZE`.
  *
  * Account `i`: id `01930000-0000-7000-8000-<i, 12 hex digits>` (a UUIDv7's shape and order),
  * names from a multiplicative hash of `i` (so a structure holds all sorts of names), login
@@ -18,12 +18,11 @@ import { FIRST_NAMES, LAST_NAMES } from './french-names.js';
 
 export const STRUCTURE_SIZE = 600;
 export const CLASS_SIZE = 28;
-export const CLASSES_PER_STRUCTURE = Math.ceil(STRUCTURE_SIZE / CLASS_SIZE);
 
 export const accountId = (i: number): string => `01930000-0000-7000-8000-${i.toString(16).padStart(12, '0')}`;
 export const uaiOf = (structure: number): string => `${String(structure).padStart(7, '0')}S`;
 export const structureId = (tenantId: string, structure: number): string => `${tenantId}-s${structure}`;
-export const structureCount = (accounts: number): number => Math.ceil(accounts / STRUCTURE_SIZE);
+export const structureCount = (accounts: number, structureSize = STRUCTURE_SIZE): number => Math.ceil(accounts / structureSize);
 
 /** The name hash of account `i`, as the SQL computes it: last name `h % L`, first name `(h / L) % F`. */
 export function namesOf(i: number): { lastName: string; firstName: string; login: string } {
@@ -33,12 +32,13 @@ export function namesOf(i: number): { lastName: string; firstName: string; login
   return { lastName, firstName, login: `${loginPart(firstName)}.${loginPart(lastName)}${i}` };
 }
 
-export async function seedSearchTenant(store: SqlStore, tenantId: string, accounts: number): Promise<void> {
+export async function seedSearchTenant(store: SqlStore, tenantId: string, accounts: number, { structureSize = STRUCTURE_SIZE } = {}): Promise<void> {
   const postgres = store.dialect === 'postgres';
   const db = store.db as unknown as Kysely<any>;
   // PostgreSQL wants the parameter's type where it meets `||`.
   const t = postgres ? sql`${tenantId}::text` : sql`${tenantId}`;
-  const structures = structureCount(accounts);
+  const structures = structureCount(accounts, structureSize);
+  const classes = Math.ceil(structureSize / CLASS_SIZE);
   const lit = (n: number) => sql.lit(n);
   // Row numbers 0..n-1, in each engine's way.
   const series = (n: number) => (postgres
@@ -53,8 +53,8 @@ export async function seedSearchTenant(store: SqlStore, tenantId: string, accoun
       select ${t} || '-s' || i, ${t}, ${postgres ? sql`lpad(i::text, 7, '0')` : sql`printf('%07d', i)`} || 'S', 'Établissement ' || i
       from (${series(structures)}) as n`.execute(trx);
     await sql`insert into groups (id, tenant_id, structure_id, kind, code, name)
-      select ${t} || '-g' || i, ${t}, ${t} || '-s' || (i / ${lit(CLASSES_PER_STRUCTURE)}), 'class', 'C' || (i % ${lit(CLASSES_PER_STRUCTURE)}), 'Classe ' || (i % ${lit(CLASSES_PER_STRUCTURE)})
-      from (${series(structures * CLASSES_PER_STRUCTURE)}) as n`.execute(trx);
+      select ${t} || '-g' || i, ${t}, ${t} || '-s' || (i / ${lit(classes)}), 'class', 'C' || (i % ${lit(classes)}), 'Classe ' || (i % ${lit(classes)})
+      from (${series(structures * classes)}) as n`.execute(trx);
     const now = new Date().toISOString();
     const id = postgres ? sql`'01930000-0000-7000-8000-' || lpad(to_hex(n.i), 12, '0')` : sql`printf('01930000-0000-7000-8000-%012x', n.i)`;
     const ts = postgres ? sql`${now}::timestamptz` : sql`${now}`;
@@ -72,9 +72,9 @@ export async function seedSearchTenant(store: SqlStore, tenantId: string, accoun
       join bench_last_names l on l.k = n.h % ${L}
       join bench_first_names f on f.k = (n.h / ${L}) % ${F}`.execute(trx);
     await sql`insert into account_structures (tenant_id, account_id, structure_id)
-      select ${t}, ${id}, ${t} || '-s' || (n.i / ${lit(STRUCTURE_SIZE)}) from (${series(accounts)}) as n`.execute(trx);
+      select ${t}, ${id}, ${t} || '-s' || (n.i / ${lit(structureSize)}) from (${series(accounts)}) as n`.execute(trx);
     await sql`insert into group_members (tenant_id, account_id, group_id)
-      select ${t}, ${id}, ${t} || '-g' || ((n.i / ${lit(STRUCTURE_SIZE)}) * ${lit(CLASSES_PER_STRUCTURE)} + (n.i % ${lit(STRUCTURE_SIZE)}) / ${lit(CLASS_SIZE)})
+      select ${t}, ${id}, ${t} || '-g' || ((n.i / ${lit(structureSize)}) * ${lit(classes)} + (n.i % ${lit(structureSize)}) / ${lit(CLASS_SIZE)})
       from (${series(accounts)}) as n`.execute(trx);
     await sql`drop table bench_last_names`.execute(trx);
     await sql`drop table bench_first_names`.execute(trx);

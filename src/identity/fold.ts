@@ -62,18 +62,17 @@ const LETTERS = new RegExp(`[${[...FOLD_LETTERS.keys()].join('')}]`, 'g');
 /**
  * The folded form, in this order (PostgreSQL's `hub_fold` does the same steps): NFD, accents
  * dropped, A-Z lower-cased (ASCII only: other scripts keep their case on both sides), whole
- * letters and ligatures replaced, separator runs made one space, a space at either end
- * dropped, then cut at `FOLD_MAX_LENGTH` characters (code points, as PostgreSQL counts them).
+ * letters and ligatures replaced, separator runs made one space, cut at `FOLD_MAX_LENGTH`
+ * characters (code points, as PostgreSQL counts them), then a space at either end dropped.
  */
 export function foldName(text: string): string {
-  const folded = text
+  const spaced = text
     .normalize('NFD')
     .replace(MARKS, '')
     .replace(/[A-Z]+/g, (upper) => upper.toLowerCase())
     .replace(LETTERS, (c) => FOLD_LETTERS.get(c)!)
-    .replace(SEPARATOR_RUNS, ' ')
-    .replace(/^ | $/g, '');
-  return cut(folded, FOLD_MAX_LENGTH);
+    .replace(SEPARATOR_RUNS, ' ');
+  return cut(spaced, FOLD_MAX_LENGTH).replace(/^ | $/g, '');
 }
 
 function cut(text: string, max: number): string {

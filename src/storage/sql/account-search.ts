@@ -49,10 +49,16 @@ export interface SearchPlan {
   query: CompiledQuery;
 }
 
+/** What tests change to reach every plan on small data. */
+export interface SearchTuning {
+  /** `MEMBERS_FIRST_MAX` by default. */
+  membersFirstMax?: number;
+}
+
 export async function searchAccounts(
-  db: Kysely<Database>, tenantId: string, query: AccountSearch, filters: AccountFilters, page: KeysetPage,
+  db: Kysely<Database>, tenantId: string, query: AccountSearch, filters: AccountFilters, page: KeysetPage, tuning: SearchTuning = {},
 ): Promise<KeysetResult<Account>> {
-  const plan = await planAccountSearch(db, tenantId, query, filters, page);
+  const plan = await planAccountSearch(db, tenantId, query, filters, page, tuning);
   if (plan === null) return { items: [], next: null };
   const { rows } = await db.executeQuery<AccountRow & { sort_key: string }>(plan.query);
   const items = rows.slice(0, page.limit);
@@ -69,7 +75,7 @@ export async function searchAccounts(
  * an empty `structureIds`). With `structureIds`, counts their members first (capped).
  */
 export async function planAccountSearch(
-  db: Kysely<Database>, tenantId: string, query: AccountSearch, filters: AccountFilters, page: KeysetPage,
+  db: Kysely<Database>, tenantId: string, query: AccountSearch, filters: AccountFilters, page: KeysetPage, tuning: SearchTuning = {},
 ): Promise<SearchPlan | null> {
   if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > MAX_SEARCH_LIMIT) {
     throw invalid(`a search page holds 1 to ${MAX_SEARCH_LIMIT} accounts (asked for ${page.limit})`);
@@ -80,7 +86,8 @@ export async function planAccountSearch(
   if (Object.values(query).some((value) => value.includes('\0'))) return null;
   const s = new Statements(dialectOf(db as Kysely<any>), tenantId, filters, after, page.limit + 1);
   // Few members: start from them rather than from the name or login index.
-  const few = async () => filters.structureIds !== undefined && (await countMembers(db, tenantId, filters.structureIds)) <= MEMBERS_FIRST_MAX;
+  const membersFirstMax = tuning.membersFirstMax ?? MEMBERS_FIRST_MAX;
+  const few = async () => filters.structureIds !== undefined && (await countMembers(db, tenantId, filters.structureIds, membersFirstMax)) <= membersFirstMax;
   let statement: RawBuilder<unknown> | null;
   switch (query.kind) {
     case 'name': {
@@ -120,10 +127,10 @@ export async function planAccountSearch(
   return statement && { query: statement.compile(db) };
 }
 
-/** Members of the structures (of this tenant), counted up to `MEMBERS_FIRST_MAX + 1`. */
-async function countMembers(db: Kysely<Database>, tenantId: string, structureIds: readonly string[]): Promise<number> {
+/** Members of the structures (of this tenant), counted up to `max + 1`. */
+async function countMembers(db: Kysely<Database>, tenantId: string, structureIds: readonly string[], max: number): Promise<number> {
   const { rows } = await sql<{ n: number | string }>`select count(*) as n from (select 1 from account_structures
-    where tenant_id = ${tenantId} and structure_id in (${sql.join(structureIds)}) limit ${sql.lit(MEMBERS_FIRST_MAX + 1)}) as capped`.execute(db);
+    where tenant_id = ${tenantId} and structure_id in (${sql.join(structureIds)}) limit ${sql.lit(max + 1)}) as capped`.execute(db);
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -254,10 +261,14 @@ class Statements {
         ? this.inRange(sortKey, prefix)
         : sql`(${this.inRange(sortKey, prefix)} or ${this.inRange(sql.raw<string>(this.dialect === 'postgres' ? 'other_key collate "C"' : 'other_key'), prefix)})`;
     }
-    // CROSS JOIN makes SQLite start from the candidates (PostgreSQL plans it as any join).
+    // Each candidate's account by its primary key, whatever the planner thinks of reading them
+    // all: SQLite keeps the order of a CROSS JOIN; PostgreSQL would hash-join a few thousand
+    // candidates with a full read of the accounts, which a LATERAL with a LIMIT cannot become.
+    const accounts = this.dialect === 'postgres'
+      ? sql`candidates c cross join lateral (select * from accounts where id = c.account_id and tenant_id = ${this.tenantId} limit 1) a`
+      : sql`candidates c cross join accounts a on a.id = c.account_id and a.tenant_id = ${this.tenantId}`;
     return sql`with candidates as materialized (select distinct account_id from (${candidates}) as found),
-      keyed as materialized (select a.*, ${keys} from candidates c cross join accounts a
-        where a.id = c.account_id and a.tenant_id = ${this.tenantId} and ${this.filtered(sql.raw('a.id'), 'few')})
+      keyed as materialized (select a.*, ${keys} from ${accounts} where ${this.filtered(sql.raw('a.id'), 'few')})
       select * from keyed where ${condition} and ${this.afterCursor(sortKey)}
       order by ${sortKey}, id limit ${sql.lit(this.fetch)}`;
   }

@@ -11,8 +11,8 @@
  *   `(tenant_id, hub_fold(first_name || ' ' || last_name))`.
  *   Text compared byte-wise on both engines (`COLLATE "C"` on PostgreSQL, whose default
  *   collation may be a locale's), so a prefix is a range `[prefix, successor)`.
- * - Logins: `(tenant_id, login)`, byte-wise as well; the platform-wide unique index on `login`
- *   has the default collation and cannot serve a range there.
+ * - Logins, on PostgreSQL: `(tenant_id, login COLLATE "C")`; the platform-wide unique index on
+ *   `login` has the default collation and cannot serve a range there. SQLite's can (byte-wise).
  * - E-mails: `(tenant_id, lower(email))` and `(tenant_id, lower(academic_email))`, partial.
  *
  * The fold's table is frozen (see fold.ts): this function is what the indexes were built with.
@@ -28,7 +28,7 @@ const quote = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 /**
  * `hub_fold` for PostgreSQL, step by step as `foldName` (fold.ts): NFD, marks dropped, ASCII
  * lower-cased (`lower` under the "C" collation touches nothing else), ligatures by `replace`,
- * the other whole letters by one `translate`, separator runs made one space, ends trimmed, cut.
+ * the other whole letters by one `translate`, separator runs made one space, cut, ends trimmed.
  * Every piece is IMMUTABLE, so the function is, and expression indexes may use it.
  */
 export function postgresFoldFunction(): string {
@@ -39,7 +39,7 @@ export function postgresFoldFunction(): string {
   const single = letters.filter(([, to]) => to.length === 1);
   body = `translate(${body}, ${quote(single.map(([c]) => c).join(''))}, ${quote(single.map(([, c]) => c).join(''))})`;
   body = `regexp_replace(${body}, ${quote(`[${FOLD_SEPARATORS}]+`)}, ' ', 'g')`;
-  body = `left(btrim(${body}, ' '), ${FOLD_MAX_LENGTH})`;
+  body = `btrim(left(${body}, ${FOLD_MAX_LENGTH}), ' ')`;
   return `create or replace function hub_fold(t text) returns text language sql immutable parallel safe as $fold$ select ${body} $fold$`;
 }
 
@@ -55,7 +55,7 @@ export async function up(db: AnyDb, types: ColumnTypes): Promise<void> {
     // index, read in last-first order, without fetching the rows.
     `create index accounts_search_last_first_idx on accounts (tenant_id, ${lastFirst}, id, ${firstLast})`,
     `create index accounts_search_first_last_idx on accounts (tenant_id, ${firstLast})`,
-    `create index accounts_search_login_idx on accounts (tenant_id, login${bytewise})`,
+    ...(postgres ? [`create index accounts_search_login_idx on accounts (tenant_id, login${bytewise})`] : []),
     'create index accounts_search_email_idx on accounts (tenant_id, lower(email)) where email is not null',
     'create index accounts_search_academic_email_idx on accounts (tenant_id, lower(academic_email)) where academic_email is not null',
   ];
