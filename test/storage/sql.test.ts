@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { sql, type Kysely } from 'kysely';
 import { ConfigError, NotFound, ServiceUnavailable } from '../../src/shared/errors.js';
 import { newId } from '../../src/shared/ids.js';
+import { accountSearchConformance } from '../../testing/conformance/account-search.js';
 import { accountStoreConformance } from '../../testing/conformance/accounts.js';
 import { auditStoreConformance } from '../../testing/conformance/audit.js';
 import { clientStoreConformance } from '../../testing/conformance/clients.js';
@@ -50,7 +51,7 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
         await database.drop();
       },
     };
-  }, [accountStoreConformance, directoryStoreConformance, clientStoreConformance, connectorStoreConformance, serviceProviderStoreConformance, auditStoreConformance, importStoreConformance, garExportSourceConformance]);
+  }, [accountStoreConformance, accountSearchConformance, directoryStoreConformance, clientStoreConformance, connectorStoreConformance, serviceProviderStoreConformance, auditStoreConformance, importStoreConformance, garExportSourceConformance]);
 
   describe(`sql store: ${dialect}`, () => {
     let database: TestDatabase;

@@ -2,6 +2,7 @@ import type { Insertable, Kysely, Updateable } from 'kysely';
 import { Conflict, NotFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import type { Account, AccountPatch, AccountStore, NewAccount, Page, PlatformStore } from '../ports/index.js';
+import { searchAccounts } from './account-search.js';
 import { guarded, type ConflictRules } from './constraints.js';
 import { found, idConflict, label, paged, tenantLabel } from './queries.js';
 import { nowTimestamp, toAccount, toTimestamp } from './rows.js';
@@ -174,13 +175,10 @@ export function tenantAccounts(db: Kysely<Database>, tenantId: string): AccountS
       return Number(row.n);
     },
 
+    search: (query, filters, page) => searchAccounts(db, tenantId, query, filters, page),
+
     // Memberships, relations and identities go with it: their foreign keys cascade, in the
     // same statement, so there is no half-deleted account.
-    // Replaced by the search helper's branch (indexes of 0011_account_search).
-    async search(): Promise<never> {
-      throw new Error('account search is not built yet');
-    },
-
     async delete(id: string): Promise<void> {
       const result = await db.deleteFrom('accounts').where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
       if (result.numDeletedRows === 0n) throw new NotFound(label('accounts', id));

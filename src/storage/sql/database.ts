@@ -10,6 +10,7 @@ import pg from 'pg';
 import { ConfigError, ServiceUnavailable } from '../../shared/errors.js';
 import type { PlatformStore, TenantScope } from '../ports/index.js';
 import { platformAccounts } from './accounts.js';
+import { registerFold } from './account-search.js';
 import { auditStore } from './audit.js';
 import { platformClients } from './clients.js';
 import { connectorStore } from './connectors.js';
@@ -99,6 +100,8 @@ function sqliteEngine(path: string): Engine {
     // SQLite ignores foreign keys (and their cascades) unless asked, per connection.
     handle.pragma('foreign_keys = ON');
     handle.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    // The account search's indexes call it (0011): on every connection, before the migrations.
+    registerFold(handle);
     return (opened = handle);
   };
   return { dialect: 'sqlite', driver: new SqliteDialect({ database }), connection: () => opened };
