@@ -197,6 +197,15 @@ function describeAuditSearch(store: StoreRef, newTenant: TenantFactory): void {
       }
       expect((await allPages(log.scope.audit, {}, 2)).map(log.names)).to.deep.equal(['jk', 'ih', 'gf', 'ed', 'cb', 'a']);
       expect((await allPages(log.scope.audit, { types: ['login.', 'login'] }, 2)).map(log.names)).to.deep.equal(['kc', 'ba']);
+      expect((await allPages(log.scope.audit, { from: at(1000), to: at(3000) }, 1)).map(log.names)).to.deep.equal(['f', 'e', 'd', 'c']);
+    });
+
+    it('keeps the date bounds whatever the cursor: a cursor past `to` does not widen the search', async () => {
+      const newest = (await log.scope.audit.search({}, { limit: 1 })).next!; // after j (+4 s)
+      expect(log.names((await log.scope.audit.search({ to: at(1000) }, { limit: 100, after: newest })).items)).to.equal('ba');
+      expect(log.names((await log.scope.audit.search({ to: at(4001) }, { limit: 100, after: newest })).items)).to.equal('kihgfedcba');
+      const middle = (await log.scope.audit.search({}, { limit: 6 })).next!; // after f (+2 s)
+      expect(log.names((await log.scope.audit.search({ from: at(1000), to: at(5000) }, { limit: 100, after: middle })).items)).to.equal('edc');
     });
 
     it('refuses a cursor it did not hand out, and an empty page', async () => {
@@ -215,6 +224,7 @@ function describeAuditSearch(store: StoreRef, newTenant: TenantFactory): void {
       }
       expect(await collect(log.scope.audit.stream({}))).to.deep.equal(log.all);
       expect(log.names(await collect(log.scope.audit.stream({ types: ['login.'] }, { batchSize: 2 })))).to.equal('cba');
+      expect(log.names(await collect(log.scope.audit.stream({ from: at(1000), to: at(3000) }, { batchSize: 1 })))).to.equal('fedc');
       expect(await collect(log.scope.audit.stream({ types: [] }, { batchSize: 2 }))).to.deep.equal([]);
       await rejection(collect(log.scope.audit.stream({}, { batchSize: 0 })), InvariantBroken);
     });

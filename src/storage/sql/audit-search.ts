@@ -77,6 +77,17 @@ function olderThan(eb: AuditExpressions, cursor: AuditCursor): Expression<SqlBoo
   ]);
 }
 
+/**
+ * `filter` without its `to` when the cursor is earlier, which implies it. SQLite bounds an index
+ * range by one of two upper bounds and filters by the other: with `to` kept, every batch of a
+ * stream would walk again all the events of the batches before it.
+ */
+function withinCursor(filter: AuditFilter, cursor: AuditCursor): AuditFilter {
+  if (filter.to === undefined || cursor.at >= toTimestamp(filter.to)) return filter;
+  const { to: _impliedByCursor, ...rest } = filter;
+  return rest;
+}
+
 /** The searches of one scope's log (a tenant's, or the platform's when `tenantId` is null). */
 export function auditSearch(db: Kysely<Database>, tenantId: string | null) {
   async function page(filter: AuditFilter, limit: number, after: AuditCursor | null): Promise<KeysetResult<AuditEvent>> {
@@ -84,7 +95,7 @@ export function auditSearch(db: Kysely<Database>, tenantId: string | null) {
     // An empty list of types keeps nothing: no query.
     if (filter.types?.length === 0) return { items: [], next: null };
     const rows = await db.selectFrom('audit_events').selectAll()
-      .where((eb) => (after === null ? filterTerms(eb, tenantId, filter) : eb.and([filterTerms(eb, tenantId, filter), olderThan(eb, after)])))
+      .where((eb) => (after === null ? filterTerms(eb, tenantId, filter) : eb.and([filterTerms(eb, tenantId, withinCursor(filter, after)), olderThan(eb, after)])))
       .orderBy('at', 'desc').orderBy('seq', 'desc')
       // One more than asked tells whether another page follows, so the last page says so.
       .limit(limit + 1)

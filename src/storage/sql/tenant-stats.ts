@@ -1,6 +1,7 @@
 /**
  * The dashboard's figures, one GROUP BY each, counted by the engine. A structure filter is a
  * semi-join on account_structures (an account attached to two of the schools counts once).
+ * 0013's index on accounts (tenant_id, profile, status, id) covers the whole-tenant figures.
  * Counts come back as numbers from SQLite and as bigint text from PostgreSQL: `Number()` reads both.
  */
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
@@ -18,16 +19,48 @@ const DAY_MS = 86_400_000;
 const utcDay = (date: Date): string => date.toISOString().slice(0, 10);
 
 export function tenantStats(db: Kysely<Database>, tenantId: string): TenantStats {
-  // The UTC day of an event: SQLite keeps `at` as ISO text; PostgreSQL's timestamptz is put in UTC first.
-  const dayOf = dialectOf(db as unknown as Kysely<unknown>) === 'postgres'
-    ? sql<string>`to_char(at at time zone 'UTC', 'YYYY-MM-DD')`
-    : sql<string>`substr(at, 1, 10)`;
+  // The UTC day of an event: SQLite keeps `at` as ISO text; PostgreSQL's timestamptz is put in
+  // UTC first, grouped as a date and written as text once per day, not once per event.
+  const day = dialectOf(db as unknown as Kysely<unknown>) === 'postgres'
+    ? { group: sql<string>`(at at time zone 'UTC')::date`, text: sql<string>`to_char((at at time zone 'UTC')::date, 'YYYY-MM-DD')` }
+    : { group: sql<string>`substr(at, 1, 10)`, text: sql<string>`substr(at, 1, 10)` };
 
   /** Accounts of the tenant attached to one of `structureIds`. */
   const attachedTo = (structureIds: readonly string[]) => (eb: ExpressionBuilder<Database, 'accounts'>) =>
     eb('accounts.id', 'in', eb.selectFrom('account_structures').select('account_id')
       .where('account_structures.tenant_id', '=', tenantId)
       .where('structure_id', 'in', structureIds));
+
+  /** Per structure, its links' accounts: all of them, the active ones, the pending ones. */
+  const statusCounts = (eb: ExpressionBuilder<Database, 'accounts' | 'account_structures'>) => [
+    eb.fn.countAll<number | string>().as('accounts'),
+    eb.fn.sum<number | string>(eb.case().when('accounts.status', '=', 'active').then(1).else(0).end()).as('active'),
+    eb.fn.sum<number | string>(eb.case().when('accounts.status', '=', 'pending').then(1).else(0).end()).as('pending'),
+  ];
+
+  /**
+   * Every link of the tenant, read from the accounts' side: on SQLite, CROSS JOIN keeps that
+   * order, a scan of the tenant's accounts (0013's covering index) with one probe of the links'
+   * primary key each, four times faster at a million than probing from each school (which the
+   * planner prefers, to spare a sort). PostgreSQL reads it as an inner join and plans it freely.
+   * The link's tenant needs no check: its foreign key ties it to its account's.
+   */
+  const linksOfTenant = () => db.selectFrom('accounts')
+    .crossJoin('account_structures')
+    .whereRef('account_structures.account_id', '=', 'accounts.id')
+    .where('accounts.tenant_id', '=', tenantId)
+    .select((eb) => ['account_structures.structure_id', ...statusCounts(eb)])
+    .groupBy('account_structures.structure_id');
+
+  /** The links of a few structures, read from each structure's side. */
+  const linksOfStructures = (structureIds: readonly string[]) => db.selectFrom('account_structures')
+    .innerJoin('accounts', (join) => join
+      .onRef('accounts.id', '=', 'account_structures.account_id')
+      .onRef('accounts.tenant_id', '=', 'account_structures.tenant_id'))
+    .where('account_structures.tenant_id', '=', tenantId)
+    .where('account_structures.structure_id', 'in', structureIds)
+    .select((eb) => ['account_structures.structure_id', ...statusCounts(eb)])
+    .groupBy('account_structures.structure_id');
 
   return {
     async accountsByProfileAndStatus(filter: StatsFilter): Promise<ProfileStatusCount[]> {
@@ -44,27 +77,17 @@ export function tenantStats(db: Kysely<Database>, tenantId: string): TenantStats
 
     async activationByStructure(filter: StatsFilter): Promise<StructureActivation[]> {
       if (filter.structureIds?.length === 0) return [];
+      const counts = filter.structureIds === undefined ? linksOfTenant() : linksOfStructures(filter.structureIds);
       const rows = await db.selectFrom('structures')
-        .leftJoin('account_structures', (join) => join
-          .onRef('account_structures.structure_id', '=', 'structures.id')
-          .onRef('account_structures.tenant_id', '=', 'structures.tenant_id'))
-        .leftJoin('accounts', (join) => join
-          .onRef('accounts.id', '=', 'account_structures.account_id')
-          .onRef('accounts.tenant_id', '=', 'structures.tenant_id'))
-        .select((eb) => [
-          'structures.id', 'structures.uai', 'structures.name',
-          eb.fn.count('accounts.id').as('accounts'),
-          eb.fn.sum(eb.case().when('accounts.status', '=', 'active').then(1).else(0).end()).as('active'),
-          eb.fn.sum(eb.case().when('accounts.status', '=', 'pending').then(1).else(0).end()).as('pending'),
-        ])
+        .leftJoin(counts.as('c'), 'c.structure_id', 'structures.id')
+        .select(['structures.id', 'structures.uai', 'structures.name', 'c.accounts', 'c.active', 'c.pending'])
         .where('structures.tenant_id', '=', tenantId)
         .$if(filter.structureIds !== undefined, (q) => q.where('structures.id', 'in', filter.structureIds!))
-        .groupBy(['structures.id', 'structures.uai', 'structures.name'])
         .orderBy('structures.uai').orderBy('structures.id')
         .execute();
       return rows.map((row) => ({
         structureId: row.id, uai: row.uai, name: row.name,
-        accounts: Number(row.accounts), active: Number(row.active), pending: Number(row.pending),
+        accounts: Number(row.accounts ?? 0), active: Number(row.active ?? 0), pending: Number(row.pending ?? 0),
       }));
     },
 
@@ -75,12 +98,12 @@ export function tenantStats(db: Kysely<Database>, tenantId: string): TenantStats
       const today = Date.parse(utcDay(now));
       const wanted = Array.from({ length: days }, (_, i) => utcDay(new Date(today - (days - 1 - i) * DAY_MS)));
       const rows = await db.selectFrom('audit_events')
-        .select([dayOf.as('day'), (eb) => eb.fn.countAll().as('count')])
+        .select([day.text.as('day'), (eb) => eb.fn.countAll().as('count')])
         .where('tenant_id', '=', tenantId)
         .where('type', 'in', SIGN_IN_EVENT_TYPES)
         .where('at', '>=', toTimestamp(new Date(Date.parse(wanted[0]!))))
         .where('at', '<', toTimestamp(new Date(today + DAY_MS)))
-        .groupBy(dayOf)
+        .groupBy(day.group)
         .execute();
       const counted = new Map(rows.map((row) => [row.day, Number(row.count)]));
       return wanted.map((day) => ({ day, count: counted.get(day) ?? 0 }));

@@ -10,6 +10,11 @@
  *   partial: only operations carry one, a small part of a log that sign-ins fill.
  * No index on client_id: a client's events are most of a busy tenant's sign-ins, walked well
  * enough by the first index; every index is one more write on the sign-in path.
+ *
+ * And the dashboard's figures of a whole tenant (`sql/tenant-stats.ts`): accounts (tenant_id,
+ * profile, status, id) covers the count per profile and status, in its GROUP BY order, and the
+ * scan of the tenant's accounts that counts each school's (a tenth of the table's pages; at a
+ * million accounts on SQLite, 2.1 s → 0.17 s for the first, 3.9 s → 2.7 s for the second).
  */
 import { sql, type Kysely } from 'kysely';
 import type { ColumnTypes } from '../dialect.js';
@@ -25,10 +30,11 @@ export async function up(db: AnyDb, _types: ColumnTypes): Promise<void> {
   await db.schema.createIndex('audit_events_tenant_account_idx').on('audit_events').columns(['tenant_id', 'account_id', 'at', 'seq']).execute();
   await db.schema.createIndex('audit_events_tenant_type_idx').on('audit_events').columns(['tenant_id', 'type', 'at', 'seq']).execute();
   await sql`create index audit_events_tenant_actor_idx on audit_events (tenant_id, (${ACTOR}), at, seq) where ${ACTOR} is not null`.execute(db);
+  await db.schema.createIndex('accounts_tenant_profile_status_idx').on('accounts').columns(['tenant_id', 'profile', 'status', 'id']).execute();
 }
 
 export async function down(db: AnyDb): Promise<void> {
-  for (const name of ['audit_events_tenant_actor_idx', 'audit_events_tenant_type_idx', 'audit_events_tenant_account_idx', 'audit_events_tenant_at_seq_idx']) {
+  for (const name of ['accounts_tenant_profile_status_idx', 'audit_events_tenant_actor_idx', 'audit_events_tenant_type_idx', 'audit_events_tenant_account_idx', 'audit_events_tenant_at_seq_idx']) {
     await db.schema.dropIndex(name).ifExists().execute();
   }
   await db.schema.createIndex('audit_events_tenant_at_idx').on('audit_events').columns(['tenant_id', 'at']).execute();
