@@ -18,13 +18,15 @@
  *
  * Store keys: `throttle:login:<login>` (failure window), `throttle:lock:<login>` (the lock
  * ticket, value = lock end in epoch ms, TTL = lockSeconds; plus a window used to elect who set
- * the lock, see recordFailure) and `throttle:ip:<address>` (failure window).
+ * the lock, see recordFailure), `throttle:ip:<address>` (failure window) and the expiring set
+ * `throttle:locked` (the locked logins, each until its lock ends: what the store can list).
  */
 import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { setTimeout as wait } from 'node:timers/promises';
 import { z } from 'zod';
 import { normalizeLogin } from '../identity/login.js';
+import { InvariantBroken } from '../shared/errors.js';
 import type { EphemeralStore } from '../storage/ports/ephemeral.js';
 
 const seconds = z.number().int().positive();
@@ -165,6 +167,8 @@ export class LoginThrottle {
     if ((await this.ephemeral.get(lockKey(name))) !== null) return { lockedNow: false };
     const electedSetter = (await this.ephemeral.hit(lockKey(name), this.config.lockSeconds)) === 1;
     const until = Date.now() + this.config.lockSeconds * 1000;
+    // Listed before it is set: a lock never exists unlisted (a listed one without its ticket is skipped).
+    await this.ephemeral.addToSet(LOCKED_SET, name, new Date(until));
     await this.ephemeral.put(lockKey(name), String(until), this.config.lockSeconds);
     return { lockedNow: electedSetter };
   }
@@ -184,11 +188,29 @@ export class LoginThrottle {
     ]);
     // delete() removes the ticket and the window of a key: the lock and its election window go.
     await Promise.all([this.ephemeral.delete(lockKey(name)), this.ephemeral.delete(loginKey(name))]);
+    await this.ephemeral.removeFromSet(LOCKED_SET, name);
     return lock !== null || failures > 0;
   }
 
   async isLocked(login: string): Promise<boolean> {
     return (await this.ephemeral.get(lockKey(normalizeThrottleLogin(login)))) !== null;
+  }
+
+  /**
+   * The logins locked now (normalized, as the throttle keys them), the latest locked first, at
+   * most `limit`, each with the end of its lock. Platform-wide, and whether an account has the
+   * login or not (anyone can lock any login): the caller keeps those it may show. The lock
+   * ticket is the truth: a listed login whose ticket is gone (unlocked by a hub that did not
+   * list it, or caught between listing and locking) is left out.
+   */
+  async lockedLogins(limit = 1000): Promise<Array<{ login: string; until: Date }>> {
+    if (!Number.isInteger(limit) || limit < 1) throw new InvariantBroken(`a list of locked logins holds at least one, not ${limit}`);
+    const listed = await this.ephemeral.membersOf(LOCKED_SET, limit);
+    const tickets = await Promise.all(listed.map(({ member }) => this.ephemeral.get(lockKey(member))));
+    return listed.flatMap(({ member }, i) => {
+      const until = Number(tickets[i]);
+      return tickets[i] === null || !Number.isFinite(until) ? [] : [{ login: member, until: new Date(until) }];
+    });
   }
 
   /** The delay before the attempt that follows `failures` failures: 0 below delayAfter, then
@@ -207,6 +229,7 @@ export class LoginThrottle {
   }
 }
 
+const LOCKED_SET = 'throttle:locked';
 const loginKey = (name: string): string => `throttle:login:${name}`;
 const lockKey = (name: string): string => `throttle:lock:${name}`;
 const ipKey = (ip: string): string => `throttle:ip:${normalizeThrottleIp(ip)}`;

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { applyDelay, LoginThrottle, loginThrottleSchema, normalizeThrottleIp, normalizeThrottleLogin, type LoginThrottleConfig, type ThrottleDecision } from '../../src/auth/login-throttle.js';
+import { InvariantBroken } from '../../src/shared/errors.js';
 import type { EphemeralStore } from '../../src/storage/ports/ephemeral.js';
 import { memoryPair, redisPair, type EphemeralPair } from '../../testing/harness/ephemeral.js';
 
@@ -259,6 +260,63 @@ function throttleSuite(name: string, open: Open): void {
       // The address keeps its 4 failures: one more and it is limited.
       await p1.recordFailure('another.login', ip);
       expect(await p1.check('third.login', ip)).to.include({ allowed: false, reason: 'ip_limited' });
+    });
+
+    describe('locked logins', () => {
+      // A store of their own: the list covers the whole store, which the other tests fill.
+      let own: EphemeralPair;
+      beforeEach(async () => {
+        own = await open();
+      });
+      afterEach(() => own.close());
+      const throttles = (cfg: LoginThrottleConfig): [LoginThrottle, LoginThrottle] => [new LoginThrottle(own.a, cfg), new LoginThrottle(own.b, cfg)];
+      const lockNow = async (throttle: LoginThrottle, login: string, ip: string, failures: number) => {
+        for (let i = 0; i < failures; i++) await throttle.recordFailure(login, ip);
+      };
+
+      it('lists the logins locked now, latest first, with the end of each lock, to every process', async () => {
+        const [p1, p2] = throttles(config({ lockAfter: 2 }));
+        const { ip } = fresh();
+        const start = Date.now();
+        await lockNow(p1, 'Marie.Curie', ip, 2);
+        await sleep(5);
+        await p1.recordFailure('jean.dupont', ip);
+        await p2.recordFailure('jean.dupont', ip);
+        await p1.recordFailure('almost.locked', ip); // failures, no lock
+        const locked = await p2.lockedLogins();
+        expect(locked.map((l) => l.login)).to.deep.equal(['jean.dupont', 'marie.curie']);
+        for (const { until } of locked) expect(until.getTime()).to.be.within(start + 900_000, Date.now() + 900_000);
+        expect((await p1.lockedLogins(1)).map((l) => l.login)).to.deep.equal(['jean.dupont']);
+        expect(await p1.isLocked('almost.locked')).to.equal(false);
+      });
+
+      it('forgets a lock when it is lifted, or when it ends', async () => {
+        const [p1, p2] = throttles(config({ lockAfter: 1, windowSeconds: 1, lockSeconds: 1 }));
+        const { ip } = fresh();
+        await lockNow(p1, 'lifted', ip, 1);
+        await lockNow(p1, 'ending', ip, 1);
+        expect((await p2.lockedLogins()).map((l) => l.login)).to.have.members(['lifted', 'ending']);
+        expect(await p2.unlock('LIFTED')).to.equal(true);
+        expect((await p1.lockedLogins()).map((l) => l.login)).to.deep.equal(['ending']);
+        await sleep(1100);
+        expect(await p1.lockedLogins()).to.deep.equal([]);
+        // Locked again: listed again.
+        await lockNow(p2, 'ending', ip, 1);
+        expect((await p1.lockedLogins()).map((l) => l.login)).to.deep.equal(['ending']);
+      });
+
+      it('leaves out a listed login whose lock is gone, and refuses an empty list', async () => {
+        const [p1] = throttles(config({ lockAfter: 1 }));
+        await lockNow(p1, 'ticket.gone', fresh().ip, 1);
+        await lockNow(p1, 'still.locked', fresh().ip, 1);
+        // As a hub that does not list locks would unlock it: the ticket goes, the listing stays.
+        await own.b.delete('throttle:lock:ticket.gone');
+        expect((await p1.lockedLogins()).map((l) => l.login)).to.deep.equal(['still.locked']);
+        for (const limit of [0, -1, 1.5]) {
+          const refused = await p1.lockedLogins(limit).then(() => null, (error: unknown) => error);
+          expect(refused, String(limit)).to.be.instanceOf(InvariantBroken);
+        }
+      });
     });
   });
 }

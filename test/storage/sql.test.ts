@@ -15,9 +15,11 @@ import { garExportSourceConformance } from '../../testing/conformance/gar-export
 import { importStoreConformance } from '../../testing/conformance/imports.js';
 import { runStoreConformance } from '../../testing/conformance/kit.js';
 import { serviceProviderStoreConformance } from '../../testing/conformance/service-providers.js';
+import { tenantStatsConformance } from '../../testing/conformance/tenant-stats.js';
 import { migrateDownTo, migrateToLatest, migrationNames, openSqlStore, type SqlDialect, type SqlStore } from '../../src/storage/sql/index.js';
 import { ZERO_COUNTERS } from '../../src/storage/sql/imports/runs.js';
 import { createTestDatabase, freePort, type TestDatabase } from '../../testing/harness/postgres.js';
+import { atInstant } from '../../testing/frozen-clock.js';
 
 function sqliteDatabase(): Promise<TestDatabase> {
   const dir = mkdtempSync(join(tmpdir(), 'hub-sqlite-'));
@@ -51,7 +53,7 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
         await database.drop();
       },
     };
-  }, [accountStoreConformance, accountSearchConformance, directoryStoreConformance, clientStoreConformance, connectorStoreConformance, serviceProviderStoreConformance, auditStoreConformance, importStoreConformance, garExportSourceConformance]);
+  }, [accountStoreConformance, accountSearchConformance, directoryStoreConformance, clientStoreConformance, connectorStoreConformance, serviceProviderStoreConformance, auditStoreConformance, importStoreConformance, garExportSourceConformance, tenantStatsConformance]);
 
   describe(`sql store: ${dialect}`, () => {
     let database: TestDatabase;
@@ -193,6 +195,27 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
       expect((await lille.imports.findAccounts({ externalIds: ['LILLE-1', 'LILLE-2'], ines: [] })).map((a) => a.externalId).sort()).to.deep.equal(['LILLE-1', 'LILLE-2']);
       expect(await left('account_structures', 'tenant_id', lille.tenantId)).to.equal(2);
       expect(await left('import_pending_relations', 'run_id', run.id)).to.equal(1);
+    });
+
+    it('counts sign-ins per UTC day whatever the time zone of the database session', async () => {
+      // PostgreSQL: new sessions of this database start east of UTC (+14), where 23:30 UTC is the next day.
+      const zone = dialect === 'postgres' ? 'Pacific/Kiritimati' : null;
+      const name = zone ? (await sql<{ name: string }>`select current_database() as name`.execute(store.db)).rows[0]!.name : '';
+      if (zone) await sql.raw(`alter database ${name} set timezone to '${zone}'`).execute(store.db);
+      const east = await openSqlStore(database.url);
+      try {
+        if (zone) expect((await sql<{ TimeZone: string }>`show timezone`.execute(east.db)).rows[0]!.TimeZone).to.equal(zone);
+        const id = `t-${newId()}`;
+        await east.tenants.upsert({ id, name: id, academyCode: '00' });
+        const scope = east.forTenant(id);
+        await atInstant('2031-03-10T23:30:00.000Z', () => scope.audit.record({ type: 'login.success' }));
+        expect(await scope.stats.signInsPerDay(2, new Date('2031-03-11T12:00:00.000Z'))).to.deep.equal([
+          { day: '2031-03-10', count: 1 }, { day: '2031-03-11', count: 0 },
+        ]);
+      } finally {
+        await east.close();
+        if (zone) await sql.raw(`alter database ${name} reset timezone`).execute(store.db);
+      }
     });
 
     it('answers ping with ServiceUnavailable once closed', async () => {

@@ -55,5 +55,43 @@ export function ephemeralStoreConformance(name: string, open: () => Promise<Ephe
       await a.delete('acct:1');
       expect(await b.count('acct:1', 60)).to.equal(0);
     });
+
+    const inSeconds = (s: number) => new Date(Date.now() + s * 1000);
+    const members = async (store: EphemeralStore, key: string, limit = 100) => (await store.membersOf(key, limit)).map((m) => m.member);
+
+    it('an expiring set lists its current members, latest to end first, to every process', async () => {
+      const ends = { early: inSeconds(60), late: inSeconds(600), middle: inSeconds(300) };
+      for (const [member, end] of Object.entries(ends)) await (member === 'late' ? b : a).addToSet('locked:1', member, end);
+      expect(await b.membersOf('locked:1', 100)).to.deep.equal([
+        { member: 'late', expiresAt: ends.late }, { member: 'middle', expiresAt: ends.middle }, { member: 'early', expiresAt: ends.early },
+      ]);
+      expect(await members(a, 'locked:1', 2)).to.deep.equal(['late', 'middle']);
+      expect(await members(a, 'locked:other')).to.deep.equal([]);
+    });
+
+    it('an expiring set moves a member added again, and removes one on demand', async () => {
+      await a.addToSet('locked:2', 'x', inSeconds(60));
+      await a.addToSet('locked:2', 'y', inSeconds(120));
+      await b.addToSet('locked:2', 'x', inSeconds(180));
+      expect(await members(a, 'locked:2')).to.deep.equal(['x', 'y']);
+      await b.removeFromSet('locked:2', 'x');
+      await b.removeFromSet('locked:2', 'never-added');
+      expect(await members(a, 'locked:2')).to.deep.equal(['y']);
+      // A ticket or window of the same name is another thing: delete leaves the set alone.
+      await a.delete('locked:2');
+      expect(await members(b, 'locked:2')).to.deep.equal(['y']);
+    });
+
+    it('members leave an expiring set when their end comes, an end in the past at once', async () => {
+      await a.addToSet('locked:3', 'short', inSeconds(1));
+      await a.addToSet('locked:3', 'long', inSeconds(60));
+      await a.addToSet('locked:3', 'past', inSeconds(-1));
+      expect(await members(b, 'locked:3')).to.deep.equal(['long', 'short']);
+      // Moving a member's end into the past takes it out.
+      await b.addToSet('locked:3', 'long', inSeconds(-1));
+      expect(await members(a, 'locked:3')).to.deep.equal(['short']);
+      await sleep(1100);
+      expect(await members(a, 'locked:3')).to.deep.equal([]);
+    });
   });
 }

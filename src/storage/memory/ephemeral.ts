@@ -4,6 +4,8 @@ import type { EphemeralStore } from '../ports/ephemeral.js';
 export class MemoryEphemeralStore implements EphemeralStore {
   private readonly values = new Map<string, { value: string; expiresAt: number }>();
   private readonly windows = new Map<string, number[]>();
+  /** Expiring sets: member → end (epoch ms). */
+  private readonly sets = new Map<string, Map<string, number>>();
   private readonly sweeper = setInterval(() => this.sweep(), 60_000).unref();
 
   async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
@@ -42,6 +44,25 @@ export class MemoryEphemeralStore implements EphemeralStore {
     return this.recent(key, windowSeconds).length;
   }
 
+  async addToSet(key: string, member: string, expiresAt: Date): Promise<void> {
+    const set = this.sets.get(key) ?? new Map<string, number>();
+    set.set(member, expiresAt.getTime());
+    this.sets.set(key, set);
+  }
+
+  async removeFromSet(key: string, member: string): Promise<void> {
+    this.sets.get(key)?.delete(member);
+  }
+
+  async membersOf(key: string, limit: number): Promise<Array<{ member: string; expiresAt: Date }>> {
+    const now = Date.now();
+    return [...(this.sets.get(key) ?? [])]
+      .filter(([, end]) => end > now)
+      .sort(([, a], [, b]) => b - a)
+      .slice(0, limit)
+      .map(([member, end]) => ({ member, expiresAt: new Date(end) }));
+  }
+
   close(): void {
     clearInterval(this.sweeper);
   }
@@ -64,5 +85,9 @@ export class MemoryEphemeralStore implements EphemeralStore {
     for (const [key, entry] of this.values) if (entry.expiresAt <= now) this.values.delete(key);
     // Windows are at most a day long (the longest lock window); older stamps are of no use.
     for (const [key, stamps] of this.windows) if (!stamps.some((at) => at > now - 86_400_000)) this.windows.delete(key);
+    for (const [key, set] of this.sets) {
+      for (const [member, end] of set) if (end <= now) set.delete(member);
+      if (set.size === 0) this.sets.delete(key);
+    }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Short-lived shared state: replay caches (TOTP codes, SAML assertion ids), one-time tickets
- * (pending SAML requests, MFA steps) and sliding-window counters (brute-force limits). In Redis
- * when the hub runs several processes, so a limit or a replay check holds across all of them.
+ * (pending SAML requests, MFA steps), sliding-window counters (brute-force limits) and expiring
+ * sets (the logins locked now). In Redis when the hub runs several processes, so a limit or a
+ * replay check holds across all of them.
  */
 export interface EphemeralStore {
   /** Remembers `key` for `ttlSeconds`; true the first time, false while it is remembered (a replay). */
@@ -18,4 +19,14 @@ export interface EphemeralStore {
   hit(key: string, windowSeconds: number): Promise<number>;
   /** Events under `key` in the last `windowSeconds`, without recording one. */
   count(key: string, windowSeconds: number): Promise<number>;
+  /**
+   * Puts `member` in the expiring set `key` until `expiresAt` (again: its end moves); a member
+   * leaves by itself when its end comes, so the set holds what is current (the locked logins),
+   * which the other keys, read one by one, cannot list. Separate from tickets and windows:
+   * `delete` does not touch it.
+   */
+  addToSet(key: string, member: string, expiresAt: Date): Promise<void>;
+  removeFromSet(key: string, member: string): Promise<void>;
+  /** The members whose end has not come, the latest to end first, at most `limit`. */
+  membersOf(key: string, limit: number): Promise<Array<{ member: string; expiresAt: Date }>>;
 }

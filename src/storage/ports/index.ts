@@ -15,11 +15,14 @@ import type { NewServiceProvider, ServiceProvider, ServiceProviderMetadataUpdate
 import type { GarExportSource } from './gar-export.js';
 import type { ImportStore } from './imports.js';
 import type { RoleGrantStore } from './role-grants.js';
+import type { TenantStats } from './tenant-stats.js';
 
 export * from './model.js';
 export * from './imports.js';
 export * from './gar-export.js';
 export * from './role-grants.js';
+export * from './keyset-cursor.js';
+export * from './tenant-stats.js';
 
 export interface AccountStore {
   /** Conflict('login') if the login exists in any tenant; Conflict('externalId') within the tenant. */
@@ -153,10 +156,37 @@ export interface ServiceProviderStore {
   remove(entityId: string): Promise<void>;
 }
 
+/**
+ * Which events an audit search keeps; every criterion given must hold. `types`: exact types, or
+ * prefixes ending with `.` (`login.` keeps `login.success`, `login.failure`…), compared with
+ * case; an empty list keeps nothing. `actor`: who did an operation (`AuditWriter`'s details): an
+ * admin's account id (`details.admin`), else `details.by` (`cli`, `system`, `config`). `from` is
+ * included, `to` excluded: consecutive ranges [from, to) never count an event twice.
+ */
+export interface AuditFilter {
+  types?: readonly string[];
+  accountId?: string;
+  clientId?: string;
+  actor?: string;
+  from?: Date;
+  to?: Date;
+}
+
 export interface AuditStore {
   record(event: NewAuditEvent): Promise<AuditEvent>;
   /** Newest first. */
   list(page?: Page): Promise<AuditEvent[]>;
+  /**
+   * The events `filter` keeps, newest first (recording order within a millisecond), one keyset
+   * page at a time: a page after a cursor is the same whatever was recorded since. InvalidCursor
+   * for an `after` this search did not hand out.
+   */
+  search(filter: AuditFilter, page: KeysetPage): Promise<KeysetResult<AuditEvent>>;
+  /**
+   * Every event `filter` keeps, in `search`'s order, read `batchSize` (default 1000) per query:
+   * an export of the whole log never holds more than one batch.
+   */
+  stream(filter: AuditFilter, options?: { batchSize?: number }): AsyncIterable<AuditEvent>;
 }
 
 /** Everything one tenant owns, and nothing else. */
@@ -179,6 +209,8 @@ export interface TenantScope {
   readonly imports: ImportStore;
   /** What the GAR annuaire export reads, streamed. */
   readonly garExport: GarExportSource;
+  /** The admin dashboard's figures. */
+  readonly stats: TenantStats;
 }
 
 export interface PlatformStore {

@@ -12,6 +12,16 @@ redis.call('zadd', KEYS[1], ARGV[1], ARGV[3])
 redis.call('pexpire', KEYS[1], ARGV[2])
 return redis.call('zcard', KEYS[1])`;
 
+/**
+ * Adds (or moves) a member, drops those whose end has come, and lets the whole set expire with
+ * its last member, so an idle set leaves nothing behind. ARGV: now, end (ms), member.
+ */
+const ADD_TO_SET = `
+redis.call('zadd', KEYS[1], ARGV[2], ARGV[3])
+redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[1])
+local last = redis.call('zrange', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then redis.call('pexpireat', KEYS[1], last[2]) end`;
+
 const TAKE = "local v = redis.call('get', KEYS[1]); if v then redis.call('del', KEYS[1]) end; return v";
 
 export class RedisEphemeralStore implements EphemeralStore {
@@ -45,5 +55,21 @@ export class RedisEphemeralStore implements EphemeralStore {
 
   async count(key: string, windowSeconds: number): Promise<number> {
     return this.redis.zcount(`window:${key}`, Date.now() - windowSeconds * 1000 + 1, '+inf');
+  }
+
+  // A sorted set scored by each member's end (ms).
+  async addToSet(key: string, member: string, expiresAt: Date): Promise<void> {
+    await this.redis.eval(ADD_TO_SET, 1, `set:${key}`, String(Date.now()), String(expiresAt.getTime()), member);
+  }
+
+  async removeFromSet(key: string, member: string): Promise<void> {
+    await this.redis.zrem(`set:${key}`, member);
+  }
+
+  async membersOf(key: string, limit: number): Promise<Array<{ member: string; expiresAt: Date }>> {
+    const flat = await this.redis.zrevrangebyscore(`set:${key}`, '+inf', `(${Date.now()}`, 'WITHSCORES', 'LIMIT', 0, limit);
+    const members: Array<{ member: string; expiresAt: Date }> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) members.push({ member: flat[i]!, expiresAt: new Date(Number(flat[i + 1])) });
+    return members;
   }
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { newId } from '../../shared/ids.js';
 import type { AuditEvent, AuditStore, NewAuditEvent, Page } from '../ports/index.js';
+import { auditSearch } from './audit-search.js';
 import { guarded } from './constraints.js';
 import { paged, tenantLabel } from './queries.js';
 import { toAuditEvent, toJsonText, toTimestamp } from './rows.js';
@@ -8,7 +9,11 @@ import type { Database } from './schema.js';
 
 /** The audit trail of one tenant, or of the platform when `tenantId` is null. */
 export function auditStore(db: Kysely<Database>, tenantId: string | null): AuditStore {
+  const { search, stream } = auditSearch(db, tenantId);
   return {
+    search,
+    stream,
+
     async record(input: NewAuditEvent): Promise<AuditEvent> {
       const event: AuditEvent = {
         id: newId(),

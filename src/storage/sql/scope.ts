@@ -14,6 +14,7 @@ import { tenantRelations } from './relations.js';
 import { serviceProviderStore } from './service-providers.js';
 import type { Database } from './schema.js';
 import { tenantStructures } from './structures.js';
+import { tenantStats } from './tenant-stats.js';
 
 /**
  * Every store of the scope receives the tenant once, here, and filters every query by it.
@@ -35,5 +36,6 @@ export function tenantScope(db: Kysely<Database>, tenantId: string, imports: Imp
     audit: auditStore(db, tenantId),
     imports: tenantImports(db, tenantId, imports),
     garExport: tenantGarExport(db, tenantId),
+    stats: tenantStats(db, tenantId),
   };
 }
