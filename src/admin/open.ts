@@ -10,6 +10,8 @@ import type { AdminAuthDeps } from './authentication.js';
 import type { AdminRoute, TenantExists } from './api/kit.js';
 import { adminApiRouter } from './api/router.js';
 import { accountRoutes } from './api/routes/accounts.js';
+import { auditRoutes } from './api/routes/audit.js';
+import { dashboardRoutes } from './api/routes/dashboard.js';
 import { clientRoutes } from './api/routes/clients.js';
 import { grantRoutes } from './api/routes/grants.js';
 import { meRoutes } from './api/routes/me.js';
@@ -39,6 +41,8 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
     ...accountRoutes({ store, ...deps.accounts }),
     ...clientRoutes({ store, config: deps.clients, changed: deps.clientChanged }),
     ...grantRoutes(store),
+    ...auditRoutes(store),
+    ...dashboardRoutes({ store, throttle: deps.accounts.throttle }),
   ];
 }
 

@@ -20,7 +20,7 @@ import type { AuthPolicies } from './policy.js';
 export interface AccountAdminPorts {
   store: PlatformStore;
   policies: AuthPolicies;
-  throttle: Pick<LoginThrottle, 'isLocked' | 'unlock'>;
+  throttle: Pick<LoginThrottle, 'isLocked' | 'unlock' | 'lockedLogins'>;
 }
 
 /** Which structures an admin reaches in the tenant; null: all of them. */

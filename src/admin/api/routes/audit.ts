@@ -1,0 +1,58 @@
+/** The audit log of a tenant (or of the platform): filtered pages, and the CSV export, streamed. */
+import { z } from 'zod';
+import { Readable } from 'node:stream';
+import type { AuditEvent, AuditFilter, PlatformStore } from '../../../storage/ports/index.js';
+import { auditCsv } from '../../audit-csv.js';
+import { searchAudit, streamAudit } from '../../tenant-reads.js';
+import { pageOf, pageQuery, route, tenantParams, type AdminRoute } from '../kit.js';
+
+const filterQuery = z.object({
+  type: z.string().max(64).optional().describe('An event type, or its start ending with a dot (`login.`).'),
+  account: z.string().max(64).optional().describe('The account concerned (its id).'),
+  client: z.string().max(128).optional(),
+  actor: z.string().max(64).optional().describe('Who did it: an admin\'s account id, or `cli`, `system`.'),
+  from: z.iso.datetime({ offset: true }).or(z.iso.date()).optional().describe('From this date (included).'),
+  to: z.iso.datetime({ offset: true }).or(z.iso.date()).optional().describe('Until this date (excluded).'),
+});
+
+export const auditEvent = z.object({
+  id: z.string(), at: z.string(), type: z.string(), accountId: z.string().nullable(), clientId: z.string().nullable(),
+  ip: z.string().nullable(), details: z.record(z.string(), z.unknown()),
+});
+const toAuditEvent = (e: AuditEvent) => ({ id: e.id, at: e.at.toISOString(), type: e.type, accountId: e.accountId, clientId: e.clientId, ip: e.ip, details: e.details });
+
+function filterOf(q: z.output<typeof filterQuery>): AuditFilter {
+  return {
+    ...(q.type ? { types: [q.type] } : {}), ...(q.account ? { accountId: q.account } : {}), ...(q.client ? { clientId: q.client } : {}),
+    ...(q.actor ? { actor: q.actor } : {}), ...(q.from ? { from: new Date(q.from) } : {}), ...(q.to ? { to: new Date(q.to) } : {}),
+  };
+}
+
+const levels = [
+  { level: 'tenant' as const, base: '/tenants/:tenant/audit', params: tenantParams, suffix: '' },
+  { level: 'platform' as const, base: '/platform/audit', params: z.object({}), suffix: 'OfPlatform' },
+];
+
+export function auditRoutes(store: PlatformStore): AdminRoute[] {
+  return levels.flatMap(({ level, base, params, suffix }) => {
+    const tenantOf = (p: Record<string, unknown>) => (level === 'tenant' ? String(p.tenant) : null);
+    return [
+      route({
+        operationId: `searchAudit${suffix}`, method: 'get', path: base, summary: 'Audit events, newest first', tag: 'audit', level, permission: 'audit.read',
+        params, query: pageQuery.extend(filterQuery.shape), reply: { status: 200, description: 'A page of events.', schema: pageOf(auditEvent) },
+        handle: async ({ params: p, query }) => {
+          const page = await searchAudit(store, tenantOf(p), filterOf(query), { limit: query.limit, ...(query.after ? { after: query.after } : {}) });
+          return { json: { items: page.items.map(toAuditEvent), next: page.next } };
+        },
+      }),
+      route({
+        operationId: `exportAudit${suffix}`, method: 'get', path: `${base}.csv`, summary: 'Every audit event the filters keep, as CSV (streamed)', tag: 'audit', level, permission: 'audit.read',
+        params, query: filterQuery, reply: { status: 200, description: 'A CSV file (UTF-8 with BOM).', contentType: 'text/csv' },
+        handle: async ({ params: p, query, lang }) => ({
+          stream: Readable.from(auditCsv(streamAudit(store, tenantOf(p), filterOf(query)), { lang })),
+          contentType: 'text/csv; charset=utf-8', filename: `audit-${tenantOf(p) ?? 'platform'}.csv`,
+        }),
+      }),
+    ];
+  });
+}
