@@ -45,11 +45,24 @@ export const instructionsFor = (profile: Profile): Instructions => INSTRUCTIONS[
 
 const dateParts = new Intl.DateTimeFormat('fr-FR', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Paris' });
 
+/**
+ * formatToParts is slow, and the letters of a batch expire within the same few minutes: one
+ * formatting per minute (Paris days begin on a whole minute, so a minute has one date).
+ */
+const formatted = new Map<number, string>();
+
 /** `7 décembre 2026`, `1er janvier 2027`: the day as in Paris, where the schools are. */
 export function frenchDate(date: Date): string {
-  return dateParts.formatToParts(date)
-    .map((part) => (part.type === 'day' && part.value === '1' ? '1er' : part.value))
-    .join('');
+  const minute = Math.floor(date.getTime() / 60_000);
+  let text = formatted.get(minute);
+  if (text === undefined) {
+    text = dateParts.formatToParts(date)
+      .map((part) => (part.type === 'day' && part.value === '1' ? '1er' : part.value))
+      .join('');
+    if (formatted.size > 1000) formatted.clear();
+    formatted.set(minute, text);
+  }
+  return text;
 }
 
 export const LABELS = {

@@ -50,9 +50,9 @@ interface Format {
 }
 
 const FORMATS: Record<LettersPerPage, Format> = {
-  1: { columns: 1, rows: 1, margin: 0, padding: 64, qr: 160, gap: 18, size: { ent: 20, name: 26, text: 14, key: 18, small: 11 } },
+  1: { columns: 1, rows: 1, margin: 0, padding: 64, qr: 160, gap: 18, size: { ent: 20, name: 26, text: 14, key: 17, small: 11 } },
   2: { columns: 1, rows: 2, margin: 0, padding: 42, qr: 120, gap: 10, size: { ent: 14, name: 18, text: 11, key: 14, small: 9 } },
-  8: { columns: 2, rows: 4, margin: 14, padding: 12, qr: 62, gap: 4, size: { ent: 8.5, name: 10, text: 7.5, key: 9, small: 7 } },
+  8: { columns: 2, rows: 4, margin: 14, padding: 12, qr: 56, gap: 4, size: { ent: 8.5, name: 10, text: 7.5, key: 9, small: 7 } },
 };
 
 const GRAY = '#555555';
@@ -103,55 +103,95 @@ class LetterPages {
     doc.undash().restore();
   }
 
+  /**
+   * Beside the QR code (top right): the ENT, the person, class and school. Below it, across the
+   * letter: login, code, expiry, address, instructions. A long name or school is set smaller,
+   * then cut; a long login or address smaller, not broken; the instructions smaller if the room
+   * runs out.
+   */
   private letter(letter: Letter, cell: Box): void {
     const { padding, qr, gap, size } = this.format;
+    const fonts = this.fonts;
     const doc = this.doc;
-    const text = this.fonts.printable;
     const left = cell.x + padding;
     const width = cell.width - 2 * padding;
     const bottom = cell.y + cell.height - padding;
     const module = qr / this.qr.size;
-    // The QR code in the top right corner; its quiet zone (4 modules) is the padding above and
-    // beside it, and blank below and to its left.
-    const qrLeft = left + width - qr;
-    this.drawQr(qrLeft, cell.y + padding, module);
+    // The padding is the QR code's quiet zone above and to its right; 4 modules are left blank
+    // to its left and below.
+    this.drawQr(left + width - qr, cell.y + padding, module);
     const besideQr = width - qr - 4 * module - gap;
 
     let y = cell.y + padding;
-    /** One block of text at `y`, at most `lines` lines (an ellipsis past them), moving `y` below it. */
-    const block = (value: string, font: string, fontSize: number, blockWidth: number, lines: number, color = 'black') => {
-      const room = Math.min(lines * fontSize * LEADING, bottom - y);
-      if (room < fontSize) return;
-      doc.font(font).fontSize(fontSize).fillColor(color).text(text(value), left, y, { width: blockWidth, height: room, ellipsis: true, lineGap: 0 });
-      y = doc.y;
-    };
-    /** `label` then `value` in the fixed-width font, on one line if it fits. */
-    const keyLine = (label: string, value: string) => {
-      doc.font(this.fonts.regular).fontSize(size.key).fillColor('black')
-        .text(label, left, y, { width: besideQr, continued: true, lineGap: 0 })
-        .font(this.fonts.mono).text(text(value), { width: besideQr, height: 2 * size.key * LEADING, lineGap: 0 });
-      y = doc.y;
-    };
-
-    block(this.options.entName, this.fonts.bold, size.ent, besideQr, 1);
-    block(LABELS.letterOf(this.options.issuedOn), this.fonts.regular, size.small, besideQr, 1, GRAY);
-    y += gap;
-    block(`${letter.firstName} ${letter.lastName}`, this.fonts.bold, size.name, besideQr, 2);
     const place = [letter.className === null ? null : LABELS.className(letter.className), letter.schoolName].filter((p) => p !== null).join(' – ');
-    if (place !== '') block(place, this.fonts.regular, size.text, besideQr, 2);
-    y += gap;
-    keyLine(LABELS.login, letter.login);
-    keyLine(LABELS.code, formatActivationCode(letter.code));
-    block(LABELS.validUntil(letter.expiresAt), this.fonts.regular, size.text, besideQr, 1);
+    y = this.block(this.options.entName, { font: fonts.bold, size: size.ent, smallest: size.text, width: besideQr, lines: 1, left, y, bottom });
+    y = this.block(LABELS.letterOf(this.options.issuedOn), { font: fonts.regular, size: size.small, width: besideQr, lines: 1, left, y, bottom, color: GRAY });
+    y = this.block(`${letter.firstName} ${letter.lastName}`, { font: fonts.bold, size: size.name, smallest: size.small, width: besideQr, lines: 2, left, y: y + gap, bottom });
+    if (place !== '') y = this.block(place, { font: fonts.regular, size: size.text, smallest: size.small, width: besideQr, lines: 2, left, y, bottom });
 
-    y = Math.max(y, cell.y + padding + qr + 2 * module) + gap;
-    block(`${LABELS.address}${this.options.activationUrl}`, this.fonts.regular, size.text, width, 2);
-    y += gap;
+    y = Math.max(y + gap, cell.y + padding + qr + 4 * module);
+    y = this.keyLine(LABELS.login, letter.login, { left, y, width, size: size.key, valueFont: fonts.mono });
+    y = this.keyLine(LABELS.code, formatActivationCode(letter.code), { left, y, width, size: size.key, valueFont: fonts.mono });
+    y = this.block(LABELS.validUntil(letter.expiresAt), { font: fonts.regular, size: size.text, width, lines: 1, left, y, bottom });
+    y = this.keyLine(LABELS.address, this.options.activationUrl, { left, y, width, size: size.text, valueFont: fonts.regular });
+
     const instructions = instructionsFor(letter.profile);
-    block(instructions.title, this.fonts.bold, size.text, width, 1);
-    instructions.steps.forEach((step, i) => block(`${i + 1}. ${step}`, this.fonts.regular, size.text, width, 2));
-    y += gap / 2;
-    block(instructions.warning, this.fonts.regular, size.text, width, 3);
+    const paragraphs = [instructions.title, ...instructions.steps.map((step, i) => `${i + 1}. ${step}`), instructions.warning];
+    const heightAt = (fontSize: number) => gap + gap / 2 + paragraphs.reduce((sum, p, i) =>
+      sum + doc.font(i === 0 ? fonts.bold : fonts.regular).fontSize(fontSize).heightOfString(fonts.printable(p), { width, lineGap: 0 }), 0);
+    const fontSize = heightAt(size.text) <= bottom - y ? size.text : size.small;
+    y += gap;
+    paragraphs.forEach((p, i) => {
+      if (i === paragraphs.length - 1) y += gap / 2;
+      y = this.block(p, { font: i === 0 ? fonts.bold : fonts.regular, size: fontSize, width, lines: 3, left, y, bottom });
+    });
+  }
+
+  /**
+   * One block of text at `y`, at most `lines` lines; returns the `y` below it. With `smallest`,
+   * a text too long is set smaller, down to that size, before an ellipsis cuts it.
+   */
+  private block(value: string, at: { font: string; size: number; smallest?: number; width: number; lines: number; left: number; y: number; bottom: number; color?: string }): number {
+    const doc = this.doc;
+    const printed = this.fonts.printable(value);
+    doc.font(at.font);
+    let fontSize = at.size;
+    const fits = (s: number) => doc.fontSize(s).heightOfString(printed, { width: at.width, lineGap: 0 }) <= at.lines * s * LEADING + 0.01;
+    while (fontSize > (at.smallest ?? at.size) && !fits(fontSize)) fontSize = Math.max(at.smallest ?? at.size, fontSize - 0.5);
+    const room = Math.min(at.lines * fontSize * LEADING, at.bottom - at.y);
+    if (room < fontSize) return at.y;
+    doc.fontSize(fontSize).fillColor(at.color ?? 'black').text(printed, at.left, at.y, { width: at.width, height: room, ellipsis: true, lineGap: 0 });
+    return doc.y;
+  }
+
+  /**
+   * `label` then `value` on one line, the value set smaller if needed (down to the smallest
+   * size) rather than broken: a login or an address is copied character by character, and a
+   * line broken at one of its hyphens would read as a hyphenation. Only a value too long even
+   * then goes on its own line.
+   */
+  private keyLine(label: string, value: string, at: { left: number; y: number; width: number; size: number; valueFont: string }): number {
+    const doc = this.doc;
+    const smallest = this.format.size.small;
+    const printed = this.fonts.printable(value);
+    const labelWidth = doc.font(this.fonts.regular).fontSize(at.size).widthOfString(label);
+    const valueWidthAt = (s: number) => doc.font(at.valueFont).fontSize(s).widthOfString(printed);
+    const largestFitting = (room: number) => {
+      let fontSize = at.size;
+      while (fontSize > smallest && valueWidthAt(fontSize) > room) fontSize = Math.max(smallest, fontSize - 0.5);
+      return fontSize;
+    };
+    // Both on the same baseline, whatever the value's size.
+    const baseline = at.y + at.size;
+    doc.font(this.fonts.regular).fontSize(at.size).fillColor('black').text(label, at.left, baseline, { baseline: 'alphabetic', lineBreak: false });
+    const fontSize = largestFitting(at.width - labelWidth);
+    if (valueWidthAt(fontSize) <= at.width - labelWidth) {
+      doc.font(at.valueFont).fontSize(fontSize).text(printed, at.left + labelWidth, baseline, { baseline: 'alphabetic', lineBreak: false });
+      return at.y + at.size * LEADING;
+    }
+    const below = at.y + at.size * LEADING;
+    doc.font(at.valueFont).fontSize(largestFitting(at.width)).text(printed, at.left, below, { width: at.width, lineGap: 0 });
+    return doc.y;
   }
 
   private drawQr(x: number, y: number, module: number): void {
@@ -176,6 +216,8 @@ async function* render(letters: Letter[], options: LetterOptions): AsyncGenerato
   const written: Buffer[] = [];
   doc.on('data', (chunk: Buffer) => written.push(chunk));
   const ended = new Promise<void>((resolve, reject) => doc.once('end', resolve).once('error', reject));
+  // Awaited only at the end: an error before then must not count as unhandled (the reader stopping early leaves it pending).
+  ended.catch(() => undefined);
   /** What the document wrote until now: its stream hands chunks over once the current tick is done. */
   const take = async (): Promise<Buffer> => {
     await new Promise((resolve) => setImmediate(resolve));
