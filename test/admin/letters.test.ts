@@ -259,7 +259,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
 
     // On SQLite only: paging is the service's (the store's pages are checked on both engines by
     // the conformance suites), and seeding 620 accounts on PostgreSQL takes half a minute on CI.
-    (engine === 'sqlite' ? it : it.skip)('reads a large class in pages: every pending member once, the others counted', async function () {
+    if (engine === 'sqlite') it('reads a large class in pages: every pending member once, the others counted', async function () {
       this.timeout(120_000);
       const seeded = await seed();
       const school = (await seeded.scope.structures.findByUai(SCHOOL))!;
