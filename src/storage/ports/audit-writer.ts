@@ -3,10 +3,20 @@
  * changes…): each event type with the fields it records, and a writer that adds who did it.
  */
 import type { Actor } from '../../identity/actor.js';
+import type { Profile } from '../../identity/vocabulary.js';
 import type { AuditStore, PlatformStore, SpSignatures, SpSourceKind } from './index.js';
 
 /** What a bulk activation reset covers: a structure (and a class of it), or an import run. */
 export type ResetSelection = { structure: string; class?: string } | { run: string; source: string };
+
+/**
+ * Whose connection letters: a class of a school, a profile of a school, or one account (`uai`:
+ * the school its letter names, when it has several).
+ */
+export type LetterSelection =
+  | { kind: 'class'; uai: string; classCode: string }
+  | { kind: 'profile'; uai: string; profile: Profile }
+  | { kind: 'account'; accountId: string; uai?: string };
 
 /** Each event type, with what it records besides the actor. */
 export interface OperationEvents {
@@ -14,6 +24,8 @@ export interface OperationEvents {
   /** `bulk` with the selection when one of many (`hub users reset-activation --structure|--run`). */
   'activation.reset': { accountId: string; details: Record<string, never> | ({ bulk: true } & ResetSelection) };
   'activation.reset_bulk': { details: ResetSelection & { issued: number; skipped: Record<string, number> } };
+  /** Connection letters printed (`auth/connection-letters.ts`): a code issued per letter, each also `activation.reset`. */
+  'letters.issued': { details: { selection: LetterSelection; issued: number; skipped: Record<string, number> } };
   /** `accountId` null: the lock was on a login no account has. */
   'account.unlocked': { accountId: string | null; details: { login: string; wasLimited: boolean } };
   'account.blocked': { accountId: string; details: { before: string } };
