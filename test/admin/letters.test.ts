@@ -27,7 +27,7 @@ import { openSqlStore, type SqlStore } from '../../src/storage/sql/index.js';
 import { createTestDatabase, type TestDatabase } from '../../testing/harness/postgres.js';
 
 const run = promisify(execFile);
-const ADMIN: Actor = { kind: 'admin', accountId: 'admin-1', tenantId: null };
+const ADMIN: Actor = { kind: 'admin', accountId: 'admin-1', clientId: 'hub-admin-console', role: 'platform-admin', tenantId: null };
 const SCHOOL = '0590001A';
 const OTHER_SCHOOL = '0590002B';
 
@@ -153,11 +153,11 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       const audit = await events(seeded);
       const resets = audit.filter((e) => e.type === 'activation.reset');
       expect(resets.map((e) => e.accountId).sort()).to.deep.equal(letters.map((l) => l.accountId).sort());
-      expect(resets[0]!.details).to.deep.equal({ by: 'admin', admin: 'admin-1', adminTenant: null, bulk: true, structure: SCHOOL, class: '6A' });
+      expect(resets[0]!.details).to.deep.equal({ by: 'admin', admin: 'admin-1', client: 'hub-admin-console', role: 'platform-admin', adminTenant: null, bulk: true, structure: SCHOOL, class: '6A' });
       const summary = audit.filter((e) => e.type === 'letters.issued');
       expect(summary).to.have.length(1);
       expect(summary[0]!.details).to.deep.equal({
-        by: 'admin', admin: 'admin-1', adminTenant: null,
+        by: 'admin', admin: 'admin-1', client: 'hub-admin-console', role: 'platform-admin', adminTenant: null,
         selection: { kind: 'class', uai: SCHOOL, classCode: '6A' }, issued: 6, skipped: { active: 1, disabled: 1, disappeared: 1 },
       });
     });
@@ -206,7 +206,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       expect(verifyActivationCode(letter!.code, account.activationCodeHash!)).to.equal(true);
       const audit = await events(seeded);
       expect(audit.map((e) => [e.type, e.accountId])).to.deep.equal([['activation.reset', account.id], ['letters.issued', null]]);
-      expect(audit[0]!.details).to.deep.equal({ by: 'admin', admin: 'admin-1', adminTenant: null });
+      expect(audit[0]!.details).to.deep.equal({ by: 'admin', admin: 'admin-1', client: 'hub-admin-console', role: 'platform-admin', adminTenant: null });
       expect(audit[1]!.details).to.deep.include({ selection: { kind: 'account', accountId: account.id }, issued: 1, skipped: {} });
 
       // A pending one gets a new code too; the school may be named when it has several.
