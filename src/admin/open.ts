@@ -12,6 +12,7 @@ import { adminApiRouter } from './api/router.js';
 import { accountRoutes } from './api/routes/accounts.js';
 import { auditRoutes } from './api/routes/audit.js';
 import { dashboardRoutes } from './api/routes/dashboard.js';
+import { letterRoutes, type LetterSettings } from './api/routes/letters.js';
 import { clientRoutes } from './api/routes/clients.js';
 import { grantRoutes } from './api/routes/grants.js';
 import { meRoutes } from './api/routes/me.js';
@@ -29,6 +30,7 @@ export interface AdminDeps {
   readToken: AdminTokenReader;
   accounts: Omit<AccountAdminPorts, 'store'>;
   clients: ClientPorts['config'];
+  letters: LetterSettings;
   /** A client changed here: the provider of this node reads it again. */
   clientChanged(clientId: string): void;
   log: Logger;
@@ -43,6 +45,7 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
     ...grantRoutes(store),
     ...auditRoutes(store),
     ...dashboardRoutes({ store, throttle: deps.accounts.throttle }),
+    ...letterRoutes({ store, ...deps.accounts }, deps.letters),
   ];
 }
 

@@ -137,7 +137,7 @@ async function* membersOf(store: PlatformStore, tenantId: string, uai: string, p
   }
 }
 
-async function structureInReach(store: PlatformStore, tenantId: string, reach: StructureReach, uai: string): Promise<Structure> {
+export async function structureInReach(store: PlatformStore, tenantId: string, reach: StructureReach, uai: string): Promise<Structure> {
   const structure = await store.forTenant(tenantId).structures.findByUai(uai);
   if (!structure || (reach !== null && !reach.includes(structure.id))) throw new NotFound(`structure ${uai}`);
   return structure;

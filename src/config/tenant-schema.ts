@@ -21,6 +21,14 @@ export const tenantSchema = z.strictObject({
   auth: tenantAuthSchema.optional(),
   /** The GAR project id and the schools that use the GAR; absent: none. See src/identity/gar.ts. */
   gar: tenantGarSchema.optional(),
+  /**
+   * What the connection letters print: the ENT's name, and where the code is typed (the ENT
+   * portal whose login page offers « Activer mon compte »; absent: the hub's own address).
+   */
+  letters: z.strictObject({
+    entName: z.string().min(1).max(80).default('ENT Hauts-de-France'),
+    activationUrl: z.string().url().optional(),
+  }).default({ entName: 'ENT Hauts-de-France' }),
 });
 
 export type TenantConfig = z.infer<typeof tenantSchema>;

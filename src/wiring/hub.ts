@@ -15,6 +15,7 @@ import type { HubConfig } from '../config/schema.js';
 import { createFederation } from '../federation/index.js';
 import { createHttpApp } from '../http/app.js';
 import { behindProxy } from '../http/client-address.js';
+import type { AdminRoute } from '../admin/api/kit.js';
 import { openAdmin } from '../admin/open.js';
 import { adminTokenReader } from '../oidc/admin-tokens.js';
 import { corsGuard } from '../oidc/cors.js';
@@ -40,6 +41,8 @@ export interface Hub {
   app: Koa;
   provider: Provider;
   store: PlatformStore;
+  /** The admin API's routes, as served (and described at /admin/api/openapi.json). */
+  adminRoutes: readonly AdminRoute[];
   close(): Promise<void>;
 }
 
@@ -131,6 +134,12 @@ async function createSignIn({ config, log, store, keys, tenants, sessions }: Sig
   };
 }
 
+/** What a tenant's connection letters print (its file's `letters`, else the defaults). */
+function lettersOf(tenants: TenantDirectory, issuer: string, tenantId: string): { entName: string; activationUrl: string } {
+  const letters = tenants.declaration(tenantId)?.letters;
+  return { entName: letters?.entName ?? 'ENT Hauts-de-France', activationUrl: letters?.activationUrl ?? issuer };
+}
+
 export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
   const opened = new OpenedResources();
   try {
@@ -146,6 +155,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
       issuer: config.issuer, store, ephemeral: sessions.ephemeral, log, clients: config,
       readToken: adminTokenReader(provider, { store, isLocked: (login) => throttle.isLocked(login) }),
       accounts: { policies, throttle }, clientChanged: (clientId) => forgetClient(provider, clientId),
+      letters: { of: (tenantId) => lettersOf(tenants, config.issuer, tenantId) },
     });
     const app = createHttpApp({
       issuer: config.issuer,
@@ -159,7 +169,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
       aroundProvider: [corsGuard(store), afterEndSession],
       routers: [...routers, ...admin.routers, ...developmentRouters],
     });
-    return { app, provider, store, close: () => opened.close() };
+    return { app, provider, store, adminRoutes: admin.routes, close: () => opened.close() };
   } catch (err) {
     await opened.close();
     throw err;
