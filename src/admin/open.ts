@@ -18,6 +18,9 @@ import { grantRoutes } from './api/routes/grants.js';
 import { meRoutes } from './api/routes/me.js';
 import { CONSOLE_CLIENT_ID, consoleClientRecord } from './console/client.js';
 import { accountPages } from './console/pages/accounts.js';
+import { auditPages } from './console/pages/audit.js';
+import { dashboardPages } from './console/pages/dashboard.js';
+import { letterPages } from './console/pages/letters.js';
 import { clientPages } from './console/pages/clients.js';
 import { homePages } from './console/pages/home.js';
 import { consoleRouter } from './console/router.js';
@@ -58,8 +61,11 @@ export async function openAdmin(deps: AdminDeps): Promise<{ routers: Router[]; r
   const api = adminApiRouter({ routes, auth, tenantExists, issuer: deps.issuer, log: deps.log });
   const console = consoleRouter({ sessions: new ConsoleSessions(deps.issuer, deps.ephemeral), auth, routes, tenantExists, store: deps.store, log: deps.log }, (router, page) => {
     homePages(router, page);
+    dashboardPages(router, page);
     accountPages(router, page);
+    letterPages(router, page);
     clientPages(router, page);
+    auditPages(router, page);
   });
   return { routers: [api, console], routes };
 }

@@ -21,5 +21,4 @@ const homePage: ConsolePageHandler = async (r) => {
 
 export function homePages(router: Router, page: (handler: ConsolePageHandler) => (ctx: Context) => Promise<void>): void {
   router.get('/', page(homePage));
-  router.get('/t/:tenant', page(async (r) => r.ctx.redirect(`${tenantBase(r.tenant!.id)}/accounts?lang=${r.lang}`)));
 }
