@@ -15,11 +15,13 @@ import type { NewServiceProvider, ServiceProvider, ServiceProviderMetadataUpdate
 import type { GarExportSource } from './gar-export.js';
 import type { ImportStore } from './imports.js';
 import type { RoleGrantStore } from './role-grants.js';
+import type { DuplicateStore } from './duplicates.js';
 
 export * from './model.js';
 export * from './imports.js';
 export * from './gar-export.js';
 export * from './role-grants.js';
+export * from './duplicates.js';
 
 export interface AccountStore {
   /** Conflict('login') if the login exists in any tenant; Conflict('externalId') within the tenant. */
@@ -179,6 +181,8 @@ export interface TenantScope {
   readonly imports: ImportStore;
   /** What the GAR annuaire export reads, streamed. */
   readonly garExport: GarExportSource;
+  /** Likely duplicate accounts, their merges and "not a duplicate" marks. */
+  readonly duplicates: DuplicateStore;
 }
 
 export interface PlatformStore {
