@@ -10,6 +10,7 @@ import { auditStoreConformance } from '../../testing/conformance/audit.js';
 import { clientStoreConformance } from '../../testing/conformance/clients.js';
 import { connectorStoreConformance } from '../../testing/conformance/connectors.js';
 import { directoryStoreConformance } from '../../testing/conformance/directory.js';
+import { duplicateStoreConformance } from '../../testing/conformance/duplicates.js';
 import { garExportSourceConformance } from '../../testing/conformance/gar-export.js';
 import { importStoreConformance } from '../../testing/conformance/imports.js';
 import { runStoreConformance } from '../../testing/conformance/kit.js';
@@ -50,7 +51,7 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
         await database.drop();
       },
     };
-  }, [accountStoreConformance, directoryStoreConformance, clientStoreConformance, connectorStoreConformance, serviceProviderStoreConformance, auditStoreConformance, importStoreConformance, garExportSourceConformance]);
+  }, [accountStoreConformance, directoryStoreConformance, clientStoreConformance, connectorStoreConformance, serviceProviderStoreConformance, auditStoreConformance, importStoreConformance, garExportSourceConformance, duplicateStoreConformance]);
 
   describe(`sql store: ${dialect}`, () => {
     let database: TestDatabase;
