@@ -96,7 +96,8 @@ export interface DuplicateStore {
   /**
    * The tenant's groups of likely duplicates, by folded last name, first name and birth date,
    * one keyset page at a time. Accounts merged into another are left out, and so are pairs
-   * marked distinct: a group whose every eligible pair is marked is not offered.
+   * marked distinct: a group whose every eligible pair is marked is not offered. At most 500
+   * groups a page, whatever the limit asked.
    */
   candidates(filters: DuplicateFilters, page: KeysetPage): Promise<KeysetResult<DuplicateGroup>>;
   /**

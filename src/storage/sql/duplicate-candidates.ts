@@ -24,6 +24,8 @@ interface FoundGroup {
 
 /** Groups read beyond what the page still needs, once marks have set some aside. */
 const READ_AHEAD = 16;
+/** A page's members are read by id in one statement: a bound far below the engines' parameter limits. */
+const MAX_PAGE = 500;
 
 const badCursor = () => new HubError('invalid_cursor', 'this page cursor was not given by the duplicates list', { status: 400 });
 
@@ -176,7 +178,7 @@ export function duplicateCandidates(db: Kysely<Database>, tenantId: string, toMa
   }
 
   return async function candidates(filters: DuplicateFilters, page: KeysetPage): Promise<KeysetResult<DuplicateGroup>> {
-    const limit = Math.max(1, Math.floor(page.limit));
+    const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(page.limit)));
     if (filters.structureIds?.length === 0) return { items: [], next: null };
     let cursor = page.after === undefined ? null : decodeKey(page.after);
     // One more than asked, to know whether there is a next page; more groups are read only
