@@ -4,7 +4,7 @@
  * on the platform or to anyone. Structures are named by UAI and must be the tenant's.
  */
 import { scopeProblem, type AdminRole } from '../identity/admin-roles.js';
-import type { Actor } from '../identity/actor.js';
+import { actorLabel, type Actor } from '../identity/actor.js';
 import { HubError, NotFound } from '../shared/errors.js';
 import { AuditWriter } from '../storage/ports/audit-writer.js';
 import type { GrantSubjectKind, PlatformStore, RoleGrant } from '../storage/ports/index.js';
@@ -57,7 +57,7 @@ export async function grantRole(store: PlatformStore, actor: Actor, request: Gra
   if (problem) throw invalid(problem);
   const grant = await store.roleGrants.grant({
     subjectKind: request.subjectKind, subjectId: await subjectId(store, request), role: request.role, tenantId: request.tenantId,
-    structureIds: ids, grantedBy: actor.kind === 'admin' ? (actor.accountId ?? actor.clientId) : actor.kind === 'operator' ? actor.name : actor.job,
+    structureIds: ids, grantedBy: actorLabel(actor),
   });
   await new AuditWriter(store, actor, request.tenantId).write('grant.added', { details: auditDetails(grant) });
   return grant;

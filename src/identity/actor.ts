@@ -17,3 +17,15 @@ export type Actor =
  * tell operators apart: the audit log has always said `by: 'cli'`.
  */
 export const CLI_OPERATOR: Actor = { kind: 'operator', name: 'cli' };
+
+/** How a store records who decided something (a merge, a role grant): a name, an account or client id, or the job. */
+export function actorLabel(actor: Actor): string {
+  switch (actor.kind) {
+    case 'operator':
+      return actor.name;
+    case 'admin':
+      return actor.accountId ?? actor.clientId;
+    case 'system':
+      return `system:${actor.job}`;
+  }
+}

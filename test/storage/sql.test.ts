@@ -11,6 +11,7 @@ import { auditStoreConformance } from '../../testing/conformance/audit.js';
 import { clientStoreConformance } from '../../testing/conformance/clients.js';
 import { connectorStoreConformance } from '../../testing/conformance/connectors.js';
 import { directoryStoreConformance } from '../../testing/conformance/directory.js';
+import { duplicateStoreConformance } from '../../testing/conformance/duplicates.js';
 import { garExportSourceConformance } from '../../testing/conformance/gar-export.js';
 import { importStoreConformance } from '../../testing/conformance/imports.js';
 import { runStoreConformance } from '../../testing/conformance/kit.js';
@@ -53,7 +54,7 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
         await database.drop();
       },
     };
-  }, [accountStoreConformance, accountSearchConformance, directoryStoreConformance, clientStoreConformance, connectorStoreConformance, serviceProviderStoreConformance, auditStoreConformance, importStoreConformance, garExportSourceConformance, tenantStatsConformance]);
+  }, [accountStoreConformance, accountSearchConformance, directoryStoreConformance, clientStoreConformance, connectorStoreConformance, serviceProviderStoreConformance, auditStoreConformance, importStoreConformance, garExportSourceConformance, tenantStatsConformance, duplicateStoreConformance]);
 
   describe(`sql store: ${dialect}`, () => {
     let database: TestDatabase;

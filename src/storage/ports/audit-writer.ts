@@ -5,6 +5,8 @@
 import type { Actor } from '../../identity/actor.js';
 import type { Profile } from '../../identity/vocabulary.js';
 import type { AuditStore, PlatformStore, SpSignatures, SpSourceKind } from './index.js';
+import type { AccountStatus } from '../../identity/vocabulary.js';
+import type { DisabledReason, MergeLinks } from './index.js';
 
 /** What a bulk activation reset covers: a structure (and a class of it), or an import run. */
 export type ResetSelection = { structure: string; class?: string } | { run: string; source: string };
@@ -62,6 +64,20 @@ export interface OperationEvents {
 }
 
 export type OperationEventType = keyof OperationEvents;
+
+/** An account's state as a merge and its undo change it. */
+interface AccountState { status: AccountStatus; disabledReason: DisabledReason | null }
+/** How many links of each kind a merge moved (the ids are in its record). */
+export type LinkCounts = Record<keyof MergeLinks, number>;
+
+/** Duplicate accounts (declared apart, merged into the list above): `accountId` is the merged (other) account. */
+export interface OperationEvents {
+  'account.merged': { accountId: string; details: { merge: string; kept: string; other: string; moved: LinkCounts; skipped: LinkCounts; before: AccountState; after: AccountState } };
+  'account.merge_undone': { accountId: string; details: { merge: string; kept: string; other: string; movedBack: LinkCounts; before: AccountState; after: AccountState } };
+  /** "Not a duplicate": the two accounts of the mark. */
+  'duplicate.dismissed': { details: { mark: string; accounts: [string, string] } };
+  'duplicate.dismissal_undone': { details: { mark: string; accounts: [string, string] } };
+}
 
 /** How the audit log names an actor, in every event's details. */
 function actorDetails(actor: Actor): Record<string, unknown> {

@@ -16,6 +16,7 @@ import type { GarExportSource } from './gar-export.js';
 import type { ImportStore } from './imports.js';
 import type { RoleGrantStore } from './role-grants.js';
 import type { TenantStats } from './tenant-stats.js';
+import type { DuplicateStore } from './duplicates.js';
 
 export * from './model.js';
 export * from './imports.js';
@@ -23,6 +24,7 @@ export * from './gar-export.js';
 export * from './role-grants.js';
 export * from './keyset-cursor.js';
 export * from './tenant-stats.js';
+export * from './duplicates.js';
 
 export interface AccountStore {
   /** Conflict('login') if the login exists in any tenant; Conflict('externalId') within the tenant. */
@@ -211,6 +213,8 @@ export interface TenantScope {
   readonly garExport: GarExportSource;
   /** The admin dashboard's figures. */
   readonly stats: TenantStats;
+  /** Likely duplicate accounts, their merges and "not a duplicate" marks. */
+  readonly duplicates: DuplicateStore;
 }
 
 export interface PlatformStore {

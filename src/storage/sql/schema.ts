@@ -225,6 +225,35 @@ export interface ServiceProvidersTable {
   updated_at: Timestamp;
 }
 
+/** Added by 0012_duplicates: a merge of two accounts, and what it moved. */
+export interface AccountMergesTable {
+  id: string;
+  tenant_id: string;
+  kept_id: string;
+  other_id: string;
+  /** MergeLinks. */
+  moved: Json;
+  skipped: Json;
+  other_status: string;
+  other_disabled_reason: string | null;
+  merged_at: Timestamp;
+  merged_by: string;
+  undone_at: Timestamp | null;
+  undone_by: string | null;
+}
+
+/** Added by 0012_duplicates: "these two accounts are two people" (a_id < b_id). */
+export interface DuplicateMarksTable {
+  id: string;
+  tenant_id: string;
+  a_id: string;
+  b_id: string;
+  marked_at: Timestamp;
+  marked_by: string;
+  undone_at: Timestamp | null;
+  undone_by: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   accounts: AccountsTable;
@@ -244,6 +273,8 @@ export interface Database {
   import_pending_relations: ImportPendingRelationsTable;
   connectors: ConnectorsTable;
   service_providers: ServiceProvidersTable;
+  account_merges: AccountMergesTable;
+  duplicate_marks: DuplicateMarksTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

@@ -4,6 +4,7 @@ import { tenantAccounts } from './accounts.js';
 import { auditStore } from './audit.js';
 import { tenantClients } from './clients.js';
 import { connectorStore } from './connectors.js';
+import { tenantDuplicates } from './duplicates.js';
 import { tenantGarExport } from './gar-export.js';
 import { tenantGroups } from './groups.js';
 import { tenantIdentities } from './identities.js';
@@ -37,5 +38,6 @@ export function tenantScope(db: Kysely<Database>, tenantId: string, imports: Imp
     imports: tenantImports(db, tenantId, imports),
     garExport: tenantGarExport(db, tenantId),
     stats: tenantStats(db, tenantId),
+    duplicates: tenantDuplicates(db, tenantId),
   };
 }

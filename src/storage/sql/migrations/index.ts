@@ -17,6 +17,7 @@ import * as serviceProviders from './0008_service_providers.js';
 import * as spSending from './0009_sp_sending.js';
 import * as admin from './0010_admin.js';
 import * as accountSearch from './0011_account_search.js';
+import * as duplicates from './0012_duplicates.js';
 import * as auditQueries from './0013_audit_queries.js';
 
 interface SqlMigration {
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, SqlMigration> = {
   '0009_sp_sending': spSending,
   '0010_admin': admin,
   '0011_account_search': accountSearch,
+  '0012_duplicates': duplicates,
   '0013_audit_queries': auditQueries,
 };
 
