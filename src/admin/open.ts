@@ -12,6 +12,8 @@ import { adminApiRouter } from './api/router.js';
 import { accountRoutes } from './api/routes/accounts.js';
 import { auditRoutes } from './api/routes/audit.js';
 import { dashboardRoutes } from './api/routes/dashboard.js';
+import { duplicateRoutes } from './api/routes/duplicates.js';
+import { duplicateService } from '../provisioning/duplicates.js';
 import { letterRoutes, type LetterSettings } from './api/routes/letters.js';
 import { clientRoutes } from './api/routes/clients.js';
 import { grantRoutes } from './api/routes/grants.js';
@@ -49,6 +51,7 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
     ...auditRoutes(store),
     ...dashboardRoutes({ store, throttle: deps.accounts.throttle }),
     ...letterRoutes({ store, ...deps.accounts }, deps.letters),
+    ...duplicateRoutes({ store, ...deps.accounts }, duplicateService(store)),
   ];
 }
 
