@@ -11,6 +11,7 @@ import { clientStoreConformance } from '../../testing/conformance/clients.js';
 import { connectorStoreConformance } from '../../testing/conformance/connectors.js';
 import { directoryStoreConformance } from '../../testing/conformance/directory.js';
 import { garExportSourceConformance } from '../../testing/conformance/gar-export.js';
+import { garSchoolSwitchConformance } from '../../testing/conformance/gar-schools.js';
 import { importStoreConformance } from '../../testing/conformance/imports.js';
 import { runStoreConformance } from '../../testing/conformance/kit.js';
 import { serviceProviderStoreConformance } from '../../testing/conformance/service-providers.js';
@@ -50,7 +51,7 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
         await database.drop();
       },
     };
-  }, [accountStoreConformance, directoryStoreConformance, clientStoreConformance, connectorStoreConformance, serviceProviderStoreConformance, auditStoreConformance, importStoreConformance, garExportSourceConformance]);
+  }, [accountStoreConformance, directoryStoreConformance, clientStoreConformance, connectorStoreConformance, serviceProviderStoreConformance, auditStoreConformance, importStoreConformance, garExportSourceConformance, garSchoolSwitchConformance]);
 
   describe(`sql store: ${dialect}`, () => {
     let database: TestDatabase;

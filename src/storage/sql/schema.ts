@@ -225,6 +225,14 @@ export interface ServiceProvidersTable {
   updated_at: Timestamp;
 }
 
+/** Added by 0014_gar_schools. */
+export interface GarSchoolSwitchesTable {
+  tenant_id: string;
+  uai: string;
+  enabled: Flag;
+  changed_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   accounts: AccountsTable;
@@ -244,6 +252,7 @@ export interface Database {
   import_pending_relations: ImportPendingRelationsTable;
   connectors: ConnectorsTable;
   service_providers: ServiceProvidersTable;
+  gar_school_switches: GarSchoolSwitchesTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

@@ -5,6 +5,7 @@ import { auditStore } from './audit.js';
 import { tenantClients } from './clients.js';
 import { connectorStore } from './connectors.js';
 import { tenantGarExport } from './gar-export.js';
+import { tenantGarSchools } from './gar-schools.js';
 import { tenantGroups } from './groups.js';
 import { tenantIdentities } from './identities.js';
 import { tenantImports, type ImportTuning } from './imports/index.js';
@@ -35,5 +36,6 @@ export function tenantScope(db: Kysely<Database>, tenantId: string, imports: Imp
     audit: auditStore(db, tenantId),
     imports: tenantImports(db, tenantId, imports),
     garExport: tenantGarExport(db, tenantId),
+    garSchools: tenantGarSchools(db, tenantId),
   };
 }

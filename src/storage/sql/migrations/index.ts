@@ -16,6 +16,7 @@ import * as clientOrigin from './0007_client_origin.js';
 import * as serviceProviders from './0008_service_providers.js';
 import * as spSending from './0009_sp_sending.js';
 import * as admin from './0010_admin.js';
+import * as garSchools from './0014_gar_schools.js';
 
 interface SqlMigration {
   // Migrations see an untyped database: they describe past schemas, not the current one.
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, SqlMigration> = {
   '0008_service_providers': serviceProviders,
   '0009_sp_sending': spSending,
   '0010_admin': admin,
+  '0014_gar_schools': garSchools,
 };
 
 export const migrationNames: readonly string[] = Object.keys(MIGRATIONS).sort();
