@@ -12,6 +12,7 @@ import { expect } from 'chai';
 import { startSlapd, type Slapd } from '../../testing/harness/slapd.js';
 import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
 import { writeSdet } from '../../testing/sdet/sdet.js';
+import { consoleSession } from './console-session.js';
 import { api, grantTo, scriptClient, type ApiAnswer, type ScriptClient } from './kit.js';
 
 const SUFFIX = 'dc=ac-lille,dc=fr';
@@ -36,7 +37,7 @@ function lilleFile(slapd: Slapd): string {
   return `id: lille\nname: Académie de Lille\nacademyCode: "09"\ndirectorySources:\n${source('AC-LILLE', true)}${source('AC-LILLE-TEST', false)}`;
 }
 
-interface RunView { id: string; tenant: string; source: string; status: string; dryRun: boolean; mode: string; counters: Record<string, number>; finishedAt: string | null }
+interface RunView { id: string; tenant: string; source: string; status: string; dryRun: boolean; mode: string; counters: Record<'read' | 'created' | 'updated' | 'quarantined', number>; finishedAt: string | null }
 
 describe('admin API: import runs (real slapd)', function () {
   this.timeout(120_000);
@@ -188,6 +189,35 @@ describe('admin API: import runs (real slapd)', function () {
     const none = await api(hub, amiens.token, 'POST', '/tenants/amiens/imports', { source: 'AC-LILLE', dryRun: true });
     expect(none.status).to.equal(400);
     expect(none.body.detail).to.equal('tenant amiens has no directory source: its tenant file declares none');
+  });
+
+  it('the console lists the runs, starts a dry run from a source, shows the run with its quarantine and downloads its report', async () => {
+    const console = await consoleSession(hub, operator.token);
+    const list = await console.page('GET', '/admin/t/lille/imports');
+    expect(list.status, list.text).to.equal(200);
+    expect(list.text).to.include('Lancer un essai').and.include('Lancer l’import').and.include('<option value="AC-LILLE">AC-LILLE</option>');
+    expect(list.text).not.to.include('<option value="AC-LILLE-TEST">');
+    expect(list.text).to.include('terminé').and.include('En quarantaine');
+    const refused = await console.page('POST', '/admin/t/lille/imports', { source: 'AC-LILLE', dryRun: 'true' }, { csrf: 'forged' });
+    expect(refused.status).to.equal(403);
+    const started = await console.page('POST', '/admin/t/lille/imports', { source: 'AC-LILLE', dryRun: 'true' });
+    expect(started.status, started.text).to.equal(302);
+    const runId = /\/admin\/t\/lille\/imports\/([^/?]+)\?started=1/.exec(started.location ?? '')?.[1];
+    expect(runId, started.location ?? '').to.be.a('string');
+    const run = await ended(runId!);
+    expect(run.dryRun).to.equal(true);
+    const detail = await console.page('GET', `/admin/t/lille/imports/${runId}?lang=en`);
+    expect(detail.status).to.equal(200);
+    expect(detail.text).to.include('Quarantined entries').and.include(`/admin/t/lille/imports/${runId}/report`).and.include('completed');
+    const quarantined = (await api(hub, operator.token, 'GET', `${runs}/${runId}`)).body.quarantined as Array<{ reason: string }>;
+    expect(detail.text).to.include(quarantined[0]!.reason.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;'));
+    const report = await console.page('GET', `/admin/t/lille/imports/${runId}/report`);
+    expect(report.status).to.equal(200);
+    expect(report.headers.get('content-disposition')).to.match(/^attachment; filename="import-lille-AC-LILLE-/);
+    expect(JSON.parse(report.text).run.id).to.equal(runId);
+    const unknown = await console.page('POST', '/admin/t/lille/imports', { source: 'AC-NOWHERE', dryRun: 'true' });
+    expect(unknown.status).to.equal(400);
+    expect(unknown.text).to.include('its sources are: AC-LILLE, AC-LILLE-TEST');
   });
 
   it('refuses roles that do not allow it, another tenant, and a role limited to schools: 403', async () => {

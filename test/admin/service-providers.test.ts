@@ -12,6 +12,7 @@ import { expect } from 'chai';
 import { startLoopbackServer, type LoopbackServer } from '../../testing/harness/loopback-server.js';
 import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
 import { writeSpMetadata } from '../../testing/harness/pysaml2-sp.js';
+import { consoleSession } from './console-session.js';
 import { api, grantTo, scriptClient, type ScriptClient } from './kit.js';
 
 const GAR_KEY_ENV = 'ADMIN_SP_TEST_GAR_KEY';
@@ -254,6 +255,36 @@ describe('admin API: SAML service providers and the GAR switch per school', func
       expect((await api(hub, amiensAdmin.token, 'PUT', school(LISTED_TOO), { enabled: false })).status).to.equal(403);
       expect((await api(hub, amiensAdmin.token, 'GET', `${lille}/gar/schools`)).status).to.equal(403);
       expect((await hub.hub.store.forTenant('lille').garSchools.list()).map((s) => s.uai)).to.deep.equal([LISTED, UNLISTED]);
+    });
+  });
+
+  describe('the console', () => {
+    it('shows the SPs and the GAR schools, adds an SP, changes its settings, turns a school\'s GAR on, removes the SP', async () => {
+      const console = await consoleSession(hub, lilleAdmin.token);
+      const base = '/admin/t/lille/service-providers';
+      const added = await console.page('POST', base, { metadataUrl: `${server.base}/manuals`, releasePolicy: 'generic', displayName: '' });
+      expect(added.status, added.text).to.equal(302);
+      expect(added.location).to.match(/\/admin\/t\/lille\/service-providers\?done=1/);
+      const page = await console.page('GET', base);
+      expect(page.status, page.text).to.equal(200);
+      expect(page.text).to.include(MANUALS).and.include('Le GAR, établissement par établissement').and.include('Projet GAR : ENT-TEST');
+      expect(page.text).to.include('Ses métadonnées ne donnent pas de clé de chiffrement');
+      expect(page.text).to.include(`<td>${UNLISTED}</td>`).and.include('établissement inconnu (pas encore importé)');
+      const changed = await console.page('POST', `${base}/settings`, { entityId: MANUALS, releasePolicy: 'gar', signatures: 'response', encryptAssertions: 'false' });
+      expect(changed.status, changed.text).to.equal(302);
+      expect(await hub.hub.store.serviceProviders.find(MANUALS)).to.deep.include({ releasePolicy: 'gar', signatures: 'response', encryptAssertions: false, enabled: true });
+      expect((await console.page('POST', `${base}/settings`, { entityId: MANUALS, enabled: 'false' })).status).to.equal(302);
+      expect(await hub.hub.store.serviceProviders.find(MANUALS)).to.deep.include({ enabled: false, releasePolicy: 'gar' });
+      const forged = await console.page('POST', '/admin/t/lille/gar/schools', { uai: LISTED, enabled: 'true' }, { csrf: 'forged' });
+      expect(forged.status).to.equal(403);
+      expect((await console.page('POST', '/admin/t/lille/gar/schools', { uai: LISTED, enabled: 'true' })).status).to.equal(302);
+      expect((await api(hub, lilleAdmin.token, 'GET', `${lille}/gar/schools/${LISTED}`)).body).to.include({ enabled: true, origin: 'switch' });
+      const unknown = await console.page('POST', '/admin/t/lille/gar/schools', { uai: '0800001A', enabled: 'true' });
+      expect(unknown.status).to.equal(404);
+      expect((await console.page('POST', `${base}/remove`, { entityId: MANUALS })).status).to.equal(302);
+      expect(await hub.hub.store.serviceProviders.find(MANUALS)).to.equal(null);
+      const english = await console.page('GET', `${base}?lang=en`);
+      expect(english.text).to.include('The GAR, school by school').and.include('No SAML service for this space.');
     });
   });
 });
