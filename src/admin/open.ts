@@ -12,11 +12,15 @@ import { adminApiRouter } from './api/router.js';
 import { accountRoutes } from './api/routes/accounts.js';
 import { clientRoutes } from './api/routes/clients.js';
 import { grantRoutes } from './api/routes/grants.js';
+import { importRoutes, type ImportRouteDeps } from './api/routes/imports.js';
 import { meRoutes } from './api/routes/me.js';
+import { spRoutes, type SpRouteDeps } from './api/routes/service-providers.js';
 import { CONSOLE_CLIENT_ID, consoleClientRecord } from './console/client.js';
 import { accountPages } from './console/pages/accounts.js';
 import { clientPages } from './console/pages/clients.js';
 import { homePages } from './console/pages/home.js';
+import { importPages } from './console/pages/imports.js';
+import { spPages } from './console/pages/service-providers.js';
 import { consoleRouter } from './console/router.js';
 import { ConsoleSessions } from './console/session.js';
 
@@ -29,6 +33,10 @@ export interface AdminDeps {
   clients: ClientPorts['config'];
   /** A client changed here: the provider of this node reads it again. */
   clientChanged(clientId: string): void;
+  /** Import runs: started in the background, the tenants' directory sources. */
+  imports: Omit<ImportRouteDeps, 'store'>;
+  /** SAML SPs (metadata fetched over https only in production) and the GAR switches. */
+  sps: Omit<SpRouteDeps, 'store'>;
   log: Logger;
 }
 
@@ -39,6 +47,8 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
     ...accountRoutes({ store, ...deps.accounts }),
     ...clientRoutes({ store, config: deps.clients, changed: deps.clientChanged }),
     ...grantRoutes(store),
+    ...importRoutes({ store, ...deps.imports }),
+    ...spRoutes({ store, ...deps.sps }),
   ];
 }
 
@@ -53,6 +63,8 @@ export async function openAdmin(deps: AdminDeps): Promise<{ routers: Router[]; r
     homePages(router, page);
     accountPages(router, page);
     clientPages(router, page);
+    importPages(router, page);
+    spPages(router, page);
   });
   return { routers: [api, console], routes };
 }

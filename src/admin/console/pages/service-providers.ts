@@ -90,7 +90,7 @@ async function garSection(r: ConsoleRequest): Promise<SafeHtml> {
 
 const listPage: ConsolePageHandler = async (r) => {
   const flash = r.ctx.query.done === '1' ? { text: tx(r.lang, 'done') } : undefined;
-  r.render({ title: tx(r.lang, 'serviceProviders'), flash, body: html`${await spSection(r)}${await garSection(r)}` });
+  r.render({ title: tx(r.lang, 'serviceProviders'), section: 'service-providers', flash, body: html`${await spSection(r)}${await garSection(r)}` });
 };
 
 /** After a change, back to the page (a GET: reloading it changes nothing). */
