@@ -17,7 +17,9 @@ import { duplicateService } from '../provisioning/duplicates.js';
 import { letterRoutes, type LetterSettings } from './api/routes/letters.js';
 import { clientRoutes } from './api/routes/clients.js';
 import { grantRoutes } from './api/routes/grants.js';
+import { importRoutes, type ImportRouteDeps } from './api/routes/imports.js';
 import { meRoutes } from './api/routes/me.js';
+import { spRoutes, type SpRouteDeps } from './api/routes/service-providers.js';
 import { CONSOLE_CLIENT_ID, consoleClientRecord } from './console/client.js';
 import { accountPages } from './console/pages/accounts.js';
 import { auditPages } from './console/pages/audit.js';
@@ -25,6 +27,8 @@ import { dashboardPages } from './console/pages/dashboard.js';
 import { letterPages } from './console/pages/letters.js';
 import { clientPages } from './console/pages/clients.js';
 import { homePages } from './console/pages/home.js';
+import { importPages } from './console/pages/imports.js';
+import { spPages } from './console/pages/service-providers.js';
 import { consoleRouter } from './console/router.js';
 import { ConsoleSessions } from './console/session.js';
 
@@ -38,6 +42,10 @@ export interface AdminDeps {
   letters: LetterSettings;
   /** A client changed here: the provider of this node reads it again. */
   clientChanged(clientId: string): void;
+  /** Import runs: started in the background, the tenants' directory sources. */
+  imports: Omit<ImportRouteDeps, 'store'>;
+  /** SAML SPs (metadata fetched over https only in production) and the GAR switches. */
+  sps: Omit<SpRouteDeps, 'store'>;
   log: Logger;
 }
 
@@ -52,6 +60,8 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
     ...dashboardRoutes({ store, throttle: deps.accounts.throttle }),
     ...letterRoutes({ store, ...deps.accounts }, deps.letters),
     ...duplicateRoutes({ store, ...deps.accounts }, duplicateService(store)),
+    ...importRoutes({ store, ...deps.imports }),
+    ...spRoutes({ store, ...deps.sps }),
   ];
 }
 
@@ -69,6 +79,8 @@ export async function openAdmin(deps: AdminDeps): Promise<{ routers: Router[]; r
     letterPages(router, page);
     clientPages(router, page);
     auditPages(router, page);
+    importPages(router, page);
+    spPages(router, page);
   });
   return { routers: [api, console], routes };
 }

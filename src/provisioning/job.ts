@@ -47,6 +47,8 @@ export interface ImportDeps {
   onProgress?: (progress: ImportProgress) => void;
   /** Receives the activation codes of created accounts (in clear, once). */
   onCodes?: (codes: BatchPlan['codes']) => void;
+  /** Told once the run is recorded (lock held, directory reached): a caller answering before the end learns its id. */
+  onStarted?: (run: ImportRun) => void;
   now?: () => Date;
 }
 
@@ -218,6 +220,7 @@ export async function runImport(deps: ImportDeps, request: ImportRequest): Promi
       for (const base of Object.values(request.source.baseDn)) await source.checkBase(base);
       const record = await store.startRun({ sourceId: request.source.id, mode: request.mode, dryRun: request.dryRun });
       const run = new Run(record, store);
+      deps.onStarted?.(record);
       if (abandoned.length > 0) run.warnings.push(`${abandoned.length} earlier run(s) had stopped half-way (${abandoned.join(', ')}): this run completes their work`);
       return await completeRun(deps, request, source, run, since, started);
     } finally {

@@ -28,6 +28,7 @@ import { loginProtocols } from '../login/protocols.js';
 import { openSamlIdp } from '../saml/idp/open.js';
 import type { Logger } from '../shared/logger.js';
 import type { PlatformStore } from '../storage/ports/index.js';
+import { adminImports } from './admin-imports.js';
 import { mirrorDeclaredClients } from './declarations.js';
 import { lockService } from './locks.js';
 import { wireDevelopment } from './development.js';
@@ -151,11 +152,17 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
     const sessions = opened.add(await openSessionStorage(config.redis, log));
     const { provider, routers, afterEndSession, closables, throttle, policies } = await createSignIn({ config, log, store, keys, tenants, sessions });
     for (const closable of closables) opened.add(closable);
+    const imports = opened.add(adminImports({
+      store, tenants, log, locks: lockService(config, sessions.redis),
+      importScope: (tenantId, source) => store.forTenant(tenantId, { linksPerTransaction: source.linkBatchSize }),
+    }));
     const admin = await openAdmin({
       issuer: config.issuer, store, ephemeral: sessions.ephemeral, log, clients: config,
       readToken: adminTokenReader(provider, { store, isLocked: (login) => throttle.isLocked(login) }),
       accounts: { policies, throttle }, clientChanged: (clientId) => forgetClient(provider, clientId),
       letters: { of: (tenantId) => lettersOf(tenants, config.issuer, tenantId) },
+      imports: { startImport: imports.startImport, sourcesOf: imports.sourcesOf },
+      sps: { production: config.mode === 'production', gar: { declaredGar: (id) => tenants.declaredGar(id), changed: (id) => tenants.garSwitched(id) } },
     });
     const app = createHttpApp({
       issuer: config.issuer,

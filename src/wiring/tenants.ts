@@ -8,9 +8,11 @@ import type { HubConfig } from '../config/schema.js';
 import type { TenantConfig } from '../config/tenant-schema.js';
 import { loadTenants } from '../config/tenants.js';
 import { defaultRegistry } from '../federation/index.js';
-import type { TenantGar } from '../identity/gar.js';
+import { switchedGarStructures } from '../identity/gar-schools.js';
+import type { TenantGar, TenantGarSettings } from '../identity/gar.js';
 import { readSecret } from '../shared/secrets.js';
 import type { PlatformStore, TenantScope } from '../storage/ports/index.js';
+import { GarSchoolSwitches } from './gar-schools.js';
 
 export interface KnownTenant {
   id: string;
@@ -31,8 +33,11 @@ export class TenantDirectory {
   private declared: TenantConfig[] = [];
   private known = new Map<string, KnownTenant>();
   private gars = new Map<string, TenantGar | null>();
+  private readonly garSwitches: GarSchoolSwitches;
 
-  private constructor(private readonly config: HubConfig, private readonly store: PlatformStore) {}
+  private constructor(private readonly config: HubConfig, private readonly store: PlatformStore) {
+    this.garSwitches = new GarSchoolSwitches(store);
+  }
 
   /** Reads the files and mirrors them into the store. */
   static async open(config: HubConfig, store: PlatformStore): Promise<TenantDirectory> {
@@ -58,6 +63,7 @@ export class TenantDirectory {
     }]));
     this.declared = declared;
     this.gars = new Map();
+    await this.garSwitches.load(rows.map((row) => row.id));
   }
 
   get(id: string): KnownTenant | undefined {
@@ -78,13 +84,28 @@ export class TenantDirectory {
     return this.known.get(id)?.declaration ?? undefined;
   }
 
-  /** The tenant's GAR section, its identifier key read once; null when it has none. */
+  /**
+   * The tenant's GAR section, its identifier key read once, with the schools that use the GAR as
+   * admins switched them (`identity/gar-schools.ts`); null when it has none.
+   */
   gar(id: string): TenantGar | null {
     if (!this.gars.has(id)) {
       const settings = this.declaration(id)?.gar;
       this.gars.set(id, settings ? { settings, identifierKey: readSecret(settings.identifierKey, `gar.identifierKey of tenant ${id}`) } : null);
     }
-    return this.gars.get(id)!;
+    const declared = this.gars.get(id)!;
+    if (!declared) return null;
+    return { ...declared, settings: { ...declared.settings, structures: switchedGarStructures(declared.settings.structures, this.garSwitches.of(id)) } };
+  }
+
+  /** The tenant's GAR section as its file declares it, switches aside; null when it has none. */
+  declaredGar(id: string): TenantGarSettings | null {
+    return this.declaration(id)?.gar ?? null;
+  }
+
+  /** An admin switched a school of the tenant here: read its switches again now. */
+  garSwitched(id: string): Promise<void> {
+    return this.garSwitches.refresh(id);
   }
 
   /** The tenants' overrides of the platform's local-account rules. */

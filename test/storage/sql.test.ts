@@ -13,6 +13,7 @@ import { connectorStoreConformance } from '../../testing/conformance/connectors.
 import { directoryStoreConformance } from '../../testing/conformance/directory.js';
 import { duplicateStoreConformance } from '../../testing/conformance/duplicates.js';
 import { garExportSourceConformance } from '../../testing/conformance/gar-export.js';
+import { garSchoolSwitchConformance } from '../../testing/conformance/gar-schools.js';
 import { importStoreConformance } from '../../testing/conformance/imports.js';
 import { runStoreConformance } from '../../testing/conformance/kit.js';
 import { serviceProviderStoreConformance } from '../../testing/conformance/service-providers.js';
@@ -54,7 +55,7 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
         await database.drop();
       },
     };
-  }, [accountStoreConformance, accountSearchConformance, directoryStoreConformance, clientStoreConformance, connectorStoreConformance, serviceProviderStoreConformance, auditStoreConformance, importStoreConformance, garExportSourceConformance, tenantStatsConformance, duplicateStoreConformance]);
+  }, [accountStoreConformance, accountSearchConformance, directoryStoreConformance, clientStoreConformance, connectorStoreConformance, serviceProviderStoreConformance, auditStoreConformance, importStoreConformance, garExportSourceConformance, tenantStatsConformance, duplicateStoreConformance, garSchoolSwitchConformance]);
 
   describe(`sql store: ${dialect}`, () => {
     let database: TestDatabase;

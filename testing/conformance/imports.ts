@@ -5,9 +5,10 @@
  * that backend's own tests.
  */
 import { expect } from 'chai';
+import { HubError } from '../../src/shared/errors.js';
 import { newId } from '../../src/shared/ids.js';
 import type { AccountBatch, AccountCreate, AccountUpdate, ImportCounters } from '../../src/storage/ports/index.js';
-import { describeTenantIsolation, ids, unique, type StoreSuite, type TenantFactory } from './kit.js';
+import { describeTenantIsolation, ids, rejection, unique, type StoreSuite, type TenantFactory } from './kit.js';
 
 const SOURCE = 'AC-LILLE';
 const ZERO: ImportCounters = { read: 0, created: 0, updated: 0, unchanged: 0, merged: 0, disappeared: 0, quarantined: 0 };
@@ -85,6 +86,39 @@ function describeRuns(newTenant: TenantFactory): void {
       const sorted = (rows: Array<{ dn: string; reason: string }>) => [...rows].sort((x, y) => x.dn.localeCompare(y.dn));
       expect(sorted(await lille.imports.listQuarantine(first.id))).to.deep.equal([{ dn: 'uid=1', reason: 'no UAI' }, { dn: 'uid=2', reason: 'bad date' }]);
       expect(await lille.imports.listQuarantine(second.id)).to.deep.equal([{ dn: 'uid=3', reason: 'no name' }]);
+    });
+
+    it('pages the runs newest first, by key, filtered by source and status; refuses a cursor it did not give', async () => {
+      const lille = await newTenant();
+      const started: string[] = [];
+      for (const [sourceId, status] of [[SOURCE, 'completed'], ['AC-AMIENS', 'completed'], [SOURCE, 'failed'], [SOURCE, 'completed'], [SOURCE, null]] as const) {
+        const run = await lille.imports.startRun({ sourceId, mode: 'full', dryRun: false });
+        if (status) await lille.imports.finishRun(run.id, { status, counters: ZERO, highWaterMark: null });
+        started.push(run.id);
+        await tick();
+      }
+      const newestFirst = [...started].reverse();
+      const all: string[] = [];
+      for (let after: string | undefined, pages = 0; ; pages += 1) {
+        const page = await lille.imports.pageRuns({}, { limit: 2, ...(after ? { after } : {}) });
+        all.push(...ids(page.items));
+        expect(page.items.length).to.be.at.most(2);
+        if (page.next === null) break;
+        after = page.next;
+        expect(pages).to.be.below(5);
+      }
+      expect(all).to.deep.equal(newestFirst);
+      const ofSource = await lille.imports.pageRuns({ sourceId: SOURCE }, { limit: 10 });
+      expect(ids(ofSource.items)).to.deep.equal(newestFirst.filter((id) => id !== started[1]));
+      expect(ofSource.next).to.equal(null);
+      const completed = await lille.imports.pageRuns({ sourceId: SOURCE, status: 'completed' }, { limit: 1 });
+      expect(ids(completed.items)).to.deep.equal([started[3]]);
+      const rest = await lille.imports.pageRuns({ sourceId: SOURCE, status: 'completed' }, { limit: 1, after: completed.next! });
+      expect(ids(rest.items)).to.deep.equal([started[0]]);
+      expect(rest.next).to.equal(null);
+      expect(ids((await lille.imports.pageRuns({ status: 'running' }, { limit: 10 })).items)).to.deep.equal([started[4]]);
+      const refused = await rejection(lille.imports.pageRuns({}, { limit: 2, after: 'not-a-cursor' }), HubError);
+      expect(refused).to.include({ code: 'invalid_cursor', status: 400 });
     });
   });
 }
@@ -245,6 +279,7 @@ function describeIsolation(newTenant: TenantFactory): void {
       await t.b.imports.addQuarantine(run.id, [{ dn: 'uid=1', reason: 'no UAI' }]);
       expect(await t.a.imports.getRun(run.id)).to.equal(null);
       expect(await t.a.imports.listRuns()).to.deep.equal([]);
+      expect(await t.a.imports.pageRuns({}, { limit: 10 })).to.deep.equal({ items: [], next: null });
       expect(await t.a.imports.listQuarantine(run.id)).to.deep.equal([]);
       expect(await t.a.imports.abandonStaleRuns(SOURCE)).to.deep.equal([]);
       await t.a.imports.finishRun(run.id, { status: 'failed', highWaterMark: null, error: 'hijacked' });

@@ -92,6 +92,24 @@ function describeServiceProviders(store: StoreRef, newTenant: TenantFactory): vo
       await rejection(lille.serviceProviders.update(newEntityId(), update), NotFound);
     });
 
+    it('changes the settings given and keeps the others and the metadata', async () => {
+      const lille = await newTenant();
+      const entityId = newEntityId();
+      const created = await lille.serviceProviders.create(serviceProvider(entityId));
+      const changed = await lille.serviceProviders.changeSettings(entityId, { enabled: false, releasePolicy: 'gar', signatures: 'response' });
+      expect(changed).to.deep.include({ ...serviceProvider(entityId), enabled: false, releasePolicy: 'gar', signatures: 'response', encryptAssertions: true, displayName: created.displayName, createdAt: created.createdAt });
+      expect(changed.updatedAt.getTime()).to.be.at.least(created.updatedAt.getTime());
+      const again = await lille.serviceProviders.changeSettings(entityId, { displayName: 'Manuels', encryptAssertions: false });
+      expect(again).to.deep.include({ displayName: 'Manuels', encryptAssertions: false, enabled: false, releasePolicy: 'gar', signatures: 'response', metadataXml: created.metadataXml });
+      expect(await lille.serviceProviders.get(entityId)).to.deep.equal(again);
+      await rejection(lille.serviceProviders.changeSettings(newEntityId(), { enabled: true }), NotFound);
+      const platform = await store().serviceProviders.create(serviceProvider(newEntityId()));
+      await rejection(lille.serviceProviders.changeSettings(platform.entityId, { enabled: false }), NotFound);
+      await rejection(store().serviceProviders.changeSettings(entityId, { enabled: true }), NotFound);
+      expect(await store().serviceProviders.changeSettings(platform.entityId, { enabled: false })).to.deep.include({ enabled: false, tenantId: null });
+      await store().serviceProviders.remove(platform.entityId);
+    });
+
     it('keeps platform SPs apart from tenant SPs, and finds either by entityID platform-wide', async () => {
       const lille = await newTenant();
       const [gar, local] = [newEntityId(), newEntityId()];
@@ -132,6 +150,7 @@ function describeServiceProviders(store: StoreRef, newTenant: TenantFactory): vo
         expect(await t.a.serviceProviders.list()).to.deep.equal([]);
         await rejection(t.a.serviceProviders.update(theirs.entityId, serviceProvider(theirs.entityId, { metadataXml: '<hijacked/>' })), NotFound);
         await rejection(t.a.serviceProviders.remove(theirs.entityId), NotFound);
+        await rejection(t.a.serviceProviders.changeSettings(theirs.entityId, { enabled: false, displayName: 'Hijacked' }), NotFound);
         await rejection(t.a.serviceProviders.create(serviceProvider(theirs.entityId, { displayName: 'Hijacked' })), Conflict);
         expect(await t.b.serviceProviders.list()).to.deep.equal([theirs]);
         await t.expectTheirsIntact();

@@ -4,7 +4,7 @@ import type { Lang } from '../../ui/i18n.js';
 import { STYLESHEET_URL } from '../../ui/layout.js';
 import { tx, type TextKey } from './text.js';
 
-export type Section = 'dashboard' | 'accounts' | 'letters' | 'duplicates' | 'imports' | 'clients' | 'audit';
+export type Section = 'dashboard' | 'accounts' | 'letters' | 'duplicates' | 'imports' | 'clients' | 'service-providers' | 'audit';
 
 const SECTIONS: Array<[Section, TextKey, string]> = [
   ['dashboard', 'dashboard', ''],
@@ -13,6 +13,7 @@ const SECTIONS: Array<[Section, TextKey, string]> = [
   ['duplicates', 'duplicates', '/duplicates'],
   ['imports', 'imports', '/imports'],
   ['clients', 'clients', '/clients'],
+  ['service-providers', 'serviceProviders', '/service-providers'],
   ['audit', 'audit', '/audit'],
 ];
 

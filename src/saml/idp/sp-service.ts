@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import type { Actor } from '../../identity/actor.js';
 import { HubError, NotFound } from '../../shared/errors.js';
 import { AuditWriter } from '../../storage/ports/audit-writer.js';
-import type { PlatformStore, ServiceProvider, ServiceProviderStore, SpSignatures, SpSource } from '../../storage/ports/index.js';
+import type { PlatformStore, ServiceProvider, ServiceProviderSettings, ServiceProviderStore, SpSignatures, SpSource } from '../../storage/ports/index.js';
 import { releasePolicy } from './policies.js';
 import { MAX_SP_METADATA_BYTES, parseSpMetadata, type ParsedSpMetadata } from './sp-metadata.js';
 
@@ -151,6 +151,36 @@ export async function removeServiceProvider(ports: Pick<SpServicePorts, 'store'>
   await (await serviceProvidersOf(ports.store, actor, sp.tenantId)).remove(entityId);
   await new AuditWriter(ports.store, actor, sp.tenantId).write('saml_sp.removed', { details: { entityId } });
   return sp;
+}
+
+/** The SP with this entityID if `owner` owns it and the actor may see it; NotFound otherwise (another owner's too). */
+export async function ownedServiceProvider(store: PlatformStore, actor: Actor, owner: SpOwner, entityId: string): Promise<ServiceProvider> {
+  const sp = await showServiceProvider(store, actor, entityId);
+  if (sp.tenantId !== owner) throw new NotFound(`service provider "${entityId}"`);
+  return sp;
+}
+
+const SETTING_NAMES = ['displayName', 'enabled', 'releasePolicy', 'signatures', 'encryptAssertions'] as const satisfies ReadonlyArray<keyof ServiceProviderSettings>;
+
+/**
+ * Changes some settings of `owner`'s SP: its name, whether it is served, its release policy and
+ * what the IdP signs and encrypts for it. Audited with the fields that changed, before and
+ * after; a change to nothing writes nothing.
+ */
+export async function updateServiceProviderSettings(
+  ports: Pick<SpServicePorts, 'store'>, actor: Actor, owner: SpOwner, entityId: string, changes: Partial<ServiceProviderSettings>,
+): Promise<{ sp: ServiceProvider; changed: string[] }> {
+  if (changes.releasePolicy !== undefined) releasePolicy(changes.releasePolicy); // refuses a name no policy has
+  const wanted = { ...changes, ...(changes.displayName !== undefined ? { displayName: displayNameOf(changes.displayName) } : {}) };
+  const sp = await ownedServiceProvider(ports.store, actor, owner, entityId);
+  const changed = SETTING_NAMES.filter((name) => wanted[name] !== undefined && wanted[name] !== sp[name]);
+  if (changed.length === 0) return { sp, changed };
+  const set = Object.fromEntries(changed.map((name) => [name, wanted[name]])) as Partial<ServiceProviderSettings>;
+  const row = await (await serviceProvidersOf(ports.store, actor, owner)).changeSettings(entityId, set);
+  await new AuditWriter(ports.store, actor, owner).write('saml_sp.settings_changed', {
+    details: { entityId, before: Object.fromEntries(changed.map((name) => [name, sp[name]])), after: set },
+  });
+  return { sp: row, changed };
 }
 
 async function readOrigin(from: SpOrigin, ports: SpServicePorts): Promise<{ source: SpSource; xml: string }> {

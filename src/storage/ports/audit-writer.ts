@@ -61,6 +61,12 @@ export interface OperationEvents {
       delivery: 'delivered' | 'failed' | 'not_asked'; deliveryError?: string;
     };
   };
+  /** An import run started from the admin API; its outcome is on the run's row. */
+  'import.started': { details: { run: string; source: string; mode: string; dryRun: boolean } };
+  /** Settings of an SP an admin changed: only the fields that changed, as they were and as they are. */
+  'saml_sp.settings_changed': { details: { entityId: string; before: Record<string, unknown>; after: Record<string, unknown> } };
+  /** A school's GAR switch set by an admin (`before`: whether it used the GAR until then). */
+  'gar.school_switched': { details: { uai: string; before: boolean; after: boolean } };
 }
 
 export type OperationEventType = keyof OperationEvents;

@@ -3,6 +3,7 @@
  * per entry, and maps from directory identifiers to row ids built as the run goes.
  */
 import type { AccountStatus, GroupKind, Profile } from '../../identity/vocabulary.js';
+import type { KeysetPage, KeysetResult } from './model.js';
 
 export type ImportMode = 'full' | 'delta';
 /** `completed_with_errors`: complete, but more of its entries quarantined than the source allows. */
@@ -31,6 +32,12 @@ export interface ImportRun {
   highWaterMark: string | null;
   counters: ImportCounters;
   error: string | null;
+}
+
+/** Which runs a listing keeps: those of one source, of one status, or all. */
+export interface ImportRunFilter {
+  sourceId?: string;
+  status?: ImportStatus;
 }
 
 export interface StructureWrite {
@@ -166,6 +173,11 @@ export interface ImportStore {
   /** The newest completed (with errors or not), non-dry run of the source (of that mode): its high-water mark feeds the next delta. */
   lastCompletedRun(sourceId: string, mode?: ImportMode): Promise<ImportRun | null>;
   listRuns(limit?: number): Promise<ImportRun[]>;
+  /**
+   * The runs kept by `filter`, newest first (by start, then id), one keyset page at a time;
+   * HubError `invalid_cursor` (400) for an `after` no page gave.
+   */
+  pageRuns(filter: ImportRunFilter, page: KeysetPage): Promise<KeysetResult<ImportRun>>;
   getRun(runId: string): Promise<ImportRun | null>;
   addQuarantine(runId: string, items: Array<{ dn: string; reason: string }>): Promise<void>;
   listQuarantine(runId: string): Promise<Array<{ dn: string; reason: string }>>;

@@ -10,9 +10,10 @@ import type {
   ClientOrigin, NewAuditEvent, NewGroup, NewOidcClient, NewStructure, OidcClientRecord, Page, Structure, Tenant, TotpEnrolment,
 } from './model.js';
 import type { NewStoredConnector, StoredConnector } from './model.js';
-import type { NewServiceProvider, ServiceProvider, ServiceProviderMetadataUpdate } from './model.js';
+import type { NewServiceProvider, ServiceProvider, ServiceProviderMetadataUpdate, ServiceProviderSettings } from './model.js';
 
 import type { GarExportSource } from './gar-export.js';
+import type { GarSchoolSwitchStore } from './gar-schools.js';
 import type { ImportStore } from './imports.js';
 import type { RoleGrantStore } from './role-grants.js';
 import type { TenantStats } from './tenant-stats.js';
@@ -21,6 +22,7 @@ import type { DuplicateStore } from './duplicates.js';
 export * from './model.js';
 export * from './imports.js';
 export * from './gar-export.js';
+export * from './gar-schools.js';
 export * from './role-grants.js';
 export * from './keyset-cursor.js';
 export * from './tenant-stats.js';
@@ -154,6 +156,8 @@ export interface ServiceProviderStore {
   list(): Promise<ServiceProvider[]>;
   /** Replaces the metadata copy (name, owner, state and policy kept); NotFound if absent or not this owner's. */
   update(entityId: string, metadata: ServiceProviderMetadataUpdate): Promise<ServiceProvider>;
+  /** Sets the settings given (the others and the metadata kept); NotFound if absent or not this owner's. */
+  changeSettings(entityId: string, settings: Partial<ServiceProviderSettings>): Promise<ServiceProvider>;
   /** NotFound if absent or not this owner's. */
   remove(entityId: string): Promise<void>;
 }
@@ -215,6 +219,8 @@ export interface TenantScope {
   readonly stats: TenantStats;
   /** Likely duplicate accounts, their merges and "not a duplicate" marks. */
   readonly duplicates: DuplicateStore;
+  /** The GAR switches admins set school by school. */
+  readonly garSchools: GarSchoolSwitchStore;
 }
 
 export interface PlatformStore {

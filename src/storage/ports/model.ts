@@ -241,6 +241,8 @@ export type NewServiceProvider = Omit<ServiceProvider, 'tenantId' | 'createdAt' 
   & Partial<Pick<ServiceProvider, 'signatures' | 'encryptAssertions'>>;
 /** A new copy of an SP's metadata: what a refresh or `hub saml sp add` over an existing SP rewrites. */
 export type ServiceProviderMetadataUpdate = Pick<ServiceProvider, 'metadataXml' | 'source' | 'metadata' | 'validUntil' | 'fetchedAt'>;
+/** What an admin sets on an SP (its metadata aside): name, state, release policy, how the IdP sends to it. */
+export type ServiceProviderSettings = Pick<ServiceProvider, 'displayName' | 'enabled' | 'releasePolicy' | 'signatures' | 'encryptAssertions'>;
 
 /** One page of a list read in key order: at most `limit` items after the cursor `after` (opaque, from the previous page's `next`). */
 export interface KeysetPage {

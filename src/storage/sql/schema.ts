@@ -254,6 +254,14 @@ export interface DuplicateMarksTable {
   undone_by: string | null;
 }
 
+/** Added by 0014_gar_schools. */
+export interface GarSchoolSwitchesTable {
+  tenant_id: string;
+  uai: string;
+  enabled: Flag;
+  changed_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   accounts: AccountsTable;
@@ -275,6 +283,7 @@ export interface Database {
   service_providers: ServiceProvidersTable;
   account_merges: AccountMergesTable;
   duplicate_marks: DuplicateMarksTable;
+  gar_school_switches: GarSchoolSwitchesTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

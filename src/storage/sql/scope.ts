@@ -6,6 +6,7 @@ import { tenantClients } from './clients.js';
 import { connectorStore } from './connectors.js';
 import { tenantDuplicates } from './duplicates.js';
 import { tenantGarExport } from './gar-export.js';
+import { tenantGarSchools } from './gar-schools.js';
 import { tenantGroups } from './groups.js';
 import { tenantIdentities } from './identities.js';
 import { tenantImports, type ImportTuning } from './imports/index.js';
@@ -39,5 +40,6 @@ export function tenantScope(db: Kysely<Database>, tenantId: string, imports: Imp
     garExport: tenantGarExport(db, tenantId),
     stats: tenantStats(db, tenantId),
     duplicates: tenantDuplicates(db, tenantId),
+    garSchools: tenantGarSchools(db, tenantId),
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { ExpressionBuilder, Insertable, Kysely } from 'kysely';
 import { Conflict, NotFound } from '../../shared/errors.js';
-import type { NewServiceProvider, PlatformStore, ServiceProvider, ServiceProviderMetadataUpdate, ServiceProviderStore } from '../ports/index.js';
+import type { NewServiceProvider, PlatformStore, ServiceProvider, ServiceProviderMetadataUpdate, ServiceProviderSettings, ServiceProviderStore } from '../ports/index.js';
 import { guarded, type Guard } from './constraints.js';
 import { tenantLabel } from './queries.js';
 import { nowTimestamp, toFlag, toJsonText, toServiceProvider, toTimestamp } from './rows.js';
@@ -70,6 +70,21 @@ export function serviceProviderStore(db: Kysely<Database>, tenantId: string | nu
     // Another owner's SP is reported exactly like a missing one.
     async update(entityId: string, metadata: ServiceProviderMetadataUpdate): Promise<ServiceProvider> {
       const row = await db.updateTable('service_providers').set({ ...metadataColumns(metadata), updated_at: nowTimestamp() })
+        .where('entity_id', '=', entityId).where(owned).returningAll().executeTakeFirst();
+      if (!row) throw new NotFound(`service provider "${entityId}"`);
+      return toServiceProvider(row);
+    },
+
+    async changeSettings(entityId: string, settings: Partial<ServiceProviderSettings>): Promise<ServiceProvider> {
+      const row = await db.updateTable('service_providers')
+        .set({
+          ...(settings.displayName !== undefined ? { display_name: settings.displayName } : {}),
+          ...(settings.enabled !== undefined ? { enabled: toFlag(settings.enabled) } : {}),
+          ...(settings.releasePolicy !== undefined ? { release_policy: settings.releasePolicy } : {}),
+          ...(settings.signatures !== undefined ? { signatures: settings.signatures } : {}),
+          ...(settings.encryptAssertions !== undefined ? { encrypt_assertions: toFlag(settings.encryptAssertions) } : {}),
+          updated_at: nowTimestamp(),
+        })
         .where('entity_id', '=', entityId).where(owned).returningAll().executeTakeFirst();
       if (!row) throw new NotFound(`service provider "${entityId}"`);
       return toServiceProvider(row);

@@ -1,7 +1,9 @@
 /** Import runs and their quarantine. */
 import type { Kysely, Selectable } from 'kysely';
+import { HubError } from '../../../shared/errors.js';
 import { newId } from '../../../shared/ids.js';
-import type { ImportCounters, ImportMode, ImportRun, ImportStatus } from '../../ports/imports.js';
+import type { ImportCounters, ImportMode, ImportRun, ImportRunFilter, ImportStatus } from '../../ports/imports.js';
+import type { KeysetPage, KeysetResult } from '../../ports/model.js';
 import { fromJson, nowTimestamp, toDate, toFlag } from '../rows.js';
 import type { Database, ImportRunsTable } from '../schema.js';
 
@@ -21,6 +23,19 @@ function toRun(row: Selectable<ImportRunsTable>): ImportRun {
     counters: { ...ZERO_COUNTERS, ...fromJson(row.counters) } as ImportCounters,
     error: row.error,
   };
+}
+
+/** A page's cursor: the last run's start and id, opaque to the caller. */
+const cursorOf = (run: ImportRun): string => Buffer.from(JSON.stringify([run.startedAt.toISOString(), run.id])).toString('base64url');
+
+function readCursor(after: string): { startedAt: string; id: string } {
+  try {
+    const [startedAt, id] = JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as unknown[];
+    if (typeof startedAt === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(startedAt))) return { startedAt: new Date(startedAt).toISOString(), id };
+  } catch {
+    // reported below
+  }
+  throw new HubError('invalid_cursor', 'the cursor "after" is not one a page of this list gave', { status: 400 });
 }
 
 export function importRuns(db: Kysely<Database>, tenantId: string) {
@@ -73,6 +88,20 @@ export function importRuns(db: Kysely<Database>, tenantId: string) {
 
     async listRuns(limit = 50): Promise<ImportRun[]> {
       return (await runs().orderBy('started_at', 'desc').limit(limit).execute()).map(toRun);
+    },
+
+    async pageRuns(filter: ImportRunFilter, page: KeysetPage): Promise<KeysetResult<ImportRun>> {
+      let query = runs();
+      if (filter.sourceId !== undefined) query = query.where('source_id', '=', filter.sourceId);
+      if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+      if (page.after !== undefined) {
+        const { startedAt, id } = readCursor(page.after);
+        query = query.where((eb) => eb.or([eb('started_at', '<', startedAt), eb.and([eb('started_at', '=', startedAt), eb('id', '<', id)])]));
+      }
+      // One more than asked: whether a next page exists, without counting.
+      const rows = (await query.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(page.limit + 1).execute()).map(toRun);
+      const items = rows.slice(0, page.limit);
+      return { items, next: rows.length > page.limit ? cursorOf(items[items.length - 1]!) : null };
     },
 
     async getRun(runId: string): Promise<ImportRun | null> {

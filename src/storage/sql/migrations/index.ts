@@ -19,6 +19,7 @@ import * as admin from './0010_admin.js';
 import * as accountSearch from './0011_account_search.js';
 import * as duplicates from './0012_duplicates.js';
 import * as auditQueries from './0013_audit_queries.js';
+import * as garSchools from './0014_gar_schools.js';
 
 interface SqlMigration {
   // Migrations see an untyped database: they describe past schemas, not the current one.
@@ -40,6 +41,7 @@ const MIGRATIONS: Record<string, SqlMigration> = {
   '0011_account_search': accountSearch,
   '0012_duplicates': duplicates,
   '0013_audit_queries': auditQueries,
+  '0014_gar_schools': garSchools,
 };
 
 export const migrationNames: readonly string[] = Object.keys(MIGRATIONS).sort();
