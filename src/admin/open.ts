@@ -2,6 +2,7 @@
 import type Router from '@koa/router';
 import type { AccountAdminPorts } from '../auth/account-admin.js';
 import type { AdminTokenReader } from '../oidc/admin-tokens.js';
+import type { ConnectorPorts } from '../federation/connector-service.js';
 import type { ClientPorts } from '../oidc/client-service.js';
 import type { Logger } from '../shared/logger.js';
 import type { EphemeralStore } from '../storage/ports/ephemeral.js';
@@ -11,6 +12,7 @@ import type { AdminRoute, TenantExists } from './api/kit.js';
 import { adminApiRouter } from './api/router.js';
 import { accountRoutes } from './api/routes/accounts.js';
 import { auditRoutes } from './api/routes/audit.js';
+import { connectorRoutes } from './api/routes/connectors.js';
 import { dashboardRoutes } from './api/routes/dashboard.js';
 import { duplicateRoutes } from './api/routes/duplicates.js';
 import { duplicateService } from '../provisioning/duplicates.js';
@@ -40,6 +42,7 @@ export interface AdminDeps {
   accounts: Omit<AccountAdminPorts, 'store'>;
   clients: ClientPorts['config'];
   letters: LetterSettings;
+  connectors: Omit<ConnectorPorts, 'store'>;
   /** A client changed here: the provider of this node reads it again. */
   clientChanged(clientId: string): void;
   /** Import runs: started in the background, the tenants' directory sources. */
@@ -59,6 +62,7 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
     ...auditRoutes(store),
     ...dashboardRoutes({ store, throttle: deps.accounts.throttle }),
     ...letterRoutes({ store, ...deps.accounts }, deps.letters),
+    ...connectorRoutes({ store, ...deps.connectors }),
     ...duplicateRoutes({ store, ...deps.accounts }, duplicateService(store)),
     ...importRoutes({ store, ...deps.imports }),
     ...spRoutes({ store, ...deps.sps }),

@@ -7,13 +7,12 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readYamlFile } from '../config/load.js';
-import type { HubConfig } from '../config/schema.js';
-import { addConnector, connectorsOf, removeConnector, type ConnectorInFiles } from '../federation/connector-service.js';
+import { addConnector, connectorsOf, removeConnector } from '../federation/connector-service.js';
 import { defaultRegistry } from '../federation/index.js';
 import { storedConnectorConfig, type ConnectorOwner } from '../federation/stored.js';
 import { CLI_OPERATOR } from '../identity/actor.js';
 import { ConfigError } from '../shared/errors.js';
-import type { TenantDirectory } from '../wiring/tenants.js';
+import { connectorsInFiles } from '../wiring/tenants.js';
 import { printJsonOr, withStore } from './context.js';
 
 interface OwnerOptions {
@@ -44,13 +43,6 @@ function ownerOf(command: Command, o: OwnerOptions): ConnectorOwner {
   return o.platform ? null : o.tenant!;
 }
 
-/** Connectors of the YAML files, with their owner, as the hub reads them at start. */
-function declaredInFiles(config: HubConfig, tenants: TenantDirectory): ConnectorInFiles[] {
-  return [
-    ...config.federation.connectors.map((c) => ({ config: c, tenantId: null, where: 'the hub configuration' })),
-    ...tenants.declarations().flatMap((t) => t.connectors.map((c) => ({ config: c, tenantId: t.id, where: `the tenant file of ${t.id}` }))),
-  ];
-}
 
 const owned = (owner: string | null) => owner ?? 'platform';
 
@@ -61,14 +53,14 @@ async function add(command: Command, o: OwnerOptions & { file: string }): Promis
   const readIssues: string[] = [];
   const document = readYamlFile(file, readIssues);
   if (readIssues.length > 0) throw new ConfigError(source, readIssues.map((i) => i.replace(`${file}: `, '')));
-  const created = await withStore((store, config, tenants) => addConnector({ store, inFiles: declaredInFiles(config, tenants), registry: defaultRegistry() }, CLI_OPERATOR, { owner, document, source }));
+  const created = await withStore((store, config, tenants) => addConnector({ store, inFiles: connectorsInFiles(config, tenants), registry: defaultRegistry() }, CLI_OPERATOR, { owner, document, source }));
   process.stdout.write(`connector ${created.id} added to ${owned(created.tenantId)} (${created.type}, ${created.profile}, ${created.enabled ? 'enabled' : 'disabled'}); the hub uses it from its next start\n`);
 }
 
 async function list(o: { tenant?: string; json?: boolean }): Promise<void> {
   const views = await withStore(async (store, hubConfig, tenants) => {
     if (o.tenant !== undefined) await connectorsOf(store, o.tenant);
-    const files = declaredInFiles(hubConfig, tenants);
+    const files = connectorsInFiles(hubConfig, tenants);
     const tenantIds = o.tenant !== undefined ? [o.tenant] : (await store.tenants.list()).map((t) => t.id);
     const rows = [
       ...(o.tenant === undefined ? await store.connectors.list() : []),
@@ -93,7 +85,7 @@ async function list(o: { tenant?: string; json?: boolean }): Promise<void> {
 
 async function remove(command: Command, o: OwnerOptions & { id: string }): Promise<void> {
   const owner = ownerOf(command, o);
-  await withStore((store, config, tenants) => removeConnector({ store, inFiles: declaredInFiles(config, tenants), registry: defaultRegistry() }, CLI_OPERATOR, owner, o.id));
+  await withStore((store, config, tenants) => removeConnector({ store, inFiles: connectorsInFiles(config, tenants), registry: defaultRegistry() }, CLI_OPERATOR, owner, o.id));
   process.stdout.write(`connector ${o.id} removed from ${owned(owner)}; the hub stops using it at its next start\n`);
 }
 

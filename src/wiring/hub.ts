@@ -12,7 +12,7 @@ import { SecretBox } from '../auth/secret-box.js';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../config/load.js';
 import type { HubConfig } from '../config/schema.js';
-import { createFederation } from '../federation/index.js';
+import { createFederation, defaultRegistry } from '../federation/index.js';
 import { createHttpApp } from '../http/app.js';
 import { behindProxy } from '../http/client-address.js';
 import type { AdminRoute } from '../admin/api/kit.js';
@@ -33,7 +33,7 @@ import { mirrorDeclaredClients } from './declarations.js';
 import { lockService } from './locks.js';
 import { wireDevelopment } from './development.js';
 import { openPlatformStore, openSessionStorage, type SessionStorage } from './stores.js';
-import { TenantDirectory } from './tenants.js';
+import { connectorsInFiles, TenantDirectory } from './tenants.js';
 
 /** oidc-provider, named through the OIDC module: only src/oidc imports it. */
 type Provider = ReturnType<typeof createProvider>;
@@ -161,6 +161,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
       readToken: adminTokenReader(provider, { store, isLocked: (login) => throttle.isLocked(login) }),
       accounts: { policies, throttle }, clientChanged: (clientId) => forgetClient(provider, clientId),
       letters: { of: (tenantId) => lettersOf(tenants, config.issuer, tenantId) },
+      connectors: { inFiles: connectorsInFiles(config, tenants), registry: defaultRegistry() },
       imports: { startImport: imports.startImport, sourcesOf: imports.sourcesOf },
       sps: { production: config.mode === 'production', gar: { declaredGar: (id) => tenants.declaredGar(id), changed: (id) => tenants.garSwitched(id) } },
     });

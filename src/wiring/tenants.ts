@@ -3,6 +3,7 @@
  * and mirrored into the store, merged with those the store keeps (a tenant whose file was
  * removed keeps its accounts and its audit trail). `reload()` reads the files again.
  */
+import type { ConnectorInFiles } from '../federation/connector-service.js';
 import type { TenantAuthConfig } from '../auth/config.js';
 import type { HubConfig } from '../config/schema.js';
 import type { TenantConfig } from '../config/tenant-schema.js';
@@ -112,4 +113,12 @@ export class TenantDirectory {
   authRules(): ReadonlyMap<string, TenantAuthConfig> {
     return new Map(this.declared.flatMap((tenant) => (tenant.auth ? [[tenant.id, tenant.auth] as const] : [])));
   }
+}
+
+/** Connectors of the YAML files, with their owner, as the hub reads them at start. */
+export function connectorsInFiles(config: Pick<HubConfig, 'federation'>, tenants: TenantDirectory): ConnectorInFiles[] {
+  return [
+    ...config.federation.connectors.map((c) => ({ config: c, tenantId: null, where: 'the hub configuration' })),
+    ...tenants.declarations().flatMap((t) => t.connectors.map((c) => ({ config: c, tenantId: t.id, where: `the tenant file of ${t.id}` }))),
+  ];
 }

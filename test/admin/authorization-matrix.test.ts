@@ -79,6 +79,13 @@ async function twinOf(place: Place, world: World): Promise<Account> {
   return twin;
 }
 
+/** A fresh stored connector row of the owner (the store keeps documents as they are). */
+async function storedConnector(world: World, tenant: string | null): Promise<string> {
+  const connectors = tenant === null ? world.store.connectors : world.store.forTenant(tenant).connectors;
+  const row = await connectors.create({ id: `matrix-idp-${world.next()}`, type: 'oidc', profile: 'academie', displayName: 'IdP', enabled: false, config: {} });
+  return row.id;
+}
+
 const plain = (): Fixture => ({ call: () => ({}) });
 const onAccount = (extra: (place: Place, world: World) => Promise<Call> | Call = () => ({})): Fixture => ({
   call: async (place, world) => {
@@ -172,6 +179,12 @@ const FIXTURES: Record<string, Fixture> = {
       return { params: { mark: mark.id } };
     },
   },
+  listConnectors: plain(),
+  addConnector: { call: () => ({ body: { connector: { id: 'not-valid' } } }) },
+  removeConnector: { call: async (place, world) => ({ params: { connector: await storedConnector(world, place.tenant) } }) },
+  listConnectorsOfPlatform: plain(),
+  addConnectorOfPlatform: { call: () => ({ body: { connector: { id: 'not-valid' } } }) },
+  removeConnectorOfPlatform: { call: async (_place, world) => ({ params: { connector: await storedConnector(world, null) } }) },
   listGrantsOfPlatform: plain(),
   grantRoleOfPlatform: { call: async (place, world) => ({ body: { subjectKind: 'account', subject: await loginOf(place, world), role: 'auditor', tenant: null, uais: [] } }) },
   revokeGrantOfPlatform: {

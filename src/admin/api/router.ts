@@ -5,7 +5,7 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { HubError } from '../../shared/errors.js';
+import { ConfigError, HubError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { langOf } from '../../ui/request-lang.js';
 import { bearerTokenOf, principalOf, type AdminAuthDeps } from '../authentication.js';
@@ -28,6 +28,8 @@ const TITLES: Record<number, string> = {
 
 function problemOf(err: unknown): { status: number; code: string; detail: string; errors?: unknown } {
   if (err instanceof InvalidInput) return { status: 400, code: err.code, detail: err.message, errors: err.problems };
+  // A document a service checked with the configuration files' own schema (a connector, a client).
+  if (err instanceof ConfigError) return { status: 400, code: 'invalid_input', detail: err.message, errors: err.issues.map((message) => ({ path: '', message })) };
   if (err instanceof HubError && err.expose) return { status: err.status, code: err.code, detail: err.message };
   const e = err as { status?: unknown; expose?: unknown; message?: unknown };
   // Koa's own (a body too large, malformed JSON).
