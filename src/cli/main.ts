@@ -14,6 +14,7 @@ import { EXIT, exitCodeOf, notesOf, UsageError } from './context.js';
 import { registerGarCommands } from './gar.js';
 import { registerImportCommands } from './imports.js';
 import { registerKeyCommands } from './keys.js';
+import { registerRoleCommands } from './roles.js';
 import { registerSamlCommands } from './saml.js';
 import { registerServeCommands } from './serve.js';
 import { registerTenantCommands } from './tenants.js';
@@ -46,6 +47,7 @@ A command run with --json prints its failure as {"error", "message"[, "run"]} on
   registerSamlCommands(program);
   registerImportCommands(program);
   registerGarCommands(program);
+  registerRoleCommands(program);
   return program;
 }
 
