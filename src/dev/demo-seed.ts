@@ -118,7 +118,20 @@ async function addMissingExternalIds(store: PlatformStore): Promise<string[]> {
   return updated;
 }
 
+/** The demo console admin of lille: its second factor is enrolled at its first sign-in to /admin. */
+export const DEMO_ADMIN_LOGIN = 'admin.lille';
+
+async function seedDemoAdmin(store: PlatformStore, passwordHash: string): Promise<boolean> {
+  if (await store.accounts.findByLogin(DEMO_ADMIN_LOGIN)) return false;
+  const admin = await store.forTenant('lille').accounts.create({
+    login: DEMO_ADMIN_LOGIN, firstName: 'Agnès', lastName: 'Admin (démo)', profile: 'Personnel', source: 'demo', passwordHash, status: 'active',
+  });
+  await store.roleGrants.grant({ subjectKind: 'account', subjectId: admin.id, role: 'tenant-admin', tenantId: 'lille', structureIds: [], grantedBy: 'development' });
+  return true;
+}
+
 export async function seedDemo(store: PlatformStore, log: Logger): Promise<void> {
+  if (await seedDemoAdmin(store, await hashPassword(DEMO_PASSWORD))) log.warn({ login: DEMO_ADMIN_LOGIN }, 'demo console admin created: tenant-admin of lille (development only)');
   if (await store.accounts.findByLogin('lea.martin')) {
     const updated = await addMissingExternalIds(store);
     if (updated.length > 0) log.warn({ logins: updated }, 'demo accounts given their external ids (development only)');

@@ -54,6 +54,6 @@ describe('demo (development default)', function () {
     const { createLogger } = await import('../../src/shared/logger.js');
     await seedDemo(hub.hub.store, createLogger('silent'));
     expect(await lille.accounts.count()).to.equal(before);
-    expect(before).to.equal(4);
+    expect(before).to.equal(5); // Léa, Sophie, Paul, Tom and the console's admin.lille
   });
 });
