@@ -128,6 +128,7 @@ describe('declared clients: a client the configuration no longer declares is dis
     const summary = Object.fromEntries(rows.map((r) => [r.clientId, `${r.tenant ?? 'platform'} ${r.origin} ${r.state}`]));
     expect(summary).to.deep.equal({
       demo: 'platform development enabled',
+      'hub-admin-console': 'platform hub enabled',
       neo: 'platform config disabled',
       'partner-x': 'platform cli enabled',
       portal: 'platform config enabled',
