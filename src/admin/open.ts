@@ -26,6 +26,7 @@ import { CONSOLE_CLIENT_ID, consoleClientRecord } from './console/client.js';
 import { accountPages } from './console/pages/accounts.js';
 import { auditPages } from './console/pages/audit.js';
 import { dashboardPages } from './console/pages/dashboard.js';
+import { duplicatePages } from './console/pages/duplicates.js';
 import { letterPages } from './console/pages/letters.js';
 import { clientPages } from './console/pages/clients.js';
 import { homePages } from './console/pages/home.js';
@@ -85,6 +86,7 @@ export async function openAdmin(deps: AdminDeps): Promise<{ routers: Router[]; r
     auditPages(router, page);
     importPages(router, page);
     spPages(router, page);
+    duplicatePages(router, page);
   });
   return { routers: [api, console], routes };
 }

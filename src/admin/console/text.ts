@@ -217,6 +217,23 @@ const fr = {
   garSwitchSchool: 'UAI d’un établissement',
   garEnable: 'Activer le GAR',
   garDisable: 'Désactiver le GAR',
+  // The duplicates page.
+  duplicatesIntro: 'Ces comptes portent les mêmes nom, prénom et date de naissance, avec des identifiants externes différents : sans doute une même personne importée deux fois. Comparez-les, puis gardez l’un et fusionnez l’autre, ou dites que ce sont deux personnes. Une fusion s’annule pendant le délai de grâce.',
+  duplicateGroup: '{name}, né(e) le {date} ({count} comptes)',
+  mergeKeepDetail: '(garder {keep}, fusionner {other})',
+  pairDetail: '({a} et {b})',
+  recentMerges: 'Fusions récentes',
+  noMerges: 'Aucune fusion pour l’instant.',
+  mergesTenantOnly: 'Les fusions de l’espace sont listées pour les rôles qui portent sur tout l’espace.',
+  keptAccount: 'Compte gardé',
+  mergedAccount: 'Compte fusionné',
+  undoUntil: 'Annulable jusqu’au {date}',
+  undoDetail: '(rendre à {other} son état d’avant)',
+  mergeUndone: 'Annulée le {date}',
+  mergeFinal: 'Définitive (délai d’annulation passé)',
+  mergeDone: 'Les comptes sont fusionnés : l’autre compte est désactivé et ses sessions sont fermées. La fusion peut être annulée dans la liste des fusions récentes.',
+  markDone: 'C’est noté : ces deux comptes ne seront plus proposés comme doublons.',
+  undoDone: 'La fusion est annulée : le compte fusionné a retrouvé son état et ses liens d’avant.',
 } as const;
 
 export type TextKey = keyof typeof fr;
@@ -437,6 +454,23 @@ const en: Record<TextKey, string> = {
   garSwitchSchool: 'UAI of a school',
   garEnable: 'Turn the GAR on',
   garDisable: 'Turn the GAR off',
+  // The duplicates page.
+  duplicatesIntro: 'These accounts have the same names and birth date with different external ids: most likely one person imported twice. Compare them, then keep one and merge the other, or say they are two people. A merge can be undone during the grace period.',
+  duplicateGroup: '{name}, born on {date} ({count} accounts)',
+  mergeKeepDetail: '(keep {keep}, merge {other})',
+  pairDetail: '({a} and {b})',
+  recentMerges: 'Recent merges',
+  noMerges: 'No merge yet.',
+  mergesTenantOnly: 'The space\'s merges are listed for roles over the whole space.',
+  keptAccount: 'Account kept',
+  mergedAccount: 'Account merged',
+  undoUntil: 'Can be undone until {date}',
+  undoDetail: '(give {other} back its former state)',
+  mergeUndone: 'Undone on {date}',
+  mergeFinal: 'Final (the undo period is over)',
+  mergeDone: 'The accounts are merged: the other account is disabled and its sessions ended. The merge can be undone from the list of recent merges.',
+  markDone: 'Noted: these two accounts will no longer be offered as duplicates.',
+  undoDone: 'The merge is undone: the merged account has its former state and links back.',
 };
 
 const TEXTS: Record<Lang, Record<TextKey, string>> = { fr, en };

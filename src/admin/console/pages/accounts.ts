@@ -49,7 +49,7 @@ function statusText(lang: Lang, a: AccountView): string {
 
 function accountRows(r: ConsoleRequest, accounts: AccountView[]): SafeHtml {
   const { lang } = r;
-  return html`<div class="table-wrap"><table>
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label="${tx(lang, 'results')}"><table>
     <thead><tr><th scope="col">${tx(lang, 'name')}</th><th scope="col">${tx(lang, 'login')}</th><th scope="col">${tx(lang, 'profile')}</th><th scope="col">${tx(lang, 'status')}</th><th scope="col">${tx(lang, 'externalId')}</th></tr></thead>
     <tbody>${accounts.map((a) => html`<tr><td><a href="${tenantBase(r.tenant!.id)}/accounts/${encodeURIComponent(a.id)}">${a.lastName} ${a.firstName}</a></td><td>${a.login}</td><td>${label(lang, 'profile_', a.profile)}</td><td>${statusText(lang, a)}</td><td>${a.externalId ?? ''}</td></tr>`)}</tbody>
   </table></div>`;

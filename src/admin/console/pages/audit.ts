@@ -36,7 +36,7 @@ const auditPage: ConsolePageHandler = async (r) => {
   r.render({
     title: tx(lang, 'audit'), section: 'audit', body: html`<p>${tx(lang, 'auditIntro')}</p>${filterForm(lang, base, filters)}
       <p><a class="button button--secondary" href="${csv}" download>${tx(lang, 'exportCsv')}</a></p>
-      <section class="panel"><div class="table-wrap"><table><thead><tr><th scope="col">${tx(lang, 'when')}</th><th scope="col">${tx(lang, 'what')}</th><th scope="col">${tx(lang, 'who')}</th><th scope="col">${tx(lang, 'accounts')}</th><th scope="col">${tx(lang, 'detail')}</th></tr></thead>
+      <section class="panel"><div class="table-wrap" tabindex="0" role="region" aria-label="${tx(lang, 'audit')}"><table><thead><tr><th scope="col">${tx(lang, 'when')}</th><th scope="col">${tx(lang, 'what')}</th><th scope="col">${tx(lang, 'who')}</th><th scope="col">${tx(lang, 'accounts')}</th><th scope="col">${tx(lang, 'detail')}</th></tr></thead>
         <tbody>${page.items.map((e) => html`<tr><td>${when(e.at)}</td><td>${e.type}</td><td>${whoOf(e.details)}</td><td>${e.accountId ? html`<a href="${tenantBase(r.tenant!.id)}/accounts/${encodeURIComponent(e.accountId)}">${e.accountId}</a>` : ''}</td><td><code>${JSON.stringify(e.details)}</code></td></tr>`)}</tbody></table></div>
       ${next && html`<p><a href="${next}">${tx(lang, 'nextPage')}</a></p>`}</section>`,
   });

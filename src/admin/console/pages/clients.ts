@@ -13,7 +13,7 @@ async function clientsBody(r: ConsoleRequest): Promise<SafeHtml> {
   const base = `${tenantBase(r.tenant!.id)}/clients`;
   const { items } = await r.json<{ items: ClientView[] }>('listClients');
   return html`<p>${tx(lang, 'clientsIntro')}</p>
-    <section class="panel"><div class="table-wrap"><table>
+    <section class="panel"><div class="table-wrap" tabindex="0" role="region" aria-label="${tx(lang, 'clients')}"><table>
       <thead><tr><th scope="col">${tx(lang, 'clientId')}</th><th scope="col">${tx(lang, 'clientName')}</th><th scope="col">${tx(lang, 'clientType')}</th><th scope="col">${tx(lang, 'redirectUris')}</th><th scope="col">${tx(lang, 'actions')}</th></tr></thead>
       <tbody>${items.map((c) => html`<tr><td>${c.clientId}</td><td>${c.name}${c.disabledAt ? html` (${tx(lang, 'disabled')})` : ''}</td><td>${tx(lang, c.public ? 'publicClient' : 'confidential')}</td><td>${c.redirectUris.join(' ')}</td>
         <td>${!c.public && !c.disabledAt && c.origin === 'cli' ? postForm(`${base}/${encodeURIComponent(c.clientId)}/secret`, r.session.csrf, html`<button class="button button--secondary" type="submit">${tx(lang, 'newSecret')}</button>`) : ''}</td></tr>`)}</tbody>

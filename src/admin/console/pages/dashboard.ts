@@ -23,13 +23,13 @@ const dateTime = (lang: Lang, iso: string) => new Date(iso).toLocaleString(lang 
 function accountsTable(lang: Lang, rows: DashboardView['accounts']): SafeHtml {
   const profiles = [...new Set(rows.map((r) => r.profile))];
   const count = (p: string, s: string) => rows.find((r) => r.profile === p && r.status === s)?.count ?? 0;
-  return html`<div class="table-wrap"><table><thead><tr><th scope="col">${tx(lang, 'profile')}</th>${STATUSES.map((s) => html`<th scope="col">${label(lang, `status_${s}`)}</th>`)}</tr></thead>
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label="${tx(lang, 'accountsByProfile')}"><table><thead><tr><th scope="col">${tx(lang, 'profile')}</th>${STATUSES.map((s) => html`<th scope="col">${label(lang, `status_${s}`)}</th>`)}</tr></thead>
     <tbody>${profiles.map((p) => html`<tr><th scope="row">${label(lang, `profile_${p}`)}</th>${STATUSES.map((s) => html`<td>${number(lang, count(p, s))}</td>`)}</tr>`)}</tbody></table></div>`;
 }
 
 function activationTable(lang: Lang, rows: DashboardView['activation']): SafeHtml {
   const rate = (r: DashboardView['activation'][number]) => (r.accounts === 0 ? '—' : `${Math.round((100 * r.active) / r.accounts)} %`);
-  return html`<div class="table-wrap"><table><thead><tr><th scope="col">${tx(lang, 'structures')}</th><th scope="col">${tx(lang, 'total')}</th><th scope="col">${tx(lang, 'activated')}</th><th scope="col">${tx(lang, 'rate')}</th></tr></thead>
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label="${tx(lang, 'activationBySchool')}"><table><thead><tr><th scope="col">${tx(lang, 'structures')}</th><th scope="col">${tx(lang, 'total')}</th><th scope="col">${tx(lang, 'activated')}</th><th scope="col">${tx(lang, 'rate')}</th></tr></thead>
     <tbody>${rows.map((r) => html`<tr><td>${r.name} (${r.uai})</td><td>${number(lang, r.accounts)}</td><td>${number(lang, r.active)}</td><td>${rate(r)}</td></tr>`)}</tbody></table></div>`;
 }
 

@@ -61,7 +61,7 @@ async function runsBody(r: ConsoleRequest): Promise<SafeHtml> {
   const query = Object.fromEntries(['status', 'after'].map((k) => [k, q(ctx, k)]).filter(([, v]) => v !== ''));
   const page = await r.json<{ items: RunView[]; next: string | null }>('listImportRuns', { query: { ...query, limit: '25' } });
   const next = page.next && new URLSearchParams({ ...query, after: page.next, lang }).toString();
-  const table = page.items.length === 0 ? html`<p>${tx(lang, 'noRuns')}</p>` : html`<div class="table-wrap"><table>
+  const table = page.items.length === 0 ? html`<p>${tx(lang, 'noRuns')}</p>` : html`<div class="table-wrap" tabindex="0" role="region" aria-label="${tx(lang, 'imports')}"><table>
     <thead><tr><th scope="col">${tx(lang, 'started')}</th><th scope="col">${tx(lang, 'importSource')}</th><th scope="col">${tx(lang, 'importKind')}</th><th scope="col">${tx(lang, 'status')}</th>
       ${COUNTERS.map(([, key]) => html`<th scope="col">${tx(lang, key)}</th>`)}<th scope="col">${tx(lang, 'finished')}</th></tr></thead>
     <tbody>${page.items.map((run) => html`<tr><td><a href="${runUrl(r, run.id)}">${when(lang, run.startedAt)}</a></td><td>${run.source}</td><td>${kindOf(lang, run)}</td><td>${label(lang, 'run_', run.status)}</td>
@@ -97,7 +97,7 @@ function detailBody(r: ConsoleRequest, d: RunDetail): SafeHtml {
     <section class="panel" aria-labelledby="quarantine"><h2 id="quarantine">${tx(lang, 'quarantineTitle')}</h2>
       ${d.quarantinedTotal === 0 ? html`<p>${tx(lang, 'noQuarantine')}</p>` : html`
         ${d.quarantinedTotal > d.quarantined.length && html`<p>${tx(lang, 'quarantineShown', { shown: number(lang, d.quarantined.length), total: number(lang, d.quarantinedTotal) })}</p>`}
-        <div class="table-wrap"><table><thead><tr><th scope="col">${tx(lang, 'dn')}</th><th scope="col">${tx(lang, 'quarantineReason')}</th></tr></thead>
+        <div class="table-wrap" tabindex="0" role="region" aria-label="${tx(lang, 'quarantineTitle')}"><table><thead><tr><th scope="col">${tx(lang, 'dn')}</th><th scope="col">${tx(lang, 'quarantineReason')}</th></tr></thead>
           <tbody>${d.quarantined.map((e) => html`<tr><td>${e.dn}</td><td>${e.reason}</td></tr>`)}</tbody></table></div>`}
       <p><a href="${runUrl(r, run.id)}/report" download>${tx(lang, 'downloadReport')}</a></p>
     </section>`;

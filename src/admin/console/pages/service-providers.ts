@@ -52,7 +52,7 @@ async function spSection(r: ConsoleRequest): Promise<SafeHtml> {
   const { lang } = r;
   const { items } = await r.json<{ items: SpView[] }>('listServiceProviders');
   return html`<section class="panel" aria-labelledby="sps"><h2 id="sps">${tx(lang, 'serviceProviders')}</h2><p>${tx(lang, 'spIntro')}</p>
-      ${items.length === 0 ? html`<p>${tx(lang, 'noSp')}</p>` : html`<div class="table-wrap"><table>
+      ${items.length === 0 ? html`<p>${tx(lang, 'noSp')}</p>` : html`<div class="table-wrap" tabindex="0" role="region" aria-label="${tx(lang, 'serviceProviders')}"><table>
         <thead><tr><th scope="col">${tx(lang, 'spName')}</th><th scope="col">${tx(lang, 'status')}</th><th scope="col">${tx(lang, 'spSettings')}</th><th scope="col">${tx(lang, 'actions')}</th></tr></thead>
         <tbody>${items.map((sp, i) => spRow(r, sp, i))}</tbody></table></div>`}
     </section>
@@ -77,7 +77,7 @@ async function garSection(r: ConsoleRequest): Promise<SafeHtml> {
   if (gar.declared === 'none') return html`<section class="panel" aria-labelledby="gar">${heading}<p>${tx(lang, 'garNotDeclared')}</p></section>`;
   if (gar.declared === 'all') return html`<section class="panel" aria-labelledby="gar">${heading}<p>${tx(lang, 'garProject', { project: gar.projectId ?? '' })}</p><p>${tx(lang, 'garAll')}</p></section>`;
   return html`<section class="panel" aria-labelledby="gar">${heading}<p>${tx(lang, 'garProject', { project: gar.projectId ?? '' })}</p>
-    ${gar.schools.length === 0 ? html`<p>${tx(lang, 'garNone')}</p>` : html`<div class="table-wrap"><table>
+    ${gar.schools.length === 0 ? html`<p>${tx(lang, 'garNone')}</p>` : html`<div class="table-wrap" tabindex="0" role="region" aria-label="${tx(lang, 'garTitle')}"><table>
       <thead><tr><th scope="col">${tx(lang, 'uai')}</th><th scope="col">${tx(lang, 'name')}</th><th scope="col">${tx(lang, 'garUses')}</th><th scope="col">${tx(lang, 'garOrigin')}</th><th scope="col">${tx(lang, 'actions')}</th></tr></thead>
       <tbody>${gar.schools.map((s) => html`<tr><td>${s.uai}</td><td>${s.name ?? tx(lang, 'garUnknownSchool')}</td><td>${tx(lang, s.enabled ? 'yes' : 'no')}</td><td>${label(lang, 'garOrigin_', s.origin)}</td>
         <td>${s.name !== null && garSwitch(r, s.uai, !s.enabled)}</td></tr>`)}</tbody></table></div>`}
