@@ -43,7 +43,7 @@ import { openSqlStore, type SqlDialect, type SqlStore } from '../src/storage/sql
 import { FIRST_NAMES, LAST_NAMES } from '../testing/french-names.js';
 import { createTestDatabase } from '../testing/harness/postgres.js';
 import {
-  accountId, CLASS_SIZE, namesOf, seedSearchTenant, STRUCTURE_SIZE, structureCount, structureId, uaiOf,
+  accountId, CLASS_SIZE, hasContactEmail, namesOf, seedSearchTenant, STRUCTURE_SIZE, structureCount, structureId, uaiOf,
 } from '../testing/search-tenant.js';
 import { fmt, printHelpIfAsked, table } from './format.js';
 
@@ -111,12 +111,12 @@ function kinds(accounts: number, next: () => number): Kind[] {
     {
       name: 'email',
       inputs: (n) => times(n, () => {
-        // Staff have the académie address (i % 20 ≥ 18); a third of all have a contact address (see the seed).
+        // Someone with an address: staff have the académie's, a third of all a contact one.
         let i = anyone();
-        while (i % 20 < 18 && ((BigInt(i) * 48271n) % 2147483647n) % 3n !== 0n) i = anyone();
+        while (i % 20 < 18 && !hasContactEmail(i)) i = anyone();
         const { firstName, lastName } = namesOf(i);
         const [first, last] = [loginPart(firstName), loginPart(lastName)];
-        const text = i % 20 >= 18 && next() < 0.5 ? `${first}.${last}.${i}@AC-LILLE.FR` : `${first.toUpperCase()}.${last}.${i}@example.ORG`;
+        const text = i % 20 >= 18 && (!hasContactEmail(i) || next() < 0.5) ? `${first}.${last}.${i}@AC-LILLE.FR` : `${first.toUpperCase()}.${last}.${i}@example.ORG`;
         return { query: { kind: 'email', text }, filters: {} };
       }),
     },

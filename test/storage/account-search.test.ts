@@ -15,7 +15,7 @@ import type { AccountFilters, AccountSearch } from '../../src/storage/ports/inde
 import { planAccountSearch, prefixEnd, searchAccounts, type SearchTuning } from '../../src/storage/sql/account-search.js';
 import { openSqlStore, type SqlDialect, type SqlStore } from '../../src/storage/sql/index.js';
 import { createTestDatabase, type TestDatabase } from '../../testing/harness/postgres.js';
-import { namesOf, seedSearchTenant, structureId, uaiOf } from '../../testing/search-tenant.js';
+import { accountId, namesOf, seedSearchTenant, structureId, uaiOf } from '../../testing/search-tenant.js';
 import { FIRST_NAMES, LAST_NAMES } from '../../testing/french-names.js';
 
 const TENANT = 'plans';
@@ -96,7 +96,7 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
       for (const i of [0, 1, 17, 599, 4242, SIZE.accounts - 1]) {
         const { lastName, firstName } = namesOf(i);
         const found = await store.forTenant(TENANT).accounts.search({ kind: 'name', text: `${lastName} ${firstName}` }, {}, { limit: 200 });
-        expect(found.items.map((a) => a.id), `${lastName} ${firstName}`).to.include(accountIdOf(i));
+        expect(found.items.map((a) => a.id), `${lastName} ${firstName}`).to.include(accountId(i));
         for (const account of found.items) expect(foldName(`${account.lastName} ${account.firstName}`).startsWith(foldName(`${lastName} ${firstName}`))).to.equal(true);
       }
     });
@@ -188,7 +188,6 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
 }
 
 const ids = (result: { items: { id: string }[] }) => result.items.map((a) => a.id);
-const accountIdOf = (i: number) => `01930000-0000-7000-8000-${i.toString(16).padStart(12, '0')}`;
 
 describe('account search: the end of a prefix’s range', () => {
   it('is the prefix with its last character’s successor', () => {

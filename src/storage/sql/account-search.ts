@@ -3,21 +3,23 @@
  * external id, e-mail, school or class, one keyset page at a time, on the indexes of migration
  * 0011 (fold.ts says what a folded name is; the database folds with `hub_fold`).
  *
- * A search is one statement, after at most one capped count, of one of these shapes:
+ * A search is one statement, after at most one preparatory read (the structures' members,
+ * counted up to a cap; or a first-last prefix's matches, up to a cap), of one of these shapes:
  * - name: the union of two reads, each stopping after a page. Last-first keys in the prefix's
  *   range, read in key order from `accounts_search_last_first_idx`. First-last keys in the
- *   range, in last-first order: for a prefix few accounts match (counted first, in
- *   `accounts_search_first_last_idx`), those accounts sorted; for a frequent one (`m`), along
- *   the last-first index, whose last column is the first-last key, checked there without the
- *   row. A prefix is a range `[prefix, successor)` of byte-wise compared text (`COLLATE "C"` on
+ *   range, in last-first order: when few accounts match (their ids read first from
+ *   `accounts_search_first_last_idx`), those accounts, sorted; when many (`m`), along the
+ *   last-first index, whose columns hold the first-last key, profile and status, checked there.
+ *   A read along that index takes the page's ids from the index alone, then their rows. A
+ *   prefix is a range `[prefix, successor)` of byte-wise compared text (`COLLATE "C"` on
  *   PostgreSQL).
  * - login: a range of the logins' index (PostgreSQL: `accounts_search_login_idx`; SQLite: the
  *   unique one), in login order.
  * - a known set of candidates (a school's or class's members, the accounts of an e-mail or an
  *   external id, the members of the `structureIds` when they are few): each candidate's keys
  *   computed once, then filtered and sorted.
- * Each statement names the index it wants by the way it spells its keys (see `Statements`):
- * neither engine's estimate of a prefix's share is good enough to leave the choice to it.
+ * Each statement names the index it wants (see `Statements`): neither engine's estimate of a
+ * prefix's share is good enough to leave the choice to it.
  * The keyset cursor is the last row's order key and id, base64url JSON, checked on the way back.
  */
 import type BetterSqlite3 from 'better-sqlite3';
@@ -86,7 +88,7 @@ export async function searchAccounts(
 /**
  * The statement `searchAccounts` would run for this page, compiled (tests EXPLAIN it); null
  * when the answer is known to be empty without asking (nothing left to search for once folded,
- * an empty `structureIds`). With `structureIds`, counts their members first (capped).
+ * an empty `structureIds`). Runs the preparatory reads the choice of statement needs.
  */
 export async function planAccountSearch(
   db: Kysely<Database>, tenantId: string, query: AccountSearch, filters: AccountFilters, page: KeysetPage, tuning: SearchTuning = {},
@@ -171,7 +173,8 @@ function decodeCursor(text: string): Cursor {
   } catch {
     parsed = undefined;
   }
-  if (!Array.isArray(parsed) || parsed.length !== 2 || !parsed.every((part) => typeof part === 'string')) {
+  // No key holds a NUL, which PostgreSQL would refuse with an error of its own.
+  if (!Array.isArray(parsed) || parsed.length !== 2 || !parsed.every((part) => typeof part === 'string' && !part.includes('\0'))) {
     throw invalid('this search cursor is not one a search gave');
   }
   return { key: parsed[0] as string, id: parsed[1] as string };
