@@ -24,9 +24,15 @@ export const uaiOf = (structure: number): string => `${String(structure).padStar
 export const structureId = (tenantId: string, structure: number): string => `${tenantId}-s${structure}`;
 export const structureCount = (accounts: number, structureSize = STRUCTURE_SIZE): number => Math.ceil(accounts / structureSize);
 
-/** The name hash of account `i`, as the SQL computes it: last name `h % L`, first name `(h / L) % F`. */
+/** Account `i`'s hash, as the SQL computes it: names, contact e-mail and status come from it. */
+const hashOf = (i: number): bigint => (BigInt(i) * 48271n) % 2147483647n;
+
+/** Whether account `i` has a contact e-mail (`First.LAST.<i>@Example.org`); staff (`i % 20 ≥ 18`) have `first.last.<i>@ac-lille.fr`. */
+export const hasContactEmail = (i: number): boolean => hashOf(i) % 3n === 0n;
+
+/** Account `i`'s names and login: last name `h % L`, first name `(h / L) % F`. */
 export function namesOf(i: number): { lastName: string; firstName: string; login: string } {
-  const h = (BigInt(i) * 48271n) % 2147483647n;
+  const h = hashOf(i);
   const lastName = LAST_NAMES[Number(h % BigInt(LAST_NAMES.length))]!;
   const firstName = FIRST_NAMES[Number((h / BigInt(LAST_NAMES.length)) % BigInt(FIRST_NAMES.length))]!;
   return { lastName, firstName, login: `${loginPart(firstName)}.${loginPart(lastName)}${i}` };

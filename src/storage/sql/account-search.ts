@@ -3,18 +3,23 @@
  * external id, e-mail, school or class, one keyset page at a time, on the indexes of migration
  * 0011 (fold.ts says what a folded name is; the database folds with `hub_fold`).
  *
- * Every search is one statement (plus, with `structureIds`, a capped count), of one of three shapes:
- * - name (no small structure scope): the union of two ordered index reads, each stopping after
- *   a page: last-first keys in the prefix's range, read in key order from
- *   `accounts_search_last_first_idx`; first-last keys in the range, in last-first order, which
- *   the planner reads either from that same index (the first-last key is its last column, so a
- *   frequent prefix such as `m` is checked in the index, without the row) or, for a rare one,
- *   from `accounts_search_first_last_idx` and then sorted. A prefix is a range
- *   `[prefix, successor)` of byte-wise compared text (`COLLATE "C"` on PostgreSQL).
- * - login: a range of `accounts_search_login_idx`, in login order.
+ * A search is one statement, after at most one preparatory read (the structures' members,
+ * counted up to a cap; or a first-last prefix's matches, up to a cap), of one of these shapes:
+ * - name: the union of two reads, each stopping after a page. Last-first keys in the prefix's
+ *   range, read in key order from `accounts_search_last_first_idx`. First-last keys in the
+ *   range, in last-first order: when few accounts match (their ids read first from
+ *   `accounts_search_first_last_idx`), those accounts, sorted; when many (`m`), along the
+ *   last-first index, whose columns hold the first-last key, profile and status, checked there.
+ *   A read along that index takes the page's ids from the index alone, then their rows. A
+ *   prefix is a range `[prefix, successor)` of byte-wise compared text (`COLLATE "C"` on
+ *   PostgreSQL).
+ * - login: a range of the logins' index (PostgreSQL: `accounts_search_login_idx`; SQLite: the
+ *   unique one), in login order.
  * - a known set of candidates (a school's or class's members, the accounts of an e-mail or an
  *   external id, the members of the `structureIds` when they are few): each candidate's keys
- *   computed once, then filtered and sorted; a few thousand rows at most.
+ *   computed once, then filtered and sorted.
+ * Each statement names the index it wants (see `Statements`): neither engine's estimate of a
+ * prefix's share is good enough to leave the choice to it.
  * The keyset cursor is the last row's order key and id, base64url JSON, checked on the way back.
  */
 import type BetterSqlite3 from 'better-sqlite3';
@@ -37,6 +42,15 @@ export const MAX_SEARCH_LIMIT = 200;
  */
 export const MEMBERS_FIRST_MAX = 4000;
 
+/**
+ * When up to this many accounts match a first-last prefix (filters included: counted in
+ * `accounts_search_first_last_idx`, which holds profile and status), they are read and sorted
+ * (each read and folded once, ~10 µs); beyond, they are read along the last-first index in its
+ * order, the first-last key, profile and status checked there (~0.2 µs an index entry), where
+ * at worst one entry in `accounts / max` matches: 50,000 entries for a page of a million.
+ */
+export const SORTED_FIRST_NAMES_MAX = 1000;
+
 /** SQLite's `hub_fold`: the fold itself, deterministic so that expression indexes may use it. */
 export function registerFold(connection: BetterSqlite3.Database): void {
   connection.function('hub_fold', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? foldName(text) : text));
@@ -53,6 +67,8 @@ export interface SearchPlan {
 export interface SearchTuning {
   /** `MEMBERS_FIRST_MAX` by default. */
   membersFirstMax?: number;
+  /** `SORTED_FIRST_NAMES_MAX` by default; -1: never sorted. */
+  sortedFirstNamesMax?: number;
 }
 
 export async function searchAccounts(
@@ -72,7 +88,7 @@ export async function searchAccounts(
 /**
  * The statement `searchAccounts` would run for this page, compiled (tests EXPLAIN it); null
  * when the answer is known to be empty without asking (nothing left to search for once folded,
- * an empty `structureIds`). With `structureIds`, counts their members first (capped).
+ * an empty `structureIds`). Runs the preparatory reads the choice of statement needs.
  */
 export async function planAccountSearch(
   db: Kysely<Database>, tenantId: string, query: AccountSearch, filters: AccountFilters, page: KeysetPage, tuning: SearchTuning = {},
@@ -88,43 +104,50 @@ export async function planAccountSearch(
   // Few members: start from them rather than from the name or login index.
   const membersFirstMax = tuning.membersFirstMax ?? MEMBERS_FIRST_MAX;
   const few = async () => filters.structureIds !== undefined && (await countMembers(db, tenantId, filters.structureIds, membersFirstMax)) <= membersFirstMax;
-  let statement: RawBuilder<unknown> | null;
+  let statement: RawBuilder<unknown>;
   switch (query.kind) {
     case 'name': {
       const prefix = foldName(query.text);
       if (prefix === '') return null;
-      statement = (await few()) ? s.fromCandidates(s.membersOf(filters.structureIds!), 'name', prefix) : s.byName(prefix);
+      if (await few()) {
+        statement = s.fromCandidates(s.membersOf(filters.structureIds!), { prefix, scoped: true });
+      } else {
+        // The first-last matches, if few: sorted with the rest; if many, read in order instead.
+        const max = tuning.sortedFirstNamesMax ?? SORTED_FIRST_NAMES_MAX;
+        const { rows } = await s.firstLastMatches(prefix, max).execute(db);
+        statement = s.byName(prefix, rows.length <= max ? rows.map((row) => row.account_id) : 'in order');
+      }
       break;
     }
     case 'login': {
       const prefix = normalizeLogin(query.text);
       if (prefix === '') return null;
-      statement = (await few()) ? s.fromCandidates(s.membersOf(filters.structureIds!), 'login', prefix) : s.byLogin(prefix);
+      statement = (await few()) ? s.fromCandidates(s.membersOf(filters.structureIds!), { order: 'login', prefix, scoped: true }) : s.byLogin(prefix);
       break;
     }
     case 'externalId':
-      statement = s.fromCandidates(sql`select id as account_id from accounts where tenant_id = ${tenantId} and external_id = ${query.text}`, 'name');
+      statement = s.fromCandidates(sql`select id as account_id from accounts where tenant_id = ${tenantId} and external_id = ${query.text}`);
       break;
     case 'email': {
       const email = query.text.trim();
       if (email === '') return null;
       statement = s.fromCandidates(sql`select id as account_id from accounts where tenant_id = ${tenantId} and email is not null and lower(email) = lower(${email})
-        union select id as account_id from accounts where tenant_id = ${tenantId} and academic_email is not null and lower(academic_email) = lower(${email})`, 'name');
+        union select id as account_id from accounts where tenant_id = ${tenantId} and academic_email is not null and lower(academic_email) = lower(${email})`);
       break;
     }
     case 'uai':
       statement = s.fromCandidates(sql`select account_id from account_structures where tenant_id = ${tenantId}
-        and structure_id = (select id from structures where tenant_id = ${tenantId} and uai = ${query.uai})`, 'name');
+        and structure_id = (select id from structures where tenant_id = ${tenantId} and uai = ${query.uai})`);
       break;
     case 'class':
       statement = s.fromCandidates(sql`select account_id from group_members where tenant_id = ${tenantId}
         and group_id = (select g.id from groups g join structures st on st.id = g.structure_id
-          where g.tenant_id = ${tenantId} and st.tenant_id = ${tenantId} and st.uai = ${query.uai} and g.kind = 'class' and g.code = ${query.classCode})`, 'name');
+          where g.tenant_id = ${tenantId} and st.tenant_id = ${tenantId} and st.uai = ${query.uai} and g.kind = 'class' and g.code = ${query.classCode})`);
       break;
     default:
       throw invalid(`unknown search kind "${(query as { kind: unknown }).kind}"`);
   }
-  return statement && { query: statement.compile(db) };
+  return { query: statement.compile(db) };
 }
 
 /** Members of the structures (of this tenant), counted up to `max + 1`. */
@@ -150,7 +173,8 @@ function decodeCursor(text: string): Cursor {
   } catch {
     parsed = undefined;
   }
-  if (!Array.isArray(parsed) || parsed.length !== 2 || !parsed.every((part) => typeof part === 'string')) {
+  // No key holds a NUL, which PostgreSQL would refuse with an error of its own.
+  if (!Array.isArray(parsed) || parsed.length !== 2 || !parsed.every((part) => typeof part === 'string' && !part.includes('\0'))) {
     throw invalid('this search cursor is not one a search gave');
   }
   return { key: parsed[0] as string, id: parsed[1] as string };
@@ -169,12 +193,35 @@ export function prefixEnd(prefix: string): string | null {
   return null;
 }
 
-/** The pieces of a search's statement, for one engine, tenant, filters, cursor and page size. */
+/** `a` before `b` in code point order, as both engines compare text byte-wise (UTF-8). */
+function codePointsBefore(a: string, b: string): boolean {
+  const [x, y] = [[...a], [...b]];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const [cx, cy] = [x[i]!.codePointAt(0)!, y[i]!.codePointAt(0)!];
+    if (cx !== cy) return cx < cy;
+  }
+  return x.length < y.length;
+}
+
+/**
+ * The pieces of a search's statement, for one engine, tenant, filters, cursor and page size.
+ *
+ * The first-last key is indexed twice, spelled two ways: `first_name || ' ' || last_name` in
+ * `accounts_search_first_last_idx`, `first_name || (' ' || last_name)` as the last column of
+ * `accounts_search_last_first_idx`. The same value, but not the same expression to a planner:
+ * a statement spelling it one way can only be served by that index, which is how this module
+ * picks the index (PostgreSQL has no index hint; both engines misjudge how many accounts a short
+ * prefix matches, and chose to sort a hundred thousand rows or to read a million index entries).
+ */
 class Statements {
-  /** The folded "last first" key, as the index spells it. */
+  /** The folded "last first" key: the order of every name search. */
   readonly lastFirst: RawBuilder<string>;
+  /** The folded "first last" key, as `accounts_search_first_last_idx` spells it. */
   readonly firstLast: RawBuilder<string>;
+  /** The same key, as `accounts_search_last_first_idx` spells it (its last column). */
+  readonly firstLastAlong: RawBuilder<string>;
   readonly login: RawBuilder<string>;
+  readonly sortKey: RawBuilder<string>;
 
   constructor(
     readonly dialect: SqlDialect,
@@ -187,7 +234,18 @@ class Statements {
     const bytewise = dialect === 'postgres' ? ' collate "C"' : '';
     this.lastFirst = sql.raw(`hub_fold(last_name || ' ' || first_name)${bytewise}`);
     this.firstLast = sql.raw(`hub_fold(first_name || ' ' || last_name)${bytewise}`);
+    this.firstLastAlong = sql.raw(`hub_fold(first_name || (' ' || last_name))${bytewise}`);
     this.login = sql.raw(`login${bytewise}`);
+    this.sortKey = sql.raw(`sort_key${bytewise}`);
+  }
+
+  /**
+   * `accounts`, read through `index` on SQLite: its planner, even with ANALYZE's samples, took a
+   * whole tenant's (tenant_id, id) index for a first-name prefix's few rows. PostgreSQL is told by
+   * the keys' spelling alone.
+   */
+  private accountsBy(index: 'accounts_search_last_first_idx' | 'accounts_search_first_last_idx'): RawBuilder<unknown> {
+    return sql.raw(this.dialect === 'sqlite' ? `accounts indexed by ${index}` : 'accounts');
   }
 
   /** `key` within `[prefix, prefixEnd(prefix))`. */
@@ -196,31 +254,58 @@ class Statements {
     return end === null ? sql`${key} >= ${prefix}` : sql`${key} >= ${prefix} and ${key} < ${end}`;
   }
 
-  /** After the cursor in (key, id) order: a row comparison, which both engines read from an index on (…, key, id). */
+  /**
+   * After the cursor in (key, id) order. PostgreSQL reads a row comparison from an index on
+   * (…, key, id); SQLite does not start an expression index's range at one (it read from the
+   * tenant's first entry), but does at `key >= cursor`, the rest checked in the index.
+   */
   private afterCursor(key: RawBuilder<string>): RawBuilder<unknown> {
-    return this.after ? sql`(${key}, id) > (${this.after.key}, ${this.after.id})` : sql`1 = 1`;
+    if (!this.after) return sql`1 = 1`;
+    const { key: last, id } = this.after;
+    return this.dialect === 'postgres'
+      ? sql`(${key}, id) > (${last}, ${id})`
+      : sql`${key} >= ${last} and (${key} > ${last} or id > ${id})`;
   }
 
   /**
-   * Profile, status and structure scope, on the account whose id is `id`. `rows`: how many rows
-   * the condition will see. `few` (candidates): membership probed row by row. `many` (an index
-   * read in order, the structures holding more than `MEMBERS_FIRST_MAX` members): on PostgreSQL,
-   * the members hashed once — a plain IN would become a semi-join probing the membership index
-   * for every row read, so it is wrapped (`coalesce`) to stay a subplan, which PostgreSQL hashes;
-   * SQLite has no hashed subplan (it would plan an IN as a walk through the members) and probes.
+   * The prefix's range of `key` after the cursor, for a read in (key, id) order: the cursor's
+   * row comparison replaces the range's start once the cursor is inside the range, so the read
+   * starts at the cursor (given both, an engine may start at the range's start and step over
+   * every earlier page's entries).
    */
-  private filtered(id: RawBuilder<string>, rows: 'few' | 'many'): RawBuilder<unknown> {
-    const { profile, status, structureIds } = this.filters;
+  private rangeAfterCursor(key: RawBuilder<string>, prefix: string): RawBuilder<unknown> {
+    if (!this.after || codePointsBefore(this.after.key, prefix)) return this.inRange(key, prefix);
+    const end = prefixEnd(prefix);
+    return end === null ? this.afterCursor(key) : sql`${this.afterCursor(key)} and ${key} < ${end}`;
+  }
+
+  /** Profile and status, on the `accounts` row at hand. */
+  private attributes(): RawBuilder<unknown> {
+    const { profile, status } = this.filters;
     const parts: RawBuilder<unknown>[] = [];
     if (profile !== undefined) parts.push(sql`profile = ${profile}`);
     if (status !== undefined) parts.push(sql`status = ${status}`);
-    if (structureIds !== undefined) {
-      parts.push(rows === 'many' && this.dialect === 'postgres'
-        ? sql`coalesce(${id} in (${this.membersOf(structureIds)}), false)`
-        : sql`exists (select 1 from account_structures m where m.account_id = ${id} and m.tenant_id = ${this.tenantId}
-          and m.structure_id in (${sql.join(structureIds)}))`);
-    }
     return parts.length === 0 ? sql`1 = 1` : sql.join(parts, sql` and `);
+  }
+
+  /**
+   * The structure scope, on the account whose id is `id`. `rows`: how many rows the condition
+   * will see. `few`: membership probed row by row. `many` (thousands of candidates, or an index
+   * read in order): the members gathered once, each row looked up among them. PostgreSQL would
+   * turn a plain IN into a semi-join probing the membership index for every row: wrapped
+   * (`coalesce`), it stays a subplan, hashed once. SQLite would drive the read from an IN's
+   * members: `+` keeps its left side from an index, so the IN is a lookup in the list it built.
+   */
+  private membership(id: RawBuilder<string>, rows: 'few' | 'many'): RawBuilder<unknown> {
+    const { structureIds } = this.filters;
+    if (structureIds === undefined) return sql`1 = 1`;
+    if (rows === 'few') {
+      return sql`exists (select 1 from account_structures m where m.account_id = ${id} and m.tenant_id = ${this.tenantId}
+        and m.structure_id in (${sql.join(structureIds)}))`;
+    }
+    return this.dialect === 'postgres'
+      ? sql`coalesce(${id} in (${this.membersOf(structureIds)}), false)`
+      : sql`+${id} in (${this.membersOf(structureIds)})`;
   }
 
   /** Members of the structures of `structureIds`: the candidates of a narrowly scoped search. */
@@ -228,48 +313,104 @@ class Statements {
     return sql`select account_id from account_structures where tenant_id = ${this.tenantId} and structure_id in (${sql.join(structureIds)})`;
   }
 
-  /** Both name orders' ranges, each read in last-first order up to a page, then merged. */
-  byName(prefix: string): RawBuilder<unknown> {
-    const branch = (key: RawBuilder<string>) => sql`select accounts.*, ${this.lastFirst} as sort_key from accounts
-      where tenant_id = ${this.tenantId} and ${this.inRange(key, prefix)} and ${this.afterCursor(this.lastFirst)} and ${this.filtered(sql.raw('accounts.id'), 'many')}
+  /**
+   * The ids of the accounts (of the filters) whose first-last key is in the prefix's range, up
+   * to `max + 1`, from `accounts_search_first_last_idx` alone (it holds profile and status).
+   */
+  firstLastMatches(prefix: string, max: number): RawBuilder<{ account_id: string }> {
+    return sql`select id as account_id from ${this.accountsBy('accounts_search_first_last_idx')}
+      where tenant_id = ${this.tenantId} and ${this.inRange(this.firstLast, prefix)} and ${this.attributes()}
+        and ${this.membership(sql.raw('accounts.id'), 'many')}
+      limit ${sql.lit(max + 1)}`;
+  }
+
+  /**
+   * A page read along `accounts_search_last_first_idx` in its order: the page's ids and keys
+   * from the index alone (the filters are its columns too; PostgreSQL needs the visibility map
+   * for that, as autovacuum keeps it), then their rows by primary key. Read with the rows, every
+   * index entry passed over would cost a row read, as many as a selective filter skips.
+   */
+  private alongLastFirst(range: RawBuilder<unknown>): RawBuilder<unknown> {
+    const page = sql`select id as account_id, ${this.lastFirst} as sort_key from ${this.accountsBy('accounts_search_last_first_idx')}
+      where tenant_id = ${this.tenantId} and ${range} and ${this.attributes()} and ${this.membership(sql.raw('accounts.id'), 'many')}
       order by ${this.lastFirst}, id limit ${sql.lit(this.fetch)}`;
-    // UNION, not UNION ALL: `Martin Marie` is in both ranges of `m`.
-    return sql`select * from (${branch(this.lastFirst)}) as by_last_name
-      union select * from (${branch(this.firstLast)}) as by_first_name
+    return sql`select a.*, p.sort_key from (${page}) as p cross join ${this.accountOf('p')}`;
+  }
+
+  /** Each row of `alias`'s account, by primary key, as `a` (see `fromCandidates` for the spelling). */
+  private accountOf(alias: string): RawBuilder<unknown> {
+    const id = sql.raw(`${alias}.account_id`);
+    return this.dialect === 'postgres'
+      ? sql`lateral (select * from accounts where id = ${id} and tenant_id = ${this.tenantId} limit 1) a`
+      : sql`accounts a on a.id = ${id} and a.tenant_id = ${this.tenantId}`;
+  }
+
+  /**
+   * Both name orders' ranges, each read in last-first order up to a page, then merged. First
+   * names: the ids of their few matches (`firstLastMatches`), sorted; or `in order`, along the
+   * last-first index, the first-last key checked there.
+   */
+  byName(prefix: string, firstNames: readonly string[] | 'in order'): RawBuilder<unknown> {
+    const byLastName = this.alongLastFirst(this.rangeAfterCursor(this.lastFirst, prefix));
+    let byFirstName: RawBuilder<unknown>;
+    if (firstNames === 'in order') {
+      // PostgreSQL estimates a short first-last prefix from too coarse statistics (one row for
+      // 4,000 `hug…`), and would then read every account rather than the index in order: bounds
+      // it cannot see at planning time get its default share (0.5 %), which keeps the index.
+      const bound = (value: string) => (this.dialect === 'postgres' ? sql`(select ${value}::text)` : sql`${value}`);
+      const end = prefixEnd(prefix);
+      const range = sql`${this.firstLastAlong} >= ${bound(prefix)}${end === null ? sql`` : sql` and ${this.firstLastAlong} < ${bound(end)}`}`;
+      byFirstName = this.alongLastFirst(sql`${this.afterCursor(this.lastFirst)} and ${range}`);
+    }
+    else if (firstNames.length === 0) return sql`select * from (${byLastName}) as by_last_name order by sort_key, id`;
+    // The matches are within the filters already.
+    else byFirstName = this.fromCandidates(sql`select column1 as account_id from (values ${sql.join(firstNames.map((id) => sql`(${id})`))}) as matches`, { scoped: true });
+    // UNION, not UNION ALL: `Martin Marie` is in both ranges of `m`. Its ORDER BY names output
+    // columns only; `sort_key` is byte-wise already (its expressions are).
+    return sql`select * from (${byLastName}) as by_last_name union select * from (${byFirstName}) as by_first_name
       order by sort_key, id limit ${sql.lit(this.fetch)}`;
   }
 
+  /** Logins are unique: the login alone orders them, and the cursor's key is enough. */
   byLogin(prefix: string): RawBuilder<unknown> {
+    const end = prefixEnd(prefix);
+    const range = !this.after || codePointsBefore(this.after.key, prefix)
+      ? this.inRange(this.login, prefix)
+      : sql`${this.login} > ${this.after.key}${end === null ? sql`` : sql` and ${this.login} < ${end}`}`;
     return sql`select accounts.*, login as sort_key from accounts
-      where tenant_id = ${this.tenantId} and ${this.inRange(this.login, prefix)} and ${this.afterCursor(this.login)} and ${this.filtered(sql.raw('accounts.id'), 'many')}
-      order by ${this.login}, id limit ${sql.lit(this.fetch)}`;
+      where tenant_id = ${this.tenantId} and ${range} and ${this.attributes()} and ${this.membership(sql.raw('accounts.id'), 'many')}
+      order by ${this.login} limit ${sql.lit(this.fetch)}`;
   }
 
   /**
    * The accounts of `candidates` (a statement giving `account_id`s), their order key computed
    * once each (a materialized step: PostgreSQL and SQLite would otherwise fold again in every
-   * condition and the sort), then `prefix`'s condition, the cursor, the filters, the order.
+   * condition and the sort), then `prefix`'s condition, the cursor, the filters, the order (by
+   * name unless said). `scoped`: the candidates are the members of the `structureIds`; `rows`:
+   * `many` when they may be thousands (see `membership`).
    */
-  fromCandidates(candidates: RawBuilder<unknown>, order: 'name' | 'login', prefix?: string): RawBuilder<unknown> {
+  fromCandidates(candidates: RawBuilder<unknown>, { order = 'name', prefix, scoped = false, rows = 'few' }: {
+    order?: 'name' | 'login'; prefix?: string; scoped?: boolean; rows?: 'few' | 'many';
+  } = {}): RawBuilder<unknown> {
     const keys = order === 'login'
       ? sql`a.login as sort_key`
       : sql`${this.lastFirst} as sort_key${prefix === undefined ? sql`` : sql`, ${this.firstLast} as other_key`}`;
-    const sortKey = sql.raw<string>(this.dialect === 'postgres' ? 'sort_key collate "C"' : 'sort_key');
     let condition: RawBuilder<unknown> = sql`1 = 1`;
     if (prefix !== undefined) {
       condition = order === 'login'
-        ? this.inRange(sortKey, prefix)
-        : sql`(${this.inRange(sortKey, prefix)} or ${this.inRange(sql.raw<string>(this.dialect === 'postgres' ? 'other_key collate "C"' : 'other_key'), prefix)})`;
+        ? this.inRange(this.sortKey, prefix)
+        : sql`(${this.inRange(this.sortKey, prefix)} or ${this.inRange(sql.raw<string>(this.dialect === 'postgres' ? 'other_key collate "C"' : 'other_key'), prefix)})`;
     }
     // Each candidate's account by its primary key, whatever the planner thinks of reading them
     // all: SQLite keeps the order of a CROSS JOIN; PostgreSQL would hash-join a few thousand
     // candidates with a full read of the accounts, which a LATERAL with a LIMIT cannot become.
-    const accounts = this.dialect === 'postgres'
-      ? sql`candidates c cross join lateral (select * from accounts where id = c.account_id and tenant_id = ${this.tenantId} limit 1) a`
-      : sql`candidates c cross join accounts a on a.id = c.account_id and a.tenant_id = ${this.tenantId}`;
-    return sql`with candidates as materialized (select distinct account_id from (${candidates}) as found),
-      keyed as materialized (select a.*, ${keys} from ${accounts} where ${this.filtered(sql.raw('a.id'), 'few')})
-      select * from keyed where ${condition} and ${this.afterCursor(sortKey)}
-      order by ${sortKey}, id limit ${sql.lit(this.fetch)}`;
+    const accounts = sql`candidates c cross join ${this.accountOf('c')}`;
+    // The structure scope on the candidates' ids, before any account is read: what it drops
+    // costs nothing more.
+    const inScope = scoped ? sql`1 = 1` : this.membership(sql.raw('found.account_id'), rows);
+    return sql`with candidates as materialized (select distinct account_id from (${candidates}) as found where ${inScope}),
+      keyed as materialized (select a.*, ${keys} from ${accounts} where ${this.attributes()})
+      select * from keyed where ${condition} and ${this.afterCursor(this.sortKey)}
+      order by ${this.sortKey}, id limit ${sql.lit(this.fetch)}`;
   }
 }

@@ -7,8 +7,9 @@
  *   function generated here from the fold's tables; on SQLite the
  *   JavaScript function itself, registered as deterministic on every connection the store
  *   opens (database.ts), before this migration runs.
- * - Names: `(tenant_id, hub_fold(last_name || ' ' || first_name), id, <first-last key>)` and
- *   `(tenant_id, hub_fold(first_name || ' ' || last_name))`.
+ * - Names: `(tenant_id, hub_fold(last_name || ' ' || first_name), id, <first-last key>, status,
+ *   profile)` and `(tenant_id, hub_fold(first_name || ' ' || last_name), id, status, profile)`
+ *   (PostgreSQL: status, profile and the names included, not keys).
  *   Text compared byte-wise on both engines (`COLLATE "C"` on PostgreSQL, whose default
  *   collation may be a locale's), so a prefix is a range `[prefix, successor)`.
  * - Logins, on PostgreSQL: `(tenant_id, login COLLATE "C")`; the platform-wide unique index on
@@ -49,12 +50,20 @@ export async function up(db: AnyDb, types: ColumnTypes): Promise<void> {
   const bytewise = postgres ? ' collate "C"' : '';
   const key = (expression: string) => (postgres ? `(${expression})${bytewise}` : expression);
   const lastFirst = key(`hub_fold(last_name || ' ' || first_name)`);
+  // The first-last key, spelled two ways (see account-search.ts: a statement picks its index by
+  // the spelling it uses): the same value, not the same expression to a planner.
   const firstLast = key(`hub_fold(first_name || ' ' || last_name)`);
+  const firstLastAlong = key(`hub_fold(first_name || (' ' || last_name))`);
+  // Profile and status ride along in both: the search's filters are then checked in the index.
+  // On PostgreSQL the names too, so that a page's ids are read from the index alone (an
+  // index-only scan needs every column the query names, those under the keys included).
+  const names = postgres ? ' include (first_name, last_name)' : '';
+  const firstLastRest = postgres ? ', id) include (first_name, last_name, status, profile)' : ', id, status, profile)';
   const statements = [
-    // The first-last key rides along: a frequent first-name prefix is then checked in this
+    // The first-last key rides along as well: a frequent first-name prefix is checked in this
     // index, read in last-first order, without fetching the rows.
-    `create index accounts_search_last_first_idx on accounts (tenant_id, ${lastFirst}, id, ${firstLast})`,
-    `create index accounts_search_first_last_idx on accounts (tenant_id, ${firstLast})`,
+    `create index accounts_search_last_first_idx on accounts (tenant_id, ${lastFirst}, id, ${firstLastAlong}, status, profile)${names}`,
+    `create index accounts_search_first_last_idx on accounts (tenant_id, ${firstLast}${firstLastRest}`,
     ...(postgres ? [`create index accounts_search_login_idx on accounts (tenant_id, login${bytewise})`] : []),
     'create index accounts_search_email_idx on accounts (tenant_id, lower(email)) where email is not null',
     'create index accounts_search_academic_email_idx on accounts (tenant_id, lower(academic_email)) where academic_email is not null',
