@@ -139,3 +139,15 @@ export function pageOf<T extends z.ZodType>(item: T) {
 }
 
 export const tenantParams = z.object({ tenant: z.string().min(1).max(64) });
+
+/**
+ * A resource both a tenant and the platform own (clients, SPs, connectors, the audit log): its
+ * routes under `/tenants/:tenant/<name>` and `/platform/<name>`, operation ids suffixed
+ * `OfPlatform` for the second. A handler reads the owner from the request's `tenantId`.
+ */
+export function ownerLevels(name: string) {
+  return [
+    { level: 'tenant' as const, base: `/tenants/:tenant/${name}`, params: tenantParams, suffix: '' },
+    { level: 'platform' as const, base: `/platform/${name}`, params: z.object({}), suffix: 'OfPlatform' },
+  ];
+}

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import type { AuditEvent, AuditFilter, PlatformStore } from '../../../storage/ports/index.js';
 import { auditCsv } from '../../audit-csv.js';
 import { searchAudit, streamAudit } from '../../tenant-reads.js';
-import { pageOf, pageQuery, route, tenantParams, type AdminRoute } from '../kit.js';
+import { ownerLevels, pageOf, pageQuery, route, type AdminRoute } from '../kit.js';
 
 const filterQuery = z.object({
   type: z.string().max(64).optional().describe('An event type, or its start ending with a dot (`login.`).'),
@@ -28,29 +28,24 @@ function filterOf(q: z.output<typeof filterQuery>): AuditFilter {
   };
 }
 
-const levels = [
-  { level: 'tenant' as const, base: '/tenants/:tenant/audit', params: tenantParams, suffix: '' },
-  { level: 'platform' as const, base: '/platform/audit', params: z.object({}), suffix: 'OfPlatform' },
-];
 
 export function auditRoutes(store: PlatformStore): AdminRoute[] {
-  return levels.flatMap(({ level, base, params, suffix }) => {
-    const tenantOf = (p: Record<string, unknown>) => (level === 'tenant' ? String(p.tenant) : null);
+  return ownerLevels('audit').flatMap(({ level, base, params, suffix }) => {
     return [
       route({
         operationId: `searchAudit${suffix}`, method: 'get', path: base, summary: 'Audit events, newest first', tag: 'audit', level, permission: 'audit.read',
         params, query: pageQuery.extend(filterQuery.shape), reply: { status: 200, description: 'A page of events.', schema: pageOf(auditEvent) },
-        handle: async ({ params: p, query }) => {
-          const page = await searchAudit(store, tenantOf(p), filterOf(query), { limit: query.limit, ...(query.after ? { after: query.after } : {}) });
+        handle: async ({ tenantId, query }) => {
+          const page = await searchAudit(store, tenantId, filterOf(query), { limit: query.limit, ...(query.after ? { after: query.after } : {}) });
           return { json: { items: page.items.map(toAuditEvent), next: page.next } };
         },
       }),
       route({
         operationId: `exportAudit${suffix}`, method: 'get', path: `${base}.csv`, summary: 'Every audit event the filters keep, as CSV (streamed)', tag: 'audit', level, permission: 'audit.read',
         params, query: filterQuery, reply: { status: 200, description: 'A CSV file (UTF-8 with BOM).', contentType: 'text/csv' },
-        handle: async ({ params: p, query, lang }) => ({
-          stream: Readable.from(auditCsv(streamAudit(store, tenantOf(p), filterOf(query)), { lang })),
-          contentType: 'text/csv; charset=utf-8', filename: `audit-${tenantOf(p) ?? 'platform'}.csv`,
+        handle: async ({ tenantId, query, lang }) => ({
+          stream: Readable.from(auditCsv(streamAudit(store, tenantId, filterOf(query)), { lang })),
+          contentType: 'text/csv; charset=utf-8', filename: `audit-${tenantId ?? 'platform'}.csv`,
         }),
       }),
     ];

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { addClient, clientsOf, ownedClient, rotateClientSecret, updateClient, type ClientPorts } from '../../../oidc/client-service.js';
 import type { OidcClientRecord } from '../../../storage/ports/index.js';
-import { pageOf, route, tenantParams, type AdminRoute } from '../kit.js';
+import { ownerLevels, pageOf, route, type AdminRoute } from '../kit.js';
 
 const clientSummary = z.object({
   clientId: z.string(),
@@ -39,49 +39,43 @@ const newClient = settings.extend({
   public: z.boolean().describe('A public client (a mobile or single-page app, PKCE) has no secret.'),
 });
 
-const ownerLevels = [
-  { level: 'tenant' as const, base: '/tenants/:tenant/clients', params: tenantParams, suffix: '' },
-  { level: 'platform' as const, base: '/platform/clients', params: z.object({}), suffix: 'OfPlatform' },
-];
 
 export function clientRoutes(ports: ClientPorts): AdminRoute[] {
-  return ownerLevels.flatMap(({ level, base, params, suffix }) => {
-    const ownerOf = (p: Record<string, unknown>) => (level === 'tenant' ? String(p.tenant) : null);
+  return ownerLevels('clients').flatMap(({ level, base, params, suffix }) => {
     const idParams = params.extend({ clientId: z.string().min(1).max(64) });
     return [
       route({
         operationId: `listClients${suffix}`, method: 'get', path: base, summary: 'List the OIDC clients', tag: 'clients', level, permission: 'clients.read',
         params, reply: { status: 200, description: 'Every client, disabled ones included (a single page).', schema: pageOf(clientSummary) },
-        handle: async ({ params: p }) => ({ json: { items: (await clientsOf(ports.store, ownerOf(p))).map(toClientSummary), next: null } }),
+        handle: async ({ tenantId }) => ({ json: { items: (await clientsOf(ports.store, tenantId)).map(toClientSummary), next: null } }),
       }),
       route({
         operationId: `getClient${suffix}`, method: 'get', path: `${base}/:clientId`, summary: 'A client', tag: 'clients', level, permission: 'clients.read',
         params: idParams, reply: { status: 200, description: 'The client.', schema: clientSummary },
-        handle: async ({ params: p }) => ({ json: toClientSummary(await ownedClient(ports.store, ownerOf(p), p.clientId)) }),
+        handle: async ({ tenantId, params: p }) => ({ json: toClientSummary(await ownedClient(ports.store, tenantId, p.clientId)) }),
       }),
       route({
         operationId: `createClient${suffix}`, method: 'post', path: base, summary: 'Register a client; a confidential one\'s secret is shown once', tag: 'clients', level, permission: 'clients.manage',
         params, body: newClient,
         reply: { status: 201, description: 'The client, with its secret (null for a public client), never shown again.', schema: z.object({ client: clientSummary, secret: z.string().nullable() }) },
-        handle: async ({ params: p, body, actor }) => {
+        handle: async ({ tenantId, body, actor }) => {
           const { clientId, public: isPublic, ...rest } = body;
-          const owner = ownerOf(p);
-          const { secret } = await addClient(ports, actor, { clientId, tenantId: owner, public: isPublic, settings: rest });
-          return { status: 201, json: { client: toClientSummary(await ownedClient(ports.store, owner, clientId)), secret } };
+          const { secret } = await addClient(ports, actor, { clientId, tenantId: tenantId, public: isPublic, settings: rest });
+          return { status: 201, json: { client: toClientSummary(await ownedClient(ports.store, tenantId, clientId)), secret } };
         },
       }),
       route({
         operationId: `updateClient${suffix}`, method: 'patch', path: `${base}/:clientId`, summary: 'Change some settings of a client', tag: 'clients', level, permission: 'clients.manage',
         params: idParams, body: settings.partial(), reply: { status: 200, description: 'The fields that changed.', schema: z.object({ changed: z.array(z.string()) }) },
-        handle: async ({ params: p, body, actor }) => {
-          await ownedClient(ports.store, ownerOf(p), p.clientId);
+        handle: async ({ tenantId, params: p, body, actor }) => {
+          await ownedClient(ports.store, tenantId, p.clientId);
           return { json: await updateClient(ports, actor, p.clientId, { settings: body, removeBackchannelLogoutUri: false, removeServedTenants: false }) };
         },
       }),
       route({
         operationId: `rotateClientSecret${suffix}`, method: 'post', path: `${base}/:clientId/secret`, summary: 'Draw a new secret (the old one stops working); shown once', tag: 'clients', level, permission: 'clients.manage',
         params: idParams, reply: { status: 201, description: 'The new secret, never shown again.', schema: z.object({ secret: z.string() }) },
-        handle: async ({ params: p, actor }) => ({ status: 201, json: await rotateClientSecret(ports, actor, ownerOf(p), p.clientId) }),
+        handle: async ({ tenantId, params: p, actor }) => ({ status: 201, json: await rotateClientSecret(ports, actor, tenantId, p.clientId) }),
       }),
     ];
   });

@@ -50,7 +50,7 @@ export function importRoutes(deps: ImportRouteDeps): AdminRoute[] {
         status: z.enum(IMPORT_STATUSES).optional(),
       }),
       reply: { status: 200, description: 'A page of runs.', schema: pageOf(runView) },
-      handle: async ({ params, query, reach }) => {
+      handle: async ({ params, query }) => {
         const filter = { ...(query.source ? { sourceId: query.source } : {}), ...(query.status ? { status: query.status } : {}) };
         const page = await importRunsPage(deps.store, params.tenant, filter, { limit: query.limit, ...(query.after ? { after: query.after } : {}) });
         return { json: { items: page.items.map(toRunView), next: page.next } };
@@ -63,7 +63,7 @@ export function importRoutes(deps: ImportRouteDeps): AdminRoute[] {
         status: 200, description: 'The run, how many entries it quarantined and the first of them by DN (the report has them all).',
         schema: z.object({ run: runView, quarantinedTotal: count, quarantined: z.array(quarantinedEntry) }),
       },
-      handle: async ({ params, reach }) => {
+      handle: async ({ params }) => {
         const detail = await importRunDetail(deps.store, params.tenant, params.run);
         return { json: { run: toRunView(detail.run), quarantinedTotal: detail.quarantinedTotal, quarantined: detail.quarantined } };
       },
@@ -72,7 +72,7 @@ export function importRoutes(deps: ImportRouteDeps): AdminRoute[] {
       operationId: 'getImportReport', method: 'get', path: `${base}/:run/report`, summary: 'The run\'s report, a JSON file: the run and every quarantined entry', tag: 'imports', level: 'tenant', permission: 'imports.read',
       params: runParams,
       reply: { status: 200, description: 'The report, as a file to download.', contentType: 'application/json' },
-      handle: async ({ params, reach }) => {
+      handle: async ({ params }) => {
         const { run, pieces } = await importRunReport(deps.store, params.tenant, params.run, toRunView);
         return { stream: Readable.from(pieces), contentType: 'application/json; charset=utf-8', filename: reportFileName(run) };
       },
@@ -86,7 +86,7 @@ export function importRoutes(deps: ImportRouteDeps): AdminRoute[] {
         mode: z.enum(IMPORT_MODES).default('full').describe('`full` by default; `delta` needs a completed full run.'),
       }),
       reply: { status: 202, description: 'The run, recorded and going on; follow it with `getImportRun`. 409 while a run of the source is going on.', schema: runView },
-      handle: async ({ params, body, reach, actor }) => {
+      handle: async ({ params, body, actor }) => {
         return { status: 202, json: toRunView(await deps.startImport(params.tenant, body.source, body.dryRun, actor, body.mode)) };
       },
     }),
@@ -94,7 +94,7 @@ export function importRoutes(deps: ImportRouteDeps): AdminRoute[] {
       operationId: 'listImportSources', method: 'get', path: '/tenants/:tenant/import-sources', summary: 'The tenant\'s directory sources', tag: 'imports', level: 'tenant', permission: 'imports.read',
       params: tenantParams,
       reply: { status: 200, description: 'The sources its tenant file declares; only enabled ones can be imported.', schema: z.object({ items: z.array(z.object({ id: z.string(), enabled: z.boolean() })) }) },
-      handle: async ({ params, reach }) => {
+      handle: async ({ params }) => {
         return { json: { items: deps.sourcesOf(params.tenant) } };
       },
     }),

@@ -9,7 +9,7 @@ import {
   addServiceProvider, listServiceProviders, ownedServiceProvider, removeServiceProvider, updateServiceProviderSettings, type SpServicePorts,
 } from '../../../saml/idp/sp-service.js';
 import { SP_SIGNATURES, type ServiceProvider } from '../../../storage/ports/index.js';
-import { pageOf, route, tenantParams, type AdminRoute } from '../kit.js';
+import { ownerLevels, pageOf, route, tenantParams, type AdminRoute } from '../kit.js';
 
 export interface SpRouteDeps extends SpServicePorts {
   /** The tenants' GAR sections and the hub's copy of their switches. */
@@ -52,53 +52,48 @@ const newSp = settings.omit({ enabled: true }).partial().extend({
   metadataUrl: z.string().min(1).max(2048).describe('Where the SP publishes its metadata (https in production); read and checked before anything is written.'),
 });
 
-const ownerLevels = [
-  { level: 'tenant' as const, base: '/tenants/:tenant/service-providers', params: tenantParams, suffix: '' },
-  { level: 'platform' as const, base: '/platform/service-providers', params: z.object({}), suffix: 'OfPlatform' },
-];
 
 function spRoutesOfOwners(ports: SpServicePorts): AdminRoute[] {
-  return ownerLevels.flatMap(({ level, base, params, suffix }) => {
-    const ownerOf = (p: Record<string, unknown>) => (level === 'tenant' ? String(p.tenant) : null);
+  return ownerLevels('service-providers').flatMap(({ level, base, params, suffix }) => {
     const idParams = params.extend({ entityId: z.string().min(1).max(1024).describe('The SP\'s entityID, URL-encoded.') });
     return [
       route({
         operationId: `listServiceProviders${suffix}`, method: 'get', path: base, summary: 'List the SAML service providers', tag: 'service providers', level, permission: 'sps.read',
-        params, reply: { status: 200, description: 'Every SP of the owner, disabled ones included, by entityID (a single page).', schema: pageOf(spView) },
-        handle: async ({ params: p, reach, actor }) => {
-          return { json: { items: (await listServiceProviders(ports.store, actor, ownerOf(p))).map(toSpView), next: null } };
+        params, reply: { status: 200, description: 'Every SP of the tenantId, disabled ones included, by entityID (a single page).', schema: pageOf(spView) },
+        handle: async ({ tenantId, actor }) => {
+          return { json: { items: (await listServiceProviders(ports.store, actor, tenantId)).map(toSpView), next: null } };
         },
       }),
       route({
         operationId: `getServiceProvider${suffix}`, method: 'get', path: `${base}/:entityId`, summary: 'An SP', tag: 'service providers', level, permission: 'sps.read',
         params: idParams, reply: { status: 200, description: 'The SP (never its metadata document).', schema: spView },
-        handle: async ({ params: p, reach, actor }) => {
-          return { json: toSpView(await ownedServiceProvider(ports.store, actor, ownerOf(p), p.entityId)) };
+        handle: async ({ tenantId, params: p, actor }) => {
+          return { json: toSpView(await ownedServiceProvider(ports.store, actor, tenantId, p.entityId)) };
         },
       }),
       route({
         operationId: `addServiceProvider${suffix}`, method: 'post', path: base, summary: 'Register an SP from its metadata URL', tag: 'service providers', level, permission: 'sps.manage',
         params, body: newSp,
         reply: { status: 201, description: 'The SP, enabled. 400 for a URL the hub will not read, 502 when it does not answer, 409 for an entityID already registered.', schema: spView },
-        handle: async ({ params: p, body, reach, actor }) => {
+        handle: async ({ tenantId, body, actor }) => {
           const { metadataUrl, ...chosen } = body;
-          return { status: 201, json: toSpView(await addServiceProvider(ports, actor, { owner: ownerOf(p), from: { url: metadataUrl }, ...chosen })) };
+          return { status: 201, json: toSpView(await addServiceProvider(ports, actor, { owner: tenantId, from: { url: metadataUrl }, ...chosen })) };
         },
       }),
       route({
         operationId: `updateServiceProvider${suffix}`, method: 'patch', path: `${base}/:entityId`, summary: 'Change some settings of an SP: name, state, release policy, signatures, encryption', tag: 'service providers', level, permission: 'sps.manage',
         params: idParams, body: settings.partial(),
         reply: { status: 200, description: 'The SP and the fields that changed.', schema: z.object({ serviceProvider: spView, changed: z.array(z.string()) }) },
-        handle: async ({ params: p, body, reach, actor }) => {
-          const { sp, changed } = await updateServiceProviderSettings(ports, actor, ownerOf(p), p.entityId, body);
+        handle: async ({ tenantId, params: p, body, actor }) => {
+          const { sp, changed } = await updateServiceProviderSettings(ports, actor, tenantId, p.entityId, body);
           return { json: { serviceProvider: toSpView(sp), changed } };
         },
       }),
       route({
         operationId: `removeServiceProvider${suffix}`, method: 'delete', path: `${base}/:entityId`, summary: 'Remove an SP (its users can no longer sign in there)', tag: 'service providers', level, permission: 'sps.manage',
         params: idParams, reply: { status: 204, description: 'Removed.' },
-        handle: async ({ params: p, reach, actor }) => {
-          await ownedServiceProvider(ports.store, actor, ownerOf(p), p.entityId);
+        handle: async ({ tenantId, params: p, actor }) => {
+          await ownedServiceProvider(ports.store, actor, tenantId, p.entityId);
           await removeServiceProvider(ports, actor, p.entityId);
           return { status: 204 };
         },
@@ -127,7 +122,7 @@ function garSchoolRoutes(ports: GarSchoolPorts): AdminRoute[] {
         status: 200, description: 'With `declared: list`, the schools the tenant file lists and those an admin switched, by UAI.',
         schema: z.object({ projectId: z.string().nullable(), declared: z.enum(['none', 'all', 'list']), schools: z.array(garSchoolView) }),
       },
-      handle: async ({ params, reach }) => {
+      handle: async ({ params }) => {
         const overview = await garOverview(ports, params.tenant);
         return { json: { ...overview, schools: overview.schools.map(toGarSchoolView) } };
       },
@@ -135,7 +130,7 @@ function garSchoolRoutes(ports: GarSchoolPorts): AdminRoute[] {
     route({
       operationId: 'getGarSchool', method: 'get', path: `${base}/:uai`, summary: 'Whether a school uses the GAR', tag: 'gar', level: 'tenant', permission: 'sps.read',
       params: schoolParams, reply: { status: 200, description: 'The school\'s GAR state.', schema: garSchoolView },
-      handle: async ({ params, reach }) => {
+      handle: async ({ params }) => {
         return { json: toGarSchoolView(await garSchool(ports, params.tenant, params.uai)) };
       },
     }),
@@ -143,7 +138,7 @@ function garSchoolRoutes(ports: GarSchoolPorts): AdminRoute[] {
       operationId: 'switchGarSchool', method: 'put', path: `${base}/:uai`, summary: 'Turn the GAR on or off for a school', tag: 'gar', level: 'tenant', permission: 'sps.manage',
       params: schoolParams, body: z.object({ enabled: z.boolean() }),
       reply: { status: 200, description: 'The school\'s GAR state. 409 when the tenant file declares no GAR, or turns it on for all schools.', schema: garSchoolView },
-      handle: async ({ params, body, reach, actor }) => {
+      handle: async ({ params, body, actor }) => {
         return { json: toGarSchoolView(await switchGarSchool(ports, actor, params.tenant, params.uai, body.enabled)) };
       },
     }),
