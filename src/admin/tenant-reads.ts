@@ -38,10 +38,11 @@ export async function dashboardOf(ports: { store: PlatformStore; throttle: Pick<
     scope.stats.accountsByProfileAndStatus(filter), scope.stats.activationByStructure(filter), scope.stats.signInsPerDay(SIGN_IN_DAYS, now),
     ports.throttle.lockedLogins(LOCKS_READ), structureIds === null ? scope.imports.listRuns(LAST_IMPORTS) : Promise.resolve([]),
   ]);
-  const locked: Dashboard['locked'] = [];
-  for (const lock of locks) {
-    const account = await ports.store.accounts.findByLogin(lock.login);
-    if (account?.tenantId === tenantId) locked.push({ login: account.login, accountId: account.id, until: lock.until });
-  }
+  // The lookups run together: up to LOCKS_READ of them, one round trip each.
+  const owners = await Promise.all(locks.map((lock) => ports.store.accounts.findByLogin(lock.login)));
+  const locked = locks.flatMap((lock, i) => {
+    const account = owners[i];
+    return account?.tenantId === tenantId ? [{ login: account.login, accountId: account.id, until: lock.until }] : [];
+  });
   return { accounts, activation, signIns, locked, lastImports: runs };
 }
