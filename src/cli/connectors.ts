@@ -54,7 +54,7 @@ async function add(command: Command, o: OwnerOptions & { file: string }): Promis
   const document = readYamlFile(file, readIssues);
   if (readIssues.length > 0) throw new ConfigError(source, readIssues.map((i) => i.replace(`${file}: `, '')));
   const created = await withStore((store, config, tenants) => addConnector({ store, inFiles: connectorsInFiles(config, tenants), registry: defaultRegistry() }, CLI_OPERATOR, { owner, document, source }));
-  process.stdout.write(`connector ${created.id} added to ${owned(created.tenantId)} (${created.type}, ${created.profile}, ${created.enabled ? 'enabled' : 'disabled'}); the hub uses it from its next start\n`);
+  process.stdout.write(`connector ${created.id} added to ${owned(created.tenantId)} (${created.type}, ${created.profile}, ${created.enabled ? 'enabled' : 'disabled'}); every hub process opens it within federation.reloadSeconds\n`);
 }
 
 async function list(o: { tenant?: string; json?: boolean }): Promise<void> {
@@ -86,7 +86,7 @@ async function list(o: { tenant?: string; json?: boolean }): Promise<void> {
 async function remove(command: Command, o: OwnerOptions & { id: string }): Promise<void> {
   const owner = ownerOf(command, o);
   await withStore((store, config, tenants) => removeConnector({ store, inFiles: connectorsInFiles(config, tenants), registry: defaultRegistry() }, CLI_OPERATOR, owner, o.id));
-  process.stdout.write(`connector ${o.id} removed from ${owned(owner)}; the hub stops using it at its next start\n`);
+  process.stdout.write(`connector ${o.id} removed from ${owned(owner)}; every hub process closes it within federation.reloadSeconds\n`);
 }
 
 export function registerConnectorCommands(program: Command): void {

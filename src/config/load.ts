@@ -191,6 +191,6 @@ function resolvePaths(config: HubConfig): HubConfig {
     ...config,
     database: { url },
     keys: { dir: resolve(PROJECT_ROOT, config.keys.dir) },
-    tenants: { dir: resolve(PROJECT_ROOT, config.tenants.dir) },
+    tenants: { ...config.tenants, dir: resolve(PROJECT_ROOT, config.tenants.dir) },
   };
 }

@@ -73,6 +73,11 @@ export const configSchema = z.strictObject({
   tenants: z.strictObject({
     /** Folder of `*.yaml` tenant definitions, env HUB_TENANTS_DIR. */
     dir: z.string().default('tenants'),
+    /**
+     * How long a hub process may serve a school's GAR switch as it was before an admin changed
+     * it through another process, in seconds (at once on the process that switched it). Default 30.
+     */
+    garSwitchesSeconds: seconds.max(3600).default(30),
   }).prefault({}),
   log: z.strictObject({
     /** env LOG_LEVEL. */

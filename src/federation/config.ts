@@ -128,6 +128,13 @@ export const platformFederationSchema = z.strictObject({
    * other configuration error stops the start.
    */
   retrySeconds: z.number().int().min(1).max(3600).default(15),
+  /**
+   * How often each hub process reads the stored connectors again (those an admin adds, changes or
+   * removes at run time, `hub connectors` or the admin API), in seconds: a new one is opened, a
+   * removed one closed, a changed one opened anew and then swapped in, without a restart. The
+   * process that made the change applies it at once; the others within this delay. Default 30.
+   */
+  reloadSeconds: z.number().int().min(1).max(3600).default(30),
 });
 
 export type TenantConnectorConfig = z.infer<typeof tenantConnectorSchema>;

@@ -1,6 +1,5 @@
 /**
- * Stored connector operations done on someone's behalf (`hub connectors …` today, the admin API
- * next). A document is validated with the YAML's own schema (stored.ts) before anything is
+ * Stored connector operations done on someone's behalf (`hub connectors …`, the admin API). A document is validated with the YAML's own schema (stored.ts) before anything is
  * written; a connector the YAML files declare is theirs, and the store never takes its id.
  */
 import type { Actor } from '../identity/actor.js';
@@ -23,6 +22,11 @@ export interface ConnectorPorts {
   inFiles: readonly ConnectorInFiles[];
   /** The connector types, each checking its own settings. */
   registry: ConnectorRegistry;
+  /**
+   * Told once a stored connector was added or removed, in a served hub: this process opens or
+   * closes it at once (the others read the store every `federation.reloadSeconds`). The CLI has none.
+   */
+  changed?: () => Promise<void>;
 }
 
 /** The stored connectors of an owner; refused for an unknown tenant. */
@@ -40,7 +44,7 @@ export interface NewConnector {
   source: string;
 }
 
-/** Registers a connector; the hub uses it from its next start. */
+/** Registers a connector; every hub process opens it within `federation.reloadSeconds`. */
 export async function addConnector(ports: ConnectorPorts, actor: Actor, connector: NewConnector): Promise<StoredConnector> {
   const parsed = parseConnectorDocument(connector.document, connector.owner, ports.registry);
   if (!parsed.ok) throw new ConfigError(connector.source, parsed.issues);
@@ -52,6 +56,7 @@ export async function addConnector(ports: ConnectorPorts, actor: Actor, connecto
   const row = await connectors.create(connectorRecord(connector.document, config));
   await new AuditWriter(ports.store, actor, connector.owner)
     .write('connector.added', { details: { connector: row.id, type: row.type, profile: row.profile, enabled: row.enabled } });
+  await ports.changed?.();
   return row;
 }
 
@@ -66,4 +71,5 @@ export async function removeConnector(ports: ConnectorPorts, actor: Actor, owner
   }
   await connectors.remove(id);
   await new AuditWriter(ports.store, actor, owner).write('connector.removed', { details: { connector: id } });
+  await ports.changed?.();
 }

@@ -1,9 +1,10 @@
 /**
  * The federation module's door: what the hub wires (routers for the connectors' endpoints) and
  * what the login page shows (the home-realm choices). Built once by the wiring (src/wiring/hub.ts), from the YAML
- * connectors and those kept in the store (./stored.ts), read at start. A connector whose files
- * are not there yet (or whose metadata URL does not answer) does not stop the start: it is
- * unavailable (the login page says so) and opened again every `federation.retrySeconds`.
+ * connectors and those kept in the store (./stored.ts), which are read again every
+ * `federation.reloadSeconds` (./connector-set.ts). A connector whose files are not there yet (or
+ * whose metadata URL does not answer) does not stop the start: it is unavailable (the login page
+ * says so) and opened again every `federation.retrySeconds`.
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
@@ -15,15 +16,16 @@ import type { LoginTransaction } from '../login/transaction.js';
 import type { Logger } from '../shared/logger.js';
 import type { EphemeralStore } from '../storage/ports/ephemeral.js';
 import type { PlatformStore } from '../storage/ports/index.js';
-import type { ConnectorContext, OpenConnector } from './core/connector.js';
+import type { ConnectorContext } from './core/connector.js';
 import type { PlatformFederationConfig, TenantConnectorConfig } from './config.js';
-import { ConnectorMisconfigured, ConnectorRegistry, ConnectorSlot } from './core/registry.js';
+import { ConnectorRegistry } from './core/registry.js';
+import { ConnectorSet } from './connector-set.js';
 import { oidcConnectorType } from './connectors/oidc/connector.js';
 import { samlConnectorType } from './connectors/saml/connector.js';
 import { choicesHtml } from './http/pages.js';
 import { federationRouters, federationStepPath, REMEMBERED_CHOICE_COOKIE, upstreamLogout } from './http/routes.js';
 import { sameAcademyCode } from './profiles/educonnect.js';
-import { loadStoredConnectors, mergeDeclared, type DeclaredConnector } from './stored.js';
+import type { DeclaredConnector } from './stored.js';
 
 /** What federation reads of the hub's config. */
 export interface FederationSettings {
@@ -71,6 +73,8 @@ export interface Federation {
   hintedRedirect(transaction: LoginTransaction, remembered: string | undefined): string | null;
   /** The remembered connector id from the signed cookie, if any. */
   rememberedChoice(ctx: Context): string | undefined;
+  /** Reads the stored connectors again now (a change made through this process); the others do every `federation.reloadSeconds`. */
+  reloadConnectors(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -109,90 +113,34 @@ export async function createFederation(deps: FederationDeps, registry: Connector
     ...deps.config.federation.connectors.map((config) => ({ config, tenantId: null, origin: 'config' as const })),
     ...deps.tenants.flatMap((tenant) => tenant.connectors.map((config) => ({ config, tenantId: tenant.id, origin: 'config' as const }))),
   ];
-  const fromStore = await loadStoredConnectors(deps.store, deps.tenants.map((tenant) => tenant.id), deps.log, registry);
-  const declared = mergeDeclared(fromFiles, fromStore, deps.log);
-  // Each enabled connector has a slot: opened, or unavailable while a file it needs is not there
-  // yet (or its metadata URL does not answer). The routes see `connectors`: the open ones, and
-  // what an unavailable one still offers (a SAML SP's metadata); the login page reads the slots.
-  const slots: ConnectorSlot[] = [];
-  const connectors = new Map<string, OpenConnector>();
-  const route = (slot: ConnectorSlot) => {
-    const routed = slot.routed;
-    if (routed) connectors.set(slot.id, routed);
-    else connectors.delete(slot.id);
-  };
-  const retrySeconds = deps.config.federation.retrySeconds;
-  const report = (slot: ConnectorSlot) => {
-    const state = slot.state;
-    const where = { connector: slot.id, tenant: slot.tenantId };
-    if (state.kind === 'opened') deps.log.info(where, `connector ${slot.id} opened: it is offered on the login page`);
-    else if (state.invalid) deps.log.error({ ...where, reason: state.reason }, `connector ${slot.id} still unavailable, its configuration is wrong (retrying every ${retrySeconds} s): ${state.reason}`);
-    else deps.log.warn({ ...where, reason: state.reason }, `connector ${slot.id} unavailable (retrying every ${retrySeconds} s${state.partial ? '; its SP metadata is served' : ''}): ${state.reason}`);
-  };
-  try {
-    for (const { config, tenantId, origin } of declared) {
-      if (!config.enabled) continue;
-      const slot = new ConnectorSlot(config, tenantId);
-      try {
-        // A file is reviewed before a start and stops it when wrong; a connector added at run
-        // time must not keep the whole hub down (unknown type, invalid key): it is skipped.
-        await slot.attempt(registry, context, true);
-      } catch (err) {
-        const message = (err as Error).message.replace(`connector ${config.id}: `, '');
-        if (origin === 'config') throw new ConnectorMisconfigured(`connector ${config.id}${tenantId ? ` (tenant ${tenantId})` : ''} cannot be opened: ${message}`, err);
-        deps.log.error({ connector: config.id, tenant: tenantId, err: message }, `stored connector ${config.id} cannot be opened and was skipped: ${message}`);
-        continue;
-      }
-      slots.push(slot);
-      route(slot);
-      if (!slot.opened) report(slot);
-    }
-  } catch (err) {
-    await Promise.all(slots.map((slot) => slot.close()));
-    throw err;
-  }
-  for (const slot of slots) {
+  const set = await ConnectorSet.open({
+    registry, context, store: deps.store, tenantIds: deps.tenants.map((tenant) => tenant.id), fromFiles,
+    retrySeconds: deps.config.federation.retrySeconds, reloadSeconds: deps.config.federation.reloadSeconds, log: deps.log,
+  });
+  for (const slot of set.slots()) {
     if (slot.config.profile === 'academie' && slot.tenantId && context.routing.academicDomains(slot.tenantId, slot.config.emailDomains).length === 0) {
       deps.log.warn({ connector: slot.id }, 'no académie e-mail domain for this staff connector (emailDomains or the tenant\'s academicDomains): no login will match an account');
     }
   }
 
-  // Unavailable slots are opened again every retrySeconds (one attempt at a time; a log line
-  // only when a slot's state changes), until all are open or the hub closes.
-  let closed = false;
-  let retrying: Promise<void> | null = null;
-  const retryAll = async () => {
-    for (const slot of slots) {
-      if (closed || slot.opened) continue;
-      if (await slot.attempt(registry, context, false)) report(slot);
-      if (closed) await slot.close(); // opened while the hub was closing
-      else route(slot);
-    }
-    if (slots.every((slot) => slot.opened)) clearInterval(timer);
-  };
-  const timer = setInterval(() => {
-    retrying ??= retryAll().catch((err: Error) => deps.log.error({ err: err.message }, 'connector retry failed')).finally(() => (retrying = null));
-  }, retrySeconds * 1000);
-  timer.unref();
-  if (slots.every((slot) => slot.opened)) clearInterval(timer);
-
-  const byId = new Map(slots.map((slot) => [slot.id, slot]));
-  const openedId = (id: string | undefined): id is string => id !== undefined && Boolean(byId.get(id)?.opened);
-  const families = slots.filter((slot) => slot.config.profile === 'educonnect');
-  const staff = slots.filter((slot) => slot.config.profile === 'academie');
+  const openedId = (id: string | undefined): id is string => id !== undefined && Boolean(set.get(id)?.opened);
+  // Read at each use: the stored connectors change while the hub runs.
+  const families = () => set.slots().filter((slot) => slot.config.profile === 'educonnect');
+  const staff = () => set.slots().filter((slot) => slot.config.profile === 'academie');
 
   const stepUrl = (tx: LoginTransaction, rest: string) => `${federationStepPath(tx.id, rest)}?${new URLSearchParams({ lang: tx.lang })}`;
   const startUrl = (connectorId: string, tx: LoginTransaction) => stepUrl(tx, `start/${connectorId}`);
 
   const loginChoices = (tx: LoginTransaction, remembered: string | undefined): SafeHtml | false => {
-    if (slots.length === 0) return false;
-    const choices: Parameters<typeof choicesHtml>[1] = families.map((slot) => {
+    if (set.slots().length === 0) return false;
+    const staffSlots = staff();
+    const choices: Parameters<typeof choicesHtml>[1] = families().map((slot) => {
       const common = { label: t(tx.lang, 'federation.choice.educonnect'), lastUsed: remembered === slot.id };
       return slot.opened ? { ...common, href: startUrl(slot.id, tx) } : { ...common, unavailable: t(tx.lang, 'federation.choice.educonnectUnavailable') };
     });
-    if (staff.length > 0) {
-      const common = { label: t(tx.lang, 'federation.choice.staff'), lastUsed: staff.some((slot) => slot.id === remembered) };
-      choices.push(staff.some((slot) => slot.opened)
+    if (staffSlots.length > 0) {
+      const common = { label: t(tx.lang, 'federation.choice.staff'), lastUsed: staffSlots.some((slot) => slot.id === remembered) };
+      choices.push(staffSlots.some((slot) => slot.opened)
         ? { ...common, href: stepUrl(tx, 'staff') }
         : { ...common, unavailable: t(tx.lang, 'federation.choice.staffUnavailable') });
     }
@@ -206,7 +154,7 @@ export async function createFederation(deps: FederationDeps, registry: Connector
     const loginHint = tx.hints.login?.trim().toLowerCase() ?? '';
     const domain = loginHint.includes('@') ? loginHint.slice(loginHint.lastIndexOf('@') + 1) : '';
     if (domain) {
-      const byDomain = staff.find((slot) => slot.opened && (slot.config.emailDomains.some((d) => d.toLowerCase() === domain)
+      const byDomain = staff().find((slot) => slot.opened && (slot.config.emailDomains.some((d) => d.toLowerCase() === domain)
         || (slot.tenantId !== null && tenantsById.get(slot.tenantId)?.directorySources.some((s) => s.academicDomains.some((d) => d.toLowerCase() === domain)))));
       if (byDomain) return startUrl(byDomain.id, tx);
     }
@@ -216,7 +164,7 @@ export async function createFederation(deps: FederationDeps, registry: Connector
 
   const rememberedChoice = (ctx: Context): string | undefined => {
     const value = ctx.cookies.get(REMEMBERED_CHOICE_COOKIE, { signed: true });
-    return value && byId.has(value) ? value : undefined;
+    return value && set.get(value) ? value : undefined;
   };
 
   const routeDeps = {
@@ -225,7 +173,7 @@ export async function createFederation(deps: FederationDeps, registry: Connector
     store: deps.store,
     ephemeral: deps.ephemeral,
     log: deps.log,
-    connectors,
+    connectors: set.routed,
     tenantNames: new Map(deps.tenants.map((tenant) => [tenant.id, tenant.name])),
     rememberChoiceDays: deps.config.federation.rememberChoiceDays,
     isAvailable: openedId,
@@ -238,11 +186,7 @@ export async function createFederation(deps: FederationDeps, registry: Connector
     loginChoices,
     hintedRedirect,
     rememberedChoice,
-    close: async () => {
-      closed = true;
-      clearInterval(timer);
-      await retrying;
-      await Promise.all(slots.map((slot) => slot.close()));
-    },
+    reloadConnectors: () => set.reload(),
+    close: () => set.close(),
   };
 }

@@ -60,16 +60,16 @@ export interface DeclaredConnector {
   origin: 'config' | 'store';
 }
 
-/**
- * The valid stored connectors of the platform and of the given tenants. Invalid rows are logged
- * (one line each, with every problem) and left out; a store that cannot be read is left to fail
- * the start like any other database error.
- */
-export async function loadStoredConnectors(store: PlatformStore, tenantIds: string[], log: Logger, registry: ConnectorRegistry): Promise<DeclaredConnector[]> {
-  const rows = [
+/** The stored connector rows of the platform and of the given tenants, as they are. */
+export async function storedConnectorRows(store: PlatformStore, tenantIds: string[]): Promise<StoredConnector[]> {
+  return [
     ...(await store.connectors.list()),
     ...(await Promise.all(tenantIds.map((id) => store.forTenant(id).connectors.list()))).flat(),
   ];
+}
+
+/** The valid ones of these rows; an invalid row is logged (one line, with every problem) and left out. */
+export function validStoredConnectors(rows: StoredConnector[], log: Logger, registry: ConnectorRegistry): DeclaredConnector[] {
   const valid: DeclaredConnector[] = [];
   for (const row of rows) {
     const parsed = storedConnectorConfig(row, registry);
@@ -77,6 +77,15 @@ export async function loadStoredConnectors(store: PlatformStore, tenantIds: stri
     else log.error({ connector: row.id, tenant: row.tenantId, issues: parsed.issues }, `stored connector ${row.id} is invalid and was skipped: ${parsed.issues.join('; ')}`);
   }
   return valid;
+}
+
+/**
+ * The valid stored connectors of the platform and of the given tenants (see
+ * validStoredConnectors); a store that cannot be read is left to fail the start like any other
+ * database error.
+ */
+export async function loadStoredConnectors(store: PlatformStore, tenantIds: string[], log: Logger, registry: ConnectorRegistry): Promise<DeclaredConnector[]> {
+  return validStoredConnectors(await storedConnectorRows(store, tenantIds), log, registry);
 }
 
 /**

@@ -77,12 +77,12 @@ export function installHashedSecretCheck(provider: Provider): void {
 
 /**
  * The Client model read from the store. Clients are looked up on every token request, so a
- * record is kept for `cacheMs`; a changed client takes effect within that delay.
+ * record is kept for `cacheMs` (`oidc.clientCacheSeconds`); a changed client takes effect within that delay.
  */
 export class StoreClientAdapter implements Pick<OidcModelAdapter, 'find'> {
   private readonly cache = new Map<string, { at: number; value: AdapterPayload | undefined }>();
 
-  constructor(private readonly store: PlatformStore, private readonly cacheMs = 30_000) {}
+  constructor(private readonly store: PlatformStore, private readonly cacheMs: number) {}
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     const hit = this.cache.get(id);

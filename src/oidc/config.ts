@@ -94,6 +94,12 @@ export const oidcConfigSchema = z.strictObject({
   outboundPrivateHosts: z.array(z.string().min(1)).default([]),
   /** APIs that receive JWT access tokens. */
   resources: z.array(resourceSchema).default([]),
+  /**
+   * How long a hub process keeps its copy of a client (and of the public clients' web origins)
+   * read from the store, in seconds: a client changed through another process takes effect here
+   * within this delay (at once on the process that changed it). Default 30.
+   */
+  clientCacheSeconds: z.number().int().min(1).max(3600).default(30),
 });
 
 /** Scopes the hub knows: the OIDC and ENT ones, plus those of the configured APIs. */

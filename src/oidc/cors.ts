@@ -49,7 +49,7 @@ function forbidCrossOrigin(ctx: KoaContextWithOIDC): void {
 }
 
 /** Runs around oidc-provider: strips the CORS headers of every answer the rules above do not allow. */
-export function corsGuard(store: PlatformStore, cacheMs = 30_000): Middleware {
+export function corsGuard(store: PlatformStore, cacheMs: number): Middleware {
   const origins = declaredOrigins(store, cacheMs);
   return async (ctx, next) => {
     await next();

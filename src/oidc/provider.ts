@@ -106,7 +106,7 @@ export function forgetClient(provider: Provider, clientId: string): void {
 
 export function createProvider(deps: ProviderDeps): Provider {
   const { settings: config, store } = deps;
-  const clientAdapter = new StoreClientAdapter(store);
+  const clientAdapter = new StoreClientAdapter(store, config.oidc.clientCacheSeconds * 1000);
   const resources = new Map(config.oidc.resources.map((r) => [r.indicator, r]));
   const ttl = config.oidc.ttl;
   const privateHosts = new Set(config.oidc.outboundPrivateHosts);

@@ -2,13 +2,10 @@
  * The GAR switches of every tenant, held in memory for `TenantDirectory.gar()`, which the SSO
  * reads at every GAR sign-in and must answer without waiting. Read at start (and at each
  * `reload()`), read again at once on this process when an admin switches a school here, and on
- * the other hub processes when they find their copy older than `maxAgeMs` (read in the
- * background; meanwhile the copy they have is used).
+ * the other hub processes when they find their copy older than `maxAgeMs`
+ * (`tenants.garSwitchesSeconds`; read in the background; meanwhile the copy they have is used).
  */
 import type { PlatformStore } from '../storage/ports/index.js';
-
-/** How long another process may serve a switch as it was before an admin changed it. */
-export const GAR_SWITCHES_MAX_AGE_MS = 30_000;
 
 interface Copy {
   switches: ReadonlyMap<string, boolean>;
@@ -25,7 +22,7 @@ export class GarSchoolSwitches {
   private readonly reading = new Map<string, Promise<void>>();
   private reads = 0;
 
-  constructor(private readonly store: PlatformStore, private readonly maxAgeMs = GAR_SWITCHES_MAX_AGE_MS, private readonly now: () => number = Date.now) {}
+  constructor(private readonly store: PlatformStore, private readonly maxAgeMs: number, private readonly now: () => number = Date.now) {}
 
   /** Reads the switches of these tenants (at start, and when the tenant files are read again). */
   async load(tenantIds: readonly string[]): Promise<void> {

@@ -92,6 +92,8 @@ interface SignIn {
   afterEndSession: Koa.Middleware;
   /** What the sign-in opened that must be closed with the hub (federation, the SAML IdP's schedule). */
   closables: Array<{ close(): Promise<void> }>;
+  /** Reads the stored connectors again at once, after a change made through this process. */
+  reloadConnectors(): Promise<void>;
   /** The brute-force limits and the account policies, which the admin side reads and lifts too. */
   throttle: LoginThrottle;
   policies: AuthPolicies;
@@ -131,6 +133,7 @@ async function createSignIn({ config, log, store, keys, tenants, sessions }: Sig
   return {
     provider, routers: [...(samlIdp?.routers ?? []), interactions, ...federation.routers], afterEndSession: signIn.afterEndSession,
     closables: samlIdp ? [federation, samlIdp] : [federation],
+    reloadConnectors: () => federation.reloadConnectors(),
     throttle, policies,
   };
 }
@@ -150,7 +153,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
     await mirrorDeclaredClients(config, store, log);
     const developmentRouters = config.mode === 'development' ? await wireDevelopment(config, store, log) : [];
     const sessions = opened.add(await openSessionStorage(config.redis, log));
-    const { provider, routers, afterEndSession, closables, throttle, policies } = await createSignIn({ config, log, store, keys, tenants, sessions });
+    const { provider, routers, afterEndSession, closables, reloadConnectors, throttle, policies } = await createSignIn({ config, log, store, keys, tenants, sessions });
     for (const closable of closables) opened.add(closable);
     const imports = opened.add(adminImports({
       store, tenants, log, locks: lockService(config, sessions.redis),
@@ -161,7 +164,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
       readToken: adminTokenReader(provider, { store, isLocked: (login) => throttle.isLocked(login) }),
       accounts: { policies, throttle }, clientChanged: (clientId) => forgetClient(provider, clientId),
       letters: { of: (tenantId) => lettersOf(tenants, config.issuer, tenantId) },
-      connectors: { inFiles: connectorsInFiles(config, tenants), registry: defaultRegistry() },
+      connectors: { inFiles: connectorsInFiles(config, tenants), registry: defaultRegistry(), changed: reloadConnectors },
       imports: { startImport: imports.startImport, sourcesOf: imports.sourcesOf },
       sps: { production: config.mode === 'production', gar: { declaredGar: (id) => tenants.declaredGar(id), changed: (id) => tenants.garSwitched(id) } },
     });
@@ -174,7 +177,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
       log,
       readiness: [{ name: 'database', check: () => store.ping() }, ...sessions.readiness],
       audit: store.audit,
-      aroundProvider: [corsGuard(store), afterEndSession],
+      aroundProvider: [corsGuard(store, config.oidc.clientCacheSeconds * 1000), afterEndSession],
       routers: [...routers, ...admin.routers, ...developmentRouters],
     });
     return { app, provider, store, adminRoutes: admin.routes, close: () => opened.close() };

@@ -26,7 +26,7 @@ export interface KnownTenant {
 }
 
 /** The tenant files, validated together (ConfigError listing every problem of every file). */
-export function readTenantFiles(config: Pick<HubConfig, 'tenants'>): TenantConfig[] {
+export function readTenantFiles(config: { tenants: Pick<HubConfig['tenants'], 'dir'> }): TenantConfig[] {
   return loadTenants(config.tenants.dir, defaultRegistry().settingsCheck);
 }
 
@@ -37,7 +37,7 @@ export class TenantDirectory {
   private readonly garSwitches: GarSchoolSwitches;
 
   private constructor(private readonly config: HubConfig, private readonly store: PlatformStore) {
-    this.garSwitches = new GarSchoolSwitches(store);
+    this.garSwitches = new GarSchoolSwitches(store, config.tenants.garSwitchesSeconds * 1000);
   }
 
   /** Reads the files and mirrors them into the store. */

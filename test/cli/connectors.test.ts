@@ -58,7 +58,7 @@ describe('cli: connectors (child process)', function () {
   it('adds a tenant connector, lists it (text and JSON) without its settings, and removes it', async () => {
     const added = await box.run(['connectors', 'add', '--tenant', 'lille', '--file', file('fim.yaml', OIDC)]);
     expect(added.code, added.rawStderr).to.equal(0);
-    expect(added.stdout).to.equal('connector lille-fim added to lille (oidc, academie, enabled); the hub uses it from its next start\n');
+    expect(added.stdout).to.equal('connector lille-fim added to lille (oidc, academie, enabled); every hub process opens it within federation.reloadSeconds\n');
 
     const text = await box.run(['connectors', 'list']);
     expect(text.code, text.rawStderr).to.equal(0);
@@ -73,7 +73,7 @@ describe('cli: connectors (child process)', function () {
 
     const removed = await box.run(['connectors', 'remove', '--tenant', 'lille', '--id', 'lille-fim']);
     expect(removed.code, removed.rawStderr).to.equal(0);
-    expect(removed.stdout).to.equal('connector lille-fim removed from lille; the hub stops using it at its next start\n');
+    expect(removed.stdout).to.equal('connector lille-fim removed from lille; every hub process closes it within federation.reloadSeconds\n');
     expect(await storedIds()).to.deep.equal([]);
     expectFailure(await box.run(['connectors', 'remove', '--tenant', 'lille', '--id', 'lille-fim']), /connector "lille-fim" of lille not found/);
   });
@@ -115,7 +115,7 @@ describe('cli: connectors (child process)', function () {
   it('adds a platform connector with --platform (profile educonnect by default)', async () => {
     const r = await box.run(['connectors', 'add', '--platform', '--file', file('ec.yaml', SAML_PLATFORM)]);
     expect(r.code, r.rawStderr).to.equal(0);
-    expect(r.stdout).to.equal('connector educonnect-oidc-test added to platform (saml, educonnect, disabled); the hub uses it from its next start\n');
+    expect(r.stdout).to.equal('connector educonnect-oidc-test added to platform (saml, educonnect, disabled); every hub process opens it within federation.reloadSeconds\n');
     expect(await storedIds()).to.deep.equal(['platform:educonnect-oidc-test']);
   });
 

@@ -94,7 +94,7 @@ describe('connectors kept in the store', function () {
       ].join('\n'));
       const added = await box.run(['connectors', 'add', '--tenant', 'lille', '--file', file]);
       expect(added.code, added.rawStderr).to.equal(0);
-      expect(added.stdout).to.equal(`connector ${CONNECTOR} added to lille (oidc, academie, enabled); the hub uses it from its next start\n`);
+      expect(added.stdout).to.equal(`connector ${CONNECTOR} added to lille (oidc, academie, enabled); every hub process opens it within federation.reloadSeconds\n`);
 
       // Rows that must not keep the hub down: one that no longer validates, one whose key files are gone.
       const store = await openSqlStore(`sqlite:${box.databaseFile}`, { migrate: false });

@@ -1,7 +1,7 @@
 /**
  * Upstream IdP connectors of a tenant (its académie IdP) or of the platform: those of the files
  * (read only) and those registered at run time, which an admin adds and removes. A change is
- * used by each node from its next start (the federation opens its connectors at start).
+ * applied at once by the node that made it, and by the others within `federation.reloadSeconds`.
  */
 import { z } from 'zod';
 import { addConnector, connectorsOf, removeConnector, type ConnectorPorts } from '../../../federation/connector-service.js';
@@ -26,7 +26,7 @@ export function connectorRoutes(ports: ConnectorPorts): AdminRoute[] {
         },
       }),
       route({
-        operationId: `addConnector${suffix}`, method: 'post', path: base, summary: 'Register a connector (as a YAML connector entry, secrets as { env } or { file } references); used from each node\'s next start', tag: 'connectors', level, permission: 'connectors.manage',
+        operationId: `addConnector${suffix}`, method: 'post', path: base, summary: 'Register a connector (as a YAML connector entry, secrets as { env } or { file } references); opened by the node that answers at once, by the others within federation.reloadSeconds', tag: 'connectors', level, permission: 'connectors.manage',
         params, body: z.object({ connector: z.record(z.string(), z.unknown()).describe('The connector, as in a tenant file\'s `connectors` list.') }),
         reply: { status: 201, description: 'The stored connector.', schema: connectorView },
         handle: async ({ tenantId, body, actor }) => {
