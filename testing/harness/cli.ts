@@ -163,11 +163,12 @@ function parseLogLines(text: string): Record<string, unknown>[] {
 }
 
 /**
- * Starts `hub serve` in the sandbox on a free port (PORT is set; add HOST, HUB_ISSUER… in `env`)
- * and waits until /healthz answers. Logs at info unless `env` says otherwise.
+ * Starts `hub serve` in the sandbox on a free port, or on `env.PORT` when given (a load balancer
+ * set up first knows it); add HOST, HUB_ISSUER… in `env`. Waits until /healthz answers. Logs at
+ * info unless `env` says otherwise.
  */
 export async function serveHub(box: CliSandbox, env: Record<string, string | undefined> = {}, timeoutMs = 60_000): Promise<ServingHub> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = box.spawn(['serve'], { LOG_LEVEL: 'info', PORT: String(port), ...env });
   child.stdin?.end();
