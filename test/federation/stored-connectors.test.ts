@@ -2,7 +2,8 @@
  * Connectors kept in the store (`hub connectors add`) rather than in YAML: the real CLI writes
  * an OIDC académie connector into a SQLite file, a hub started on that file uses it end to end
  * against a real node-oidc-provider; rows that no longer validate, or cannot be opened, are
- * logged and skipped without stopping the hub; the YAML wins an id clash.
+ * logged and skipped without stopping the hub; the YAML wins an id clash. A running hub follows
+ * the store: a connector added, changed or removed there is opened, swapped or closed.
  */
 import { Writable } from 'node:stream';
 import { writeFileSync } from 'node:fs';
@@ -156,5 +157,81 @@ describe('connectors kept in the store', function () {
       const after = JSON.parse((await box.run(['connectors', 'list', '--json', '--tenant', 'lille'])).stdout) as Array<{ id: string }>;
       expect(after.map((v) => v.id)).to.deep.equal(['lille-agents']);
     });
+  });
+});
+
+describe('stored connectors followed while the hub runs (federation.reloadSeconds)', function () {
+  this.timeout(60_000);
+  let hub: TestHub;
+  let upstream: OidcUpstream;
+  let portal: oidc.Configuration;
+  let paulId: string;
+  const ID = 'lille-live';
+  const document = (displayName: string) => ({
+    id: ID, type: 'oidc', displayName, enabled: true,
+    oidc: { issuer: upstream.issuer, clientId: upstream.clientId, clientSecret: { env: upstream.secretEnv }, scopes: ['openid', 'profile', 'email', 'academie'], allowInsecureHttp: true },
+  });
+  const lilleConnectors = () => hub.hub.store.forTenant('lille').connectors;
+  /** Written behind the hub's back, as another node would: only the periodic reload can see it. */
+  const store = (displayName: string) => lilleConnectors().create({ id: ID, type: 'oidc', profile: 'academie', displayName, enabled: true, config: document(displayName) });
+  const staffPage = async () => {
+    const s = await openLoginPage(portal);
+    return (await s.browser.request(new URL(`/interaction/${s.uid}/federation/staff?lang=fr`, hub.url).href)).body;
+  };
+  const waitForStaffPage = async (test: (body: string) => boolean) => {
+    const until = Date.now() + 5_000;
+    while (!test(await staffPage())) {
+      if (Date.now() > until) throw new Error('the staff page did not change within 5 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  before(async () => {
+    upstream = await prepareOidcUpstream();
+    hub = await startTestHub({ config: { clients: testClients(), oidc: { resources: testResources }, federation: { reloadSeconds: 1 } } });
+    await upstream.serve(`${hub.url}/federation/${ID}/callback`);
+    portal = await discover(hub.url, 'portal');
+    ({ id: paulId } = await hub.hub.store.forTenant('lille').accounts.create({
+      login: 'paul.live', firstName: 'Paul', lastName: 'Live', profile: 'Teacher', status: 'active',
+      academicEmail: 'paul.live@ac-lille.fr', externalId: 'LILLE-777', source: 'AC-LILLE',
+    }));
+    upstream.user({ sub: 'fim-paul', claims: { given_name: 'Paul', family_name: 'Live', mail: 'paul.live@ac-lille.fr' } });
+  });
+  after(async () => {
+    await hub?.stop();
+    await upstream?.stop();
+  });
+
+  /** Starts a sign-in through the connector and stops at the hub's callback, the upstream's answer in hand. */
+  const toCallback = async () => {
+    const s = await openLoginPage(portal);
+    const atCallback = await s.browser.follow(await staffStart(s, ID), `${hub.url}/federation/${ID}/callback`);
+    expect(atCallback.location, atCallback.body.slice(0, 300)).to.match(new RegExp(`/federation/${ID}/callback\\?`));
+    return { s, callback: atCallback.location! };
+  };
+
+  it('opens a connector added to the store without a restart', async () => {
+    await store('Académie (v1)');
+    await waitForStaffPage((body) => body.includes('Académie (v1)'));
+  });
+
+  it('swaps in a changed connector; a sign-in started before the change ends through the new one', async () => {
+    const { s, callback } = await toCallback();
+    await lilleConnectors().remove(ID);
+    await store('Académie (v2)');
+    await waitForStaffPage((body) => body.includes('Académie (v2)') && !body.includes('Académie (v1)'));
+    const page = await s.browser.follow(callback, REDIRECT);
+    expect(page.location, page.body.slice(0, 400)).to.match(new RegExp(`^${REDIRECT}`));
+    const tokens = await exchange(portal, { callback: new URL(page.location!), verifier: s.auth.verifier, state: s.auth.state, nonce: s.auth.nonce });
+    expect(tokens.claims()!.sub).to.equal(paulId);
+  });
+
+  it('closes a connector removed from the store: it leaves the staff page, a sign-in still on it is refused with a page', async () => {
+    const { s, callback } = await toCallback();
+    await lilleConnectors().remove(ID);
+    await waitForStaffPage((body) => !body.includes('Académie (v2)'));
+    const page = await s.browser.follow(callback, REDIRECT);
+    expect(page.status).to.equal(400);
+    expect(page.body).to.include('<html');
   });
 });
