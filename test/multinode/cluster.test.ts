@@ -84,11 +84,12 @@ describe('several nodes: three hub processes behind a round-robin proxy', functi
   const hubs: ServingHub[] = [];
   const sp = { dir: '', file: 'sp.xml', base: SP_BASE };
 
-  const tokenRequest = (clientId: string, secret: string, scope: string) => fetch(`${proxy.base}/token`, {
+  const nodeTokenRequest = (url: string, clientId: string, secret: string) => fetch(`${url}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope }).toString(),
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'admin' }).toString(),
   });
+  const tokenRequest = (clientId: string, secret: string) => nodeTokenRequest(proxy.base, clientId, secret);
 
   const adminApi = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${proxy.base}/admin/api${path}`, {
@@ -142,7 +143,7 @@ describe('several nodes: three hub processes behind a round-robin proxy', functi
     const upstream = preparePysaml2Idp();
     people = await seedPeople(store);
     await grantRole(store, CLI_OPERATOR, { subjectKind: 'client', subject: OPS.clientId, role: 'platform-admin', tenantId: null, uais: [] });
-    const token = (await (await tokenRequest(OPS.clientId, OPS.secret, 'admin')).json()) as { access_token: string };
+    const token = (await (await tokenRequest(OPS.clientId, OPS.secret)).json()) as { access_token: string };
     adminToken = token.access_token;
     portal = await discover(proxy.base, 'portal');
     idp = await upstream;
@@ -243,6 +244,27 @@ describe('several nodes: three hub processes behind a round-robin proxy', functi
     expect(a.nameId).to.equal(b.nameId);
   });
 
+  it('a client secret rotated through one node stops working on every node within oidc.clientCacheSeconds', async () => {
+    const created = await adminApi('POST', '/platform/clients', {
+      clientId: 'mn-rotated', public: false, name: 'Rotated', redirectUris: ['https://script.example/unused'], scopes: ['admin'], grantTypes: ['client_credentials'],
+    });
+    expect(created.status, created.text).to.equal(201);
+    const { secret: first } = JSON.parse(created.text) as { secret: string };
+    // Every node reads the client, and keeps its copy.
+    const warm = await nodesOf(proxy, () => Promise.all(hubs.map(() => tokenRequest('mn-rotated', first))));
+    expect(warm.result.map((r) => r.status)).to.deep.equal([200, 200, 200]);
+    expect(warm.nodes.size).to.equal(NODES);
+
+    const rotated = await adminApi('POST', '/platform/clients/mn-rotated/secret');
+    expect(rotated.status, rotated.text).to.equal(201);
+    const { secret: second } = JSON.parse(rotated.text) as { secret: string };
+    const answered = proxy.trail.at(-1)!;
+    expect((await nodeTokenRequest(hubs[answered]!.url, 'mn-rotated', first)).status, 'at once on the node that rotated it').to.equal(401);
+    const delays = await Promise.all(hubs.map((hub) => within(INTERVAL * 1000 + 14_000, `${hub.url} refuses the old secret`, async () => (await nodeTokenRequest(hub.url, 'mn-rotated', first)).status === 401)));
+    console.log(`      (old secret refused by the nodes after ${delays.join(', ')} ms)`);
+    for (const hub of hubs) expect((await nodeTokenRequest(hub.url, 'mn-rotated', second)).status).to.equal(200);
+  });
+
   it('a node killed (SIGKILL) under load costs only the requests it had in flight; the two others serve the rest', async () => {
     const TOTAL = 300;
     const CONCURRENCY = 8;
@@ -261,7 +283,7 @@ describe('several nodes: three hub processes behind a round-robin proxy', functi
         const startedAfterExit = exitedAt >= 0;
         let ok = false;
         try {
-          const response = await tokenRequest(OPS.clientId, OPS.secret, 'admin');
+          const response = await tokenRequest(OPS.clientId, OPS.secret);
           const body = (await response.json().catch(() => ({}))) as { access_token?: string };
           ok = response.status === 200 && typeof body.access_token === 'string';
           if (!ok) failures.push(`${response.status}`);
