@@ -45,13 +45,10 @@ export class ConnectorSet {
   #work: Promise<void> = Promise.resolve();
   #busy = new Set<'retry' | 'reload'>();
   #retryTimer: NodeJS.Timeout | null = null;
-  readonly #reloadTimer: NodeJS.Timeout;
+  #reloadTimer: NodeJS.Timeout | null = null;
   #closed = false;
 
-  private constructor(private readonly deps: ConnectorSetDeps) {
-    this.#reloadTimer = setInterval(() => this.#schedule('reload', () => this.#reload()), deps.reloadSeconds * 1000);
-    this.#reloadTimer.unref();
-  }
+  private constructor(private readonly deps: ConnectorSetDeps) {}
 
   /** Opens the connectors of the files and of the store; a file's connector that cannot be opened stops the start (ConnectorMisconfigured). */
   static async open(deps: ConnectorSetDeps): Promise<ConnectorSet> {
@@ -70,6 +67,9 @@ export class ConnectorSet {
       throw err;
     }
     set.#retryWhileUnavailable();
+    // Only now: a reload must not run beside the first opening, which is not a queued task.
+    set.#reloadTimer = setInterval(() => set.#schedule('reload', () => set.#reload()), deps.reloadSeconds * 1000);
+    set.#reloadTimer.unref();
     return set;
   }
 
@@ -89,7 +89,7 @@ export class ConnectorSet {
 
   async close(): Promise<void> {
     this.#closed = true;
-    clearInterval(this.#reloadTimer);
+    if (this.#reloadTimer) clearInterval(this.#reloadTimer);
     if (this.#retryTimer) clearInterval(this.#retryTimer);
     await this.#work;
     await Promise.all(this.slots().map((slot) => slot.close()));
@@ -166,8 +166,8 @@ export class ConnectorSet {
   async #reload(): Promise<void> {
     const { store, tenantIds, log, registry, fromFiles } = this.deps;
     const rows = await storedConnectorRows(store, tenantIds);
-    if (rowsOf(rows) === this.#rows) return;
-    this.#rows = rowsOf(rows);
+    const seen = rowsOf(rows);
+    if (seen === this.#rows) return;
     const wanted = new Map(mergeDeclared(fromFiles, validStoredConnectors(rows, log, registry), log)
       .filter((connector) => connector.origin === 'store' && connector.config.enabled)
       .map((connector) => [connector.config.id, connector]));
@@ -178,6 +178,8 @@ export class ConnectorSet {
       else if (!next) await this.#remove(id, entry);
     }
     for (const connector of wanted.values()) await this.#replace(connector);
+    // Once applied: a reload that failed halfway is done again at the next tick.
+    this.#rows = seen;
     this.#retryWhileUnavailable();
   }
 
