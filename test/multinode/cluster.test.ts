@@ -132,21 +132,23 @@ describe('several nodes: three hub processes behind a round-robin proxy', functi
     };
     const started = Date.now();
     // The SP's metadata is written while the nodes start (the IdP after: its start has a 15 s limit).
-    const [nodes] = await Promise.all([
-      Promise.all(ports.map((port) => serveHub(box, { ...env, PORT: String(port) }))),
+    // Each node is kept as soon as it answers, so that `after` stops it even if another fails to start.
+    await Promise.all([
+      ...ports.map(async (port, i) => {
+        hubs[i] = await serveHub(box, { ...env, PORT: String(port) });
+      }),
       writeSpMetadata(dir, sp.file, { base: SP_BASE, name: 'Ressource multi-nœuds' })
         .then((file) => addServiceProvider({ store, production: false }, CLI_OPERATOR, { owner: null, from: { file }, releasePolicy: 'generic' })),
     ]);
-    hubs.push(...nodes);
     console.log(`      (${NODES} nodes started together in ${Date.now() - started} ms)`);
 
-    const upstream = preparePysaml2Idp();
+    const upstream = preparePysaml2Idp().then((started) => (idp = started));
     people = await seedPeople(store);
     await grantRole(store, CLI_OPERATOR, { subjectKind: 'client', subject: OPS.clientId, role: 'platform-admin', tenantId: null, uais: [] });
     const token = (await (await tokenRequest(OPS.clientId, OPS.secret)).json()) as { access_token: string };
     adminToken = token.access_token;
     portal = await discover(proxy.base, 'portal');
-    idp = await upstream;
+    await upstream;
   });
 
   after(async () => {
