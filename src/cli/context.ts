@@ -47,6 +47,8 @@ const EXIT_BY_ERROR_CODE: Readonly<Record<string, number>> = {
   gar_export_running: EXIT.locked,
   gar_not_enabled: EXIT.usage,
   gar_delivery_not_configured: EXIT.usage,
+  key_rotation_pending: EXIT.refused,
+  key_import_refused: EXIT.refused,
 };
 
 export function exitCodeOf(err: unknown): number {

@@ -7,6 +7,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { AdoptedKey, KeyKind, KeyMaterial } from '../auth/signing-keys.js';
 import { ConfigError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 
@@ -71,4 +72,42 @@ export async function loadOrCreateKeys(dir: string, mode: 'development' | 'produ
 /** The private JWKs oidc-provider expects (without our informational members). */
 export function providerJwks(keySet: KeySet): { keys: JWK[] } {
   return { keys: keySet.keys.map(({ iat: _iat, ...jwk }) => jwk) };
+}
+
+/** A key as the store keeps it: the private JWK sealed, the public one in clear. */
+function material({ iat: _iat, ...jwk }: SigningJwk): KeyMaterial {
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = jwk;
+  return { kid: jwk.kid, alg: jwk.alg, publicKey: JSON.stringify(publicJwk), privateKey: JSON.stringify(jwk) };
+}
+
+/**
+ * The issuer's keys in the store: one ES256 and one RS256 per rotation. A replaced key verifies
+ * as long as an ID token or access token it signed lives.
+ */
+export function oidcKeyKind(ttl: { idToken: number; accessToken: number }): KeyKind {
+  return {
+    use: 'oidc',
+    generate: async () => [material(await newKey('ES256')), material(await newKey('RS256'))],
+    lifetimeSeconds: Math.max(ttl.idToken, ttl.accessToken),
+  };
+}
+
+/** `jwks.json` of the keys folder, for the store: the first key of each algorithm signs, the others were replaced. */
+export function keySetInFolder(dir: string): AdoptedKey[] {
+  const seen = new Set<string>();
+  return (readKeySet(dir)?.keys ?? []).map((jwk) => {
+    const role = seen.has(jwk.alg) ? 'previous' as const : 'active' as const;
+    seen.add(jwk.alg);
+    return { material: material(jwk), role };
+  });
+}
+
+/** The provider's key set from the store's published keys: only the active ones may sign. */
+export function keySetOf(keys: ReadonlyArray<{ privateKey: string; state: string }>): KeySet {
+  return {
+    keys: keys.map((key) => {
+      const jwk = JSON.parse(key.privateKey) as SigningJwk;
+      return key.state === 'active' ? jwk : { ...jwk, key_ops: ['verify'] };
+    }),
+  };
 }
