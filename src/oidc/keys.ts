@@ -102,10 +102,13 @@ export function keySetInFolder(dir: string): AdoptedKey[] {
   });
 }
 
-/** The provider's key set from the store's published keys: only the active ones may sign. */
+/**
+ * The provider's key set from the store's published keys (oldest first), newest first as in
+ * `jwks.json`: only the active ones may sign, the others carry `key_ops: ['verify']`.
+ */
 export function keySetOf(keys: ReadonlyArray<{ privateKey: string; state: string }>): KeySet {
   return {
-    keys: keys.map((key) => {
+    keys: [...keys].reverse().map((key) => {
       const jwk = JSON.parse(key.privateKey) as SigningJwk;
       return key.state === 'active' ? jwk : { ...jwk, key_ops: ['verify'] };
     }),

@@ -43,7 +43,7 @@ export interface SigningKeyHandover {
 }
 
 export interface SigningKeyStore {
-  /** Every key of `use` (of all uses when absent), retired ones included, oldest first. */
+  /** Every key of `use` (of all uses when absent), retired ones included, oldest first (then by use, algorithm). */
   list(use?: SigningKeyUse): Promise<SigningKeyRecord[]>;
   /**
    * Adds `keys` and ends the keys they replace (`handovers`), all in one transaction. Conflict

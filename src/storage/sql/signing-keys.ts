@@ -43,7 +43,7 @@ export function signingKeyStore(db: Kysely<Database>): SigningKeyStore {
     async list(use?: SigningKeyUse): Promise<SigningKeyRecord[]> {
       let query = db.selectFrom('signing_keys').selectAll();
       if (use) query = query.where('use', '=', use);
-      const rows = await query.orderBy('created_at').orderBy('kid').execute();
+      const rows = await query.orderBy('created_at').orderBy('use').orderBy('alg').orderBy('kid').execute();
       return rows.map(toKey);
     },
 
