@@ -13,6 +13,8 @@ import { loadLibxml } from '../../src/saml/core/libxml.js';
 import { certificateBody } from '../../src/saml/core/keys.js';
 import { DEVELOPMENT_PAIRWISE_SALT, pairwiseSalt, samlIdpConfigSchema } from '../../src/saml/idp/config.js';
 import { configuredSigningKeys } from '../../src/saml/idp/keys.js';
+import { DEFAULT_LIFETIME_SECONDS } from '../../src/saml/idp/response.js';
+import { keyKind, signingKeyRing } from '../../src/wiring/signing-keys.js';
 import { ConfigError } from '../../src/shared/errors.js';
 import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
 import { makeKeyPair, type KeyFiles } from '../../testing/harness/pysaml2.js';
@@ -159,6 +161,59 @@ describe('SAML IdP metadata', () => {
       ].join('\n');
       const { stdout } = await run('/usr/bin/python3', ['-c', script, file, `${hub.url}/saml/metadata`]);
       expect(JSON.parse(stdout)).to.deep.equal({ sso: [`${hub.url}/saml/sso`], signing: 2, encryption: 1 });
+    });
+  });
+
+  describe('rotation, keys in the store', () => {
+    let hub: TestHub;
+    let now = Date.now();
+    const clock = () => new Date(now);
+
+    before(async () => {
+      hub = await startTestHub({ redis: 'memory', clock, config: { keys: { refreshSeconds: 0.1 } } });
+    });
+    after(() => hub?.stop());
+
+    const signingCerts = (xml: string) => [...xml.matchAll(/<md:KeyDescriptor use="signing">.*?<ds:X509Certificate>([^<]+)</g)].map((m) => m[1]);
+
+    /** Polls the metadata until `check` holds (the hub reads its keys every 0.1 s). */
+    async function metadataWhen(check: (certs: string[]) => boolean): Promise<string> {
+      const deadline = Date.now() + 3000;
+      for (;;) {
+        const xml = await (await fetch(`${hub.url}/saml/metadata`)).text();
+        if (check(signingCerts(xml) as string[])) return xml;
+        if (Date.now() > deadline) throw new Error(`the metadata did not change: ${signingCerts(xml).length} signing certificates`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+
+    function certFile(name: string, pem: string): string {
+      const file = join(dir, `${name}.crt`);
+      writeFileSync(file, pem);
+      return file;
+    }
+
+    it('publishes the next certificate first, signs with it from activatesAt, then drops the old one', async () => {
+      const [old] = (await signingKeyRing(hub.config, hub.hub.store, clock).live('saml'));
+      const oldCert = certFile('rotation-old', old!.publicKey);
+      expect(signingCerts(await metadataWhen(() => true))).to.deep.equal([certificateBody(old!.publicKey)]);
+
+      const [added] = await signingKeyRing(hub.config, hub.hub.store, clock).rotate(keyKind(hub.config, 'saml'), 3600);
+      const newPem = (await signingKeyRing(hub.config, hub.hub.store, clock).live('saml')).find((k) => k.kid === added!.kid)!.publicKey;
+      const newCert = certFile('rotation-new', newPem);
+      const published = await metadataWhen((certs) => certs.length === 2);
+      expect(signingCerts(published), 'the active one first, the next one published').to.deep.equal([certificateBody(old!.publicKey), certificateBody(newPem)]);
+      expect(await xmlsecAccepts(published, oldCert, dir), 'still signed with the active key').to.equal(true);
+      expect(await xmlsecAccepts(published, newCert, dir)).to.equal(false);
+
+      now += 3600_000 + 1000;
+      const switched = await metadataWhen((certs) => certs[0] === certificateBody(newPem));
+      expect(signingCerts(switched), 'the previous one still published').to.deep.equal([certificateBody(newPem), certificateBody(old!.publicKey)]);
+      expect(await xmlsecAccepts(switched, newCert, dir), 'signed with the new key').to.equal(true);
+
+      now += DEFAULT_LIFETIME_SECONDS * 1000;
+      const retired = await metadataWhen((certs) => certs.length === 1);
+      expect(signingCerts(retired)).to.deep.equal([certificateBody(newPem)]);
     });
   });
 
