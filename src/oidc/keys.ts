@@ -1,15 +1,14 @@
 /**
- * The issuer's signing key set: one ES256 key (fast, preferred for access tokens) and one RS256
- * key (what most RPs accept for ID tokens), stored as a private JWK set in `keys/jwks.json`.
- * Generating appends a fresh pair before the old keys, so the old ones keep verifying
- * tokens already issued until they are removed.
+ * The issuer's signing keys: one ES256 key (fast, preferred for access tokens) and one RS256 key
+ * (what most RPs accept for ID tokens) per rotation, kept in the store (auth/signing-keys.ts).
+ * Hubs before that kept them as a private JWK set in `keys/jwks.json`, the newest pair first:
+ * a first start or `hub keys import` reads it, the benchmark and the tests' harness write one.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { AdoptedKey, KeyKind, KeyMaterial } from '../auth/signing-keys.js';
 import { ConfigError } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
 
 export interface SigningJwk extends JWK {
   kid: string;
@@ -56,17 +55,6 @@ export async function generateKeys(dir: string): Promise<KeySet> {
   writeFileSync(file, `${JSON.stringify(keySet, null, 2)}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return keySet;
-}
-
-/** In development a missing key set is generated (with a warning); production refuses to start. */
-export async function loadOrCreateKeys(dir: string, mode: 'development' | 'production', log: Logger): Promise<KeySet> {
-  const keySet = readKeySet(dir);
-  if (keySet) return keySet;
-  if (mode === 'production') {
-    throw new ConfigError('keys', [`${join(dir, FILE)}: missing; run "hub keys generate" and distribute the file to every hub process`]);
-  }
-  log.warn({ dir }, 'no signing keys found: generating a development key set');
-  return generateKeys(dir);
 }
 
 /** The private JWKs oidc-provider expects (without our informational members). */
