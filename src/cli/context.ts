@@ -32,7 +32,7 @@ export const EXIT = {
   completedWithErrors: 5,
   /** The import quarantined (nearly) everything: the run failed and changed nothing. */
   tooManyQuarantined: 6,
-  /** Another refusal: no previous run for a delta, a wrong mapping. */
+  /** Another refusal: no previous run for a delta, a wrong mapping; a pending key rotation, a key import over other keys. */
   refused: 7,
 } as const;
 
