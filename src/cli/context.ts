@@ -32,7 +32,7 @@ export const EXIT = {
   completedWithErrors: 5,
   /** The import quarantined (nearly) everything: the run failed and changed nothing. */
   tooManyQuarantined: 6,
-  /** Another refusal: no previous run for a delta, a wrong mapping. */
+  /** Another refusal: no previous run for a delta, a wrong mapping; a pending key rotation, a key import over other keys. */
   refused: 7,
 } as const;
 
@@ -47,6 +47,8 @@ const EXIT_BY_ERROR_CODE: Readonly<Record<string, number>> = {
   gar_export_running: EXIT.locked,
   gar_not_enabled: EXIT.usage,
   gar_delivery_not_configured: EXIT.usage,
+  key_rotation_pending: EXIT.refused,
+  key_import_refused: EXIT.refused,
 };
 
 export function exitCodeOf(err: unknown): number {

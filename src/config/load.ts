@@ -190,7 +190,7 @@ function resolvePaths(config: HubConfig): HubConfig {
   return {
     ...config,
     database: { url },
-    keys: { dir: resolve(PROJECT_ROOT, config.keys.dir) },
+    keys: { ...config.keys, dir: resolve(PROJECT_ROOT, config.keys.dir) },
     tenants: { ...config.tenants, dir: resolve(PROJECT_ROOT, config.tenants.dir) },
   };
 }

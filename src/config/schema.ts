@@ -67,8 +67,15 @@ export const configSchema = z.strictObject({
     keyPrefix: z.string().default('hub:'),
   }).prefault({}),
   keys: z.strictObject({
-    /** Folder of the signing key set (`jwks.json`), env HUB_KEYS_DIR. */
+    /**
+     * Folder of the key files of hubs before the keys moved to the store (`jwks.json`, the SAML
+     * IdP's development pair), env HUB_KEYS_DIR: what a first start or `hub keys import` takes in.
+     */
     dir: z.string().default('keys'),
+    /** How long `hub keys rotate` publishes a new key before it signs. Default 24 h. */
+    publishDelaySeconds: z.number().int().min(0).default(24 * 3600),
+    /** How often every node reads the keys in the store again (a rotation elsewhere, a key's time come). Default 60. */
+    refreshSeconds: z.number().positive().default(60),
   }).prefault({}),
   tenants: z.strictObject({
     /** Folder of `*.yaml` tenant definitions, env HUB_TENANTS_DIR. */
@@ -118,7 +125,7 @@ function productionIssues(config: HubConfig): string[] {
   if (!config.issuer.startsWith('https://')) issues.push('issuer: must be an https:// URL in production (set HUB_ISSUER to the public address of the hub)');
   if (!config.redis.url) issues.push('redis.url: required in production (sessions and tokens must survive a restart and be shared)');
   if (!config.oidc.cookieKeys) issues.push('oidc.cookieKeys: required in production (set HUB_COOKIE_KEYS)');
-  if (!config.auth.secretsKey) issues.push('auth.secretsKey: required in production (set HUB_SECRETS_KEY; it encrypts TOTP secrets)');
+  if (!config.auth.secretsKey) issues.push('auth.secretsKey: required in production (set HUB_SECRETS_KEY; it encrypts TOTP secrets and the signing keys in the store)');
   if (config.demo.seed) issues.push('demo.seed: must be false in production');
   if (config.database.url.startsWith('sqlite:')) issues.push('database.url: PostgreSQL is required in production');
   config.federation.connectors.forEach((c, i) => {

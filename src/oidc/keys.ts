@@ -1,14 +1,14 @@
 /**
- * The issuer's signing key set: one ES256 key (fast, preferred for access tokens) and one RS256
- * key (what most RPs accept for ID tokens), stored as a private JWK set in `keys/jwks.json`.
- * Generating appends a fresh pair before the old keys, so the old ones keep verifying
- * tokens already issued until they are removed.
+ * The issuer's signing keys: one ES256 key (fast, preferred for access tokens) and one RS256 key
+ * (what most RPs accept for ID tokens) per rotation, kept in the store (auth/signing-keys.ts).
+ * Hubs before that kept them as a private JWK set in `keys/jwks.json`, the newest pair first:
+ * a first start or `hub keys import` reads it, the benchmark and the tests' harness write one.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { AdoptedKey, KeyKind, KeyMaterial } from '../auth/signing-keys.js';
 import { ConfigError } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
 
 export interface SigningJwk extends JWK {
   kid: string;
@@ -57,18 +57,48 @@ export async function generateKeys(dir: string): Promise<KeySet> {
   return keySet;
 }
 
-/** In development a missing key set is generated (with a warning); production refuses to start. */
-export async function loadOrCreateKeys(dir: string, mode: 'development' | 'production', log: Logger): Promise<KeySet> {
-  const keySet = readKeySet(dir);
-  if (keySet) return keySet;
-  if (mode === 'production') {
-    throw new ConfigError('keys', [`${join(dir, FILE)}: missing; run "hub keys generate" and distribute the file to every hub process`]);
-  }
-  log.warn({ dir }, 'no signing keys found: generating a development key set');
-  return generateKeys(dir);
-}
-
 /** The private JWKs oidc-provider expects (without our informational members). */
 export function providerJwks(keySet: KeySet): { keys: JWK[] } {
   return { keys: keySet.keys.map(({ iat: _iat, ...jwk }) => jwk) };
+}
+
+/** A key as the store keeps it: the private JWK sealed, the public one in clear. */
+function material({ iat: _iat, ...jwk }: SigningJwk): KeyMaterial {
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = jwk;
+  return { kid: jwk.kid, alg: jwk.alg, publicKey: JSON.stringify(publicJwk), privateKey: JSON.stringify(jwk) };
+}
+
+/**
+ * The issuer's keys in the store: one ES256 and one RS256 per rotation. A replaced key verifies
+ * as long as an ID token or access token it signed lives.
+ */
+export function oidcKeyKind(ttl: { idToken: number; accessToken: number }): KeyKind {
+  return {
+    use: 'oidc',
+    generate: async () => [material(await newKey('ES256')), material(await newKey('RS256'))],
+    lifetimeSeconds: Math.max(ttl.idToken, ttl.accessToken),
+  };
+}
+
+/** `jwks.json` of the keys folder, for the store: the first key of each algorithm signs, the others were replaced. */
+export function keySetInFolder(dir: string): AdoptedKey[] {
+  const seen = new Set<string>();
+  return (readKeySet(dir)?.keys ?? []).map((jwk) => {
+    const role = seen.has(jwk.alg) ? 'previous' as const : 'active' as const;
+    seen.add(jwk.alg);
+    return { material: material(jwk), role };
+  });
+}
+
+/**
+ * The provider's key set from the store's published keys (oldest first), newest first as in
+ * `jwks.json`: only the active ones may sign, the others carry `key_ops: ['verify']`.
+ */
+export function keySetOf(keys: ReadonlyArray<{ privateKey: string; state: string }>): KeySet {
+  return {
+    keys: [...keys].reverse().map((key) => {
+      const jwk = JSON.parse(key.privateKey) as SigningJwk;
+      return key.state === 'active' ? jwk : { ...jwk, key_ops: ['verify'] };
+    }),
+  };
 }

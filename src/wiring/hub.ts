@@ -20,7 +20,8 @@ import { openAdmin } from '../admin/open.js';
 import { adminTokenReader } from '../oidc/admin-tokens.js';
 import { corsGuard } from '../oidc/cors.js';
 import { interactionRouter } from '../oidc/interactions/routes.js';
-import { loadOrCreateKeys, type KeySet } from '../oidc/keys.js';
+import { keySetOf } from '../oidc/keys.js';
+import { followKeys } from '../oidc/key-rotation.js';
 import type { ProviderSettings } from '../oidc/config.js';
 import { cookieKeysOf, createProvider, forgetClient } from '../oidc/provider.js';
 import { oidcSignIn } from '../oidc/sign-in.js';
@@ -34,6 +35,8 @@ import { lockService } from './locks.js';
 import { wireDevelopment } from './development.js';
 import { openPlatformStore, openSessionStorage, type SessionStorage } from './stores.js';
 import { connectorsInFiles, TenantDirectory } from './tenants.js';
+import { ensureSigningKeys, secretsKeyOf, signingKeyRing } from './signing-keys.js';
+import type { SigningKeyRing } from '../auth/signing-keys.js';
 
 /** oidc-provider, named through the OIDC module: only src/oidc imports it. */
 type Provider = ReturnType<typeof createProvider>;
@@ -61,16 +64,13 @@ class OpenedResources {
   }
 }
 
-/** Production refuses to start without a secrets key (config checks); development gets a labelled one. */
-const DEVELOPMENT_SECRETS_KEY = 'development-only secrets key: set HUB_SECRETS_KEY in production';
-
 function createLocalAuth(config: HubConfig, policies: AuthPolicies, store: PlatformStore, sessions: SessionStorage, throttle: LoginThrottle): LocalAuth {
   return new LocalAuth({
     store,
     ephemeral: sessions.ephemeral,
     throttle,
     policies,
-    secrets: new SecretBox(config.auth.secretsKey ?? DEVELOPMENT_SECRETS_KEY, 'totp'),
+    secrets: new SecretBox(secretsKeyOf(config), 'totp'),
     config: config.auth,
   });
 }
@@ -79,7 +79,7 @@ interface SignInDeps {
   config: HubConfig;
   log: Logger;
   store: PlatformStore;
-  keys: KeySet;
+  keys: SigningKeyRing;
   tenants: TenantDirectory;
   sessions: SessionStorage;
 }
@@ -109,13 +109,15 @@ async function createSignIn({ config, log, store, keys, tenants, sessions }: Sig
   const { ephemeral } = sessions;
   const throttle = new LoginThrottle(ephemeral, config.auth.throttle);
   const policies = new AuthPolicies(config.auth, tenants.authRules());
-  const provider = createProvider({ settings: providerSettings(config), store, keys, modelAdapter: sessions.modelAdapter, isLocked: (login) => throttle.isLocked(login), log });
+  const provider = createProvider({ settings: providerSettings(config), store, keys: keySetOf(await keys.live('oidc')), modelAdapter: sessions.modelAdapter, isLocked: (login) => throttle.isLocked(login), log });
+  const keyRefresh = await followKeys(provider, keys, config.keys.refreshSeconds, log);
   const signIn = oidcSignIn({ provider, ephemeral, log, sessionTtl: config.oidc.ttl.session });
   const samlIdp = config.samlIdp.enabled
     ? await openSamlIdp({ issuer: config.issuer, mode: config.mode, keysDir: config.keys.dir, idp: config.samlIdp }, {
       store, ephemeral, hubSession: signIn.hubSession, logout: signIn.logout, log,
       sessionTtl: config.oidc.ttl.session, signInTtl: config.oidc.ttl.interaction, garOf: (tenantId) => tenants.gar(tenantId),
       dataDir: join(PROJECT_ROOT, 'data'), locks: lockService(config, sessions.redis),
+      keys: { ring: keys, refreshSeconds: config.keys.refreshSeconds },
     })
     : null;
   const login = loginProtocols(signIn.protocol, samlIdp ? [samlIdp.protocol] : []);
@@ -132,7 +134,7 @@ async function createSignIn({ config, log, store, keys, tenants, sessions }: Sig
   const interactions = interactionRouter(pages, samlIdp ? [samlIdp.steps(pages)] : []);
   return {
     provider, routers: [...(samlIdp?.routers ?? []), interactions, ...federation.routers], afterEndSession: signIn.afterEndSession,
-    closables: samlIdp ? [federation, samlIdp] : [federation],
+    closables: samlIdp ? [keyRefresh, federation, samlIdp] : [keyRefresh, federation],
     reloadConnectors: () => federation.reloadConnectors(),
     throttle, policies,
   };
@@ -144,11 +146,17 @@ function lettersOf(tenants: TenantDirectory, issuer: string, tenantId: string): 
   return { entName: letters?.entName ?? 'ENT Hauts-de-France', activationUrl: letters?.activationUrl ?? issuer };
 }
 
-export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
+export interface BuildOptions {
+  /** The time the signing keys' states are read at; tests move it. */
+  clock?: () => Date;
+}
+
+export async function buildHub(config: HubConfig, log: Logger, options: BuildOptions = {}): Promise<Hub> {
   const opened = new OpenedResources();
   try {
     const store = opened.add(await openPlatformStore(config));
-    const keys = await loadOrCreateKeys(config.keys.dir, config.mode, log);
+    const keys = signingKeyRing(config, store, options.clock);
+    await ensureSigningKeys(config, keys, log);
     const tenants = await TenantDirectory.open(config, store);
     await mirrorDeclaredClients(config, store, log);
     const developmentRouters = config.mode === 'development' ? await wireDevelopment(config, store, log) : [];

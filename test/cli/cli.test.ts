@@ -8,7 +8,7 @@ import { createRedis, waitForRedis } from '../../src/storage/redis/client.js';
 import { RedisEphemeralStore } from '../../src/storage/redis/ephemeral.js';
 import { openSqlStore } from '../../src/storage/sql/database.js';
 import { testRedisUrl } from '../../testing/harness/redis.js';
-import { statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { CliSandbox, collect, expectFailure, expectUsageError, freePort, hasStackTrace, sleep, stderrLines } from '../../testing/harness/cli.js';
@@ -91,37 +91,7 @@ describe('cli (child process)', function () {
     });
   });
 
-  describe('keys and migrations', () => {
-    it('keys generate writes an ES256 + RS256 key set readable by the owner only', async () => {
-      const empty = await box.run(['keys', 'list', '--json']);
-      expect(empty.code, empty.rawStderr).to.equal(0);
-      expect(JSON.parse(empty.stdout)).to.deep.equal([]);
-      const gen = await box.run(['keys', 'generate']);
-      expect(gen.code, gen.rawStderr).to.equal(0);
-      expect(gen.stdout).to.include(join(box.keysDir, 'jwks.json'));
-      const list = await box.run(['keys', 'list', '--json']);
-      expect(list.code, list.rawStderr).to.equal(0);
-      const keys = JSON.parse(list.stdout) as { kid: string; alg: string; created: string }[];
-      expect(keys.map((k) => k.alg)).to.deep.equal(['ES256', 'RS256']);
-      for (const k of keys) {
-        expect(k.kid).to.match(/^[A-Za-z0-9_-]{43}$/);
-        expect(Date.now() - Date.parse(k.created)).to.be.within(0, 60_000);
-        expect(Object.keys(k)).to.have.members(['kid', 'alg', 'created'], 'public information only');
-      }
-      expect(statSync(join(box.keysDir, 'jwks.json')).mode & 0o777).to.equal(0o600);
-      const again = await box.run(['keys', 'generate']);
-      expect(again.code, again.rawStderr).to.equal(0);
-      const rotated = JSON.parse((await box.run(['keys', 'list', '--json'])).stdout) as { kid: string }[];
-      expect(rotated).to.have.length(4);
-      expect(rotated.slice(2).map((k) => k.kid)).to.deep.equal(keys.map((k) => k.kid), 'old keys are kept after the new ones');
-    });
-
-    it('keys list refuses a corrupt key set', async () => {
-      mkdirSync(box.keysDir);
-      writeFileSync(join(box.keysDir, 'jwks.json'), '{"keys": [');
-      expectFailure(await box.run(['keys', 'list']), /jwks\.json: not valid JSON/);
-    });
-
+  describe('migrations', () => {
     it('migrate applies the migrations once, then says the database is up to date', async () => {
       const first = await box.run(['migrate']);
       expect(first.code, first.rawStderr).to.equal(0);
@@ -287,8 +257,10 @@ describe('cli (child process)', function () {
         const metadata = (await discovery.json()) as { issuer: string; jwks_uri: string };
         expect(metadata.issuer).to.equal(base);
         expect(metadata.jwks_uri.startsWith(base)).to.equal(true);
-        // Development mode generates a key set when there is none.
-        expect(statSync(join(box.keysDir, 'jwks.json')).mode & 0o777).to.equal(0o600);
+        // A first start without key files generates a key set, in the store.
+        const jwks = (await (await fetch(metadata.jwks_uri)).json()) as { keys: Array<{ alg: string; d?: string }> };
+        expect(jwks.keys.map((k) => k.alg)).to.have.members(['ES256', 'RS256']);
+        expect(jwks.keys.some((k) => k.d)).to.equal(false);
       } catch (err) {
         child.kill('SIGKILL');
         await exited.catch(() => undefined);

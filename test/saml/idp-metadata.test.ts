@@ -1,10 +1,10 @@
 /**
  * The SAML IdP's keys and signed metadata (issue 16, item 1): the served document is valid
  * against the OASIS metadata schema, its signature is accepted by xmlsec1 (a real peer), pysaml2
- * loads it, both certificates of a rotation are published, and the keys' start-up refusals.
+ * loads it, both certificates of a rotation are published, and the configured pairs' refusals.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,14 +12,14 @@ import { expect } from 'chai';
 import { loadLibxml } from '../../src/saml/core/libxml.js';
 import { certificateBody } from '../../src/saml/core/keys.js';
 import { DEVELOPMENT_PAIRWISE_SALT, pairwiseSalt, samlIdpConfigSchema } from '../../src/saml/idp/config.js';
-import { DEVELOPMENT_CERT_FILE, DEVELOPMENT_KEY_FILE, loadIdpKeys } from '../../src/saml/idp/keys.js';
+import { configuredSigningKeys } from '../../src/saml/idp/keys.js';
+import { DEFAULT_LIFETIME_SECONDS } from '../../src/saml/idp/response.js';
+import { keyKind, signingKeyRing } from '../../src/wiring/signing-keys.js';
 import { ConfigError } from '../../src/shared/errors.js';
-import { createLogger } from '../../src/shared/logger.js';
 import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
 import { makeKeyPair, type KeyFiles } from '../../testing/harness/pysaml2.js';
 
 const run = promisify(execFile);
-const log = createLogger('silent');
 const PYSAML2_SCHEMAS = '/usr/lib/python3/dist-packages/saml2/data/schemas';
 const KIT_SCHEMAS = new URL('../../src/saml/core/xsd/', import.meta.url);
 
@@ -66,16 +66,6 @@ async function xmlsecAccepts(xml: string, certFile: string, dir: string): Promis
 function configErrorOf(fn: () => unknown): ConfigError {
   try {
     fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<ConfigError> {
-  try {
-    await promise;
   } catch (err) {
     expect(err).to.be.instanceOf(ConfigError);
     return err as ConfigError;
@@ -174,29 +164,72 @@ describe('SAML IdP metadata', () => {
     });
   });
 
+  describe('rotation, keys in the store', () => {
+    let hub: TestHub;
+    let now = Date.now();
+    const clock = () => new Date(now);
+
+    before(async () => {
+      hub = await startTestHub({ redis: 'memory', clock, config: { keys: { refreshSeconds: 0.1 } } });
+    });
+    after(() => hub?.stop());
+
+    const signingCerts = (xml: string) => [...xml.matchAll(/<md:KeyDescriptor use="signing">.*?<ds:X509Certificate>([^<]+)</g)].map((m) => m[1]);
+
+    /** Polls the metadata until `check` holds (the hub reads its keys every 0.1 s). */
+    async function metadataWhen(check: (certs: string[]) => boolean): Promise<string> {
+      const deadline = Date.now() + 3000;
+      for (;;) {
+        const xml = await (await fetch(`${hub.url}/saml/metadata`)).text();
+        if (check(signingCerts(xml) as string[])) return xml;
+        if (Date.now() > deadline) throw new Error(`the metadata did not change: ${signingCerts(xml).length} signing certificates`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+
+    function certFile(name: string, pem: string): string {
+      const file = join(dir, `${name}.crt`);
+      writeFileSync(file, pem);
+      return file;
+    }
+
+    it('publishes the next certificate first, signs with it from activatesAt, then drops the old one', async () => {
+      const [old] = (await signingKeyRing(hub.config, hub.hub.store, clock).live('saml'));
+      const oldCert = certFile('rotation-old', old!.publicKey);
+      expect(signingCerts(await metadataWhen(() => true))).to.deep.equal([certificateBody(old!.publicKey)]);
+
+      const [added] = await signingKeyRing(hub.config, hub.hub.store, clock).rotate(keyKind(hub.config, 'saml'), 3600);
+      const newPem = (await signingKeyRing(hub.config, hub.hub.store, clock).live('saml')).find((k) => k.kid === added!.kid)!.publicKey;
+      const newCert = certFile('rotation-new', newPem);
+      const published = await metadataWhen((certs) => certs.length === 2);
+      expect(signingCerts(published), 'the active one first, the next one published').to.deep.equal([certificateBody(old!.publicKey), certificateBody(newPem)]);
+      expect(await xmlsecAccepts(published, oldCert, dir), 'still signed with the active key').to.equal(true);
+      expect(await xmlsecAccepts(published, newCert, dir)).to.equal(false);
+
+      now += 3600_000 + 1000;
+      const switched = await metadataWhen((certs) => certs[0] === certificateBody(newPem));
+      expect(signingCerts(switched), 'the previous one still published').to.deep.equal([certificateBody(newPem), certificateBody(old!.publicKey)]);
+      expect(await xmlsecAccepts(switched, newCert, dir), 'signed with the new key').to.equal(true);
+
+      now += DEFAULT_LIFETIME_SECONDS * 1000;
+      const retired = await metadataWhen((certs) => certs.length === 1);
+      expect(signingCerts(retired)).to.deep.equal([certificateBody(newPem)]);
+    });
+  });
+
   describe('keys', () => {
-    it('refuses to start in production without key pairs, saying what to configure', async () => {
-      const error = await rejectionOf(loadIdpKeys({ mode: 'production', keysDir: dir, idp: idpSection() }, log));
-      expect(error.code).to.equal('invalid_config');
-      expect(error.issues).to.deep.equal(['keys: required in production: list the IdP\'s key pairs ({ keyFile, certFile, use: signing | encryption | both }), or set samlIdp.enabled: false']);
+    it('reads the configured signing pairs for the store, the first signing, the others next', () => {
+      const adopted = configuredSigningKeys({ keysDir: dir, idp: idpSection([{ ...active, use: 'signing' }, { ...next, use: 'both' }, { ...encryption, use: 'encryption' }]) });
+      expect(adopted.map((a) => a.role)).to.deep.equal(['active', 'next']);
+      expect(adopted.map((a) => a.material.publicKey)).to.deep.equal([readFileSync(active.certFile, 'utf8'), readFileSync(next.certFile, 'utf8')]);
+      expect(adopted[0]!.material.kid).to.match(/^saml-[0-9a-f]{32}$/);
+      expect(configuredSigningKeys({ keysDir: join(dir, 'absent'), idp: idpSection() }), 'no pair and no development files').to.deep.equal([]);
     });
 
-    it('creates a development pair once (key 0600), then reuses it for signing and encryption', async () => {
-      const keysDir = join(dir, 'dev-keys');
-      const first = await loadIdpKeys({ mode: 'development', keysDir, idp: idpSection() }, log);
-      expect(statSync(join(keysDir, DEVELOPMENT_KEY_FILE)).mode & 0o777).to.equal(0o600);
-      const certPem = readFileSync(join(keysDir, DEVELOPMENT_CERT_FILE), 'utf8');
-      expect(first.signingCerts).to.deep.equal([certPem]);
-      expect(first.encryptionCerts).to.deep.equal([certPem]);
-      const again = await loadIdpKeys({ mode: 'development', keysDir, idp: idpSection() }, log);
-      expect(again.signingCerts).to.deep.equal([certPem]);
-      expect(again.signing.keyPem).to.equal(first.signing.keyPem);
-    });
-
-    it('refuses a certificate that is not the key\'s, and a missing file, naming them', async () => {
-      const mixed = await rejectionOf(loadIdpKeys({ mode: 'production', keysDir: dir, idp: idpSection([{ keyFile: active.keyFile, certFile: next.certFile }]) }, log));
+    it('refuses a certificate that is not the key\'s, and a missing file, naming them', () => {
+      const mixed = configErrorOf(() => configuredSigningKeys({ keysDir: dir, idp: idpSection([{ keyFile: active.keyFile, certFile: next.certFile }]) }));
       expect(mixed.issues).to.deep.equal([`keys: ${next.certFile} is not the certificate of ${active.keyFile}`]);
-      const missing = await rejectionOf(loadIdpKeys({ mode: 'production', keysDir: dir, idp: idpSection([{ keyFile: 'absent.key', certFile: 'absent.crt' }]) }, log));
+      const missing = configErrorOf(() => configuredSigningKeys({ keysDir: dir, idp: idpSection([{ keyFile: 'absent.key', certFile: 'absent.crt' }]) }));
       expect(missing.issues).to.deep.equal([`keys: ${join(dir, 'absent.key')} cannot be read (ENOENT)`]);
     });
   });

@@ -17,6 +17,7 @@ import { garSchoolSwitchConformance } from '../../testing/conformance/gar-school
 import { importStoreConformance } from '../../testing/conformance/imports.js';
 import { runStoreConformance } from '../../testing/conformance/kit.js';
 import { serviceProviderStoreConformance } from '../../testing/conformance/service-providers.js';
+import { signingKeyConformance } from '../../testing/conformance/signing-keys.js';
 import { tenantStatsConformance } from '../../testing/conformance/tenant-stats.js';
 import { migrateDownTo, migrateToLatest, migrationNames, openSqlStore, type SqlDialect, type SqlStore } from '../../src/storage/sql/index.js';
 import { ZERO_COUNTERS } from '../../src/storage/sql/imports/runs.js';
@@ -55,7 +56,7 @@ for (const [dialect, createDatabase] of Object.entries(databases) as [SqlDialect
         await database.drop();
       },
     };
-  }, [accountStoreConformance, accountSearchConformance, directoryStoreConformance, clientStoreConformance, connectorStoreConformance, serviceProviderStoreConformance, auditStoreConformance, importStoreConformance, garExportSourceConformance, tenantStatsConformance, duplicateStoreConformance, garSchoolSwitchConformance]);
+  }, [accountStoreConformance, accountSearchConformance, directoryStoreConformance, clientStoreConformance, connectorStoreConformance, serviceProviderStoreConformance, auditStoreConformance, importStoreConformance, garExportSourceConformance, tenantStatsConformance, duplicateStoreConformance, garSchoolSwitchConformance, signingKeyConformance]);
 
   describe(`sql store: ${dialect}`, () => {
     let database: TestDatabase;

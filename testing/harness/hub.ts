@@ -1,26 +1,31 @@
 /**
  * Starts a real hub for a test: SQLite in a temp folder (or the given database URL), Redis from
- * `testRedisUrl()` with a random key prefix (or memory), a key set generated once per run, the
- * repository's tenants, and the given config overrides. It listens on a free port.
+ * `testRedisUrl()` with a random key prefix (or memory), key files made once per run (each hub's
+ * first start imports them into its store), the repository's tenants, and the given config
+ * overrides. It listens on a free port.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHub, type Hub } from '../../src/wiring/hub.js';
 import { PROJECT_ROOT } from '../../src/config/load.js';
 import { configSchema, type HubConfig } from '../../src/config/schema.js';
 import { generateKeys } from '../../src/oidc/keys.js';
+import { DEVELOPMENT_CERT_FILE, DEVELOPMENT_KEY_FILE, samlKeyKind } from '../../src/saml/idp/keys.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { listen } from '../../src/http/server.js';
 import { freePort, randomPrefix, testRedisUrl } from './redis.js';
 
 let keysDir: Promise<string> | undefined;
 
-/** One key set for the whole run: RSA generation is slow. */
+/** One key set for the whole run, OIDC's and the SAML IdP's: RSA generation is slow. */
 export function testKeysDir(): Promise<string> {
   keysDir ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hub-keys-'));
     await generateKeys(dir);
+    const [saml] = await samlKeyKind('ent-sso-hub tests').generate();
+    writeFileSync(join(dir, DEVELOPMENT_KEY_FILE), saml!.privateKey, { mode: 0o600 });
+    writeFileSync(join(dir, DEVELOPMENT_CERT_FILE), saml!.publicKey);
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     return dir;
   })();
@@ -40,6 +45,8 @@ export interface TestHubOptions {
   /** `memory`, a Redis URL, or the shared test Redis (default). */
   redis?: 'memory' | string;
   databaseUrl?: string;
+  /** The time the signing keys' states are read at (default: the real one). */
+  clock?: () => Date;
 }
 
 export async function startTestHub(options: TestHubOptions = {}): Promise<TestHub> {
@@ -56,7 +63,7 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
     log: { level: process.env.HUB_TEST_LOG ?? 'silent' },
     ...options.config,
   });
-  const hub = await buildHub(config, createLogger(config.log.level));
+  const hub = await buildHub(config, createLogger(config.log.level), { clock: options.clock });
   const running = await listen(hub, '127.0.0.1', port);
   return {
     url: `http://127.0.0.1:${port}`,

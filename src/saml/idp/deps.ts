@@ -7,14 +7,14 @@ import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
 import type { PlatformStore } from '../../storage/ports/index.js';
 import { idpEntityId, type IdpSettings } from './config.js';
 import type { InboundContext } from './inbound.js';
-import type { IdpKeys } from './keys.js';
+import type { IdpKeySource } from './keys.js';
 import { idpEndpoints } from './metadata.js';
 import type { SamlSignIns } from './sign-ins.js';
 import type { SpSessions } from './sp-sessions.js';
 
 export interface IdpDeps {
   settings: IdpSettings;
-  keys: IdpKeys;
+  keys: IdpKeySource;
   store: PlatformStore;
   ephemeral: EphemeralStore;
   hubSession: HubSession;

@@ -1,13 +1,13 @@
 /**
  * The IdP's metadata: one EntityDescriptor with an IDPSSODescriptor, signed (RSA-SHA256,
  * exclusive C14N) with the active signing key. It is built once and served as is; it is signed
- * again only when half its validity is gone, so a copy fetched at any time stays valid for at
- * least half of `validSeconds`.
+ * again when half its validity is gone, so a copy fetched at any time stays valid for at least
+ * half of `validSeconds`, and at once when the keys change (a rotation).
  */
 import { randomBytes } from 'node:crypto';
 import { certificateBody, signEnveloped } from '../core/keys.js';
 import { idpEntityId, type IdpSettings } from './config.js';
-import type { IdpKeys } from './keys.js';
+import type { IdpKeys, IdpKeySource } from './keys.js';
 
 const PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const BINDINGS = ['urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect', 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST'];
@@ -54,14 +54,15 @@ export function signedIdpMetadata(settings: Pick<IdpSettings, 'issuer' | 'idp'>,
   return signEnveloped(xml, "/*[local-name(.)='EntityDescriptor']", keys.signing, 'first');
 }
 
-/** The metadata as served: signed once, signed again when half its validity is gone. */
+/** The metadata as served: signed once, signed again when half its validity is gone or the keys changed. */
 export class IdpMetadata {
   private xml = '';
   private renewAt = 0;
+  private signedWith: IdpKeys | undefined;
 
   constructor(
     private readonly settings: Pick<IdpSettings, 'issuer' | 'idp'>,
-    private readonly keys: IdpKeys,
+    private readonly keys: IdpKeySource,
     private readonly clock: () => Date = () => new Date(),
   ) {
     this.current();
@@ -74,8 +75,10 @@ export class IdpMetadata {
 
   current(): string {
     const now = this.clock();
-    if (now.getTime() >= this.renewAt) {
-      this.xml = signedIdpMetadata(this.settings, this.keys, now);
+    const keys = this.keys.current();
+    if (now.getTime() >= this.renewAt || keys !== this.signedWith) {
+      this.xml = signedIdpMetadata(this.settings, keys, now);
+      this.signedWith = keys;
       this.renewAt = now.getTime() + (this.settings.idp.metadata.validSeconds * 1000) / 2;
     }
     return this.xml;

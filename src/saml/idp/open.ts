@@ -12,7 +12,8 @@ import type { PlatformStore } from '../../storage/ports/index.js';
 import { pairwiseSalt, type IdpSettings } from './config.js';
 import type { TenantGar } from '../../identity/gar.js';
 import type { IdpDeps } from './deps.js';
-import { loadIdpKeys } from './keys.js';
+import { KeyRefresh, type SigningKeyRing } from '../../auth/signing-keys.js';
+import { configuredEncryptionCerts, idpKeysOf, type IdpKeys } from './keys.js';
 import { IdpMetadata } from './metadata.js';
 import { samlIdpRouter, samlSignInEntry, samlSignInSteps } from './routes.js';
 import { SamlSignIns } from './sign-ins.js';
@@ -34,6 +35,8 @@ export interface SamlIdpPorts {
   dataDir: string;
   /** One metadata refresh at a time across the hub's nodes. */
   locks: LockService;
+  /** The signing keys in the store, read again every `refreshSeconds`. */
+  keys: { ring: SigningKeyRing; refreshSeconds: number };
   log: Logger;
 }
 
@@ -44,12 +47,17 @@ export interface SamlIdp {
   protocol: PrefixedProtocol;
   /** Its steps on the sign-in pages. */
   steps(pages: LoginPagesDeps): (routes: StepRoutes) => void;
-  /** Stops the metadata refresh schedule. */
+  /** Stops the metadata refresh schedule and the keys' refresh. */
   close(): Promise<void>;
 }
 
 export async function openSamlIdp(settings: IdpSettings, ports: SamlIdpPorts): Promise<SamlIdp> {
-  const keys = await loadIdpKeys(settings, ports.log);
+  const encryptionCerts = configuredEncryptionCerts(settings);
+  let current: IdpKeys | undefined;
+  const keyRefresh = new KeyRefresh(ports.keys.ring, 'saml', (live) => { current = idpKeysOf(live, encryptionCerts); }, ports.log);
+  await keyRefresh.refresh();
+  keyRefresh.start(ports.keys.refreshSeconds);
+  const keys = { current: () => current! };
   const signIns = new SamlSignIns({ ephemeral: ports.ephemeral, hubSession: ports.hubSession, ttlSeconds: ports.signInTtl });
   const deps: IdpDeps = {
     ...ports, settings, keys, signIns,
@@ -64,6 +72,9 @@ export async function openSamlIdp(settings: IdpSettings, ports: SamlIdpPorts): P
     routers: [samlIdpRouter(new IdpMetadata(settings, keys), deps), samlSignInEntry()],
     protocol: signIns.protocol(),
     steps: (pages) => samlSignInSteps(deps, pages),
-    close: () => refresh.close(),
+    close: async () => {
+      await refresh.close();
+      await keyRefresh.close();
+    },
   };
 }

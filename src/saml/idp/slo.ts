@@ -121,7 +121,7 @@ export async function sendFrame(ctx: Context, deps: IdpDeps, run: string, n: num
   }
   const now = new Date();
   const xml = logoutRequestXml({ issuer: entityIdOf(deps), destination: endpoint.location, now }, request.id, request.session, new Date(now.getTime() + REQUEST_LIFETIME_SECONDS * 1000));
-  sendToSp(ctx, endpoint, 'SAMLRequest', xml, null, deps.keys.signing, record.lang);
+  sendToSp(ctx, endpoint, 'SAMLRequest', xml, null, deps.keys.current().signing, record.lang);
 }
 
 /** How many SPs of the run have not answered yet. */
@@ -216,5 +216,5 @@ export async function sendReply(ctx: Context, deps: IdpDeps, id: string): Promis
   const pending = JSON.parse(raw) as PendingReply;
   // Success whatever was found: the SP's session at the hub is over either way (nothing of it is left here).
   const xml = logoutResponseXml({ issuer: entityIdOf(deps), destination: pending.slo.location, now: new Date() }, pending.inResponseTo, [STATUS.success]);
-  sendToSp(ctx, pending.slo, 'SAMLResponse', xml, pending.relayState, deps.keys.signing, pending.lang);
+  sendToSp(ctx, pending.slo, 'SAMLResponse', xml, pending.relayState, deps.keys.current().signing, pending.lang);
 }

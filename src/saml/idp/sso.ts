@@ -98,7 +98,7 @@ function postToAcs(ctx: Context, request: SsoRequest, xml: string, lang: Lang): 
 
 async function answerStatus(ctx: Context, deps: IdpDeps, request: SsoRequest, status: Status, lang: Lang): Promise<void> {
   const xml = statusResponseXml({ issuer: entityIdOf(deps), destination: request.acsUrl, now: new Date() }, request.requestId, status);
-  postToAcs(ctx, request, signEnveloped(xml, "/*[local-name(.)='Response']", deps.keys.signing), lang);
+  postToAcs(ctx, request, signEnveloped(xml, "/*[local-name(.)='Response']", deps.keys.current().signing), lang);
 }
 
 async function releaseSubjectOf(deps: IdpDeps, account: Account, spEntityId: string): Promise<ReleaseSubject> {
@@ -149,7 +149,7 @@ async function answer(ctx: Context, deps: IdpDeps, request: SsoRequest, sp: Serv
     attributes,
     authn: { instant: signIn.authTime, acr: authnContext, sessionIndex },
     now: new Date(),
-    keys: deps.keys.signing,
+    keys: deps.keys.current().signing,
     signatures: sp.signatures,
     ...(encryptionCert ? { encryptTo: pemOf(encryptionCert) } : {}),
   });

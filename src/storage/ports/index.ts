@@ -18,6 +18,7 @@ import type { ImportStore } from './imports.js';
 import type { RoleGrantStore } from './role-grants.js';
 import type { TenantStats } from './tenant-stats.js';
 import type { DuplicateStore } from './duplicates.js';
+import type { SigningKeyStore } from './signing-keys.js';
 
 export * from './model.js';
 export * from './imports.js';
@@ -27,6 +28,7 @@ export * from './role-grants.js';
 export * from './keyset-cursor.js';
 export * from './tenant-stats.js';
 export * from './duplicates.js';
+export * from './signing-keys.js';
 
 export interface AccountStore {
   /** Conflict('login') if the login exists in any tenant; Conflict('externalId') within the tenant. */
@@ -263,6 +265,8 @@ export interface PlatformStore {
   readonly audit: AuditStore;
   /** Admin roles, of every tenant and the platform. */
   readonly roleGrants: RoleGrantStore;
+  /** The signing keys of the OIDC issuer and the SAML IdP, shared by every node. */
+  readonly signingKeys: SigningKeyStore;
   /** Throws ServiceUnavailable when the database cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

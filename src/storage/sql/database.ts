@@ -16,6 +16,7 @@ import { platformClients } from './clients.js';
 import { connectorStore } from './connectors.js';
 import { platformServiceProviders } from './service-providers.js';
 import { roleGrantStore } from './role-grants.js';
+import { signingKeyStore } from './signing-keys.js';
 import type { SqlDialect } from './dialect.js';
 import { preparedInserts, type RowInserter } from './imports/raw.js';
 import { migrateToLatest } from './migrations/index.js';
@@ -143,6 +144,7 @@ function createStore(db: Kysely<Database>, dialect: SqlDialect, sqliteRows: RowI
     serviceProviders: platformServiceProviders(db),
     audit: auditStore(db, null),
     roleGrants: roleGrantStore(db),
+    signingKeys: signingKeyStore(db),
     ping: () => ping(db),
     close: () => (closing ??= db.destroy()),
   };

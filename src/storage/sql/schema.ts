@@ -262,6 +262,21 @@ export interface GarSchoolSwitchesTable {
   changed_at: Timestamp;
 }
 
+/** Added by 0015_signing_keys. */
+export interface SigningKeysTable {
+  kid: string;
+  use: string;
+  alg: string;
+  public_key: string;
+  sealed_private_key: string;
+  succeeds: string;
+  created_at: Timestamp;
+  activates_at: Timestamp;
+  deactivated_at: Timestamp | null;
+  retires_at: Timestamp | null;
+  retired: Generated<Flag>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   accounts: AccountsTable;
@@ -284,6 +299,7 @@ export interface Database {
   account_merges: AccountMergesTable;
   duplicate_marks: DuplicateMarksTable;
   gar_school_switches: GarSchoolSwitchesTable;
+  signing_keys: SigningKeysTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

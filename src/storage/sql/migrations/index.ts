@@ -20,6 +20,7 @@ import * as accountSearch from './0011_account_search.js';
 import * as duplicates from './0012_duplicates.js';
 import * as auditQueries from './0013_audit_queries.js';
 import * as garSchools from './0014_gar_schools.js';
+import * as signingKeys from './0015_signing_keys.js';
 
 interface SqlMigration {
   // Migrations see an untyped database: they describe past schemas, not the current one.
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, SqlMigration> = {
   '0012_duplicates': duplicates,
   '0013_audit_queries': auditQueries,
   '0014_gar_schools': garSchools,
+  '0015_signing_keys': signingKeys,
 };
 
 export const migrationNames: readonly string[] = Object.keys(MIGRATIONS).sort();
