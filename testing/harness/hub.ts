@@ -10,8 +10,10 @@ import { buildHub, type Hub } from '../../src/wiring/hub.js';
 import { PROJECT_ROOT } from '../../src/config/load.js';
 import { configSchema, type HubConfig } from '../../src/config/schema.js';
 import { generateKeys } from '../../src/oidc/keys.js';
+import type { DestinationStream } from 'pino';
 import { createLogger } from '../../src/shared/logger.js';
 import { listen } from '../../src/http/server.js';
+import { withMetricsListener } from '../../src/http/metrics-listener.js';
 import { freePort, randomPrefix, testRedisUrl } from './redis.js';
 
 let keysDir: Promise<string> | undefined;
@@ -29,6 +31,8 @@ export function testKeysDir(): Promise<string> {
 
 export interface TestHub {
   url: string;
+  /** The admin listener's `/metrics` URL, when the config turns metrics on (`metrics: { enabled: true, port: 0 }`). */
+  metricsUrl: string | null;
   hub: Hub;
   config: HubConfig;
   stop(): Promise<void>;
@@ -40,6 +44,8 @@ export interface TestHubOptions {
   /** `memory`, a Redis URL, or the shared test Redis (default). */
   redis?: 'memory' | string;
   databaseUrl?: string;
+  /** Where the hub's log lines go (a test reading them); stdout by default. */
+  logDestination?: DestinationStream;
 }
 
 export async function startTestHub(options: TestHubOptions = {}): Promise<TestHub> {
@@ -56,10 +62,13 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
     log: { level: process.env.HUB_TEST_LOG ?? 'silent' },
     ...options.config,
   });
-  const hub = await buildHub(config, createLogger(config.log.level));
-  const running = await listen(hub, '127.0.0.1', port);
+  const log = createLogger(config.log.level, options.logDestination);
+  const hub = await buildHub(config, log);
+  const { servable, listener } = await withMetricsListener(hub, config.metrics, log);
+  const running = await listen(servable, '127.0.0.1', port);
   return {
     url: `http://127.0.0.1:${port}`,
+    metricsUrl: listener ? `http://${listener.address}/metrics` : null,
     hub,
     config,
     stop: async () => {
