@@ -4,8 +4,11 @@
  * token request, an import run in the store. Labels stay bounded whatever the requests carry.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
+import { PROJECT_ROOT } from '../../src/config/load.js';
 import { Browser, formAction } from '../../testing/harness/browser.js';
 import { PASSWORD, PORTAL_SECRET, REDIRECT, seedPeople, testClients, testResources } from '../../testing/harness/fixtures.js';
 import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
@@ -108,6 +111,15 @@ describe('Prometheus metrics on the admin listener', function () {
     expect(valueOf(samples, 'hub_import_last_run_status', { ...labels, status: 'failed' })).to.equal(0);
     expect(valueOf(samples, 'hub_import_last_run_start_seconds', labels)).to.be.closeTo(run.startedAt.getTime() / 1000, 1);
     expect(valueOf(samples, 'hub_import_runs_unreadable')).to.equal(0);
+  });
+
+  it('has every metric the sample Grafana dashboard queries', async () => {
+    const dashboard = readFileSync(join(PROJECT_ROOT, 'docs/grafana-dashboard.json'), 'utf8');
+    const queried = new Set([...dashboard.matchAll(/\b((?:hub|process|nodejs)_[a-z0-9_]+)/g)].map(([, name]) => name!.replace(/_(bucket|count|sum)$/, '')));
+    const text = await (await fetch(hub.metricsUrl!)).text();
+    const served = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map(([, name]) => name!));
+    expect([...queried].filter((name) => !served.has(name))).to.deep.equal([]);
+    expect(queried.size).to.be.at.least(10);
   });
 
   it('keeps its labels bounded: random client ids, paths, logins and grant types add no series', async () => {
