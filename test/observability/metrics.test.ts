@@ -4,15 +4,19 @@
  * token request, an import run in the store. Labels stay bounded whatever the requests carry.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { PROJECT_ROOT } from '../../src/config/load.js';
+import { CLI_OPERATOR } from '../../src/identity/actor.js';
+import { addServiceProvider } from '../../src/saml/idp/sp-service.js';
 import { Browser, formAction } from '../../testing/harness/browser.js';
 import { PASSWORD, PORTAL_SECRET, REDIRECT, seedPeople, testClients, testResources } from '../../testing/harness/fixtures.js';
 import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
 import { scrape, valueOf, type Sample } from '../../testing/harness/prometheus.js';
+import { writeSpMetadata } from '../../testing/harness/pysaml2-sp.js';
 import { discover, exchange, signIn, startAuthorization } from '../../testing/harness/rp.js';
 
 const random = () => randomBytes(6).toString('hex');
@@ -85,6 +89,25 @@ describe('Prometheus metrics on the admin listener', function () {
     expect(moved('hub_sign_ins_total', { method: 'password', connector: '', result: 'failure' })).to.equal(1);
     expect(moved('hub_sign_ins_total', { method: 'password', connector: '', result: 'success' })).to.equal(0);
     expect(moved('hub_oidc_token_requests_total', { grant_type: 'refresh_token', result: 'error' })).to.equal(1);
+  });
+
+  it('counts the SAML Responses posted to a registered SP', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'metrics-sp-'));
+    try {
+      const base = 'http://127.0.0.1:9/sp';
+      const file = await writeSpMetadata(dir, 'sp.xml', { base });
+      await addServiceProvider({ store: hub.hub.store, production: false }, CLI_OPERATOR, { owner: null, from: { file }, releasePolicy: 'generic' });
+      const browser = new Browser();
+      await signIn(browser, portal, 'zoe.test', PASSWORD);
+      const before = await scrape(hub.metricsUrl!);
+      const page = await browser.follow(`${hub.url}/saml/sso/${encodeURIComponent(`${base}/metadata`)}`, base);
+      expect(page.body).to.include('SAMLResponse');
+      const after = await scrape(hub.metricsUrl!);
+      const labels = { sp: `${base}/metadata`, status: 'Success' };
+      expect(valueOf(after, 'hub_saml_responses_total', labels) - valueOf(before, 'hub_saml_responses_total', labels)).to.equal(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports the database and Redis as up, and the process’s own metrics', async () => {
