@@ -39,6 +39,11 @@ function tokenRequest(hub: TestHub, body: Record<string, string>): Promise<Respo
   });
 }
 
+/** What an upstream IdP would post to a connector's ACS, for a connector that does not exist. */
+function upstreamAnswer(hub: TestHub, connector: string): Promise<Response> {
+  return fetch(`${hub.url}/federation/${connector}/acs`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'SAMLResponse=PHNhbWxwOlJlc3BvbnNlLz4%3D' });
+}
+
 const hubSeries = (samples: Sample[]) => samples.filter((s) => s.name.startsWith('hub_'));
 
 describe('Prometheus metrics on the admin listener', function () {
@@ -89,6 +94,16 @@ describe('Prometheus metrics on the admin listener', function () {
     expect(moved('hub_sign_ins_total', { method: 'password', connector: '', result: 'failure' })).to.equal(1);
     expect(moved('hub_sign_ins_total', { method: 'password', connector: '', result: 'success' })).to.equal(0);
     expect(moved('hub_oidc_token_requests_total', { grant_type: 'refresh_token', result: 'error' })).to.equal(1);
+  });
+
+  it('counts a federated login refused, by reason, under a fixed label when no connector is known', async () => {
+    const before = await scrape(hub.metricsUrl!);
+    expect((await upstreamAnswer(hub, 'nowhere')).status).to.equal(400);
+    const after = await scrape(hub.metricsUrl!);
+    const labels = { connector: 'unknown', reason: 'unknown_connector' };
+    expect(valueOf(after, 'hub_federation_failures_total', labels) - valueOf(before, 'hub_federation_failures_total', labels)).to.equal(1);
+    const signIns = { method: 'federation', connector: 'unknown', result: 'failure' };
+    expect(valueOf(after, 'hub_sign_ins_total', signIns) - valueOf(before, 'hub_sign_ins_total', signIns)).to.equal(1);
   });
 
   it('counts the SAML Responses posted to a registered SP', async () => {
@@ -151,7 +166,7 @@ describe('Prometheus metrics on the admin listener', function () {
       await fetch(`${hub.url}/auth?client_id=${id}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT)}`);
       await fetch(`${hub.url}/${id}/${random()}`);
       await fetch(`${hub.url}/interaction/${id}/login`, { method: 'POST' });
-      await fetch(`${hub.url}/federation/start/${id}`);
+      await upstreamAnswer(hub, id);
       await tokenRequest(hub, { grant_type: `urn:${id}`, code: id });
       await failLogin(hub, portal, `nobody.${id}`);
     };
