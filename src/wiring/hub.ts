@@ -25,6 +25,7 @@ import type { ProviderSettings } from '../oidc/config.js';
 import { cookieKeysOf, createProvider, forgetClient } from '../oidc/provider.js';
 import { oidcSignIn } from '../oidc/sign-in.js';
 import { countTokens } from '../oidc/provider-metrics.js';
+import { tenantOfClient } from '../oidc/request-tenant.js';
 import { loginProtocols } from '../login/protocols.js';
 import { openSamlIdp } from '../saml/idp/open.js';
 import type { Logger } from '../shared/logger.js';
@@ -187,7 +188,7 @@ export async function buildHub(config: HubConfig, log: Logger): Promise<Hub> {
       metrics,
       readiness,
       audit: store.audit,
-      aroundProvider: [corsGuard(store), afterEndSession],
+      aroundProvider: [corsGuard(store), afterEndSession, tenantOfClient],
       routers: [...routers, ...admin.routers, ...developmentRouters],
     });
     return { app, provider, store, adminRoutes: admin.routes, metrics: prometheus, close: () => opened.close() };

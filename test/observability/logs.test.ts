@@ -3,6 +3,8 @@
  * known): the hub's log lines are read as written, after a real login.
  */
 import { expect } from 'chai';
+import { CLI_OPERATOR } from '../../src/identity/actor.js';
+import { addClient } from '../../src/oidc/client-service.js';
 import { Browser } from '../../testing/harness/browser.js';
 import { PASSWORD, seedPeople, testClients, testResources } from '../../testing/harness/fixtures.js';
 import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
@@ -43,6 +45,21 @@ describe('log lines of a request', function () {
     for (const line of duringLogin) expect(line.tenant, JSON.stringify(line)).to.equal('lille');
     const discovery = requests.find((l) => l.path === '/.well-known/openid-configuration');
     expect(discovery, 'a request about no tenant').to.have.property('tenant', null);
+  });
+
+  it('name the tenant of a tenant’s client at the token endpoint', async () => {
+    const { secret } = await addClient({ store: hub.hub.store, config: hub.config }, CLI_OPERATOR, {
+      clientId: 'lille-app', tenantId: 'lille', public: false, settings: { name: 'Lille app', redirectUris: ['https://app.example/cb'], scopes: ['openid'], grantTypes: ['client_credentials'] },
+    });
+    lines.length = 0;
+    const res = await fetch(`${hub.url}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`lille-app:${secret!}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&scope=openid',
+    });
+    expect(res.status).to.equal(200);
+    const token = lines.find((l) => l.msg === 'request' && l.path === '/token');
+    expect(token).to.include({ tenant: 'lille' });
   });
 
   it('keep an incoming X-Request-Id, and name the request in the lines its modules write', async () => {
