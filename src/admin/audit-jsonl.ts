@@ -5,7 +5,7 @@
  */
 import type { AuditEvent } from '../storage/ports/index.js';
 
-export function auditJsonLine(event: AuditEvent): string {
+function auditJsonLine(event: AuditEvent): string {
   const { id, at, type, tenantId, accountId, clientId, ip, userAgent, details } = event;
   return `${JSON.stringify({ id, at: at.toISOString(), type, tenantId, accountId, clientId, ip, userAgent, details })}\n`;
 }

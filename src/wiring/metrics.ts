@@ -17,7 +17,7 @@ export interface MetricsSources {
 
 /** Seconds: a login page is milliseconds, an argon2 check ~50 ms, an upstream's answer may take seconds. */
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
-const LOCAL_METHODS = new Set(['password', 'totp', 'recovery_code', 'totp_enrolment', 'activation', 'federation']);
+const SIGN_IN_METHODS = new Set(['password', 'totp', 'recovery_code', 'totp_enrolment', 'activation', 'federation']);
 const HTTP_METHODS = new Set(['GET', 'POST', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'DELETE']);
 const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
 /** How many recent runs of a tenant are read to find each source's latest. */
@@ -59,7 +59,7 @@ export class PrometheusMetrics implements HubMetrics, MetricsExposition {
   }
 
   signIn(method: string, result: SignInResult, connector = ''): void {
-    this.signIns.inc({ method: LOCAL_METHODS.has(method) ? method : 'other', connector, result });
+    this.signIns.inc({ method: SIGN_IN_METHODS.has(method) ? method : 'other', connector, result });
   }
 
   federationFailure(connector: string, reason: string): void {

@@ -9,6 +9,7 @@ import { Browser } from '../../testing/harness/browser.js';
 import { PASSWORD, seedPeople, testClients, testResources } from '../../testing/harness/fixtures.js';
 import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
 import { discover, signIn } from '../../testing/harness/rp.js';
+import { grantTo, scriptClient } from '../admin/kit.js';
 
 interface Line {
   msg: string;
@@ -60,6 +61,15 @@ describe('log lines of a request', function () {
     expect(res.status).to.equal(200);
     const token = lines.find((l) => l.msg === 'request' && l.path === '/token');
     expect(token).to.include({ tenant: 'lille' });
+  });
+
+  it('name the tenant an admin API route is about', async () => {
+    const admin = await scriptClient(hub, 'logs-lille-admin');
+    await grantTo(hub, admin.clientId, 'tenant-admin', 'lille');
+    lines.length = 0;
+    const res = await fetch(`${hub.url}/admin/api/tenants/lille/audit`, { headers: { authorization: `Bearer ${admin.token}` } });
+    expect(res.status).to.equal(200);
+    expect(lines.find((l) => l.msg === 'request' && l.path === '/admin/api/tenants/lille/audit')).to.include({ tenant: 'lille' });
   });
 
   it('keep an incoming X-Request-Id, and name the request in the lines its modules write', async () => {
