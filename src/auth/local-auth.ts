@@ -8,6 +8,8 @@
  */
 import type { Account, AuditStore, PlatformStore } from '../storage/ports/index.js';
 import type { EphemeralStore } from '../storage/ports/ephemeral.js';
+import type { HubMetrics } from '../shared/metrics.js';
+import { setRequestTenant } from '../shared/request-scope.js';
 import { hashActivationCode, verifyActivationCode } from '../identity/activation-code.js';
 import { normalizeLogin } from '../identity/login.js';
 import type { AuthConfig } from './config.js';
@@ -41,6 +43,8 @@ export interface LocalAuthDeps {
   policies: AuthPolicies;
   secrets: SecretBox;
   config: Pick<AuthConfig, 'termsVersion'>;
+  /** Each factor checked, by method and result (`refused`: over the throttle's limits). */
+  metrics: HubMetrics;
 }
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,253}\.[^\s@]{2,}$/;
@@ -69,6 +73,7 @@ export class LocalAuth {
     const gate = await this.gate(login, origin, 'password');
     if (gate) return gate;
     const account = await this.deps.store.accounts.findByLogin(normalizeLogin(login));
+    if (account) setRequestTenant(account.tenantId);
     const passwordOk = await verifyPassword(account?.passwordHash ?? null, password);
     if (!account || !passwordOk || account.status !== 'active') {
       const reason = !account ? 'unknown_login' : !passwordOk ? 'wrong_password' : `account_${account.status}`;
@@ -76,6 +81,7 @@ export class LocalAuth {
       return { ok: false, error: 'invalid_credentials' };
     }
     await this.deps.throttle.recordSuccess(login, origin.ip);
+    this.deps.metrics.signIn('password', 'success');
     if (needsRehash(account.passwordHash!)) {
       await this.deps.store.forTenant(account.tenantId).accounts.update(account.id, { passwordHash: await hashPassword(password) });
     }
@@ -110,6 +116,7 @@ export class LocalAuth {
     });
     if (!activated) return { ok: false, error: 'invalid_code' }; // used meanwhile by a concurrent request
     await this.deps.throttle.recordSuccess(input.login, origin.ip);
+    this.deps.metrics.signIn('activation', 'success');
     await this.audit(activated, 'account.activated', origin, { termsVersion: this.deps.config.termsVersion, email: Boolean(email) });
     return { ok: true, account: activated };
   }
@@ -140,8 +147,10 @@ export class LocalAuth {
     if (gate) return gate;
     const enrolment = await this.deps.store.forTenant(account.tenantId).mfa.totpOf(account.id);
     const result = enrolment?.confirmedAt ? await checkTotp(this.deps.ephemeral, account.id, this.deps.secrets.open(enrolment.secret), code) : 'invalid';
-    if (result === 'ok') await this.deps.throttle.recordSuccess(account.login, origin.ip);
-    else await this.fail(account.login, account, origin, { method: 'totp', reason: result });
+    if (result === 'ok') {
+      await this.deps.throttle.recordSuccess(account.login, origin.ip);
+      this.deps.metrics.signIn('totp', 'success');
+    } else await this.fail(account.login, account, origin, { method: 'totp', reason: result });
     return result;
   }
 
@@ -155,6 +164,7 @@ export class LocalAuth {
       return { ok: false, error: 'invalid_code' };
     }
     await this.deps.throttle.recordSuccess(account.login, origin.ip);
+    this.deps.metrics.signIn('recovery_code', 'success');
     const remaining = await mfa.remainingRecoveryCodes(account.id);
     await this.audit(account, 'mfa.recovery_code_used', origin, { remaining });
     return { ok: true, remaining };
@@ -221,11 +231,13 @@ export class LocalAuth {
       await applyDelay(decision.delayMs);
       return null;
     }
+    this.deps.metrics.signIn(method, 'refused');
     await this.audit(null, 'login.refused', origin, { method, reason: decision.reason, login: login.slice(0, 64) });
     return { ok: false, error: decision.reason === 'account_locked' ? 'locked' : 'ip_limited', retryAfterSeconds: decision.retryAfterSeconds };
   }
 
-  private async fail(login: string, account: Account | null, origin: RequestOrigin, details: Record<string, unknown>, type = 'login.failure'): Promise<void> {
+  private async fail(login: string, account: Account | null, origin: RequestOrigin, details: { method: string; reason: string }, type = 'login.failure'): Promise<void> {
+    this.deps.metrics.signIn(details.method, 'failure');
     const { lockedNow } = await this.deps.throttle.recordFailure(login, origin.ip);
     await this.audit(account, type, origin, { ...details, login: login.slice(0, 64) });
     if (lockedNow) await this.audit(account, 'account.locked', origin, { login: login.slice(0, 64) });

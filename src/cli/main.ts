@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { HubError, ServiceUnavailable } from '../shared/errors.js';
+import { registerAuditCommands } from './audit.js';
 import { registerClientCommands } from './clients.js';
 import { registerConnectorCommands } from './connectors.js';
 import { EXIT, exitCodeOf, notesOf, UsageError } from './context.js';
@@ -48,6 +49,7 @@ A command run with --json prints its failure as {"error", "message"[, "run"]} on
   registerImportCommands(program);
   registerGarCommands(program);
   registerRoleCommands(program);
+  registerAuditCommands(program);
   return program;
 }
 

@@ -24,8 +24,11 @@ export function registerServeCommands(program: Command): void {
       // Loaded here: oidc-provider is only needed (and only warns about the runtime) when serving.
       const { buildHub } = await import('../wiring/hub.js');
       const { listen, listeningMessage, stopOnSignals } = await import('../http/server.js');
+      const { withMetricsListener } = await import('../http/metrics-listener.js');
       const hub = await buildHub(config, log);
-      const running = await listen(hub, config.http.host, config.http.port);
+      const { servable, listener } = await withMetricsListener(hub, config.metrics, log);
+      if (listener) log.info({ address: listener.address }, `metrics on http://${listener.address}/metrics`);
+      const running = await listen(servable, config.http.host, config.http.port);
       stopOnSignals(running, config.http.shutdownGraceSeconds, log);
       log.info({ url: config.issuer, address: running.address, mode: config.mode }, listeningMessage(config.issuer, running.address));
       const mismatch = loopbackIssuerMismatch(config.issuer, running.port);

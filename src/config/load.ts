@@ -21,7 +21,7 @@ export const DEFAULT_CONFIG_FILE = resolve(PROJECT_ROOT, 'config/default.yaml');
 type Tree = Record<string, unknown>;
 
 /** Environment variable → config path. Values stay strings unless the field is a number or a list. */
-const ENV_OVERRIDES: Record<string, { path: string[]; list?: boolean; number?: boolean }> = {
+const ENV_OVERRIDES: Record<string, { path: string[]; list?: boolean; number?: boolean; boolean?: boolean }> = {
   HUB_MODE: { path: ['mode'] },
   HUB_ISSUER: { path: ['issuer'] },
   PORT: { path: ['http', 'port'], number: true },
@@ -31,6 +31,9 @@ const ENV_OVERRIDES: Record<string, { path: string[]; list?: boolean; number?: b
   HUB_KEYS_DIR: { path: ['keys', 'dir'] },
   HUB_TENANTS_DIR: { path: ['tenants', 'dir'] },
   LOG_LEVEL: { path: ['log', 'level'] },
+  HUB_METRICS_ENABLED: { path: ['metrics', 'enabled'], boolean: true },
+  HUB_METRICS_HOST: { path: ['metrics', 'host'] },
+  HUB_METRICS_PORT: { path: ['metrics', 'port'], number: true },
   HUB_COOKIE_KEYS: { path: ['oidc', 'cookieKeys'], list: true },
   HUB_SECRETS_KEY: { path: ['auth', 'secretsKey'] },
 };
@@ -81,13 +84,19 @@ export function deepMerge(base: Tree, over: Tree): Tree {
   return out;
 }
 
+/** `true` / `false` (any case); anything else stays a string, so validation names it. */
+function booleanOf(raw: string): boolean | string {
+  const lower = raw.toLowerCase();
+  return lower === 'true' ? true : lower === 'false' ? false : raw;
+}
+
 function applyEnv(tree: Tree, env: NodeJS.ProcessEnv): Tree {
   let out = tree;
-  for (const [name, { path, list, number }] of Object.entries(ENV_OVERRIDES)) {
+  for (const [name, { path, list, number, boolean }] of Object.entries(ENV_OVERRIDES)) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     // A non-numeric PORT stays a string, so validation names it instead of seeing NaN.
-    const value = list ? raw.split(',').map((s) => s.trim()).filter(Boolean) : number && /^\d+$/.test(raw) ? Number(raw) : raw;
+    const value = list ? raw.split(',').map((s) => s.trim()).filter(Boolean) : number && /^\d+$/.test(raw) ? Number(raw) : boolean ? booleanOf(raw) : raw;
     const patch = path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value) as Tree;
     out = deepMerge(out, patch);
   }

@@ -86,6 +86,17 @@ export const configSchema = z.strictObject({
      */
     garSwitchesSeconds: seconds.max(3600).default(30),
   }).prefault({}),
+  /**
+   * Prometheus metrics, served at /metrics on a listener of their own, never on the public port.
+   * Off by default (env HUB_METRICS_ENABLED=true); on loopback unless told otherwise (env
+   * HUB_METRICS_HOST, e.g. 0.0.0.0 in a container scraped from outside; HUB_METRICS_PORT).
+   */
+  metrics: z.strictObject({
+    enabled: z.boolean().default(false),
+    host: z.string().default('127.0.0.1'),
+    /** 0: a free port (tests). */
+    port: z.number().int().min(0).max(65535).default(9464),
+  }).prefault({}),
   log: z.strictObject({
     /** env LOG_LEVEL. */
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

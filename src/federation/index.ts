@@ -13,6 +13,7 @@ import { t } from '../ui/i18n.js';
 import type { LoginProtocol } from '../login/completion.js';
 import type { LogoutOrchestrator } from '../login/logout.js';
 import type { LoginTransaction } from '../login/transaction.js';
+import type { HubMetrics } from '../shared/metrics.js';
 import type { Logger } from '../shared/logger.js';
 import type { EphemeralStore } from '../storage/ports/ephemeral.js';
 import type { PlatformStore } from '../storage/ports/index.js';
@@ -55,6 +56,7 @@ export interface FederationDeps {
   /** Federation registers its upstream logout there. */
   logout: LogoutOrchestrator;
   log: Logger;
+  metrics: HubMetrics;
 }
 
 export interface Federation {
@@ -173,6 +175,7 @@ export async function createFederation(deps: FederationDeps, registry: Connector
     store: deps.store,
     ephemeral: deps.ephemeral,
     log: deps.log,
+    metrics: deps.metrics,
     connectors: set.routed,
     tenantNames: new Map(deps.tenants.map((tenant) => [tenant.id, tenant.name])),
     rememberChoiceDays: deps.config.federation.rememberChoiceDays,

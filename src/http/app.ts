@@ -3,6 +3,7 @@ import Koa from 'koa';
 import compose from 'koa-compose';
 import mount from 'koa-mount';
 import type { Logger } from '../shared/logger.js';
+import type { HubMetrics } from '../shared/metrics.js';
 import type { AuditStore } from '../storage/ports/index.js';
 import { assetsRouter, faviconRouter } from './assets.js';
 import { behindProxy, clientAddress, type TrustProxy } from './client-address.js';
@@ -25,6 +26,8 @@ export interface HttpDeps {
   provider: Koa;
   readiness: ReadinessCheck[];
   log: Logger;
+  /** Times each request by route (request-context.ts). */
+  metrics: HubMetrics;
   /** Where the input guard records refused requests (the platform's audit log). */
   audit: Pick<AuditStore, 'record'>;
   /**
@@ -44,7 +47,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
   const routers = [healthRouter(deps.readiness), assetsRouter(), faviconRouter(), ...deps.routers];
   const isHubPath = hubPathTest(routers);
   app.use(clientAddress(deps.trustProxy));
-  app.use(requestContext(deps.log));
+  app.use(requestContext(deps.log, deps.metrics));
   app.use(errorHandler(deps.log));
   app.use(securityHeaders(deps.issuer.startsWith('https://')));
   // Before any route or oidc-provider: bad bytes get a 400 here, never reach a store (input-guard.ts).

@@ -1,22 +1,39 @@
 import { randomUUID } from 'node:crypto';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Logger } from '../shared/logger.js';
+import { NO_METRICS, type HubMetrics } from '../shared/metrics.js';
+import { runInRequestScope } from '../shared/request-scope.js';
 
 const VALID_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** Gives each request an id (a sane incoming X-Request-Id is kept) and logs it once done. */
-export function requestContext(log: Logger): Middleware {
+/**
+ * The route a request matched, as its template (`/interaction/:uid/login`, oidc-provider's
+ * `/token`): both routers leave it on the context. Never the raw path, which anyone can vary.
+ */
+function routeOf(ctx: Context): string {
+  const route = (ctx as Context & { _matchedRoute?: unknown })._matchedRoute;
+  return typeof route === 'string' ? route : 'other';
+}
+
+/**
+ * Gives each request an id (a sane incoming X-Request-Id is kept), opens its log scope (every
+ * line written while it runs names it and its tenant), and once done logs it and times it.
+ */
+export function requestContext(log: Logger, metrics: HubMetrics = NO_METRICS): Middleware {
   return async (ctx, next) => {
     const incoming = ctx.get('x-request-id');
     const requestId = VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
-    try {
-      await next();
-    } finally {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.info({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
-    }
+    await runInRequestScope({ requestId, tenant: null }, async () => {
+      try {
+        await next();
+      } finally {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        metrics.httpRequest(routeOf(ctx), ctx.method, ctx.status, ms / 1000);
+        log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+      }
+    });
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { Context, Middleware } from 'koa';
 import { NotFound } from '../shared/errors.js';
+import { setRequestTenant } from '../shared/request-scope.js';
 
 export interface TenantLookup<T> {
   get(id: string): T | undefined;
@@ -21,6 +22,7 @@ export function tenantContext<T>(tenants: TenantLookup<T>, tenantIdOf: TenantIdO
     const tenant = id === undefined ? undefined : tenants.get(id);
     if (tenant === undefined) throw new NotFound(`tenant "${id ?? ''}"`);
     ctx.state.tenant = tenant;
+    setRequestTenant(id!);
     await next();
   };
 }

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { currentRequestScope } from './request-scope.js';
 
 export type { Logger };
 
@@ -79,15 +80,21 @@ const SENSITIVE_KEYS = [
 ];
 export const LOG_REDACT_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'req.body', ...SENSITIVE_KEYS, ...SENSITIVE_KEYS.map((k) => `*.${k}`)];
 
+/** A line written while a request is handled names it and its tenant (null until known): see request-scope.ts. */
+function requestFields(): Record<string, unknown> {
+  const scope = currentRequestScope();
+  return scope ? { requestId: scope.requestId, tenant: scope.tenant } : {};
+}
+
 /**
  * JSON logs on stdout (or `destination`, for tests); secrets and personal data that might appear
- * in logs are redacted (LOG_REDACT_PATHS). Lines are written
+ * in logs are redacted (LOG_REDACT_PATHS). Each line written during a request carries its id and tenant. Lines are written
  * in 4 KiB chunks (a write per request line cost ~30 µs on the token endpoint), yet never held
  * more than LOG_FLUSH_INTERVAL_MS: a timer flushes the buffer, and it is written at exit and on
  * SIGTERM / SIGINT.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const options = { level, base: { service: 'ent-sso-hub' }, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } };
+  const options = { level, base: { service: 'ent-sso-hub' }, mixin: requestFields, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } };
   if (destination) return pino(options, destination);
   if (level === 'silent') return pino(options);
   const dest = pino.destination({ fd: 1, minLength: 4096, sync: false }) as unknown as BufferedDestination;

@@ -25,13 +25,17 @@ import { followKeys } from '../oidc/key-rotation.js';
 import type { ProviderSettings } from '../oidc/config.js';
 import { cookieKeysOf, createProvider, forgetClient } from '../oidc/provider.js';
 import { oidcSignIn } from '../oidc/sign-in.js';
+import { countTokens } from '../oidc/provider-metrics.js';
+import { tenantOfClient } from '../oidc/request-tenant.js';
 import { loginProtocols } from '../login/protocols.js';
 import { openSamlIdp } from '../saml/idp/open.js';
 import type { Logger } from '../shared/logger.js';
+import { NO_METRICS, type HubMetrics, type MetricsExposition } from '../shared/metrics.js';
 import type { PlatformStore } from '../storage/ports/index.js';
 import { adminImports } from './admin-imports.js';
 import { mirrorDeclaredClients } from './declarations.js';
 import { lockService } from './locks.js';
+import { PrometheusMetrics } from './metrics.js';
 import { wireDevelopment } from './development.js';
 import { openPlatformStore, openSessionStorage, type SessionStorage } from './stores.js';
 import { connectorsInFiles, TenantDirectory } from './tenants.js';
@@ -47,6 +51,8 @@ export interface Hub {
   store: PlatformStore;
   /** The admin API's routes, as served (and described at /admin/api/openapi.json). */
   adminRoutes: readonly AdminRoute[];
+  /** What the admin listener serves at /metrics (http/metrics-listener.ts); null when metrics are off. */
+  metrics: MetricsExposition | null;
   close(): Promise<void>;
 }
 
@@ -64,7 +70,7 @@ class OpenedResources {
   }
 }
 
-function createLocalAuth(config: HubConfig, policies: AuthPolicies, store: PlatformStore, sessions: SessionStorage, throttle: LoginThrottle): LocalAuth {
+function createLocalAuth(config: HubConfig, policies: AuthPolicies, store: PlatformStore, sessions: SessionStorage, throttle: LoginThrottle, metrics: HubMetrics): LocalAuth {
   return new LocalAuth({
     store,
     ephemeral: sessions.ephemeral,
@@ -72,6 +78,7 @@ function createLocalAuth(config: HubConfig, policies: AuthPolicies, store: Platf
     policies,
     secrets: new SecretBox(secretsKeyOf(config), 'totp'),
     config: config.auth,
+    metrics,
   });
 }
 
@@ -82,6 +89,7 @@ interface SignInDeps {
   keys: SigningKeyRing;
   tenants: TenantDirectory;
   sessions: SessionStorage;
+  metrics: HubMetrics;
 }
 
 interface SignIn {
@@ -105,26 +113,27 @@ function providerSettings(config: HubConfig): ProviderSettings {
 }
 
 /** The sign-in: oidc-provider, the SAML IdP, the upstream connectors and the hub's own login pages. */
-async function createSignIn({ config, log, store, keys, tenants, sessions }: SignInDeps): Promise<SignIn> {
+async function createSignIn({ config, log, store, keys, tenants, sessions, metrics }: SignInDeps): Promise<SignIn> {
   const { ephemeral } = sessions;
   const throttle = new LoginThrottle(ephemeral, config.auth.throttle);
   const policies = new AuthPolicies(config.auth, tenants.authRules());
   const provider = createProvider({ settings: providerSettings(config), store, keys: keySetOf(await keys.live('oidc')), modelAdapter: sessions.modelAdapter, isLocked: (login) => throttle.isLocked(login), log });
   const keyRefresh = await followKeys(provider, keys, config.keys.refreshSeconds, log);
+  countTokens(provider, metrics);
   const signIn = oidcSignIn({ provider, ephemeral, log, sessionTtl: config.oidc.ttl.session });
   const samlIdp = config.samlIdp.enabled
     ? await openSamlIdp({ issuer: config.issuer, mode: config.mode, keysDir: config.keys.dir, idp: config.samlIdp }, {
       store, ephemeral, hubSession: signIn.hubSession, logout: signIn.logout, log,
       sessionTtl: config.oidc.ttl.session, signInTtl: config.oidc.ttl.interaction, garOf: (tenantId) => tenants.gar(tenantId),
-      dataDir: join(PROJECT_ROOT, 'data'), locks: lockService(config, sessions.redis),
+      dataDir: join(PROJECT_ROOT, 'data'), locks: lockService(config, sessions.redis), metrics,
       keys: { ring: keys, refreshSeconds: config.keys.refreshSeconds },
     })
     : null;
   const login = loginProtocols(signIn.protocol, samlIdp ? [samlIdp.protocol] : []);
-  const federation = await createFederation({ config: { ...config, sessionTtlSeconds: config.oidc.ttl.session }, tenants: tenants.declarations(), store, ephemeral, login, logout: signIn.logout, log });
+  const federation = await createFederation({ config: { ...config, sessionTtlSeconds: config.oidc.ttl.session }, tenants: tenants.declarations(), store, ephemeral, login, logout: signIn.logout, log, metrics });
   const pages = {
     provider, login, hubSession: signIn.hubSession, store, ephemeral,
-    auth: createLocalAuth(config, policies, store, sessions, throttle),
+    auth: createLocalAuth(config, policies, store, sessions, throttle, metrics),
     termsVersion: config.auth.termsVersion,
     mfaIssuer: config.auth.mfaIssuer,
     signInTtl: config.oidc.ttl.interaction,
@@ -161,7 +170,11 @@ export async function buildHub(config: HubConfig, log: Logger, options: BuildOpt
     await mirrorDeclaredClients(config, store, log);
     const developmentRouters = config.mode === 'development' ? await wireDevelopment(config, store, log) : [];
     const sessions = opened.add(await openSessionStorage(config.redis, log));
-    const { provider, routers, afterEndSession, closables, reloadConnectors, throttle, policies } = await createSignIn({ config, log, store, keys, tenants, sessions });
+    const readiness = [{ name: 'database', check: () => store.ping() }, ...sessions.readiness];
+    // One registry per hub (tests run several in one process); none at all when metrics are off.
+    const prometheus = config.metrics.enabled ? new PrometheusMetrics({ readiness, store, tenantIds: () => tenants.list().map((t) => t.id) }) : null;
+    const metrics = prometheus ?? NO_METRICS;
+    const { provider, routers, afterEndSession, closables, reloadConnectors, throttle, policies } = await createSignIn({ config, log, store, keys, tenants, sessions, metrics });
     for (const closable of closables) opened.add(closable);
     const imports = opened.add(adminImports({
       store, tenants, log, locks: lockService(config, sessions.redis),
@@ -183,12 +196,13 @@ export async function buildHub(config: HubConfig, log: Logger, options: BuildOpt
       cookieKeys: cookieKeysOf(config),
       provider,
       log,
-      readiness: [{ name: 'database', check: () => store.ping() }, ...sessions.readiness],
+      metrics,
+      readiness,
       audit: store.audit,
-      aroundProvider: [corsGuard(store, config.oidc.clientCacheSeconds * 1000), afterEndSession],
+      aroundProvider: [corsGuard(store, config.oidc.clientCacheSeconds * 1000), afterEndSession, tenantOfClient],
       routers: [...routers, ...admin.routers, ...developmentRouters],
     });
-    return { app, provider, store, adminRoutes: admin.routes, close: () => opened.close() };
+    return { app, provider, store, adminRoutes: admin.routes, metrics: prometheus, close: () => opened.close() };
   } catch (err) {
     await opened.close();
     throw err;

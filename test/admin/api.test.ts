@@ -145,4 +145,18 @@ describe('admin API', function () {
       expect((await api(hub, amiens.token, 'GET', '/tenants/lille/clients')).status).to.equal(403);
     });
   });
+
+  describe('audit export', () => {
+    it('streams the events the filters keep as JSON lines, one object per line', async () => {
+      const res = await fetch(`${hub.url}/admin/api/tenants/lille/audit.jsonl?type=client.`, { headers: { authorization: `Bearer ${lilleAdmin.token}` } });
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('content-type')).to.equal('application/x-ndjson; charset=utf-8');
+      const text = await res.text();
+      expect(text.endsWith('\n')).to.equal(true);
+      const events = text.trimEnd().split('\n').map((line) => JSON.parse(line) as { type: string; tenantId: string });
+      expect(events.map((e) => e.type)).to.include('client.secret_rotated');
+      for (const event of events) expect(event).to.include({ tenantId: 'lille' }).and.have.property('type').that.match(/^client\./);
+      expect((await fetch(`${hub.url}/admin/api/tenants/lille/audit.jsonl`)).status).to.equal(401);
+    });
+  });
 });

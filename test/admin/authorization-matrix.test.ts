@@ -133,6 +133,8 @@ const FIXTURES: Record<string, Fixture> = {
   exportAudit: plain(),
   searchAuditOfPlatform: plain(),
   exportAuditOfPlatform: plain(),
+  exportAuditJsonl: plain(),
+  exportAuditJsonlOfPlatform: plain(),
   getDashboard: { seen: (body) => body.activation.map((s: { uai: string }) => s.uai), call: () => ({}) },
   printLetters: { call: (place) => ({ body: { selection: { kind: 'profile', uai: place.uai, profile: 'Student' }, perPage: 8 } }) },
   listImportRuns: plain(),

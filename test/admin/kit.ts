@@ -53,5 +53,6 @@ export async function api(hub: TestHub, token: string | null, method: string, pa
   });
   const text = await response.text();
   const type = response.headers.get('content-type') ?? '';
-  return { status: response.status, type, text, body: type.includes('json') && text ? JSON.parse(text) : text };
+  // JSON and problem+json are parsed; JSON lines (application/x-ndjson) stay text.
+  return { status: response.status, type, text, body: /^application\/([\w.-]+\+)?json\b/.test(type) && text ? JSON.parse(text) : text };
 }

@@ -147,6 +147,15 @@ describe('config/load', () => {
       expect(issues).to.have.length(4);
     });
 
+    it('turns the metrics listener on and places it from the environment, and names a wrong value', () => {
+      expect(loadConfig({ env: {}, defaultFile: DEFAULT_CONFIG_FILE }).metrics, 'off and on loopback by default').to.deep.equal({ enabled: false, host: '127.0.0.1', port: 9464 });
+      const config = loadConfig({ env: { HUB_METRICS_ENABLED: 'TRUE', HUB_METRICS_HOST: '0.0.0.0', HUB_METRICS_PORT: '9100' }, defaultFile: empty });
+      expect(config.metrics).to.deep.equal({ enabled: true, host: '0.0.0.0', port: 9100 });
+      expect(loadConfig({ env: { HUB_METRICS_ENABLED: 'false' }, defaultFile: DEFAULT_CONFIG_FILE }).metrics.enabled).to.equal(false);
+      const issues = issuesOf(() => loadConfig({ env: { HUB_METRICS_ENABLED: 'yes', HUB_METRICS_PORT: 'ninety' }, defaultFile: empty }));
+      expect(issues.map((i) => i.split(':')[0])).to.have.members(['metrics.enabled', 'metrics.port']);
+    });
+
     it('rejects a port out of range', () => {
       const issues = issuesOf(() => loadConfig({ env: { PORT: '65536' }, defaultFile: empty }));
       expect(issues).to.have.length(1);

@@ -51,7 +51,7 @@ async function startLoggedHub(federation: Record<string, unknown>): Promise<Test
   const hub = await buildHub(config, log);
   const running = await listen(hub, '127.0.0.1', port);
   return {
-    url: `http://127.0.0.1:${port}`, hub, config, lines,
+    url: `http://127.0.0.1:${port}`, metricsUrl: null, hub, config, lines,
     stop: async () => {
       await running.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -12,8 +12,10 @@ import { PROJECT_ROOT } from '../../src/config/load.js';
 import { configSchema, type HubConfig } from '../../src/config/schema.js';
 import { generateKeys } from '../../src/oidc/keys.js';
 import { DEVELOPMENT_CERT_FILE, DEVELOPMENT_KEY_FILE, samlKeyKind } from '../../src/saml/idp/keys.js';
+import type { DestinationStream } from 'pino';
 import { createLogger } from '../../src/shared/logger.js';
 import { listen } from '../../src/http/server.js';
+import { withMetricsListener } from '../../src/http/metrics-listener.js';
 import { freePort, randomPrefix, testRedisUrl } from './redis.js';
 
 let keysDir: Promise<string> | undefined;
@@ -34,6 +36,8 @@ export function testKeysDir(): Promise<string> {
 
 export interface TestHub {
   url: string;
+  /** The admin listener's `/metrics` URL, when the config turns metrics on (`metrics: { enabled: true, port: 0 }`). */
+  metricsUrl: string | null;
   hub: Hub;
   config: HubConfig;
   stop(): Promise<void>;
@@ -47,6 +51,8 @@ export interface TestHubOptions {
   databaseUrl?: string;
   /** The time the signing keys' states are read at (default: the real one). */
   clock?: () => Date;
+  /** Where the hub's log lines go (a test reading them); stdout by default. */
+  logDestination?: DestinationStream;
 }
 
 export async function startTestHub(options: TestHubOptions = {}): Promise<TestHub> {
@@ -63,10 +69,13 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
     log: { level: process.env.HUB_TEST_LOG ?? 'silent' },
     ...options.config,
   });
-  const hub = await buildHub(config, createLogger(config.log.level), { clock: options.clock });
-  const running = await listen(hub, '127.0.0.1', port);
+  const log = createLogger(config.log.level, options.logDestination);
+  const hub = await buildHub(config, log, { clock: options.clock });
+  const { servable, listener } = await withMetricsListener(hub, config.metrics, log);
+  const running = await listen(servable, '127.0.0.1', port);
   return {
     url: `http://127.0.0.1:${port}`,
+    metricsUrl: listener ? `http://${listener.address}/metrics` : null,
     hub,
     config,
     stop: async () => {

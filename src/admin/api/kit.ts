@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { AdminPermission, AdminRole } from '../../identity/admin-roles.js';
 import type { Actor } from '../../identity/actor.js';
 import { HubError, NotFound } from '../../shared/errors.js';
+import { setRequestTenant } from '../../shared/request-scope.js';
 import type { Lang } from '../../ui/i18n.js';
 import { actorOf, Forbidden, requirePlatform, requireReach, type AdminPrincipal, type Reach } from '../authorization.js';
 
@@ -114,6 +115,7 @@ export async function runRoute(route: AdminRoute, principal: AdminPrincipal, inp
     if (reach.kind === 'structures' && !route.structureScoped) throw new Forbidden(`your roles over some schools of ${tenantId} do not allow this: it needs a role over the whole tenant`);
     role = reach.role;
     if (!(await tenantExists(tenantId))) throw new NotFound(`tenant "${tenantId}"`);
+    setRequestTenant(tenantId);
   } else if (route.level === 'platform') {
     role = requirePlatform(principal, route.permission);
   } else {

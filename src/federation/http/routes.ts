@@ -27,6 +27,8 @@ import type { LoginProtocol } from '../../login/completion.js';
 import type { LogoutOrchestrator, UpstreamLogout } from '../../login/logout.js';
 import { isTransactionId, LoginExpired, stepsPathOf, type LoginTransaction } from '../../login/transaction.js';
 import { t, type Lang } from '../../ui/i18n.js';
+import type { HubMetrics } from '../../shared/metrics.js';
+import { setRequestTenant } from '../../shared/request-scope.js';
 import type { Logger } from '../../shared/logger.js';
 import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
 import type { Account, PlatformStore } from '../../storage/ports/index.js';
@@ -53,6 +55,7 @@ export interface RouteDeps {
   store: PlatformStore;
   ephemeral: EphemeralStore;
   log: Logger;
+  metrics: HubMetrics;
   connectors: Map<string, OpenConnector>;
   tenantNames: Map<string, string>;
   rememberChoiceDays: number;
@@ -112,6 +115,9 @@ export function federationRouters(deps: RouteDeps): Router[] {
     } catch (err) {
       if (!(err instanceof FederationFailure)) throw err;
       const connector = connectorOf(ctx);
+      if (connector?.tenantId) setRequestTenant(connector.tenantId);
+      deps.metrics.federationFailure(connector?.id ?? 'unknown', err.reason);
+      deps.metrics.signIn('federation', 'failure', connector?.id ?? 'unknown');
       const event = { type: 'federation.failure', ...auditContext(ctx), details: { connector: connector?.id ?? null, reason: err.reason, detail: err.detail.slice(0, 300) } };
       const audit = connector?.tenantId ? deps.store.forTenant(connector.tenantId).audit : deps.store.audit;
       await audit.record(event).catch((e: Error) => deps.log.error({ err: e.message }, 'cannot audit a federation failure'));
@@ -221,8 +227,10 @@ export function federationRouters(deps: RouteDeps): Router[] {
 
   const finish = async (ctx: Context, ticket: Ticket & { key: string; transaction: LoginTransaction }, account: Account) => {
     await deps.ephemeral.delete(ticket.key);
+    setRequestTenant(account.tenantId);
     await completeFederatedLogin(deps.store, ticket.identity, account, auditContext(ctx, ticket.transaction.client.id));
     const connector = deps.connectors.get(ticket.state.connectorId);
+    deps.metrics.signIn('federation', 'success', connector?.id ?? 'unknown');
     const session = ticket.identity.upstreamSession;
     if (session && connector?.saml?.logout) {
       const id = randomBytes(24).toString('base64url');

@@ -3,6 +3,7 @@ import type { TenantGar } from '../../identity/gar.js';
 import type { HubSession } from '../../login/hub-session.js';
 import type { LogoutOrchestrator } from '../../login/logout.js';
 import type { Logger } from '../../shared/logger.js';
+import type { HubMetrics } from '../../shared/metrics.js';
 import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
 import type { PlatformStore } from '../../storage/ports/index.js';
 import { idpEntityId, type IdpSettings } from './config.js';
@@ -25,6 +26,7 @@ export interface IdpDeps {
   pairwiseSalts: string[];
   garOf(tenantId: string): TenantGar | null;
   log: Logger;
+  metrics: HubMetrics;
 }
 
 export const entityIdOf = (deps: Pick<IdpDeps, 'settings'>): string => idpEntityId(deps.settings);

@@ -5,6 +5,7 @@ import type { LogoutOrchestrator } from '../../login/logout.js';
 import type { PrefixedProtocol } from '../../login/protocols.js';
 import type { LoginPagesDeps } from '../../login-pages/context.js';
 import type { StepRoutes } from '../../login-pages/routes.js';
+import type { HubMetrics } from '../../shared/metrics.js';
 import type { Logger } from '../../shared/logger.js';
 import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
 import type { LockService } from '../../storage/ports/locks.js';
@@ -38,6 +39,7 @@ export interface SamlIdpPorts {
   /** The signing keys in the store, read again every `refreshSeconds`. */
   keys: { ring: SigningKeyRing; refreshSeconds: number };
   log: Logger;
+  metrics: HubMetrics;
 }
 
 export interface SamlIdp {

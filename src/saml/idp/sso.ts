@@ -22,6 +22,7 @@ import { currentPairwiseNameId, NAMEID_FORMATS } from './nameid.js';
 import { releasePolicy } from './policies.js';
 import { chooseNameId, releaseAttributes, type ReleaseSubject } from './release.js';
 import { buildResponse } from './response.js';
+import { setRequestTenant } from '../../shared/request-scope.js';
 import { autoPostForm } from './post-form.js';
 import { takePosted } from './posted.js';
 import { requiredAcr, type SsoRequest } from './sign-ins.js';
@@ -96,8 +97,12 @@ function postToAcs(ctx: Context, request: SsoRequest, xml: string, lang: Lang): 
   ctx.body = autoPostForm(request.acsUrl, 'SAMLResponse', Buffer.from(xml, 'utf8').toString('base64'), request.relayState ?? undefined, lang);
 }
 
+/** The most specific StatusCode's name (`NoPassive`): a fixed SAML vocabulary. */
+const statusLabel = (status: Status): string => status[status.length - 1]!.split(':').pop()!;
+
 async function answerStatus(ctx: Context, deps: IdpDeps, request: SsoRequest, status: Status, lang: Lang): Promise<void> {
   const xml = statusResponseXml({ issuer: entityIdOf(deps), destination: request.acsUrl, now: new Date() }, request.requestId, status);
+  deps.metrics.samlResponse(request.sp, statusLabel(status));
   postToAcs(ctx, request, signEnveloped(xml, "/*[local-name(.)='Response']", deps.keys.current().signing), lang);
 }
 
@@ -120,6 +125,7 @@ const pemOf = (base64Der: string): string => `-----BEGIN CERTIFICATE-----\n${bas
 async function accountFor(deps: IdpDeps, sp: ServiceProvider, signIn: HubSignIn): Promise<Account> {
   const account = await deps.store.accounts.findById(signIn.accountId);
   if (!account || account.status !== 'active') throw new SsoRefused('account_unavailable', 'The account of this session can no longer sign in.');
+  setRequestTenant(account.tenantId);
   if (sp.tenantId !== null && sp.tenantId !== account.tenantId) throw new SsoRefused('tenant_not_served', 'This service is reserved for the accounts of another tenant.');
   return account;
 }
@@ -157,5 +163,6 @@ async function answer(ctx: Context, deps: IdpDeps, request: SsoRequest, sp: Serv
     type: 'saml.sso', accountId: account.id, clientId: sp.entityId, ip: ctx.ip, userAgent: ctx.get('user-agent'),
     details: { sp: sp.entityId, nameIdFormat: nameId.format, attributes: attributes.map((a) => a.name), initiated: request.requestId === null ? 'idp' : 'sp', authnContext, encrypted: Boolean(encryptionCert) },
   });
+  deps.metrics.samlResponse(sp.entityId, 'Success');
   postToAcs(ctx, request, xml, lang);
 }

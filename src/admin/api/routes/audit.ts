@@ -1,8 +1,9 @@
-/** The audit log of a tenant (or of the platform): filtered pages, and the CSV export, streamed. */
+/** The audit log of a tenant (or of the platform): filtered pages, and the CSV and JSON lines exports, streamed. */
 import { z } from 'zod';
 import { Readable } from 'node:stream';
 import type { AuditEvent, AuditFilter, PlatformStore } from '../../../storage/ports/index.js';
 import { auditCsv } from '../../audit-csv.js';
+import { auditJsonLines } from '../../audit-jsonl.js';
 import { searchAudit, streamAudit } from '../../tenant-reads.js';
 import { ownerLevels, pageOf, pageQuery, route, type AdminRoute } from '../kit.js';
 
@@ -46,6 +47,14 @@ export function auditRoutes(store: PlatformStore): AdminRoute[] {
         handle: async ({ tenantId, query, lang }) => ({
           stream: Readable.from(auditCsv(streamAudit(store, tenantId, filterOf(query)), { lang })),
           contentType: 'text/csv; charset=utf-8', filename: `audit-${tenantId ?? 'platform'}.csv`,
+        }),
+      }),
+      route({
+        operationId: `exportAuditJsonl${suffix}`, method: 'get', path: `${base}.jsonl`, summary: 'Every audit event the filters keep, as JSON lines (streamed)', tag: 'audit', level, permission: 'audit.read',
+        params, query: filterQuery, reply: { status: 200, description: 'One JSON object per line, newest first.', contentType: 'application/x-ndjson' },
+        handle: async ({ tenantId, query }) => ({
+          stream: Readable.from(auditJsonLines(streamAudit(store, tenantId, filterOf(query)))),
+          contentType: 'application/x-ndjson; charset=utf-8', filename: `audit-${tenantId ?? 'platform'}.jsonl`,
         }),
       }),
     ];
