@@ -53,8 +53,17 @@ export function hasStackTrace(text: string): boolean {
   return /^\s+at .+/m.test(text);
 }
 
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], { cwd: PROJECT_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+/** How the CLI is started: node's arguments before the command's, and the working directory. */
+export interface CliCommand {
+  nodeArgs: string[];
+  cwd: string;
+}
+
+/** The CLI from the TypeScript sources, as `npm run hub` runs it. */
+export const SOURCE_CLI: CliCommand = { nodeArgs: ['--import', 'tsx', CLI_ENTRY], cwd: PROJECT_ROOT };
+
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv, command: CliCommand = SOURCE_CLI): ChildProcess {
+  return spawn(process.execPath, [...command.nodeArgs, ...args], { cwd: command.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /** Collects a child's output until it exits; kills it (and fails) after `timeoutMs`. */
@@ -86,18 +95,20 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-/** A sandbox: its own SQLite file and key folder, removed by `cleanup()`. */
+/** A sandbox: its own SQLite file and key folder, removed by `cleanup()`; the CLI from the sources unless `command` says otherwise. */
 export class CliSandbox {
   readonly dir = mkdtempSync(join(tmpdir(), 'hub-cli-'));
   readonly databaseFile = join(this.dir, 'hub.sqlite');
   readonly keysDir = join(this.dir, 'keys');
+
+  constructor(private readonly command: CliCommand = SOURCE_CLI) {}
 
   env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
     return childEnv({ DATABASE_URL: `sqlite:${this.databaseFile}`, HUB_KEYS_DIR: this.keysDir, LOG_LEVEL: 'silent', ...extra });
   }
 
   spawn(args: string[], extraEnv: Record<string, string | undefined> = {}): ChildProcess {
-    return spawnCli(args, this.env(extraEnv));
+    return spawnCli(args, this.env(extraEnv), this.command);
   }
 
   run(args: string[], options: RunOptions = {}): Promise<CliResult> {
