@@ -10,6 +10,7 @@ import { BASE_SCOPES, clientSchema, oidcConfigSchema } from '../oidc/config.js';
 import { LOCAL_STANDIN_DIR, platformFederationSchema, usesLocalStandIn } from '../federation/config.js';
 import { garExportConfigSchema } from '../gar/config.js';
 import { samlIdpConfigSchema } from '../saml/idp/config.js';
+import { redisConfigSchema, redisConfigured } from './redis.js';
 
 const seconds = z.number().int().positive();
 
@@ -60,12 +61,8 @@ export const configSchema = z.strictObject({
     /** `sqlite:<file>` (embedded default) or `postgres://…` (env DATABASE_URL). */
     url: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://').default('sqlite:data/hub.sqlite'),
   }).prefault({}),
-  redis: z.strictObject({
-    /** `redis://…` (env REDIS_URL). Absent: in-memory sessions, development only. */
-    url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
-    /** Prefix of every key the hub writes, so several hubs can share one Redis. */
-    keyPrefix: z.string().default('hub:'),
-  }).prefault({}),
+  /** One server, Sentinel or Cluster; see src/config/redis.ts. */
+  redis: redisConfigSchema.prefault({}),
   keys: z.strictObject({
     /** Folder of the signing key set (`jwks.json`), env HUB_KEYS_DIR. */
     dir: z.string().default('keys'),
@@ -111,7 +108,7 @@ export function crossFieldIssues(config: HubConfig): string[] {
 function productionIssues(config: HubConfig): string[] {
   const issues: string[] = [];
   if (!config.issuer.startsWith('https://')) issues.push('issuer: must be an https:// URL in production (set HUB_ISSUER to the public address of the hub)');
-  if (!config.redis.url) issues.push('redis.url: required in production (sessions and tokens must survive a restart and be shared)');
+  if (!redisConfigured(config.redis)) issues.push('redis.url: required in production, or redis.sentinels, or redis.cluster (sessions and tokens must survive a restart and be shared)');
   if (!config.oidc.cookieKeys) issues.push('oidc.cookieKeys: required in production (set HUB_COOKIE_KEYS)');
   if (!config.auth.secretsKey) issues.push('auth.secretsKey: required in production (set HUB_SECRETS_KEY; it encrypts TOTP secrets)');
   if (config.demo.seed) issues.push('demo.seed: must be false in production');
