@@ -60,6 +60,12 @@ export const configSchema = z.strictObject({
   database: z.strictObject({
     /** `sqlite:<file>` (embedded default) or `postgres://…` (env DATABASE_URL). */
     url: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://').default('sqlite:data/hub.sqlite'),
+    /**
+     * Streaming replicas of the PostgreSQL primary (env DATABASE_REPLICAS, comma-separated): the
+     * admin search, dashboard figures, audit search and export and the GAR export read there,
+     * and may be a little behind; everything else stays on the primary.
+     */
+    replicas: z.array(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://')).default([]),
   }).prefault({}),
   /** One server, Sentinel or Cluster; see src/config/redis.ts. */
   redis: redisConfigSchema.prefault({}),
@@ -97,6 +103,7 @@ export type HubConfig = z.infer<typeof configSchema>;
 /** Rules that span several fields; each returns a message for the path it names. */
 export function crossFieldIssues(config: HubConfig): string[] {
   const issues: string[] = [];
+  if (config.database.replicas.length > 0 && config.database.url.startsWith('sqlite:')) issues.push('database.replicas: replicas go with a PostgreSQL database.url');
   const known = new Set([...BASE_SCOPES, ...config.oidc.resources.flatMap((r) => r.scopes)]);
   config.clients.forEach((client, i) => {
     const unknown = client.scopes.filter((s) => !known.has(s));

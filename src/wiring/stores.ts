@@ -18,7 +18,7 @@ import { closeRedis, openRedis, type RedisClient, type RedisSettings } from './r
 
 /** The SQL store, migrated to the latest schema. */
 export async function openPlatformStore(config: HubConfig): Promise<SqlStore> {
-  return openSqlStore(config.database.url, { migrate: true });
+  return openSqlStore(config.database.url, { migrate: true, replicas: config.database.replicas });
 }
 
 /** Applies the pending migrations; returns their names (none when the database is up to date). */

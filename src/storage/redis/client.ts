@@ -53,8 +53,9 @@ export function createRedis(target: RedisTarget, keyPrefix: string): RedisClient
     name: target.name,
     password: target.password,
     sentinelPassword: target.sentinelPassword,
-    // The sentinels' +switch-master moves the client at once, not at its next failed command.
-    failoverDetector: true,
+    // Not ioredis's failoverDetector: when its +switch-master arrives while the client is
+    // reconnecting, the client ends for good (seen with ioredis 6.0.0). A failover closes the
+    // clients of the old master anyway (Sentinel kills them), and the reconnection asks again.
   });
 }
 
