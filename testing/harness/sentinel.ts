@@ -24,8 +24,13 @@ export interface SentinelGroup {
   servers: RedisServer[];
   /** Where the sentinels say the master is now. */
   masterAddress(): Promise<RedisNode>;
-  /** Waits until the replica has every write the master has. */
+  /**
+   * Waits until the replica has every write the master has. After a SENTINEL FAILOVER, the
+   * sentinels wait a few seconds before they make the old master a replica of the new one.
+   */
   waitForReplication(timeoutMs?: number): Promise<void>;
+  /** Asks the sentinels to fail over now (`SENTINEL FAILOVER`): the master becomes a replica of its replica. */
+  failover(): Promise<void>;
   /** Waits until the sentinels name a master other than `previous`. */
   waitForNewMaster(previous: RedisNode, timeoutMs?: number): Promise<RedisNode>;
   stop(): Promise<void>;
@@ -66,7 +71,7 @@ async function startSentinel(dir: string, port: number, master: RedisNode): Prom
     `dir ${dir}`,
     `sentinel monitor ${MASTER_NAME} ${master.host} ${master.port} 2`,
     `sentinel down-after-milliseconds ${MASTER_NAME} 1000`,
-    `sentinel failover-timeout ${MASTER_NAME} 5000`,
+    `sentinel failover-timeout ${MASTER_NAME} 2000`, // a second failover waits twice this after the first
     `sentinel parallel-syncs ${MASTER_NAME} 1`,
     '',
   ].join('\n'));
@@ -108,7 +113,7 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
     sentinels,
     servers: [primary, replica],
     masterAddress,
-    waitForReplication: async (timeoutMs = 5000) => {
+    waitForReplication: async (timeoutMs = 20_000) => {
       const master = await masterAddress();
       await until('replica in sync', async () => {
         const offset = Number(infoField(await ask(master, (r) => r.info('replication')), 'master_repl_offset'));
@@ -117,6 +122,7 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
         return infoField(info, 'master_link_status') === 'up' && Number(infoField(info, 'slave_repl_offset')) >= offset ? true : undefined;
       }, timeoutMs);
     },
+    failover: () => ask(sentinels[0]!, async (r) => void (await r.call('SENTINEL', 'failover', MASTER_NAME))),
     waitForNewMaster: (previous, timeoutMs = 20_000) => until('failover', async () => {
       const now = await masterAddress();
       return now.port !== previous.port ? now : undefined;

@@ -44,7 +44,7 @@ export function createRedis(target: RedisTarget, keyPrefix: string): RedisClient
       redisOptions: { keyPrefix, password: target.password, connectTimeout: FAIL_FAST.connectTimeout, maxRetriesPerRequest: FAIL_FAST.maxRetriesPerRequest },
     });
   }
-  return new Redis({
+  const redis = new Redis({
     ...FAIL_FAST,
     keyPrefix,
     retryStrategy,
@@ -53,10 +53,28 @@ export function createRedis(target: RedisTarget, keyPrefix: string): RedisClient
     name: target.name,
     password: target.password,
     sentinelPassword: target.sentinelPassword,
-    // Not ioredis's failoverDetector: when its +switch-master arrives while the client is
-    // reconnecting, the client ends for good (seen with ioredis 6.0.0). A failover closes the
-    // clients of the old master anyway (Sentinel kills them), and the reconnection asks again.
   });
+  followSwitches(redis, target);
+  return redis;
+}
+
+/**
+ * Moves the client when the sentinels announce a new master (`+switch-master`). A master demoted
+ * by SENTINEL FAILOVER stays writable for seconds before the sentinels make it a replica, and
+ * what is written there meanwhile is lost. Not ioredis's failoverDetector: it drops the client
+ * even while it connects, which ends it for good (ioredis 6.0.0); only a ready client is dropped
+ * here, one that is connecting asks the sentinels anyway.
+ */
+function followSwitches(redis: Redis, target: { sentinels: RedisNode[]; name: string; sentinelPassword?: string }): void {
+  for (const sentinel of target.sentinels) {
+    const watcher = new Redis({ ...sentinel, password: target.sentinelPassword, connectTimeout: FAIL_FAST.connectTimeout, retryStrategy });
+    watcher.on('error', () => undefined); // a sentinel away: retried; the client reports its own errors
+    watcher.on('message', (_channel: string, message: string) => {
+      if (message.startsWith(`${target.name} `) && redis.status === 'ready') redis.disconnect(true);
+    });
+    watcher.subscribe('+switch-master').catch(() => undefined);
+    redis.once('end', () => watcher.disconnect());
+  }
 }
 
 /** Waits until the connection is ready, or throws after `timeoutMs`. */
