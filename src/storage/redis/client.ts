@@ -70,7 +70,11 @@ function followSwitches(redis: Redis, target: { sentinels: RedisNode[]; name: st
     const watcher = new Redis({ ...sentinel, password: target.sentinelPassword, connectTimeout: FAIL_FAST.connectTimeout, retryStrategy });
     watcher.on('error', () => undefined); // a sentinel away: retried; the client reports its own errors
     watcher.on('message', (_channel: string, message: string) => {
-      if (message.startsWith(`${target.name} `) && redis.status === 'ready') redis.disconnect(true);
+      // `<name> <old ip> <old port> <new ip> <new port>`, told by each sentinel in turn: only the
+      // first finds the client elsewhere.
+      const [name, , , host, port] = message.split(' ');
+      const connectedThere = redis.stream?.remoteAddress === host && String(redis.stream?.remotePort) === port;
+      if (name === target.name && redis.status === 'ready' && !connectedThere) redis.disconnect(true);
     });
     watcher.subscribe('+switch-master').catch(() => undefined);
     redis.once('end', () => watcher.disconnect());
