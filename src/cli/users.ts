@@ -4,6 +4,7 @@ import { checkNewLogin, createLocalAccount, resetActivation, unlockLogin, type I
 import { resetPendingActivations, selectForReset, type SelectionQuery } from '../auth/bulk-activation-reset.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 import { AuthPolicies } from '../auth/policy.js';
+import { redisConfigured } from '../config/redis.js';
 import type { HubConfig } from '../config/schema.js';
 import { CLI_OPERATOR } from '../identity/actor.js';
 import { formatActivationCode } from '../identity/activation-code.js';
@@ -107,7 +108,7 @@ async function resetActivationCommand(this: Command, o: ResetOptions): Promise<v
 
 async function unlock(o: { login: string }): Promise<void> {
   const { config } = commandContext();
-  if (!config.redis.url) throw new HubError('no_redis', 'no REDIS_URL: without Redis, login limits live in the hub process and end with it (restart the hub)', { status: 400 });
+  if (!redisConfigured(config.redis)) throw new HubError('no_redis', 'no REDIS_URL: without Redis, login limits live in the hub process and end with it (restart the hub)', { status: 400 });
   await withCommand(async ({ store, sharedEphemeral }) => {
     const throttle = new LoginThrottle(await sharedEphemeral(), config.auth.throttle);
     const { wasLimited } = await unlockLogin({ store, throttle }, CLI_OPERATOR, o.login);

@@ -27,6 +27,7 @@ const ENV_OVERRIDES: Record<string, { path: string[]; list?: boolean; number?: b
   PORT: { path: ['http', 'port'], number: true },
   HOST: { path: ['http', 'host'] },
   DATABASE_URL: { path: ['database', 'url'] },
+  DATABASE_REPLICAS: { path: ['database', 'replicas'], list: true },
   REDIS_URL: { path: ['redis', 'url'] },
   HUB_KEYS_DIR: { path: ['keys', 'dir'] },
   HUB_TENANTS_DIR: { path: ['tenants', 'dir'] },
@@ -198,7 +199,7 @@ function resolvePaths(config: HubConfig): HubConfig {
   const url = sqlite && sqlite[1] !== ':memory:' ? `sqlite:${resolve(PROJECT_ROOT, sqlite[1]!)}` : config.database.url;
   return {
     ...config,
-    database: { url },
+    database: { ...config.database, url },
     keys: { ...config.keys, dir: resolve(PROJECT_ROOT, config.keys.dir) },
     tenants: { ...config.tenants, dir: resolve(PROJECT_ROOT, config.tenants.dir) },
   };

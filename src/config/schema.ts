@@ -10,6 +10,7 @@ import { BASE_SCOPES, clientSchema, oidcConfigSchema } from '../oidc/config.js';
 import { LOCAL_STANDIN_DIR, platformFederationSchema, usesLocalStandIn } from '../federation/config.js';
 import { garExportConfigSchema } from '../gar/config.js';
 import { samlIdpConfigSchema } from '../saml/idp/config.js';
+import { redisConfigSchema, redisConfigured } from './redis.js';
 
 const seconds = z.number().int().positive();
 
@@ -59,13 +60,15 @@ export const configSchema = z.strictObject({
   database: z.strictObject({
     /** `sqlite:<file>` (embedded default) or `postgres://…` (env DATABASE_URL). */
     url: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://').default('sqlite:data/hub.sqlite'),
+    /**
+     * Streaming replicas of the PostgreSQL primary (env DATABASE_REPLICAS, comma-separated): the
+     * admin search, dashboard figures, audit search and export and the GAR export read there,
+     * and may be a little behind; everything else stays on the primary.
+     */
+    replicas: z.array(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://')).default([]),
   }).prefault({}),
-  redis: z.strictObject({
-    /** `redis://…` (env REDIS_URL). Absent: in-memory sessions, development only. */
-    url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
-    /** Prefix of every key the hub writes, so several hubs can share one Redis. */
-    keyPrefix: z.string().default('hub:'),
-  }).prefault({}),
+  /** One server, Sentinel or Cluster; see src/config/redis.ts. */
+  redis: redisConfigSchema.prefault({}),
   keys: z.strictObject({
     /**
      * Folder of the key files of hubs before the keys moved to the store (`jwks.json`, the SAML
@@ -123,6 +126,7 @@ export type HubConfig = z.infer<typeof configSchema>;
 /** Rules that span several fields; each returns a message for the path it names. */
 export function crossFieldIssues(config: HubConfig): string[] {
   const issues: string[] = [];
+  if (config.database.replicas.length > 0 && config.database.url.startsWith('sqlite:')) issues.push('database.replicas: replicas go with a PostgreSQL database.url');
   const known = new Set([...BASE_SCOPES, ...config.oidc.resources.flatMap((r) => r.scopes)]);
   config.clients.forEach((client, i) => {
     const unknown = client.scopes.filter((s) => !known.has(s));
@@ -134,7 +138,7 @@ export function crossFieldIssues(config: HubConfig): string[] {
 function productionIssues(config: HubConfig): string[] {
   const issues: string[] = [];
   if (!config.issuer.startsWith('https://')) issues.push('issuer: must be an https:// URL in production (set HUB_ISSUER to the public address of the hub)');
-  if (!config.redis.url) issues.push('redis.url: required in production (sessions and tokens must survive a restart and be shared)');
+  if (!redisConfigured(config.redis)) issues.push('redis.url: required in production, or redis.sentinels, or redis.cluster (sessions and tokens must survive a restart and be shared)');
   if (!config.oidc.cookieKeys) issues.push('oidc.cookieKeys: required in production (set HUB_COOKIE_KEYS)');
   if (!config.auth.secretsKey) issues.push('auth.secretsKey: required in production (set HUB_SECRETS_KEY; it encrypts TOTP secrets and the signing keys in the store)');
   if (config.demo.seed) issues.push('demo.seed: must be false in production');

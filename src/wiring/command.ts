@@ -3,7 +3,6 @@
  * at every hub start), the tenant directory, and the Redis-backed services, Redis being opened
  * only by a command that needs it.
  */
-import type { Redis } from 'ioredis';
 import type { HubConfig } from '../config/schema.js';
 import { HubError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -14,7 +13,7 @@ import type { LockService } from '../storage/ports/locks.js';
 import { RedisEphemeralStore } from '../storage/redis/ephemeral.js';
 import { mirrorDeclaredClients } from './declarations.js';
 import { lockService } from './locks.js';
-import { closeRedis, openRedis } from './redis.js';
+import { closeRedis, openRedis, type RedisClient } from './redis.js';
 import { openPlatformStore } from './stores.js';
 import { TenantDirectory } from './tenants.js';
 
@@ -44,8 +43,8 @@ export async function openCommandServices(config: HubConfig, log: Logger): Promi
     await store.close();
     throw err;
   }
-  let opening: Promise<Redis | null> | undefined;
-  const redis = (): Promise<Redis | null> => {
+  let opening: Promise<RedisClient | null> | undefined;
+  const redis = (): Promise<RedisClient | null> => {
     // A Redis that did not answer is asked again next time (a scheduled import's next run).
     opening ??= openRedis(config.redis, log).catch((err: unknown) => {
       opening = undefined;

@@ -14,12 +14,11 @@ import type { OidcModelAdapter } from '../storage/ports/oidc-adapter.js';
 import { RedisEphemeralStore } from '../storage/redis/ephemeral.js';
 import { RedisOidcAdapter } from '../storage/redis/oidc-adapter.js';
 import { migrateToLatest, openSqlStore, type SqlStore } from '../storage/sql/index.js';
-import type { Redis } from 'ioredis';
-import { closeRedis, openRedis, type RedisSettings } from './redis.js';
+import { closeRedis, openRedis, type RedisClient, type RedisSettings } from './redis.js';
 
 /** The SQL store, migrated to the latest schema. */
 export async function openPlatformStore(config: HubConfig): Promise<SqlStore> {
-  return openSqlStore(config.database.url, { migrate: true });
+  return openSqlStore(config.database.url, { migrate: true, replicas: config.database.replicas });
 }
 
 /** Applies the pending migrations; returns their names (none when the database is up to date). */
@@ -37,14 +36,14 @@ export interface SessionStorage {
   ephemeral: EphemeralStore;
   readiness: ReadinessCheck[];
   /** The Redis client when one is configured: the wiring builds its other shared services on it (locks). */
-  redis: Redis | null;
+  redis: RedisClient | null;
   close(): Promise<void>;
 }
 
 export async function openSessionStorage(settings: RedisSettings, log: Logger): Promise<SessionStorage> {
   const redis = await openRedis(settings, log);
   if (!redis) {
-    log.warn('no REDIS_URL: sessions and tokens are kept in memory (single process, lost on restart; development only)');
+    log.warn('no Redis (REDIS_URL, redis.sentinels or redis.cluster): sessions and tokens are kept in memory (single process, lost on restart; development only)');
     const memory = new MemoryOidcStore();
     const ephemeral = new MemoryEphemeralStore();
     return {

@@ -1,6 +1,7 @@
 /** EphemeralStore pairs standing for two hub processes: one shared memory store, or two Redis connections. */
 import { createLogger } from '../../src/shared/logger.js';
 import type { EphemeralStore } from '../../src/storage/ports/ephemeral.js';
+import type { RedisSettings } from '../../src/wiring/redis.js';
 import { openSessionStorage } from '../../src/wiring/stores.js';
 import { randomPrefix, testRedisUrl } from './redis.js';
 
@@ -17,8 +18,9 @@ export async function memoryPair(): Promise<EphemeralPair> {
   return { a: storage.ephemeral, b: storage.ephemeral, close: () => storage.close() };
 }
 
-export async function redisPair(): Promise<EphemeralPair> {
-  const settings = { url: await testRedisUrl(), keyPrefix: randomPrefix() };
+/** `where`: the Redis of the settings (a cluster…); the test Redis by default. */
+export async function redisPair(where?: Omit<RedisSettings, 'keyPrefix'>): Promise<EphemeralPair> {
+  const settings = { ...(where ?? { url: await testRedisUrl() }), keyPrefix: randomPrefix() };
   const processes = [await openSessionStorage(settings, silent), await openSessionStorage(settings, silent)];
   return {
     a: processes[0]!.ephemeral,

@@ -66,7 +66,7 @@ function throwawayCluster(): Promise<Cluster> {
 }
 
 /** The newest `/usr/lib/postgresql/<version>/bin` that has initdb. */
-function findBinaries(): string {
+export function findBinaries(): string {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))) : [];
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
@@ -75,11 +75,11 @@ function findBinaries(): string {
 }
 
 /** initdb and postgres refuse to run as root: as root, run them as the `postgres` user. */
-function asPostgres(command: string, args: string[]): [string, string[]] {
+export function asPostgres(command: string, args: string[]): [string, string[]] {
   return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
 }
 
-function ownByPostgres(dir: string): void {
+export function ownByPostgres(dir: string): void {
   if (process.getuid?.() !== 0) return;
   const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());

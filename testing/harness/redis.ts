@@ -12,7 +12,8 @@ export { freePort };
 export interface RedisServer {
   url: string;
   port: number;
-  stop(): Promise<void>;
+  /** Stops it: SIGTERM by default, SIGKILL for a crash. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port (after stop). */
   restart(): Promise<void>;
 }
@@ -35,18 +36,19 @@ async function waitUntilPingable(url: string, timeoutMs = 5000): Promise<void> {
   }
 }
 
-export async function spawnRedis(): Promise<RedisServer> {
+/** `args`: more `redis-server` options (`--replicaof`, `--cluster-enabled`…). */
+export async function spawnRedis(args: string[] = []): Promise<RedisServer> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], { stdio: 'ignore' });
     await waitUntilPingable(url);
   };
-  const stop = async () => {
-    if (!child || child.exitCode !== null) return;
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child!.once('exit', r));
-    child.kill('SIGTERM');
+    child.kill(signal);
     await exited;
   };
   await start();

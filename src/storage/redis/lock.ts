@@ -3,14 +3,14 @@
  * by its holder (compare-and-delete in Lua), so a run killed half-way frees the lock by expiry.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Lease, LockService } from '../ports/locks.js';
+import type { RedisClient } from './client.js';
 
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 
 export class RedisLockService implements LockService {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   async acquire(name: string, ttlMs: number): Promise<Lease | null> {
     const key = `lock:${name}`;

@@ -2,25 +2,31 @@
  * oidc-provider models in Redis (after oidc-provider's example adapter): one key per record
  * with the model's TTL, a list per grant so a grant's tokens are revoked together, and
  * uid / user-code indexes. Any Redis failure becomes ServiceUnavailable (503 upstream).
+ *
+ * No command spans two keys, so the same code runs on one server and on a Cluster, where a
+ * record, its grant and its indexes live in different slots. Without a transaction, writes are
+ * ordered so that one cut half-way is harmless: indexes before the record (an index to nothing
+ * is a miss), records deleted before their grant list.
  */
-import type { Redis } from 'ioredis';
-import { ServiceUnavailable } from '../../shared/errors.js';
 import { GRANTABLE_MODELS, type AdapterPayload, type OidcModelAdapter } from '../ports/oidc-adapter.js';
+import { guarded, type RedisClient } from './client.js';
 
 const grantKey = (grantId: string): string => `oidc:grant:${grantId}`;
 const userCodeKey = (userCode: string): string => `oidc:userCode:${userCode}`;
 const uidKey = (uid: string): string => `oidc:uid:${uid}`;
 
-async function guarded<T>(op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (err) {
-    throw new ServiceUnavailable('session store (Redis)', err);
-  }
-}
+/**
+ * Appends a record's key to its grant list and lets the list live as long as its longest
+ * record. Keys in the list are unprefixed: ioredis adds the prefix again when they are deleted.
+ * ARGV: record key, seconds to live (0: none).
+ */
+const ADD_TO_GRANT = `
+redis.call('rpush', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[2])
+if ttl > 0 and ttl > redis.call('ttl', KEYS[1]) then redis.call('expire', KEYS[1], ttl) end`;
 
 export class RedisOidcAdapter implements OidcModelAdapter {
-  constructor(private readonly redis: Redis, private readonly model: string) {}
+  constructor(private readonly redis: RedisClient, private readonly model: string) {}
 
   private key(id: string): string {
     return `oidc:${this.model}:${id}`;
@@ -29,23 +35,19 @@ export class RedisOidcAdapter implements OidcModelAdapter {
   upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     return guarded(async () => {
       const key = this.key(id);
-      const multi = this.redis.multi().set(key, JSON.stringify(payload));
-      if (expiresIn) multi.expire(key, expiresIn);
-      if (GRANTABLE_MODELS.has(this.model) && payload.grantId) {
-        // Keys in the list are unprefixed: ioredis adds the prefix again when they are deleted.
-        multi.rpush(grantKey(payload.grantId), key);
-        const ttl = await this.redis.ttl(grantKey(payload.grantId));
-        if (expiresIn > ttl) multi.expire(grantKey(payload.grantId), expiresIn);
-      }
-      if (payload.userCode) multi.set(userCodeKey(payload.userCode), id, 'EX', expiresIn);
-      if (payload.uid) multi.set(uidKey(payload.uid), id, 'EX', expiresIn);
-      await multi.exec();
+      const indexes: Array<Promise<unknown>> = [];
+      if (GRANTABLE_MODELS.has(this.model) && payload.grantId) indexes.push(this.redis.eval(ADD_TO_GRANT, 1, grantKey(payload.grantId), key, String(expiresIn)));
+      if (payload.userCode) indexes.push(this.redis.set(userCodeKey(payload.userCode), id, 'EX', expiresIn));
+      if (payload.uid) indexes.push(this.redis.set(uidKey(payload.uid), id, 'EX', expiresIn));
+      await Promise.all(indexes);
+      const data = JSON.stringify(payload);
+      await (expiresIn ? this.redis.set(key, data, 'EX', expiresIn) : this.redis.set(key, data));
     });
   }
 
   find(id: string): Promise<AdapterPayload | undefined> {
     return guarded(async () => {
-      const [[, data] = [], [, consumed] = []] = (await this.redis.multi().get(this.key(id)).get(`${this.key(id)}:consumed`).exec()) ?? [];
+      const [data, consumed] = await Promise.all([this.redis.get(this.key(id)), this.redis.get(`${this.key(id)}:consumed`)]);
       if (typeof data !== 'string') return undefined;
       const payload = JSON.parse(data) as AdapterPayload;
       return typeof consumed === 'string' ? { ...payload, consumed: Number(consumed) } : payload;
@@ -68,7 +70,7 @@ export class RedisOidcAdapter implements OidcModelAdapter {
 
   destroy(id: string): Promise<void> {
     return guarded(async () => {
-      await this.redis.del(this.key(id), `${this.key(id)}:consumed`);
+      await Promise.all([this.redis.del(this.key(id)), this.redis.del(`${this.key(id)}:consumed`)]);
     });
   }
 
@@ -83,10 +85,8 @@ export class RedisOidcAdapter implements OidcModelAdapter {
   revokeByGrantId(grantId: string): Promise<void> {
     return guarded(async () => {
       const keys = await this.redis.lrange(grantKey(grantId), 0, -1);
-      const multi = this.redis.multi();
-      for (const key of keys) multi.del(key, `${key}:consumed`);
-      multi.del(grantKey(grantId));
-      await multi.exec();
+      await Promise.all(keys.flatMap((key) => [this.redis.del(key), this.redis.del(`${key}:consumed`)]));
+      await this.redis.del(grantKey(grantId));
     });
   }
 }

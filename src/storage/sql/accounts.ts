@@ -74,7 +74,8 @@ function accountConflicts(values: { id?: string; login?: string; externalId?: st
   };
 }
 
-export function tenantAccounts(db: Kysely<Database>, tenantId: string): AccountStore {
+/** `reads`: where the admin search runs (a replica when configured; it tolerates lag). */
+export function tenantAccounts(db: Kysely<Database>, tenantId: string, reads: Kysely<Database> = db): AccountStore {
   const scoped = () => db.selectFrom('accounts').selectAll().where('tenant_id', '=', tenantId);
 
   return {
@@ -175,7 +176,7 @@ export function tenantAccounts(db: Kysely<Database>, tenantId: string): AccountS
       return Number(row.n);
     },
 
-    search: (query, filters, page) => searchAccounts(db, tenantId, query, filters, page),
+    search: (query, filters, page) => searchAccounts(reads, tenantId, query, filters, page),
 
     // Memberships, relations and identities go with it: their foreign keys cascade, in the
     // same statement, so there is no half-deleted account.

@@ -7,9 +7,12 @@ import { paged, tenantLabel } from './queries.js';
 import { toAuditEvent, toJsonText, toTimestamp } from './rows.js';
 import type { Database } from './schema.js';
 
-/** The audit trail of one tenant, or of the platform when `tenantId` is null. */
-export function auditStore(db: Kysely<Database>, tenantId: string | null): AuditStore {
-  const { search, stream } = auditSearch(db, tenantId);
+/**
+ * The audit trail of one tenant, or of the platform when `tenantId` is null. `reads`: where the
+ * search and the export run (a replica when configured; they tolerate lag).
+ */
+export function auditStore(db: Kysely<Database>, tenantId: string | null, reads: Kysely<Database> = db): AuditStore {
+  const { search, stream } = auditSearch(reads, tenantId);
   return {
     search,
     stream,

@@ -34,6 +34,11 @@ export interface SqlStore extends PlatformStore {
 export interface OpenSqlStoreOptions {
   /** Apply pending migrations before returning (default true; concurrent openers wait on a lock). */
   migrate?: boolean;
+  /**
+   * `postgres://…` URLs of streaming replicas of a PostgreSQL primary: the reads that tolerate
+   * lag go there, one replica after the other (see `tenantScope`).
+   */
+  replicas?: readonly string[];
 }
 
 /** Fail fast when PostgreSQL does not answer, rather than hanging a request or the start. */
@@ -48,16 +53,33 @@ const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 export async function openSqlStore(url: string, options: OpenSqlStoreOptions = {}): Promise<SqlStore> {
   const { dialect, driver, connection } = parseUrl(url);
   const db = new Kysely<Database>({ dialect: driver });
+  const replicas: Array<Kysely<Database>> = [];
   try {
     await ping(db, describeDatabase(url));
     if (options.migrate ?? true) await migrateToLatest(db);
+    for (const replica of options.replicas ?? []) replicas.push(await openReplica(replica, dialect));
   } catch (error) {
-    await db.destroy().catch(() => undefined);
+    await Promise.all([db, ...replicas].map((k) => k.destroy().catch(() => undefined)));
     throw error;
   }
   // Opened by the ping: Kysely's SQLite driver keeps this one connection for good.
   const sqlite = connection?.();
-  return createStore(db, dialect, sqlite ? preparedInserts(sqlite) : undefined);
+  return createStore(db, dialect, sqlite ? preparedInserts(sqlite) : undefined, replicas);
+}
+
+/** A read-only pool on a replica, checked at start: a typo in its URL stops the start, not a search later. */
+async function openReplica(url: string, primary: SqlDialect): Promise<Kysely<Database>> {
+  if (primary !== 'postgres' || !/^postgres(ql)?:\/\//.test(url)) {
+    throw new ConfigError('database replicas', ['replicas are postgres://… URLs of a PostgreSQL primary\'s standbys']);
+  }
+  const replica = new Kysely<Database>({ dialect: postgresDriver(url, { readOnly: true }) });
+  try {
+    await ping(replica, `replica ${describeDatabase(url)}`);
+  } catch (error) {
+    await replica.destroy().catch(() => undefined);
+    throw error;
+  }
+  return replica;
 }
 
 interface Engine {
@@ -108,8 +130,11 @@ function sqliteEngine(path: string): Engine {
   return { dialect: 'sqlite', driver: new SqliteDialect({ database }), connection: () => opened };
 }
 
-function postgresDriver(url: string): Dialect {
-  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
+function postgresDriver(url: string, { readOnly = false } = {}): Dialect {
+  // On a replica every transaction is read-only anyway; saying so makes a write sent there by
+  // mistake fail the same way on a primary listed as a replica.
+  const options = readOnly ? '-c default_transaction_read_only=on' : undefined;
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, ...(options ? { options } : {}) });
   // An idle connection dropped by the server (restart, failover) is reported here; without a
   // listener it would crash the process. The pool discards it and the next query reconnects.
   pool.on('error', () => undefined);
@@ -131,21 +156,24 @@ async function ping(db: Kysely<Database>, what = 'database'): Promise<void> {
   }
 }
 
-function createStore(db: Kysely<Database>, dialect: SqlDialect, sqliteRows: RowInserter | undefined): SqlStore {
+function createStore(db: Kysely<Database>, dialect: SqlDialect, sqliteRows: RowInserter | undefined, replicas: Array<Kysely<Database>>): SqlStore {
   let closing: Promise<void> | undefined;
+  let turn = 0;
+  // One replica after the other, scope by scope; the primary when there is none.
+  const reads = (): Kysely<Database> => replicas[turn++ % replicas.length] ?? db;
   return {
     db,
     dialect,
     tenants: tenantStore(db),
-    forTenant: (tenantId, imports) => tenantScope(db, tenantId, { ...imports, sqliteRows }),
+    forTenant: (tenantId, imports) => tenantScope(db, tenantId, { ...imports, sqliteRows }, reads()),
     accounts: platformAccounts(db),
     clients: platformClients(db),
     connectors: connectorStore(db, null),
     serviceProviders: platformServiceProviders(db),
-    audit: auditStore(db, null),
+    audit: auditStore(db, null, reads()),
     roleGrants: roleGrantStore(db),
     signingKeys: signingKeyStore(db),
     ping: () => ping(db),
-    close: () => (closing ??= db.destroy()),
+    close: () => (closing ??= Promise.all([db, ...replicas].map((k) => k.destroy())).then(() => undefined)),
   };
 }

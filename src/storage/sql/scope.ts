@@ -21,11 +21,14 @@ import { tenantStats } from './tenant-stats.js';
 /**
  * Every store of the scope receives the tenant once, here, and filters every query by it.
  * `imports`: how the import store writes (SQLite's row inserter, links per transaction).
+ * `reads`: a PostgreSQL replica for the reads that tolerate lag and read nothing just written
+ * (admin search, dashboard figures, audit search and export, GAR export); everything else, the
+ * sign-in included, stays on the primary (`db`).
  */
-export function tenantScope(db: Kysely<Database>, tenantId: string, imports: ImportTuning): TenantScope {
+export function tenantScope(db: Kysely<Database>, tenantId: string, imports: ImportTuning, reads: Kysely<Database> = db): TenantScope {
   return {
     tenantId,
-    accounts: tenantAccounts(db, tenantId),
+    accounts: tenantAccounts(db, tenantId, reads),
     structures: tenantStructures(db, tenantId),
     groups: tenantGroups(db, tenantId),
     memberships: tenantMemberships(db, tenantId),
@@ -35,10 +38,10 @@ export function tenantScope(db: Kysely<Database>, tenantId: string, imports: Imp
     mfa: tenantMfa(db, tenantId),
     connectors: connectorStore(db, tenantId),
     serviceProviders: serviceProviderStore(db, tenantId),
-    audit: auditStore(db, tenantId),
+    audit: auditStore(db, tenantId, reads),
     imports: tenantImports(db, tenantId, imports),
-    garExport: tenantGarExport(db, tenantId),
-    stats: tenantStats(db, tenantId),
+    garExport: tenantGarExport(reads, tenantId),
+    stats: tenantStats(reads, tenantId),
     duplicates: tenantDuplicates(db, tenantId),
     garSchools: tenantGarSchools(db, tenantId),
   };
