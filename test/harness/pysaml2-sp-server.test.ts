@@ -33,14 +33,14 @@ function postedForm(page: string): { action: string; fields: Record<string, stri
 }
 
 describe('harness: the pysaml2 SP web server, against the pysaml2 IdP in Chromium', function () {
-  this.timeout(20_000);
+  this.timeout(60_000);
   let idp: Pysaml2Idp;
   let sp: Pysaml2SpServer;
   /** Signs no request, has no encryption key, and no IdP until its test gives it one. */
   let bare: Pysaml2SpServer;
 
   before(async function () {
-    this.timeout(20_000);
+    this.timeout(60_000);
     [idp, sp, bare] = await Promise.all([
       preparePysaml2Idp({ users: { ines: { password: PASSWORD, name_id: NAME_ID, attributes: ATTRIBUTES }, paul: { password: PASSWORD, name_id: 'ec-paul', attributes: {} } } }),
       startPysaml2Sp({ name: 'Ressource test' }),

@@ -31,7 +31,7 @@ export async function startPythonServer(script: string, args: object, what: stri
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${stderr}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${stderr}`)), 40_000);
     child.stdout!.once('data', () => { clearTimeout(timer); resolve(); });
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${what} exited ${code}: ${stderr}`)); });
   });
