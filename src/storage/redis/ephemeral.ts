@@ -5,6 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { EphemeralStore } from '../ports/ephemeral.js';
+import { guarded as guardedAs } from './unavailable.js';
+
+/** Redis away: the login's throttle, tickets and steps answer 503 like the sessions do. */
+const guarded = <T>(op: () => Promise<T>): Promise<T> => guardedAs('Redis', op);
 
 const HIT = `
 redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[1] - ARGV[2])
@@ -27,47 +31,47 @@ const TAKE = "local v = redis.call('get', KEYS[1]); if v then redis.call('del', 
 export class RedisEphemeralStore implements EphemeralStore {
   constructor(private readonly redis: Redis) {}
 
-  async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
-    return (await this.redis.set(`once:${key}`, '1', 'EX', ttlSeconds, 'NX')) === 'OK';
+  claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
+    return guarded(async () => (await this.redis.set(`once:${key}`, '1', 'EX', ttlSeconds, 'NX')) === 'OK');
   }
 
-  async put(key: string, value: string, ttlSeconds: number): Promise<void> {
-    await this.redis.set(`ticket:${key}`, value, 'EX', ttlSeconds);
+  put(key: string, value: string, ttlSeconds: number): Promise<void> {
+    return guarded(async () => void (await this.redis.set(`ticket:${key}`, value, 'EX', ttlSeconds)));
   }
 
   get(key: string): Promise<string | null> {
-    return this.redis.get(`ticket:${key}`);
+    return guarded(() => this.redis.get(`ticket:${key}`));
   }
 
   // GETDEL needs Redis 6.2; the script works on any server the hub may meet.
-  async take(key: string): Promise<string | null> {
-    return (await this.redis.eval(TAKE, 1, `ticket:${key}`)) as string | null;
+  take(key: string): Promise<string | null> {
+    return guarded(async () => (await this.redis.eval(TAKE, 1, `ticket:${key}`)) as string | null);
   }
 
-  async delete(key: string): Promise<void> {
-    await this.redis.del(`ticket:${key}`, `window:${key}`);
+  delete(key: string): Promise<void> {
+    return guarded(async () => void (await this.redis.del(`ticket:${key}`, `window:${key}`)));
   }
 
-  async hit(key: string, windowSeconds: number): Promise<number> {
+  hit(key: string, windowSeconds: number): Promise<number> {
     const member = `${Date.now()}-${randomBytes(6).toString('hex')}`;
-    return Number(await this.redis.eval(HIT, 1, `window:${key}`, String(Date.now()), String(windowSeconds * 1000), member));
+    return guarded(async () => Number(await this.redis.eval(HIT, 1, `window:${key}`, String(Date.now()), String(windowSeconds * 1000), member)));
   }
 
-  async count(key: string, windowSeconds: number): Promise<number> {
-    return this.redis.zcount(`window:${key}`, Date.now() - windowSeconds * 1000 + 1, '+inf');
+  count(key: string, windowSeconds: number): Promise<number> {
+    return guarded(() => this.redis.zcount(`window:${key}`, Date.now() - windowSeconds * 1000 + 1, '+inf'));
   }
 
   // A sorted set scored by each member's end (ms).
-  async addToSet(key: string, member: string, expiresAt: Date): Promise<void> {
-    await this.redis.eval(ADD_TO_SET, 1, `set:${key}`, String(Date.now()), String(expiresAt.getTime()), member);
+  addToSet(key: string, member: string, expiresAt: Date): Promise<void> {
+    return guarded(async () => void (await this.redis.eval(ADD_TO_SET, 1, `set:${key}`, String(Date.now()), String(expiresAt.getTime()), member)));
   }
 
-  async removeFromSet(key: string, member: string): Promise<void> {
-    await this.redis.zrem(`set:${key}`, member);
+  removeFromSet(key: string, member: string): Promise<void> {
+    return guarded(async () => void (await this.redis.zrem(`set:${key}`, member)));
   }
 
   async membersOf(key: string, limit: number): Promise<Array<{ member: string; expiresAt: Date }>> {
-    const flat = await this.redis.zrevrangebyscore(`set:${key}`, '+inf', `(${Date.now()}`, 'WITHSCORES', 'LIMIT', 0, limit);
+    const flat = await guarded(() => this.redis.zrevrangebyscore(`set:${key}`, '+inf', `(${Date.now()}`, 'WITHSCORES', 'LIMIT', 0, limit));
     const members: Array<{ member: string; expiresAt: Date }> = [];
     for (let i = 0; i + 1 < flat.length; i += 2) members.push({ member: flat[i]!, expiresAt: new Date(Number(flat[i + 1])) });
     return members;

@@ -4,20 +4,14 @@
  * uid / user-code indexes. Any Redis failure becomes ServiceUnavailable (503 upstream).
  */
 import type { Redis } from 'ioredis';
-import { ServiceUnavailable } from '../../shared/errors.js';
 import { GRANTABLE_MODELS, type AdapterPayload, type OidcModelAdapter } from '../ports/oidc-adapter.js';
+import { guarded as guardedAs } from './unavailable.js';
 
 const grantKey = (grantId: string): string => `oidc:grant:${grantId}`;
 const userCodeKey = (userCode: string): string => `oidc:userCode:${userCode}`;
 const uidKey = (uid: string): string => `oidc:uid:${uid}`;
 
-async function guarded<T>(op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (err) {
-    throw new ServiceUnavailable('session store (Redis)', err);
-  }
-}
+const guarded = <T>(op: () => Promise<T>): Promise<T> => guardedAs('session store (Redis)', op);
 
 export class RedisOidcAdapter implements OidcModelAdapter {
   constructor(private readonly redis: Redis, private readonly model: string) {}

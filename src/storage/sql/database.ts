@@ -22,6 +22,7 @@ import { migrateToLatest } from './migrations/index.js';
 import type { Database } from './schema.js';
 import { tenantScope } from './scope.js';
 import { tenantStore } from './tenants.js';
+import { reportingUnavailable } from './unavailable.js';
 
 export interface SqlStore extends PlatformStore {
   readonly db: Kysely<Database>;
@@ -46,7 +47,7 @@ const SQLITE_BUSY_TIMEOUT_MS = 5_000;
  */
 export async function openSqlStore(url: string, options: OpenSqlStoreOptions = {}): Promise<SqlStore> {
   const { dialect, driver, connection } = parseUrl(url);
-  const db = new Kysely<Database>({ dialect: driver });
+  const db = new Kysely<Database>({ dialect: reportingUnavailable(driver, 'database') });
   try {
     await ping(db, describeDatabase(url));
     if (options.migrate ?? true) await migrateToLatest(db);
@@ -112,6 +113,9 @@ function postgresDriver(url: string): Dialect {
   // An idle connection dropped by the server (restart, failover) is reported here; without a
   // listener it would crash the process. The pool discards it and the next query reconnects.
   pool.on('error', () => undefined);
+  // A connection checked out when the server goes (a transaction, an import batch) has no pool
+  // listener: its 'error' would crash the process too. Its query fails and Kysely releases it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new PostgresDialect({ pool });
 }
 
