@@ -52,8 +52,6 @@ export interface ImportDeps {
   now?: () => Date;
 }
 
-const LOCK_TTL_MS = 60_000;
-
 export class ImportRefused extends HubError {
   constructor(
     code: 'import_locked' | 'no_previous_run' | 'mass_removal' | 'bad_mapping' | 'too_many_quarantined',
@@ -210,7 +208,7 @@ export async function runImport(deps: ImportDeps, request: ImportRequest): Promi
   const store = scope.imports;
   const started = Date.now();
   const lockName = `import:${scope.tenantId}:${request.source.id}`;
-  const lease = await deps.locks.acquire(lockName, LOCK_TTL_MS);
+  const lease = await deps.locks.acquire(lockName, request.source.lockLeaseSeconds * 1000);
   if (!lease) throw new ImportRefused('import_locked', `an import of ${request.source.id} for ${scope.tenantId} is already running`);
   try {
     const abandoned = await store.abandonStaleRuns(request.source.id);
