@@ -3,9 +3,11 @@
  * family answers 503, never 500 (the login page in French, the RP's endpoints
  * `temporarily_unavailable`, the SAML IdP a page, the admin API a problem), /readyz says the
  * database is away while /healthz stays 200; the process does not crash, and logins under way
- * go on once the server is back, without restarting the hub.
+ * go on once the server is back, without restarting the hub. SQLite locked by another writer past
+ * busy_timeout answers 503 as well.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -131,4 +133,38 @@ describe('PostgreSQL away at run time', function () {
       expect(await ready(hub)).to.equal(true);
     });
   }
+});
+
+describe('SQLite locked by another writer', function () {
+  this.timeout(60_000);
+  let hub: TestHub;
+  let dir: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hub-sqlite-lock-'));
+    hub = await startTestHub({ databaseUrl: `sqlite:${join(dir, 'hub.sqlite')}`, config: { clients: testClients(), oidc: { resources: testResources } } });
+    await seedPeople(hub.hub.store);
+  });
+  after(async () => {
+    await hub?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a login that must write answers 503 once the lock outlasts busy_timeout, and succeeds once it is released', async () => {
+    const portal = await discover(hub.url, 'portal');
+    const browser = new Browser();
+    const loginPage = await browser.follow((await startAuthorization(portal)).url.href, REDIRECT);
+    const other = new BetterSqlite3(join(dir, 'hub.sqlite'));
+    try {
+      other.exec('begin exclusive');
+      const login = await browser.request(formAction(loginPage, /\/login/), { form: { login: 'zoe.test', password: PASSWORD } });
+      expect(login.status, login.body.slice(0, 300)).to.equal(503);
+      expect(login.body).to.match(/lang="fr"[\s\S]*indisponible/);
+      expect((await fetch(`${hub.url}/healthz`)).status).to.equal(200);
+    } finally {
+      other.close();
+    }
+    const again = await browser.follow(formAction(loginPage, /\/login/), REDIRECT, { form: { login: 'zoe.test', password: PASSWORD } });
+    expect(again.location, again.body.slice(0, 300)).to.match(new RegExp(`^${REDIRECT}\\?code=`));
+  });
 });
