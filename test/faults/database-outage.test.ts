@@ -11,7 +11,10 @@ import BetterSqlite3 from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { sql } from 'kysely';
 import { CLI_OPERATOR } from '../../src/identity/actor.js';
+import { ServiceUnavailable } from '../../src/shared/errors.js';
+import { openSqlStore } from '../../src/storage/sql/database.js';
 import { addServiceProvider } from '../../src/saml/idp/sp-service.js';
 import { Browser, formAction } from '../../testing/harness/browser.js';
 import { PASSWORD, PORTAL_SECRET, REDIRECT, seedPeople, testClients, testResources } from '../../testing/harness/fixtures.js';
@@ -133,6 +136,23 @@ describe('PostgreSQL away at run time', function () {
       expect(await ready(hub)).to.equal(true);
     });
   }
+  it('a transaction open when it restarts fails as unavailable; the process lives on and the store reconnects', async () => {
+    const store = await openSqlStore(cluster.url, { migrate: false });
+    try {
+      const failure = await store.db.transaction().execute(async (trx) => {
+        await sql`select 1`.execute(trx);
+        // Between two statements the connection is checked out and idle: the server's goodbye
+        // arrives as an 'error' event of that client, which would crash the process unheard.
+        await cluster.restart();
+        await new Promise((r) => setTimeout(r, 200));
+        await sql`select 1`.execute(trx);
+      }).then(() => null, (err: unknown) => err);
+      expect(failure).to.be.instanceOf(ServiceUnavailable);
+      await store.ping();
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('SQLite locked by another writer', function () {
