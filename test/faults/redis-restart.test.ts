@@ -10,6 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { ServiceUnavailable } from '../../src/shared/errors.js';
+import { createRedis, waitForRedis } from '../../src/storage/redis/client.js';
+import { RedisEphemeralStore } from '../../src/storage/redis/ephemeral.js';
 import { Browser } from '../../testing/harness/browser.js';
 import { PASSWORD, REDIRECT, seedPeople, testClients, testResources } from '../../testing/harness/fixtures.js';
 import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
@@ -66,6 +69,34 @@ for (const persistent of [true, false]) describe(`Redis restarted during logins 
       const page = await earlier.follow((await startAuthorization(portal)).url.href, REDIRECT);
       expect(page.status).to.equal(200);
       expect(page.body).to.match(/name="password"/);
+    }
+  });
+});
+
+describe('the ephemeral store with Redis stopped', function () {
+  this.timeout(20_000);
+
+  it('fails every operation as ServiceUnavailable (a 503 for the login pages, not a 500)', async () => {
+    const redis = await spawnRedis();
+    const client = createRedis(redis.url, 'hubtest:');
+    client.on('error', () => undefined);
+    const store = new RedisEphemeralStore(client);
+    try {
+      await waitForRedis(client);
+      await store.put('k', 'v', 60);
+      await redis.stop();
+      const operations: Array<[string, () => Promise<unknown>]> = [
+        ['claimOnce', () => store.claimOnce('k', 60)], ['put', () => store.put('k', 'v', 60)], ['get', () => store.get('k')],
+        ['take', () => store.take('k')], ['delete', () => store.delete('k')], ['hit', () => store.hit('k', 60)],
+        ['count', () => store.count('k', 60)], ['addToSet', () => store.addToSet('k', 'm', new Date(Date.now() + 60_000))],
+        ['removeFromSet', () => store.removeFromSet('k', 'm')], ['membersOf', () => store.membersOf('k', 10)],
+      ];
+      for (const [name, operation] of operations) {
+        expect(await operation().then(() => null, (err: unknown) => err), name).to.be.instanceOf(ServiceUnavailable);
+      }
+    } finally {
+      client.disconnect();
+      await redis.stop();
     }
   });
 });
