@@ -29,8 +29,6 @@ export interface LoginLoop {
   stop(): Promise<LoopReport>;
 }
 
-type Outcome = 'next' | 'retry' | 'restart';
-
 const RETRY_PAUSE_MS = 100;
 
 export function startLoginLoop(issuer: string, config: oidc.Configuration, login: string, password: string): LoginLoop {
@@ -52,65 +50,56 @@ export function startLoginLoop(issuer: string, config: oidc.Configuration, login
   async function oneLogin(): Promise<void> {
     const browser = new Browser();
     const start = await startAuthorization(config);
-    // 1. The login page (the RP may be told the hub is unavailable: it tries again).
-    let loginPage: Page;
-    for (;;) {
-      loginPage = await browser.follow(start.url.href, REDIRECT);
-      if (seen(loginPage, 'login page')) return pause();
-      if (loginPage.location && rpError(loginPage.location) === 'temporarily_unavailable') {
-        report.unavailable += 1;
-        return pause();
-      }
-      if (loginPage.status !== 200) return void fail('login page', loginPage);
-      break;
+    // 1. The login page (the RP may be told the hub is unavailable: it starts again).
+    const loginPage = await browser.follow(start.url.href, REDIRECT);
+    if (seen(loginPage, 'login page')) return pause();
+    if (loginPage.location && rpError(loginPage.location) === 'temporarily_unavailable') {
+      report.unavailable += 1;
+      return pause();
     }
+    if (loginPage.status !== 200) return void fail('login page', loginPage);
     // 2. The password, posted again while the hub says it is unavailable.
     const action = formAction(loginPage, /\/login/);
     let page: Page;
     for (;;) {
       page = await browser.follow(action, REDIRECT, { form: { login, password } });
-      if (page.status === 503 && seen(page, 'password')) {
-        if (!running) return;
-        await pause();
-        continue;
-      }
-      seen(page, 'password');
-      if (!page.location && page.body.includes('/confirm')) page = await browser.follow(formAction(page, /\/confirm/), REDIRECT, { form: {} });
-      break;
+      if (!seen(page, 'password')) break;
+      if (!running) return;
+      await pause();
     }
-    const outcome = afterPassword(page);
-    if (outcome !== 'next') return;
+    if (!page.location && page.body.includes('/confirm')) page = await browser.follow(formAction(page, /\/confirm/), REDIRECT, { form: {} });
+    if (!goesOn(page)) return;
     // 3. The code exchange, tried again while the token endpoint says 503.
+    const code = new URL(page.location!).searchParams.get('code')!;
+    let answer: Awaited<ReturnType<typeof exchangeCode>>;
     for (;;) {
-      const answer = await exchangeCode(issuer, new URL(page.location!).searchParams.get('code')!, start.verifier);
-      if (seen(answer, 'token')) {
-        if (!running) return;
-        await pause();
-        continue;
-      }
-      if (answer.status === 200 && answer.body.includes('access_token')) report.completedAt.push(Date.now());
-      else if (answer.status === 400 && answer.body.includes('invalid_grant')) report.restarted += 1;
-      else fail('token', answer);
-      return;
+      answer = await exchangeCode(issuer, code, start.verifier);
+      if (!seen(answer, 'token')) break;
+      if (!running) return;
+      await pause();
     }
+    if (answer.status === 200 && answer.body.includes('access_token')) report.completedAt.push(Date.now());
+    else if (answer.status === 400 && answer.body.includes('invalid_grant')) report.restarted += 1;
+    else fail('token', answer);
   }
 
-  function afterPassword(page: Page): Outcome {
+  /** Whether the sign-in got its code; else it is counted as started again (or failed). */
+  function goesOn(page: Page): boolean {
     if (page.status === 400 && page.body.includes('expired_interaction')) {
       report.restarted += 1;
-      return 'restart';
+      return false;
     }
     if (!page.location?.startsWith(REDIRECT)) {
       fail('password', page);
-      return 'restart';
+      return false;
     }
     const error = rpError(page.location);
-    if (error === null) return 'next';
+    if (error === null) return true;
     // The sign-in ended on the RP's side with an error it can act on: it starts again.
     if (error === 'temporarily_unavailable') report.unavailable += 1;
     else report.failures.push(`password: RP told ${error}`);
     report.restarted += 1;
-    return 'restart';
+    return false;
   }
 
   const done = (async () => {
