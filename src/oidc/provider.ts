@@ -3,7 +3,6 @@
  * (or memory in the embedded default), ES256/RS256 keys, and the features the ENT relies on.
  */
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { ServiceUnavailable } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { PlatformStore } from '../storage/ports/index.js';
 import type { OidcModelAdapter } from '../storage/ports/oidc-adapter.js';
@@ -18,6 +17,7 @@ import { FIRST_PARTY, installHashedSecretCheck, StoreClientAdapter } from './cli
 import { clientAllowsOrigin, WEB_ORIGINS } from './cors.js';
 import { providerJwks, type KeySet } from './keys.js';
 import { renderProviderError, renderLogoutConfirm, renderLoggedOut } from './provider-pages.js';
+import { orUnavailable, translatingAdapter } from './unavailable.js';
 
 export interface ProviderDeps {
   settings: ProviderSettings;
@@ -28,32 +28,6 @@ export interface ProviderDeps {
   /** Whether a login is locked by the brute-force limit: its tokens stop working meanwhile. */
   isLocked(login: string): Promise<boolean>;
   log: Logger;
-}
-
-/** An OAuth error oidc-provider renders with status 503 (its own 5xx errors are all "server_error"). */
-class TemporarilyUnavailable extends errors.OIDCProviderError {
-  constructor() {
-    super(503, 'temporarily_unavailable');
-    this.error_description = 'the service is temporarily unavailable, please retry in a moment';
-    this.expose = true;
-  }
-}
-
-/** Storage failures surface as 503 temporarily_unavailable instead of a 500. */
-function translatingAdapter(adapter: OidcModelAdapter): OidcModelAdapter {
-  return new Proxy(adapter, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        try {
-          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        } catch (err) {
-          throw err instanceof ServiceUnavailable ? new TemporarilyUnavailable() : err;
-        }
-      };
-    },
-  });
 }
 
 /** Production requires configured keys (checked at load); development gets a fixed, labelled one. */
@@ -113,7 +87,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const access = { store, isLocked: deps.isLocked };
 
   const configuration: Configuration = {
-    adapter: (model: string) => (model === 'Client' ? clientAdapter : translatingAdapter(deps.modelAdapter(model))) as never,
+    adapter: (model: string) => translatingAdapter(model === 'Client' ? clientAdapter : deps.modelAdapter(model)) as never,
     jwks: providerJwks(deps.keys) as Configuration['jwks'],
     cookies: { keys: cookieKeysOf(config) },
     // oidc-provider releases acr and amr only when the RP asks for them by name; under `openid`
@@ -150,18 +124,18 @@ export function createProvider(deps: ProviderDeps): Provider {
     interactions: { policy: signInPolicy(store), url: (_ctx, interaction) => stepsPathOf(interaction.uid) },
     acrValues: ACR_VALUES,
     // Admin tokens carry the sign-in's acr: the admin API requires two factors.
-    extraTokenClaims: (ctx, token) => adminTokenClaims(token as never, ctx.oidc.entities as never),
+    extraTokenClaims: (ctx, token) => orUnavailable(async () => adminTokenClaims(token as never, ctx.oidc.entities as never)),
     // The RP names the upstream IdP (Keycloak's kc_idp_hint, here idp_hint): the login page is skipped.
     extraParams: ['idp_hint'],
     // With a token (code, refresh, access), the account must still be allowed to use it, and the
     // client to serve its tenant; without one (a session), only an active account is found.
     findAccount: async (ctx, id, token) => {
-      const account = token ? await accountForToken(access, id, token.iat) : await store.accounts.findById(id);
+      const account = await orUnavailable(() => (token ? accountForToken(access, id, token.iat) : store.accounts.findById(id)));
       if (!account || account.status !== 'active') return undefined;
       if (token && ctx.oidc?.client && !servesTenant(ctx.oidc.client as TenantBoundClient, account.tenantId)) return undefined;
       return {
         accountId: account.id,
-        claims: async (_use, scope) => claimsFor(account, new Set(scope.split(' ')), store.forTenant(account.tenantId)),
+        claims: async (_use, scope) => orUnavailable(() => claimsFor(account, new Set(scope.split(' ')), store.forTenant(account.tenantId))),
       };
     },
     renderError: renderProviderError,
@@ -175,7 +149,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       clientCredentials: { enabled: true },
       // The claims parameter (OIDC Core 5.5) is how an RP asks for an essential `acr`: two factors.
       claimsParameter: { enabled: true },
-      introspection: { enabled: true, allowedPolicy: (ctx, client, token) => introspectionAllowed(ctx, access, client, token) },
+      introspection: { enabled: true, allowedPolicy: (ctx, client, token) => orUnavailable(() => introspectionAllowed(ctx, access, client, token)) },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       backchannelLogout: { enabled: true },

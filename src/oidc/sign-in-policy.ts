@@ -8,6 +8,7 @@ import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { PlatformStore } from '../storage/ports/index.js';
 import { issuedBeforeChange, servesEveryTenant, servesTenant, type TenantBoundClient } from './account-access.js';
 import { ACR_TWO_FACTORS, requestsTwoFactors } from '../identity/acr.js';
+import { orUnavailable } from './unavailable.js';
 
 const { Check, Prompt } = interactionPolicy;
 
@@ -34,7 +35,7 @@ export function signInPolicy(store: PlatformStore): interactionPolicy.Prompt[] {
     const { session } = ctx.oidc;
     const signedInAt = session?.authTime();
     if (!session?.accountId || signedInAt === undefined || ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
-    const account = await store.accounts.findById(session.accountId);
+    const account = await orUnavailable(() => store.accounts.findById(session.accountId!));
     return issuedBeforeChange(signedInAt, account?.passwordChangedAt ?? null);
   }));
 
@@ -48,7 +49,7 @@ export function signInPolicy(store: PlatformStore): interactionPolicy.Prompt[] {
     const accountId = ctx.oidc.result?.login?.accountId ?? ctx.oidc.session?.accountId;
     const client = ctx.oidc.client as TenantBoundClient | undefined;
     if (!accountId || !client || servesEveryTenant(client)) return Check.NO_NEED_TO_PROMPT;
-    const account = await store.accounts.findById(accountId);
+    const account = await orUnavailable(() => store.accounts.findById(accountId));
     return account !== null && !servesTenant(client, account.tenantId);
   }));
 

@@ -5,7 +5,7 @@
  * high-water mark unsaved, so the next run completes the work.
  */
 import type { DirectorySourceConfig } from './source-config.js';
-import { HubError } from '../shared/errors.js';
+import { HubError, ServiceUnavailable } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { ImportCounters, ImportMode, ImportRun, ImportStore, TenantScope } from '../storage/ports/index.js';
 import type { LockService } from '../storage/ports/locks.js';
@@ -52,8 +52,6 @@ export interface ImportDeps {
   now?: () => Date;
 }
 
-const LOCK_TTL_MS = 60_000;
-
 export class ImportRefused extends HubError {
   constructor(
     code: 'import_locked' | 'no_previous_run' | 'mass_removal' | 'bad_mapping' | 'too_many_quarantined',
@@ -70,8 +68,14 @@ export class ImportFailed extends HubError {
   constructor(readonly run: ImportRun, cause: unknown) {
     const c = run.counters;
     const committed = c.created + c.updated + c.merged;
-    super('import_failed', `the import failed after committing ${committed} account(s) (created ${c.created}, updated ${c.updated}, merged ${c.merged}), which stay; the next run completes the work: ${(cause as Error).message}`, { status: 500, expose: true, cause });
+    super('import_failed', `the import failed after committing ${committed} account(s) (created ${c.created}, updated ${c.updated}, merged ${c.merged}), which stay; the next run completes the work: ${whyFailed(cause)}`, { status: 500, expose: true, cause });
   }
+}
+
+/** The cause in words; a backing service away adds its own ("the database system is shutting down"). */
+function whyFailed(cause: unknown): string {
+  const message = (cause as Error).message;
+  return cause instanceof ServiceUnavailable && cause.cause instanceof Error ? `${message} (${cause.cause.message})` : message;
 }
 
 /**
@@ -210,7 +214,7 @@ export async function runImport(deps: ImportDeps, request: ImportRequest): Promi
   const store = scope.imports;
   const started = Date.now();
   const lockName = `import:${scope.tenantId}:${request.source.id}`;
-  const lease = await deps.locks.acquire(lockName, LOCK_TTL_MS);
+  const lease = await deps.locks.acquire(lockName, request.source.lockLeaseSeconds * 1000);
   if (!lease) throw new ImportRefused('import_locked', `an import of ${request.source.id} for ${scope.tenantId} is already running`);
   try {
     const abandoned = await store.abandonStaleRuns(request.source.id);

@@ -56,6 +56,12 @@ export const directorySourceSchema = z.strictObject({
    * fails: it stops before writing more, marks nothing disappeared and keeps no delta mark.
    */
   maxQuarantinedShare: z.number().min(0).max(0.9).default(0.1),
+  /**
+   * Lease of the import lock, in seconds: a run renews it while it lives; the lock of a run that
+   * died (killed, machine lost) frees itself this long after, and a run started meanwhile is
+   * refused as "already running" (exit 3).
+   */
+  lockLeaseSeconds: z.number().int().min(3).max(3600).default(60),
   /** Days between disappearance and deletion by `hub import purge`. */
   disappearedGraceDays: z.number().int().min(0).default(90),
   /** Adjustments of the SDET mapping (src/provisioning/sdet/mapping.ts) for this annuaire. */

@@ -90,6 +90,19 @@ export function ownByPostgres(dir: string): void {
 export { freePort };
 
 async function startCluster(): Promise<Cluster> {
+  const { url, dir, bin } = await startPostgresCluster();
+  return { url, dir, bin };
+}
+
+/** A cluster a test controls (stop, start, restart), for faults; `remove()` stops it and deletes its files. */
+export interface PostgresCluster extends Cluster {
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
+  start(): Promise<void>;
+  restart(mode?: 'fast' | 'immediate'): Promise<void>;
+  remove(): void;
+}
+
+export async function startPostgresCluster(): Promise<PostgresCluster> {
   const bin = findBinaries();
   const dir = mkdtempSync(join(tmpdir(), 'hub-pg-'));
   ownByPostgres(dir);
@@ -98,9 +111,18 @@ async function startCluster(): Promise<Cluster> {
   await run(...asPostgres(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']));
   const port = await freePort();
   const serverOptions = `-c fsync=off -c full_page_writes=off -c synchronous_commit=off -p ${port} -k ${dir} -c listen_addresses=127.0.0.1`;
-  // -w: pg_ctl returns once the server accepts connections.
-  await run(...asPostgres(join(bin, 'pg_ctl'), ['start', '-w', '-t', '60', '-D', data, '-l', join(dir, 'log'), '-o', serverOptions]));
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, dir, bin };
+  const pgCtl = (args: string[]) => run(...asPostgres(join(bin, 'pg_ctl'), [...args, '-D', data]));
+  // -w: pg_ctl returns once the server accepts connections (or has stopped).
+  const start = async () => void (await pgCtl(['start', '-w', '-t', '60', '-l', join(dir, 'log'), '-o', serverOptions]));
+  await start();
+  const cluster: Cluster = { url: `postgres://postgres@127.0.0.1:${port}/postgres`, dir, bin };
+  return {
+    ...cluster,
+    start,
+    stop: async (mode = 'fast') => void (await pgCtl(['stop', '-w', '-m', mode])),
+    restart: async (mode = 'fast') => void (await pgCtl(['restart', '-w', '-t', '60', '-m', mode, '-l', join(dir, 'log'), '-o', serverOptions])),
+    remove: () => stopClusterSync(cluster),
+  };
 }
 
 /** Synchronous, so that it also works from a process 'exit' hook. */

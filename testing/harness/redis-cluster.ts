@@ -21,7 +21,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterNodes>
   const dir = mkdtempSync(join(tmpdir(), 'hub-redis-cluster-'));
   const servers: RedisServer[] = [];
   for (let i = 0; i < masters; i += 1) {
-    servers.push(await spawnRedis(['--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${i}.conf`)]));
+    servers.push(await spawnRedis({ args: ['--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${i}.conf`)] }));
   }
   const nodes = servers.map((s) => ({ host: '127.0.0.1', port: s.port }));
   const stop = async (): Promise<void> => {

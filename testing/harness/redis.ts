@@ -36,13 +36,22 @@ async function waitUntilPingable(url: string, timeoutMs = 5000): Promise<void> {
   }
 }
 
-/** `args`: more `redis-server` options (`--replicaof`, `--cluster-enabled`…). */
-export async function spawnRedis(args: string[] = []): Promise<RedisServer> {
+export interface SpawnRedisOptions {
+  /** A folder for an append-only file written at every command: a restart keeps the data. */
+  appendOnlyDir?: string;
+  /** More `redis-server` options (`--replicaof`, `--cluster-enabled`…). */
+  args?: string[];
+}
+
+export async function spawnRedis(options: SpawnRedisOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
+  const persistence = options.appendOnlyDir
+    ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.appendOnlyDir]
+    : ['--appendonly', 'no'];
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], { stdio: 'ignore' });
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...(options.args ?? [])], { stdio: 'ignore' });
     await waitUntilPingable(url);
   };
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {

@@ -84,8 +84,8 @@ async function startSentinel(dir: string, port: number, master: RedisNode): Prom
 export async function startSentinelGroup(): Promise<SentinelGroup> {
   const dir = mkdtempSync(join(tmpdir(), 'hub-sentinel-'));
   // `--dir`: the replica's full sync goes through an RDB file, kept out of the working directory.
-  const primary = await spawnRedis(['--dir', dir]);
-  const replica = await spawnRedis(['--dir', dir, '--replicaof', '127.0.0.1', String(primary.port)]);
+  const primary = await spawnRedis({ args: ['--dir', dir] });
+  const replica = await spawnRedis({ args: ['--dir', dir, '--replicaof', '127.0.0.1', String(primary.port)] });
   const first: RedisNode = { host: '127.0.0.1', port: primary.port };
   const sentinels: RedisNode[] = [];
   const children: ChildProcess[] = [];

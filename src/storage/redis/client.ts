@@ -1,5 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { HubError, ServiceUnavailable } from '../../shared/errors.js';
+import { HubError } from '../../shared/errors.js';
 
 /** One server, a master found through Sentinel, or a Cluster: the stores speak to either. */
 export type RedisClient = Redis | Cluster;
@@ -95,13 +95,4 @@ export async function waitForRedis(redis: RedisClient, timeoutMs = 5000): Promis
     }
     redis.once('ready', onReady);
   });
-}
-
-/** Any Redis failure (down, failing over, cluster resharding) becomes ServiceUnavailable: a 503 upstream. */
-export async function guarded<T>(op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (err) {
-    throw new ServiceUnavailable('session store (Redis)', err);
-  }
 }

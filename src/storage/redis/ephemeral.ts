@@ -6,7 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { EphemeralStore } from '../ports/ephemeral.js';
-import { guarded, type RedisClient } from './client.js';
+import type { RedisClient } from './client.js';
+import { guarded as guardedAs } from './unavailable.js';
+
+/** Redis away: the login's throttle, tickets and steps answer 503 like the sessions do. */
+const guarded = <T>(op: () => Promise<T>): Promise<T> => guardedAs('Redis', op);
 
 const HIT = `
 redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[1] - ARGV[2])

@@ -9,11 +9,14 @@
  * is a miss), records deleted before their grant list.
  */
 import { GRANTABLE_MODELS, type AdapterPayload, type OidcModelAdapter } from '../ports/oidc-adapter.js';
-import { guarded, type RedisClient } from './client.js';
+import type { RedisClient } from './client.js';
+import { guarded as guardedAs } from './unavailable.js';
 
 const grantKey = (grantId: string): string => `oidc:grant:${grantId}`;
 const userCodeKey = (userCode: string): string => `oidc:userCode:${userCode}`;
 const uidKey = (uid: string): string => `oidc:uid:${uid}`;
+
+const guarded = <T>(op: () => Promise<T>): Promise<T> => guardedAs('session store (Redis)', op);
 
 /**
  * Appends a record's key to its grant list and lets the list live as long as its longest

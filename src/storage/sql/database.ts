@@ -23,6 +23,7 @@ import { migrateToLatest } from './migrations/index.js';
 import type { Database } from './schema.js';
 import { tenantScope } from './scope.js';
 import { tenantStore } from './tenants.js';
+import { reportingUnavailable } from './unavailable.js';
 
 export interface SqlStore extends PlatformStore {
   readonly db: Kysely<Database>;
@@ -52,7 +53,7 @@ const SQLITE_BUSY_TIMEOUT_MS = 5_000;
  */
 export async function openSqlStore(url: string, options: OpenSqlStoreOptions = {}): Promise<SqlStore> {
   const { dialect, driver, connection } = parseUrl(url);
-  const db = new Kysely<Database>({ dialect: driver });
+  const db = new Kysely<Database>({ dialect: reportingUnavailable(driver, 'database') });
   const replicas: Array<Kysely<Database>> = [];
   try {
     await ping(db, describeDatabase(url));
@@ -72,7 +73,7 @@ async function openReplica(url: string, primary: SqlDialect): Promise<Kysely<Dat
   if (primary !== 'postgres' || !/^postgres(ql)?:\/\//.test(url)) {
     throw new ConfigError('database replicas', ['replicas are postgres://… URLs of a PostgreSQL primary\'s standbys']);
   }
-  const replica = new Kysely<Database>({ dialect: postgresDriver(url, { readOnly: true }) });
+  const replica = new Kysely<Database>({ dialect: reportingUnavailable(postgresDriver(url, { readOnly: true }), 'database replica') });
   try {
     await ping(replica, `replica ${describeDatabase(url)}`);
   } catch (error) {
@@ -138,6 +139,9 @@ function postgresDriver(url: string, { readOnly = false } = {}): Dialect {
   // An idle connection dropped by the server (restart, failover) is reported here; without a
   // listener it would crash the process. The pool discards it and the next query reconnects.
   pool.on('error', () => undefined);
+  // A connection checked out when the server goes (a transaction, an import batch) has no pool
+  // listener: its 'error' would crash the process too. Its query fails and Kysely releases it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new PostgresDialect({ pool });
 }
 

@@ -20,6 +20,8 @@ import type { SamlSettings } from './settings.js';
 
 export interface IdpMetadataSource {
   current(): IdentityProviderInstance;
+  /** Fetches the URL again now (the timer does every `refreshMinutes`); a failure keeps the current copy. */
+  refresh(): Promise<void>;
   close(): void;
 }
 
@@ -58,7 +60,7 @@ export async function openIdpMetadata(source: SamlSettings['idpMetadata'], onRef
   const parse = (xml: string) => parseWith(xml, trust);
   if ('file' in source) {
     const idp = parse(readSource(source.file, 'IdP metadata'));
-    return { current: () => idp, close: () => undefined };
+    return { current: () => idp, refresh: async () => undefined, close: () => undefined };
   }
   let idp: IdentityProviderInstance;
   try {
@@ -70,9 +72,8 @@ export async function openIdpMetadata(source: SamlSettings['idpMetadata'], onRef
     onRefreshError(err as Error);
     idp = parse(fallback);
   }
-  const timer = setInterval(() => {
-    fetchMetadata(source.url).then((xml) => (idp = parse(xml))).catch((err: Error) => onRefreshError(err));
-  }, source.refreshMinutes * 60_000);
+  const refresh = () => fetchMetadata(source.url).then((xml) => void (idp = parse(xml))).catch((err: Error) => onRefreshError(err));
+  const timer = setInterval(() => void refresh(), source.refreshMinutes * 60_000);
   timer.unref();
-  return { current: () => idp, close: () => clearInterval(timer) };
+  return { current: () => idp, refresh, close: () => clearInterval(timer) };
 }
