@@ -53,6 +53,6 @@ describe('bin/hub.js', function () {
     expect(tenants.stdout).to.equal('2 tenant file(s) valid: amiens, lille\n');
     mkdirSync(box.keysDir);
     writeFileSync(join(box.keysDir, 'jwks.json'), '{"keys": [');
-    expectFailure(await runBin(['keys', 'list']), /jwks\.json: not valid JSON/);
+    expectFailure(await runBin(['keys', 'import']), /jwks\.json: not valid JSON/);
   });
 });
