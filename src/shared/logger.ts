@@ -94,3 +94,14 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   watch(dest);
   return pino(options, dest);
 }
+
+/**
+ * A logger writing where `log` writes, at its level and with its bindings, but without
+ * redaction: for lines made only of the hub's own primitive fields (the request line), where
+ * the redaction paths have nothing to find yet cost ~30 µs a line (their wildcards walk every
+ * field). Never for a line that carries data from outside (errors, identities, bodies).
+ */
+export function unredactedTwin(log: Logger): Logger {
+  const stream = (log as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
+  return pino({ level: log.level, base: log.bindings() }, stream);
+}
