@@ -12,6 +12,9 @@
  *   BENCH_CONNECTIONS  concurrent connections (10)
  *   BENCH_LOG_ROUND    1 (default) also measures the hub with request logging on (level info,
  *                      stdout to /dev/null); 0 skips it
+ *   BENCH_CLUSTER      1 measures 3 hub nodes against 1 instead (one PostgreSQL database, created on
+ *                      DATABASE_URL's server and dropped after, one Redis prefix), each behind
+ *                      testing/harness/round-robin-proxy.ts running in this process
  *   BENCH_PIN          1 pins the servers to CPU 1 and this process to CPU 0 (taskset)
  *   BENCH_CPU_PROF     a folder: the server children run with --cpu-prof and write their profiles
  *                      in <folder>/<server>/ (summarize one with `npx tsx bench/cpuprofile-summary.ts <file>`)
@@ -32,14 +35,9 @@ import autocannon, { type Result } from 'autocannon';
 import { PROJECT_ROOT } from '../src/config/load.js';
 import { generateKeys } from '../src/oidc/keys.js';
 import { envNumber, fmt, median, printHelpIfAsked, table } from './format.js';
-import { processCpuSeconds } from './proc.js';
 import type { ServerSpec } from './servers/common.js';
-
-/** User + system CPU time of a process, in ms. */
-const processCpuMs = (pid: number | undefined): number | undefined => {
-  const seconds = processCpuSeconds(pid);
-  return seconds === undefined ? undefined : seconds * 1000;
-};
+import { createTestDatabase } from '../testing/harness/postgres.js';
+import { startRoundRobinProxy } from '../testing/harness/round-robin-proxy.js';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -56,6 +54,7 @@ interface Settings {
   warmupSeconds: number;
   connections: number;
   logRound: boolean;
+  cluster: boolean;
   pin: boolean;
   cpuProfDir: string | undefined;
   redisUrl: string;
@@ -68,7 +67,8 @@ function readSettings(argv: string[]): Settings {
     rounds: Math.floor(envNumber('BENCH_ROUNDS', 3, 1)),
     warmupSeconds: envNumber('BENCH_WARMUP', 5, 0),
     connections: Math.floor(envNumber('BENCH_CONNECTIONS', 10, 1)),
-    logRound: process.env.BENCH_LOG_ROUND !== '0',
+    logRound: process.env.BENCH_LOG_ROUND !== '0' && process.env.BENCH_CLUSTER !== '1',
+    cluster: process.env.BENCH_CLUSTER === '1',
     pin: process.env.BENCH_PIN === '1',
     cpuProfDir: process.env.BENCH_CPU_PROF || undefined,
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -81,37 +81,56 @@ const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 // ---------------------------------------------------------------------------------------------
 // Server children
 
-type ServerName = 'bare' | 'hub' | 'hub+log';
+type ServerName = 'bare' | 'hub' | 'hub+log' | 'hub×1' | 'hub×3';
+type ChildName = 'bare' | 'hub' | 'hub+log' | `node${number}`;
 
 interface Server {
-  name: ServerName;
+  name: ChildName;
   child: ChildProcess;
   url: string;
   exited: boolean;
+  /** Waiting for the answer of the CPU probe (servers/common.ts). */
+  cpuWaiters: ((micros: number) => void)[];
+}
+
+/** The server's own CPU time (user + system, all threads, process.cpuUsage() in the child), µs. */
+function serverCpuMicros(server: Server): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${server.name}: no answer to the CPU probe`)), 10_000);
+    server.cpuWaiters.push((micros) => {
+      clearTimeout(timer);
+      resolve(micros);
+    });
+    server.child.stdin?.write('cpu\n');
+  });
 }
 
 const children: Server[] = [];
 /** Temp folder of the run (keys, databases), removed at the end or on interruption. */
 let runDir: string | undefined;
 
-function serverSpec(name: ServerName, root: string, settings: Settings): ServerSpec {
+/** The cluster's nodes share one PostgreSQL database and one Redis key prefix. */
+const CLUSTER_PREFIX = `bench:${randomBytes(4).toString('hex')}:`;
+
+function serverSpec(name: ChildName, root: string, settings: Settings, databaseUrl?: string): ServerSpec {
   const base = { keysDir: join(root, 'keys'), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scope: SCOPE, resource: RESOURCE };
   if (name === 'bare') return base;
-  const dataDir = join(root, name === 'hub' ? 'hub' : 'hub-log');
+  const dataDir = join(root, name.replace('+', '-'));
   mkdirSync(dataDir, { recursive: true });
   return {
     ...base,
     dataDir,
+    ...(databaseUrl ? { databaseUrl } : {}),
     redisUrl: settings.redisUrl,
-    keyPrefix: `bench:${randomBytes(4).toString('hex')}:`,
+    keyPrefix: databaseUrl ? CLUSTER_PREFIX : `bench:${randomBytes(4).toString('hex')}:`,
     logLevel: name === 'hub' ? 'silent' : 'info',
     // With logs on, stdout carries the request log (to /dev/null) and READY comes on stderr.
     readyFd: name === 'hub' ? 1 : 2,
   };
 }
 
-async function startServer(name: ServerName, root: string, settings: Settings): Promise<Server> {
-  const spec = serverSpec(name, root, settings);
+async function startServer(name: ChildName, root: string, settings: Settings, databaseUrl?: string): Promise<Server> {
+  const spec = serverSpec(name, root, settings, databaseUrl);
   const script = join(PROJECT_ROOT, 'bench', 'servers', name === 'bare' ? 'bare.ts' : 'hub.ts');
   const nodeArgs = ['--import', 'tsx'];
   // One folder per server: Node writes a profile per thread (tsx's loader runs in its own), the
@@ -125,14 +144,17 @@ async function startServer(name: ServerName, root: string, settings: Settings): 
     stdio: ['pipe', devNull ?? 'pipe', 'pipe'],
   });
   if (devNull !== undefined) closeSync(devNull);
-  const server: Server = { name, child, url: '', exited: false };
+  const server: Server = { name, child, url: '', exited: false, cpuWaiters: [] };
   children.push(server);
 
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name}: not ready after 60 s`)), 60_000);
     const onLine = (line: string) => {
       const ready = /^READY (\d+)$/.exec(line.trim());
-      if (ready) {
+      const cpu = /^CPU (\d+)$/.exec(line.trim());
+      if (cpu) {
+        server.cpuWaiters.shift()?.(Number(cpu[1]));
+      } else if (ready) {
         clearTimeout(timer);
         resolve(Number(ready[1]));
       } else if (line.trim()) {
@@ -154,6 +176,15 @@ async function startServer(name: ServerName, root: string, settings: Settings): 
   return server;
 }
 
+/** What the load is sent to: one server, or the cluster's proxy and the nodes behind it. */
+interface Target {
+  name: ServerName;
+  url: string;
+  nodes: Server[];
+}
+
+const single = (server: Server): Target => ({ name: server.name as ServerName, url: server.url, nodes: [server] });
+
 async function stopServer(server: Server): Promise<void> {
   if (server.exited || server.child.exitCode !== null || server.child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => server.child.once('exit', () => resolve()));
@@ -166,6 +197,25 @@ async function stopServer(server: Server): Promise<void> {
 
 async function stopAll(): Promise<void> {
   await Promise.all(children.map(stopServer));
+}
+
+/** Closed at the end of the run: the cluster's proxies and database. */
+const clusterCleanups: (() => Promise<void>)[] = [];
+
+/**
+ * Three hub nodes on one fresh PostgreSQL database (the first starts alone: it migrates), then
+ * one proxy in front of the first node and one in front of all three.
+ */
+async function startCluster(root: string, settings: Settings): Promise<Target[]> {
+  const database = await createTestDatabase();
+  clusterCleanups.push(() => database.drop());
+  const first = await startServer('node1', root, settings, database.url);
+  const others = await Promise.all(['node2', 'node3'].map((name) => startServer(name as ChildName, root, settings, database.url)));
+  const nodes = [first, ...others];
+  const one = await startRoundRobinProxy([first.url]);
+  const three = await startRoundRobinProxy(nodes.map((node) => node.url));
+  clusterCleanups.push(() => one.close(), () => three.close());
+  return [{ name: 'hub×1', url: one.base, nodes: [first] }, { name: 'hub×3', url: three.base, nodes }];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -192,7 +242,7 @@ function decodePart(jwt: string, index: number): Record<string, unknown> {
 }
 
 /** One request by hand: a 200 with an ES256 `at+jwt` for the resource, or the run stops here. */
-async function checkServer(server: Server): Promise<Sample> {
+async function checkServer(server: Target): Promise<Sample> {
   const response = await fetch(`${server.url}${TOKEN_PATH}`, { method: 'POST', headers: HEADERS, body: BODY });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`${server.name}: POST ${TOKEN_PATH} answered ${response.status}: ${text.slice(0, 300)}`);
@@ -240,10 +290,16 @@ interface Round {
   loadGenCpuCores: number;
 }
 
-async function measure(server: Server, seconds: number, settings: Settings, round: number): Promise<Round> {
-  if (server.exited) throw new Error(`${server.name}: the server process has exited`);
-  const pid = server.child.pid;
-  const cpuBefore = processCpuMs(pid);
+/** CPU µs of every node of the target, added up. */
+async function targetCpuMicros(target: Target): Promise<number> {
+  const each = await Promise.all(target.nodes.map(serverCpuMicros));
+  return each.reduce((a, b) => a + b, 0);
+}
+
+async function measure(server: Target, seconds: number, settings: Settings, round: number): Promise<Round> {
+  const gone = server.nodes.find((node) => node.exited);
+  if (gone) throw new Error(`${gone.name}: the server process has exited`);
+  const cpuBefore = await targetCpuMicros(server);
   const ownBefore = process.cpuUsage();
   const result: Result = await autocannon({
     url: `${server.url}${TOKEN_PATH}`,
@@ -258,9 +314,8 @@ async function measure(server: Server, seconds: number, settings: Settings, roun
     renderResultsTable: false,
   });
   const own = process.cpuUsage(ownBefore);
-  const cpuAfter = processCpuMs(pid);
+  const serverCpuMs = ((await targetCpuMicros(server)) - cpuBefore) / 1000;
   const completed = result.requests.total;
-  const serverCpuMs = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]));
   return {
     server: server.name,
@@ -276,8 +331,8 @@ async function measure(server: Server, seconds: number, settings: Settings, roun
     p90: result.latency.p90,
     p99: result.latency.p99,
     max: result.latency.max,
-    serverCpuUsPerReq: serverCpuMs !== undefined && completed > 0 ? (serverCpuMs * 1000) / completed : null,
-    serverCpuCores: serverCpuMs !== undefined ? serverCpuMs / (result.duration * 1000) : null,
+    serverCpuUsPerReq: completed > 0 ? (serverCpuMs * 1000) / completed : null,
+    serverCpuCores: serverCpuMs / (result.duration * 1000),
     loadGenCpuCores: (own.user + own.system) / 1000 / (result.duration * 1000),
   };
 }
@@ -292,6 +347,8 @@ interface Summary {
   medianP50: number;
   medianP99: number;
   medianServerCpuUsPerReq: number | null;
+  /** Lowest and highest CPU µs per request of the rounds: how much the machine moved it. */
+  cpuUsPerReqRange: [number, number] | null;
   warmupFailures: number;
   failures: { non2xx: number; errors: number; timeouts: number; statusCodes: Record<string, number> };
   responseBytes: { headers: number; body: number };
@@ -314,6 +371,7 @@ function summarize(name: ServerName, rounds: Round[], warmup: Round | undefined,
     medianP50: median(own.map((r) => r.p50)),
     medianP99: median(own.map((r) => r.p99)),
     medianServerCpuUsPerReq: cpu.length ? median(cpu) : null,
+    cpuUsPerReqRange: cpu.length ? [Math.min(...cpu), Math.max(...cpu)] : null,
     warmupFailures,
     failures: { non2xx: sum('non2xx'), errors: sum('errors'), timeouts: sum('timeouts'), statusCodes },
     responseBytes: { headers: sample.headerBytes, body: sample.bodyBytes },
@@ -357,7 +415,7 @@ function printReport(report: Report): void {
   out.push('  (latencies are autocannon\'s, in whole milliseconds; server CPU is user+system of the server process, all threads, from /proc)');
   out.push(table(roundRows, [false, false, true, true, true, true, true, true, true, true, true, true, true]).replace(/^/gm, '  '));
   out.push('', 'Summary (median of the measured rounds)');
-  const bare = report.servers.find((x) => x.server === 'bare');
+  const bare = report.servers[0];
   const summaryRows = [['server', 'req/s', 'vs bare', 'p50 ms', 'p99 ms', 'server µs CPU/req', 'response bytes (headers+body)', 'status']];
   for (const x of report.servers) {
     const vsBare = x.medianRate !== null && bare?.medianRate ? `${((x.medianRate / bare.medianRate) * 100).toFixed(1)} %` : '—';
@@ -385,7 +443,7 @@ async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   if (printHelpIfAsked(argv, import.meta.url)) return 0;
   const settings = readSettings(argv);
-  const names: ServerName[] = settings.logRound ? ['bare', 'hub', 'hub+log'] : ['bare', 'hub'];
+  const names: ServerName[] = settings.cluster ? ['hub×1', 'hub×3'] : settings.logRound ? ['bare', 'hub', 'hub+log'] : ['bare', 'hub'];
   const loadAverageAtStart = loadavg();
   if (settings.pin) execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' });
   if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true });
@@ -396,7 +454,7 @@ async function main(): Promise<number> {
     progress(`generating the key set (ES256 + RS256) in ${root}/keys`);
     await generateKeys(join(root, 'keys'));
     progress(`starting ${names.join(', ')}`);
-    const servers = await Promise.all(names.map((name) => startServer(name, root, settings)));
+    const servers = settings.cluster ? await startCluster(root, settings) : (await Promise.all(names.map((name) => startServer(name as ChildName, root, settings)))).map(single);
     const samples = new Map<ServerName, Sample>();
     for (const server of servers) {
       samples.set(server.name, await checkServer(server));
@@ -422,16 +480,22 @@ async function main(): Promise<number> {
 
     const summaries = names.map((name) => summarize(name, rounds, warmup.find((w) => w.server === name), samples.get(name)!));
     const byName = (name: ServerName) => summaries.find((x) => x.server === name);
-    const bare = byName('bare')!;
-    const hub = byName('hub')!;
+    const bare = byName(names[0]!)!;
+    const hub = byName(names[1]!)!;
     const hubLog = byName('hub+log');
     const hubOverBare = bare.medianRate && hub.medianRate !== null ? hub.medianRate / bare.medianRate : null;
     const report: Report = {
-      benchmark: 'token endpoint, client_credentials, ES256 JWT access token: hub vs bare oidc-provider',
+      benchmark: settings.cluster
+        ? 'token endpoint, client_credentials, ES256 JWT access token: 3 hub nodes vs 1, behind the round-robin proxy'
+        : 'token endpoint, client_credentials, ES256 JWT access token: hub vs bare oidc-provider',
       request: { method: 'POST', path: TOKEN_PATH, grantType: 'client_credentials', clientAuth: 'client_secret_basic', resource: RESOURCE, scope: SCOPE, accessToken: 'jwt ES256 (at+jwt)' },
-      settings: { seconds: settings.seconds, rounds: settings.rounds, warmupSeconds: settings.warmupSeconds, connections: settings.connections, logRound: settings.logRound, pin: settings.pin, cpuProfDir: settings.cpuProfDir },
+      settings: { seconds: settings.seconds, rounds: settings.rounds, warmupSeconds: settings.warmupSeconds, connections: settings.connections, logRound: settings.logRound, cluster: settings.cluster, pin: settings.pin, cpuProfDir: settings.cpuProfDir },
       environment: { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model.trim() ?? 'unknown', loadAverageAtStart },
-      notes: [
+      notes: settings.cluster ? [
+        `hub×1 = one hub node (buildHub + listen as in \`hub serve\`, PostgreSQL, Redis) behind testing/harness/round-robin-proxy.ts; hub×3 = that node and two more on the same database and Redis prefix, behind another proxy`,
+        `the proxy runs in this process beside autocannon; server CPU is the nodes' CPU added up; this machine has ${availableParallelism()} CPUs for the nodes, the proxy and the load: 3 nodes cannot be 3 times 1 here`,
+        'rates count 200 responses only; any other status, socket error or timeout invalidates that result',
+      ] : [
         'hub = buildHub + listen as in `hub serve`: SQLite (temp), Redis (local, random key prefix), request logging OFF (log.level silent)',
         ...(settings.logRound ? ['hub+log = the same hub with log.level info, its stdout (the request log) going to /dev/null'] : []),
         'bare = new Provider(...) with a static client, the in-memory adapter, http.createServer(provider.callback())',
@@ -453,6 +517,7 @@ async function main(): Promise<number> {
     else printReport(report);
     return report.valid ? 0 : 1;
   } finally {
+    for (const cleanup of clusterCleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
     await stopAll();
     rmSync(root, { recursive: true, force: true });
   }

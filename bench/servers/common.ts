@@ -19,6 +19,8 @@ export interface ServerSpec {
   resource: string;
   /** Hub only: folder for the SQLite database. */
   dataDir?: string;
+  /** Hub only: a PostgreSQL database instead of SQLite in dataDir (the cluster's nodes share one). */
+  databaseUrl?: string;
   /** Hub only. */
   redisUrl?: string;
   /** Hub only. */
@@ -36,7 +38,28 @@ export function readSpec(): ServerSpec {
 }
 
 export function announceReady(spec: ServerSpec, port: number): void {
+  if (!process.stdin.isTTY) answerCpuProbes(spec);
   writeSync(spec.readyFd ?? 1, `READY ${port}\n`);
+}
+
+/**
+ * The CPU probe: each `cpu` line on stdin is answered with `CPU <µs>` (user + system time of
+ * this process, all threads, from process.cpuUsage()) on the `readyFd`, so the parent can take
+ * the server's own CPU time around a load without reading /proc (or its 10 ms ticks).
+ */
+function answerCpuProbes(spec: ServerSpec): void {
+  let pending = '';
+  process.stdin.setEncoding('utf8').on('data', (chunk: string) => {
+    pending += chunk;
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, newline).trim();
+      pending = pending.slice(newline + 1);
+      if (line !== 'cpu') continue;
+      const { user, system } = process.cpuUsage();
+      writeSync(spec.readyFd ?? 1, `CPU ${user + system}\n`);
+    }
+  });
 }
 
 /**

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const config = configSchema.parse({
     issuer: `http://127.0.0.1:${port}`,
     http: { port, host: '127.0.0.1' },
-    database: { url: `sqlite:${join(spec.dataDir, 'hub.sqlite')}` },
+    database: { url: spec.databaseUrl ?? `sqlite:${join(spec.dataDir, 'hub.sqlite')}` },
     redis: { url: spec.redisUrl ?? 'redis://127.0.0.1:6379', keyPrefix: spec.keyPrefix ?? 'bench:' },
     keys: { dir: spec.keysDir },
     tenants: { dir: join(PROJECT_ROOT, 'tenants') },
