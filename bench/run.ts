@@ -35,7 +35,7 @@ import autocannon, { type Result } from 'autocannon';
 import { PROJECT_ROOT } from '../src/config/load.js';
 import { generateKeys } from '../src/oidc/keys.js';
 import { envNumber, fmt, median, printHelpIfAsked, table } from './format.js';
-import type { ServerSpec } from './servers/common.js';
+import { REFRESH_SCOPE, type ServerSpec } from './servers/common.js';
 import { createTestDatabase } from '../testing/harness/postgres.js';
 import { startRoundRobinProxy } from '../testing/harness/round-robin-proxy.js';
 
@@ -55,10 +55,17 @@ interface Settings {
   connections: number;
   logRound: boolean;
   cluster: boolean;
+  grant: 'client_credentials' | 'refresh_token';
   pin: boolean;
   cpuProfDir: string | undefined;
   redisUrl: string;
   json: boolean;
+}
+
+function grantOf(value: string | undefined): Settings['grant'] {
+  if (!value) return 'client_credentials';
+  if (value === 'client_credentials' || value === 'refresh_token') return value;
+  throw new Error(`BENCH_GRANT must be client_credentials or refresh_token (got "${value}")`);
 }
 
 function readSettings(argv: string[]): Settings {
@@ -69,6 +76,7 @@ function readSettings(argv: string[]): Settings {
     connections: Math.floor(envNumber('BENCH_CONNECTIONS', 10, 1)),
     logRound: process.env.BENCH_LOG_ROUND !== '0' && process.env.BENCH_CLUSTER !== '1',
     cluster: process.env.BENCH_CLUSTER === '1',
+    grant: grantOf(process.env.BENCH_GRANT),
     pin: process.env.BENCH_PIN === '1',
     cpuProfDir: process.env.BENCH_CPU_PROF || undefined,
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -91,6 +99,16 @@ interface Server {
   exited: boolean;
   /** Waiting for the answer of the CPU probe (servers/common.ts). */
   cpuWaiters: ((micros: number) => void)[];
+  /** Waiting for refresh tokens (servers/common.ts): the tokens, or why not. */
+  refreshWaiters: ((tokens: string[] | Error) => void)[];
+}
+
+/** `count` refresh tokens minted by the server for the bench's client (its own models and storage). */
+function mintRefreshTokens(server: Server, count: number): Promise<string[]> {
+  return new Promise<string[]>((resolve, reject) => {
+    server.refreshWaiters.push((tokens) => (tokens instanceof Error ? reject(tokens) : resolve(tokens)));
+    server.child.stdin?.write(`refresh ${count}\n`);
+  });
 }
 
 /** The server's own CPU time (user + system, all threads, process.cpuUsage() in the child), µs. */
@@ -113,7 +131,7 @@ let runDir: string | undefined;
 const CLUSTER_PREFIX = `bench:${randomBytes(4).toString('hex')}:`;
 
 function serverSpec(name: ChildName, root: string, settings: Settings, databaseUrl?: string): ServerSpec {
-  const base = { keysDir: join(root, 'keys'), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scope: SCOPE, resource: RESOURCE };
+  const base = { keysDir: join(root, 'keys'), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scope: SCOPE, resource: RESOURCE, grant: settings.grant };
   if (name === 'bare') return base;
   const dataDir = join(root, name.replace('+', '-'));
   mkdirSync(dataDir, { recursive: true });
@@ -144,7 +162,7 @@ async function startServer(name: ChildName, root: string, settings: Settings, da
     stdio: ['pipe', devNull ?? 'pipe', 'pipe'],
   });
   if (devNull !== undefined) closeSync(devNull);
-  const server: Server = { name, child, url: '', exited: false, cpuWaiters: [] };
+  const server: Server = { name, child, url: '', exited: false, cpuWaiters: [], refreshWaiters: [] };
   children.push(server);
 
   const port = await new Promise<number>((resolve, reject) => {
@@ -154,6 +172,10 @@ async function startServer(name: ChildName, root: string, settings: Settings, da
       const cpu = /^CPU (\d+)$/.exec(line.trim());
       if (cpu) {
         server.cpuWaiters.shift()?.(Number(cpu[1]));
+      } else if (line.startsWith('REFRESH ')) {
+        server.refreshWaiters.shift()?.(JSON.parse(line.slice('REFRESH '.length)) as string[]);
+      } else if (line.startsWith('REFRESH-FAILED ')) {
+        server.refreshWaiters.shift()?.(new Error(`${name}: cannot mint refresh tokens: ${line.slice('REFRESH-FAILED '.length)}`));
       } else if (ready) {
         clearTimeout(timer);
         resolve(Number(ready[1]));
@@ -181,6 +203,8 @@ interface Target {
   name: ServerName;
   url: string;
   nodes: Server[];
+  /** refresh_token grant: the current refresh token of each connection (each use replaces it). */
+  chains?: string[];
 }
 
 const single = (server: Server): Target => ({ name: server.name as ServerName, url: server.url, nodes: [server] });
@@ -242,7 +266,75 @@ function decodePart(jwt: string, index: number): Record<string, unknown> {
 }
 
 /** One request by hand: a 200 with an ES256 `at+jwt` for the resource, or the run stops here. */
-async function checkServer(server: Target): Promise<Sample> {
+const refreshBody = (token: string): string => new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString();
+
+interface RefreshAnswer { status: number; text: string; headerBytes: number; next?: string }
+
+async function refreshOnce(url: string, token: string): Promise<RefreshAnswer> {
+  const response = await fetch(`${url}${TOKEN_PATH}`, { method: 'POST', headers: HEADERS, body: refreshBody(token) });
+  const text = await response.text();
+  let headerBytes = `HTTP/1.1 200 OK\r\n`.length + 2;
+  response.headers.forEach((value, name) => void (headerBytes += name.length + value.length + 4));
+  if (response.status !== 200) return { status: response.status, text, headerBytes };
+  const body = JSON.parse(text) as { refresh_token?: unknown };
+  return { status: 200, text, headerBytes, ...(typeof body.refresh_token === 'string' ? { next: body.refresh_token } : {}) };
+}
+
+/** refresh_token grant: a token per connection, then one use by hand: a 200 with a new refresh token, an access token and an ID token. */
+async function checkRefresh(target: Target, connections: number): Promise<Sample> {
+  target.chains = await mintRefreshTokens(target.nodes[0]!, connections);
+  const answer = await refreshOnce(target.url, target.chains[0]!);
+  if (answer.status !== 200) throw new Error(`${target.name}: refresh_token grant answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  const body = JSON.parse(answer.text) as Record<string, unknown>;
+  const missing = ['access_token', 'id_token', 'refresh_token'].filter((key) => typeof body[key] !== 'string');
+  if (missing.length || body.refresh_token === target.chains[0]) throw new Error(`${target.name}: unexpected refresh answer (missing ${missing.join(', ') || 'a new refresh token'})`);
+  target.chains[0] = answer.next!;
+  return { status: 200, headerBytes: answer.headerBytes, bodyBytes: Buffer.byteLength(answer.text) };
+}
+
+const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+/**
+ * The refresh_token grant under load: autocannon repeats one body, and each use of a refresh
+ * token replaces it (rotation), so each connection here is a loop of fetch calls carrying its
+ * current token. A chain whose token was refused stops (counted as a failure).
+ */
+async function measureRefresh(target: Target, seconds: number): Promise<Omit<Round, 'server' | 'round' | 'serverCpuUsPerReq' | 'serverCpuCores' | 'loadGenCpuCores'> & { completed: number }> {
+  const chains = target.chains!;
+  const latencies: number[] = [];
+  const statusCodes: Record<string, number> = {};
+  let non2xx = 0;
+  let errors = 0;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  await Promise.all(chains.map(async (_, i) => {
+    while (performance.now() < end) {
+      const sent = performance.now();
+      try {
+        const answer = await refreshOnce(target.url, chains[i]!);
+        statusCodes[answer.status] = (statusCodes[answer.status] ?? 0) + 1;
+        if (!answer.next) {
+          non2xx += 1;
+          return;
+        }
+        chains[i] = answer.next;
+        latencies.push(performance.now() - sent);
+      } catch {
+        errors += 1;
+        return;
+      }
+    }
+  }));
+  const duration = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    seconds: duration, rate: latencies.length / duration, ok: latencies.length, non2xx, errors, timeouts: 0, statusCodes, completed: latencies.length + non2xx,
+    p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0,
+  };
+}
+
+async function checkServer(server: Target, settings: Settings): Promise<Sample> {
+  if (settings.grant === 'refresh_token') return checkRefresh(server, settings.connections);
   const response = await fetch(`${server.url}${TOKEN_PATH}`, { method: 'POST', headers: HEADERS, body: BODY });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`${server.name}: POST ${TOKEN_PATH} answered ${response.status}: ${text.slice(0, 300)}`);
@@ -296,13 +388,10 @@ async function targetCpuMicros(target: Target): Promise<number> {
   return each.reduce((a, b) => a + b, 0);
 }
 
-async function measure(server: Target, seconds: number, settings: Settings, round: number): Promise<Round> {
-  const gone = server.nodes.find((node) => node.exited);
-  if (gone) throw new Error(`${gone.name}: the server process has exited`);
-  const cpuBefore = await targetCpuMicros(server);
-  const ownBefore = process.cpuUsage();
+/** One autocannon run of the client_credentials request, in the shape measureRefresh answers. */
+async function measureClientCredentials(target: Target, seconds: number, settings: Settings): Promise<Awaited<ReturnType<typeof measureRefresh>>> {
   const result: Result = await autocannon({
-    url: `${server.url}${TOKEN_PATH}`,
+    url: `${target.url}${TOKEN_PATH}`,
     method: 'POST',
     headers: HEADERS,
     body: BODY,
@@ -313,27 +402,37 @@ async function measure(server: Target, seconds: number, settings: Settings, roun
     renderProgressBar: false,
     renderResultsTable: false,
   });
-  const own = process.cpuUsage(ownBefore);
-  const serverCpuMs = ((await targetCpuMicros(server)) - cpuBefore) / 1000;
-  const completed = result.requests.total;
-  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]));
   return {
-    server: server.name,
-    round,
     seconds: result.duration,
     rate: result['2xx'] / result.duration,
     ok: result['2xx'],
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
-    statusCodes,
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
+    completed: result.requests.total,
     p50: result.latency.p50,
     p90: result.latency.p90,
     p99: result.latency.p99,
     max: result.latency.max,
+  };
+}
+
+async function measure(server: Target, seconds: number, settings: Settings, round: number): Promise<Round> {
+  const gone = server.nodes.find((node) => node.exited);
+  if (gone) throw new Error(`${gone.name}: the server process has exited`);
+  const cpuBefore = await targetCpuMicros(server);
+  const ownBefore = process.cpuUsage();
+  const { completed, ...result } = settings.grant === 'refresh_token' ? await measureRefresh(server, seconds) : await measureClientCredentials(server, seconds, settings);
+  const own = process.cpuUsage(ownBefore);
+  const serverCpuMs = ((await targetCpuMicros(server)) - cpuBefore) / 1000;
+  return {
+    server: server.name,
+    round,
+    ...result,
     serverCpuUsPerReq: completed > 0 ? (serverCpuMs * 1000) / completed : null,
-    serverCpuCores: serverCpuMs / (result.duration * 1000),
-    loadGenCpuCores: (own.user + own.system) / 1000 / (result.duration * 1000),
+    serverCpuCores: serverCpuMs / (result.seconds * 1000),
+    loadGenCpuCores: (own.user + own.system) / 1000 / (result.seconds * 1000),
   };
 }
 
@@ -382,6 +481,7 @@ function summarize(name: ServerName, rounds: Round[], warmup: Round | undefined,
 // Output
 
 interface Report {
+  grant: Settings['grant'];
   benchmark: string;
   request: { method: 'POST'; path: string; grantType: string; clientAuth: string; resource: string; scope: string; accessToken: string };
   settings: Omit<Settings, 'json' | 'redisUrl'>;
@@ -457,7 +557,7 @@ async function main(): Promise<number> {
     const servers = settings.cluster ? await startCluster(root, settings) : (await Promise.all(names.map((name) => startServer(name as ChildName, root, settings)))).map(single);
     const samples = new Map<ServerName, Sample>();
     for (const server of servers) {
-      samples.set(server.name, await checkServer(server));
+      samples.set(server.name, await checkServer(server, settings));
       progress(`  ${server.name.padEnd(7)} ${server.url} ok: 200, ES256 at+jwt for ${RESOURCE}`);
     }
 
@@ -485,11 +585,14 @@ async function main(): Promise<number> {
     const hubLog = byName('hub+log');
     const hubOverBare = bare.medianRate && hub.medianRate !== null ? hub.medianRate / bare.medianRate : null;
     const report: Report = {
+      grant: settings.grant,
       benchmark: settings.cluster
         ? 'token endpoint, client_credentials, ES256 JWT access token: 3 hub nodes vs 1, behind the round-robin proxy'
-        : 'token endpoint, client_credentials, ES256 JWT access token: hub vs bare oidc-provider',
-      request: { method: 'POST', path: TOKEN_PATH, grantType: 'client_credentials', clientAuth: 'client_secret_basic', resource: RESOURCE, scope: SCOPE, accessToken: 'jwt ES256 (at+jwt)' },
-      settings: { seconds: settings.seconds, rounds: settings.rounds, warmupSeconds: settings.warmupSeconds, connections: settings.connections, logRound: settings.logRound, cluster: settings.cluster, pin: settings.pin, cpuProfDir: settings.cpuProfDir },
+        : settings.grant === 'refresh_token'
+          ? `token endpoint, refresh_token grant with rotation (scope ${REFRESH_SCOPE}: opaque access token, ID token, new refresh token): hub vs bare oidc-provider`
+          : 'token endpoint, client_credentials, ES256 JWT access token: hub vs bare oidc-provider',
+      request: { method: 'POST', path: TOKEN_PATH, grantType: settings.grant, clientAuth: 'client_secret_basic', resource: RESOURCE, scope: SCOPE, accessToken: 'jwt ES256 (at+jwt)' },
+      settings: { seconds: settings.seconds, rounds: settings.rounds, warmupSeconds: settings.warmupSeconds, connections: settings.connections, logRound: settings.logRound, cluster: settings.cluster, grant: settings.grant, pin: settings.pin, cpuProfDir: settings.cpuProfDir },
       environment: { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model.trim() ?? 'unknown', loadAverageAtStart },
       notes: settings.cluster ? [
         `hub×1 = one hub node (buildHub + listen as in \`hub serve\`, PostgreSQL, Redis) behind testing/harness/round-robin-proxy.ts; hub×3 = that node and two more on the same database and Redis prefix, behind another proxy`,
