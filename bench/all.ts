@@ -15,7 +15,7 @@
  *   saml       bench/saml.ts       SAML: the SP's ACS and the IdP's responses vs the crypto floor
  *   import     bench/import.ts     LDAP import vs a raw paged read (BENCH_IMPORT_ENTRIES, 20000 here)
  *   gar        bench/gar.ts        GAR export vs a raw read of the same rows (BENCH_GAR_SIZES, 50000 here)
- *   search     bench/search.ts     account search p95 (--accounts, 200000 here)
+ *   search     bench/search.ts     account search p95 (--accounts 200000 --runs 50 here; 1M by itself)
  *   cluster    bench/run.ts        token endpoint, 3 hub nodes vs 1 behind the round-robin proxy
  *
  *   BENCH_ONLY=token,saml   runs only these scenarios (the table says which were left out)
@@ -227,7 +227,7 @@ const SCENARIOS: Scenario[] = [
     rows: garRows as Scenario['rows'], labels: ['GAR export'],
   },
   {
-    name: 'search', script: 'search.ts', args: ['--json', '--accounts', '200000', '--runs', '100'], env: {}, timeoutMinutes: 10,
+    name: 'search', script: 'search.ts', args: ['--json', '--accounts', '200000', '--runs', '50'], env: {}, timeoutMinutes: 10,
     rows: searchRows as Scenario['rows'], labels: ['account search p95'],
   },
   {
