@@ -34,7 +34,7 @@ import { PROJECT_ROOT } from '../src/config/load.js';
 import { printHelpIfAsked, table } from './format.js';
 
 /** One line of the table. `hub` and `baseline` are formatted figures with their unit. */
-export interface BenchRow {
+interface BenchRow {
   scenario: string;
   hub: string;
   baseline: string;
