@@ -1,12 +1,14 @@
 /**
  * Summarizes a V8 `.cpuprofile` (from `BENCH_CPU_PROF=<dir> npm run bench`):
  *
- *   npx tsx bench/cpuprofile-summary.ts <file.cpuprofile> [--top 30] [--focus regex]...
+ *   npx tsx bench/cpuprofile-summary.ts <file.cpuprofile> [--top 30] [--skip-ms N] [--focus regex]...
  *
  * Prints where the busy time goes: self time by origin (package in node_modules, file of the
  * project, node internals, GC), the functions with the most self time, and the inclusive time
  * (time with the function anywhere on the stack, counted once per sample) of the functions
  * whose name or file matches each --focus (the request's middleware by default).
+ * --skip-ms leaves out the first N ms of the profile: the start-up (module loading and
+ * compiling), so that what remains is the cost of the requests.
  */
 import { readFileSync } from 'node:fs';
 
@@ -65,13 +67,21 @@ function main(): void {
   const args = process.argv.slice(2);
   const file = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a) && args[args.indexOf(a) - 1] !== '--focus');
   if (!file) {
-    process.stderr.write('usage: npx tsx bench/cpuprofile-summary.ts <file.cpuprofile> [--top N] [--focus regex]...\n');
+    process.stderr.write('usage: npx tsx bench/cpuprofile-summary.ts <file.cpuprofile> [--top N] [--skip-ms N] [--focus regex]...\n');
     process.exit(2);
   }
   const topIndex = args.indexOf('--top');
   const top = topIndex >= 0 ? Number(args[topIndex + 1]) : 30;
   const focus = args.flatMap((a, i) => (args[i - 1] === '--focus' ? [a] : []));
+  const skipIndex = args.indexOf('--skip-ms');
+  const skipUs = skipIndex >= 0 ? Number(args[skipIndex + 1]) * 1000 : 0;
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  if (skipUs > 0) {
+    let elapsed = 0;
+    const first = profile.timeDeltas.findIndex((dt) => (elapsed += dt) >= skipUs);
+    profile.samples = first < 0 ? [] : profile.samples.slice(first);
+    profile.timeDeltas = first < 0 ? [] : profile.timeDeltas.slice(first);
+  }
 
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();

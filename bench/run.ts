@@ -8,10 +8,14 @@
  *
  *   BENCH_SECONDS      seconds per round (8)
  *   BENCH_ROUNDS       rounds per server (3)
- *   BENCH_WARMUP       warm-up seconds per server (5)
+ *   BENCH_WARMUP       warm-up seconds per server (10: until V8 has optimized the request path, the
+ *                      hub's CPU per request is up to twice its settled figure on a loaded machine)
  *   BENCH_CONNECTIONS  concurrent connections (10)
  *   BENCH_LOG_ROUND    1 (default) also measures the hub with request logging on (level info,
  *                      stdout to /dev/null); 0 skips it
+ *   BENCH_CLUSTER      1 measures 3 hub nodes against 1 instead (one PostgreSQL database, created on
+ *                      DATABASE_URL's server and dropped after, one Redis prefix), each behind
+ *                      testing/harness/round-robin-proxy.ts running in this process
  *   BENCH_PIN          1 pins the servers to CPU 1 and this process to CPU 0 (taskset)
  *   BENCH_CPU_PROF     a folder: the server children run with --cpu-prof and write their profiles
  *                      in <folder>/<server>/ (summarize one with `npx tsx bench/cpuprofile-summary.ts <file>`)
@@ -32,14 +36,9 @@ import autocannon, { type Result } from 'autocannon';
 import { PROJECT_ROOT } from '../src/config/load.js';
 import { generateKeys } from '../src/oidc/keys.js';
 import { envNumber, fmt, median, printHelpIfAsked, table } from './format.js';
-import { processCpuSeconds } from './proc.js';
-import type { ServerSpec } from './servers/common.js';
-
-/** User + system CPU time of a process, in ms. */
-const processCpuMs = (pid: number | undefined): number | undefined => {
-  const seconds = processCpuSeconds(pid);
-  return seconds === undefined ? undefined : seconds * 1000;
-};
+import { REFRESH_SCOPE, type ServerSpec } from './servers/common.js';
+import { createTestDatabase } from '../testing/harness/postgres.js';
+import { startRoundRobinProxy } from '../testing/harness/round-robin-proxy.js';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -56,19 +55,29 @@ interface Settings {
   warmupSeconds: number;
   connections: number;
   logRound: boolean;
+  cluster: boolean;
+  grant: 'client_credentials' | 'refresh_token';
   pin: boolean;
   cpuProfDir: string | undefined;
   redisUrl: string;
   json: boolean;
 }
 
+function grantOf(value: string | undefined): Settings['grant'] {
+  if (!value) return 'client_credentials';
+  if (value === 'client_credentials' || value === 'refresh_token') return value;
+  throw new Error(`BENCH_GRANT must be client_credentials or refresh_token (got "${value}")`);
+}
+
 function readSettings(argv: string[]): Settings {
   return {
     seconds: envNumber('BENCH_SECONDS', 8, 1),
     rounds: Math.floor(envNumber('BENCH_ROUNDS', 3, 1)),
-    warmupSeconds: envNumber('BENCH_WARMUP', 5, 0),
+    warmupSeconds: envNumber('BENCH_WARMUP', 10, 0),
     connections: Math.floor(envNumber('BENCH_CONNECTIONS', 10, 1)),
-    logRound: process.env.BENCH_LOG_ROUND !== '0',
+    logRound: process.env.BENCH_LOG_ROUND !== '0' && process.env.BENCH_CLUSTER !== '1',
+    cluster: process.env.BENCH_CLUSTER === '1',
+    grant: grantOf(process.env.BENCH_GRANT),
     pin: process.env.BENCH_PIN === '1',
     cpuProfDir: process.env.BENCH_CPU_PROF || undefined,
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -81,37 +90,66 @@ const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 // ---------------------------------------------------------------------------------------------
 // Server children
 
-type ServerName = 'bare' | 'hub' | 'hub+log';
+type ServerName = 'bare' | 'hub' | 'hub+log' | 'hub×1' | 'hub×3';
+type ChildName = 'bare' | 'hub' | 'hub+log' | `node${number}`;
 
 interface Server {
-  name: ServerName;
+  name: ChildName;
   child: ChildProcess;
   url: string;
   exited: boolean;
+  /** Waiting for the answer of the CPU probe (servers/common.ts). */
+  cpuWaiters: ((micros: number) => void)[];
+  /** Waiting for refresh tokens (servers/common.ts): the tokens, or why not. */
+  refreshWaiters: ((tokens: string[] | Error) => void)[];
+}
+
+/** `count` refresh tokens minted by the server for the bench's client (its own models and storage). */
+function mintRefreshTokens(server: Server, count: number): Promise<string[]> {
+  return new Promise<string[]>((resolve, reject) => {
+    server.refreshWaiters.push((tokens) => (tokens instanceof Error ? reject(tokens) : resolve(tokens)));
+    server.child.stdin?.write(`refresh ${count}\n`);
+  });
+}
+
+/** The server's own CPU time (user + system, all threads, process.cpuUsage() in the child), µs. */
+function serverCpuMicros(server: Server): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${server.name}: no answer to the CPU probe`)), 10_000);
+    server.cpuWaiters.push((micros) => {
+      clearTimeout(timer);
+      resolve(micros);
+    });
+    server.child.stdin?.write('cpu\n');
+  });
 }
 
 const children: Server[] = [];
 /** Temp folder of the run (keys, databases), removed at the end or on interruption. */
 let runDir: string | undefined;
 
-function serverSpec(name: ServerName, root: string, settings: Settings): ServerSpec {
-  const base = { keysDir: join(root, 'keys'), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scope: SCOPE, resource: RESOURCE };
+/** The cluster's nodes share one PostgreSQL database and one Redis key prefix. */
+const CLUSTER_PREFIX = `bench:${randomBytes(4).toString('hex')}:`;
+
+function serverSpec(name: ChildName, root: string, settings: Settings, databaseUrl?: string): ServerSpec {
+  const base = { keysDir: join(root, 'keys'), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scope: SCOPE, resource: RESOURCE, grant: settings.grant };
   if (name === 'bare') return base;
-  const dataDir = join(root, name === 'hub' ? 'hub' : 'hub-log');
+  const dataDir = join(root, name.replace('+', '-'));
   mkdirSync(dataDir, { recursive: true });
   return {
     ...base,
     dataDir,
+    ...(databaseUrl ? { databaseUrl } : {}),
     redisUrl: settings.redisUrl,
-    keyPrefix: `bench:${randomBytes(4).toString('hex')}:`,
+    keyPrefix: databaseUrl ? CLUSTER_PREFIX : `bench:${randomBytes(4).toString('hex')}:`,
     logLevel: name === 'hub' ? 'silent' : 'info',
     // With logs on, stdout carries the request log (to /dev/null) and READY comes on stderr.
     readyFd: name === 'hub' ? 1 : 2,
   };
 }
 
-async function startServer(name: ServerName, root: string, settings: Settings): Promise<Server> {
-  const spec = serverSpec(name, root, settings);
+async function startServer(name: ChildName, root: string, settings: Settings, databaseUrl?: string): Promise<Server> {
+  const spec = serverSpec(name, root, settings, databaseUrl);
   const script = join(PROJECT_ROOT, 'bench', 'servers', name === 'bare' ? 'bare.ts' : 'hub.ts');
   const nodeArgs = ['--import', 'tsx'];
   // One folder per server: Node writes a profile per thread (tsx's loader runs in its own), the
@@ -125,14 +163,21 @@ async function startServer(name: ServerName, root: string, settings: Settings): 
     stdio: ['pipe', devNull ?? 'pipe', 'pipe'],
   });
   if (devNull !== undefined) closeSync(devNull);
-  const server: Server = { name, child, url: '', exited: false };
+  const server: Server = { name, child, url: '', exited: false, cpuWaiters: [], refreshWaiters: [] };
   children.push(server);
 
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name}: not ready after 60 s`)), 60_000);
     const onLine = (line: string) => {
       const ready = /^READY (\d+)$/.exec(line.trim());
-      if (ready) {
+      const cpu = /^CPU (\d+)$/.exec(line.trim());
+      if (cpu) {
+        server.cpuWaiters.shift()?.(Number(cpu[1]));
+      } else if (line.startsWith('REFRESH ')) {
+        server.refreshWaiters.shift()?.(JSON.parse(line.slice('REFRESH '.length)) as string[]);
+      } else if (line.startsWith('REFRESH-FAILED ')) {
+        server.refreshWaiters.shift()?.(new Error(`${name}: cannot mint refresh tokens: ${line.slice('REFRESH-FAILED '.length)}`));
+      } else if (ready) {
         clearTimeout(timer);
         resolve(Number(ready[1]));
       } else if (line.trim()) {
@@ -154,6 +199,17 @@ async function startServer(name: ServerName, root: string, settings: Settings): 
   return server;
 }
 
+/** What the load is sent to: one server, or the cluster's proxy and the nodes behind it. */
+interface Target {
+  name: ServerName;
+  url: string;
+  nodes: Server[];
+  /** refresh_token grant: the current refresh token of each connection (each use replaces it). */
+  chains?: string[];
+}
+
+const single = (server: Server): Target => ({ name: server.name as ServerName, url: server.url, nodes: [server] });
+
 async function stopServer(server: Server): Promise<void> {
   if (server.exited || server.child.exitCode !== null || server.child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => server.child.once('exit', () => resolve()));
@@ -166,6 +222,25 @@ async function stopServer(server: Server): Promise<void> {
 
 async function stopAll(): Promise<void> {
   await Promise.all(children.map(stopServer));
+}
+
+/** Closed at the end of the run: the cluster's proxies and database. */
+const clusterCleanups: (() => Promise<void>)[] = [];
+
+/**
+ * Three hub nodes on one fresh PostgreSQL database (the first starts alone: it migrates), then
+ * one proxy in front of the first node and one in front of all three.
+ */
+async function startCluster(root: string, settings: Settings): Promise<Target[]> {
+  const database = await createTestDatabase();
+  clusterCleanups.push(() => database.drop());
+  const first = await startServer('node1', root, settings, database.url);
+  const others = await Promise.all(['node2', 'node3'].map((name) => startServer(name as ChildName, root, settings, database.url)));
+  const nodes = [first, ...others];
+  const one = await startRoundRobinProxy([first.url]);
+  const three = await startRoundRobinProxy(nodes.map((node) => node.url));
+  clusterCleanups.push(() => one.close(), () => three.close());
+  return [{ name: 'hub×1', url: one.base, nodes: [first] }, { name: 'hub×3', url: three.base, nodes }];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -192,7 +267,75 @@ function decodePart(jwt: string, index: number): Record<string, unknown> {
 }
 
 /** One request by hand: a 200 with an ES256 `at+jwt` for the resource, or the run stops here. */
-async function checkServer(server: Server): Promise<Sample> {
+const refreshBody = (token: string): string => new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString();
+
+interface RefreshAnswer { status: number; text: string; headerBytes: number; next?: string }
+
+async function refreshOnce(url: string, token: string): Promise<RefreshAnswer> {
+  const response = await fetch(`${url}${TOKEN_PATH}`, { method: 'POST', headers: HEADERS, body: refreshBody(token) });
+  const text = await response.text();
+  let headerBytes = `HTTP/1.1 200 OK\r\n`.length + 2;
+  response.headers.forEach((value, name) => void (headerBytes += name.length + value.length + 4));
+  if (response.status !== 200) return { status: response.status, text, headerBytes };
+  const body = JSON.parse(text) as { refresh_token?: unknown };
+  return { status: 200, text, headerBytes, ...(typeof body.refresh_token === 'string' ? { next: body.refresh_token } : {}) };
+}
+
+/** refresh_token grant: a token per connection, then one use by hand: a 200 with a new refresh token, an access token and an ID token. */
+async function checkRefresh(target: Target, connections: number): Promise<Sample> {
+  target.chains = await mintRefreshTokens(target.nodes[0]!, connections);
+  const answer = await refreshOnce(target.url, target.chains[0]!);
+  if (answer.status !== 200) throw new Error(`${target.name}: refresh_token grant answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  const body = JSON.parse(answer.text) as Record<string, unknown>;
+  const missing = ['access_token', 'id_token', 'refresh_token'].filter((key) => typeof body[key] !== 'string');
+  if (missing.length || body.refresh_token === target.chains[0]) throw new Error(`${target.name}: unexpected refresh answer (missing ${missing.join(', ') || 'a new refresh token'})`);
+  target.chains[0] = answer.next!;
+  return { status: 200, headerBytes: answer.headerBytes, bodyBytes: Buffer.byteLength(answer.text) };
+}
+
+const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+/**
+ * The refresh_token grant under load: autocannon repeats one body, and each use of a refresh
+ * token replaces it (rotation), so each connection here is a loop of fetch calls carrying its
+ * current token. A chain whose token was refused stops (counted as a failure).
+ */
+async function measureRefresh(target: Target, seconds: number): Promise<Omit<Round, 'server' | 'round' | 'serverCpuUsPerReq' | 'serverCpuCores' | 'loadGenCpuCores'> & { completed: number }> {
+  const chains = target.chains!;
+  const latencies: number[] = [];
+  const statusCodes: Record<string, number> = {};
+  let non2xx = 0;
+  let errors = 0;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  await Promise.all(chains.map(async (_, i) => {
+    while (performance.now() < end) {
+      const sent = performance.now();
+      try {
+        const answer = await refreshOnce(target.url, chains[i]!);
+        statusCodes[answer.status] = (statusCodes[answer.status] ?? 0) + 1;
+        if (!answer.next) {
+          non2xx += 1;
+          return;
+        }
+        chains[i] = answer.next;
+        latencies.push(performance.now() - sent);
+      } catch {
+        errors += 1;
+        return;
+      }
+    }
+  }));
+  const duration = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    seconds: duration, rate: latencies.length / duration, ok: latencies.length, non2xx, errors, timeouts: 0, statusCodes, completed: latencies.length + non2xx,
+    p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0,
+  };
+}
+
+async function checkServer(server: Target, settings: Settings): Promise<Sample> {
+  if (settings.grant === 'refresh_token') return checkRefresh(server, settings.connections);
   const response = await fetch(`${server.url}${TOKEN_PATH}`, { method: 'POST', headers: HEADERS, body: BODY });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`${server.name}: POST ${TOKEN_PATH} answered ${response.status}: ${text.slice(0, 300)}`);
@@ -240,13 +383,16 @@ interface Round {
   loadGenCpuCores: number;
 }
 
-async function measure(server: Server, seconds: number, settings: Settings, round: number): Promise<Round> {
-  if (server.exited) throw new Error(`${server.name}: the server process has exited`);
-  const pid = server.child.pid;
-  const cpuBefore = processCpuMs(pid);
-  const ownBefore = process.cpuUsage();
+/** CPU µs of every node of the target, added up. */
+async function targetCpuMicros(target: Target): Promise<number> {
+  const each = await Promise.all(target.nodes.map(serverCpuMicros));
+  return each.reduce((a, b) => a + b, 0);
+}
+
+/** One autocannon run of the client_credentials request, in the shape measureRefresh answers. */
+async function measureClientCredentials(target: Target, seconds: number, settings: Settings): Promise<Awaited<ReturnType<typeof measureRefresh>>> {
   const result: Result = await autocannon({
-    url: `${server.url}${TOKEN_PATH}`,
+    url: `${target.url}${TOKEN_PATH}`,
     method: 'POST',
     headers: HEADERS,
     body: BODY,
@@ -257,28 +403,37 @@ async function measure(server: Server, seconds: number, settings: Settings, roun
     renderProgressBar: false,
     renderResultsTable: false,
   });
-  const own = process.cpuUsage(ownBefore);
-  const cpuAfter = processCpuMs(pid);
-  const completed = result.requests.total;
-  const serverCpuMs = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
-  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]));
   return {
-    server: server.name,
-    round,
     seconds: result.duration,
     rate: result['2xx'] / result.duration,
     ok: result['2xx'],
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
-    statusCodes,
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
+    completed: result.requests.total,
     p50: result.latency.p50,
     p90: result.latency.p90,
     p99: result.latency.p99,
     max: result.latency.max,
-    serverCpuUsPerReq: serverCpuMs !== undefined && completed > 0 ? (serverCpuMs * 1000) / completed : null,
-    serverCpuCores: serverCpuMs !== undefined ? serverCpuMs / (result.duration * 1000) : null,
-    loadGenCpuCores: (own.user + own.system) / 1000 / (result.duration * 1000),
+  };
+}
+
+async function measure(server: Target, seconds: number, settings: Settings, round: number): Promise<Round> {
+  const gone = server.nodes.find((node) => node.exited);
+  if (gone) throw new Error(`${gone.name}: the server process has exited`);
+  const cpuBefore = await targetCpuMicros(server);
+  const ownBefore = process.cpuUsage();
+  const { completed, ...result } = settings.grant === 'refresh_token' ? await measureRefresh(server, seconds) : await measureClientCredentials(server, seconds, settings);
+  const own = process.cpuUsage(ownBefore);
+  const serverCpuMs = ((await targetCpuMicros(server)) - cpuBefore) / 1000;
+  return {
+    server: server.name,
+    round,
+    ...result,
+    serverCpuUsPerReq: completed > 0 ? (serverCpuMs * 1000) / completed : null,
+    serverCpuCores: serverCpuMs / (result.seconds * 1000),
+    loadGenCpuCores: (own.user + own.system) / 1000 / (result.seconds * 1000),
   };
 }
 
@@ -292,6 +447,8 @@ interface Summary {
   medianP50: number;
   medianP99: number;
   medianServerCpuUsPerReq: number | null;
+  /** Lowest and highest CPU µs per request of the rounds: how much the machine moved it. */
+  cpuUsPerReqRange: [number, number] | null;
   warmupFailures: number;
   failures: { non2xx: number; errors: number; timeouts: number; statusCodes: Record<string, number> };
   responseBytes: { headers: number; body: number };
@@ -314,6 +471,7 @@ function summarize(name: ServerName, rounds: Round[], warmup: Round | undefined,
     medianP50: median(own.map((r) => r.p50)),
     medianP99: median(own.map((r) => r.p99)),
     medianServerCpuUsPerReq: cpu.length ? median(cpu) : null,
+    cpuUsPerReqRange: cpu.length ? [Math.min(...cpu), Math.max(...cpu)] : null,
     warmupFailures,
     failures: { non2xx: sum('non2xx'), errors: sum('errors'), timeouts: sum('timeouts'), statusCodes },
     responseBytes: { headers: sample.headerBytes, body: sample.bodyBytes },
@@ -324,6 +482,7 @@ function summarize(name: ServerName, rounds: Round[], warmup: Round | undefined,
 // Output
 
 interface Report {
+  grant: Settings['grant'];
   benchmark: string;
   request: { method: 'POST'; path: string; grantType: string; clientAuth: string; resource: string; scope: string; accessToken: string };
   settings: Omit<Settings, 'json' | 'redisUrl'>;
@@ -357,7 +516,7 @@ function printReport(report: Report): void {
   out.push('  (latencies are autocannon\'s, in whole milliseconds; server CPU is user+system of the server process, all threads, from /proc)');
   out.push(table(roundRows, [false, false, true, true, true, true, true, true, true, true, true, true, true]).replace(/^/gm, '  '));
   out.push('', 'Summary (median of the measured rounds)');
-  const bare = report.servers.find((x) => x.server === 'bare');
+  const bare = report.servers[0];
   const summaryRows = [['server', 'req/s', 'vs bare', 'p50 ms', 'p99 ms', 'server µs CPU/req', 'response bytes (headers+body)', 'status']];
   for (const x of report.servers) {
     const vsBare = x.medianRate !== null && bare?.medianRate ? `${((x.medianRate / bare.medianRate) * 100).toFixed(1)} %` : '—';
@@ -385,7 +544,7 @@ async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   if (printHelpIfAsked(argv, import.meta.url)) return 0;
   const settings = readSettings(argv);
-  const names: ServerName[] = settings.logRound ? ['bare', 'hub', 'hub+log'] : ['bare', 'hub'];
+  const names: ServerName[] = settings.cluster ? ['hub×1', 'hub×3'] : settings.logRound ? ['bare', 'hub', 'hub+log'] : ['bare', 'hub'];
   const loadAverageAtStart = loadavg();
   if (settings.pin) execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' });
   if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true });
@@ -396,10 +555,10 @@ async function main(): Promise<number> {
     progress(`generating the key set (ES256 + RS256) in ${root}/keys`);
     await generateKeys(join(root, 'keys'));
     progress(`starting ${names.join(', ')}`);
-    const servers = await Promise.all(names.map((name) => startServer(name, root, settings)));
+    const servers = settings.cluster ? await startCluster(root, settings) : (await Promise.all(names.map((name) => startServer(name as ChildName, root, settings)))).map(single);
     const samples = new Map<ServerName, Sample>();
     for (const server of servers) {
-      samples.set(server.name, await checkServer(server));
+      samples.set(server.name, await checkServer(server, settings));
       progress(`  ${server.name.padEnd(7)} ${server.url} ok: 200, ES256 at+jwt for ${RESOURCE}`);
     }
 
@@ -422,16 +581,25 @@ async function main(): Promise<number> {
 
     const summaries = names.map((name) => summarize(name, rounds, warmup.find((w) => w.server === name), samples.get(name)!));
     const byName = (name: ServerName) => summaries.find((x) => x.server === name);
-    const bare = byName('bare')!;
-    const hub = byName('hub')!;
+    const bare = byName(names[0]!)!;
+    const hub = byName(names[1]!)!;
     const hubLog = byName('hub+log');
     const hubOverBare = bare.medianRate && hub.medianRate !== null ? hub.medianRate / bare.medianRate : null;
     const report: Report = {
-      benchmark: 'token endpoint, client_credentials, ES256 JWT access token: hub vs bare oidc-provider',
-      request: { method: 'POST', path: TOKEN_PATH, grantType: 'client_credentials', clientAuth: 'client_secret_basic', resource: RESOURCE, scope: SCOPE, accessToken: 'jwt ES256 (at+jwt)' },
-      settings: { seconds: settings.seconds, rounds: settings.rounds, warmupSeconds: settings.warmupSeconds, connections: settings.connections, logRound: settings.logRound, pin: settings.pin, cpuProfDir: settings.cpuProfDir },
+      grant: settings.grant,
+      benchmark: settings.cluster
+        ? 'token endpoint, client_credentials, ES256 JWT access token: 3 hub nodes vs 1, behind the round-robin proxy'
+        : settings.grant === 'refresh_token'
+          ? `token endpoint, refresh_token grant with rotation (scope ${REFRESH_SCOPE}: opaque access token, ID token, new refresh token): hub vs bare oidc-provider`
+          : 'token endpoint, client_credentials, ES256 JWT access token: hub vs bare oidc-provider',
+      request: { method: 'POST', path: TOKEN_PATH, grantType: settings.grant, clientAuth: 'client_secret_basic', resource: RESOURCE, scope: SCOPE, accessToken: 'jwt ES256 (at+jwt)' },
+      settings: { seconds: settings.seconds, rounds: settings.rounds, warmupSeconds: settings.warmupSeconds, connections: settings.connections, logRound: settings.logRound, cluster: settings.cluster, grant: settings.grant, pin: settings.pin, cpuProfDir: settings.cpuProfDir },
       environment: { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model.trim() ?? 'unknown', loadAverageAtStart },
-      notes: [
+      notes: settings.cluster ? [
+        `hub×1 = one hub node (buildHub + listen as in \`hub serve\`, PostgreSQL, Redis) behind testing/harness/round-robin-proxy.ts; hub×3 = that node and two more on the same database and Redis prefix, behind another proxy`,
+        `the proxy runs in this process beside autocannon; server CPU is the nodes' CPU added up; this machine has ${availableParallelism()} CPUs for the nodes, the proxy and the load: 3 nodes cannot be 3 times 1 here`,
+        'rates count 200 responses only; any other status, socket error or timeout invalidates that result',
+      ] : [
         'hub = buildHub + listen as in `hub serve`: SQLite (temp), Redis (local, random key prefix), request logging OFF (log.level silent)',
         ...(settings.logRound ? ['hub+log = the same hub with log.level info, its stdout (the request log) going to /dev/null'] : []),
         'bare = new Provider(...) with a static client, the in-memory adapter, http.createServer(provider.callback())',
@@ -453,6 +621,7 @@ async function main(): Promise<number> {
     else printReport(report);
     return report.valid ? 0 : 1;
   } finally {
+    for (const cleanup of clusterCleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
     await stopAll();
     rmSync(root, { recursive: true, force: true });
   }

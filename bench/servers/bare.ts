@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import Provider, { type Configuration } from 'oidc-provider';
 import { providerJwks, readKeySet } from '../../src/oidc/keys.js';
-import { announceReady, fail, freePort, readSpec, stopOn } from './common.js';
+import { announceReady, fail, freePort, mintRefreshToken, readSpec, REFRESH_SCOPE, stopOn } from './common.js';
 
 async function main(): Promise<void> {
   const spec = readSpec();
@@ -16,16 +16,17 @@ async function main(): Promise<void> {
     jwks: providerJwks(keySet) as Configuration['jwks'],
     // oidc-provider accepts only client scopes it knows (the hub lists its resource scopes too).
     scopes: ['openid', 'offline_access', ...spec.scope.split(' ')],
+    // As the hub: a used refresh token is replaced by a new one.
+    rotateRefreshToken: true,
     // As the hub: a fixed lifetime (oidc-provider's default function warns when called).
-    ttl: { ClientCredentials: 3600 },
+    ttl: { ClientCredentials: 3600, AccessToken: 3600, IdToken: 3600, RefreshToken: 86400, Grant: 86400 },
     clients: [
       {
         client_id: spec.clientId,
         client_secret: spec.clientSecret,
-        grant_types: ['client_credentials'],
-        redirect_uris: [],
-        response_types: [],
-        scope: spec.scope,
+        ...(spec.grant === 'refresh_token'
+          ? { grant_types: ['client_credentials', 'authorization_code', 'refresh_token'], redirect_uris: ['https://bench.example/cb'], response_types: ['code'], scope: `${spec.scope} ${REFRESH_SCOPE}` }
+          : { grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: spec.scope }),
       },
     ],
     features: {
@@ -55,7 +56,8 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     await closed;
   });
-  announceReady(spec, port);
+  // The default findAccount finds any account id, with only a `sub` claim.
+  announceReady(spec, port, { mintRefreshToken: () => mintRefreshToken(provider, spec.clientId, 'bench-account') });
 }
 
 main().catch(fail);

@@ -4,6 +4,7 @@
  * default), then the child serves until SIGTERM / SIGINT.
  */
 import { writeSync } from 'node:fs';
+import type Provider from 'oidc-provider';
 
 export { freePort } from '../../testing/net.js';
 
@@ -19,6 +20,8 @@ export interface ServerSpec {
   resource: string;
   /** Hub only: folder for the SQLite database. */
   dataDir?: string;
+  /** Hub only: a PostgreSQL database instead of SQLite in dataDir (the cluster's nodes share one). */
+  databaseUrl?: string;
   /** Hub only. */
   redisUrl?: string;
   /** Hub only. */
@@ -27,6 +30,28 @@ export interface ServerSpec {
   logLevel?: 'silent' | 'info';
   /** Where `READY <port>` is written: 1 (stdout) or 2 (stderr, when stdout carries logs). */
   readyFd?: 1 | 2;
+  /** The grant measured: with refresh_token the client may also use the code and refresh grants. */
+  grant?: 'client_credentials' | 'refresh_token';
+}
+
+/** The scope of the refresh tokens the servers mint for the refresh_token grant. */
+export const REFRESH_SCOPE = 'openid offline_access';
+
+/** Mints one refresh token (a grant of REFRESH_SCOPE and a token of it) for the bench's client. */
+export async function mintRefreshToken(provider: Provider, clientId: string, accountId: string): Promise<string> {
+  const client = await provider.Client.find(clientId);
+  if (!client) throw new Error(`no client ${clientId}`);
+  const grant = new provider.Grant({ clientId, accountId });
+  grant.addOIDCScope(REFRESH_SCOPE);
+  const grantId = await grant.save();
+  const token = new provider.RefreshToken({ client, accountId, grantId, scope: REFRESH_SCOPE, gty: 'authorization_code', authTime: Math.floor(Date.now() / 1000) });
+  return token.save();
+}
+
+/** What a server child can do beside serving, asked over stdin. */
+export interface Probes {
+  /** `refresh <n>` → `REFRESH <json array of n refresh tokens>`. */
+  mintRefreshToken?: () => Promise<string>;
 }
 
 export function readSpec(): ServerSpec {
@@ -35,8 +60,38 @@ export function readSpec(): ServerSpec {
   return JSON.parse(raw) as ServerSpec;
 }
 
-export function announceReady(spec: ServerSpec, port: number): void {
+export function announceReady(spec: ServerSpec, port: number, probes: Probes = {}): void {
+  if (!process.stdin.isTTY) answerProbes(spec, probes);
   writeSync(spec.readyFd ?? 1, `READY ${port}\n`);
+}
+
+/**
+ * The probes: each `cpu` line on stdin is answered with `CPU <µs>` (user + system time of
+ * this process, all threads, from process.cpuUsage()) on the `readyFd`, so the parent can take
+ * the server's own CPU time around a load without reading /proc (or its 10 ms ticks); each
+ * `refresh <n>` line with n refresh tokens (Probes).
+ */
+function answerProbes(spec: ServerSpec, probes: Probes): void {
+  let pending = '';
+  process.stdin.setEncoding('utf8').on('data', (chunk: string) => {
+    pending += chunk;
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, newline).trim();
+      pending = pending.slice(newline + 1);
+      const refresh = /^refresh (\d+)$/.exec(line);
+      if (refresh && probes.mintRefreshToken) {
+        const mint = probes.mintRefreshToken;
+        void Promise.all(Array.from({ length: Number(refresh[1]) }, () => mint())).then(
+          (tokens) => writeSync(spec.readyFd ?? 1, `REFRESH ${JSON.stringify(tokens)}\n`),
+          (err: unknown) => writeSync(spec.readyFd ?? 1, `REFRESH-FAILED ${String(err).replace(/\s+/g, ' ')}\n`),
+        );
+      }
+      if (line !== 'cpu') continue;
+      const { user, system } = process.cpuUsage();
+      writeSync(spec.readyFd ?? 1, `CPU ${user + system}\n`);
+    }
+  });
 }
 
 /**

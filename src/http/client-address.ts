@@ -28,12 +28,16 @@ export function trustOf(trust: TrustProxy): (address: string, hop: number) => bo
 
 export function clientAddress(trust: TrustProxy): Middleware {
   const trusted = trustOf(trust);
-  return async (ctx, next) => {
+  return (ctx, next) => {
     const peer = ctx.req.socket.remoteAddress ?? '';
-    if (!trusted(peer, 0)) {
-      for (const header of FORWARDED_HEADERS) delete ctx.req.headers[header];
+    if (trusted(peer, 0)) {
+      ctx.request.ip = proxyaddr(ctx.req, trusted);
+    } else {
+      // An untrusted peer is the client: proxyaddr would answer `peer` after parsing the list.
+      const { headers } = ctx.req;
+      for (const header of FORWARDED_HEADERS) if (header in headers) delete headers[header];
+      ctx.request.ip = peer;
     }
-    ctx.request.ip = proxyaddr(ctx.req, trusted);
-    await next();
+    return next();
   };
 }

@@ -72,6 +72,9 @@ const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const CONTROL_BUT_WHITESPACE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 
+/** In a `u` expression a surrogate pair is one code point: this matches only unpaired halves. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 const isHex = (byte: number | undefined): boolean =>
   byte !== undefined && ((byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66));
 
@@ -81,8 +84,21 @@ const isHex = (byte: number | undefined): boolean =>
  * instead of U+FFFD. Both parsers then see the same value for every component accepted here.
  */
 export function decodeComponent(component: string): string | null {
-  const bytes = Buffer.from(component.replace(/\+/g, ' '), 'utf8');
-  const out = Buffer.alloc(bytes.length);
+  const spaced = component.replace(/\+/g, ' ');
+  // Fast path, taken by nearly every request: for well-formed text whose `%` all start valid
+  // UTF-8 escapes, decodeURIComponent gives exactly the bytes-then-UTF-8 decoding below; it
+  // throws on anything else (a stray `%`, bytes that are not UTF-8), and keeps a leading BOM
+  // that the decoder drops: the loop decides those.
+  if (!LONE_SURROGATE.test(component)) {
+    try {
+      const decoded = spaced.includes('%') ? decodeURIComponent(spaced) : spaced;
+      if (decoded.charCodeAt(0) !== 0xfeff) return decoded;
+    } catch {
+      // decided byte by byte below
+    }
+  }
+  const bytes = Buffer.from(spaced, 'utf8');
+  const out = Buffer.allocUnsafe(bytes.length);
   let length = 0;
   for (let i = 0; i < bytes.length; i += 1) {
     if (bytes[i] === 0x25 && isHex(bytes[i + 1]) && isHex(bytes[i + 2])) {

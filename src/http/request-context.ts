@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
-import type { Logger } from '../shared/logger.js';
+import { unredactedTwin, type Logger } from '../shared/logger.js';
 import { NO_METRICS, type HubMetrics } from '../shared/metrics.js';
 import { runInRequestScope } from '../shared/request-scope.js';
 
@@ -20,6 +20,8 @@ function routeOf(ctx: Context): string {
  * line written while it runs names it and its tenant), and once done logs it and times it.
  */
 export function requestContext(log: Logger, metrics: HubMetrics = NO_METRICS): Middleware {
+  // The request line holds only the id, method, path, status and time: nothing to redact.
+  const requestLog = unredactedTwin(log);
   return async (ctx, next) => {
     const incoming = ctx.get('x-request-id');
     const requestId = VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -32,7 +34,7 @@ export function requestContext(log: Logger, metrics: HubMetrics = NO_METRICS): M
       } finally {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         metrics.httpRequest(routeOf(ctx), ctx.method, ctx.status, ms / 1000);
-        log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+        requestLog.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
       }
     });
   };

@@ -13,7 +13,7 @@ import { adminTokenClaims } from './admin-tokens.js';
 import { accountForToken, type AccountAccessDeps, CLIENT_TENANT, SERVED_TENANTS, servesTenant, type TenantBoundClient } from './account-access.js';
 import { BASE_SCOPES, type OidcConfig, type ProviderSettings } from './config.js';
 import { signInPolicy } from './sign-in-policy.js';
-import { FIRST_PARTY, installHashedSecretCheck, StoreClientAdapter } from './clients.js';
+import { FIRST_PARTY, installHashedSecretCheck, reuseBuiltClients, StoreClientAdapter } from './clients.js';
 import { clientAllowsOrigin, WEB_ORIGINS } from './cors.js';
 import { providerJwks, type KeySet } from './keys.js';
 import { renderProviderError, renderLogoutConfirm, renderLoggedOut } from './provider-pages.js';
@@ -181,6 +181,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(`${new URL(config.issuer).origin}${prefix}`, configuration);
   provider.proxy = config.behindProxy;
   installHashedSecretCheck(provider);
+  reuseBuiltClients(provider, clientAdapter);
   clientAdapters.set(provider, clientAdapter);
   provider.on('server_error', (ctx, err) => deps.log.error({ err, path: ctx.path, requestId: ctx.state.requestId }, 'oidc server error'));
   provider.on('backchannel.error', (_ctx, err, client) => deps.log.warn({ err: (err as Error).message, clientId: client.clientId }, 'back-channel logout failed'));

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 
 /** Random bytes for ids, drawn 1,024 ids at a time: one system call per id cost more than the rest of an id. */
@@ -22,7 +22,7 @@ export function newId(): string {
 export const newSecret = (): string => randomBytes(32).toString('base64url');
 
 /** SHA-256 is enough for high-entropy machine secrets; human passwords use argon2id instead. */
-export const sha256Hex = (value: string): string => createHash('sha256').update(value).digest('hex');
+export const sha256Hex = (value: string): string => hash('sha256', value, 'hex');
 
 export function constantTimeEqualHex(aHex: string, bHex: string): boolean {
   const a = Buffer.from(aHex, 'hex');
