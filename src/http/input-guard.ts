@@ -14,11 +14,12 @@
  * Refusals are logged and audited, at most REPORTS_PER_WINDOW per window: a flood of bad
  * requests cannot flood the audit log; the next report says how many were left out.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Context, Middleware } from 'koa';
 import type { Logger } from '../shared/logger.js';
 import type { AuditStore } from '../storage/ports/index.js';
 import type { HubPathTest } from './hub-paths.js';
-import { checkParams, checkPath, checkRawTarget, hubFormBody, utf8Text, type InputProblem, type Reason } from './input-rules.js';
+import { checkParams, checkPath, checkRawTarget, hubFormBody, plainlySafeParams, plainlySafePath, utf8Text, type InputProblem, type Reason } from './input-rules.js';
 import { renderError } from '../ui/error-page.js';
 import { langOf } from '../ui/request-lang.js';
 
@@ -75,25 +76,43 @@ function bodyLimitOf(ctx: Context, options: InputGuardOptions): number {
   return options.isHubPath(ctx.path) ? options.maxBodyBytes : PROVIDER_BODY_LIMIT;
 }
 
+type BodyResult = Buffer | 'body_too_large' | 'unreadable_body';
+
 /** The whole body, or why not: stops reading at the limit (the rest is never buffered). */
-async function readBody(ctx: Context, limit: number): Promise<Buffer | 'body_too_large' | 'unreadable_body'> {
+async function readBody(ctx: Context, limit: number): Promise<BodyResult> {
   const declared = ctx.request.length;
   if (declared !== undefined && declared > limit) return 'body_too_large';
   const encoding = ctx.get('content-encoding').toLowerCase();
   if ((encoding && encoding !== 'identity') || !readableCharset(ctx)) return 'unreadable_body';
-  const chunks: Buffer[] = [];
-  let received = 0;
-  try {
-    for await (const chunk of ctx.req.iterator({ destroyOnReturn: false })) {
-      received += (chunk as Buffer).length;
-      if (received > limit) return 'body_too_large';
-      chunks.push(chunk as Buffer);
-    }
-  } catch {
-    return 'unreadable_body'; // the client went away or sent a broken chunked body
-  }
-  if (declared !== undefined && received !== declared) return 'unreadable_body';
-  return Buffer.concat(chunks, received);
+  const body = await readStream(ctx.req, limit);
+  if (typeof body !== 'string' && declared !== undefined && body.length !== declared) return 'unreadable_body';
+  return body;
+}
+
+/**
+ * The stream's bytes up to `limit`, read with listeners rather than an async iterator: the
+ * iterator costs a promise per chunk and per step, each one seen by every AsyncLocalStorage.
+ * Past the limit, reading stops and the stream is paused (the rest is never buffered).
+ */
+function readStream(req: IncomingMessage, limit: number): Promise<BodyResult> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const settle = (result: BodyResult): void => {
+      req.off('data', onData).off('end', onEnd).off('error', onBroken).off('close', onBroken);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received <= limit) return void chunks.push(chunk);
+      req.pause();
+      settle('body_too_large');
+    };
+    const onEnd = (): void => settle(Buffer.concat(chunks, received));
+    // The client went away or sent a broken chunked body: `close` without `end`, or an error.
+    const onBroken = (): void => settle('unreadable_body');
+    req.on('data', onData).on('end', onEnd).on('error', onBroken).on('close', onBroken);
+  });
 }
 
 /** Reads and checks a form body, then hands it on (see the header comment). */
@@ -104,6 +123,10 @@ async function checkBody(ctx: Context, options: InputGuardOptions): Promise<Refu
   const text = utf8Text(body);
   if (text === null) return { where: 'body', field: null, reason: 'invalid_utf8' };
   const hub = options.isHubPath(ctx.path);
+  if (!hub && plainlySafeParams(text)) {
+    (ctx.req as { body?: unknown }).body = body;
+    return null;
+  }
   const checked = checkParams('body', text, hub);
   if ('problem' in checked) return checked.problem;
   if (hub) ctx.request.body = hubFormBody(checked.params);
@@ -112,11 +135,14 @@ async function checkBody(ctx: Context, options: InputGuardOptions): Promise<Refu
 }
 
 function checkUrl(ctx: Context): Refusal | null {
-  const path = checkPath(ctx.path);
+  const path = plainlySafePath(ctx.path) ? null : checkPath(ctx.path);
   if (path) return path;
-  const raw = checkRawTarget('query', ctx.querystring);
+  const query = ctx.querystring;
+  if (query === '') return null;
+  const raw = checkRawTarget('query', query);
   if (raw) return raw;
-  const checked = checkParams('query', ctx.querystring);
+  if (plainlySafeParams(query)) return null;
+  const checked = checkParams('query', query);
   return 'problem' in checked ? checked.problem : null;
 }
 
