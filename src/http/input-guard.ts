@@ -67,6 +67,7 @@ function describe(problem: Refusal): string {
 
 /** A charset this guard decodes as it does (UTF-8, or ASCII, its subset); absent means UTF-8. */
 function readableCharset(ctx: Context): boolean {
+  if (ctx.req.headers['content-type'] === FORM_TYPE) return true; // no parameters, no charset
   const charset = ctx.request.charset.toLowerCase();
   return charset === '' || charset === 'utf-8' || charset === 'utf8' || charset === 'us-ascii';
 }
@@ -98,26 +99,44 @@ function readStream(req: IncomingMessage, limit: number): Promise<BodyResult> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let received = 0;
-    const settle = (result: BodyResult): void => {
-      req.off('data', onData).off('end', onEnd).off('error', onBroken).off('close', onBroken);
-      resolve(result);
+    // Methods, not named arrow functions: tsx names each of those at every call (esbuild's keepNames).
+    const on = {
+      settle(result: BodyResult): void {
+        req.off('data', on.data).off('end', on.end).off('error', on.broken).off('close', on.broken);
+        resolve(result);
+      },
+      data(chunk: Buffer): void {
+        received += chunk.length;
+        if (received <= limit) return void chunks.push(chunk);
+        req.pause();
+        on.settle('body_too_large');
+      },
+      end(): void {
+        on.settle(Buffer.concat(chunks, received));
+      },
+      // The client went away or sent a broken chunked body: `close` without `end`, or an error.
+      broken(): void {
+        on.settle('unreadable_body');
+      },
     };
-    const onData = (chunk: Buffer): void => {
-      received += chunk.length;
-      if (received <= limit) return void chunks.push(chunk);
-      req.pause();
-      settle('body_too_large');
-    };
-    const onEnd = (): void => settle(Buffer.concat(chunks, received));
-    // The client went away or sent a broken chunked body: `close` without `end`, or an error.
-    const onBroken = (): void => settle('unreadable_body');
-    req.on('data', onData).on('end', onEnd).on('error', onBroken).on('close', onBroken);
+    req.on('data', on.data).on('end', on.end).on('error', on.broken).on('close', on.broken);
   });
+}
+
+/**
+ * Whether the request has a form body, as `ctx.is(FORM_TYPE)` says (type-is: a body is announced
+ * by Transfer-Encoding or a numeric Content-Length). The plain header of nearly every form is
+ * recognised without parsing it: then there is no charset either (readableCharset).
+ */
+function hasFormBody(ctx: Context): boolean {
+  const { headers } = ctx.req;
+  if (headers['content-type'] !== FORM_TYPE) return Boolean(ctx.is(FORM_TYPE));
+  return headers['transfer-encoding'] !== undefined || !Number.isNaN(Number(headers['content-length']));
 }
 
 /** Reads and checks a form body, then hands it on (see the header comment). */
 async function checkBody(ctx: Context, options: InputGuardOptions): Promise<Refusal | null> {
-  if (!BODY_METHODS.has(ctx.method) || !ctx.is(FORM_TYPE)) return null;
+  if (!BODY_METHODS.has(ctx.method) || !hasFormBody(ctx)) return null;
   const body = await readBody(ctx, bodyLimitOf(ctx, options));
   if (typeof body === 'string') return { where: 'body', field: null, reason: body };
   const text = utf8Text(body);

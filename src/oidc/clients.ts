@@ -86,7 +86,7 @@ export function reuseBuiltClients(provider: Provider, adapter: StoreClientAdapte
   type Found = Awaited<ReturnType<Provider['Client']['find']>>;
   const built = new WeakMap<AdapterPayload, NonNullable<Found>>();
   const find = provider.Client.find.bind(provider.Client);
-  provider.Client.find = async (id: string): Promise<Found> => {
+  const findAndKeep = async (id: string): Promise<Found> => {
     const before = typeof id === 'string' && id ? await adapter.find(id) : undefined;
     const known = before && built.get(before);
     if (known) return known;
@@ -94,6 +94,12 @@ export function reuseBuiltClients(provider: Provider, adapter: StoreClientAdapte
     // Kept only if the record did not change while oidc-provider read it.
     if (before && client && (await adapter.find(id)) === before) built.set(before, client);
     return client;
+  };
+  // A client already built from a fresh cache entry is handed out without waiting on anything.
+  provider.Client.find = (id: string): Promise<Found> => {
+    const cached = typeof id === 'string' ? adapter.cached(id) : undefined;
+    const known = cached && built.get(cached);
+    return known ? Promise.resolve(known) : findAndKeep(id);
   };
 }
 
@@ -105,6 +111,12 @@ export class StoreClientAdapter implements Pick<OidcModelAdapter, 'find'> {
   private readonly cache = new Map<string, { at: number; value: AdapterPayload | undefined }>();
 
   constructor(private readonly store: PlatformStore, private readonly cacheMs: number) {}
+
+  /** The record as cached, if the cache holds a fresh one. */
+  cached(id: string): AdapterPayload | undefined {
+    const hit = this.cache.get(id);
+    return hit && Date.now() - hit.at < this.cacheMs ? hit.value : undefined;
+  }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     const hit = this.cache.get(id);
