@@ -6,7 +6,7 @@
  */
 import type Provider from 'oidc-provider';
 import type { ClientConfig } from './config.js';
-import { constantTimeEqualHex, sha256Hex } from '../shared/ids.js';
+import { sha256Matches } from '../shared/ids.js';
 import type { NewOidcClient, OidcClientRecord, PlatformStore } from '../storage/ports/index.js';
 import type { AdapterPayload, OidcModelAdapter } from '../storage/ports/oidc-adapter.js';
 import { CLIENT_TENANT, SERVED_TENANTS } from './account-access.js';
@@ -70,8 +70,14 @@ export function providerMetadata(record: OidcClientRecord): AdapterPayload {
 }
 
 export function installHashedSecretCheck(provider: Provider): void {
+  // The stored digest's bytes, decoded once per built client (clients are reused: reuseBuiltClients).
+  const digests = new WeakMap<object, { hex: string; bytes: Buffer }>();
   provider.Client.prototype.compareClientSecret = function compareHashed(this: { clientSecret?: string }, actual: string) {
-    return Promise.resolve(typeof this.clientSecret === 'string' && constantTimeEqualHex(this.clientSecret, sha256Hex(actual)));
+    const hex = this.clientSecret;
+    if (typeof hex !== 'string' || hex === '') return Promise.resolve(false);
+    let digest = digests.get(this);
+    if (digest?.hex !== hex) digests.set(this, (digest = { hex, bytes: Buffer.from(hex, 'hex') }));
+    return Promise.resolve(sha256Matches(digest.bytes, actual));
   };
 }
 
