@@ -96,6 +96,9 @@ async function readBody(ctx: Context, limit: number): Promise<BodyResult> {
  * Past the limit, reading stops and the stream is paused (the rest is never buffered).
  */
 function readStream(req: IncomingMessage, limit: number): Promise<BodyResult> {
+  // Neither `end` nor `close` would come again: answer now, as the async iterator did.
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  if (req.destroyed) return Promise.resolve('unreadable_body');
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let received = 0;
