@@ -14,11 +14,12 @@
  * Refusals are logged and audited, at most REPORTS_PER_WINDOW per window: a flood of bad
  * requests cannot flood the audit log; the next report says how many were left out.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Context, Middleware } from 'koa';
 import type { Logger } from '../shared/logger.js';
 import type { AuditStore } from '../storage/ports/index.js';
 import type { HubPathTest } from './hub-paths.js';
-import { checkParams, checkPath, checkRawTarget, hubFormBody, utf8Text, type InputProblem, type Reason } from './input-rules.js';
+import { checkParams, checkPath, checkRawTarget, hubFormBody, plainlySafeParams, plainlySafePath, utf8Text, type InputProblem, type Reason } from './input-rules.js';
 import { renderError } from '../ui/error-page.js';
 import { langOf } from '../ui/request-lang.js';
 
@@ -66,6 +67,7 @@ function describe(problem: Refusal): string {
 
 /** A charset this guard decodes as it does (UTF-8, or ASCII, its subset); absent means UTF-8. */
 function readableCharset(ctx: Context): boolean {
+  if (ctx.req.headers['content-type'] === FORM_TYPE) return true; // no parameters, no charset
   const charset = ctx.request.charset.toLowerCase();
   return charset === '' || charset === 'utf-8' || charset === 'utf8' || charset === 'us-ascii';
 }
@@ -75,35 +77,78 @@ function bodyLimitOf(ctx: Context, options: InputGuardOptions): number {
   return options.isHubPath(ctx.path) ? options.maxBodyBytes : PROVIDER_BODY_LIMIT;
 }
 
+type BodyResult = Buffer | 'body_too_large' | 'unreadable_body';
+
 /** The whole body, or why not: stops reading at the limit (the rest is never buffered). */
-async function readBody(ctx: Context, limit: number): Promise<Buffer | 'body_too_large' | 'unreadable_body'> {
+async function readBody(ctx: Context, limit: number): Promise<BodyResult> {
   const declared = ctx.request.length;
   if (declared !== undefined && declared > limit) return 'body_too_large';
   const encoding = ctx.get('content-encoding').toLowerCase();
   if ((encoding && encoding !== 'identity') || !readableCharset(ctx)) return 'unreadable_body';
-  const chunks: Buffer[] = [];
-  let received = 0;
-  try {
-    for await (const chunk of ctx.req.iterator({ destroyOnReturn: false })) {
-      received += (chunk as Buffer).length;
-      if (received > limit) return 'body_too_large';
-      chunks.push(chunk as Buffer);
-    }
-  } catch {
-    return 'unreadable_body'; // the client went away or sent a broken chunked body
-  }
-  if (declared !== undefined && received !== declared) return 'unreadable_body';
-  return Buffer.concat(chunks, received);
+  const body = await readStream(ctx.req, limit);
+  if (typeof body !== 'string' && declared !== undefined && body.length !== declared) return 'unreadable_body';
+  return body;
+}
+
+/**
+ * The stream's bytes up to `limit`, read with listeners rather than an async iterator: the
+ * iterator costs a promise per chunk and per step, each one seen by every AsyncLocalStorage.
+ * Past the limit, reading stops and the stream is paused (the rest is never buffered).
+ */
+function readStream(req: IncomingMessage, limit: number): Promise<BodyResult> {
+  // Neither `end` nor `close` would come again: answer now, as the async iterator did.
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  if (req.destroyed) return Promise.resolve('unreadable_body');
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    // Methods, not named arrow functions: tsx names each of those at every call (esbuild's keepNames).
+    const on = {
+      settle(result: BodyResult): void {
+        req.off('data', on.data).off('end', on.end).off('error', on.broken).off('close', on.broken);
+        resolve(result);
+      },
+      data(chunk: Buffer): void {
+        received += chunk.length;
+        if (received <= limit) return void chunks.push(chunk);
+        req.pause();
+        on.settle('body_too_large');
+      },
+      end(): void {
+        on.settle(Buffer.concat(chunks, received));
+      },
+      // The client went away or sent a broken chunked body: `close` without `end`, or an error.
+      broken(): void {
+        on.settle('unreadable_body');
+      },
+    };
+    req.on('data', on.data).on('end', on.end).on('error', on.broken).on('close', on.broken);
+  });
+}
+
+/**
+ * Whether the request has a form body, as `ctx.is(FORM_TYPE)` says (type-is: a body is announced
+ * by Transfer-Encoding or a numeric Content-Length). The plain header of nearly every form is
+ * recognised without parsing it: then there is no charset either (readableCharset).
+ */
+function hasFormBody(ctx: Context): boolean {
+  const { headers } = ctx.req;
+  if (headers['content-type'] !== FORM_TYPE) return Boolean(ctx.is(FORM_TYPE));
+  return headers['transfer-encoding'] !== undefined || !Number.isNaN(Number(headers['content-length']));
 }
 
 /** Reads and checks a form body, then hands it on (see the header comment). */
 async function checkBody(ctx: Context, options: InputGuardOptions): Promise<Refusal | null> {
-  if (!BODY_METHODS.has(ctx.method) || !ctx.is(FORM_TYPE)) return null;
+  if (!BODY_METHODS.has(ctx.method) || !hasFormBody(ctx)) return null;
   const body = await readBody(ctx, bodyLimitOf(ctx, options));
   if (typeof body === 'string') return { where: 'body', field: null, reason: body };
   const text = utf8Text(body);
   if (text === null) return { where: 'body', field: null, reason: 'invalid_utf8' };
   const hub = options.isHubPath(ctx.path);
+  if (!hub && plainlySafeParams(text)) {
+    (ctx.req as { body?: unknown }).body = body;
+    return null;
+  }
   const checked = checkParams('body', text, hub);
   if ('problem' in checked) return checked.problem;
   if (hub) ctx.request.body = hubFormBody(checked.params);
@@ -112,11 +157,14 @@ async function checkBody(ctx: Context, options: InputGuardOptions): Promise<Refu
 }
 
 function checkUrl(ctx: Context): Refusal | null {
-  const path = checkPath(ctx.path);
+  const path = plainlySafePath(ctx.path) ? null : checkPath(ctx.path);
   if (path) return path;
-  const raw = checkRawTarget('query', ctx.querystring);
+  const query = ctx.querystring;
+  if (query === '') return null;
+  const raw = checkRawTarget('query', query);
   if (raw) return raw;
-  const checked = checkParams('query', ctx.querystring);
+  if (plainlySafeParams(query)) return null;
+  const checked = checkParams('query', query);
   return 'problem' in checked ? checked.problem : null;
 }
 

@@ -158,6 +158,52 @@ export function checkParams(where: Where, raw: string, hubForm = false): { param
   return { params };
 }
 
+const isHexCode = (code: number): boolean => (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);
+
+/**
+ * Whether `raw` is plainly safe, so that checkParams(where, raw) (hubForm false) accepts it:
+ * printable ASCII (or a space) and only escapes of printable ASCII bytes (%20 to %7E), so every
+ * decoded component is printable ASCII too, with at most MAX_PARAMS parameters and names and
+ * values within their caps before decoding (decoding only shortens them). One pass without
+ * decoding or allocating: nearly every request's query string and oidc-provider's form bodies
+ * (the token endpoint's above all) are decided here. False means "not decided": the full check runs.
+ */
+export function plainlySafeParams(raw: string): boolean {
+  let params = 0;
+  let start = 0; // of the current pair
+  let eq = -1; // of its first `=`
+  for (let i = 0; i <= raw.length; i += 1) {
+    const code = i < raw.length ? raw.charCodeAt(i) : 0x26;
+    if (code === 0x26) {
+      if (i > start) {
+        params += 1;
+        const nameEnd = eq === -1 ? i : eq;
+        if (params > MAX_PARAMS || nameEnd - start > MAX_NAME_LENGTH || (eq !== -1 && i - eq - 1 > MAX_VALUE_LENGTH)) return false;
+      }
+      start = i + 1;
+      eq = -1;
+    } else if (code === 0x3d) {
+      if (eq === -1) eq = i;
+    } else if (code === 0x25) {
+      const high = raw.charCodeAt(i + 1);
+      const low = raw.charCodeAt(i + 2);
+      // %20 to %7E: a printable byte once decoded (a `%` followed by anything else goes to the full check).
+      if (high < 0x32 || high > 0x37 || !isHexCode(low) || (high === 0x37 && (low === 0x46 || low === 0x66))) return false;
+      i += 2;
+    } else if (code < 0x20 || code > 0x7e) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Whether checkPath(path) accepts `path` without decoding it: unreserved characters and `/` only. */
+export function plainlySafePath(path: string): boolean {
+  return path.length <= MAX_PATH_LENGTH && PLAIN_PATH.test(path);
+}
+
+const PLAIN_PATH = /^[A-Za-z0-9\-._~/]*$/;
+
 /** The request target's raw text: printable ASCII only (browsers percent-encode the rest). */
 export function checkRawTarget(where: Where, raw: string): InputProblem | null {
   return /^[\x21-\x7e]*$/.test(raw) ? null : { where, field: null, reason: 'raw_non_ascii' };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Context, Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import { unredactedTwin, type Logger } from '../shared/logger.js';
 import { NO_METRICS, type HubMetrics } from '../shared/metrics.js';
 import { runInRequestScope } from '../shared/request-scope.js';
@@ -22,20 +22,21 @@ function routeOf(ctx: Context): string {
 export function requestContext(log: Logger, metrics: HubMetrics = NO_METRICS): Middleware {
   // The request line holds only the id, method, path, status and time: nothing to redact.
   const requestLog = unredactedTwin(log);
-  return async (ctx, next) => {
+  // Made once, run with the request's arguments: no closure or extra promise per request.
+  const timed = async (ctx: Context, next: Next, started: bigint): Promise<void> => {
+    try {
+      await next();
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      metrics.httpRequest(routeOf(ctx), ctx.method, ctx.status, ms / 1000);
+      requestLog.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+    }
+  };
+  return (ctx, next) => {
     const incoming = ctx.get('x-request-id');
     const requestId = VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
-    const started = process.hrtime.bigint();
-    await runInRequestScope({ requestId, tenant: null }, async () => {
-      try {
-        await next();
-      } finally {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        metrics.httpRequest(routeOf(ctx), ctx.method, ctx.status, ms / 1000);
-        requestLog.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
-      }
-    });
+    return runInRequestScope({ requestId, tenant: null }, timed, ctx, next, process.hrtime.bigint());
   };
 }

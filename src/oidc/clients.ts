@@ -6,7 +6,7 @@
  */
 import type Provider from 'oidc-provider';
 import type { ClientConfig } from './config.js';
-import { constantTimeEqualHex, sha256Hex } from '../shared/ids.js';
+import { sha256Matches } from '../shared/ids.js';
 import type { NewOidcClient, OidcClientRecord, PlatformStore } from '../storage/ports/index.js';
 import type { AdapterPayload, OidcModelAdapter } from '../storage/ports/oidc-adapter.js';
 import { CLIENT_TENANT, SERVED_TENANTS } from './account-access.js';
@@ -70,8 +70,14 @@ export function providerMetadata(record: OidcClientRecord): AdapterPayload {
 }
 
 export function installHashedSecretCheck(provider: Provider): void {
+  // The stored digest's bytes, decoded once per built client (clients are reused: reuseBuiltClients).
+  const digests = new WeakMap<object, { hex: string; bytes: Buffer }>();
   provider.Client.prototype.compareClientSecret = function compareHashed(this: { clientSecret?: string }, actual: string) {
-    return Promise.resolve(typeof this.clientSecret === 'string' && constantTimeEqualHex(this.clientSecret, sha256Hex(actual)));
+    const hex = this.clientSecret;
+    if (typeof hex !== 'string' || hex === '') return Promise.resolve(false);
+    let digest = digests.get(this);
+    if (digest?.hex !== hex) digests.set(this, (digest = { hex, bytes: Buffer.from(hex, 'hex') }));
+    return Promise.resolve(sha256Matches(digest.bytes, actual));
   };
 }
 
@@ -86,7 +92,7 @@ export function reuseBuiltClients(provider: Provider, adapter: StoreClientAdapte
   type Found = Awaited<ReturnType<Provider['Client']['find']>>;
   const built = new WeakMap<AdapterPayload, NonNullable<Found>>();
   const find = provider.Client.find.bind(provider.Client);
-  provider.Client.find = async (id: string): Promise<Found> => {
+  const findAndKeep = async (id: string): Promise<Found> => {
     const before = typeof id === 'string' && id ? await adapter.find(id) : undefined;
     const known = before && built.get(before);
     if (known) return known;
@@ -94,6 +100,12 @@ export function reuseBuiltClients(provider: Provider, adapter: StoreClientAdapte
     // Kept only if the record did not change while oidc-provider read it.
     if (before && client && (await adapter.find(id)) === before) built.set(before, client);
     return client;
+  };
+  // A client already built from a fresh cache entry is handed out without waiting on anything.
+  provider.Client.find = (id: string): Promise<Found> => {
+    const cached = typeof id === 'string' ? adapter.cached(id) : undefined;
+    const known = cached && built.get(cached);
+    return known ? Promise.resolve(known) : findAndKeep(id);
   };
 }
 
@@ -105,6 +117,12 @@ export class StoreClientAdapter implements Pick<OidcModelAdapter, 'find'> {
   private readonly cache = new Map<string, { at: number; value: AdapterPayload | undefined }>();
 
   constructor(private readonly store: PlatformStore, private readonly cacheMs: number) {}
+
+  /** The record as cached, if the cache holds a fresh one. */
+  cached(id: string): AdapterPayload | undefined {
+    const hit = this.cache.get(id);
+    return hit && Date.now() - hit.at < this.cacheMs ? hit.value : undefined;
+  }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     const hit = this.cache.get(id);

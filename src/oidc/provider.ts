@@ -124,7 +124,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     interactions: { policy: signInPolicy(store), url: (_ctx, interaction) => stepsPathOf(interaction.uid) },
     acrValues: ACR_VALUES,
     // Admin tokens carry the sign-in's acr: the admin API requires two factors.
-    extraTokenClaims: (ctx, token) => orUnavailable(async () => adminTokenClaims(token as never, ctx.oidc.entities as never)),
+    // Read from the request's own entities (no store): nothing to wait for on the token endpoint.
+    extraTokenClaims: (ctx, token) => adminTokenClaims(token as never, ctx.oidc.entities as never),
     // The RP names the upstream IdP (Keycloak's kc_idp_hint, here idp_hint): the login page is skipped.
     extraParams: ['idp_hint'],
     // With a token (code, refresh, access), the account must still be allowed to use it, and the

@@ -24,8 +24,8 @@ export const newSecret = (): string => randomBytes(32).toString('base64url');
 /** SHA-256 is enough for high-entropy machine secrets; human passwords use argon2id instead. */
 export const sha256Hex = (value: string): string => hash('sha256', value, 'hex');
 
-export function constantTimeEqualHex(aHex: string, bHex: string): boolean {
-  const a = Buffer.from(aHex, 'hex');
-  const b = Buffer.from(bHex, 'hex');
-  return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
+/** Whether `value` hashes to `expected` (a SHA-256 digest), in constant time. */
+export function sha256Matches(expected: Buffer, value: string): boolean {
+  const actual = hash('sha256', value, 'buffer') as unknown as Buffer;
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
 }

@@ -13,9 +13,9 @@ export interface RequestScope {
 
 const scopes = new AsyncLocalStorage<RequestScope>();
 
-/** Runs `fn` (the rest of the request) inside its scope. */
-export function runInRequestScope<T>(scope: RequestScope, fn: () => T): T {
-  return scopes.run(scope, fn);
+/** Runs `fn(...args)` (the rest of the request) inside its scope. */
+export function runInRequestScope<T, A extends unknown[]>(scope: RequestScope, fn: (...args: A) => T, ...args: A): T {
+  return scopes.run(scope, fn, ...args);
 }
 
 export function currentRequestScope(): RequestScope | undefined {

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import Koa from 'koa';
 import { pino } from 'pino';
 import { inputGuard } from '../../src/http/input-guard.js';
-import { checkParams, checkPath, decodeComponent, hubFormBody, MAX_PARAMS, MAX_VALUE_LENGTH } from '../../src/http/input-rules.js';
+import { checkParams, checkPath, decodeComponent, hubFormBody, MAX_NAME_LENGTH, MAX_PARAMS, MAX_VALUE_LENGTH, plainlySafeParams, plainlySafePath } from '../../src/http/input-rules.js';
 import type { NewAuditEvent } from '../../src/storage/ports/index.js';
 
 describe('input rules', () => {
@@ -53,6 +53,38 @@ describe('input rules', () => {
     expect(checkPath('/interaction/%00/login')).to.include({ reason: 'control_character' });
     expect(checkPath('/interaction/%C3%28')).to.include({ reason: 'invalid_utf8' });
     expect(checkPath('/caf\u00e9')).to.include({ reason: 'raw_non_ascii' });
+  });
+
+  // The fast paths decide only what the full check accepts; anything else is left to it.
+  it('fast path: whatever plainlySafeParams lets through, checkParams accepts', () => {
+    const piece = fc.oneof(
+      fc.constantFrom('&', '=', '+', '%', '%2', '%20', '%41', '%7e', '%7E', '%7F', '%7f', '%1F', '%00', '%C3%A9', '%FF', '%zz', ' ', '\u0000', '\u0085', 'é', '\uD800'),
+      fc.string({ maxLength: 6 }),
+      fc.constantFrom('a'.repeat(MAX_NAME_LENGTH), `${'b'.repeat(MAX_NAME_LENGTH - 2)}%41%41`, 'c'.repeat(MAX_VALUE_LENGTH - 1)),
+    );
+    const raw = fc.array(piece, { maxLength: 30 }).map((pieces) => pieces.join(''));
+    const many = fc.integer({ min: MAX_PARAMS - 2, max: MAX_PARAMS + 2 }).map((n) => Array.from({ length: n }, (_, i) => `p${i}=1`).join('&'));
+    let fast = 0;
+    fc.assert(fc.property(fc.oneof(raw, many), (text) => {
+      if (!plainlySafeParams(text)) return;
+      fast += 1;
+      expect(checkParams('query', text), text).to.have.property('params');
+      expect(checkParams('body', text), text).to.have.property('params');
+    }), { seed: 19, numRuns: 3000 });
+    expect(fast).to.be.greaterThan(300); // the property is not vacuous
+    expect(plainlySafeParams('grant_type=client_credentials&scope=a+b&resource=https%3A%2F%2Fapi.example%2F')).to.equal(true);
+    expect(plainlySafeParams(`${'a'.repeat(MAX_NAME_LENGTH + 1)}=1`)).to.equal(false);
+    expect(plainlySafeParams(`s=${'a'.repeat(MAX_VALUE_LENGTH + 1)}`)).to.equal(false);
+  });
+
+  it('fast path: whatever plainlySafePath lets through, checkPath accepts', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 40 }), (text) => {
+      const path = `/${text}`;
+      if (plainlySafePath(path)) expect(checkPath(path), path).to.equal(null);
+    }), { seed: 19, numRuns: 2000 });
+    expect(plainlySafePath('/token')).to.equal(true);
+    expect(plainlySafePath('/a%00')).to.equal(false);
+    expect(plainlySafePath(`/${'a'.repeat(2048)}`)).to.equal(false);
   });
 
   it('normalises the hub form values to NFC, but not passwords; keeps repeated names as arrays', () => {
