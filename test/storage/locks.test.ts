@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { ServiceUnavailable } from '../../src/shared/errors.js';
 import { FileLockService } from '../../src/storage/file/lock.js';
 import { createRedis, waitForRedis } from '../../src/storage/redis/client.js';
 import { RedisLockService } from '../../src/storage/redis/lock.js';
 import { lockServiceConformance } from '../../testing/conformance/locks.js';
-import { randomPrefix, testRedisUrl } from '../../testing/harness/redis.js';
+import { randomPrefix, spawnRedis, testRedisUrl } from '../../testing/harness/redis.js';
 
 lockServiceConformance('files', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hub-locks-'));
@@ -31,5 +32,19 @@ describe('file locks', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('Redis locks when Redis is down', () => {
+  it('refuse to take a lock with ServiceUnavailable, naming the lock store, not a raw Redis error', async () => {
+    const server = await spawnRedis();
+    const redis = createRedis(server.url, randomPrefix());
+    redis.on('error', () => {});
+    await waitForRedis(redis);
+    await server.stop();
+    const err = await new RedisLockService(redis).acquire('import:lille:AC-LILLE', 5_000).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ServiceUnavailable);
+    expect((err as Error).message).to.equal('lock store (Redis) is unavailable');
+    redis.disconnect();
   });
 });

@@ -5,6 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Lease, LockService } from '../ports/locks.js';
 import type { RedisClient } from './client.js';
+import { guarded as guardedAs } from './unavailable.js';
+
+/** Redis away: taking or releasing a lock fails as ServiceUnavailable, as every other Redis use does. */
+const guarded = <T>(op: () => Promise<T>): Promise<T> => guardedAs('lock store (Redis)', op);
 
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
@@ -15,7 +19,7 @@ export class RedisLockService implements LockService {
   async acquire(name: string, ttlMs: number): Promise<Lease | null> {
     const key = `lock:${name}`;
     const token = randomBytes(16).toString('hex');
-    if ((await this.redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') return null;
+    if ((await guarded(() => this.redis.set(key, token, 'PX', ttlMs, 'NX'))) !== 'OK') return null;
     let held = true;
     const renewal = setInterval(() => {
       this.redis.eval(RENEW, 1, key, token, String(ttlMs)).then(
@@ -29,7 +33,7 @@ export class RedisLockService implements LockService {
       release: async () => {
         clearInterval(renewal);
         held = false;
-        await this.redis.eval(RELEASE, 1, key, token);
+        await guarded(() => this.redis.eval(RELEASE, 1, key, token));
       },
     };
   }
