@@ -10,18 +10,12 @@ import { copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as oidc from 'openid-client';
-import { pino } from 'pino';
-import { buildHub } from '../../src/wiring/hub.js';
-import { PROJECT_ROOT } from '../../src/config/load.js';
-import { configSchema } from '../../src/config/schema.js';
-import { listen } from '../../src/http/server.js';
 import { freePort } from '../../testing/net.js';
 import type { Account } from '../../src/storage/ports/index.js';
 import { Browser } from '../../testing/harness/browser.js';
 import { REDIRECT, testClients, testResources } from '../../testing/harness/fixtures.js';
-import { startTestHub, testKeysDir, type TestHub } from '../../testing/harness/hub.js';
+import { startTestHub, type TestHub } from '../../testing/harness/hub.js';
 import { makeKeyPair, preparePysaml2Idp, type KeyFiles, type Pysaml2Idp } from '../../testing/harness/pysaml2.js';
-import { randomPrefix, testRedisUrl } from '../../testing/harness/redis.js';
 import { discover, exchange, startAuthorization } from '../../testing/harness/rp.js';
 import { OID, openLoginPage, postToAcs, tenantsWith, toIdpForm } from './helpers.js';
 
@@ -29,34 +23,14 @@ const EDUCONNECT = /\/federation\/start\/educonnect\?/;
 const NOTICE_FR = 'ÉduConnect est momentanément indisponible. Réessayez dans quelques minutes.';
 const DISABLED_BUTTON = /<button type="button" class="[^"]*federation-choice[^"]*" disabled[^>]*>Élève ou parent — ÉduConnect<\/button>/;
 
-/** A test hub (as testing/harness/hub.ts) whose log lines are kept. */
-async function startLoggedHub(federation: Record<string, unknown>): Promise<TestHub & { lines: Array<{ level: number; msg: string; connector?: string }> }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'hub-test-'));
-  const redisUrl = await testRedisUrl();
-  const config = configSchema.parse({
-    issuer: `http://127.0.0.1:${port}`,
-    http: { port, host: '127.0.0.1' },
-    database: { url: `sqlite:${join(dir, 'hub.sqlite')}` },
-    redis: { url: redisUrl, keyPrefix: randomPrefix() },
-    keys: { dir: await testKeysDir() },
-    tenants: { dir: join(PROJECT_ROOT, 'tenants') },
-    log: { level: 'info' },
-    clients: testClients(),
-    oidc: { resources: testResources },
-    federation,
-  });
-  const lines: Array<{ level: number; msg: string; connector?: string }> = [];
-  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
-  const hub = await buildHub(config, log);
-  const running = await listen(hub, '127.0.0.1', port);
-  return {
-    url: `http://127.0.0.1:${port}`, metricsUrl: null, hub, config, lines,
-    stop: async () => {
-      await running.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+type LogLine = { level: number; msg: string; connector?: string };
+
+/** A test hub whose log lines are kept. */
+async function startLoggedHub(federation: Record<string, unknown>): Promise<TestHub & { lines: LogLine[] }> {
+  const lines: LogLine[] = [];
+  const logDestination = { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) };
+  const hub = await startTestHub({ config: { log: { level: 'info' }, clients: testClients(), oidc: { resources: testResources }, federation }, logDestination });
+  return { ...hub, lines };
 }
 
 const saml = (metadataFile: string, keys: { signing: KeyFiles; encryption: KeyFiles }) => ({ idpMetadata: { file: metadataFile }, ...keys });
