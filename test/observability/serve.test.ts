@@ -24,7 +24,8 @@ describe('hub serve with the metrics listener (child process)', function () {
       expect(scraped.status).to.equal(200);
       expect(await scraped.text()).to.match(/^hub_dependency_up\{dependency="database"\} 1$/m);
       expect((await fetch(`${hub.url}/metrics`)).status).to.equal(404);
-      expect(hub.logLines().some((l) => l.msg === `metrics on ${metricsUrl}`)).to.equal(true);
+      // Log lines reach the pipe on their own schedule: the port may answer before its line is read.
+      await hub.waitForLog((l) => l.msg === `metrics on ${metricsUrl}`, 10_000);
     } finally {
       const stopped = await hub.stop();
       expect(stopped.code, stopped.rawStderr).to.equal(0);

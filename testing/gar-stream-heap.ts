@@ -1,10 +1,12 @@
 /**
  * Streams a GAR tenant's records twice in a process of its own (the first pass warms up code
  * and SQLite's page cache) and prints, as one JSON line, what the second pass read and how much
- * the process's RSS grew meanwhile: a measurement a test process, with everything else it has
- * loaded and freed, cannot make.
+ * the live heap grew meanwhile: a measurement a test process, with everything else it has
+ * loaded and freed, cannot make. The heap is measured after a full collection every few thousand
+ * records, not as RSS: how much garbage V8 lets pile up before collecting depends on the
+ * runtime and the machine's memory (Node 24 on a large machine grew RSS by 37 MB while streaming).
  *
- *   node --import tsx testing/gar-stream-rss.ts <sqlite file> <tenant id>
+ *   node --expose-gc --import tsx testing/gar-stream-heap.ts <sqlite file> <tenant id>
  */
 import { garGroups, garPupils, garStaff } from '../src/gar/records.js';
 import type { TenantGar } from '../src/identity/gar.js';
@@ -15,6 +17,15 @@ const gar: TenantGar = { settings: { projectId: 'ENT-HDF', structures: 'all', id
 const store = await openSqlStore(`sqlite:${file}`);
 const source = store.forTenant(tenantId).garExport;
 
+const collect = globalThis.gc!;
+const SAMPLE_EVERY = 5_000;
+let peak = 0;
+
+function liveHeap(): number {
+  collect();
+  return process.memoryUsage().heapUsed;
+}
+
 async function exportAll(): Promise<{ people: number; groups: number; bytes: number }> {
   let people = 0;
   let groups = 0;
@@ -23,6 +34,7 @@ async function exportAll(): Promise<{ people: number; groups: number; bytes: num
     for await (const record of stream) {
       people += 1;
       bytes += JSON.stringify(record).length;
+      if (people % SAMPLE_EVERY === 0) peak = Math.max(peak, liveHeap());
     }
   }
   for await (const record of garGroups(source, gar)) {
@@ -33,11 +45,9 @@ async function exportAll(): Promise<{ people: number; groups: number; bytes: num
 }
 
 await exportAll();
-const baseline = process.memoryUsage().rss;
-let peak = baseline;
-const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 10);
+const baseline = liveHeap();
+peak = baseline;
 const counts = await exportAll();
-clearInterval(sampler);
-peak = Math.max(peak, process.memoryUsage().rss);
+peak = Math.max(peak, liveHeap());
 await store.close();
 process.stdout.write(`${JSON.stringify({ ...counts, grownMb: (peak - baseline) / 1e6 })}\n`);
