@@ -7,6 +7,7 @@
  * page; axe on each kind of page.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { generate } from 'otplib';
 import { grantRole } from '../../src/admin/grants.js';
@@ -193,7 +194,7 @@ describe('browser: the admin console', function () {
     expect(pdf.text).to.not.include(classmates[4]!.login);
   });
 
-  it('filters the audit log by type and exports the same filter as CSV', async () => {
+  it('filters the audit log by type and exports the same filter as CSV and as JSON lines', async () => {
     const page = await signedIn();
     await page.goto(`${hub.url}/admin/t/lille/audit`);
     await visit(page, 'admin-audit', 'admin-audit');
@@ -214,6 +215,11 @@ describe('browser: the admin console', function () {
     const blocked = rows.find((r) => r[1] === 'account.blocked')!;
     expect(blocked[3]).to.equal(pupil.id);
     expect(JSON.parse(blocked[7]!)).to.include({ by: 'admin' });
+
+    const jsonl = await downloadFrom(page, page.locator('a[href*="/audit.jsonl"]'));
+    const events = readFileSync(jsonl.path, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as { type: string; accountId: string | null });
+    expect(events.map((e) => e.type).sort()).to.deep.equal(csvTypes.slice().sort());
+    expect(events.find((e) => e.type === 'account.blocked')).to.include({ accountId: pupil.id });
 
     // One type exactly: none of the others.
     await page.goto(`${hub.url}/admin/t/lille/audit?type=account.blocked`);

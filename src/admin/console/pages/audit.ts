@@ -1,4 +1,4 @@
-/** The console's audit log: filters (who, what, which account, dates), pages, and the CSV export of the same filters. */
+/** The console's audit log: filters (who, what, which account, dates), pages, and the CSV and JSON-lines exports of the same filters. */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { html, type SafeHtml } from '../../../ui/html.js';
@@ -30,23 +30,25 @@ const auditPage: ConsolePageHandler = async (r) => {
   const base = `${tenantBase(r.tenant!.id)}/audit`;
   const after = typeof ctx.query.after === 'string' ? { after: ctx.query.after } : {};
   const page = await r.json<{ items: EventView[]; next: string | null }>('searchAudit', { query: { ...filters, ...after } });
-  const csv = `${base}.csv?${new URLSearchParams({ ...filters, lang })}`;
+  const exported = (format: 'csv' | 'jsonl') => `${base}.${format}?${new URLSearchParams({ ...filters, lang })}`;
   const next = page.next && `${base}?${new URLSearchParams({ ...filters, after: page.next, lang })}`;
   const when = (iso: string) => new Date(iso).toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: 'Europe/Paris' });
   r.render({
     title: tx(lang, 'audit'), section: 'audit', body: html`<p>${tx(lang, 'auditIntro')}</p>${filterForm(lang, base, filters)}
-      <p><a class="button button--secondary" href="${csv}" download>${tx(lang, 'exportCsv')}</a></p>
+      <p><a class="button button--secondary" href="${exported('csv')}" download>${tx(lang, 'exportCsv')}</a>
+        <a class="button button--secondary" href="${exported('jsonl')}" download>${tx(lang, 'exportJsonLines')}</a></p>
       <section class="panel"><div class="table-wrap" tabindex="0" role="region" aria-label="${tx(lang, 'audit')}"><table><thead><tr><th scope="col">${tx(lang, 'when')}</th><th scope="col">${tx(lang, 'what')}</th><th scope="col">${tx(lang, 'who')}</th><th scope="col">${tx(lang, 'accounts')}</th><th scope="col">${tx(lang, 'detail')}</th></tr></thead>
         <tbody>${page.items.map((e) => html`<tr><td>${when(e.at)}</td><td>${e.type}</td><td>${whoOf(e.details)}</td><td>${e.accountId ? html`<a href="${tenantBase(r.tenant!.id)}/accounts/${encodeURIComponent(e.accountId)}">${e.accountId}</a>` : ''}</td><td><code>${JSON.stringify(e.details)}</code></td></tr>`)}</tbody></table></div>
       ${next && html`<p><a href="${next}">${tx(lang, 'nextPage')}</a></p>`}</section>`,
   });
 };
 
-const csvPage: ConsolePageHandler = async (r) => {
-  download(r.ctx, await r.call('exportAudit', { query: filtersOf(r.ctx) }));
+const exportPage = (operation: 'exportAudit' | 'exportAuditJsonl'): ConsolePageHandler => async (r) => {
+  download(r.ctx, await r.call(operation, { query: filtersOf(r.ctx) }));
 };
 
 export function auditPages(router: Router, page: (handler: ConsolePageHandler) => (ctx: Context) => Promise<void>): void {
   router.get('/t/:tenant/audit', page(auditPage));
-  router.get('/t/:tenant/audit.csv', page(csvPage));
+  router.get('/t/:tenant/audit.csv', page(exportPage('exportAudit')));
+  router.get('/t/:tenant/audit.jsonl', page(exportPage('exportAuditJsonl')));
 }
