@@ -33,6 +33,8 @@ export interface KeyKind {
   generate(): Promise<KeyMaterial[]>;
   /** The longest a signed thing stays valid, in seconds: a replaced key verifies that long. */
   lifetimeSeconds: number;
+  /** The sentence a rotation is refused with, for keys kept for good; absent when they rotate. */
+  neverRotated?: string;
 }
 
 /** A key in the store, with its state now; the private part is opened only by `live`. */
@@ -54,10 +56,18 @@ export class RotationPending extends HubError {
   }
 }
 
+/** A rotation refused because keys of this use are kept for good. */
+export class RotationRefused extends HubError {
+  constructor(reason: string) {
+    super('key_rotation_refused', reason, { expose: true });
+  }
+}
+
 /** An import refused: the store already has other keys of that use. */
 export class KeyImportRefused extends HubError {
-  constructor(use: SigningKeyUse) {
-    super('key_import_refused', `the store already holds other ${use} keys: an import only fills a store without keys of that use (rotate instead)`, { expose: true });
+  constructor(kind: KeyKind) {
+    const instead = kind.neverRotated ? 'the stored one stays' : 'rotate instead';
+    super('key_import_refused', `the store already holds other ${kind.use} keys: an import only fills a store without keys of that use (${instead})`, { expose: true });
   }
 }
 
@@ -98,6 +108,7 @@ export class SigningKeyRing {
    * added one meanwhile (the store's unique chain refuses the second).
    */
   async rotate(kind: KeyKind, publishDelaySeconds: number): Promise<DescribedKey[]> {
+    if (kind.neverRotated) throw new RotationRefused(kind.neverRotated);
     await this.refuseIfPending(kind.use);
     const now = this.clock();
     const records = await this.store.list(kind.use);
@@ -129,7 +140,7 @@ export class SigningKeyRing {
     const existing = await this.store.list(kind.use);
     const known = new Set(existing.map((k) => k.kid));
     if (adopted.every((a) => known.has(a.material.kid))) return [];
-    if (existing.length) throw new KeyImportRefused(kind.use);
+    if (existing.length) throw new KeyImportRefused(kind);
     const now = this.clock();
     const keys: NewSigningKey[] = [];
     const algs = [...new Set(adopted.map((a) => a.material.alg))];
@@ -153,7 +164,7 @@ export class SigningKeyRing {
   }
 
   /**
-   * At a node's start: a use without keys gets the ones `fromFiles` finds, else a generated set
+   * At a node's start: a use without keys gets the ones `fromFiles` finds (files or configuration), else a generated set
    * (logged). Two nodes starting together add one set: the loser of the race reads the winner's.
    */
   async ensure(kind: KeyKind, fromFiles: () => Promise<AdoptedKey[]>, publishDelaySeconds: number, log: Logger): Promise<void> {
@@ -162,16 +173,16 @@ export class SigningKeyRing {
     try {
       if (adopted.length) {
         const kids = await this.adopt(kind, adopted, publishDelaySeconds);
-        log.info({ use: kind.use, kids }, 'signing keys imported into the store from the keys folder');
+        log.info({ use: kind.use, kids }, 'keys imported into the store from the keys folder or the configuration');
       } else {
         const material = await kind.generate();
         const now = this.clock();
         await this.store.add(material.map((m) => this.newKey(kind.use, m, null, now, now)), []);
-        log.warn({ use: kind.use, kids: material.map((m) => m.kid) }, 'no signing keys in the store: generated a new key set');
+        log.warn({ use: kind.use, kids: material.map((m) => m.kid) }, 'no keys of this use in the store: generated a new key set');
       }
     } catch (error) {
       if (!(error instanceof Conflict) && !(error instanceof KeyImportRefused)) throw error;
-      log.info({ use: kind.use }, 'signing keys added meanwhile by another node: using them');
+      log.info({ use: kind.use }, 'keys added meanwhile by another node: using them');
     }
   }
 

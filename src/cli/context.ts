@@ -32,7 +32,7 @@ export const EXIT = {
   completedWithErrors: 5,
   /** The import quarantined (nearly) everything: the run failed and changed nothing. */
   tooManyQuarantined: 6,
-  /** Another refusal: no previous run for a delta, a wrong mapping; a pending key rotation, a key import over other keys. */
+  /** Another refusal: no previous run for a delta, a wrong mapping; a pending key rotation, a key that never rotates, a key import over other keys. */
   refused: 7,
 } as const;
 
@@ -49,6 +49,7 @@ const EXIT_BY_ERROR_CODE: Readonly<Record<string, number>> = {
   gar_delivery_not_configured: EXIT.usage,
   key_rotation_pending: EXIT.refused,
   key_import_refused: EXIT.refused,
+  key_rotation_refused: EXIT.refused,
 };
 
 export function exitCodeOf(err: unknown): number {

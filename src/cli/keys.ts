@@ -1,12 +1,12 @@
 /**
  * `hub keys list|rotate|retire|import`: the signing keys of the OIDC issuer and the SAML IdP,
- * kept in the store (src/auth/signing-keys.ts). Every running node picks a change up within
- * `keys.refreshSeconds`, without a restart.
+ * the cookie keys and the SAML pairwise salt, kept in the store (src/auth/signing-keys.ts).
+ * Every running node picks a change up within `keys.refreshSeconds`, without a restart.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { RotationPending, type DescribedKey } from '../auth/signing-keys.js';
 import type { SigningKeyUse } from '../storage/ports/index.js';
-import { importKeyFiles, keyKind, keyUses, signingKeyRing } from '../wiring/signing-keys.js';
+import { importKeyFiles, keyKind, rotatedKeyUses, signingKeyRing } from '../wiring/signing-keys.js';
 import { printJsonOr, UsageError, withStore } from './context.js';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
@@ -31,10 +31,11 @@ const line = (r: ReturnType<typeof row>): string => [r.use, r.alg, r.state, r.ki
 
 const KEYS_EXIT_CODES = `
 Exit codes: 0 done; 1 failed; 2 usage error; 7 refused (rotate: a next key of that use is
-already published, nothing created for it; import: the store holds other keys of that use).`;
+already published, nothing created for it, or --use pairwise: the pairwise salt is never
+rotated; import: the store holds other keys of that use).`;
 
 export function registerKeyCommands(program: Command): void {
-  const keys = program.command('keys').description('signing keys of the OIDC issuer and the SAML IdP, kept in the store').addHelpText('after', KEYS_EXIT_CODES);
+  const keys = program.command('keys').description('signing keys of the OIDC issuer and the SAML IdP, cookie keys and the pairwise salt, kept in the store').addHelpText('after', KEYS_EXIT_CODES);
   keys
     .command('list')
     .description('list the keys and their state: next (published), active (signs), previous (verifies), retired')
@@ -48,11 +49,11 @@ export function registerKeyCommands(program: Command): void {
   keys
     .command('rotate')
     .description('add the next key(s): published now, signing after the publish delay; the replaced keys verify until what they signed expired')
-    .addOption(new Option('--use <use>', 'which keys').choices(['oidc', 'saml', 'all']).default('all'))
+    .addOption(new Option('--use <use>', 'which keys (all: every kind that rotates; the pairwise salt never does)').choices(['oidc', 'saml', 'cookie', 'pairwise', 'all']).default('all'))
     .option('--publish-delay <duration>', 'how long the new keys are published before they sign (default: keys.publishDelaySeconds)', duration)
     .action((options: { use: SigningKeyUse | 'all'; publishDelay?: number }) => withStore(async (store, config) => {
-      const uses = options.use === 'all' ? keyUses(config) : [options.use];
-      if (!keyUses(config).includes(uses[0]!)) throw new UsageError('the SAML IdP is disabled (samlIdp.enabled: false): it has no keys to rotate');
+      const uses = options.use === 'all' ? rotatedKeyUses(config) : [options.use];
+      if (options.use === 'saml' && !config.samlIdp.enabled) throw new UsageError('the SAML IdP is disabled (samlIdp.enabled: false): it has no keys to rotate');
       const ring = signingKeyRing(config, store);
       const refused: RotationPending[] = [];
       for (const use of uses) {
@@ -76,12 +77,12 @@ export function registerKeyCommands(program: Command): void {
     }));
   keys
     .command('import')
-    .description('put the keys kept as files (jwks.json of the keys folder, the SAML IdP\'s configured pairs) into the store; again is a no-op')
+    .description('put the keys kept as files or configuration (jwks.json of the keys folder, the SAML IdP\'s configured pairs, HUB_COOKIE_KEYS, samlIdp.pairwiseSalt) into the store; again is a no-op')
     .option('--dir <dir>', 'the keys folder (default: keys.dir)')
     .action((options: { dir?: string }) => withStore(async (store, config) => {
       const withDir = options.dir ? { ...config, keys: { ...config.keys, dir: options.dir } } : config;
       for (const outcome of await importKeyFiles(withDir, signingKeyRing(config, store))) {
-        const said = outcome.found === 0 ? 'no key file found' : outcome.added.length ? `imported ${outcome.added.join(', ')}` : 'already in the store';
+        const said = outcome.found === 0 ? 'nothing to import' : outcome.added.length ? `imported ${outcome.added.join(', ')}` : 'already in the store';
         process.stdout.write(`${outcome.use}: ${said}\n`);
       }
     }));

@@ -139,8 +139,7 @@ function productionIssues(config: HubConfig): string[] {
   const issues: string[] = [];
   if (!config.issuer.startsWith('https://')) issues.push('issuer: must be an https:// URL in production (set HUB_ISSUER to the public address of the hub)');
   if (!redisConfigured(config.redis)) issues.push('redis.url: required in production, or redis.sentinels, or redis.cluster (sessions and tokens must survive a restart and be shared)');
-  if (!config.oidc.cookieKeys) issues.push('oidc.cookieKeys: required in production (set HUB_COOKIE_KEYS)');
-  if (!config.auth.secretsKey) issues.push('auth.secretsKey: required in production (set HUB_SECRETS_KEY; it encrypts TOTP secrets and the signing keys in the store)');
+  if (!config.auth.secretsKey) issues.push('auth.secretsKey: required in production (set HUB_SECRETS_KEY; it encrypts TOTP secrets and the keys in the store: signing keys, cookie keys, the pairwise salt)');
   if (config.demo.seed) issues.push('demo.seed: must be false in production');
   if (config.database.url.startsWith('sqlite:')) issues.push('database.url: PostgreSQL is required in production');
   config.federation.connectors.forEach((c, i) => {

@@ -20,8 +20,6 @@ export interface HttpDeps {
   /** The reverse proxies whose X-Forwarded-* headers are believed (see client-address.ts). */
   trustProxy: TrustProxy;
   maxBodyBytes: number;
-  /** The provider's cookie keys: koa-mount runs oidc-provider with this app's context, so both must sign alike. */
-  cookieKeys: string[];
   /** The OIDC provider (a Koa application), mounted at the issuer's path after the hub's routes. */
   provider: Koa;
   readiness: ReadinessCheck[];
@@ -42,7 +40,8 @@ export interface HttpDeps {
 export function createHttpApp(deps: HttpDeps): Koa {
   // Koa reads X-Forwarded-Proto/Host only when proxied; clientAddress drops them from untrusted peers.
   const app = new Koa({ proxy: behindProxy(deps.trustProxy) });
-  app.keys = deps.cookieKeys;
+  // No keys here: the wiring installs the store's cookie keys on this app and on oidc-provider,
+  // and replaces them as they rotate (src/auth/cookie-keys.ts).
   app.silent = true; // errors are logged by errorHandler, with the request id
   const routers = [healthRouter(deps.readiness), assetsRouter(), faviconRouter(), ...deps.routers];
   const isHubPath = hubPathTest(routers);

@@ -64,7 +64,11 @@ export const clientSchema = z.strictObject({
 
 /** The `oidc` section. */
 export const oidcConfigSchema = z.strictObject({
-  /** Keys signing the hub's cookies, newest first (env HUB_COOKIE_KEYS, comma-separated). Required in production. */
+  /**
+   * Keys signing the hub's cookies, newest first (env HUB_COOKIE_KEYS, comma-separated). Optional:
+   * the cookie keys live in the store (src/auth/cookie-keys.ts); a first start stores these (the
+   * first signs), else generates one; afterwards `hub keys rotate --use cookie` changes them.
+   */
   cookieKeys: z.array(z.string().min(32, 'at least 32 characters')).min(1).optional(),
   /** PKCE (S256) for every client (`all`, the default) or only public ones. */
   pkce: z.enum(['all', 'public']).default('all'),

@@ -11,7 +11,7 @@ import { stepsPathOf } from '../login/transaction.js';
 import { claimsFor, SCOPE_CLAIMS } from './claims.js';
 import { adminTokenClaims } from './admin-tokens.js';
 import { accountForToken, type AccountAccessDeps, CLIENT_TENANT, SERVED_TENANTS, servesTenant, type TenantBoundClient } from './account-access.js';
-import { BASE_SCOPES, type OidcConfig, type ProviderSettings } from './config.js';
+import { BASE_SCOPES, type ProviderSettings } from './config.js';
 import { signInPolicy } from './sign-in-policy.js';
 import { FIRST_PARTY, installHashedSecretCheck, reuseBuiltClients, StoreClientAdapter } from './clients.js';
 import { clientAllowsOrigin, WEB_ORIGINS } from './cors.js';
@@ -28,11 +28,6 @@ export interface ProviderDeps {
   /** Whether a login is locked by the brute-force limit: its tokens stop working meanwhile. */
   isLocked(login: string): Promise<boolean>;
   log: Logger;
-}
-
-/** Production requires configured keys (checked at load); development gets a fixed, labelled one. */
-export function cookieKeysOf(config: { oidc: Pick<OidcConfig, 'cookieKeys'> }): string[] {
-  return config.oidc.cookieKeys ?? ['development-only cookie key: set HUB_COOKIE_KEYS in production'];
 }
 
 function isFirstParty(client: { [FIRST_PARTY]?: unknown } | undefined): boolean {
@@ -89,7 +84,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   const configuration: Configuration = {
     adapter: (model: string) => translatingAdapter(model === 'Client' ? clientAdapter : deps.modelAdapter(model)) as never,
     jwks: providerJwks(deps.keys) as Configuration['jwks'],
-    cookies: { keys: cookieKeysOf(config) },
+    // No cookies.keys: the store's cookie keys are installed on the provider (a Koa application)
+    // and kept current by the wiring (followCookieKeys), as they rotate.
     // oidc-provider releases acr and amr only when the RP asks for them by name; under `openid`
     // every ID token says how the user signed in (one or two factors), as RPs expect.
     claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr', 'auth_time'] } as unknown as Configuration['claims'],

@@ -23,7 +23,7 @@ import { interactionRouter } from '../oidc/interactions/routes.js';
 import { keySetOf } from '../oidc/keys.js';
 import { followKeys } from '../oidc/key-rotation.js';
 import type { ProviderSettings } from '../oidc/config.js';
-import { cookieKeysOf, createProvider, forgetClient } from '../oidc/provider.js';
+import { createProvider, forgetClient } from '../oidc/provider.js';
 import { oidcSignIn } from '../oidc/sign-in.js';
 import { countTokens } from '../oidc/provider-metrics.js';
 import { tenantOfClient } from '../oidc/request-tenant.js';
@@ -41,6 +41,7 @@ import { openPlatformStore, openSessionStorage, type SessionStorage } from './st
 import { connectorsInFiles, TenantDirectory } from './tenants.js';
 import { ensureSigningKeys, secretsKeyOf, signingKeyRing } from './signing-keys.js';
 import type { SigningKeyRing } from '../auth/signing-keys.js';
+import { followCookieKeys } from '../auth/cookie-keys.js';
 
 /** oidc-provider, named through the OIDC module: only src/oidc imports it. */
 type Provider = ReturnType<typeof createProvider>;
@@ -193,7 +194,6 @@ export async function buildHub(config: HubConfig, log: Logger, options: BuildOpt
       issuer: config.issuer,
       trustProxy: config.http.trustProxy,
       maxBodyBytes: config.http.maxBodyBytes,
-      cookieKeys: cookieKeysOf(config),
       provider,
       log,
       metrics,
@@ -202,6 +202,7 @@ export async function buildHub(config: HubConfig, log: Logger, options: BuildOpt
       aroundProvider: [corsGuard(store, config.oidc.clientCacheSeconds * 1000), afterEndSession, tenantOfClient],
       routers: [...routers, ...admin.routers, ...developmentRouters],
     });
+    opened.add(await followCookieKeys([app, provider], keys, config.keys.refreshSeconds, log));
     return { app, provider, store, adminRoutes: admin.routes, metrics: prometheus, close: () => opened.close() };
   } catch (err) {
     await opened.close();

@@ -1,11 +1,14 @@
 /**
- * The signing keys' wiring: the ring on the store, sealed with the secrets key, the kinds of keys
- * each enabled protocol uses, and what a first start does when the store has none.
+ * The keys' wiring: the ring on the store, sealed with the secrets key, the kinds of keys each
+ * enabled protocol uses (signing keys, cookie keys, the pairwise salt), and what a first start
+ * does when the store has none.
  */
+import { configuredCookieKeys, cookieKeyKind } from '../auth/cookie-keys.js';
 import { SigningKeyRing, type AdoptedKey, type KeyKind } from '../auth/signing-keys.js';
 import type { HubConfig } from '../config/schema.js';
 import { keySetInFolder, oidcKeyKind } from '../oidc/keys.js';
 import { configuredSigningKeys, samlKeyKind } from '../saml/idp/keys.js';
+import { pairwiseSaltInConfig, pairwiseSaltKind } from '../saml/idp/pairwise-salt.js';
 import type { Logger } from '../shared/logger.js';
 import type { PlatformStore, SigningKeyUse } from '../storage/ports/index.js';
 
@@ -20,28 +23,49 @@ export function signingKeyRing(config: HubConfig, store: PlatformStore, clock?: 
   return new SigningKeyRing(store.signingKeys, secretsKeyOf(config), clock);
 }
 
-/** The uses the hub signs for: OIDC always, SAML when the IdP is enabled. */
+/** The keys the hub keeps: OIDC's and the cookies' always, the SAML IdP's and its pairwise salt when it is enabled. */
 export function keyUses(config: HubConfig): SigningKeyUse[] {
-  return config.samlIdp.enabled ? ['oidc', 'saml'] : ['oidc'];
+  return config.samlIdp.enabled ? ['oidc', 'saml', 'cookie', 'pairwise'] : ['oidc', 'cookie'];
 }
+
+/** The kept keys that rotate (`hub keys rotate --use all`): all but the pairwise salt. */
+export function rotatedKeyUses(config: HubConfig): SigningKeyUse[] {
+  return keyUses(config).filter((use) => !keyKind(config, use).neverRotated);
+}
+
+/** A cookie signed with a key lives at most as long as a hub session or a sign-in (interaction). */
+const cookieLifetime = (config: HubConfig): number => Math.max(config.oidc.ttl.session, config.oidc.ttl.interaction);
 
 export function keyKind(config: HubConfig, use: SigningKeyUse): KeyKind {
-  return use === 'oidc' ? oidcKeyKind(config.oidc.ttl) : samlKeyKind(`ent-sso-hub SAML IdP ${config.issuer}`);
+  switch (use) {
+    case 'oidc': return oidcKeyKind(config.oidc.ttl);
+    case 'saml': return samlKeyKind(`ent-sso-hub SAML IdP ${config.issuer}`);
+    case 'cookie': return cookieKeyKind(cookieLifetime(config), secretsKeyOf(config));
+    case 'pairwise': return pairwiseSaltKind(secretsKeyOf(config));
+  }
 }
 
-/** The keys of `use` kept as files: `jwks.json` of the keys folder; the configured SAML pairs. */
+/**
+ * The keys of `use` kept as files or configuration: `jwks.json` of the keys folder; the
+ * configured SAML pairs; HUB_COOKIE_KEYS; samlIdp.pairwiseSalt.
+ */
 export function keysInFiles(config: HubConfig, use: SigningKeyUse): AdoptedKey[] {
-  return use === 'oidc' ? keySetInFolder(config.keys.dir) : configuredSigningKeys({ keysDir: config.keys.dir, idp: config.samlIdp });
+  switch (use) {
+    case 'oidc': return keySetInFolder(config.keys.dir);
+    case 'saml': return configuredSigningKeys({ keysDir: config.keys.dir, idp: config.samlIdp });
+    case 'cookie': return configuredCookieKeys(config.oidc.cookieKeys, secretsKeyOf(config));
+    case 'pairwise': return pairwiseSaltInConfig({ idp: config.samlIdp }, secretsKeyOf(config));
+  }
 }
 
-/** At start: each use without keys in the store gets the files' keys, else new ones. */
+/** At start: each use without keys in the store gets the files' or configuration's keys, else new ones. */
 export async function ensureSigningKeys(config: HubConfig, ring: SigningKeyRing, log: Logger): Promise<void> {
   for (const use of keyUses(config)) {
     await ring.ensure(keyKind(config, use), async () => keysInFiles(config, use), config.keys.publishDelaySeconds, log);
   }
 }
 
-/** `hub keys import`: the files' keys of every use into the store; what was added, per use. */
+/** `hub keys import`: the files' and configuration's keys of every use into the store; what was added, per use. */
 export async function importKeyFiles(config: HubConfig, ring: SigningKeyRing): Promise<Array<{ use: SigningKeyUse; found: number; added: string[] }>> {
   const outcomes = [];
   for (const use of keyUses(config)) {

@@ -234,7 +234,8 @@ describe('cli (child process)', function () {
     it('refuses to start in production without the required settings, listing them all', async () => {
       const r = await box.run(['serve'], { env: { HUB_MODE: 'production' } });
       expectFailure(r, /^hub: configuration is invalid:/);
-      for (const path of ['issuer', 'redis.url', 'oidc.cookieKeys', 'demo.seed', 'database.url']) expect(r.stderr).to.match(new RegExp(`^  - ${path.replace('.', '\\.')}: `, 'm'));
+      for (const path of ['issuer', 'redis.url', 'demo.seed', 'database.url']) expect(r.stderr).to.match(new RegExp(`^  - ${path.replace('.', '\\.')}: `, 'm'));
+      expect(r.stderr, 'the cookie keys come from the store').not.to.match(/cookieKeys/);
     });
 
     it('serves discovery and health, then stops with exit 0 on SIGTERM', async () => {

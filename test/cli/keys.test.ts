@@ -39,8 +39,9 @@ describe('hub keys (child process)', function () {
     expect(await list()).to.deep.equal([]);
     const older = (await generateKeys(box.keysDir)).keys;
     const newer = (await generateKeys(box.keysDir)).keys.slice(0, 2);
-    expect(ok(await box.run(['keys', 'import']))).to.match(/^oidc: imported .+\nsaml: no key file found\n$/);
-    expect(ok(await box.run(['keys', 'import'])), 'again: nothing to do').to.equal('oidc: already in the store\nsaml: no key file found\n');
+    const nothingElse = 'saml: nothing to import\ncookie: nothing to import\npairwise: nothing to import\n';
+    expect(ok(await box.run(['keys', 'import']))).to.match(new RegExp(`^oidc: imported .+\n${nothingElse}$`));
+    expect(ok(await box.run(['keys', 'import'])), 'again: nothing to do').to.equal(`oidc: already in the store\n${nothingElse}`);
 
     const imported = await list();
     const stateOf = (kid: string) => imported.find((k) => k.kid === kid)?.state;
@@ -79,5 +80,34 @@ describe('hub keys (child process)', function () {
 
     expect(ok(await box.run(['keys', 'rotate', '--use', 'saml']))).to.match(/^created saml RS256 saml-[0-9a-f]{32}, signing now\n$/);
     expect((await list()).filter((k) => k.use === 'saml').map((k) => k.state)).to.deep.equal(['active']);
+  });
+
+  it('imports the configured cookie keys and pairwise salt once, lists them without their secret, rotates the cookie keys and refuses to rotate the salt', async () => {
+    const [newest, older, salt] = ['n'.repeat(40), 'o'.repeat(40), 'a configured pairwise salt'];
+    const config = join(box.dir, 'hub.yaml');
+    writeFileSync(config, 'samlIdp:\n  pairwiseSalt: { env: HUB_TEST_PAIRWISE_SALT }\n');
+    const env = { HUB_COOKIE_KEYS: `${newest},${older}`, HUB_CONFIG: config, HUB_TEST_PAIRWISE_SALT: salt };
+    const imported = ok(await box.run(['keys', 'import'], { env }));
+    expect(imported).to.match(/^oidc: nothing to import\nsaml: nothing to import\ncookie: imported cookie-[0-9a-f]{32}, cookie-[0-9a-f]{32}\npairwise: imported pairwise-[0-9a-f]{32}\n$/);
+    expect(ok(await box.run(['keys', 'import'], { env })), 'again: nothing to do')
+      .to.equal('oidc: nothing to import\nsaml: nothing to import\ncookie: already in the store\npairwise: already in the store\n');
+
+    const listed = ok(await box.run(['keys', 'list', '--json'], { env }));
+    for (const secret of [newest, older, salt]) expect(listed, 'no secret is listed').not.to.include(secret);
+    const keys = JSON.parse(listed) as Listed[];
+    expect(keys.filter((k) => k.use === 'cookie').map((k) => [k.alg, k.state])).to.have.deep.members([['HMAC-SHA1', 'active'], ['HMAC-SHA1', 'previous']]);
+    expect(keys.filter((k) => k.use === 'pairwise').map((k) => [k.alg, k.state, k.retires])).to.deep.equal([['HMAC-SHA256', 'active', null]]);
+
+    expectRefused(await box.run(['keys', 'rotate', '--use', 'pairwise'], { env }), /^hub: the pairwise salt is never rotated: changing it would change every persistent NameID the SPs know; nothing created$/);
+    const rotated = ok(await box.run(['keys', 'rotate', '--publish-delay', '1h'], { env }));
+    expect(rotated).to.match(/^created cookie HMAC-SHA1 cookie-[0-9a-f]{32}, signing from \S+$/m);
+    expect(rotated, '--use all leaves the salt alone').not.to.match(/pairwise/);
+    const after = await list();
+    expect(after.filter((k) => k.use === 'cookie').map((k) => k.state)).to.have.members(['active', 'previous', 'next']);
+    expect(after.filter((k) => k.use === 'pairwise').map((k) => k.kid)).to.deep.equal(keys.filter((k) => k.use === 'pairwise').map((k) => k.kid));
+    expectRefused(await box.run(['keys', 'rotate', '--use', 'cookie'], { env }), /^hub: a next cookie key is already published \(HMAC-SHA1 cookie-[0-9a-f]{32}\), signing from \S+: nothing created$/);
+
+    expectRefused(await box.run(['keys', 'import'], { env: { ...env, HUB_COOKIE_KEYS: 'x'.repeat(40) } }), /^hub: the store already holds other cookie keys: an import only fills a store without keys of that use \(rotate instead\)$/);
+    expectRefused(await box.run(['keys', 'import'], { env: { ...env, HUB_TEST_PAIRWISE_SALT: 'another salt' } }), /^hub: the store already holds other pairwise keys: an import only fills a store without keys of that use \(the stored one stays\)$/);
   });
 });

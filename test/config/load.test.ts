@@ -15,7 +15,6 @@ const PRODUCTION_ENV = {
   HUB_ISSUER: 'https://sso.hdf.example',
   REDIS_URL: 'rediss://cache.example:6380',
   DATABASE_URL: 'postgresql://hub@db.example/hub',
-  HUB_COOKIE_KEYS: COOKIE_A,
   HUB_SECRETS_KEY: COOKIE_A,
 };
 
@@ -288,12 +287,12 @@ describe('config/load', () => {
     it('lists every unsafe setting', () => {
       const file = yaml('demo:\n  seed: true\n');
       const issues = issuesOf(() => loadConfig({ env: { HUB_MODE: 'production' }, defaultFile: file }));
-      expect(issues.map((i) => i.split(':')[0])).to.have.members(['issuer', 'redis.url', 'oidc.cookieKeys', 'auth.secretsKey', 'demo.seed', 'database.url']);
+      expect(issues.map((i) => i.split(':')[0])).to.have.members(['issuer', 'redis.url', 'auth.secretsKey', 'demo.seed', 'database.url'], 'cookie keys come from the store: HUB_COOKIE_KEYS is not required');
     });
 
     it('refuses the shipped defaults in production, the local ÉduConnect stand-in included', () => {
       const issues = issuesOf(() => loadConfig({ env: { HUB_MODE: 'production' }, defaultFile: DEFAULT_CONFIG_FILE }));
-      expect(issues).to.have.length(8);
+      expect(issues).to.have.length(7);
       expect(issues).to.include(SAMPLE_CLIENTS_ISSUE);
       expect(issues).to.include('federation.connectors.0: "educonnect" is the local ÉduConnect stand-in of development (data/educonnect-local): declare the real connector under federation.connectors in the HUB_CONFIG file');
     });
@@ -303,7 +302,7 @@ describe('config/load', () => {
       const file = yaml(`federation:\n  connectors:\n    - ${JSON.stringify({ id: 'educonnect', type: 'saml', displayName: 'ÉduConnect', enabled: true, saml: real })}\n`, 'prod.yaml');
       const issues = issuesOf(() => loadConfig({ env: { HUB_MODE: 'production', HUB_CONFIG: file }, defaultFile: DEFAULT_CONFIG_FILE }));
       expect(issues.filter((i) => i.startsWith('federation.'))).to.deep.equal([]);
-      expect(issues).to.have.length(7);
+      expect(issues).to.have.length(6);
       expect(issues).to.include(SAMPLE_CLIENTS_ISSUE, 'a HUB_CONFIG without clients keeps the samples');
     });
 

@@ -1,7 +1,8 @@
 /**
  * Several nodes: three `hub serve` processes on one PostgreSQL database and one Redis (a key
- * prefix of their own), sharing their keys, cookie keys, secrets key and pairwise salt, behind a
- * round-robin proxy that sends each request to the next node (testing/harness/round-robin-proxy.ts).
+ * prefix of their own), sharing their key files and secrets key; no cookie key or pairwise salt
+ * is given to any: the nodes starting together make one set in the store and all use it. They sit
+ * behind a round-robin proxy that sends each request to the next node (testing/harness/round-robin-proxy.ts).
  * The issuer is the proxy's address. Each flow is checked to have crossed the nodes (the proxy's
  * trail), then one node is killed under load.
  */
@@ -122,13 +123,12 @@ describe('several nodes: three hub processes behind a round-robin proxy', functi
       ],
       oidc: { resources: testResources, clientCacheSeconds: INTERVAL },
       federation: { connectors: [], reloadSeconds: INTERVAL },
-      samlIdp: { pairwiseSalt: { env: 'HUB_TEST_PAIRWISE_SALT' }, keys: [{ keyFile: 'saml-idp.key', certFile: 'saml-idp.crt' }] },
+      samlIdp: { keys: [{ keyFile: 'saml-idp.key', certFile: 'saml-idp.crt' }] },
       demo: { seed: false },
     }));
     const env = {
       DATABASE_URL: db.url, REDIS_URL: await testRedisUrl(), HUB_CONFIG: configFile, HUB_ISSUER: proxy.base,
-      HUB_COOKIE_KEYS: 'multinode-cookie-key-for-tests-only-0123456789', HUB_SECRETS_KEY: 'multinode-secrets-key-for-tests-only',
-      HUB_TEST_PAIRWISE_SALT: 'multinode-pairwise-salt-for-tests-only', HOST: '127.0.0.1',
+      HUB_SECRETS_KEY: 'multinode-secrets-key-for-tests-only', HOST: '127.0.0.1',
     };
     const started = Date.now();
     // The SP's metadata is written while the nodes start (the IdP after: its start has a 15 s limit).

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { loadLibxml } from '../../src/saml/core/libxml.js';
 import { certificateBody } from '../../src/saml/core/keys.js';
-import { DEVELOPMENT_PAIRWISE_SALT, pairwiseSalt, samlIdpConfigSchema } from '../../src/saml/idp/config.js';
+import { configuredPairwiseSalt, samlIdpConfigSchema } from '../../src/saml/idp/config.js';
 import { configuredSigningKeys } from '../../src/saml/idp/keys.js';
 import { DEFAULT_LIFETIME_SECONDS } from '../../src/saml/idp/response.js';
 import { keyKind, signingKeyRing } from '../../src/wiring/signing-keys.js';
@@ -242,11 +242,10 @@ describe('SAML IdP metadata', () => {
       expect(cache.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).to.deep.equal(['metadata.cacheSeconds: must be shorter than validSeconds, or a cached copy outlives its validity']);
     });
 
-    it('requires the pairwise salt in production, labels the development one, reads a configured one', () => {
-      expect(configErrorOf(() => pairwiseSalt({ mode: 'production', idp: idpSection() })).issues[0]).to.match(/^pairwiseSalt: required in production/);
-      expect(pairwiseSalt({ mode: 'development', idp: idpSection() })).to.equal(DEVELOPMENT_PAIRWISE_SALT);
+    it('reads a configured pairwise salt; none configured is no error (the store keeps the salt, test/saml/pairwise-salt.test.ts)', () => {
+      expect(configuredPairwiseSalt({ idp: idpSection() })).to.equal(undefined);
       const idp = samlIdpConfigSchema.parse({ pairwiseSalt: { env: 'IDP_SALT' } });
-      expect(pairwiseSalt({ mode: 'production', idp }, { IDP_SALT: 'a salt' })).to.equal('a salt');
+      expect(configuredPairwiseSalt({ idp }, { IDP_SALT: 'a salt' })).to.equal('a salt');
     });
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Conformance of the store of shared signing keys: keys added with the handover of the key they
  * replace in one transaction, listed by use; the chain's uniqueness that keeps two racing
- * rotations from both adding a next key; retirement destroying the private part. Every backend
- * of the port runs it. The keys are platform-wide: the suite's tests run in order on one store.
+ * rotations from both adding a next key; retirement destroying the private part; the secrets kept
+ * alike (cookie keys, the pairwise salt), without a public part. Every backend of the port runs it. The keys are platform-wide: the suite's tests run in order on one store.
  */
 import { expect } from 'chai';
 import { Conflict } from '../../src/shared/errors.js';
@@ -68,6 +68,18 @@ export const signingKeyConformance: StoreSuite = ({ store }) => {
       expect(old).to.deep.include({ retired: true, sealedPrivateKey: '' });
       expect(signingKeyState(old, at('2026-01-01T00:00:00Z')), 'retired whatever the time').to.equal('retired');
       expect(await keys.retire(at('2027-01-01T00:00:00Z'))).to.deep.equal([]);
+    });
+
+    it('keeps secrets (cookie keys, the pairwise salt) with an empty public part, listed by their use; one first salt only', async () => {
+      const keys = store().signingKeys;
+      const cookie = unique('cookie');
+      const salt = unique('pairwise');
+      await keys.add([key({ kid: cookie, use: 'cookie', alg: 'HMAC-SHA1', publicKey: '' }), key({ kid: salt, use: 'pairwise', alg: 'HMAC-SHA256', publicKey: '' })], []);
+      expect((await keys.list('cookie')).map((k) => [k.kid, k.alg, k.publicKey, k.sealedPrivateKey])).to.deep.equal([[cookie, 'HMAC-SHA1', '', `sealed-${cookie}`]]);
+      expect((await keys.list('pairwise')).map((k) => [k.kid, k.alg, k.publicKey])).to.deep.equal([[salt, 'HMAC-SHA256', '']]);
+      expect([...new Set((await keys.list('oidc')).map((k) => k.use))], 'apart from the signing keys').to.deep.equal(['oidc']);
+      await rejection(keys.add([key({ kid: unique('pairwise-again'), use: 'pairwise', alg: 'HMAC-SHA256', publicKey: '' })], []), Conflict);
+      expect(await keys.list('pairwise')).to.have.length(1);
     });
   });
 };

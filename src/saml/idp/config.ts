@@ -4,7 +4,6 @@
  * composes this section.
  */
 import { z } from 'zod';
-import { ConfigError } from '../../shared/errors.js';
 import { readSecret, secretRefSchema } from '../../shared/secrets.js';
 
 const seconds = z.number().int().positive();
@@ -65,8 +64,9 @@ export const samlIdpConfigSchema = z.strictObject({
   }).prefault({}).refine((m) => m.cacheSeconds < m.validSeconds, { path: ['cacheSeconds'], message: 'must be shorter than validSeconds, or a cached copy outlives its validity' }),
   /**
    * Secret salt of the pairwise (persistent) NameIDs, as Shibboleth's ComputedId: `{ env }` or
-   * `{ file }`. Required in production; development uses a labelled value. Changing it changes
-   * every persistent NameID an SP has stored.
+   * `{ file }`. Optional: the salt lives in the store (pairwise-salt.ts); a first start stores
+   * this one, else a random one. Once stored it never changes, as that would change every
+   * persistent NameID an SP has stored: a configured salt that differs refuses the start.
    */
   pairwiseSalt: secretRefSchema.optional(),
   /**
@@ -100,15 +100,8 @@ export function idpEntityId(settings: Pick<IdpSettings, 'issuer' | 'idp'>): stri
   return settings.idp.entityId ?? `${settings.issuer.replace(/\/+$/, '')}/saml/metadata`;
 }
 
-/** The salt of development: labelled, so that a copy found in production is recognised. */
-export const DEVELOPMENT_PAIRWISE_SALT = 'development-only pairwise salt: set samlIdp.pairwiseSalt in production';
-
-/** The pairwise-NameID salt; production refuses to go without one. */
-export function pairwiseSalt(settings: Pick<IdpSettings, 'mode' | 'idp'>, env: NodeJS.ProcessEnv = process.env): string {
+/** The configured pairwise-NameID salt, read; undefined when none is configured (the store's is used). */
+export function configuredPairwiseSalt(settings: Pick<IdpSettings, 'idp'>, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const ref = settings.idp.pairwiseSalt;
-  if (ref) return readSecret(ref, 'samlIdp.pairwiseSalt', env);
-  if (settings.mode === 'production') {
-    throw new ConfigError('samlIdp', ['pairwiseSalt: required in production ({ env: NAME } or { file: PATH }); it keeps the persistent NameIDs unlinkable between SPs']);
-  }
-  return DEVELOPMENT_PAIRWISE_SALT;
+  return ref ? readSecret(ref, 'samlIdp.pairwiseSalt', env) : undefined;
 }

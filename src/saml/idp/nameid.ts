@@ -15,6 +15,8 @@
  * before the rotation) still names the account. Rotating changes every persistent NameID an SP
  * knows: it is done when a salt has leaked, not on a calendar; each SP is told (or given the
  * old → new pairs) to move its accounts over, then the old salt is dropped from the list.
+ * The hub keeps one salt in the store (pairwise-salt.ts) and refuses to rotate it; the list is
+ * what such a supervised change would use.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { InvariantBroken } from '../../shared/errors.js';

@@ -10,11 +10,12 @@ import type { Logger } from '../../shared/logger.js';
 import type { EphemeralStore } from '../../storage/ports/ephemeral.js';
 import type { LockService } from '../../storage/ports/locks.js';
 import type { PlatformStore } from '../../storage/ports/index.js';
-import { pairwiseSalt, type IdpSettings } from './config.js';
+import type { IdpSettings } from './config.js';
 import type { TenantGar } from '../../identity/gar.js';
 import type { IdpDeps } from './deps.js';
 import { KeyRefresh, type SigningKeyRing } from '../../auth/signing-keys.js';
 import { configuredEncryptionCerts, idpKeysOf, type IdpKeys } from './keys.js';
+import { storedPairwiseSalt } from './pairwise-salt.js';
 import { IdpMetadata } from './metadata.js';
 import { samlIdpRouter, samlSignInEntry, samlSignInSteps } from './routes.js';
 import { SamlSignIns } from './sign-ins.js';
@@ -36,7 +37,7 @@ export interface SamlIdpPorts {
   dataDir: string;
   /** One metadata refresh at a time across the hub's nodes. */
   locks: LockService;
-  /** The signing keys in the store, read again every `refreshSeconds`. */
+  /** The signing keys in the store, read again every `refreshSeconds`; the pairwise salt, read once. */
   keys: { ring: SigningKeyRing; refreshSeconds: number };
   log: Logger;
   metrics: HubMetrics;
@@ -55,6 +56,7 @@ export interface SamlIdp {
 
 export async function openSamlIdp(settings: IdpSettings, ports: SamlIdpPorts): Promise<SamlIdp> {
   const encryptionCerts = configuredEncryptionCerts(settings);
+  const salt = await storedPairwiseSalt(ports.keys.ring, settings);
   let current: IdpKeys | undefined;
   const keyRefresh = new KeyRefresh(ports.keys.ring, 'saml', (live) => { current = idpKeysOf(live, encryptionCerts); }, ports.log);
   await keyRefresh.refresh();
@@ -64,7 +66,7 @@ export async function openSamlIdp(settings: IdpSettings, ports: SamlIdpPorts): P
   const deps: IdpDeps = {
     ...ports, settings, keys, signIns,
     spSessions: new SpSessions(ports.ephemeral, ports.sessionTtl),
-    pairwiseSalts: [pairwiseSalt(settings)],
+    pairwiseSalts: [salt],
   };
   ports.logout.addParticipant(spSessionsParticipant(deps));
   const aggregates = aggregateSources(settings.idp.aggregates, { keysDir: settings.keysDir, dataDir: ports.dataDir });

@@ -1,19 +1,21 @@
 /**
- * The signing keys every hub node shares: the OIDC issuer's JWKs and the SAML IdP's RSA keys
- * with their certificates. The private part is stored sealed (encrypted by the caller with the
+ * The keys every hub node shares: the OIDC issuer's JWKs, the SAML IdP's RSA keys with their
+ * certificates, the secrets the hub's cookies are signed with, and the SAML IdP's pairwise
+ * NameID salt. The private (secret) part is stored sealed (encrypted by the caller with the
  * secrets key); the store never sees it in clear. A key's state is derived from the time
  * (`signingKeyState`), so every node reading the same rows agrees on it without being told.
  */
 
-export const SIGNING_KEY_USES = ['oidc', 'saml'] as const;
+export const SIGNING_KEY_USES = ['oidc', 'saml', 'cookie', 'pairwise'] as const;
 export type SigningKeyUse = (typeof SIGNING_KEY_USES)[number];
-export type SigningKeyAlg = 'ES256' | 'RS256';
+/** HMAC-SHA1: what Keygrip signs cookies with; HMAC-SHA256: the pairwise NameIDs (nameid.ts). */
+export type SigningKeyAlg = 'ES256' | 'RS256' | 'HMAC-SHA1' | 'HMAC-SHA256';
 
 export interface SigningKeyRecord {
   kid: string;
   use: SigningKeyUse;
   alg: SigningKeyAlg;
-  /** The public JWK (JSON) of an OIDC key; the PEM certificate of a SAML key. */
+  /** The public JWK (JSON) of an OIDC key; the PEM certificate of a SAML key; '' for a secret (cookie, pairwise). */
   publicKey: string;
   /** The private part, sealed; empty once retired. */
   sealedPrivateKey: string;
