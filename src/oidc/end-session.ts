@@ -17,8 +17,7 @@ export function logoutAfterEndSession(provider: Provider, logout: LogoutOrchestr
   const confirmPath = `${issuerPath}/session/end/confirm`;
   const successPath = `${issuerPath}/session/end/success`;
   const sessionCookie = provider.cookieName('session');
-  return async (ctx, next) => {
-    if (ctx.method !== 'POST' || ctx.path !== confirmPath || !logout.hasFollowUps(ctx)) return next();
+  const afterConfirm: Middleware = async (ctx, next) => {
     const sessionId = ctx.cookies.get(sessionCookie);
     const before = sessionId ? await provider.Session.find(sessionId) : undefined;
     await next();
@@ -37,4 +36,6 @@ export function logoutAfterEndSession(provider: Provider, logout: LogoutOrchestr
       ctx.redirect(to);
     }
   };
+  // Not async itself: every other request (the token endpoint's) passes without a promise of its own.
+  return (ctx, next) => (ctx.method === 'POST' && ctx.path === confirmPath && logout.hasFollowUps(ctx) ? afterConfirm(ctx, next) : next());
 }

@@ -2,7 +2,7 @@
  * Builds the node-oidc-provider instance: one issuer, clients from the store, models in Redis
  * (or memory in the embedded default), ES256/RS256 keys, and the features the ENT relies on.
  */
-import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../shared/logger.js';
 import type { PlatformStore } from '../storage/ports/index.js';
 import type { OidcModelAdapter } from '../storage/ports/oidc-adapter.js';
@@ -16,6 +16,7 @@ import { signInPolicy } from './sign-in-policy.js';
 import { FIRST_PARTY, installHashedSecretCheck, reuseBuiltClients, StoreClientAdapter } from './clients.js';
 import { clientAllowsOrigin, WEB_ORIGINS } from './cors.js';
 import { providerJwks, type KeySet } from './keys.js';
+import { resourceServerInfo } from './resource-servers.js';
 import { renderProviderError, renderLogoutConfirm, renderLoggedOut } from './provider-pages.js';
 import { orUnavailable, translatingAdapter } from './unavailable.js';
 
@@ -76,7 +77,7 @@ export function forgetClient(provider: Provider, clientId: string): void {
 export function createProvider(deps: ProviderDeps): Provider {
   const { settings: config, store } = deps;
   const clientAdapter = new StoreClientAdapter(store, config.oidc.clientCacheSeconds * 1000);
-  const resources = new Map(config.oidc.resources.map((r) => [r.indicator, r]));
+  const resourceInfo = resourceServerInfo(config.oidc.resources);
   const ttl = config.oidc.ttl;
   const privateHosts = new Set(config.oidc.outboundPrivateHosts);
   const access = { store, isLocked: deps.isLocked };
@@ -155,21 +156,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         enabled: true,
         defaultResource: async (_ctx, _client, oneOf) => oneOf,
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx, indicator, client) => {
-          const resource = resources.get(indicator);
-          if (!resource) throw new errors.InvalidTarget();
-          // A client reaches an API only through the API's scopes it was given.
-          const allowed = new Set(String(client.scope ?? '').split(' '));
-          const scopes = resource.scopes.filter((s) => allowed.has(s));
-          if (scopes.length === 0) throw new errors.InvalidTarget(`this client may not obtain tokens for ${indicator}`);
-          return {
-            scope: scopes.join(' '),
-            audience: resource.indicator,
-            accessTokenTTL: resource.accessTokenTtl,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: resource.signingAlg } },
-          };
-        },
+        getResourceServerInfo: async (_ctx, indicator, client) => resourceInfo(indicator, client),
       },
     },
   };

@@ -7,7 +7,7 @@
  * be started; `ldap.ts` is what the import uses (entries mapped, `read-items.ts`).
  */
 import { readFileSync } from 'node:fs';
-import { Client, InvalidCredentialsError, NoSuchObjectError } from 'ldapts';
+import type { Client } from 'ldapts';
 import { HubError } from '../../shared/errors.js';
 import type { DirectoryEntry } from '../model.js';
 
@@ -59,6 +59,8 @@ export function toEntry(raw: Record<string, Buffer | Buffer[] | string[] | strin
 
 /** The reader itself, in whatever thread calls it. */
 export async function openLdapClient(options: LdapSourceOptions): Promise<RawDirectory> {
+  // Loaded by the first import that reads a directory, not by every process that can start one.
+  const { Client, InvalidCredentialsError, NoSuchObjectError } = await import('ldapts');
   const tlsOptions = options.url.startsWith('ldaps:')
     ? { rejectUnauthorized: options.rejectUnauthorized, ...(options.caFile ? { ca: [readFileSync(options.caFile)] } : {}) }
     : undefined;
