@@ -63,6 +63,19 @@ export async function ensureSigningKeys(config: HubConfig, ring: SigningKeyRing,
   for (const use of keyUses(config)) {
     await ring.ensure(keyKind(config, use), async () => keysInFiles(config, use), config.keys.publishDelaySeconds, log);
   }
+  await warnIfCookieKeysIgnored(config, ring, log);
+}
+
+/**
+ * HUB_COOKIE_KEYS only fills a store without cookie keys: an operator who changes it later
+ * expects the hub to use it, so the start says that it does not (the store's keys sign).
+ */
+async function warnIfCookieKeysIgnored(config: HubConfig, ring: SigningKeyRing, log: Logger): Promise<void> {
+  const configured = keysInFiles(config, 'cookie').map((key) => key.material.kid);
+  if (!configured.length) return;
+  const stored = new Set((await ring.describe('cookie')).map((key) => key.kid));
+  if (configured.every((kid) => stored.has(kid))) return;
+  log.warn('HUB_COOKIE_KEYS is not among the cookie keys the store holds, and is ignored: the store\'s keys sign cookies (rotate them with "hub keys rotate --use cookie"); remove HUB_COOKIE_KEYS');
 }
 
 /** `hub keys import`: the files' and configuration's keys of every use into the store; what was added, per use. */

@@ -138,6 +138,21 @@ describe('cookie keys in the store', function () {
       expect(await continuesOn(after, a)).to.equal(true);
     });
 
+    it('a later start with a HUB_COOKIE_KEYS the store does not hold says it ignores it, and signs with the store\'s key', async () => {
+      const lines: Array<{ level: number; msg: string }> = [];
+      const logDestination = { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) };
+      const configured = 'c'.repeat(40);
+      const config = { clients: testClients(), oidc: { resources: testResources, cookieKeys: [configured] }, log: { level: 'info' as const }, redis: { url: await testRedisUrl(), keyPrefix: randomPrefix() } };
+      const c = await startTestHub({ databaseUrl: database.url, clock, config, logDestination });
+      try {
+        const warning = lines.find((line) => line.msg.startsWith('HUB_COOKIE_KEYS is not among the cookie keys the store holds'));
+        expect(warning, lines.map((line) => line.msg).join('\n')).to.include({ level: 40 });
+        expect(keysOf(c.hub.app)).to.deep.equal(keysOf(a.hub.app)).and.not.include(configured);
+      } finally {
+        await c.stop();
+      }
+    });
+
     it('two first starts at once make one cookie key', async () => {
       const fresh = await createTestDatabase();
       const stores = [await openSqlStore(fresh.url), await openSqlStore(fresh.url)];
@@ -155,13 +170,16 @@ describe('cookie keys in the store', function () {
 
   it('a first start imports HUB_COOKIE_KEYS: the first signs, the others verify', async () => {
     const [newest, older] = ['n'.repeat(40), 'o'.repeat(40)];
-    const hub = await startTestHub({ redis: 'memory', config: { clients: testClients(), oidc: { resources: testResources, cookieKeys: [newest, older] } } });
+    const lines: Array<{ msg: string }> = [];
+    const logDestination = { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) };
+    const hub = await startTestHub({ redis: 'memory', config: { clients: testClients(), oidc: { resources: testResources, cookieKeys: [newest, older] }, log: { level: 'info' } }, logDestination });
     try {
       const stored = await signingKeyRing(hub.config, hub.hub.store).describe('cookie');
       expect(stored.map((k) => k.state)).to.have.members(['active', 'previous']);
       expect(keysOf(hub.hub.app)).to.deep.equal([newest, older]);
       expect(keysOf(hub.hub.provider)).to.deep.equal([newest, older]);
       expect(signedWith(await startSignIn(hub), newest)).to.equal(true);
+      expect(lines.filter((line) => line.msg.startsWith('HUB_COOKIE_KEYS is not among')), 'imported keys are not ignored ones').to.deep.equal([]);
       const rows = await (hub.hub.store as SqlStore).db.selectFrom('signing_keys').selectAll().where('use', '=', 'cookie').execute();
       for (const row of rows) expect(row.sealed_private_key).not.to.include(newest).and.not.to.include(older);
     } finally {
